@@ -1,0 +1,97 @@
+package kernels
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// impl is one complete set of kernels for one CPU level. Every level
+// supplies every kernel: a level that has no faster version of a kernel
+// copies the generic function value into its table, so the exported entry
+// points never need to ask which level is active.
+//
+// Adding a level (avx2, avx512, neon) means writing its table in a file of
+// its own and registering it from that file's init; nothing else changes.
+type impl struct {
+	name string
+
+	sgemm gemmKernel
+
+	relu, sigmoid, tanh             func(dst, x []float32)
+	reluGrad, sigmoidGrad, tanhGrad func(dx, dy, y []float32)
+	softmax                         func(dst, x []float32, rows, cols int)
+	softmaxGrad                     func(dx, dy, y []float32, rows, cols int)
+
+	addBias                         func(x, bias []float32, rows, cols int)
+	biasRelu, biasSigmoid, biasTanh func(x, bias []float32, rows, cols int)
+	biasSoftmax                     func(x, bias []float32, rows, cols int)
+	colSum                          func(dst, x []float32, rows, cols int)
+	softmaxCrossEntropy             func(probs, grad, logits []float32, labels []int32, rows, cols int) float64
+	argmax                          func(dst []int32, x []float32, rows, cols int)
+	countCorrect                    func(x []float32, labels []int32, rows, cols int) int
+	sgdStep                         func(theta, m, g []float32, p SGDParams)
+	adagradStep                     func(theta, acc, g []float32, p AdagradParams)
+	rmspropStep                     func(theta, v, mom, mg, g []float32, p RMSpropParams)
+	adamStep                        func(theta, m, v, vhat, g []float32, p AdamParams)
+	sumSquares                      func(x []float32) float64
+	scale                           func(x []float32, s float32)
+	clamp                           func(x []float32, lo, hi float32)
+	allFinite                       func(x []float32) bool
+}
+
+// levels lists the implementations this CPU can run, slowest first. The
+// generic level is always first; archLevels (one per architecture file)
+// adds the faster ones whose CPU features are present. It is a variable
+// initialiser rather than init code so that it is complete before any
+// init function reads it, whatever the file order.
+var levels = append([]*impl{generic}, archLevels()...)
+
+// active is the implementation every exported kernel calls. It is read
+// without synchronisation on every call, which is why Use is documented as
+// unsafe to call while kernels run.
+var active = generic
+
+// EnvVar names the environment variable read once at start-up to choose a
+// kernel level, for example SIMDMLP_KERNELS=generic. An unknown or
+// unavailable name leaves the best level in place and prints a warning to
+// standard error, so a typo never silently changes results.
+const EnvVar = "SIMDMLP_KERNELS"
+
+func init() {
+	active = levels[len(levels)-1]
+	if want := strings.TrimSpace(os.Getenv(EnvVar)); want != "" {
+		if _, err := Use(want); err != nil {
+			fmt.Fprintf(os.Stderr, "simdmlp: %s=%q ignored: %v; using %s\n", EnvVar, want, err, active.name)
+		}
+	}
+}
+
+// Available returns the names of the kernel levels this CPU can run,
+// slowest first. "generic" is always present; "avx2", "avx512" and "neon"
+// appear when they are built in and the CPU supports them.
+func Available() []string {
+	names := make([]string, len(levels))
+	for i, l := range levels {
+		names[i] = l.name
+	}
+	return names
+}
+
+// Active returns the name of the kernel level in use.
+func Active() string { return active.name }
+
+// Use makes the named level active and returns a function that restores
+// the previous one. It is meant for start-up, tests and benchmarks: it must
+// not be called while other goroutines are running kernels.
+func Use(name string) (restore func(), err error) {
+	for _, l := range levels {
+		if l.name == strings.ToLower(name) {
+			prev := active
+			active = l
+			return func() { active = prev }, nil
+		}
+	}
+	return func() {}, fmt.Errorf("kernels: level %q is not available on this CPU (available: %s)",
+		name, strings.Join(Available(), ", "))
+}

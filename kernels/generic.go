@@ -1,0 +1,39 @@
+package kernels
+
+// generic is the portable level: every kernel's Go reference. It is always
+// available and is what every assembly level is tested against.
+var generic = &impl{
+	name: "generic",
+
+	sgemm: genericGemm,
+
+	relu:        refRelu,
+	sigmoid:     refSigmoid,
+	tanh:        refTanh,
+	reluGrad:    refReluGrad,
+	sigmoidGrad: refSigmoidGrad,
+	tanhGrad:    refTanhGrad,
+	softmax:     refSoftmax,
+	softmaxGrad: refSoftmaxGrad,
+
+	addBias:     refAddBias,
+	biasRelu:    refBiasRelu,
+	biasSigmoid: refBiasSigmoid,
+	biasTanh:    refBiasTanh,
+	biasSoftmax: refBiasSoftmax,
+	colSum:      refColSum,
+
+	softmaxCrossEntropy: refSoftmaxCrossEntropy,
+	argmax:              refArgmax,
+	countCorrect:        refCountCorrect,
+
+	sgdStep:     refSGDStep,
+	adagradStep: refAdagradStep,
+	rmspropStep: refRMSpropStep,
+	adamStep:    refAdamStep,
+
+	sumSquares: refSumSquares,
+	scale:      refScale,
+	clamp:      refClamp,
+	allFinite:  refAllFinite,
+}

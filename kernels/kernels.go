@@ -1,0 +1,378 @@
+// Package kernels holds the numerical kernels of simdmlp: single-precision
+// matrix multiplication, activations and their gradients, the fused
+// softmax cross-entropy, and the fused optimizer updates.
+//
+// Every kernel works on row-major float32 slices that the caller owns and
+// allocates nothing. Each exported function checks its arguments and panics
+// with a message naming the argument and the size it needed, so the
+// implementation underneath (pure Go today, assembly on capable CPUs later)
+// never sees a slice that is too short.
+//
+// The implementation is chosen once at start-up from what the CPU reports
+// (see Available, Active, Use and the SIMDMLP_KERNELS environment
+// variable). The "generic" level is portable Go and is the reference every
+// other level is tested against.
+//
+// Numerics: the exp-based kernels (Sigmoid, Tanh, Softmax and the fused
+// softmax cross-entropy) use a float32 exponential whose result is within
+// 2 ulp of the correctly rounded value for results in the normal range;
+// results below the smallest normal float32 (about 1.18e-38) are flushed to
+// zero, as the vector units do. The documented bounds per kernel are tested
+// against a float64 reference.
+package kernels
+
+import "fmt"
+
+// Activation selects the activation of the fused bias kernels and of
+// ActivationGrad.
+type Activation int
+
+// The activations Keras's Dense layer accepts by name in the tutorial.
+const (
+	ActLinear  Activation = iota // identity: y = x
+	ActReLU                      // y = max(x, 0)
+	ActSigmoid                   // y = 1 / (1 + exp(-x))
+	ActTanh                      // y = tanh(x)
+	ActSoftmax                   // per row: y = exp(x - max) / sum(exp(x - max))
+)
+
+var activationNames = [...]string{"linear", "relu", "sigmoid", "tanh", "softmax"}
+
+// String returns the Keras name of the activation.
+func (a Activation) String() string {
+	if a >= 0 && int(a) < len(activationNames) {
+		return activationNames[a]
+	}
+	return fmt.Sprintf("Activation(%d)", int(a))
+}
+
+// SGDParams holds the scalars of one SGD step (Keras 2.14 formulas):
+//
+//	m ← -LR·g + Momentum·m
+//	θ ← θ + m                       (Nesterov false)
+//	θ ← θ + (-LR·g + Momentum·m)    (Nesterov true, with the new m)
+type SGDParams struct {
+	LR, Momentum float32
+	Nesterov     bool
+}
+
+// AdagradParams holds the scalars of one Adagrad step:
+//
+//	a ← a + g²;  θ ← θ - LR·g / sqrt(a + Epsilon)
+type AdagradParams struct {
+	LR, Epsilon float32
+}
+
+// RMSpropParams holds the scalars of one RMSprop step. OneMinusRho is passed
+// separately because Keras rounds the float64 value 1-ρ to float32, which is
+// not always float32(1) - float32(ρ).
+//
+//	v ← Rho·v + OneMinusRho·g²
+//	centered: ḡ ← Rho·ḡ + OneMinusRho·g;  d = v - ḡ² + Epsilon;  else d = v + Epsilon
+//	inc = LR·g·(1/sqrt(d))
+//	Momentum > 0: mom ← Momentum·mom + inc;  θ ← θ - mom;  else θ ← θ - inc
+type RMSpropParams struct {
+	LR, Rho, OneMinusRho, Momentum, Epsilon float32
+	Centered                                bool
+}
+
+// AdamParams holds the scalars of one Adam step. Alpha is the bias-corrected
+// rate LR·sqrt(1-β2^t)/(1-β1^t), computed by the caller once per step.
+//
+//	m ← m + (g - m)·OneMinusBeta1
+//	v ← v + (g² - v)·OneMinusBeta2
+//	amsgrad: v̂ ← max(v̂, v), and v̂ replaces v below
+//	θ ← θ - (m·Alpha) / (sqrt(v) + Epsilon)
+type AdamParams struct {
+	Alpha, OneMinusBeta1, OneMinusBeta2, Epsilon float32
+	Amsgrad                                      bool
+}
+
+func checkLen(fn, name string, got, need int) {
+	if got < need {
+		panic(fmt.Sprintf("kernels: %s: len(%s) = %d, need %d", fn, name, got, need))
+	}
+}
+
+func checkSame(fn, name string, got int, other string, need int) {
+	if got != need {
+		panic(fmt.Sprintf("kernels: %s: len(%s) = %d, want len(%s) = %d", fn, name, got, other, need))
+	}
+}
+
+func checkShape(fn string, rows, cols int) int {
+	if rows < 0 || cols < 0 {
+		panic(fmt.Sprintf("kernels: %s: negative shape %d×%d", fn, rows, cols))
+	}
+	if cols != 0 && rows > int(^uint(0)>>1)/cols {
+		panic(fmt.Sprintf("kernels: %s: shape %d×%d overflows int", fn, rows, cols))
+	}
+	return rows * cols
+}
+
+// Relu sets dst[i] = max(x[i], 0). NaN stays NaN. dst may be x.
+func Relu(dst, x []float32) {
+	checkSame("Relu", "dst", len(dst), "x", len(x))
+	active.relu(dst, x)
+}
+
+// ReluGrad sets dx[i] = dy[i] where y[i] > 0 and 0 elsewhere, y being the
+// ReLU output (so the gradient at x = 0 is 0, as in Keras). dx may be dy.
+func ReluGrad(dx, dy, y []float32) {
+	checkSame("ReluGrad", "dy", len(dy), "dx", len(dx))
+	checkSame("ReluGrad", "y", len(y), "dx", len(dx))
+	active.reluGrad(dx, dy, y)
+}
+
+// Sigmoid sets dst[i] = 1/(1+exp(-x[i])), within 3 ulp of the correctly
+// rounded value (absolute 2⁻¹²⁶ below the normal range). sigmoid(+Inf) = 1,
+// sigmoid(-Inf) = 0, NaN stays NaN. dst may be x.
+func Sigmoid(dst, x []float32) {
+	checkSame("Sigmoid", "dst", len(dst), "x", len(x))
+	active.sigmoid(dst, x)
+}
+
+// SigmoidGrad sets dx[i] = dy[i]·y[i]·(1-y[i]), y being the sigmoid output.
+// dx may be dy.
+func SigmoidGrad(dx, dy, y []float32) {
+	checkSame("SigmoidGrad", "dy", len(dy), "dx", len(dx))
+	checkSame("SigmoidGrad", "y", len(y), "dx", len(dx))
+	active.sigmoidGrad(dx, dy, y)
+}
+
+// Tanh sets dst[i] = tanh(x[i]), within 3 ulp of the correctly rounded
+// value. tanh(±Inf) = ±1, NaN stays NaN. dst may be x.
+func Tanh(dst, x []float32) {
+	checkSame("Tanh", "dst", len(dst), "x", len(x))
+	active.tanh(dst, x)
+}
+
+// TanhGrad sets dx[i] = dy[i]·(1-y[i]²), y being the tanh output. dx may be dy.
+func TanhGrad(dx, dy, y []float32) {
+	checkSame("TanhGrad", "dy", len(dy), "dx", len(dx))
+	checkSame("TanhGrad", "y", len(y), "dx", len(dx))
+	active.tanhGrad(dx, dy, y)
+}
+
+// Softmax sets each of the rows of dst (rows×cols, row-major) to the softmax
+// of the same row of x: exp(x - max)/sum(exp(x - max)), each element within
+// 4 ulp of the correctly rounded value. Subtracting the row maximum makes
+// huge logits safe: softmax([1e30, 0]) = [1, 0] and softmax([-Inf, 0]) =
+// [0, 1]. A NaN anywhere in a row makes that whole row NaN. dst may be x.
+func Softmax(dst, x []float32, rows, cols int) {
+	n := checkShape("Softmax", rows, cols)
+	checkLen("Softmax", "x", len(x), n)
+	checkLen("Softmax", "dst", len(dst), n)
+	active.softmax(dst[:n], x[:n], rows, cols)
+}
+
+// SoftmaxGrad sets dx = y ⊙ (dy - rowsum(dy ⊙ y)) per row, the gradient
+// through a softmax whose output is y. dx may be dy.
+func SoftmaxGrad(dx, dy, y []float32, rows, cols int) {
+	n := checkShape("SoftmaxGrad", rows, cols)
+	checkLen("SoftmaxGrad", "dx", len(dx), n)
+	checkLen("SoftmaxGrad", "dy", len(dy), n)
+	checkLen("SoftmaxGrad", "y", len(y), n)
+	active.softmaxGrad(dx[:n], dy[:n], y[:n], rows, cols)
+}
+
+// AddBias adds bias[j] to every x[i·cols+j] of the rows×cols matrix x.
+func AddBias(x, bias []float32, rows, cols int) {
+	n := checkShape("AddBias", rows, cols)
+	checkLen("AddBias", "x", len(x), n)
+	checkLen("AddBias", "bias", len(bias), cols)
+	active.addBias(x[:n], bias[:cols], rows, cols)
+}
+
+// BiasActivation is the fused forward tail of a dense layer: in place, it
+// adds bias[j] to column j of the rows×cols matrix x and applies act, in
+// one pass over x. Its results equal AddBias followed by the activation
+// kernel exactly.
+func BiasActivation(act Activation, x, bias []float32, rows, cols int) {
+	n := checkShape("BiasActivation", rows, cols)
+	checkLen("BiasActivation", "x", len(x), n)
+	checkLen("BiasActivation", "bias", len(bias), cols)
+	x, bias = x[:n], bias[:cols]
+	switch act {
+	case ActLinear:
+		active.addBias(x, bias, rows, cols)
+	case ActReLU:
+		active.biasRelu(x, bias, rows, cols)
+	case ActSigmoid:
+		active.biasSigmoid(x, bias, rows, cols)
+	case ActTanh:
+		active.biasTanh(x, bias, rows, cols)
+	case ActSoftmax:
+		active.biasSoftmax(x, bias, rows, cols)
+	default:
+		panic(fmt.Sprintf("kernels: BiasActivation: unknown activation %v", act))
+	}
+}
+
+// ActivationGrad sets dx to the gradient through activation act given the
+// gradient dy with respect to its output y (rows×cols each). For ActLinear
+// it copies dy. dx may be dy.
+func ActivationGrad(act Activation, dx, dy, y []float32, rows, cols int) {
+	n := checkShape("ActivationGrad", rows, cols)
+	checkLen("ActivationGrad", "dx", len(dx), n)
+	checkLen("ActivationGrad", "dy", len(dy), n)
+	checkLen("ActivationGrad", "y", len(y), n)
+	dx, dy, y = dx[:n], dy[:n], y[:n]
+	switch act {
+	case ActLinear:
+		copy(dx, dy)
+	case ActReLU:
+		active.reluGrad(dx, dy, y)
+	case ActSigmoid:
+		active.sigmoidGrad(dx, dy, y)
+	case ActTanh:
+		active.tanhGrad(dx, dy, y)
+	case ActSoftmax:
+		active.softmaxGrad(dx, dy, y, rows, cols)
+	default:
+		panic(fmt.Sprintf("kernels: ActivationGrad: unknown activation %v", act))
+	}
+}
+
+// ColSum sets dst[j] to the sum of column j of the rows×cols matrix x: the
+// bias gradient of a dense layer. With rows = 0 it sets dst to zeros.
+func ColSum(dst, x []float32, rows, cols int) {
+	n := checkShape("ColSum", rows, cols)
+	checkLen("ColSum", "x", len(x), n)
+	checkLen("ColSum", "dst", len(dst), cols)
+	active.colSum(dst[:cols], x[:n], rows, cols)
+}
+
+// SoftmaxCrossEntropy is the fused loss of a softmax output layer with
+// sparse categorical cross-entropy, computed from the logits as TF-Keras
+// does (no clipping, no log of probabilities). For each row i with label
+// y = labels[i] and m = max_j logits[i,j]:
+//
+//	loss_i       = log(sum_j exp(logits[i,j] - m)) - (logits[i,y] - m)
+//	probs[i,j]   = softmax(logits[i])_j
+//	grad[i,j]    = (probs[i,j] - [j == y]) / rows
+//
+// It returns the sum of loss_i over the rows, accumulated in float64; the
+// batch loss is that sum divided by rows. probs and grad may each be nil
+// to skip writing them (evaluation needs neither gradient nor probs). A
+// label outside [0, cols) panics: callers validate labels first.
+func SoftmaxCrossEntropy(probs, grad, logits []float32, labels []int32, rows, cols int) float64 {
+	n := checkShape("SoftmaxCrossEntropy", rows, cols)
+	if rows > 0 && cols == 0 {
+		panic("kernels: SoftmaxCrossEntropy: cols = 0 with rows > 0")
+	}
+	checkLen("SoftmaxCrossEntropy", "logits", len(logits), n)
+	checkLen("SoftmaxCrossEntropy", "labels", len(labels), rows)
+	if probs != nil {
+		checkLen("SoftmaxCrossEntropy", "probs", len(probs), n)
+		probs = probs[:n]
+	}
+	if grad != nil {
+		checkLen("SoftmaxCrossEntropy", "grad", len(grad), n)
+		grad = grad[:n]
+	}
+	labels = labels[:rows]
+	for i, l := range labels {
+		if l < 0 || int(l) >= cols {
+			panic(fmt.Sprintf("kernels: SoftmaxCrossEntropy: labels[%d] = %d, outside [0, %d)", i, l, cols))
+		}
+	}
+	return active.softmaxCrossEntropy(probs, grad, logits[:n], labels, rows, cols)
+}
+
+// Argmax sets dst[i] to the index of the largest element of row i of the
+// rows×cols matrix x; ties go to the first index, as in NumPy and Keras.
+// A NaN is never larger than anything, so it is chosen only when it is
+// first and nothing after it compares greater.
+func Argmax(dst []int32, x []float32, rows, cols int) {
+	n := checkShape("Argmax", rows, cols)
+	if rows > 0 && cols == 0 {
+		panic("kernels: Argmax: cols = 0 with rows > 0")
+	}
+	checkLen("Argmax", "x", len(x), n)
+	checkLen("Argmax", "dst", len(dst), rows)
+	active.argmax(dst[:rows], x[:n], rows, cols)
+}
+
+// CountCorrect returns how many rows of the rows×cols matrix x have their
+// Argmax equal to labels[i]: Keras's sparse categorical accuracy, as a
+// count.
+func CountCorrect(x []float32, labels []int32, rows, cols int) int {
+	n := checkShape("CountCorrect", rows, cols)
+	if rows > 0 && cols == 0 {
+		panic("kernels: CountCorrect: cols = 0 with rows > 0")
+	}
+	checkLen("CountCorrect", "x", len(x), n)
+	checkLen("CountCorrect", "labels", len(labels), rows)
+	return active.countCorrect(x[:n], labels[:rows], rows, cols)
+}
+
+// SGDStep applies one fused SGD update (see SGDParams) to theta, with
+// momentum buffer m and gradient g, in one pass.
+func SGDStep(theta, m, g []float32, p SGDParams) {
+	checkSame("SGDStep", "m", len(m), "theta", len(theta))
+	checkSame("SGDStep", "g", len(g), "theta", len(theta))
+	active.sgdStep(theta, m, g, p)
+}
+
+// AdagradStep applies one fused Adagrad update (see AdagradParams) to theta,
+// with accumulator acc and gradient g, in one pass.
+func AdagradStep(theta, acc, g []float32, p AdagradParams) {
+	checkSame("AdagradStep", "acc", len(acc), "theta", len(theta))
+	checkSame("AdagradStep", "g", len(g), "theta", len(theta))
+	active.adagradStep(theta, acc, g, p)
+}
+
+// RMSpropStep applies one fused RMSprop update (see RMSpropParams) to theta,
+// with mean square v and gradient g. mom is the momentum buffer, used only
+// when p.Momentum > 0 (else it may be nil); mg is the mean gradient, used
+// only when p.Centered (else it may be nil).
+func RMSpropStep(theta, v, mom, mg, g []float32, p RMSpropParams) {
+	checkSame("RMSpropStep", "v", len(v), "theta", len(theta))
+	checkSame("RMSpropStep", "g", len(g), "theta", len(theta))
+	if p.Momentum > 0 {
+		checkSame("RMSpropStep", "mom", len(mom), "theta", len(theta))
+	} else {
+		mom = nil
+	}
+	if p.Centered {
+		checkSame("RMSpropStep", "mg", len(mg), "theta", len(theta))
+	} else {
+		mg = nil
+	}
+	active.rmspropStep(theta, v, mom, mg, g, p)
+}
+
+// AdamStep applies one fused Adam update (see AdamParams) to theta, with
+// moments m and v and gradient g. vhat is the running maximum of v, used
+// only when p.Amsgrad (else it may be nil).
+func AdamStep(theta, m, v, vhat, g []float32, p AdamParams) {
+	checkSame("AdamStep", "m", len(m), "theta", len(theta))
+	checkSame("AdamStep", "v", len(v), "theta", len(theta))
+	checkSame("AdamStep", "g", len(g), "theta", len(theta))
+	if p.Amsgrad {
+		checkSame("AdamStep", "vhat", len(vhat), "theta", len(theta))
+	} else {
+		vhat = nil
+	}
+	active.adamStep(theta, m, v, vhat, g, p)
+}
+
+// SumSquares returns the sum of x[i]², accumulated in float64: the squared
+// L2 norm that gradient clipping by norm needs.
+func SumSquares(x []float32) float64 { return active.sumSquares(x) }
+
+// Scale multiplies every element of x by s in place.
+func Scale(x []float32, s float32) { active.scale(x, s) }
+
+// Clamp limits every element of x to [lo, hi] in place; NaN stays NaN. It
+// panics if lo > hi.
+func Clamp(x []float32, lo, hi float32) {
+	if lo > hi {
+		panic(fmt.Sprintf("kernels: Clamp: lo = %g > hi = %g", lo, hi))
+	}
+	active.clamp(x, lo, hi)
+}
+
+// AllFinite reports whether no element of x is NaN or ±Inf.
+func AllFinite(x []float32) bool { return active.allFinite(x) }
