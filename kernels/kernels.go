@@ -14,11 +14,21 @@
 // other level is tested against.
 //
 // Numerics: the exp-based kernels (Sigmoid, Tanh, Softmax and the fused
-// softmax cross-entropy) use a float32 exponential whose result is within
-// 2 ulp of the correctly rounded value for results in the normal range;
-// results below the smallest normal float32 (about 1.18e-38) are flushed to
-// zero, as the vector units do. The documented bounds per kernel are tested
-// against a float64 reference.
+// softmax cross-entropy) use a float32 exponential that is within 1 ulp of
+// the correctly rounded value wherever that value is a normal float32
+// (checked for every float32 input). Exponentials below the smallest
+// normal float32, 2⁻¹²⁶ ≈ 1.18e-38, are flushed to exactly 0: subnormal
+// numbers would slow every later operation on them on many CPUs, and an
+// error below 2⁻¹²⁶ is invisible in training. The bounds documented per
+// kernel hold on every level and are tested against float64 references; a
+// bound of n ulp means at most n float32 steps from the correctly rounded
+// result, or an absolute error of at most 2⁻¹²⁶ where that result is below
+// the normal range.
+//
+// Kernels built only from +, −, ×, ÷ and square roots (the gradients, the
+// optimizer updates, AddBias, ColSum, Scale) round each operation to
+// float32 in the documented order, without fused multiply-adds, and so
+// give the same bits on every level and architecture.
 package kernels
 
 import "fmt"
@@ -46,7 +56,11 @@ func (a Activation) String() string {
 	return fmt.Sprintf("Activation(%d)", int(a))
 }
 
-// SGDParams holds the scalars of one SGD step (Keras 2.14 formulas):
+// SGDParams holds the scalars of one SGD step (Keras 2.14 formulas). In
+// this and the other optimizers' formulas every operation rounds to
+// float32, left to right as written, with products formed before sums and
+// no fused multiply-add: the updates are the exact IEEE float32 values of
+// Keras's graph, the same bits on every level.
 //
 //	m ← -LR·g + Momentum·m
 //	θ ← θ + m                       (Nesterov false)
@@ -58,7 +72,7 @@ type SGDParams struct {
 
 // AdagradParams holds the scalars of one Adagrad step:
 //
-//	a ← a + g²;  θ ← θ - LR·g / sqrt(a + Epsilon)
+//	a ← a + g²;  θ ← θ - (LR·g) / sqrt(a + Epsilon)
 type AdagradParams struct {
 	LR, Epsilon float32
 }
@@ -69,8 +83,12 @@ type AdagradParams struct {
 //
 //	v ← Rho·v + OneMinusRho·g²
 //	centered: ḡ ← Rho·ḡ + OneMinusRho·g;  d = v - ḡ² + Epsilon;  else d = v + Epsilon
-//	inc = LR·g·(1/sqrt(d))
+//	inc = (LR·g)·(1/sqrt(d))
 //	Momentum > 0: mom ← Momentum·mom + inc;  θ ← θ - mom;  else θ ← θ - inc
+//
+// 1/sqrt(d) is a correctly rounded square root then a correctly rounded
+// division; Keras calls rsqrt, which TF may evaluate less exactly, so TF's
+// own numbers can differ from these in the last bit.
 type RMSpropParams struct {
 	LR, Rho, OneMinusRho, Momentum, Epsilon float32
 	Centered                                bool
@@ -110,7 +128,9 @@ func checkShape(fn string, rows, cols int) int {
 	return rows * cols
 }
 
-// Relu sets dst[i] = max(x[i], 0). NaN stays NaN. dst may be x.
+// Relu sets dst[i] = max(x[i], 0): x[i] is kept unless it is below zero, so
+// NaN stays NaN and −0 stays −0 (the cheapest NaN-keeping form on every
+// vector unit). dst may be x.
 func Relu(dst, x []float32) {
 	checkSame("Relu", "dst", len(dst), "x", len(x))
 	active.relu(dst, x)
@@ -124,30 +144,33 @@ func ReluGrad(dx, dy, y []float32) {
 	active.reluGrad(dx, dy, y)
 }
 
-// Sigmoid sets dst[i] = 1/(1+exp(-x[i])), within 3 ulp of the correctly
-// rounded value (absolute 2⁻¹²⁶ below the normal range). sigmoid(+Inf) = 1,
-// sigmoid(-Inf) = 0, NaN stays NaN. dst may be x.
+// Sigmoid sets dst[i] = 1/(1+exp(-x[i])), within 2 ulp of the correctly
+// rounded value (absolute 2⁻¹²⁶ below the normal range; x below about
+// −87.34 gives 0). sigmoid(+Inf) = 1, sigmoid(-Inf) = 0, NaN stays NaN.
+// dst may be x.
 func Sigmoid(dst, x []float32) {
 	checkSame("Sigmoid", "dst", len(dst), "x", len(x))
 	active.sigmoid(dst, x)
 }
 
-// SigmoidGrad sets dx[i] = dy[i]·y[i]·(1-y[i]), y being the sigmoid output.
-// dx may be dy.
+// SigmoidGrad sets dx[i] = (dy[i]·y[i])·(1-y[i]), y being the sigmoid
+// output, rounding in that order as TF's SigmoidGrad does. dx may be dy.
 func SigmoidGrad(dx, dy, y []float32) {
 	checkSame("SigmoidGrad", "dy", len(dy), "dx", len(dx))
 	checkSame("SigmoidGrad", "y", len(y), "dx", len(dx))
 	active.sigmoidGrad(dx, dy, y)
 }
 
-// Tanh sets dst[i] = tanh(x[i]), within 3 ulp of the correctly rounded
-// value. tanh(±Inf) = ±1, NaN stays NaN. dst may be x.
+// Tanh sets dst[i] = tanh(x[i]), within 1 ulp of the correctly rounded
+// value. It is odd bit for bit: tanh(−0) = −0, tanh(±Inf) = ±1. NaN stays
+// NaN. dst may be x.
 func Tanh(dst, x []float32) {
 	checkSame("Tanh", "dst", len(dst), "x", len(x))
 	active.tanh(dst, x)
 }
 
-// TanhGrad sets dx[i] = dy[i]·(1-y[i]²), y being the tanh output. dx may be dy.
+// TanhGrad sets dx[i] = dy[i]·(1-y[i]²), y being the tanh output, with y²
+// rounded before the subtraction as in TF's TanhGrad. dx may be dy.
 func TanhGrad(dx, dy, y []float32) {
 	checkSame("TanhGrad", "dy", len(dy), "dx", len(dx))
 	checkSame("TanhGrad", "y", len(y), "dx", len(dx))
@@ -155,10 +178,15 @@ func TanhGrad(dx, dy, y []float32) {
 }
 
 // Softmax sets each of the rows of dst (rows×cols, row-major) to the softmax
-// of the same row of x: exp(x - max)/sum(exp(x - max)), each element within
-// 4 ulp of the correctly rounded value. Subtracting the row maximum makes
-// huge logits safe: softmax([1e30, 0]) = [1, 0] and softmax([-Inf, 0]) =
-// [0, 1]. A NaN anywhere in a row makes that whole row NaN. dst may be x.
+// of the same row of x: exp(x - max)/sum(exp(x - max)). Each element is
+// within 4 ulp of the correctly rounded exact value computed from the
+// float32 differences x − max (TF rounds them the same way; a difference
+// of magnitude d carries up to d·2⁻²⁴ of relative error into its
+// exponential before any kernel error) with exponentials below 2⁻¹²⁶
+// counted as 0. Subtracting the row maximum makes huge logits safe:
+// softmax([1e30, 0]) = [1, 0] and softmax([-Inf, 0]) = [0, 1]. A NaN or
+// +Inf anywhere in a row, or a row of only −Inf, makes that whole row NaN;
+// other rows are unaffected. dst may be x.
 func Softmax(dst, x []float32, rows, cols int) {
 	n := checkShape("Softmax", rows, cols)
 	checkLen("Softmax", "x", len(x), n)
@@ -166,8 +194,10 @@ func Softmax(dst, x []float32, rows, cols int) {
 	active.softmax(dst[:n], x[:n], rows, cols)
 }
 
-// SoftmaxGrad sets dx = y ⊙ (dy - rowsum(dy ⊙ y)) per row, the gradient
-// through a softmax whose output is y. dx may be dy.
+// SoftmaxGrad sets dx = (dy - s)·y per row with s = rowsum(dy ⊙ y), the
+// gradient through a softmax whose output is y. s is accumulated in float64
+// and rounded once, so each element is within 3·2⁻²⁴·|y|·(|dy| + |s|) of the
+// exact value. dx may be dy.
 func SoftmaxGrad(dx, dy, y []float32, rows, cols int) {
 	n := checkShape("SoftmaxGrad", rows, cols)
 	checkLen("SoftmaxGrad", "dx", len(dx), n)
@@ -235,7 +265,9 @@ func ActivationGrad(act Activation, dx, dy, y []float32, rows, cols int) {
 }
 
 // ColSum sets dst[j] to the sum of column j of the rows×cols matrix x: the
-// bias gradient of a dense layer. With rows = 0 it sets dst to zeros.
+// bias gradient of a dense layer. The rows are added in order, in float32,
+// so the result is the same bits on every level. With rows = 0 it sets dst
+// to zeros.
 func ColSum(dst, x []float32, rows, cols int) {
 	n := checkShape("ColSum", rows, cols)
 	checkLen("ColSum", "x", len(x), n)
@@ -256,6 +288,14 @@ func ColSum(dst, x []float32, rows, cols int) {
 // batch loss is that sum divided by rows. probs and grad may each be nil
 // to skip writing them (evaluation needs neither gradient nor probs). A
 // label outside [0, cols) panics: callers validate labels first.
+//
+// Accuracy, against the exact values from the float32 differences
+// logits − m as for Softmax: probs and grad within 4 ulp, the returned sum
+// within relative 2⁻²². The label term logits[i,y] − m is exact (float64),
+// so logits ±3e38 apart still give a finite loss, and a confident correct
+// prediction keeps its small loss and gradient to full relative precision
+// rather than rounding them to 0. A NaN or +Inf logit makes its row's
+// outputs and the returned sum NaN.
 func SoftmaxCrossEntropy(probs, grad, logits []float32, labels []int32, rows, cols int) float64 {
 	n := checkShape("SoftmaxCrossEntropy", rows, cols)
 	if rows > 0 && cols == 0 {
@@ -281,9 +321,10 @@ func SoftmaxCrossEntropy(probs, grad, logits []float32, labels []int32, rows, co
 }
 
 // Argmax sets dst[i] to the index of the largest element of row i of the
-// rows×cols matrix x; ties go to the first index, as in NumPy and Keras.
-// A NaN is never larger than anything, so it is chosen only when it is
-// first and nothing after it compares greater.
+// rows×cols matrix x; ties go to the first index, as in NumPy and Keras
+// (−0 and +0 tie). The scan keeps the first element until a later one
+// compares greater, so a NaN in the first column makes the answer 0 and a
+// NaN anywhere else is never chosen.
 func Argmax(dst []int32, x []float32, rows, cols int) {
 	n := checkShape("Argmax", rows, cols)
 	if rows > 0 && cols == 0 {

@@ -1,0 +1,103 @@
+package kernels
+
+import (
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestRequiredLevel fails when SIMDMLP_TEST_REQUIRE names a level that is
+// not the one selected at start-up, so a CI job meant to exercise, say,
+// avx512 cannot pass silently on the generic code.
+func TestRequiredLevel(t *testing.T) {
+	want := os.Getenv("SIMDMLP_TEST_REQUIRE")
+	if want == "" {
+		t.Skip("SIMDMLP_TEST_REQUIRE not set")
+	}
+	if got := Active(); got != want {
+		t.Fatalf("active kernel level is %q, SIMDMLP_TEST_REQUIRE wants %q (available: %v)", got, want, Available())
+	}
+}
+
+func TestAvailable(t *testing.T) {
+	av := Available()
+	if len(av) == 0 || av[0] != "generic" {
+		t.Fatalf("Available() = %v, want generic first", av)
+	}
+	if !slices.Contains(av, Active()) {
+		t.Fatalf("Active() = %q is not in Available() = %v", Active(), av)
+	}
+	// The default is the fastest level unless the environment chose one.
+	if os.Getenv(EnvVar) == "" && Active() != av[len(av)-1] {
+		t.Errorf("Active() = %q, want the best level %q", Active(), av[len(av)-1])
+	}
+}
+
+func TestUse(t *testing.T) {
+	start := Active()
+	for _, name := range Available() {
+		restore, err := Use(strings.ToUpper(name))
+		if err != nil {
+			t.Fatalf("Use(%q): %v", name, err)
+		}
+		if Active() != name {
+			t.Errorf("after Use(%q), Active() = %q", name, Active())
+		}
+		restore()
+		if Active() != start {
+			t.Errorf("restore after Use(%q) left %q, want %q", name, Active(), start)
+		}
+	}
+	restore, err := Use("sse9")
+	if err == nil {
+		t.Fatal("Use(sse9) succeeded")
+	}
+	if !strings.Contains(err.Error(), `"sse9"`) || !strings.Contains(err.Error(), "generic") {
+		t.Errorf("Use(sse9) error %q should name the level and list the available ones", err)
+	}
+	restore()
+	if Active() != start {
+		t.Errorf("restore after a failed Use changed the level to %q", Active())
+	}
+}
+
+// TestEnvVar runs this test binary again with SIMDMLP_KERNELS set, since
+// the variable is read only at start-up.
+func TestEnvVar(t *testing.T) {
+	if os.Getenv("SIMDMLP_ENV_CHILD") != "" {
+		os.Stdout.WriteString("ACTIVE=" + Active() + "\n")
+		return
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Skip(err)
+	}
+	cases := []struct {
+		env      string
+		want     string
+		warnWant bool
+	}{
+		{"generic", "generic", false},
+		{"GENERIC", "generic", false},
+		{"sse9", Available()[len(Available())-1], true},
+	}
+	for _, c := range cases {
+		cmd := exec.Command(exe, "-test.run=^TestEnvVar$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "SIMDMLP_ENV_CHILD=1", EnvVar+"="+c.env)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s=%s: child failed: %v\n%s%s", EnvVar, c.env, err, out, stderr.String())
+		}
+		if !strings.Contains(string(out), "ACTIVE="+c.want+"\n") {
+			t.Errorf("%s=%s: child reported %q, want level %q", EnvVar, c.env, out, c.want)
+		}
+		warned := strings.Contains(stderr.String(), "ignored")
+		if warned != c.warnWant {
+			t.Errorf("%s=%s: warning printed = %v, want %v (stderr %q)", EnvVar, c.env, warned, c.warnWant, stderr.String())
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package kernels_test
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/simdmlp/simdmlp/kernels"
+)
+
+func ExampleSoftmax() {
+	// Two rows of three logits. The second holds a huge logit, which the
+	// subtraction of the row maximum makes harmless.
+	x := []float32{
+		1, 2, 3,
+		1e30, 0, -1,
+	}
+	p := make([]float32, len(x))
+	kernels.Softmax(p, x, 2, 3)
+	fmt.Printf("%.4f\n", p[:3])
+	fmt.Printf("%.4f\n", p[3:])
+	// Output:
+	// [0.0900 0.2447 0.6652]
+	// [1.0000 0.0000 0.0000]
+}
+
+func ExampleSoftmaxCrossEntropy() {
+	// A batch of two samples over three classes, as the output layer of a
+	// classifier produces them (logits, before any softmax).
+	logits := []float32{
+		2, 1, 0.1, // label 0: a confident, correct prediction
+		0.5, 2.5, 0.3, // label 2: wrong
+	}
+	labels := []int32{0, 2}
+	probs := make([]float32, 6)
+	grad := make([]float32, 6)
+	sum := kernels.SoftmaxCrossEntropy(probs, grad, logits, labels, 2, 3)
+	fmt.Printf("batch loss %.4f\n", sum/2) // Keras reports the batch mean
+	fmt.Printf("probs %.4f\n", probs)
+	fmt.Printf("grad  %.4f\n", grad) // (probs - onehot) / 2
+	// Output:
+	// batch loss 1.4185
+	// probs [0.6590 0.2424 0.0986 0.1086 0.8025 0.0889]
+	// grad  [-0.1705 0.1212 0.0493 0.0543 0.4012 -0.4555]
+}
+
+func ExampleAdamStep() {
+	// One step of Keras's Adam at its defaults (learning_rate=0.001,
+	// beta_1=0.9, beta_2=0.999, epsilon=1e-7) from fresh, zeroed moments.
+	const lr, beta1, beta2 = 0.001, 0.9, 0.999
+	theta := []float32{1, -1, 0.5}
+	g := []float32{0.5, -0.25, 0}
+	m := make([]float32, 3)
+	v := make([]float32, 3)
+
+	// The caller folds the bias correction into Alpha once per step, in
+	// float32 as Keras does, with t = iterations + 1.
+	t := float64(1)
+	b1t := float32(math.Pow(beta1, t))
+	b2t := float32(math.Pow(beta2, t))
+	alpha := float32(lr) * float32(math.Sqrt(float64(1-b2t))) / (1 - b1t)
+
+	kernels.AdamStep(theta, m, v, nil, g, kernels.AdamParams{
+		Alpha:         alpha,
+		OneMinusBeta1: float32(1 - beta1),
+		OneMinusBeta2: float32(1 - beta2),
+		Epsilon:       1e-7,
+	})
+	// The first Adam step moves every weight with a non-zero gradient by
+	// about the learning rate, against the sign of its gradient.
+	fmt.Printf("theta %.6f\n", theta)
+	fmt.Printf("m     %.6f\n", m)
+	fmt.Printf("v     %.8f\n", v)
+	// Output:
+	// theta [0.999000 -0.999000 0.500000]
+	// m     [0.050000 -0.025000 0.000000]
+	// v     [0.00025000 0.00006250 0.00000000]
+}

@@ -1,0 +1,80 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// benchGemmShapes are the products one training step of the tutorial's
+// 784-100-10 model at batch 32 computes (forward X·W, weight gradient
+// Xᵀ·dY, input gradient dY·Wᵀ, for both layers), then squares. The same
+// list lives in bench/, where gonum runs beside us.
+var benchGemmShapes = []struct {
+	m, n, k        int
+	transA, transB bool
+}{
+	{32, 100, 784, false, false},
+	{784, 100, 32, true, false},
+	{32, 784, 100, false, true},
+	{32, 10, 100, false, false},
+	{100, 10, 32, true, false},
+	{32, 100, 10, false, true},
+	{64, 64, 64, false, false},
+	{128, 128, 128, false, false},
+	{256, 256, 256, false, false},
+	{512, 512, 512, false, false},
+}
+
+// gemmShapeName names a shape as m=..,n=..,k=.., with ",tA" or ",tB"
+// appended when an operand is transposed.
+func gemmShapeName(m, n, k int, transA, transB bool) string {
+	s := fmt.Sprintf("m=%d,n=%d,k=%d", m, n, k)
+	if transA {
+		s += ",tA"
+	}
+	if transB {
+		s += ",tB"
+	}
+	return s
+}
+
+func BenchmarkSgemm(b *testing.B) {
+	for _, level := range Available() {
+		b.Run("impl="+level, func(b *testing.B) {
+			restore, err := Use(level)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer restore()
+			for _, s := range benchGemmShapes {
+				b.Run(gemmShapeName(s.m, s.n, s.k, s.transA, s.transB), func(b *testing.B) {
+					r := rand.New(rand.NewPCG(1, 2))
+					a := gemmRand(r, s.m*s.k)
+					bm := gemmRand(r, s.k*s.n)
+					c := gemmRand(r, s.m*s.n)
+					lda, ldb := s.k, s.n
+					if s.transA {
+						lda = s.m
+					}
+					if s.transB {
+						ldb = s.k
+					}
+					b.ReportAllocs()
+					for b.Loop() {
+						Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
+					}
+					b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		})
+	}
+}
+
+func gemmRand(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = r.Float32()*2 - 1
+	}
+	return s
+}
