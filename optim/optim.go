@@ -5,10 +5,43 @@
 // optim.Adam{} is keras.optimizers.Adam(). Build turns a configuration into
 // an Updater holding the slots and the iteration count; every update runs
 // through the fused step kernels of package kernels and allocates nothing.
+//
+// # Zero means default
+//
+// A zero field takes Keras's default: Adam{LearningRate: 0.01} is
+// Adam(learning_rate=0.01) with beta_1=0.9 and so on. The price is that an
+// explicit zero cannot be written. Where zero is already the default
+// (momentum, every shared option) nothing is lost. For a learning rate,
+// epsilon or initial accumulator value of exactly zero, give a positive
+// value below float32's range such as 1e-50: it rounds to zero when it is
+// used, as it would in Keras. Negative, NaN and infinite values, and values
+// that overflow float32, are rejected by Build.
+//
+// # Numerics
+//
+// The fields are float64 because Keras's hyperparameters are Python floats:
+// Keras converts each to float32 only where it is used, sometimes after
+// float64 arithmetic. RMSprop's 1-ρ and Adam's 1-β are computed in float64
+// and then rounded, so ρ = 0.9 gives float32(0.1), not 1-float32(0.9),
+// which is 3 ulps larger (for β2 = 0.999 the two differ by 111 ulps).
+// Everything else is float32 in Keras's operation order; see each
+// optimizer for its formula.
+//
+// Every Step applies, in Keras's order: gradient clipping (Clipnorm, else
+// GlobalClipnorm, else Clipvalue; see Options), decoupled weight decay, the
+// update of every tensor with the same iteration count, and finally
+// iterations += 1.
 package optim
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Optimizer is an optimizer configuration, such as Adam{} or
-// SGD{LearningRate: 0.1}. It is what mlp's Compile accepts.
+// SGD{LearningRate: 0.1}. It is what mlp's Compile accepts. SGD, Adagrad,
+// RMSprop and Adam implement it, and print their effective configuration
+// (defaults filled in) with String.
 type Optimizer interface {
 	// Name returns Keras's class name, such as "Adam" or "RMSprop".
 	Name() string
@@ -26,4 +59,65 @@ type Updater interface {
 	Step(params, grads [][]float32)
 	// Iterations returns how many steps have been applied.
 	Iterations() int64
+}
+
+// DefaultName is the optimizer Keras's compile uses when it is given none:
+// "rmsprop", that is RMSprop{}.
+const DefaultName = "rmsprop"
+
+// implemented maps Keras's lower-case optimizer strings to the
+// configurations with default arguments, in the order error messages list
+// them.
+var implemented = []struct {
+	name string
+	opt  Optimizer
+}{
+	{"sgd", SGD{}},
+	{"adagrad", Adagrad{}},
+	{"rmsprop", RMSprop{}},
+	{"adam", Adam{}},
+}
+
+// notImplemented names, with their Keras class names, the optimizers Keras
+// 2.14 has that simdmlp does not, so that asking for one says so rather than
+// calling it unknown.
+var notImplemented = map[string]string{
+	"adadelta":  "Adadelta",
+	"adamax":    "Adamax",
+	"nadam":     "Nadam",
+	"ftrl":      "Ftrl",
+	"adamw":     "AdamW",
+	"lion":      "Lion",
+	"adafactor": "Adafactor",
+}
+
+// ByName returns the optimizer Keras's compile builds from a string, with
+// default arguments: "sgd", "adagrad", "rmsprop" or "adam". Case does not
+// matter, as in Keras, so "Adam" and "RMSprop" work too. The other names
+// Keras knows (adadelta, adamax, nadam, ftrl, adamw, lion, adafactor) give
+// an error saying they are not implemented; anything else gives an error
+// listing the valid names.
+func ByName(name string) (Optimizer, error) {
+	lower := strings.ToLower(name)
+	for _, o := range implemented {
+		if o.name == lower {
+			return o.opt, nil
+		}
+	}
+	if class, ok := notImplemented[lower]; ok {
+		return nil, fmt.Errorf("optim: optimizer %q (Keras's %s) is not implemented; implemented: %s",
+			name, class, validNames())
+	}
+	return nil, fmt.Errorf("optim: unknown optimizer %q; valid names (any case): %s", name, validNames())
+}
+
+func validNames() string {
+	var b strings.Builder
+	for i, o := range implemented {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", o.name)
+	}
+	return b.String()
 }
