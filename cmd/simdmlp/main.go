@@ -1,0 +1,59 @@
+// Command simdmlp trains the Keras tutorial's Fashion-MNIST models in pure
+// Go.
+//
+// Usage:
+//
+//	simdmlp train [flags]      train a model (default: the tutorial's final one)
+//	simdmlp tutorial [flags]   replay the tutorial notebook cell by cell
+//
+// `simdmlp train -h` lists the training flags: hidden layer sizes,
+// activation, optimizer and learning rate, epochs, batch size, seed, data
+// directory, kernel level, verbosity and a JSON report file.
+//
+// The data are found as package mnist finds them ($SIMDMLP_DATA, Debian's
+// dataset-fashion-mnist, the Keras cache, then a download). Exit status: 0
+// on success, 1 when the data are missing or damaged or a run fails, 2 for
+// bad flags.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage: simdmlp <command> [flags]
+
+commands:
+  train      train an MLP on Fashion-MNIST (default: the tutorial's final
+             model, Flatten → Dense(100, relu) → Dense(10, softmax), Adam,
+             5 epochs) and report validation and test accuracy
+  tutorial   replay the Keras tutorial (혼공머신 7-2) cell by cell
+
+Run 'simdmlp <command> -h' for the command's flags.
+`
+
+// run is the whole command, with its streams passed in so that tests can
+// drive it; it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "train":
+		return runTrain(args[1:], stdout, stderr)
+	case "tutorial":
+		return runTutorial(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "simdmlp: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+}

@@ -1,0 +1,343 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/simdmlp/simdmlp/kernels"
+	"github.com/simdmlp/simdmlp/mlp"
+	"github.com/simdmlp/simdmlp/mnist"
+	"github.com/simdmlp/simdmlp/optim"
+)
+
+// trainConfig is what the train command's flags say.
+type trainConfig struct {
+	hidden     []int
+	activation string
+	optimizer  optim.Optimizer
+	epochs     int
+	batch      int
+	seed       uint64
+	dataDir    string
+	level      string
+	verbose    mlp.Verbosity
+	jsonPath   string
+	limit      int
+}
+
+// usageError is a bad flag value: the command prints it with the usage and
+// exits with status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
+	fs := flag.NewFlagSet("simdmlp train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	hidden := fs.String("hidden", "100", "hidden layer sizes, comma-separated (e.g. 100,50)")
+	act := fs.String("activation", "relu", "hidden layers' activation: relu, sigmoid, tanh, linear or softmax")
+	opt := fs.String("optimizer", "adam", "optimizer: adam, rmsprop, sgd or adagrad (any case)")
+	lr := fs.Float64("lr", 0, "learning rate; 0 means the optimizer's Keras default")
+	epochs := fs.Int("epochs", 5, "training epochs")
+	batch := fs.Int("batch", 32, "batch size")
+	seed := fs.Uint64("seed", 42, "seed of weight initialisation and shuffling")
+	data := fs.String("data", "", "directory holding Fashion-MNIST's four files (default: search $SIMDMLP_DATA, Debian's package, the Keras cache, then download)")
+	level := fs.String("kernels", "", "kernel level to use ("+strings.Join(kernels.Available(), ", ")+"); default: the fastest")
+	verbose := fs.Int("verbose", 1, "progress output: 0 none, 1 progress bar, 2 one line per epoch")
+	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
+	limit := fs.Int("limit", 0, "train on only the first N samples of the training split (0: all 48000)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: simdmlp train [flags]\n\n"+
+			"Trains an MLP on Fashion-MNIST with the tutorial's 80/20 split (seed 42) and\n"+
+			"reports the validation and test results.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return trainConfig{}, err
+	}
+	bad := func(format string, a ...any) (trainConfig, error) {
+		return trainConfig{}, usageError{fmt.Sprintf(format, a...)}
+	}
+	if fs.NArg() > 0 {
+		return bad("unexpected argument %q", fs.Arg(0))
+	}
+	c := trainConfig{activation: *act, epochs: *epochs, batch: *batch, seed: *seed, dataDir: *data,
+		level: *level, jsonPath: *jsonPath, limit: *limit}
+	for _, f := range strings.Split(*hidden, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return bad("-hidden %q: want positive integers separated by commas", *hidden)
+		}
+		c.hidden = append(c.hidden, n)
+	}
+	switch *act {
+	case "relu", "sigmoid", "tanh", "linear", "softmax":
+	default:
+		return bad("-activation %q: want relu, sigmoid, tanh, linear or softmax", *act)
+	}
+	o, err := optim.ByName(*opt)
+	if err != nil {
+		return bad("-optimizer: %v", err)
+	}
+	if !(*lr >= 0) {
+		return bad("-lr %v: must not be negative", *lr)
+	}
+	if c.optimizer, err = withLearningRate(o, *lr); err != nil {
+		return bad("-lr: %v", err)
+	}
+	if c.epochs < 1 {
+		return bad("-epochs %d: must be at least 1", c.epochs)
+	}
+	if c.batch < 1 {
+		return bad("-batch %d: must be at least 1", c.batch)
+	}
+	if c.limit < 0 {
+		return bad("-limit %d: must not be negative", c.limit)
+	}
+	switch *verbose {
+	case 0:
+		c.verbose = mlp.VerboseSilent
+	case 1:
+		c.verbose = mlp.VerboseBar
+	case 2:
+		c.verbose = mlp.VerboseEpoch
+	default:
+		return bad("-verbose %d: want 0, 1 or 2", *verbose)
+	}
+	if c.level != "" {
+		found := false
+		for _, l := range kernels.Available() {
+			found = found || l == strings.ToLower(c.level)
+		}
+		if !found {
+			return bad("-kernels %q: this CPU offers %s", c.level, strings.Join(kernels.Available(), ", "))
+		}
+	}
+	return c, nil
+}
+
+// withLearningRate returns o with its learning rate set (0 keeps Keras's
+// default), and checks the configuration.
+func withLearningRate(o optim.Optimizer, lr float64) (optim.Optimizer, error) {
+	switch v := o.(type) {
+	case optim.Adam:
+		v.LearningRate = lr
+		o = v
+	case optim.RMSprop:
+		v.LearningRate = lr
+		o = v
+	case optim.SGD:
+		v.LearningRate = lr
+		o = v
+	case optim.Adagrad:
+		v.LearningRate = lr
+		o = v
+	default:
+		if lr != 0 {
+			return nil, fmt.Errorf("cannot set the learning rate of %s", o.Name())
+		}
+	}
+	if _, err := o.Build(nil); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// report is the JSON the -json flag writes.
+type report struct {
+	ValLoss      float64 `json:"val_loss"`
+	ValAccuracy  float64 `json:"val_accuracy"`
+	TestLoss     float64 `json:"test_loss"`
+	TestAccuracy float64 `json:"test_accuracy"`
+	TrainSeconds float64 `json:"train_seconds"`
+	Epochs       int     `json:"epochs"`
+	Kernels      string  `json:"kernels"`
+}
+
+func runTrain(args []string, stdout, stderr io.Writer) int {
+	c, err := parseTrainFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "simdmlp train: %v\nRun 'simdmlp train -h' for the flags.\n", err)
+		return 2
+	}
+	if err != nil {
+		return 2 // the flag package has printed the error and the usage
+	}
+	if c.level != "" {
+		restore, err := kernels.Use(c.level)
+		if err != nil {
+			fmt.Fprintf(stderr, "simdmlp train: %v\n", err)
+			return 2
+		}
+		defer restore()
+	}
+
+	d, err := loadSplit(c.dataDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "simdmlp: %v\n", dataError(err))
+		return 1
+	}
+	xt, yt := d.xTrain, d.yTrain
+	if c.limit > 0 && c.limit < len(yt) {
+		xt, yt = xt[:c.limit*pixels], yt[:c.limit]
+	}
+
+	fmt.Fprintf(stdout, "kernels: %s (available: %s)\n", kernels.Active(), strings.Join(kernels.Available(), ", "))
+	mlp.SetRandomSeed(c.seed)
+	m := mlp.NewSequential("")
+	layers := []*mlp.Layer{mlp.Flatten(mlp.InputShape(28, 28))}
+	for _, h := range c.hidden {
+		layers = append(layers, mlp.Dense(h, c.activation))
+	}
+	layers = append(layers, mlp.Dense(10, "softmax"))
+	for _, l := range layers {
+		if err := m.Add(l); err != nil {
+			fmt.Fprintf(stderr, "simdmlp: %v\n", err)
+			return 1
+		}
+	}
+	if err := m.Summary(stdout); err != nil {
+		fmt.Fprintf(stderr, "simdmlp: %v\n", err)
+		return 1
+	}
+	if err := m.Compile(c.optimizer, "sparse_categorical_crossentropy", "accuracy"); err != nil {
+		fmt.Fprintf(stderr, "simdmlp: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "optimizer: %v\n", c.optimizer)
+	fmt.Fprintf(stdout, "training on %d samples, validating on %d\n", len(yt), len(d.yVal))
+
+	start := time.Now()
+	_, err = m.Fit(xt, yt, mlp.FitConfig{Epochs: c.epochs, BatchSize: c.batch, Verbose: c.verbose,
+		Out: stdout, Seed: c.seed})
+	elapsed := time.Since(start)
+	if err != nil {
+		fmt.Fprintf(stderr, "simdmlp: %v\n", err)
+		return 1
+	}
+
+	fmt.Fprintln(stdout, "validation:")
+	ev := mlp.EvalConfig{Verbose: c.verbose, Out: stdout}
+	val, err := m.EvaluateWith(d.xVal, d.yVal, ev)
+	if err != nil {
+		fmt.Fprintf(stderr, "simdmlp: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "[%s, %s]\n", pyFloat(val.Loss), pyFloat(val.Accuracy))
+	test, err := m.Evaluate(d.xTest, d.yTest)
+	if err != nil {
+		fmt.Fprintf(stderr, "simdmlp: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "test accuracy: %.4f (loss %.4f) on %d samples\n", test.Accuracy, test.Loss, len(d.yTest))
+	fmt.Fprintf(stdout, "training time: %.2fs (%.2f s/epoch, %d epochs, kernels %s)\n",
+		elapsed.Seconds(), elapsed.Seconds()/float64(c.epochs), c.epochs, kernels.Active())
+
+	if c.jsonPath != "" {
+		r := report{ValLoss: val.Loss, ValAccuracy: val.Accuracy, TestLoss: test.Loss, TestAccuracy: test.Accuracy,
+			TrainSeconds: elapsed.Seconds(), Epochs: c.epochs, Kernels: kernels.Active()}
+		if err := writeJSON(c.jsonPath, r); err != nil {
+			fmt.Fprintf(stderr, "simdmlp: %v\n", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+// pyFloat formats v as Python's repr of a float: the shortest text that
+// reads back as v, e.g. 0.8725833296775818.
+func pyFloat(v float64) string {
+	s := strconv.FormatFloat(v, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".eIN") {
+		s += ".0"
+	}
+	return s
+}
+
+// writeJSON writes r to path atomically: into a temporary file in the same
+// directory, then renamed over path, so that a reader never sees half a
+// file and a failed run leaves any previous file intact.
+func writeJSON(path string, r report) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(b)
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		// CreateTemp makes the file 0600; a report is not secret.
+		werr = os.Chmod(tmp, 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, werr)
+	}
+	return nil
+}
+
+const pixels = 28 * 28
+
+// split is the tutorial's data: the 80/20 split of the training set with
+// scikit-learn's train_test_split(random_state=42), and the test set.
+type split struct {
+	xTrain, xVal, xTest []float32
+	yTrain, yVal, yTest []int32
+}
+
+func loadSplit(dir string) (*split, error) {
+	train, test, err := mnist.LoadFashion(dir)
+	if err != nil {
+		return nil, err
+	}
+	x := train.Scaled()
+	tr, va := mnist.TrainTestSplit(train.N, 0.2, 42)
+	s := &split{
+		xTrain: make([]float32, len(tr)*pixels), yTrain: make([]int32, len(tr)),
+		xVal: make([]float32, len(va)*pixels), yVal: make([]int32, len(va)),
+		xTest: test.Scaled(), yTest: test.Labels,
+	}
+	for _, err := range []error{
+		mnist.GatherRows(s.xTrain, x, pixels, tr), mnist.GatherRows(s.yTrain, train.Labels, 1, tr),
+		mnist.GatherRows(s.xVal, x, pixels, va), mnist.GatherRows(s.yVal, train.Labels, 1, va),
+	} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// dataError rewords a data loading error as the one line the user sees.
+func dataError(err error) error {
+	switch {
+	case errors.Is(err, mnist.ErrNotFound):
+		return fmt.Errorf("Fashion-MNIST is not available: %w", err)
+	case errors.Is(err, mnist.ErrCorrupt):
+		return fmt.Errorf("Fashion-MNIST files are damaged; delete or replace them: %w", err)
+	}
+	return err
+}

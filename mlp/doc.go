@@ -1,0 +1,47 @@
+// Package mlp is a Keras-compatible trainer for small multi-layer
+// perceptrons: Sequential models of Dense and Flatten layers, with
+// Keras 2.14's Summary text, Compile, Fit (with its progress bar and
+// History), Evaluate, Predict and TrainOnBatch.
+//
+// The tutorial's final model, written as in Keras:
+//
+//	m := mlp.NewSequential("")
+//	m.Add(mlp.Flatten(mlp.InputShape(28, 28)))
+//	m.Add(mlp.Dense(100, "relu"))
+//	m.Add(mlp.Dense(10, "softmax"))
+//	m.Compile(optim.Adam{}, "sparse_categorical_crossentropy", "accuracy")
+//	hist, err := m.Fit(x, y, mlp.FitConfig{Epochs: 5})
+//
+// Inputs are row-major float32 slices, n rows of the model's input size;
+// labels are int32 class indices.
+//
+// # What matches Keras
+//
+// Names (dense, dense_1, …, sequential, sequential_1, …) come from
+// process-global counters advanced only by auto-named objects, as in Keras;
+// ResetNames is keras.backend.clear_session. The summary is TF-Keras 2.14's
+// text byte for byte. Compile defaults to RMSprop. Fit uses batches of 32
+// with the partial last batch kept, a fresh shuffle each epoch, a loss shown
+// as the batch-size-weighted running mean, and metrics measured on the
+// predictions made before each step's update. The loss is computed from the
+// softmax layer's logits by a fused kernel, as TF-Keras does, so no epsilon
+// clipping happens. Progress lines have Keras's verbose=1 and verbose=2
+// formats. Running means are kept in float32, as Keras's Mean metric does,
+// so History and Evaluate give the float32 values Keras would report.
+//
+// What differs: weights come from our own seeded generator (SetRandomSeed),
+// not TensorFlow's Philox stream, so only their distribution matches Keras
+// (Glorot uniform kernels, zero biases); shuffles are likewise ours. The
+// only loss is sparse categorical cross-entropy on a softmax output layer.
+//
+// # Performance
+//
+// All arithmetic of a training step runs through package kernels (GEMM with
+// transpose flags, fused bias and activation, activation gradients, column
+// sums, the fused softmax cross-entropy) and the optimizer's fused updates.
+// Buffers are sized once and reused: after warm-up TrainOnBatch and Predict
+// allocate nothing, and Fit's allocations do not grow with the number of
+// steps.
+//
+// A Sequential is not safe for concurrent use.
+package mlp

@@ -1,0 +1,345 @@
+package mlp
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/simdmlp/simdmlp/kernels"
+)
+
+// Data is a set of inputs and labels, such as FitConfig's ValidationData.
+type Data struct {
+	X []float32 // n × input size, row-major
+	Y []int32   // n class indices
+}
+
+// FitConfig holds Fit's arguments. Its zero value is Keras's defaults:
+// batches of 32, one epoch, shuffling, the progress bar on standard output.
+type FitConfig struct {
+	// Epochs is the number of passes over the data; 0 means 1.
+	Epochs int
+	// BatchSize is the number of samples per step; 0 means 32. The last
+	// batch of an epoch may be smaller.
+	BatchSize int
+	// Verbose selects the progress output; the zero value is the bar.
+	Verbose Verbosity
+	// Out receives the progress output; nil means os.Stdout.
+	Out io.Writer
+	// NoShuffle keeps the samples in order (Keras's shuffle=False). By
+	// default each epoch draws a fresh permutation.
+	NoShuffle bool
+	// Seed seeds the shuffling. 0 draws a seed from the generator that
+	// SetRandomSeed seeds.
+	Seed uint64
+	// ValidationData, if set, is evaluated after each epoch; its results
+	// appear as val_loss and val_accuracy.
+	ValidationData *Data
+	// ValidationSplit, used when ValidationData is nil, holds out the last
+	// fraction of x and y (before any shuffling) for validation, as
+	// Keras's validation_split. It must lie in [0, 1).
+	ValidationSplit float64
+	// ValidationBatchSize is the validation batch size; 0 means BatchSize.
+	ValidationBatchSize int
+	// Now is the clock of the progress output; nil means time.Now. Tests
+	// set it to check exact lines.
+	Now func() time.Time
+}
+
+// History is what Fit returns, as keras.callbacks.History.
+type History struct {
+	// History maps each metric name (loss, accuracy, val_loss,
+	// val_accuracy) to its value at the end of each epoch.
+	History map[string][]float64
+	// Epoch lists the epoch indices, 0-based.
+	Epoch []int
+	// Keys lists the names of History in Keras's order.
+	Keys []string
+}
+
+// Scores is what Evaluate returns: the mean loss and the accuracy over the
+// samples, as float32 values widened to float64 (Keras's numbers).
+type Scores struct {
+	Loss     float64
+	Accuracy float64
+}
+
+// meanMetric is Keras's Mean metric: float32 total and count.
+type meanMetric struct{ total, count float32 }
+
+func (m *meanMetric) add(v, weight float32) { m.total += v * weight; m.count += weight }
+func (m *meanMetric) result() float64 {
+	if m.count == 0 {
+		return 0
+	}
+	return float64(m.total / m.count)
+}
+
+// Fit trains the model on x (n × input size) and y, as Keras's fit, and
+// returns the History. Each epoch shuffles the samples (unless NoShuffle),
+// runs ceil(n/BatchSize) steps keeping the partial last batch, and shows
+// the running loss (batch-size-weighted mean) and accuracy (correct/seen)
+// of the predictions made before each step's update. Fitting again
+// continues from the current weights and optimizer state.
+//
+// Every argument is checked before anything changes: on error the model is
+// unchanged. An unbuilt model is built from the data.
+func (m *Sequential) Fit(x []float32, y []int32, cfg FitConfig) (*History, error) {
+	if cfg.Epochs < 0 || cfg.BatchSize < 0 || cfg.ValidationBatchSize < 0 {
+		return nil, fmt.Errorf("mlp: Fit: Epochs, BatchSize and ValidationBatchSize must not be negative")
+	}
+	if !(cfg.ValidationSplit >= 0 && cfg.ValidationSplit < 1) {
+		return nil, fmt.Errorf("mlp: Fit: ValidationSplit = %v, must be in [0, 1)", cfg.ValidationSplit)
+	}
+	if cfg.Verbose < VerboseAuto || cfg.Verbose > VerboseEpoch {
+		return nil, fmt.Errorf("mlp: Fit: unknown Verbose value %d", cfg.Verbose)
+	}
+	var vx []float32
+	var vy []int32
+	split := -1
+	switch {
+	case cfg.ValidationData != nil:
+		vx, vy = cfg.ValidationData.X, cfg.ValidationData.Y
+	case cfg.ValidationSplit > 0:
+		split = int(float64(len(y)) * (1 - cfg.ValidationSplit))
+		if split == 0 || split == len(y) {
+			return nil, fmt.Errorf("mlp: Fit: %d samples are not enough to split off ValidationSplit = %v for validation",
+				len(y), cfg.ValidationSplit)
+		}
+	}
+	checkVal := func(inSize, classes int) error {
+		if cfg.ValidationData == nil {
+			return nil
+		}
+		nv, err := checkData("Fit: ValidationData", vx, vy, inSize, classes, true)
+		if err == nil && nv == 0 {
+			err = fmt.Errorf("mlp: Fit: ValidationData holds no samples")
+		}
+		return err
+	}
+	n, err := m.ready("Fit", x, y, true, checkVal)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("mlp: Fit: no training samples")
+	}
+	if split >= 0 {
+		vx, vy = x[split*m.inSize:], y[split:]
+		x, y, n = x[:split*m.inSize], y[:split], split
+	}
+	validate := vx != nil
+	if err := m.prepareTraining(); err != nil {
+		return nil, err
+	}
+
+	epochs := max(cfg.Epochs, 1)
+	bs := cfg.BatchSize
+	if bs == 0 {
+		bs = 32
+	}
+	vbs := cfg.ValidationBatchSize
+	if vbs == 0 {
+		vbs = bs
+	}
+	steps := (n + bs - 1) / bs
+	m.ensure(min(bs, n))
+	out := cfg.Out
+	if out == nil {
+		out = os.Stdout
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = drawSeed()
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x5851f42d4c957f2d))
+	// The permutation buffer lives with the model so that repeated fits
+	// do not touch fresh memory.
+	if cap(m.perm) < n {
+		m.perm = make([]int, n)
+	}
+	perm := m.perm[:n]
+	for i := range perm {
+		perm[i] = i
+	}
+
+	accName := m.metric
+	hist := &History{History: make(map[string][]float64)}
+	hist.Keys = append(hist.Keys, "loss")
+	if accName != "" {
+		hist.Keys = append(hist.Keys, accName)
+	}
+	if validate {
+		hist.Keys = append(hist.Keys, "val_loss")
+		if accName != "" {
+			hist.Keys = append(hist.Keys, "val_"+accName)
+		}
+	}
+	for _, k := range hist.Keys {
+		hist.History[k] = make([]float64, 0, epochs)
+	}
+	hist.Epoch = make([]int, 0, epochs)
+	vals := make([]metricValue, 0, len(hist.Keys))
+	mode := cfg.Verbose.mode()
+	bar := &progbar{w: out, now: now, verbose: mode, buf: make([]byte, 0, 512)}
+	var epochLine []byte
+
+	for e := range epochs {
+		if mode != VerboseSilent {
+			bar.reset(steps)
+			if epochs > 1 {
+				epochLine = fmt.Appendf(epochLine[:0], "Epoch %d/%d\n", e+1, epochs)
+				out.Write(epochLine) //nolint:errcheck // progress output is best effort
+			}
+		}
+		if !cfg.NoShuffle {
+			for i := n - 1; i > 0; i-- {
+				j := rng.IntN(i + 1)
+				perm[i], perm[j] = perm[j], perm[i]
+			}
+		}
+		var lossM, accM meanMetric
+		for s := range steps {
+			idx := perm[s*bs : min((s+1)*bs, n)]
+			rows := len(idx)
+			xb, yb := m.ws.x[:rows*m.inSize], m.ws.y[:rows]
+			for k, i := range idx {
+				copy(xb[k*m.inSize:(k+1)*m.inSize], x[i*m.inSize:(i+1)*m.inSize])
+				yb[k] = y[i]
+			}
+			lossSum, correct := m.step(xb, yb, rows)
+			lossM.add(float32(lossSum/float64(rows)), float32(rows))
+			accM.total += float32(correct)
+			accM.count += float32(rows)
+			if mode == VerboseBar {
+				vals = append(vals[:0], metricValue{"loss", lossM.result()})
+				if accName != "" {
+					vals = append(vals, metricValue{accName, accM.result()})
+				}
+				bar.update(s+1, vals, false)
+			}
+		}
+		vals = append(vals[:0], metricValue{"loss", lossM.result()})
+		if accName != "" {
+			vals = append(vals, metricValue{accName, accM.result()})
+		}
+		if validate {
+			sc := m.evaluate(vx, vy, vbs, nil)
+			vals = append(vals, metricValue{"val_loss", sc.Loss})
+			if accName != "" {
+				vals = append(vals, metricValue{"val_" + accName, sc.Accuracy})
+			}
+		}
+		for _, v := range vals {
+			hist.History[v.name] = append(hist.History[v.name], v.v)
+		}
+		hist.Epoch = append(hist.Epoch, e)
+		if mode != VerboseSilent {
+			bar.update(steps, vals, true)
+		}
+	}
+	return hist, nil
+}
+
+// EvalConfig holds EvaluateWith's arguments. Its zero value is Keras's
+// defaults: batches of 32 and the progress bar on standard output.
+type EvalConfig struct {
+	// BatchSize is the number of samples per step; 0 means 32.
+	BatchSize int
+	// Verbose selects the progress output; the zero value is the bar.
+	Verbose Verbosity
+	// Out receives the progress output; nil means os.Stdout.
+	Out io.Writer
+	// Now is the clock of the progress output; nil means time.Now.
+	Now func() time.Time
+}
+
+// Evaluate returns the mean loss and the accuracy of the model on x and y,
+// in batches of 32 without shuffling, as Keras's evaluate, silently. See
+// EvaluateWith for the progress bar. On error the model is unchanged.
+func (m *Sequential) Evaluate(x []float32, y []int32) (Scores, error) {
+	return m.EvaluateWith(x, y, EvalConfig{Verbose: VerboseSilent})
+}
+
+// EvaluateWith is Evaluate with Keras's options: batch size and progress
+// output. The zero EvalConfig prints Keras's progress bar on standard
+// output, as model.evaluate(x, y) does.
+func (m *Sequential) EvaluateWith(x []float32, y []int32, cfg EvalConfig) (Scores, error) {
+	if cfg.BatchSize < 0 {
+		return Scores{}, fmt.Errorf("mlp: Evaluate: BatchSize = %d must not be negative", cfg.BatchSize)
+	}
+	if cfg.Verbose < VerboseAuto || cfg.Verbose > VerboseEpoch {
+		return Scores{}, fmt.Errorf("mlp: Evaluate: unknown Verbose value %d", cfg.Verbose)
+	}
+	n, err := m.ready("Evaluate", x, y, true, nil)
+	if err != nil {
+		return Scores{}, err
+	}
+	if n == 0 {
+		return Scores{}, fmt.Errorf("mlp: Evaluate: no samples")
+	}
+	bs := cfg.BatchSize
+	if bs == 0 {
+		bs = 32
+	}
+	var bar *progbar
+	if mode := cfg.Verbose.mode(); mode != VerboseSilent {
+		out := cfg.Out
+		if out == nil {
+			out = os.Stdout
+		}
+		now := cfg.Now
+		if now == nil {
+			now = time.Now
+		}
+		bar = &progbar{w: out, now: now, verbose: mode}
+	}
+	return m.evaluate(x, y, bs, bar), nil
+}
+
+// evaluate runs the loss and accuracy over already validated data, in
+// batches of bs, drawing bar when it is not nil.
+func (m *Sequential) evaluate(x []float32, y []int32, bs int, bar *progbar) Scores {
+	n := len(y)
+	m.ensure(min(bs, n))
+	last := m.dense[len(m.dense)-1]
+	steps := (n + bs - 1) / bs
+	if bar != nil {
+		bar.reset(steps)
+	}
+	var lossM, accM meanMetric
+	var vals [2]metricValue
+	names := [2]string{"loss", m.metric}
+	nv := 1
+	if m.metric != "" {
+		nv = 2
+	}
+	for s := range steps {
+		lo, hi := s*bs, min((s+1)*bs, n)
+		rows := hi - lo
+		logits := m.forward(x[lo*m.inSize:hi*m.inSize], rows, false, nil)
+		probs := m.ws.probs[:rows*last.units]
+		lossSum := kernels.SoftmaxCrossEntropy(probs, nil, logits, y[lo:hi], rows, last.units)
+		correct := kernels.CountCorrect(probs, y[lo:hi], rows, last.units)
+		lossM.add(float32(lossSum/float64(rows)), float32(rows))
+		accM.total += float32(correct)
+		accM.count += float32(rows)
+		if bar != nil && bar.verbose == VerboseBar {
+			vals[0] = metricValue{names[0], lossM.result()}
+			vals[1] = metricValue{names[1], accM.result()}
+			bar.update(s+1, vals[:nv], false)
+		}
+	}
+	if bar != nil {
+		vals[0] = metricValue{names[0], lossM.result()}
+		vals[1] = metricValue{names[1], accM.result()}
+		bar.update(steps, vals[:nv], true)
+	}
+	return Scores{Loss: lossM.result(), Accuracy: accM.result()}
+}

@@ -1,0 +1,397 @@
+package mlp
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/simdmlp/simdmlp/kernels"
+	"github.com/simdmlp/simdmlp/optim"
+)
+
+// ErrNotBuilt is matched (errors.Is) by the error of methods that need the
+// model's input shape before it is known. Its text is Keras's.
+//
+//lint:ignore ST1005 Keras's wording, capitalised and punctuated as Keras prints it.
+var ErrNotBuilt = errors.New("This model has not yet been built. Build the model first by calling `build()` or by calling the model on a batch of data.")
+
+// ErrNotCompiled is matched by the error of Fit, Evaluate and TrainOnBatch
+// on a model that was not compiled.
+var ErrNotCompiled = errors.New("mlp: you must compile the model before training or evaluating it: call Compile(optimizer, loss, metrics...)")
+
+// Sequential is a linear stack of layers, as keras.Sequential.
+type Sequential struct {
+	name   string
+	layers []*Layer
+	err    error // from NewSequential: returned by every method
+
+	built   bool
+	inShape []int // one sample's input shape
+	inSize  int   // its flat size
+	dense   []*Layer
+
+	// Set by Compile.
+	compiled bool
+	opt      optim.Optimizer
+	metric   string // "" when no accuracy metric
+	updater  optim.Updater
+
+	ws   work
+	perm []int // Fit's shuffling order, reused across fits
+}
+
+// NewSequential returns a model named name ("" for an automatic name,
+// sequential, sequential_1, …) holding layers in order, as
+// keras.Sequential(layers, name=name). If a layer cannot be added (a Dense
+// with an unknown activation, a duplicate name, …) the model keeps the
+// first such error and every method returns it.
+func NewSequential(name string, layers ...*Layer) *Sequential {
+	if name == "" {
+		name = uniqueName("sequential")
+	}
+	m := &Sequential{name: name}
+	for _, l := range layers {
+		if err := m.Add(l); err != nil {
+			m.err = err
+			break
+		}
+	}
+	return m
+}
+
+// Err returns the error recorded by NewSequential, or nil.
+func (m *Sequential) Err() error { return m.err }
+
+// Name returns the model's name.
+func (m *Sequential) Name() string { return m.name }
+
+// Layers returns the model's layers in order.
+func (m *Sequential) Layers() []*Layer { return append([]*Layer(nil), m.layers...) }
+
+// Built reports whether the input shape is known and the weights exist.
+func (m *Sequential) Built() bool { return m.built }
+
+// InputSize returns the flat size of one input sample (784 for the
+// tutorial's models), or 0 while the model is not built.
+func (m *Sequential) InputSize() int { return m.inSize }
+
+// OutputSize returns the number of outputs of the last layer, or 0 while
+// the model is not built.
+func (m *Sequential) OutputSize() int {
+	if !m.built || len(m.layers) == 0 {
+		return 0
+	}
+	d, _ := product(m.layers[len(m.layers)-1].outDim)
+	return d
+}
+
+// Add appends a layer, as Keras's model.add. If the model is built, or the
+// layer is the first one and has an InputShape, the layer is built at once.
+// On error the model is unchanged. Adding a layer after Compile undoes
+// the compilation: compile again before training.
+func (m *Sequential) Add(l *Layer) error {
+	if m.err != nil {
+		return m.err
+	}
+	if l == nil {
+		return fmt.Errorf("mlp: %s: Add(nil)", m.name)
+	}
+	if l.err != nil {
+		return fmt.Errorf("mlp: layer %q: %w", l.name, l.err)
+	}
+	if l.owner != nil {
+		return fmt.Errorf("mlp: layer %q already belongs to model %q; make a new layer", l.name, l.owner.name)
+	}
+	for _, o := range m.layers {
+		if o.name == l.name {
+			return fmt.Errorf("mlp: all layers added to a Sequential model should have unique names; name %q is already the name of a layer in model %q", l.name, m.name)
+		}
+	}
+	switch {
+	case m.built:
+		last := m.layers[len(m.layers)-1]
+		if l.inputShape != nil && !sameDims(l.inputShape, last.outDim) {
+			return fmt.Errorf("mlp: layer %q has InputShape%s but follows output shape %s",
+				l.name, pyTuple(l.inputShape), pyShape(last.outDim))
+		}
+		if err := l.build(last.outDim); err != nil {
+			return fmt.Errorf("mlp: layer %q: %w", l.name, err)
+		}
+	case len(m.layers) == 0 && l.inputShape != nil:
+		if err := l.build(l.inputShape); err != nil {
+			return fmt.Errorf("mlp: layer %q: %w", l.name, err)
+		}
+		m.built = true
+		m.inShape = append([]int(nil), l.inputShape...)
+		m.inSize, _ = product(l.inputShape)
+	}
+	l.owner = m
+	m.layers = append(m.layers, l)
+	if l.kind == kindDense && m.built {
+		m.dense = append(m.dense, l)
+	}
+	m.uncompile()
+	m.ws = work{}
+	return nil
+}
+
+// Build builds the model for samples of the given shape (no batch
+// dimension), as Keras's model.build((None, 784)): it creates the weights.
+// A model whose first layer has an InputShape is built already; Fit and
+// Evaluate build an unbuilt model from their data. Build on a built model
+// with the same shape does nothing; with another shape it is an error.
+func (m *Sequential) Build(inputShape ...int) error {
+	if m.err != nil {
+		return m.err
+	}
+	if m.built {
+		if sameDims(inputShape, m.inShape) {
+			return nil
+		}
+		return fmt.Errorf("mlp: %s is built for input shape %s, not %s", m.name, pyShape(m.inShape), pyShape(inputShape))
+	}
+	if len(m.layers) == 0 {
+		return fmt.Errorf("mlp: %s has no layers to build", m.name)
+	}
+	if _, ok := product(inputShape); !ok {
+		return fmt.Errorf("mlp: Build%s: every dimension must be positive", pyTuple(inputShape))
+	}
+	// Check every layer's shapes before allocating anything, so that a
+	// failed Build leaves the model as it was.
+	dims := inputShape
+	for _, l := range m.layers {
+		if l.kind == kindDense && len(dims) != 1 {
+			return fmt.Errorf("mlp: layer %q: Dense needs a flat input, got shape %s; put a Flatten layer before it",
+				l.name, pyShape(dims))
+		}
+		if l.kind == kindDense {
+			if _, ok := product([]int{dims[0] + 1, l.units}); !ok {
+				return fmt.Errorf("mlp: layer %q: Dense %d→%d is too large", l.name, dims[0], l.units)
+			}
+			dims = []int{l.units}
+		} else {
+			n, _ := product(dims)
+			dims = []int{n}
+		}
+	}
+	dims = inputShape
+	for _, l := range m.layers {
+		if err := l.build(dims); err != nil {
+			return fmt.Errorf("mlp: layer %q: %w", l.name, err)
+		}
+		dims = l.outDim
+		if l.kind == kindDense {
+			m.dense = append(m.dense, l)
+		}
+	}
+	m.built = true
+	m.inShape = append([]int(nil), inputShape...)
+	m.inSize, _ = product(inputShape)
+	return nil
+}
+
+func sameDims(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// losses lists the loss strings Compile accepts.
+var losses = map[string]bool{
+	"sparse_categorical_crossentropy": true,
+	"SparseCategoricalCrossentropy":   true,
+}
+
+// metricNames lists the metric strings Compile accepts; all are Keras's
+// sparse categorical accuracy for integer labels, and History uses the name
+// given.
+var metricNames = map[string]bool{
+	"accuracy":                    true,
+	"acc":                         true,
+	"sparse_categorical_accuracy": true,
+}
+
+// Compile configures training, as Keras's compile(optimizer, loss,
+// metrics). A nil optimizer means RMSprop{}, Keras's default; use
+// optim.ByName for Keras's strings ("adam", "sgd", …). loss must be
+// "sparse_categorical_crossentropy" and the last layer a Dense with softmax
+// activation (the loss is computed from its logits). metrics may be
+// "accuracy" (or "acc", "sparse_categorical_accuracy"), reported under the
+// name given.
+//
+// Compiling again keeps the weights and starts a fresh optimizer state
+// (iteration 0, zero slots), as in Keras. On error the model is unchanged.
+func (m *Sequential) Compile(opt optim.Optimizer, loss string, metrics ...string) error {
+	if m.err != nil {
+		return m.err
+	}
+	if opt == nil {
+		opt = optim.RMSprop{}
+	}
+	if loss == "" {
+		return fmt.Errorf("mlp: Compile: no loss given; use \"sparse_categorical_crossentropy\"")
+	}
+	if !losses[loss] {
+		return fmt.Errorf("mlp: Compile: unknown or unsupported loss %q; supported: \"sparse_categorical_crossentropy\"", loss)
+	}
+	if len(m.layers) == 0 {
+		return fmt.Errorf("mlp: Compile: model %q has no layers", m.name)
+	}
+	last := m.layers[len(m.layers)-1]
+	if last.kind != kindDense || last.act != kernels.ActSoftmax {
+		return fmt.Errorf("mlp: Compile: sparse_categorical_crossentropy needs a Dense layer with softmax activation last; "+
+			"layer %q (%s, activation %q) is not supported yet", last.name, last.ClassName(), last.Activation())
+	}
+	metric := ""
+	for _, s := range metrics {
+		if !metricNames[s] {
+			return fmt.Errorf("mlp: Compile: unknown metric %q; supported: \"accuracy\", \"acc\", \"sparse_categorical_accuracy\"", s)
+		}
+		if metric != "" && metric != s {
+			return fmt.Errorf("mlp: Compile: metrics %q and %q are the same metric; give it once", metric, s)
+		}
+		metric = s
+	}
+	// Build validates the configuration; when the model is built the
+	// updater is kept, otherwise it is made on the first training step.
+	var sizes []int
+	if m.built {
+		sizes = m.paramSizes()
+	}
+	up, err := opt.Build(sizes)
+	if err != nil {
+		return fmt.Errorf("mlp: Compile: %w", err)
+	}
+	if !m.built {
+		up = nil
+	}
+	m.compiled, m.opt, m.metric, m.updater = true, opt, metric, up
+	return nil
+}
+
+// CompileNamed is Compile with the optimizer given by Keras's string, as
+// model.compile(optimizer="adam", ...): "sgd", "adagrad", "rmsprop" or
+// "adam" in any case, with default arguments; "" means "rmsprop". Other
+// names are an error (see optim.ByName).
+func (m *Sequential) CompileNamed(optimizer, loss string, metrics ...string) error {
+	if m.err != nil {
+		return m.err
+	}
+	if optimizer == "" {
+		optimizer = optim.DefaultName
+	}
+	opt, err := optim.ByName(optimizer)
+	if err != nil {
+		return fmt.Errorf("mlp: Compile: %w", err)
+	}
+	return m.Compile(opt, loss, metrics...)
+}
+
+// Optimizer returns the optimizer given to Compile (RMSprop{} for nil), or
+// nil before Compile.
+func (m *Sequential) Optimizer() optim.Optimizer { return m.opt }
+
+// Iterations returns how many optimizer steps have run since Compile.
+func (m *Sequential) Iterations() int64 {
+	if m.updater == nil {
+		return 0
+	}
+	return m.updater.Iterations()
+}
+
+func (m *Sequential) uncompile() {
+	m.compiled, m.opt, m.metric, m.updater = false, nil, "", nil
+}
+
+func (m *Sequential) paramSizes() []int {
+	var s []int
+	for _, l := range m.dense {
+		s = append(s, len(l.w), len(l.b))
+	}
+	return s
+}
+
+// WeightShapes returns the shape of each weight tensor in Keras's order:
+// for each Dense layer, its kernel (in, units) then its bias (units,).
+func (m *Sequential) WeightShapes() [][]int {
+	var s [][]int
+	for _, l := range m.dense {
+		s = append(s, []int{l.in, l.units}, []int{l.units})
+	}
+	return s
+}
+
+// WeightNames returns Keras's variable names, such as "dense/kernel:0" and
+// "dense/bias:0", in the order of Weights.
+func (m *Sequential) WeightNames() []string {
+	var s []string
+	for _, l := range m.dense {
+		s = append(s, l.name+"/kernel:0", l.name+"/bias:0")
+	}
+	return s
+}
+
+// Weights returns copies of the weights in Keras's get_weights order and
+// layout: for each Dense layer its kernel, in×units row-major, then its
+// bias. An unbuilt model has none.
+func (m *Sequential) Weights() [][]float32 {
+	var out [][]float32
+	for _, l := range m.dense {
+		out = append(out, append([]float32(nil), l.w...), append([]float32(nil), l.b...))
+	}
+	return out
+}
+
+// SetWeights copies w into the model, as Keras's set_weights: w must have
+// the order, count and sizes of Weights. On error nothing is changed.
+func (m *Sequential) SetWeights(w [][]float32) error {
+	if m.err != nil {
+		return m.err
+	}
+	shapes := m.WeightShapes()
+	names := m.WeightNames()
+	if len(w) != len(shapes) {
+		return fmt.Errorf("mlp: SetWeights: got %d weight tensors, model %q has %d", len(w), m.name, len(shapes))
+	}
+	for i, s := range shapes {
+		n, _ := product(s)
+		if len(w[i]) != n {
+			return fmt.Errorf("mlp: SetWeights: weight %d (%s) has %d elements, want %d for shape %s",
+				i, names[i], len(w[i]), n, pyTuple(s))
+		}
+	}
+	for i, l := range m.dense {
+		copy(l.w, w[2*i])
+		copy(l.b, w[2*i+1])
+	}
+	return nil
+}
+
+// CountParams returns the total number of weights.
+func (m *Sequential) CountParams() int {
+	n := 0
+	for _, l := range m.layers {
+		n += l.CountParams()
+	}
+	return n
+}
+
+// String returns a one-line description such as
+// `Sequential "sequential_2": flatten (Flatten) → dense_4 (Dense) → dense_5 (Dense)`.
+func (m *Sequential) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Sequential %q:", m.name)
+	for i, l := range m.layers {
+		if i > 0 {
+			b.WriteString(" →")
+		}
+		fmt.Fprintf(&b, " %s (%s)", l.name, l.ClassName())
+	}
+	return b.String()
+}

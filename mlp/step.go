@@ -1,0 +1,261 @@
+package mlp
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/simdmlp/simdmlp/kernels"
+)
+
+// work holds every buffer a step needs, sized for batches of up to rows
+// samples and reused across steps so that training allocates nothing once
+// warmed up.
+type work struct {
+	rows   int
+	x      []float32   // gathered batch inputs, rows × inSize
+	y      []int32     // gathered batch labels
+	out    [][]float32 // per Dense layer: rows × units, pre- then post-activation
+	delta  [][]float32 // per Dense layer: gradient w.r.t. its pre-activation
+	probs  []float32   // softmax of the last layer, rows × classes
+	params [][]float32 // W1, b1, W2, b2, … as the optimizer sees them
+	grads  [][]float32 // their gradients, same order
+}
+
+// ensure sizes the work buffers for batches of up to rows samples. It
+// allocates only when the model changed or rows grew.
+func (m *Sequential) ensure(rows int) {
+	ws := &m.ws
+	if ws.rows >= rows && len(ws.out) == len(m.dense) {
+		return
+	}
+	rows = max(rows, ws.rows, 1)
+	nd := len(m.dense)
+	ws.rows = rows
+	ws.x = make([]float32, rows*m.inSize)
+	ws.y = make([]int32, rows)
+	ws.out = make([][]float32, nd)
+	ws.delta = make([][]float32, nd)
+	for i, l := range m.dense {
+		ws.out[i] = make([]float32, rows*l.units)
+		ws.delta[i] = make([]float32, rows*l.units)
+	}
+	ws.probs = make([]float32, rows*m.dense[nd-1].units)
+	if len(ws.params) != 2*nd {
+		ws.params = make([][]float32, 0, 2*nd)
+		ws.grads = make([][]float32, 0, 2*nd)
+		for _, l := range m.dense {
+			ws.params = append(ws.params, l.w, l.b)
+			ws.grads = append(ws.grads, make([]float32, len(l.w)), make([]float32, len(l.b)))
+		}
+	}
+}
+
+// forward runs the Dense layers on the rows×inSize input x. The last
+// layer's activation is applied only when applyLast is set; otherwise its
+// output holds the logits (bias added). last, when not nil, receives the
+// last layer's output instead of the work buffer. It returns the last
+// layer's output.
+func (m *Sequential) forward(x []float32, rows int, applyLast bool, last []float32) []float32 {
+	in := x
+	nd := len(m.dense)
+	for i, l := range m.dense {
+		z := m.ws.out[i][:rows*l.units]
+		if i == nd-1 && last != nil {
+			z = last[:rows*l.units]
+		}
+		kernels.Sgemm(false, false, rows, l.units, l.in, 1, in, l.in, l.w, l.units, 0, z, l.units)
+		act := l.act
+		if i == nd-1 && !applyLast {
+			act = kernels.ActLinear
+		}
+		kernels.BiasActivation(act, z, l.b, rows, l.units)
+		in = z
+	}
+	return in
+}
+
+// lossAndGrad runs the forward pass and the fused softmax cross-entropy on
+// a batch: it returns the summed per-sample loss and the number of correct
+// predictions, and leaves the probabilities in ws.probs and the gradient of
+// the mean loss with respect to the logits in the last delta buffer.
+func (m *Sequential) lossAndGrad(x []float32, y []int32, rows int) (lossSum float64, correct int) {
+	logits := m.forward(x, rows, false, nil)
+	last := m.dense[len(m.dense)-1]
+	n := rows * last.units
+	probs := m.ws.probs[:n]
+	lossSum = kernels.SoftmaxCrossEntropy(probs, m.ws.delta[len(m.dense)-1][:n], logits, y, rows, last.units)
+	correct = kernels.CountCorrect(probs, y, rows, last.units)
+	return lossSum, correct
+}
+
+// backward computes every weight gradient into ws.grads from the deltas
+// left by lossAndGrad and the activations of the forward pass on x.
+func (m *Sequential) backward(x []float32, rows int) {
+	ws := &m.ws
+	for i := len(m.dense) - 1; i >= 0; i-- {
+		l := m.dense[i]
+		dz := ws.delta[i][:rows*l.units]
+		in := x
+		if i > 0 {
+			in = ws.out[i-1][:rows*l.in]
+		}
+		// dW = inᵀ·dZ and db = column sums of dZ.
+		kernels.Sgemm(true, false, l.in, l.units, rows, 1, in, l.in, dz, l.units, 0, ws.grads[2*i], l.units)
+		kernels.ColSum(ws.grads[2*i+1], dz, rows, l.units)
+		if i > 0 {
+			// dA = dZ·Wᵀ, then through the previous layer's activation.
+			prev := m.dense[i-1]
+			da := ws.delta[i-1][:rows*prev.units]
+			kernels.Sgemm(false, true, rows, l.in, l.units, 1, dz, l.units, l.w, l.units, 0, da, l.in)
+			kernels.ActivationGrad(prev.act, da, da, in, rows, prev.units)
+		}
+	}
+}
+
+// step is one training step on a batch already in place: forward, loss,
+// backward, optimizer update. Its loss and accuracy describe the weights
+// before the update, as Keras's do.
+func (m *Sequential) step(x []float32, y []int32, rows int) (lossSum float64, correct int) {
+	lossSum, correct = m.lossAndGrad(x, y, rows)
+	m.backward(x, rows)
+	m.updater.Step(m.ws.params, m.ws.grads)
+	return lossSum, correct
+}
+
+// prepareTraining makes sure the optimizer exists for the built model.
+func (m *Sequential) prepareTraining() error {
+	if m.updater != nil {
+		return nil
+	}
+	up, err := m.opt.Build(m.paramSizes())
+	if err != nil {
+		return fmt.Errorf("mlp: %w", err)
+	}
+	m.updater = up
+	return nil
+}
+
+// checkData validates inputs and labels for a model whose input size is
+// inSize and whose output has classes units, and returns the number of
+// samples. y may be nil when labels are not needed.
+func checkData(what string, x []float32, y []int32, inSize, classes int, needY bool) (int, error) {
+	if len(x)%inSize != 0 {
+		return 0, fmt.Errorf("mlp: %s: len(x) = %d is not a multiple of the input size %d", what, len(x), inSize)
+	}
+	n := len(x) / inSize
+	if needY {
+		if len(y) != n {
+			return 0, fmt.Errorf("mlp: %s: len(y) = %d but x holds %d samples of %d values", what, len(y), n, inSize)
+		}
+		for i, c := range y {
+			if c < 0 || int(c) >= classes {
+				return 0, fmt.Errorf("mlp: %s: label y[%d] = %d is outside [0, %d): the output layer has %d units",
+					what, i, c, classes, classes)
+			}
+		}
+	}
+	if !kernels.AllFinite(x) {
+		for i, v := range x {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return 0, fmt.Errorf("mlp: %s: x contains NaN or Inf: x[%d] (sample %d, feature %d) = %v",
+					what, i, i/inSize, i%inSize, v)
+			}
+		}
+	}
+	return n, nil
+}
+
+// ready returns the error that keeps the model from training or
+// evaluating, building it from the data when its input shape is unknown.
+// more, if not nil, checks further data (validation sets) against the input
+// size and number of classes. The model is built only after every check
+// passed, so a failed call leaves it unchanged.
+func (m *Sequential) ready(what string, x []float32, y []int32, needCompile bool, more func(inSize, classes int) error) (int, error) {
+	if m.err != nil {
+		return 0, m.err
+	}
+	if needCompile && !m.compiled {
+		return 0, ErrNotCompiled
+	}
+	if len(m.layers) == 0 {
+		return 0, fmt.Errorf("mlp: %s: model %q has no layers", what, m.name)
+	}
+	if m.built {
+		n, err := checkData(what, x, y, m.inSize, m.OutputSize(), y != nil || needCompile)
+		if err == nil && more != nil {
+			err = more(m.inSize, m.OutputSize())
+		}
+		return n, err
+	}
+	// Keras builds an unbuilt model from the first batch's shape; here the
+	// sample size is len(x)/len(y).
+	if len(y) == 0 || len(x)%len(y) != 0 {
+		return 0, fmt.Errorf("mlp: %s: %w (len(x) = %d, len(y) = %d do not give a sample size)", what, ErrNotBuilt, len(x), len(y))
+	}
+	last := m.layers[len(m.layers)-1]
+	inSize := len(x) / len(y)
+	n, err := checkData(what, x, y, inSize, last.units, true)
+	if err == nil && more != nil {
+		err = more(inSize, last.units)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if err := m.Build(inSize); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// TrainOnBatch runs one training step on the whole of x and y, as Keras's
+// train_on_batch: it returns the batch's mean loss and accuracy, measured
+// before the update. After the first call with the largest batch size it
+// allocates nothing. On error the model is unchanged.
+func (m *Sequential) TrainOnBatch(x []float32, y []int32) (loss, acc float64, err error) {
+	n, err := m.ready("TrainOnBatch", x, y, true, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	if n == 0 {
+		return 0, 0, fmt.Errorf("mlp: TrainOnBatch: empty batch")
+	}
+	if err := m.prepareTraining(); err != nil {
+		return 0, 0, err
+	}
+	m.ensure(n)
+	lossSum, correct := m.step(x, y, n)
+	l := float32(lossSum / float64(n))
+	a := float32(correct) / float32(n)
+	return float64(l), float64(a), nil
+}
+
+// Predict writes the model's outputs for the n samples of x into out, which
+// must hold exactly n × OutputSize values: the softmax probabilities for
+// the tutorial's models, in input order. It works in batches of 32 and,
+// once warmed up, allocates nothing. It needs no Compile.
+func (m *Sequential) Predict(x, out []float32) error {
+	if m.err != nil {
+		return m.err
+	}
+	if !m.built {
+		return fmt.Errorf("mlp: Predict: %w", ErrNotBuilt)
+	}
+	if len(m.dense) == 0 {
+		return fmt.Errorf("mlp: Predict: model %q has no Dense layer", m.name)
+	}
+	n, err := checkData("Predict", x, nil, m.inSize, 0, false)
+	if err != nil {
+		return err
+	}
+	units := m.OutputSize()
+	if len(out) != n*units {
+		return fmt.Errorf("mlp: Predict: len(out) = %d, need %d (%d samples × %d outputs)", len(out), n*units, n, units)
+	}
+	const batch = 32
+	m.ensure(min(batch, max(n, 1)))
+	for s := 0; s < n; s += batch {
+		rows := min(batch, n-s)
+		m.forward(x[s*m.inSize:(s+rows)*m.inSize], rows, true, out[s*units:(s+rows)*units])
+	}
+	return nil
+}
