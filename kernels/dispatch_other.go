@@ -1,6 +1,8 @@
+//go:build !amd64 || !gc || purego
+
 package kernels
 
-// archLevels returns the assembly levels usable on this CPU. None is built
-// yet, so every architecture runs the generic Go kernels; the amd64 and
-// arm64 files that replace this one will report avx2, avx512 and neon.
+// archLevels returns the assembly levels usable on this CPU: none where no
+// assembly is built (other architectures, gccgo, the purego tag), so the
+// generic Go kernels run everywhere.
 func archLevels() []*impl { return nil }

@@ -1,0 +1,14 @@
+// Package asm holds the generated assembly of package kernels and its Go
+// declarations. Nothing here is API: only kernels imports it, checks every
+// argument before calling in, and documents each function's reference.
+//
+// The files are written by the generators in the gen module (one
+// generator per output file) and must never be edited by hand; `make
+// generate` or `go generate ./...` at the repository root rewrites them and
+// `make check-generate` fails when they are stale.
+package asm
+
+//go:generate go run -C ../../gen ./gemm_avx2 -out ../kernels/asm/gemm_avx2_amd64.s -stubs ../kernels/asm/gemm_avx2_amd64.go -pkg asm
+//go:generate go run -C ../../gen ./gemm_avx512 -out ../kernels/asm/gemm_avx512_amd64.s -stubs ../kernels/asm/gemm_avx512_amd64.go -pkg asm
+//go:generate go run -C ../../gen ./elem_avx2 -out ../kernels/asm/elem_avx2_amd64.s -stubs ../kernels/asm/elem_avx2_amd64.go -pkg asm
+//go:generate go run -C ../../gen ./elem_avx512 -out ../kernels/asm/elem_avx512_amd64.s -stubs ../kernels/asm/elem_avx512_amd64.go -pkg asm
