@@ -17,6 +17,11 @@ type impl struct {
 	name string
 
 	sgemm gemmKernel
+	// smallGemm, when not nil, is tried before the blocked driver: it
+	// multiplies small operands in place, without packing, and reports
+	// false for shapes it leaves to the driver. Its arguments are checked,
+	// m, n, k ≥ 1 and alpha != 0.
+	smallGemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool
 
 	relu, sigmoid, tanh             func(dst, x []float32)
 	reluGrad, sigmoidGrad, tanhGrad func(dx, dy, y []float32)

@@ -18,14 +18,18 @@ func archLevels() []*impl {
 	if hasAVX2() {
 		l := cloneLevel(below, "avx2")
 		gemmAVX2(l)
+		gemmSmallAVX2(l)
 		elemAVX2(l)
+		optimAVX2(l)
 		levels = append(levels, l)
 		below = l
 	}
 	if hasAVX2() && hasAVX512() {
 		l := cloneLevel(below, "avx512")
 		gemmAVX512(l)
+		gemmSmallAVX512(l)
 		elemAVX512(l)
+		optimAVX512(l)
 		levels = append(levels, l)
 	}
 	return levels

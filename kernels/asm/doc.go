@@ -12,3 +12,7 @@ package asm
 //go:generate go run -C ../../gen ./gemm_avx512 -out ../kernels/asm/gemm_avx512_amd64.s -stubs ../kernels/asm/gemm_avx512_amd64.go -pkg asm
 //go:generate go run -C ../../gen ./elem_avx2 -out ../kernels/asm/elem_avx2_amd64.s -stubs ../kernels/asm/elem_avx2_amd64.go -pkg asm
 //go:generate go run -C ../../gen ./elem_avx512 -out ../kernels/asm/elem_avx512_amd64.s -stubs ../kernels/asm/elem_avx512_amd64.go -pkg asm
+//go:generate go run -C ../../gen ./gemmsmall_avx2 -out ../kernels/asm/gemmsmall_avx2_amd64.s -stubs ../kernels/asm/gemmsmall_avx2_amd64.go -pkg asm
+//go:generate go run -C ../../gen ./gemmsmall_avx512 -out ../kernels/asm/gemmsmall_avx512_amd64.s -stubs ../kernels/asm/gemmsmall_avx512_amd64.go -pkg asm
+//go:generate go run -C ../../gen ./optim_avx2 -out ../kernels/asm/optim_avx2_amd64.s -stubs ../kernels/asm/optim_avx2_amd64.go -pkg asm
+//go:generate go run -C ../../gen ./optim_avx512 -out ../kernels/asm/optim_avx512_amd64.s -stubs ../kernels/asm/optim_avx512_amd64.go -pkg asm
