@@ -8,7 +8,7 @@ DATA_DIR  := /usr/share/datasets/fashion-mnist
 # `make run ARGS="-epochs 1"` passes flags to `simdmlp train`.
 ARGS      ?=
 
-.PHONY: all run build test test-root test-bench vet lint generate bench data cross clean
+.PHONY: all run build test test-root test-emulated test-bench vet lint generate check-generate bench data cross clean
 
 all: build
 
@@ -22,13 +22,24 @@ run: data build
 # Everything CI checks: vet and staticcheck, the root module's tests (with
 # the race detector on the packages that run goroutines), every benchmark
 # executed once so none rots, and the bench module's tests.
-test: vet lint test-root test-bench
+test: vet lint check-generate test-root test-emulated test-bench
 
 test-root:
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags purego ./kernels/...
 	$(GO) test -count=1 -race -run 'Concurrent|Alloc' ./kernels/...
-	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./kernels/... ./mnist/... ./optim/...
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./kernels/... ./mnist/... ./optim/... ./mlp/...
+
+# The lower levels out of process: the AVX2 level on an emulated Haswell
+# (no AVX-512, so one EVEX instruction in AVX2 code dies with SIGILL, and
+# SIMDMLP_TEST_REQUIRE fails the run if avx2 was not selected), and the
+# arm64 build under qemu-user. Emulated timings mean nothing; these runs
+# are for correctness only.
+QEMU_X86   := qemu-x86_64-static -cpu Haswell
+QEMU_ARM64 := qemu-aarch64-static
+test-emulated:
+	SIMDMLP_TEST_REQUIRE=avx2 $(GO) test -count=1 -exec '$(QEMU_X86)' ./kernels/...
+	GOARCH=arm64 $(GO) test -count=1 -exec '$(QEMU_ARM64)' ./kernels/... ./optim/... ./mnist/...
 
 test-bench:
 	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./... && \
@@ -39,16 +50,30 @@ vet:
 	$(GO) vet ./...
 	$(GO) vet -tags purego ./...
 	GOARCH=arm64 $(GO) vet ./...
+	GOARCH=arm64 $(GO) vet -tags purego ./...
 	cd bench && $(GO) vet ./...
+	cd gen && $(GO) vet ./...
 
 lint:
 	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(GOBIN)/staticcheck ./...
 	cd bench && $(GOBIN)/staticcheck ./...
+	cd gen && $(GOBIN)/staticcheck ./...
 
 # Regenerates the assembly in kernels/asm from the generators in gen/.
 generate:
 	$(GO) generate ./...
+
+# Regenerates and fails when the committed assembly differs from what the
+# generators write, or when AVX2 output uses a register only EVEX can
+# encode (avo may allocate one when more than 16 vectors are live).
+check-generate: generate
+	@git diff --exit-code --stat -- kernels/asm || \
+		(echo "kernels/asm is stale: run make generate and commit the result" >&2; exit 1)
+	@test -z "$$(git status --porcelain -- kernels/asm)" || \
+		(git status --porcelain -- kernels/asm >&2; echo "kernels/asm has files the generators do not account for" >&2; exit 1)
+	@if grep -nE '\b([XYZ](1[6-9]|2[0-9]|3[01])|K[0-7])\b|\bZ[0-9]+\b' kernels/asm/*avx2*.s; then \
+		echo "AVX2 assembly uses EVEX-only registers (above)" >&2; exit 1; fi
 
 # Kernel and peer benchmarks on one core (see bench/README.md for the peers).
 bench:
@@ -69,6 +94,11 @@ data:
 	else \
 		echo "Fashion-MNIST not installed; simdmlp will look in ~/.keras/datasets/fashion-mnist or download it"; \
 	fi
+
+# Builds the arm64 command and runs the arm64 kernel tests under qemu-user.
+cross:
+	GOARCH=arm64 $(GO) build -o bin/simdmlp-arm64 ./cmd/simdmlp
+	GOARCH=arm64 $(GO) test -count=1 -exec '$(QEMU_ARM64)' ./kernels/... ./optim/...
 
 clean:
 	rm -rf bin bench-kernels.txt bench-peers.txt

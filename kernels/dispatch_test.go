@@ -1,10 +1,12 @@
 package kernels
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -67,7 +69,8 @@ func TestUse(t *testing.T) {
 // the variable is read only at start-up.
 func TestEnvVar(t *testing.T) {
 	if os.Getenv("SIMDMLP_ENV_CHILD") != "" {
-		os.Stdout.WriteString("ACTIVE=" + Active() + "\n")
+		av := Available()
+		os.Stdout.WriteString("ACTIVE=" + Active() + "\nBEST=" + av[len(av)-1] + "\n")
 		return
 	}
 	exe, err := os.Executable()
@@ -81,7 +84,7 @@ func TestEnvVar(t *testing.T) {
 	}{
 		{"generic", "generic", false},
 		{"GENERIC", "generic", false},
-		{"sse9", Available()[len(Available())-1], true},
+		{"sse9", "", true}, // "": the child's own best level
 	}
 	for _, c := range cases {
 		cmd := exec.Command(exe, "-test.run=^TestEnvVar$", "-test.count=1")
@@ -89,11 +92,24 @@ func TestEnvVar(t *testing.T) {
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
+		if errors.Is(err, syscall.ENOEXEC) {
+			// Under qemu-user without binfmt_misc the test binary of a
+			// foreign architecture cannot start itself again.
+			t.Skipf("cannot re-execute the test binary: %v", err)
+		}
 		if err != nil {
 			t.Fatalf("%s=%s: child failed: %v\n%s%s", EnvVar, c.env, err, out, stderr.String())
 		}
-		if !strings.Contains(string(out), "ACTIVE="+c.want+"\n") {
-			t.Errorf("%s=%s: child reported %q, want level %q", EnvVar, c.env, out, c.want)
+		want := c.want
+		if want == "" {
+			// The child may run on a different CPU model than this
+			// process (qemu-user runs this one, the child runs natively),
+			// so compare with what the child itself can run.
+			_, best, _ := strings.Cut(string(out), "BEST=")
+			want, _, _ = strings.Cut(best, "\n")
+		}
+		if !strings.Contains(string(out), "ACTIVE="+want+"\n") {
+			t.Errorf("%s=%s: child reported %q, want level %q", EnvVar, c.env, out, want)
 		}
 		warned := strings.Contains(stderr.String(), "ignored")
 		if warned != c.warnWant {
