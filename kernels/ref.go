@@ -314,12 +314,22 @@ func refCountCorrect(x []float32, labels []int32, rows, cols int) int {
 
 // refSumSquares sums in float64 from the first element on; float64
 // products of float32 values are exact.
+// refSumSquares adds in the order every level uses, so that gradient
+// clipping by norm gives the same bits on every level: element i goes to
+// partial sum i mod 32 (the float64 lanes of the vector accumulators), and the 32 partial sums are then folded pairwise, the
+// upper half onto the lower, 16, 8, 4, 2, 1. Each square is exact in
+// float64, so only the additions round.
 func refSumSquares(x []float32) float64 {
-	var s float64
-	for _, v := range x {
-		s += float64(v) * float64(v)
+	var s [32]float64
+	for i, v := range x {
+		s[i%32] += float64(v) * float64(v)
 	}
-	return s
+	for step := 16; step >= 1; step /= 2 {
+		for k := range step {
+			s[k] += s[k+step]
+		}
+	}
+	return s[0]
 }
 
 func refScale(x []float32, s float32) {
