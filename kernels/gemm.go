@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"sync"
+	"unsafe"
 
 	"github.com/klauspost/cpuid/v2"
 )
@@ -10,8 +11,9 @@ import (
 // the driver uses around it. The driver (gemm) follows BLIS: five loops in
 // Go over NC columns of C, KC steps of k and MC rows of C, packing a KC×NC
 // block of op(B) and an MC×KC block of op(A) into contiguous panels, then
-// calling Micro once per MR×NR tile of C. Packing absorbs the
-// transpositions, so one micro-kernel serves all four cases.
+// calling Micro once per MR×NR tile of C, or Block once per packed block.
+// Packing absorbs the transpositions, so one micro-kernel serves all four
+// cases.
 type gemmKernel struct {
 	// MR×NR is the tile of C one Micro call computes.
 	MR, NR int
@@ -36,6 +38,15 @@ type gemmKernel struct {
 	// the whole MR×NR tile (in registers or into a scratch tile) and store
 	// only the m×n live part. It must not touch C outside that part.
 	Micro func(kc int, a, b, c []float32, ldc int, alpha, beta float32, m, n int)
+
+	// Block, when not nil, replaces the driver's loops over the tiles of
+	// one packed block (see gemmTiles) with a single call: it computes,
+	// for i < m ≤ MC and j < n ≤ NC, the same sums as Micro, where a holds
+	// ceil(m/MR) packed A panels back to back and b ceil(n/NR) packed B
+	// panels, and c starts at the block's first element. Assembly levels
+	// set it, so that one call covers a whole block instead of one call
+	// per tile.
+	Block func(kc int, a, b, c []float32, ldc int, alpha, beta float32, m, n int)
 }
 
 // gemmBlocks picks MC, KC and NC for an mr×nr micro-kernel from the cache
@@ -50,9 +61,11 @@ func gemmBlocks(mr, nr, kcMax int) (mc, kc, nc int) {
 	if l2 <= 0 {
 		l2 = 512 << 10
 	}
-	// A KC×NR panel of B gets half of L1D; the other half holds the A
-	// panel and the C tile as they stream through.
-	kc = min(max(l1/2/(4*nr), 64), kcMax)
+	// A KC×NR panel of B gets two thirds of L1D; the rest holds the A
+	// panel and the C tile as they stream through. (On Zen 5, 48 KiB L1D,
+	// that is KC = 256 for the AVX-512 12×32 tile; 192 and 384 measured
+	// the same within noise, large C matrices favouring the longer K.)
+	kc = min(max(l1*2/3/(4*nr), 64), kcMax)
 	// An MC×KC block of A gets half of L2, the rest is for B panels in
 	// flight.
 	mc = max(l2/2/(4*kc)/mr*mr, mr)
@@ -95,13 +108,18 @@ func putGemmWork(w *gemmWork) {
 	gemmPool.Unlock()
 }
 
-// grow returns buf resliced to n elements, reallocating only when its
-// capacity is too small.
-func grow(buf []float32, n int) []float32 {
-	if cap(buf) < n {
-		return make([]float32, n)
+// growAligned returns buf resliced to n elements whose first element is
+// 64-byte aligned, reallocating only when buf is too small. In aligned B
+// panels every zmm load of a k step (and every pair of ymm loads) lies in
+// one cache line instead of straddling two.
+func growAligned(buf []float32, n int) []float32 {
+	if cap(buf) >= n {
+		return buf[:n]
 	}
-	return buf[:n]
+	const align = 64 / 4 // in float32s
+	raw := make([]float32, n+align-1)
+	off := int(-uintptr(unsafe.Pointer(unsafe.SliceData(raw))) % 64 / 4)
+	return raw[off : off+n : off+n]
 }
 
 // gemm is the blocked driver behind Sgemm. Its arguments are checked;
@@ -122,9 +140,9 @@ func gemm(g *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []fl
 	directA := mr == 1 && !transA
 
 	w := getGemmWork()
-	w.b = grow(w.b, kc*roundUp(min(n, nc), nr))
+	w.b = growAligned(w.b, kc*roundUp(min(n, nc), nr))
 	if !directA {
-		w.a = grow(w.a, kc*roundUp(min(m, mc), mr))
+		w.a = growAligned(w.a, kc*roundUp(min(m, mc), mr))
 	}
 
 	for jc := 0; jc < n; jc += nc {
@@ -137,25 +155,22 @@ func gemm(g *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []fl
 			if pc > 0 {
 				betaCur = 1
 			}
-			packB(w.b, transB, b, ldb, pc, jc, kcur, ncur, nr)
+			bp := w.b[:kcur*roundUp(ncur, nr)]
+			packB(bp, transB, b, ldb, pc, jc, kcur, ncur, nr)
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
-				if !directA {
-					packA(w.a, transA, a, lda, ic, pc, mcur, kcur, mr)
-				}
-				for jr := 0; jr < ncur; jr += nr {
-					bp := w.b[jr*kcur : (jr+nr)*kcur]
-					nlive := min(nr, ncur-jr)
-					for ir := 0; ir < mcur; ir += mr {
-						var ap []float32
-						if directA {
-							off := (ic+ir)*lda + pc
-							ap = a[off : off+kcur]
-						} else {
-							ap = w.a[ir*kcur : (ir+mr)*kcur]
-						}
-						g.Micro(kcur, ap, bp, c[(ic+ir)*ldc+jc+jr:], ldc, alpha, betaCur, min(mr, mcur-ir), nlive)
-					}
+				cb := c[ic*ldc+jc:]
+				switch {
+				case directA:
+					gemmTilesDirect(g, kcur, a[ic*lda+pc:], lda, bp, cb, ldc, alpha, betaCur, mcur, ncur)
+				case g.Block != nil:
+					ap := w.a[:kcur*roundUp(mcur, mr)]
+					packA(ap, transA, a, lda, ic, pc, mcur, kcur, mr)
+					g.Block(kcur, ap, bp, cb, ldc, alpha, betaCur, mcur, ncur)
+				default:
+					ap := w.a[:kcur*roundUp(mcur, mr)]
+					packA(ap, transA, a, lda, ic, pc, mcur, kcur, mr)
+					gemmTiles(g, kcur, ap, bp, cb, ldc, alpha, betaCur, mcur, ncur)
 				}
 			}
 		}
@@ -163,43 +178,47 @@ func gemm(g *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []fl
 	putGemmWork(w)
 }
 
+// gemmTiles is the macro-kernel of levels without a Block: one Micro call
+// per MR×NR tile of an m×n block, B panels outside so that each stays in
+// L1 while the A panels stream past it.
+func gemmTiles(g *gemmKernel, kc int, a, b, c []float32, ldc int, alpha, beta float32, m, n int) {
+	mr, nr := g.MR, g.NR
+	for jr := 0; jr < n; jr += nr {
+		bp := b[jr*kc : (jr+nr)*kc]
+		nlive := min(nr, n-jr)
+		for ir := 0; ir < m; ir += mr {
+			g.Micro(kc, a[ir*kc:(ir+mr)*kc], bp, c[ir*ldc+jr:], ldc, alpha, beta, min(mr, m-ir), nlive)
+		}
+	}
+}
+
+// gemmTilesDirect is gemmTiles for one-row tiles reading an untransposed
+// A in place: a starts at the block's first element, rows lda apart.
+func gemmTilesDirect(g *gemmKernel, kc int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32, m, n int) {
+	nr := g.NR
+	for jr := 0; jr < n; jr += nr {
+		bp := b[jr*kc : (jr+nr)*kc]
+		nlive := min(nr, n-jr)
+		for i := range m {
+			g.Micro(kc, a[i*lda:i*lda+kc], bp, c[i*ldc+jr:], ldc, alpha, beta, 1, nlive)
+		}
+	}
+}
+
 // packB copies the kc×nc block of op(B) starting at row pc, column jc into
 // dst as ceil(nc/nr) panels of kc×nr, each k-major (the nr elements of one
 // k step contiguous), zero-padding the last panel to nr columns.
 func packB(dst []float32, trans bool, b []float32, ldb, pc, jc, kc, nc, nr int) {
-	panels := ceilDiv(nc, nr)
-	dst = dst[:panels*nr*kc]
-	if trans {
-		// op(B)[p, j] = b[j*ldb+p]: column j of a panel is a contiguous
-		// run of row j of B, stored with stride nr.
-		for j := range nc {
-			off := (jc+j)*ldb + pc
-			d := dst[j/nr*nr*kc+j%nr:]
-			q := 0
-			for _, v := range b[off : off+kc] {
-				d[q] = v
-				q += nr
-			}
-		}
-	} else {
-		// Row p of the block is contiguous in B: it supplies row p of
-		// every panel.
-		for p := range kc {
-			off := (pc+p)*ldb + jc
-			src := b[off : off+nc]
-			for jr := 0; jr < nc; jr += nr {
-				d := dst[jr*kc+p*nr : jr*kc+p*nr+min(nr, nc-jr)]
-				s := src[jr:][:len(d)]
-				for j := range d {
-					d[j] = s[j]
-				}
-			}
-		}
-	}
-	if cols := nc - (panels-1)*nr; cols < nr {
-		last := dst[(panels-1)*nr*kc:]
-		for p := range kc {
-			clear(last[p*nr+cols : (p+1)*nr])
+	for jr := 0; jr < nc; jr += nr {
+		panel := dst[jr*kc : (jr+nr)*kc]
+		cols := min(nr, nc-jr)
+		if trans {
+			// op(B)[p, j] = b[j*ldb+p]: column j of the panel is a
+			// contiguous run of row j of B.
+			packTransposed(panel, b[(jc+jr)*ldb+pc:], ldb, cols, nr, kc)
+		} else {
+			// Row p of the panel is a contiguous run of row p of B.
+			packRuns(panel, b[pc*ldb+jc+jr:], ldb, cols, nr, kc)
 		}
 	}
 }
@@ -226,30 +245,108 @@ func packA(dst []float32, trans bool, a []float32, lda, ic, pc, mc, kc, mr int) 
 		if trans {
 			// op(A)[i, p] = a[p*lda+i]: the rows of one k step are a
 			// contiguous run of a row of A.
-			for p := range kc {
-				off := (pc+p)*lda + ic + ir
-				src := a[off : off+rows]
-				d := panel[p*mr : p*mr+rows]
-				for i := range d {
-					d[i] = src[i]
-				}
-			}
+			packRuns(panel, a[pc*lda+ic+ir:], lda, rows, mr, kc)
 		} else {
-			for i := range rows {
-				off := (ic+ir+i)*lda + pc
-				for p, v := range a[off : off+kc] {
-					panel[p*mr+i] = v
-				}
-			}
-		}
-		if rows < mr {
-			for p := range kc {
-				clear(panel[p*mr+rows : (p+1)*mr])
-			}
+			packTransposed(panel, a[(ic+ir)*lda+pc:], lda, rows, mr, kc)
 		}
 	}
 }
 
+// panelRow lists the panel widths that get a copy loop of their own in
+// packRuns: the tiles' MR and NR.
+type panelRow interface {
+	[6]float32 | [12]float32 | [14]float32 | [16]float32 | [32]float32 | [64]float32
+}
+
+// packRuns fills a kc×width panel from kc runs of w ≤ width contiguous
+// elements, run p starting at src[p*ld], zero-padding each row of the
+// panel past w.
+func packRuns(panel, src []float32, ld, w, width, kc int) {
+	panel = panel[:kc*width]
+	if w == width {
+		switch width {
+		case 6:
+			copyRuns[[6]float32](panel, src, ld, kc)
+			return
+		case 12:
+			copyRuns[[12]float32](panel, src, ld, kc)
+			return
+		case 14:
+			copyRuns[[14]float32](panel, src, ld, kc)
+			return
+		case 16:
+			copyRuns[[16]float32](panel, src, ld, kc)
+			return
+		case 32:
+			copyRuns[[32]float32](panel, src, ld, kc)
+			return
+		case 64:
+			copyRuns[[64]float32](panel, src, ld, kc)
+			return
+		}
+	}
+	for p := range kc {
+		d := panel[p*width : (p+1)*width]
+		copy(d[:w], src[p*ld:p*ld+w])
+		clear(d[w:])
+	}
+}
+
+// copyRuns is packRuns for a full panel of width len(T), each run one
+// fixed-size array copy. Go converts a slice to a type-parameter array but
+// not to a pointer to one; the destination's reslice checks its bounds, so
+// the pointer conversion stays inside panel.
+func copyRuns[T panelRow](panel, src []float32, ld, kc int) {
+	var z T
+	width := len(z)
+	for p := range kc {
+		d := panel[p*width : (p+1)*width]
+		*(*T)(unsafe.Pointer(unsafe.SliceData(d))) = T(src[p*ld:])
+	}
+}
+
+// packTransposed fills a kc×width panel from w ≤ width rows of kc
+// contiguous elements, row i starting at src[i*ld] and becoming column i
+// of the panel; columns w… are zeroed. Four rows at a time, so that each
+// k step stores four adjacent elements under one bounds check.
+func packTransposed(panel, src []float32, ld, w, width, kc int) {
+	panel = panel[:kc*width]
+	i := 0
+	for ; i+4 <= w; i += 4 {
+		r0 := src[i*ld:][:kc]
+		r1 := src[(i+1)*ld:][:kc]
+		r2 := src[(i+2)*ld:][:kc]
+		r3 := src[(i+3)*ld:][:kc]
+		d := panel[i:]
+		for p := range r0 {
+			q := p * width
+			x := d[q : q+4 : q+4]
+			x[0], x[1], x[2], x[3] = r0[p], r1[p], r2[p], r3[p]
+		}
+	}
+	for ; i+2 <= w; i += 2 {
+		r0 := src[i*ld:][:kc]
+		r1 := src[(i+1)*ld:][:kc]
+		d := panel[i:]
+		for p := range r0 {
+			q := p * width
+			x := d[q : q+2 : q+2]
+			x[0], x[1] = r0[p], r1[p]
+		}
+	}
+	if i < w {
+		r0 := src[i*ld:][:kc]
+		for p, v := range r0 {
+			panel[p*width+i] = v
+		}
+		i++
+	}
+	if i < width {
+		for p := range kc {
+			clear(panel[p*width+i : (p+1)*width])
+		}
+	}
+}
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 func roundUp(a, b int) int { return ceilDiv(a, b) * b }

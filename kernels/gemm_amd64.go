@@ -2,8 +2,67 @@
 
 package kernels
 
-// gemmAVX2 installs the AVX2+FMA GEMM into l.
-func gemmAVX2(l *impl) {}
+import (
+	"fmt"
+	"unsafe"
 
-// gemmAVX512 installs the AVX-512 GEMM into l.
-func gemmAVX512(l *impl) {}
+	"github.com/simdmlp/simdmlp/kernels/asm"
+)
+
+// gemmAVX2 installs the AVX2+FMA GEMM into l: 6×16 tiles, twelve ymm
+// accumulators, the largest tile that fits the 16 registers with the two
+// B vectors and an A broadcast (BLIS uses the same for Haswell and Zen).
+func gemmAVX2(l *impl) {
+	const mr, nr = 6, 16
+	mc, kc, nc := gemmBlocks(mr, nr, 512)
+	l.sgemm = gemmKernel{MR: mr, NR: nr, MC: mc, KC: kc, NC: nc, Block: asmBlock(mr, nr, asm.SgemmKernel6x16AVX2)}
+}
+
+// gemmAVX512 installs the AVX-512 GEMM into l. Of the tiles that fill the
+// 32 zmm registers, 12×32 is installed. On Zen 5 (BenchmarkSgemmTile,
+// squares 512-2048): 14×32 measured the same at 512 and 1.5-2% slower
+// above, and wastes more on edge tiles; 6×64, whose 64-column B panels
+// crowd L1, 2-3% slower and a third slower at 2048; and 12×32 feeding A
+// by embedded-broadcast FMAs (VFMADD231PS.BCST) instead of one
+// VBROADCASTSS per element, 7-10% slower although both run at the same
+// speed with the panels in L1.
+func gemmAVX512(l *impl) {
+	l.sgemm = avx512Tiles[0].kernel()
+}
+
+// gemmTile is one assembly micro-kernel with its tile shape.
+type gemmTile struct {
+	name   string
+	mr, nr int
+	fn     func(kc, m, n int, a, b, c *float32, ldc int, alpha, beta float32)
+}
+
+// avx512Tiles are the AVX-512 micro-kernels, the installed one first.
+var avx512Tiles = []gemmTile{
+	{"12x32", 12, 32, asm.SgemmKernel12x32AVX512},
+	{"14x32", 14, 32, asm.SgemmKernel14x32AVX512},
+	{"6x64", 6, 64, asm.SgemmKernel6x64AVX512},
+	{"12x32-bcst", 12, 32, asm.SgemmKernel12x32BcstAVX512},
+}
+
+func (t gemmTile) kernel() gemmKernel {
+	mc, kc, nc := gemmBlocks(t.mr, t.nr, 512)
+	return gemmKernel{MR: t.mr, NR: t.nr, MC: mc, KC: kc, NC: nc, Block: asmBlock(t.mr, t.nr, t.fn)}
+}
+
+// asmBlock wraps an assembly block kernel as a gemmKernel.Block, checking
+// every length the assembly will rely on: it reads ceil(m/mr)·mr·kc
+// elements of a and ceil(n/nr)·nr·kc of b, and touches c only at
+// i*ldc+j for i < m, j < n.
+func asmBlock(mr, nr int, fn func(kc, m, n int, a, b, c *float32, ldc int, alpha, beta float32)) func(kc int, a, b, c []float32, ldc int, alpha, beta float32, m, n int) {
+	return func(kc int, a, b, c []float32, ldc int, alpha, beta float32, m, n int) {
+		if kc < 1 || m < 1 || n < 1 || ldc < n {
+			panic(fmt.Sprintf("kernels: gemm %d×%d block: bad shape kc=%d m=%d n=%d ldc=%d", mr, nr, kc, m, n, ldc))
+		}
+		if len(a) < roundUp(m, mr)*kc || len(b) < roundUp(n, nr)*kc || len(c) < (m-1)*ldc+n {
+			panic(fmt.Sprintf("kernels: gemm %d×%d block: len(a)=%d len(b)=%d len(c)=%d for kc=%d m=%d n=%d ldc=%d",
+				mr, nr, len(a), len(b), len(c), kc, m, n, ldc))
+		}
+		fn(kc, m, n, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
+	}
+}

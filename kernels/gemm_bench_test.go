@@ -24,6 +24,8 @@ var benchGemmShapes = []struct {
 	{128, 128, 128, false, false},
 	{256, 256, 256, false, false},
 	{512, 512, 512, false, false},
+	{1024, 1024, 1024, false, false},
+	{2048, 2048, 2048, false, false},
 }
 
 // gemmShapeName names a shape as m=..,n=..,k=.., with ",tA" or ",tB"
