@@ -22,6 +22,12 @@ type impl struct {
 	// false for shapes it leaves to the driver. Its arguments are checked,
 	// m, n, k ≥ 1 and alpha != 0.
 	smallGemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool
+	// denseForward, when not nil, is the level's fused DenseForward, called
+	// after its checks (m, n ≥ 1, len(bias) = n, every slice long enough).
+	// nil, as on the generic level, means the two passes: Sgemm, then
+	// BiasActivation per row. (The generic table cannot name a function
+	// that reads active without an initialisation cycle.)
+	denseForward func(act Activation, m, n, k int, x []float32, ldx int, w []float32, ldw int, bias []float32, y []float32, ldy int)
 
 	relu, sigmoid, tanh             func(dst, x []float32)
 	reluGrad, sigmoidGrad, tanhGrad func(dx, dy, y []float32)

@@ -63,12 +63,13 @@ func (m *Sequential) forward(x []float32, rows int, applyLast bool, last []float
 		if i == nd-1 && last != nil {
 			z = last[:rows*l.units]
 		}
-		kernels.Sgemm(false, false, rows, l.units, l.in, 1, in, l.in, l.w, l.units, 0, z, l.units)
 		act := l.act
 		if i == nd-1 && !applyLast {
 			act = kernels.ActLinear
 		}
-		kernels.BiasActivation(act, z, l.b, rows, l.units)
+		// z = act(in·W + b) in one pass: the bias and ReLU are applied as
+		// each tile of z leaves the GEMM's registers.
+		kernels.DenseForward(act, rows, l.units, l.in, in, l.in, l.w, l.units, l.b, z, l.units)
 		in = z
 	}
 	return in

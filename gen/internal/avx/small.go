@@ -1,0 +1,449 @@
+package avx
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// SmallGemm generates the unpacked small-matrix GEMM kernels of one ISA.
+//
+// The BLIS driver packs A and B before it multiplies; at the trainer's
+// shapes (batch 32 against a 784×100 or 100×10 weight matrix) that copy
+// costs about as much as the arithmetic. These kernels read the operands
+// where they lie instead: each step p broadcasts the elements of op(A)'s
+// column p for an MR-row panel (stride lda for A, contiguous for Aᵀ) and
+// loads row p of B, whose row-major rows are already the contiguous panels
+// a packed B would hold.
+//
+// One function is emitted per transposition of A and per panel height
+// mr = 1..MR, named SgemmSmall{NN,TN}<mr><ISA>. Each covers m rows (a
+// multiple of mr) and all n columns, NV vectors of C at a time; the last
+// chunk of a row takes 1..NV vectors with its final vector masked, so any
+// n is exact without reading or writing past a row.
+type SmallGemm struct {
+	ISA  string // suffix of the function names: "AVX2" or "AVX512"
+	Wide bool   // AVX-512: ZMM and opmask tails; else YMM and VMASKMOVPS
+	MR   int    // rows per panel
+	NV   int    // vectors per full column chunk
+}
+
+// Flags of the kernels' epilogue; the Go glue must use the same values.
+const (
+	smallAlpha = 1 // multiply by alpha (else alpha is 1)
+	smallBeta  = 2 // add beta·C (else C is not read)
+	smallBias  = 4 // add bias[j] to column j
+	smallRelu  = 8 // max(x, 0) last
+)
+
+// Generate emits every function of the set and, for AVX2, the mask table.
+func (s SmallGemm) Generate() {
+	var table Mem
+	if s.Wide {
+		// 16-bit opmasks with the low r bits set, r = 0..16.
+		table = GLOBL("smallmask512", RODATA|NOPTR)
+		for r := 0; r <= 16; r++ {
+			DATA(2*r, U16(uint16((1<<r)-1)))
+		}
+	} else {
+		// Eight all-ones lanes then eight zero lanes: the eight lanes from
+		// index 8-r have their first r lanes set.
+		table = GLOBL("smallmask256", RODATA|NOPTR)
+		for i := range 16 {
+			v := uint32(0)
+			if i < 8 {
+				v = 0xffffffff
+			}
+			DATA(4*i, U32(v))
+		}
+	}
+	for _, trans := range []bool{false, true} {
+		for mr := 1; mr <= s.MR; mr++ {
+			g := &smallFunc{SmallGemm: s, trans: trans, mr: mr, table: table}
+			g.emit()
+		}
+	}
+}
+
+type smallFunc struct {
+	SmallGemm
+	trans bool // A is stored transposed (k×m)
+	mr    int
+	table Mem
+	label int
+}
+
+func (g *smallFunc) w() int { // lanes per vector
+	if g.Wide {
+		return 16
+	}
+	return 8
+}
+
+func (g *smallFunc) vec() VecVirtual {
+	if g.Wide {
+		return ZMM()
+	}
+	return YMM()
+}
+
+func (g *smallFunc) newLabel(what string) string {
+	g.label++
+	return fmt.Sprintf("%s%d", what, g.label)
+}
+
+func (g *smallFunc) emit() {
+	kind := "NN"
+	aShape := "A (m×k, element (i,p) at a[i*lda+p])"
+	if g.trans {
+		kind = "TN"
+		aShape = "Aᵀ (A stored k×m, element (i,p) of op(A) at a[p*lda+i])"
+	}
+	name := fmt.Sprintf("SgemmSmall%s%d%s", kind, g.mr, g.ISA)
+	TEXT(name, NOSPLIT, "func(m, n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bias *float32, flags int)")
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s computes C = alpha·op(A)·B + beta·C for op(A) = %s,", name, aShape),
+		"B k×n row-major with leading dimension ldb and C m×n with leading dimension ldc,",
+		"reading A and B in place (no packing). Go reference: Sgemm on the generic level",
+		"(genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is",
+		"only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).",
+		fmt.Sprintf("Assembly because the broadcast-FMA loop over a %d-row panel and %d vectors of B,", g.mr, g.NV),
+		"with masked column tails, needs FMA and vector masks the Go compiler does not emit.",
+		fmt.Sprintf("Preconditions: m ≥ 1 and a multiple of %d, n ≥ 1, k ≥ 1, all of A, B, C", g.mr),
+		"(and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.",
+	)
+
+	aRow := Load(Param("a"), GP64())
+	cRow := Load(Param("c"), GP64())
+	mLeft := Load(Param("m"), GP64())
+
+	panel := g.newLabel("panel")
+	next := g.newLabel("next")
+	Label(panel)
+	j := GP64()
+	XORQ(j, j)
+	col := g.newLabel("col")
+	tail := g.newLabel("tail")
+	Label(col)
+	rem := Load(Param("n"), GP64())
+	SUBQ(j, rem)
+	full := g.NV * g.w()
+	CMPQ(rem, U32(full))
+	JL(LabelRef(tail))
+	g.block(aRow, cRow, j, nil, g.NV)
+	ADDQ(U32(full), j)
+	JMP(LabelRef(col))
+
+	Label(tail)
+	TESTQ(rem, rem)
+	JLE(LabelRef(next))
+	tails := make([]string, g.NV+1)
+	for nv := 1; nv <= g.NV; nv++ {
+		tails[nv] = g.newLabel(fmt.Sprintf("tail%dv", nv))
+	}
+	for nv := 1; nv < g.NV; nv++ {
+		CMPQ(rem, U32(nv*g.w()))
+		JLE(LabelRef(tails[nv]))
+	}
+	for nv := g.NV; nv >= 1; nv-- {
+		Label(tails[nv])
+		// Lanes live in the last vector: rem - (nv-1)·w, in 1..w.
+		live := GP64()
+		MOVQ(rem, live)
+		if nv > 1 {
+			SUBQ(U32((nv-1)*g.w()), live)
+		}
+		g.block(aRow, cRow, j, live, nv)
+		JMP(LabelRef(next))
+	}
+
+	Label(next)
+	if g.trans {
+		ADDQ(U32(4*g.mr), aRow)
+	} else {
+		lda := Load(Param("lda"), GP64())
+		IMUL3Q(U32(4*g.mr), lda, lda)
+		ADDQ(lda, aRow)
+	}
+	ldc := Load(Param("ldc"), GP64())
+	IMUL3Q(U32(4*g.mr), ldc, ldc)
+	ADDQ(ldc, cRow)
+	SUBQ(U32(g.mr), mLeft)
+	JNZ(LabelRef(panel))
+	End()
+}
+
+// aAddr returns how row r of an untransposed A panel is addressed from
+// the two panel pointers (p0 at row 0, p3 at row 3) and the byte strides
+// l = lda·4 and l3 = 3·l: x86 scales of 1, 2, 4 and 8 reach rows 0-8 and
+// 11 from these.
+func aAddr(r int, p0, p3, l, l3 Register) Mem {
+	type form struct {
+		base  Register
+		off   int
+		index Register
+		mul   int
+	}
+	var forms []form
+	for _, b := range []struct {
+		base Register
+		off  int
+	}{{p0, 0}, {p3, 3}} {
+		forms = append(forms, form{b.base, b.off, nil, 0})
+		for _, s := range []int{1, 2, 4, 8} {
+			forms = append(forms, form{b.base, b.off, l, s}, form{b.base, b.off, l3, 3 * s})
+		}
+	}
+	for _, f := range forms {
+		if f.base == nil || f.mul != 0 && f.index == nil || f.off+f.mul != r {
+			continue
+		}
+		if f.index == nil {
+			return Mem{Base: f.base}
+		}
+		scale := f.mul
+		if f.index == l3 {
+			scale /= 3
+		}
+		return Mem{Base: f.base, Index: f.index, Scale: uint8(scale)}
+	}
+	panic(fmt.Sprintf("row %d of an A panel is not addressable", r))
+}
+
+// block computes the mr×nv-vector tile of C at column j of the panel
+// (aRow, cRow) over the whole k loop, then applies the epilogue and stores
+// it. live, when not nil, holds the number of lanes (1..w) of the last
+// vector that belong to C; the others are neither loaded nor stored.
+func (g *smallFunc) block(aRow, cRow, j, live Register, nv int) {
+	w := g.w()
+	masked := live != nil
+	Commentf("%d×%d-vector tile, masked tail: %v", g.mr, nv, masked)
+
+	// The tail mask: an opmask for AVX-512, else a pointer to the lanes of
+	// the table whose first `live` lanes are set (reloaded where registers
+	// are short).
+	var kmask Register
+	var maskAt Mem
+	if masked {
+		t := GP64()
+		LEAQ(g.table, t)
+		if g.Wide {
+			kmask = K()
+			KMOVW(Mem{Base: t, Index: live, Scale: 2}, kmask)
+		} else {
+			off := GP64()
+			MOVQ(U32(8), off)
+			SUBQ(live, off)
+			maskAt = Mem{Base: t, Index: off, Scale: 4}
+		}
+	}
+	// AVX2 keeps the mask in a register during the k loop when the tile
+	// leaves one free: 16 registers hold mr·nv sums, nv rows of B and the
+	// broadcast.
+	keepMask := masked && !g.Wide && g.mr*nv+nv+2 <= 16
+	var ymask VecVirtual
+	if keepMask {
+		ymask = YMM()
+		VMOVDQU(maskAt, ymask)
+	}
+
+	bp := Load(Param("b"), GP64())
+	LEAQ(Mem{Base: bp, Index: j, Scale: 4}, bp)
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+	kk := Load(Param("k"), GP64())
+
+	ap := GP64()
+	MOVQ(aRow, ap)
+	var ap3, l, l3 Register
+	if g.trans || g.mr > 1 {
+		l = Load(Param("lda"), GP64())
+		SHLQ(U8(2), l)
+	}
+	if !g.trans && g.mr > 3 {
+		l3 = GP64()
+		LEAQ(Mem{Base: l, Index: l, Scale: 2}, l3)
+		if g.mr > 5 {
+			ap3 = GP64()
+			LEAQ(Mem{Base: ap, Index: l3, Scale: 1}, ap3)
+		}
+	}
+
+	acc := make([][]VecVirtual, g.mr)
+	for r := range acc {
+		acc[r] = make([]VecVirtual, nv)
+		for v := range acc[r] {
+			acc[r][v] = g.vec()
+			VXORPS(acc[r][v], acc[r][v], acc[r][v])
+		}
+	}
+
+	loop := g.newLabel("k")
+	Label(loop)
+	bv := make([]VecVirtual, nv)
+	t := g.vec()
+	for v := range nv {
+		bv[v] = g.vec()
+		m := Mem{Base: bp, Disp: 4 * w * v}
+		switch {
+		case !masked || v < nv-1:
+			VMOVUPS(m, bv[v])
+		case g.Wide:
+			VMOVUPS_Z(m, kmask, bv[v])
+		case keepMask:
+			VMASKMOVPS(m, ymask, bv[v])
+		default:
+			VMOVDQU(maskAt, t)
+			VMASKMOVPS(m, t, bv[v])
+		}
+	}
+	for r := range g.mr {
+		var am Mem
+		if g.trans {
+			am = Mem{Base: ap, Disp: 4 * r}
+		} else {
+			am = aAddr(r, ap, ap3, l, l3)
+		}
+		VBROADCASTSS(am, t)
+		for v := range nv {
+			VFMADD231PS(bv[v], t, acc[r][v])
+		}
+	}
+	if g.trans {
+		ADDQ(l, ap)
+	} else {
+		ADDQ(U8(4), ap)
+		if ap3 != nil {
+			ADDQ(U8(4), ap3)
+		}
+	}
+	ADDQ(ldb, bp)
+	DECQ(kk)
+	JNZ(LabelRef(loop))
+
+	g.epilogue(acc, cRow, j, kmask, maskAt, masked)
+}
+
+// epilogue applies alpha, beta·C, bias and ReLU as the flags ask, each a
+// pass over the whole tile behind one branch, then stores the tile.
+func (g *smallFunc) epilogue(acc [][]VecVirtual, cRow, j Register, kmask Register, maskAt Mem, masked bool) {
+	w := g.w()
+	nv := len(acc[0])
+	last := func(v int) bool { return masked && v == nv-1 }
+	var ymask VecVirtual
+	if masked && !g.Wide {
+		ymask = YMM()
+		VMOVDQU(maskAt, ymask)
+	}
+	// loadMasked loads the live lanes of the last vector at m into dst.
+	loadMasked := func(m Mem, dst VecVirtual) {
+		if g.Wide {
+			VMOVUPS_Z(m, kmask, dst)
+		} else {
+			VMASKMOVPS(m, ymask, dst)
+		}
+	}
+
+	cp := GP64()
+	LEAQ(Mem{Base: cRow, Index: j, Scale: 4}, cp)
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	flags := Load(Param("flags"), GP64())
+
+	skip := g.newLabel("noalpha")
+	TESTQ(U32(smallAlpha), flags)
+	JZ(LabelRef(skip))
+	alpha := g.vec()
+	VBROADCASTSS(paramAddr("alpha"), alpha)
+	for r := range acc {
+		for v := range acc[r] {
+			VMULPS(alpha, acc[r][v], acc[r][v])
+		}
+	}
+	Label(skip)
+
+	skip = g.newLabel("nobeta")
+	TESTQ(U32(smallBeta), flags)
+	JZ(LabelRef(skip))
+	beta := g.vec()
+	VBROADCASTSS(paramAddr("beta"), beta)
+	row := GP64()
+	MOVQ(cp, row)
+	for r := range acc {
+		for v := range acc[r] {
+			m := Mem{Base: row, Disp: 4 * w * v}
+			if last(v) {
+				cv := g.vec()
+				loadMasked(m, cv)
+				VFMADD231PS(cv, beta, acc[r][v])
+			} else {
+				VFMADD231PS(m, beta, acc[r][v])
+			}
+		}
+		if r < len(acc)-1 {
+			ADDQ(ldc, row)
+		}
+	}
+	Label(skip)
+
+	skip = g.newLabel("nobias")
+	TESTQ(U32(smallBias), flags)
+	JZ(LabelRef(skip))
+	bias := Load(Param("bias"), GP64())
+	LEAQ(Mem{Base: bias, Index: j, Scale: 4}, bias)
+	for v := range nv {
+		bv := g.vec()
+		m := Mem{Base: bias, Disp: 4 * w * v}
+		if last(v) {
+			loadMasked(m, bv)
+		} else {
+			VMOVUPS(m, bv)
+		}
+		for r := range acc {
+			VADDPS(bv, acc[r][v], acc[r][v])
+		}
+	}
+	Label(skip)
+
+	skip = g.newLabel("norelu")
+	TESTQ(U32(smallRelu), flags)
+	JZ(LabelRef(skip))
+	zero := g.vec()
+	VXORPS(zero, zero, zero)
+	for r := range acc {
+		for v := range acc[r] {
+			// max(zero, x) returns its second source, x, when x is NaN or
+			// ±0, so NaN and −0 pass through as refRelu keeps them.
+			VMAXPS(acc[r][v], zero, acc[r][v])
+		}
+	}
+	Label(skip)
+
+	for r := range acc {
+		for v := range acc[r] {
+			m := Mem{Base: cp, Disp: 4 * w * v}
+			switch {
+			case !last(v):
+				VMOVUPS(acc[r][v], m)
+			case g.Wide:
+				VMOVUPS(acc[r][v], kmask, m)
+			default:
+				VMASKMOVPS(acc[r][v], ymask, m)
+			}
+		}
+		if r < len(acc)-1 {
+			ADDQ(ldc, cp)
+		}
+	}
+}
+
+func paramAddr(name string) Mem {
+	b, err := Param(name).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}
