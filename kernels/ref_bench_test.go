@@ -232,3 +232,37 @@ func BenchmarkVectorUtilities(b *testing.B) {
 		runBench(b, fmt.Sprintf("AllFinite/n=%d", n), n, 1, func() { AllFinite(x) })
 	})
 }
+
+// BenchmarkRowShapes times the row kernels on shapes beside the trainer's:
+// rows narrower than 8 columns, one column past an AVX-512 vector, and a
+// 100-class softmax, in place and out of place. Narrow rows in place are
+// where a masked store can delay the next row's load (see narrowRows in
+// elem_amd64.go); these keep that visible.
+func BenchmarkRowShapes(b *testing.B) {
+	forEachBenchLevel(b, func(b *testing.B) {
+		for _, cols := range []int{7, 17, 100} {
+			n := benchRows * cols
+			src := benchVec(n, 2)
+			bias := benchVec(cols, 0.1)
+			x := make([]float32, n)
+			dst := make([]float32, n)
+			labels := make([]int32, benchRows)
+			for i := range labels {
+				labels[i] = int32(i % cols)
+			}
+			shape := fmt.Sprintf("%dx%d", benchRows, cols)
+			runBench(b, "BiasRelu/"+shape, n, 2, func() {
+				copy(x, src)
+				BiasActivation(ActReLU, x, bias, benchRows, cols)
+			})
+			runBench(b, "Softmax/"+shape, n, 2, func() { Softmax(dst, src, benchRows, cols) })
+			runBench(b, "SoftmaxInPlace/"+shape, n, 2, func() {
+				copy(x, src)
+				Softmax(x, x, benchRows, cols)
+			})
+			runBench(b, "SoftmaxCrossEntropy/"+shape, n, 3, func() {
+				SoftmaxCrossEntropy(dst, x, src, labels, benchRows, cols)
+			})
+		}
+	})
+}
