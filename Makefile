@@ -75,10 +75,66 @@ check-generate: generate
 	@if grep -nE '\b([XYZ](1[6-9]|2[0-9]|3[01])|K[0-7])\b|\bZ[0-9]+\b' kernels/asm/*avx2*.s; then \
 		echo "AVX2 assembly uses EVEX-only registers (above)" >&2; exit 1; fi
 
-# Kernel and peer benchmarks on one core (see bench/README.md for the peers).
+# Kernel benchmarks, then the pure-Go side of bench/ (every kernel level
+# against gonum, end to end: epoch, evaluate, predict), on one core. The
+# C and Python peers are `make bench-peers`; see bench/README.md.
 bench:
-	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -count 5 ./kernels/ | tee bench-kernels.txt
-	cd bench && GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -count 5 ./... | tee ../bench-peers.txt
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -count $(BENCH_COUNT) ./kernels/ | tee bench-kernels.txt
+	cd bench && GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -count $(BENCH_COUNT) ./... | tee ../bench-peers.txt
+
+# The peers, all in bench-peers.txt, compared with
+# `benchstat -col /impl bench-peers.txt` (bench/README.md explains):
+# bench/ with OpenBLAS linked (build tag openblas: every Go benchmark, with
+# impl=openblas-<core> beside the kernel levels and gonum), then PyTorch
+# and numpy. Each peer runs twice: once in the environment as it is, where
+# OPENBLAS_CORETYPE may pin OpenBLAS to its AVX2 (Haswell) kernels, and
+# once with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed for that one
+# command, so OpenBLAS picks its own (AVX-512, SkylakeX/Cooperlake) kernels.
+# The core that ran is in each result's name. bench-deps installs
+# Debian's libopenblas-dev and python3-torch when missing.
+BENCH_COUNT ?= 5
+PEER_PYTHON ?= /usr/bin/python3
+BENCHSTAT   ?= $(shell test -x $(GOBIN)/benchstat && echo $(GOBIN)/benchstat || echo "$(GO) run golang.org/x/perf/cmd/benchstat@latest")
+OWN_CORE    := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
+
+.PHONY: bench-peers bench-deps bench-openblas bench-torch
+
+bench-peers: bench-deps
+	cd bench && GOMAXPROCS=1 $(GO) test -tags openblas -run '^$$' -bench . -count $(BENCH_COUNT) . | tee ../bench-peers.txt
+	cd bench && $(OWN_CORE) GOMAXPROCS=1 $(GO) test -tags openblas -run '^$$' -bench 'Sgemm/impl=openblas' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
+	$(PEER_PYTHON) bench/peers/torch_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
+	$(OWN_CORE) $(PEER_PYTHON) bench/peers/torch_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
+	$(PEER_PYTHON) bench/peers/numpy_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
+	$(OWN_CORE) $(PEER_PYTHON) bench/peers/numpy_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
+	$(BENCHSTAT) -col /impl bench-peers.txt
+
+# GEMM only: kernel levels, gonum and OpenBLAS with both cores (also into
+# bench-peers.txt, which `make clean` removes).
+bench-openblas: bench-deps
+	cd bench && GOMAXPROCS=1 $(GO) test -tags openblas -run '^$$' -bench Sgemm -count $(BENCH_COUNT) . | tee ../bench-peers.txt
+	cd bench && $(OWN_CORE) GOMAXPROCS=1 $(GO) test -tags openblas -run '^$$' -bench 'Sgemm/impl=openblas' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
+	$(BENCHSTAT) -col /impl bench-peers.txt
+
+# PyTorch and numpy only, both cores.
+bench-torch: bench-deps
+	$(PEER_PYTHON) bench/peers/torch_mlp.py -reps $(BENCH_COUNT) | tee bench-peers.txt
+	$(OWN_CORE) $(PEER_PYTHON) bench/peers/torch_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
+	$(PEER_PYTHON) bench/peers/numpy_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
+	$(OWN_CORE) $(PEER_PYTHON) bench/peers/numpy_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
+	$(BENCHSTAT) -col /impl bench-peers.txt
+
+bench-deps:
+	@missing=""; \
+	for p in libopenblas-dev python3-torch python3-numpy; do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "installing$$missing"; \
+		apt-get install -y -qq $$missing || (apt-get update -qq && apt-get install -y -qq $$missing); \
+	else \
+		echo "the peer benchmarks need Debian's$$missing (apt-get install$$missing)"; exit 1; \
+	fi
 
 # Installs Debian's Fashion-MNIST when no copy is found and apt is usable;
 # otherwise simdmlp downloads the files itself into the user cache.

@@ -1,0 +1,135 @@
+package bench
+
+import (
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/simdmlp/simdmlp/kernels"
+	"github.com/simdmlp/simdmlp/mlp"
+	"github.com/simdmlp/simdmlp/optim"
+)
+
+// The end-to-end figures: the tutorial's final model (Flatten(28×28) →
+// Dense(100, relu) → Dense(10, softmax), sparse categorical cross-entropy,
+// Adam with Keras's defaults, batches of 32) driven through mlp's public
+// API only, on every kernel level. The same model runs in PyTorch and
+// numpy in peers/, on the same sizes.
+const (
+	trainSamples = 48000 // the tutorial's training split: 1500 steps of 32
+	evalSamples  = 12000 // its validation split
+	pixels       = 28 * 28
+	classes      = 10
+)
+
+// benchData is random data of Fashion-MNIST's shape: pixels uniform in
+// [0, 1), labels uniform over the classes. A step's time does not depend
+// on the values, so real images would only add a dependency. It is made
+// once per process: 48000 images are 150 MB.
+var benchData = sync.OnceValues(func() ([]float32, []int32) {
+	n := trainSamples + evalSamples
+	r := rand.New(rand.NewPCG(7, 8))
+	x := make([]float32, n*pixels)
+	for i := range x {
+		x[i] = r.Float32()
+	}
+	y := make([]int32, n)
+	for i := range y {
+		y[i] = int32(r.IntN(classes))
+	}
+	return x, y
+})
+
+// tutorialModel builds and compiles the tutorial's model with fixed
+// initial weights.
+func tutorialModel(b *testing.B) *mlp.Sequential {
+	b.Helper()
+	mlp.SetRandomSeed(1)
+	m := mlp.NewSequential("")
+	for _, l := range []*mlp.Layer{mlp.Flatten(mlp.InputShape(28, 28)), mlp.Dense(100, "relu"), mlp.Dense(classes, "softmax")} {
+		if err := m.Add(l); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := m.Compile(optim.Adam{}, "sparse_categorical_crossentropy", "accuracy"); err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// forEachLevel runs bench as impl=<level> for every kernel level this
+// CPU runs, with that level active.
+func forEachLevel(b *testing.B, bench func(b *testing.B)) {
+	for _, level := range kernels.Available() {
+		b.Run("impl="+level, func(b *testing.B) {
+			restore, err := kernels.Use(level)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer restore()
+			bench(b)
+		})
+	}
+}
+
+// BenchmarkEpoch is one training epoch, Fit on 48000 samples (1500
+// shuffled steps of 32, with the loss and accuracy Keras tracks), as
+// BenchmarkEpoch/impl=<level>; ns/step is the time per step.
+func BenchmarkEpoch(b *testing.B) {
+	x, y := benchData()
+	x, y = x[:trainSamples*pixels], y[:trainSamples]
+	forEachLevel(b, func(b *testing.B) {
+		m := tutorialModel(b)
+		cfg := mlp.FitConfig{Verbose: mlp.VerboseSilent, Seed: 1}
+		// Warm-up: builds the model and sizes every buffer.
+		if _, err := m.Fit(x[:320*pixels], y[:320], cfg); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := m.Fit(x, y, cfg); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(trainSamples/32), "ns/step")
+	})
+}
+
+// BenchmarkEvaluate is Evaluate (loss and accuracy) on 12000 samples in
+// batches of 32, Keras's default, as BenchmarkEvaluate/impl=<level>.
+func BenchmarkEvaluate(b *testing.B) {
+	x, y := benchData()
+	x, y = x[trainSamples*pixels:], y[trainSamples:]
+	forEachLevel(b, func(b *testing.B) {
+		m := tutorialModel(b)
+		if _, err := m.Evaluate(x, y); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := m.Evaluate(x, y); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkPredictOne is the latency of predicting one sample into a
+// caller's buffer, the serving case, as BenchmarkPredictOne/impl=<level>.
+func BenchmarkPredictOne(b *testing.B) {
+	x, _ := benchData()
+	x = x[:pixels]
+	forEachLevel(b, func(b *testing.B) {
+		m := tutorialModel(b)
+		out := make([]float32, classes)
+		if err := m.Predict(x, out); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := m.Predict(x, out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
