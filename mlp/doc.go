@@ -34,6 +34,42 @@
 // (Glorot uniform kernels, zero biases); shuffles are likewise ours. The
 // only loss is sparse categorical cross-entropy on a softmax output layer.
 //
+// # Model files
+//
+// Save writes a model as one safetensors file and Load reads it back,
+// built and uncompiled (the optimizer state is not kept). The tensors are
+// named after the layers, "dense/kernel" and "dense/bias", in Keras's
+// layout: each kernel is (in, units) row-major float32, as get_weights
+// returns it. The "__metadata__" map holds the architecture as strings:
+// "format" ("simdmlp"), "format_version" ("1"), "model_name",
+// "input_shape" (a JSON list such as "[28, 28]") and "layers" (a JSON list
+// of {"class_name": "Flatten" or "Dense", "name", "units", "activation"}).
+//
+// A model trained in Keras comes over with a few lines of Python (numpy
+// and the safetensors package; Dense and Flatten layers only):
+//
+//	import json
+//	from safetensors.numpy import save_file
+//
+//	tensors, layers = {}, []
+//	for layer in model.layers:
+//	    spec = {"class_name": type(layer).__name__, "name": layer.name}
+//	    if spec["class_name"] == "Dense":
+//	        kernel, bias = layer.get_weights()
+//	        tensors[layer.name + "/kernel"] = kernel
+//	        tensors[layer.name + "/bias"] = bias
+//	        spec["units"] = layer.units
+//	        spec["activation"] = layer.get_config()["activation"]
+//	    layers.append(spec)
+//	save_file(tensors, "model.safetensors", metadata={
+//	    "format": "simdmlp", "format_version": "1", "model_name": model.name,
+//	    "input_shape": json.dumps(list(model.input_shape[1:])),
+//	    "layers": json.dumps(layers)})
+//
+// and then, in Go, m, err := mlp.Load("model.safetensors"). Without the
+// safetensors package the file is easy to write by hand: see
+// testdata/interop.py, which the tests run with numpy alone.
+//
 // # Performance
 //
 // All arithmetic of a training step runs through package kernels (GEMM with
@@ -43,5 +79,12 @@
 // allocate nothing, and Fit's allocations do not grow with the number of
 // steps.
 //
-// A Sequential is not safe for concurrent use.
+// # Serving
+//
+// A Sequential is not safe for concurrent use. For inference from many
+// goroutines, take a Predictor: an immutable copy of the weights whose
+// PredictOne and Predict any number of goroutines may call at once, with no
+// allocation per call once warmed up, and the same bits as the model's
+// Predict on the same kernel level. examples/serve is an HTTP service
+// built on it.
 package mlp

@@ -5,10 +5,20 @@
 //
 //	simdmlp train [flags]      train a model (default: the tutorial's final one)
 //	simdmlp tutorial [flags]   replay the tutorial notebook cell by cell
+//	simdmlp evaluate -model m.safetensors [-confusion c.png]
+//	simdmlp predict -model m.safetensors image.png…
+//	simdmlp show -model m.safetensors [-n 25] grid.png
 //
 // `simdmlp train -h` lists the training flags: hidden layer sizes,
 // activation, optimizer and learning rate, epochs, batch size, seed, data
-// directory, kernel level, verbosity and a JSON report file.
+// directory, kernel level, verbosity, a JSON report file, the model file to
+// save (-save) and the training curves to draw (-plot). Flags may be
+// written with one dash or two.
+//
+// evaluate reports a saved model's test loss and accuracy, its accuracy per
+// class and its confusion matrix (also drawn as a PNG with -confusion);
+// predict prints the three most probable classes of 28×28 images; show
+// draws test images labelled with the predicted and true classes.
 //
 // The data are found as package mnist finds them ($SIMDMLP_DATA, Debian's
 // dataset-fashion-mnist, the Keras cache, then a download). Exit status: 0
@@ -33,6 +43,9 @@ commands:
              model, Flatten → Dense(100, relu) → Dense(10, softmax), Adam,
              5 epochs) and report validation and test accuracy
   tutorial   replay the Keras tutorial (혼공머신 7-2) cell by cell
+  evaluate   test a saved model: accuracy per class, confusion matrix
+  predict    classify 28×28 images with a saved model (top 3 classes)
+  show       draw test images labelled with a saved model's predictions
 
 Run 'simdmlp <command> -h' for the command's flags.
 `
@@ -49,6 +62,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runTrain(args[1:], stdout, stderr)
 	case "tutorial":
 		return runTutorial(args[1:], stdout, stderr)
+	case "evaluate":
+		return runEvaluate(args[1:], stdout, stderr)
+	case "predict":
+		return runPredict(args[1:], stdout, stderr)
+	case "show":
+		return runShow(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -31,6 +31,8 @@ type trainConfig struct {
 	verbose    mlp.Verbosity
 	jsonPath   string
 	limit      int
+	savePath   string
+	plotPath   string
 }
 
 // usageError is a bad flag value: the command prints it with the usage and
@@ -54,6 +56,9 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 	verbose := fs.Int("verbose", 1, "progress output: 0 none, 1 progress bar, 2 one line per epoch")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
 	limit := fs.Int("limit", 0, "train on only the first N samples of the training split (0: all 48000)")
+	save := fs.String("save", "", "save the trained model to this safetensors file (see 'simdmlp evaluate')")
+	plotPath := fs.String("plot", "", "draw loss and accuracy per epoch, training and validation, into this PNG file "+
+		"(validation then runs after each epoch)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: simdmlp train [flags]\n\n"+
 			"Trains an MLP on Fashion-MNIST with the tutorial's 80/20 split (seed 42) and\n"+
@@ -70,7 +75,12 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 		return bad("unexpected argument %q", fs.Arg(0))
 	}
 	c := trainConfig{activation: *act, epochs: *epochs, batch: *batch, seed: *seed, dataDir: *data,
-		level: *level, jsonPath: *jsonPath, limit: *limit}
+		level: *level, jsonPath: *jsonPath, limit: *limit, savePath: *save, plotPath: *plotPath}
+	if c.plotPath != "" {
+		if err := checkPNGPath("-plot", c.plotPath); err != nil {
+			return trainConfig{}, err
+		}
+	}
 	for _, f := range strings.Split(*hidden, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n <= 0 {
@@ -184,6 +194,16 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		defer restore()
 	}
 
+	for _, p := range []string{c.savePath, c.plotPath, c.jsonPath} {
+		if p == "" {
+			continue
+		}
+		if err := checkOutDir(p); err != nil {
+			fmt.Fprintf(stderr, "simdmlp: %v\n", err)
+			return 1
+		}
+	}
+
 	d, err := loadSplit(c.dataDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "simdmlp: %v\n", dataError(err))
@@ -219,9 +239,14 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "optimizer: %v\n", c.optimizer)
 	fmt.Fprintf(stdout, "training on %d samples, validating on %d\n", len(yt), len(d.yVal))
 
+	fc := mlp.FitConfig{Epochs: c.epochs, BatchSize: c.batch, Verbose: c.verbose, Out: stdout, Seed: c.seed}
+	if c.plotPath != "" {
+		// The curves need the validation results of every epoch; without
+		// -plot the run prints what it always did.
+		fc.ValidationData = &mlp.Data{X: d.xVal, Y: d.yVal}
+	}
 	start := time.Now()
-	_, err = m.Fit(xt, yt, mlp.FitConfig{Epochs: c.epochs, BatchSize: c.batch, Verbose: c.verbose,
-		Out: stdout, Seed: c.seed})
+	hist, err := m.Fit(xt, yt, fc)
 	elapsed := time.Since(start)
 	if err != nil {
 		fmt.Fprintf(stderr, "simdmlp: %v\n", err)
@@ -245,6 +270,20 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "training time: %.2fs (%.2f s/epoch, %d epochs, kernels %s)\n",
 		elapsed.Seconds(), elapsed.Seconds()/float64(c.epochs), c.epochs, kernels.Active())
 
+	if c.savePath != "" {
+		if err := m.Save(c.savePath); err != nil {
+			fmt.Fprintf(stderr, "simdmlp: %v\n", strings.TrimPrefix(err.Error(), "mlp: "))
+			return 1
+		}
+		fmt.Fprintf(stdout, "model saved to %s\n", c.savePath)
+	}
+	if c.plotPath != "" {
+		if err := plotHistory(hist, c.plotPath); err != nil {
+			fmt.Fprintf(stderr, "simdmlp: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "training curves drawn in %s\n", c.plotPath)
+	}
 	if c.jsonPath != "" {
 		r := report{ValLoss: val.Loss, ValAccuracy: val.Accuracy, TestLoss: test.Loss, TestAccuracy: test.Accuracy,
 			TrainSeconds: elapsed.Seconds(), Epochs: c.epochs, Kernels: kernels.Active()}

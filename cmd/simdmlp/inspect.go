@@ -1,0 +1,341 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	_ "image/gif"  // predict reads GIF images too
+	_ "image/jpeg" // and JPEG
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	xdraw "golang.org/x/image/draw"
+
+	"github.com/simdmlp/simdmlp/mlp"
+	"github.com/simdmlp/simdmlp/mnist"
+)
+
+// parseFlags parses a command's flags and turns the outcome into an exit
+// status: -1 to go on, 0 after -h, 2 for a bad flag (the flag package has
+// printed it with the usage).
+func parseFlags(fs *flag.FlagSet, args []string) int {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	return -1
+}
+
+// usageFail prints a usage problem and returns exit status 2.
+func usageFail(stderr io.Writer, cmd string, err error) int {
+	fmt.Fprintf(stderr, "simdmlp %s: %v\nRun 'simdmlp %s -h' for the flags.\n", cmd, err, cmd)
+	return 2
+}
+
+// fail prints one line and returns exit status 1.
+func fail(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "simdmlp: %v\n", err)
+	return 1
+}
+
+// loadImageModel loads a model file and checks that it takes 28×28 images
+// and gives ten class probabilities, as the Fashion-MNIST commands need.
+func loadImageModel(path string) (*mlp.Sequential, error) {
+	m, err := mlp.Load(path)
+	if err != nil {
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "mlp: "))
+	}
+	if m.InputSize() != pixels || m.OutputSize() != len(mnist.FashionClasses) {
+		return nil, fmt.Errorf("model %s takes %d inputs and gives %d outputs; Fashion-MNIST needs %d and %d",
+			path, m.InputSize(), m.OutputSize(), pixels, len(mnist.FashionClasses))
+	}
+	return m, nil
+}
+
+// top3 returns the indices of the three largest probabilities, largest
+// first (ties: lower class first).
+func top3(p []float32) []int {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case p[a] > p[b]:
+			return -1
+		case p[a] < p[b]:
+			return 1
+		}
+		return 0
+	})
+	return idx[:min(3, len(idx))]
+}
+
+func formatTop3(p []float32) string {
+	var b strings.Builder
+	for i, c := range top3(p) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d %s %.4f", c, mnist.FashionClasses[c], p[c])
+	}
+	return b.String()
+}
+
+func argmax(p []float32) int { return top3(p)[0] }
+
+// modelFlag adds the -model and -data flags every inspecting command has.
+func modelFlags(fs *flag.FlagSet, withData bool) (model, data *string) {
+	model = fs.String("model", "", "model file written by 'simdmlp train -save' (required)")
+	if withData {
+		data = fs.String("data", "", "directory holding Fashion-MNIST's files (default: search as train does)")
+	}
+	return model, data
+}
+
+func newFlagSet(name, synopsis, about string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("simdmlp "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: simdmlp %s %s\n\n%s\n\nflags:\n", name, synopsis, about)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// runEvaluate is `simdmlp evaluate`: the model's loss and accuracy on the
+// test set, per-class accuracy and the confusion matrix.
+func runEvaluate(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("evaluate", "-model m.safetensors [flags]",
+		"Evaluates a saved model on Fashion-MNIST's test set: loss, accuracy,\n"+
+			"accuracy per class and the confusion matrix (as text, and as a PNG\n"+
+			"with -confusion).", stderr)
+	model, data := modelFlags(fs, true)
+	confusion := fs.String("confusion", "", "also draw the confusion matrix into this PNG file")
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageFail(stderr, "evaluate", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	if *model == "" {
+		return usageFail(stderr, "evaluate", errors.New("-model is required"))
+	}
+	if *confusion != "" {
+		if err := checkPNGPath("-confusion", *confusion); err != nil {
+			return usageFail(stderr, "evaluate", err)
+		}
+		if err := checkOutDir(*confusion); err != nil {
+			return fail(stderr, err)
+		}
+	}
+	m, err := loadImageModel(*model)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	_, test, err := mnist.LoadFashion(*data)
+	if err != nil {
+		return fail(stderr, dataError(err))
+	}
+	x := test.Scaled()
+	// Evaluate needs a compiled model; the optimizer is never used.
+	if err := m.Compile(nil, "sparse_categorical_crossentropy", "accuracy"); err != nil {
+		return fail(stderr, err)
+	}
+	sc, err := m.Evaluate(x, test.Labels)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	k := len(mnist.FashionClasses)
+	probs := make([]float32, test.N*k)
+	if err := m.Predict(x, probs); err != nil {
+		return fail(stderr, err)
+	}
+	conf := make([][]int, k)
+	for i := range conf {
+		conf[i] = make([]int, k)
+	}
+	for i, y := range test.Labels {
+		conf[y][argmax(probs[i*k:(i+1)*k])]++
+	}
+	fmt.Fprintf(stdout, "model: %s (%s)\n", *model, m)
+	fmt.Fprintf(stdout, "test set: %d images; loss %.4f, accuracy %.4f\n\n", test.N, sc.Loss, sc.Accuracy)
+	fmt.Fprintln(stdout, "accuracy per class:")
+	for c, row := range conf {
+		total := 0
+		for _, v := range row {
+			total += v
+		}
+		acc := 0.0
+		if total > 0 {
+			acc = float64(row[c]) / float64(total)
+		}
+		fmt.Fprintf(stdout, "  %d %-12s %.4f  (%d/%d)\n", c, mnist.FashionClasses[c], acc, row[c], total)
+	}
+	fmt.Fprintln(stdout, "\nconfusion matrix (rows: true class, columns: predicted class):")
+	fmt.Fprint(stdout, "     ")
+	for j := range k {
+		fmt.Fprintf(stdout, "%6d", j)
+	}
+	fmt.Fprintln(stdout)
+	for i, row := range conf {
+		fmt.Fprintf(stdout, "  %d  ", i)
+		for _, v := range row {
+			fmt.Fprintf(stdout, "%6d", v)
+		}
+		fmt.Fprintln(stdout)
+	}
+	if *confusion != "" {
+		if err := confusionPNG(*confusion, conf, mnist.FashionClasses[:]); err != nil {
+			return fail(stderr, err)
+		}
+		fmt.Fprintf(stdout, "\nconfusion matrix drawn in %s\n", *confusion)
+	}
+	return 0
+}
+
+// runPredict is `simdmlp predict`: the top three classes of each image.
+func runPredict(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("predict", "-model m.safetensors image.png…",
+		"Prints the three most probable Fashion-MNIST classes of each image with\n"+
+			"their probabilities. Images should be 28×28 grayscale PNGs, a light\n"+
+			"object on a dark background as in Fashion-MNIST; colour images are\n"+
+			"converted to gray and other sizes resized (JPEG and GIF are read too).", stderr)
+	model, _ := modelFlags(fs, false)
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	if *model == "" {
+		return usageFail(stderr, "predict", errors.New("-model is required"))
+	}
+	if fs.NArg() == 0 {
+		return usageFail(stderr, "predict", errors.New("no image files given"))
+	}
+	m, err := loadImageModel(*model)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	code := 0
+	x := make([]float32, pixels)
+	probs := make([]float32, len(mnist.FashionClasses))
+	for _, path := range fs.Args() {
+		note, err := readImage(path, x)
+		if err != nil {
+			code = fail(stderr, err)
+			continue
+		}
+		if err := m.Predict(x, probs); err != nil {
+			code = fail(stderr, err)
+			continue
+		}
+		fmt.Fprintf(stdout, "%s%s: %s\n", path, note, formatTop3(probs))
+	}
+	return code
+}
+
+// readImage decodes an image file into x as 28×28 gray values in [0, 1],
+// converting and resizing as needed; note says what was done.
+func readImage(path string, x []float32) (note string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	img, format, err := image.Decode(f)
+	if err != nil {
+		return "", fmt.Errorf("%s: not a PNG, JPEG or GIF image: %v", path, err)
+	}
+	b := img.Bounds()
+	var notes []string
+	if format != "png" {
+		notes = append(notes, "read as "+format)
+	}
+	gray, isGray := img.(*image.Gray)
+	if !isGray {
+		gray = image.NewGray(b)
+		xdraw.Draw(gray, b, img, b.Min, xdraw.Src)
+		notes = append(notes, "converted to gray")
+	}
+	if b.Dx() != 28 || b.Dy() != 28 {
+		if b.Dx() < 1 || b.Dy() < 1 {
+			return "", fmt.Errorf("%s: the image is empty", path)
+		}
+		small := image.NewGray(image.Rect(0, 0, 28, 28))
+		xdraw.CatmullRom.Scale(small, small.Bounds(), gray, b, xdraw.Src, nil)
+		gray = small
+		notes = append(notes, fmt.Sprintf("resized from %d×%d", b.Dx(), b.Dy()))
+	}
+	for y := range 28 {
+		for xx := range 28 {
+			x[y*28+xx] = float32(gray.GrayAt(gray.Rect.Min.X+xx, gray.Rect.Min.Y+y).Y) / 255
+		}
+	}
+	if len(notes) > 0 {
+		note = " (" + strings.Join(notes, ", ") + ")"
+	}
+	return note, nil
+}
+
+// runShow is `simdmlp show`: a picture of test images with the model's
+// predictions.
+func runShow(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("show", "-model m.safetensors [-n 25] grid.png",
+		"Draws the first n test images in a grid, each labelled with the\n"+
+			"predicted (p) and true (t) class; wrong predictions are framed in red.", stderr)
+	model, data := modelFlags(fs, true)
+	n := fs.Int("n", 25, "number of test images to show (1..400)")
+	if code := parseFlags(fs, args); code >= 0 {
+		return code
+	}
+	if *model == "" {
+		return usageFail(stderr, "show", errors.New("-model is required"))
+	}
+	if fs.NArg() != 1 {
+		return usageFail(stderr, "show", fmt.Errorf("want one output file name, got %d arguments", fs.NArg()))
+	}
+	out := fs.Arg(0)
+	if *n < 1 || *n > 400 {
+		return usageFail(stderr, "show", fmt.Errorf("-n %d: want 1..400", *n))
+	}
+	if err := checkPNGPath("output", out); err != nil {
+		return usageFail(stderr, "show", err)
+	}
+	if err := checkOutDir(out); err != nil {
+		return fail(stderr, err)
+	}
+	m, err := loadImageModel(*model)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	_, test, err := mnist.LoadFashion(*data)
+	if err != nil {
+		return fail(stderr, dataError(err))
+	}
+	k := min(*n, test.N)
+	x := test.Scaled()[:k*pixels]
+	nc := len(mnist.FashionClasses)
+	probs := make([]float32, k*nc)
+	if err := m.Predict(x, probs); err != nil {
+		return fail(stderr, err)
+	}
+	imgs := make([][]uint8, k)
+	pred, truth := make([]int, k), make([]int, k)
+	wrong := 0
+	for i := range k {
+		imgs[i] = test.Images[i*pixels : (i+1)*pixels]
+		pred[i], truth[i] = argmax(probs[i*nc:(i+1)*nc]), int(test.Labels[i])
+		if pred[i] != truth[i] {
+			wrong++
+		}
+	}
+	if err := gridPNG(out, imgs, pred, truth, mnist.FashionClasses[:]); err != nil {
+		return fail(stderr, err)
+	}
+	fmt.Fprintf(stdout, "%d test images drawn in %s; %d predicted wrongly\n", k, out, wrong)
+	return 0
+}
