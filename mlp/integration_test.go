@@ -2,9 +2,11 @@ package mlp
 
 import (
 	"errors"
+	"math"
 	"os"
 	"testing"
 
+	"github.com/simdmlp/simdmlp/kernels"
 	"github.com/simdmlp/simdmlp/mnist"
 	"github.com/simdmlp/simdmlp/optim"
 )
@@ -68,5 +70,47 @@ func TestTutorialOneEpoch(t *testing.T) {
 	}
 	if sc != (Scores{hist.History["val_loss"][0], hist.History["val_accuracy"][0]}) {
 		t.Errorf("Evaluate %+v differs from the epoch's validation %v", sc, hist.History)
+	}
+}
+
+// TestOneEpochEveryLevel trains the tutorial's final model for one epoch
+// on the real data on every kernel level the machine has, from the same
+// initial weights and shuffles, and checks each level's validation
+// accuracy against the pure-Go reference level's: the assembly rounds
+// differently (FMA, other summation orders), so the weights drift apart,
+// but what the model learns must not (within half a point).
+func TestOneEpochEveryLevel(t *testing.T) {
+	xt, yt, xv, yv := loadTutorialData(t)
+	acc := map[string]float64{}
+	for _, level := range kernels.Available() {
+		restore, err := kernels.Use(level)
+		if err != nil {
+			t.Fatal(err)
+		}
+		SetRandomSeed(42)
+		m := NewSequential("")
+		mustAdd(t, m, Flatten(InputShape(28, 28)))
+		mustAdd(t, m, Dense(100, "relu"))
+		mustAdd(t, m, Dense(10, "softmax"))
+		if err := m.Compile(optim.Adam{}, "sparse_categorical_crossentropy", "accuracy"); err != nil {
+			t.Fatal(err)
+		}
+		hist, err := m.Fit(xt, yt, FitConfig{Epochs: 1, Verbose: VerboseSilent, Seed: 42,
+			ValidationData: &Data{X: xv, Y: yv}})
+		restore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc[level] = hist.History["val_accuracy"][0]
+		t.Logf("%s: val_loss %.4f val_accuracy %.4f", level, hist.History["val_loss"][0], acc[level])
+	}
+	ref, ok := acc["generic"]
+	if !ok {
+		t.Fatalf("no generic level among %v", kernels.Available())
+	}
+	for level, a := range acc {
+		if math.Abs(a-ref) > 0.005 {
+			t.Errorf("%s: val_accuracy %.4f, generic %.4f: more than 0.5 points apart", level, a, ref)
+		}
 	}
 }
