@@ -63,8 +63,15 @@ test-bench:
 	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./... && \
 		$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
 
+# The library's packages may import only these modules (the command's
+# plotting and the benchmarks' peers stay out of a library user's build).
+LIBRARY_MODULES := github.com/simdmlp/simdmlp github.com/klauspost/cpuid/v2 golang.org/x/sys
+
 vet:
-	gofmt -l . | tee /dev/stderr | (! read)
+	@files=$$(gofmt -l .); if [ -n "$$files" ]; then echo "not gofmt-formatted: $$files" >&2; exit 1; fi
+	@extra=$$($(GO) list -deps -f '{{with .Module}}{{.Path}}{{end}}' ./kernels/... ./optim/... ./mlp/... ./mnist/... | \
+		sort -u | grep -vxF $(addprefix -e ,$(LIBRARY_MODULES))); \
+		if [ -n "$$extra" ]; then echo "library packages import modules beyond $(LIBRARY_MODULES): $$extra" >&2; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags purego ./...
 	GOARCH=arm64 $(GO) vet ./...
