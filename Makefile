@@ -8,7 +8,7 @@ DATA_DIR  := /usr/share/datasets/fashion-mnist
 # `make run ARGS="-epochs 1"` passes flags to `simdmlp train`.
 ARGS      ?=
 
-.PHONY: all run build test test-root test-emulated test-bench test-fuzz vet lint generate check-generate bench data cross clean
+.PHONY: all run build test test-root test-emulated check-neon-words test-bench test-fuzz vet lint generate check-generate bench data cross clean
 
 all: build
 
@@ -23,7 +23,7 @@ run: data build
 # the race detector on the packages that run goroutines), every benchmark
 # executed once so none rots, the bench module's tests, and every fuzz
 # target for a counted number of inputs.
-test: vet lint check-generate test-root test-emulated test-bench test-fuzz
+test: vet lint check-generate check-neon-words test-root test-emulated test-bench test-fuzz
 
 test-root:
 	$(GO) test -count=1 ./...
@@ -99,6 +99,14 @@ check-generate: generate
 		(git status --porcelain -- kernels/asm >&2; echo "kernels/asm has files the generators do not account for" >&2; exit 1)
 	@if grep -nE '\b([XYZ](1[6-9]|2[0-9]|3[01])|K[0-7])\b|\bZ[0-9]+\b' kernels/asm/*avx2*.s; then \
 		echo "AVX2 assembly uses EVEX-only registers (above)" >&2; exit 1; fi
+
+# Disassembles every WORD of the NEON assembly (the instructions Go's arm64
+# assembler lacks, encoded by gen/neon) with llvm-mc and fails when one
+# disagrees with the mnemonic in its comment. Debian's llvm package has it.
+LLVM_MC ?= $(shell command -v llvm-mc-14 || command -v llvm-mc)
+check-neon-words:
+	@test -n "$(LLVM_MC)" || { echo "check-neon-words needs llvm-mc: apt-get install llvm" >&2; exit 1; }
+	gen/neon/checkwords.sh $(LLVM_MC) kernels/asm/*_arm64.s
 
 # Kernel benchmarks, then the pure-Go side of bench/ (every kernel level
 # against gonum, end to end: epoch, evaluate, predict), on one core. The

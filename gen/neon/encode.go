@@ -1,0 +1,131 @@
+// Package neon is a small emitter of Go arm64 assembly for the NEON
+// kernels of package kernels. avo has no arm64 back end, and Go's arm64
+// assembler knows only two vector floating-point instructions (VFMLA and
+// VFMLS); every other one is written as a WORD whose bits come from an
+// encoder in this file. Each encoder checks its operands' ranges, so a
+// generator bug panics at generation time instead of assembling to some
+// other instruction, and returns the mnemonic in LLVM's syntax, which the
+// WORD carries as its comment and `make check-neon-words` compares with
+// llvm-mc's disassembly.
+package neon
+
+import "fmt"
+
+// V is a SIMD&FP register number, V0 to V31.
+type V int
+
+// Word is one encoded instruction and its mnemonic.
+type Word struct {
+	Bits uint32
+	Asm  string
+}
+
+func (v V) check() uint32 {
+	if v < 0 || v > 31 {
+		panic(fmt.Sprintf("neon: vector register V%d out of range", int(v)))
+	}
+	return uint32(v)
+}
+
+// three encodes the "three registers of the same type" group for the
+// 4S arrangement: base holds every fixed bit.
+func three(base uint32, mn string, d, n, m V) Word {
+	bits := base | m.check()<<16 | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("%s v%d.4s, v%d.4s, v%d.4s", mn, d, n, m)}
+}
+
+// two encodes the "two-register miscellaneous" group for 4S.
+func two(base uint32, mn string, d, n V) Word {
+	bits := base | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("%s v%d.4s, v%d.4s", mn, d, n)}
+}
+
+// byElement encodes the single-precision "vector × element" group: the
+// element index 0-3 is split into H (bit 11) and L (bit 21) and the
+// register number into M (bit 20) and Rm (bits 16-19), so all 32
+// registers are usable (only the half-precision forms stop at V15).
+func byElement(base uint32, mn string, d, n, m V, idx int) Word {
+	if idx < 0 || idx > 3 {
+		panic(fmt.Sprintf("neon: %s element index %d out of range 0..3", mn, idx))
+	}
+	i := uint32(idx)
+	bits := base | (i&1)<<21 | m.check()<<16 | (i>>1)<<11 | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("%s v%d.4s, v%d.4s, v%d.s[%d]", mn, d, n, m, idx)}
+}
+
+// FADD is d = n + m, four float32 lanes.
+func FADD(d, n, m V) Word { return three(0x4e20d400, "fadd", d, n, m) }
+
+// FSUB is d = n - m.
+func FSUB(d, n, m V) Word { return three(0x4ea0d400, "fsub", d, n, m) }
+
+// FMUL is d = n · m.
+func FMUL(d, n, m V) Word { return three(0x6e20dc00, "fmul", d, n, m) }
+
+// FDIV is d = n / m, correctly rounded.
+func FDIV(d, n, m V) Word { return three(0x6e20fc00, "fdiv", d, n, m) }
+
+// FMAX is d = max(n, m), NaN if either is NaN.
+func FMAX(d, n, m V) Word { return three(0x4e20f400, "fmax", d, n, m) }
+
+// FMIN is d = min(n, m), NaN if either is NaN.
+func FMIN(d, n, m V) Word { return three(0x4ea0f400, "fmin", d, n, m) }
+
+// FMLA is d += n · m, fused.
+func FMLA(d, n, m V) Word { return three(0x4e20cc00, "fmla", d, n, m) }
+
+// FMLS is d -= n · m, fused.
+func FMLS(d, n, m V) Word { return three(0x4ea0cc00, "fmls", d, n, m) }
+
+// FCMGT sets each lane of d to all ones where n > m, else zero.
+func FCMGT(d, n, m V) Word { return three(0x6ea0e400, "fcmgt", d, n, m) }
+
+// FCMGE sets each lane of d to all ones where n ≥ m.
+func FCMGE(d, n, m V) Word { return three(0x6e20e400, "fcmge", d, n, m) }
+
+// FCMEQ sets each lane of d to all ones where n == m.
+func FCMEQ(d, n, m V) Word { return three(0x4e20e400, "fcmeq", d, n, m) }
+
+// FADDP adds adjacent pairs: d = (n0+n1, n2+n3, m0+m1, m2+m3).
+func FADDP(d, n, m V) Word { return three(0x6e20d400, "faddp", d, n, m) }
+
+// FRECPE is the reciprocal estimate of each lane of n.
+func FRECPE(d, n V) Word { return two(0x4ea1d800, "frecpe", d, n) }
+
+// FRECPS is d = 2 - n·m, the Newton-Raphson step of a reciprocal.
+func FRECPS(d, n, m V) Word { return three(0x4e20fc00, "frecps", d, n, m) }
+
+// SCVTF converts signed int32 lanes to float32.
+func SCVTF(d, n V) Word { return two(0x4e21d800, "scvtf", d, n) }
+
+// FCVTZS converts float32 lanes to int32, rounding toward zero.
+func FCVTZS(d, n V) Word { return two(0x4ea1b800, "fcvtzs", d, n) }
+
+// FCVTNS converts float32 lanes to int32, rounding to nearest even.
+func FCVTNS(d, n V) Word { return two(0x4e21a800, "fcvtns", d, n) }
+
+// FRINTN rounds each lane to an integral value, ties to even.
+func FRINTN(d, n V) Word { return two(0x4e218800, "frintn", d, n) }
+
+// FNEG negates each lane.
+func FNEG(d, n V) Word { return two(0x6ea0f800, "fneg", d, n) }
+
+// FABS clears each lane's sign.
+func FABS(d, n V) Word { return two(0x4ea0f800, "fabs", d, n) }
+
+// FSQRT is the correctly rounded square root of each lane.
+func FSQRT(d, n V) Word { return two(0x6ea1f800, "fsqrt", d, n) }
+
+// FMLAElem is d += n · m[idx], fused: the by-element FMLA that lets the
+// GEMM micro-kernel use one loaded A vector for four rows.
+func FMLAElem(d, n, m V, idx int) Word { return byElement(0x4f801000, "fmla", d, n, m, idx) }
+
+// FMULElem is d = n · m[idx].
+func FMULElem(d, n, m V, idx int) Word { return byElement(0x4f809000, "fmul", d, n, m, idx) }
+
+// FADDPScalar adds the two lanes of n's low half into lane 0 of d (a
+// scalar: d's other lanes are zeroed).
+func FADDPScalar(d, n V) Word {
+	bits := uint32(0x7e30d800) | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("faddp s%d, v%d.2s", d, n)}
+}
