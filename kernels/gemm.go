@@ -1,7 +1,6 @@
 package kernels
 
 import (
-	"sync"
 	"unsafe"
 
 	"github.com/klauspost/cpuid/v2"
@@ -75,38 +74,19 @@ func gemmBlocks(mr, nr, kcMax int) (mc, kc, nc int) {
 	return mc, kc, nc
 }
 
-// gemmWork is one call's packing workspace. Workspaces are recycled
-// through gemmPool so that Sgemm allocates only until the buffers have
-// grown to the largest problem seen; each concurrent caller gets its own.
+// gemmWork is one call's packing workspace, or the workspace of one part
+// of a call split over several cores. Workspaces are recycled through
+// gemmWorks so that Sgemm allocates only until the buffers have grown to
+// the largest problem seen; each concurrent caller and each worker part
+// gets its own.
 type gemmWork struct {
 	a, b []float32
 }
 
-// gemmPool is a plain free list rather than a sync.Pool: a sync.Pool may
-// drop its contents at any garbage collection, and then a warmed-up Sgemm
-// would allocate (and touch fresh pages) again. The list never holds more
-// workspaces than the peak number of concurrent Sgemm calls.
-var gemmPool struct {
-	sync.Mutex
-	free []*gemmWork
-}
+var gemmWorks freeList[gemmWork]
 
-func getGemmWork() *gemmWork {
-	gemmPool.Lock()
-	defer gemmPool.Unlock()
-	if n := len(gemmPool.free); n > 0 {
-		w := gemmPool.free[n-1]
-		gemmPool.free = gemmPool.free[:n-1]
-		return w
-	}
-	return new(gemmWork)
-}
-
-func putGemmWork(w *gemmWork) {
-	gemmPool.Lock()
-	gemmPool.free = append(gemmPool.free, w)
-	gemmPool.Unlock()
-}
+func getGemmWork() *gemmWork  { return gemmWorks.get() }
+func putGemmWork(w *gemmWork) { gemmWorks.put(w) }
 
 // growAligned returns buf resliced to n elements whose first element is
 // 64-byte aligned, reallocating only when buf is too small. In aligned B
@@ -123,8 +103,95 @@ func growAligned(buf []float32, n int) []float32 {
 }
 
 // gemm is the blocked driver behind Sgemm. Its arguments are checked;
-// m, n, k ≥ 1 and alpha != 0.
+// m, n, k ≥ 1 and alpha != 0. A large product is split into blocks of
+// whole tiles of C, rows or columns, one per core (see gemmJob); the
+// rest runs on the calling goroutine.
 func gemm(g *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	// Splitting the rows of C has every part pack all of op(B), splitting
+	// the columns all of op(A); the split that copies less is taken.
+	splitN := n > m
+	units := ceilDiv(m, g.MR)
+	if splitN {
+		units = ceilDiv(n, g.NR)
+	}
+	if parts := splitParts(m*n*k, units); parts > 1 {
+		j := gemmJobs.get()
+		j.gemmArgs = gemmArgs{g, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
+		j.splitN = splitN
+		j.run(j, parts)
+		j.gemmArgs = gemmArgs{}
+		gemmJobs.put(j)
+		return
+	}
+	gemmSerial(g, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmArgs are the arguments of one gemm call.
+type gemmArgs struct {
+	g              *gemmKernel
+	transA, transB bool
+	m, n, k        int
+	alpha          float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	beta           float32
+	c              []float32
+	ldc            int
+}
+
+// gemmJob is one gemm call split over cores: part i of n computes the
+// i-th block of rows (or columns, with splitN) of C, a whole number of
+// MR×NR tiles, with the serial driver. The k blocking depends on k alone
+// and every element of C is summed by the same micro-kernel in the same
+// order whichever block it falls in, so the result does not depend on
+// the number of parts. k is never split: that would change the order.
+type gemmJob struct {
+	fork
+	gemmArgs
+	splitN bool
+}
+
+var gemmJobs freeList[gemmJob]
+
+func (j *gemmJob) part(i, parts int) {
+	g := j.g
+	if j.splitN {
+		lo, hi := blockRange(i, parts, j.n, g.NR)
+		if lo >= hi {
+			return
+		}
+		boff := lo
+		if j.transB {
+			boff = lo * j.ldb
+		}
+		gemmSerial(g, j.transA, j.transB, j.m, hi-lo, j.k, j.alpha, j.a, j.lda, j.b[boff:], j.ldb, j.beta, j.c[lo:], j.ldc)
+		return
+	}
+	lo, hi := blockRange(i, parts, j.m, g.MR)
+	if lo >= hi {
+		return
+	}
+	aoff := lo * j.lda
+	if j.transA {
+		aoff = lo
+	}
+	gemmSerial(g, j.transA, j.transB, hi-lo, j.n, j.k, j.alpha, j.a[aoff:], j.lda, j.b, j.ldb, j.beta, j.c[lo*j.ldc:], j.ldc)
+}
+
+// blockRange returns part i of n of the range [0, size) cut into nearly
+// equal runs of whole units of unit elements (the last unit may be
+// short).
+func blockRange(i, n, size, unit int) (lo, hi int) {
+	units := ceilDiv(size, unit)
+	lo = min(size, units*i/n*unit)
+	hi = min(size, units*(i+1)/n*unit)
+	return lo, hi
+}
+
+// gemmSerial is gemm on the calling goroutine.
+func gemmSerial(g *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr, nr := g.MR, g.NR
 
 	// Split k into equal blocks of at most KC rather than KC-sized blocks

@@ -66,3 +66,51 @@ func asmBlock(mr, nr int, fn func(kc, m, n int, a, b, c *float32, ldc int, alpha
 		fn(kc, m, n, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
 	}
 }
+
+// smallJob is one call of the unpacked small-matrix kernels split over
+// cores by blocks of rows of C. Each block is a whole number of the
+// level's row panels, so the panels (and the order every element is
+// summed in) are those of the call on one core, whatever the number of
+// parts.
+type smallJob struct {
+	fork
+	s             *smallLevel
+	transA        bool
+	m, n, k       int
+	alpha, beta   float32
+	a, b, c, bias []float32
+	lda, ldb, ldc int
+	flags         int
+}
+
+var smallJobs freeList[smallJob]
+
+// runSplit runs s.run's problem over several cores when it is large
+// enough, and reports whether it did. The decision to take the unpacked
+// path was made on the whole problem before, so the thread count never
+// changes which kernels compute the result.
+func (s *smallLevel) runSplit(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32, flags int) bool {
+	parts := splitParts(m*n*k, ceilDiv(m, s.mr))
+	if parts < 2 {
+		return false
+	}
+	j := smallJobs.get()
+	j.s, j.transA, j.m, j.n, j.k, j.alpha, j.beta = s, transA, m, n, k, alpha, beta
+	j.a, j.b, j.c, j.bias, j.lda, j.ldb, j.ldc, j.flags = a, b, c, bias, lda, ldb, ldc, flags
+	j.run(j, parts)
+	j.a, j.b, j.c, j.bias = nil, nil, nil, nil
+	smallJobs.put(j)
+	return true
+}
+
+func (j *smallJob) part(i, parts int) {
+	lo, hi := blockRange(i, parts, j.m, j.s.mr)
+	if lo >= hi {
+		return
+	}
+	aoff := lo * j.lda
+	if j.transA {
+		aoff = lo
+	}
+	j.s.runRows(j.transA, hi-lo, j.n, j.k, j.alpha, j.a[aoff:], j.lda, j.b, j.ldb, j.beta, j.c[lo*j.ldc:], j.ldc, j.bias, j.flags)
+}

@@ -3,12 +3,14 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
 // benchGemmShapes are the products one training step of the tutorial's
 // 784-100-10 model at batch 32 computes (forward X·W, weight gradient
-// Xᵀ·dY, input gradient dY·Wᵀ, for both layers), then squares. The same
+// Xᵀ·dY, input gradient dY·Wᵀ, for both layers), the large ones at batch
+// 256, then squares. The same
 // list lives in bench/, where gonum runs beside us.
 var benchGemmShapes = []struct {
 	m, n, k        int
@@ -20,6 +22,9 @@ var benchGemmShapes = []struct {
 	{32, 10, 100, false, false},
 	{100, 10, 32, true, false},
 	{32, 100, 10, false, true},
+	{256, 100, 784, false, false},
+	{784, 100, 256, true, false},
+	{256, 784, 100, false, true},
 	{64, 64, 64, false, false},
 	{128, 128, 128, false, false},
 	{256, 256, 256, false, false},
@@ -41,6 +46,9 @@ func gemmShapeName(m, n, k int, transA, transB bool) string {
 	return s
 }
 
+// BenchmarkSgemm runs every shape on every level with one and two
+// threads. The threads=2 figures need GOMAXPROCS ≥ 2 (they are skipped
+// otherwise, as under `make bench`, which pins GOMAXPROCS=1).
 func BenchmarkSgemm(b *testing.B) {
 	for _, level := range Available() {
 		b.Run("impl="+level, func(b *testing.B) {
@@ -49,28 +57,40 @@ func BenchmarkSgemm(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer restore()
-			for _, s := range benchGemmShapes {
-				b.Run(gemmShapeName(s.m, s.n, s.k, s.transA, s.transB), func(b *testing.B) {
-					r := rand.New(rand.NewPCG(1, 2))
-					a := gemmRand(r, s.m*s.k)
-					bm := gemmRand(r, s.k*s.n)
-					c := gemmRand(r, s.m*s.n)
-					lda, ldb := s.k, s.n
-					if s.transA {
-						lda = s.m
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
+					if runtime.GOMAXPROCS(0) < threads {
+						b.Skipf("GOMAXPROCS=%d < %d threads", runtime.GOMAXPROCS(0), threads)
 					}
-					if s.transB {
-						ldb = s.k
+					defer SetThreads(SetThreads(threads))
+					for _, s := range benchGemmShapes {
+						b.Run(gemmShapeName(s.m, s.n, s.k, s.transA, s.transB), func(b *testing.B) {
+							benchSgemm(b, s.m, s.n, s.k, s.transA, s.transB)
+						})
 					}
-					b.ReportAllocs()
-					for b.Loop() {
-						Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
-					}
-					b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				})
 			}
 		})
 	}
+}
+
+func benchSgemm(b *testing.B, m, n, k int, transA, transB bool) {
+	r := rand.New(rand.NewPCG(1, 2))
+	a := gemmRand(r, m*k)
+	bm := gemmRand(r, k*n)
+	c := gemmRand(r, m*n)
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Sgemm(transA, transB, m, n, k, 1, a, lda, bm, ldb, 0, c, n)
+	}
+	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
 func gemmRand(r *rand.Rand, n int) []float32 {

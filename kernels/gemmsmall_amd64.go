@@ -134,10 +134,19 @@ func (s *smallLevel) mul(transA, transB bool, m, n, k int, alpha float32, a []fl
 	putSmallWork(w)
 }
 
-// run calls the kernel of full panels for the first m - m%mr rows and the
-// kernel of the right height for the rest. B is untransposed here; the
-// caller has checked every slice.
+// run computes the problem with the unpacked kernels: over several cores
+// by blocks of rows when it is large (runSplit, gemm_amd64.go), else
+// with runRows. B is untransposed here; the caller has checked every
+// slice.
 func (s *smallLevel) run(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32, flags int) {
+	if !s.runSplit(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, flags) {
+		s.runRows(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, flags)
+	}
+}
+
+// runRows calls the kernel of full panels for the first m - m%mr rows and
+// the kernel of the right height for the rest.
+func (s *smallLevel) runRows(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32, flags int) {
 	fns := s.nn
 	if transA {
 		fns = s.tn

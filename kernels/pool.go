@@ -1,0 +1,193 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// threadSetting is what SetThreads last stored: 0 for the default.
+var threadSetting atomic.Int64
+
+// maxThreads bounds SetThreads: each thread beyond the first is a parked
+// goroutine that lives for the rest of the program.
+const maxThreads = 1024
+
+// SetThreads sets how many cores one large kernel call may use: Sgemm and
+// DenseForward split a large C into independent blocks of rows or
+// columns and hand all but one to a persistent pool of worker goroutines.
+// n ≤ 0 restores the default, min(GOMAXPROCS, runtime.NumCPU()) read at
+// each call; n is capped at 1024. Problems too small to gain from a
+// second core (the trainer's batch-32 products among them) run on the
+// calling goroutine whatever the setting.
+//
+// The thread count changes how the work is divided, never the result:
+// every element of C is summed in the same order whatever the count, so
+// results are bit-identical for any n.
+//
+// It returns the previous setting, 0 meaning the default, so that
+//
+//	defer kernels.SetThreads(kernels.SetThreads(2))
+//
+// restores it exactly. SetThreads may be called at any time, also while
+// other goroutines run kernels; a call already running keeps the count it
+// started with.
+func SetThreads(n int) (prev int) {
+	if n < 0 {
+		n = 0
+	}
+	return int(threadSetting.Swap(int64(min(n, maxThreads))))
+}
+
+// Threads returns the number of cores one large kernel call may use now:
+// the SetThreads setting, or min(GOMAXPROCS, runtime.NumCPU()) by default.
+// (It does not consult cpuid's core count, which inside a virtual machine
+// can describe the host rather than the CPUs this process may use.)
+func Threads() int {
+	if n := threadSetting.Load(); n > 0 {
+		return int(n)
+	}
+	return max(1, min(runtime.GOMAXPROCS(0), runtime.NumCPU()))
+}
+
+// forkBody is the work of one fork: part(i, n) computes part i of n. The
+// parts of one fork must be independent (disjoint outputs), so that they
+// may run in any order, on any goroutine.
+type forkBody interface {
+	part(i, n int)
+}
+
+// fork runs the parts of one call on the calling goroutine and on idle
+// workers. Parts are claimed one at a time from a shared counter, so a
+// call never waits for a busy worker: whatever no worker takes, the
+// caller runs itself. A fork lives inside a recycled job object, which
+// keeps the call allocation-free.
+type fork struct {
+	body  forkBody
+	parts int32
+	next  atomic.Int32
+	// wg counts the workers holding this fork; the caller waits for all
+	// of them to let go before the job object is reused.
+	wg sync.WaitGroup
+}
+
+// workers is the pool: goroutines parked on an unbuffered channel. A
+// send succeeds only when a worker is waiting, which is how a caller
+// tells an idle worker from a busy one without any bookkeeping.
+var workers struct {
+	sync.Mutex
+	started atomic.Int32
+	jobs    chan *fork
+}
+
+func init() {
+	workers.jobs = make(chan *fork)
+}
+
+// startWorkers makes sure the pool has at least n workers. They are never
+// stopped: a parked goroutine costs a few KiB and no CPU.
+func startWorkers(n int) {
+	if int(workers.started.Load()) >= n {
+		return
+	}
+	workers.Lock()
+	defer workers.Unlock()
+	for int(workers.started.Load()) < n {
+		go worker(workers.jobs)
+		workers.started.Add(1)
+	}
+}
+
+func worker(jobs <-chan *fork) {
+	for f := range jobs {
+		f.work()
+		f.wg.Done()
+	}
+}
+
+// run computes parts 0..parts-1 of body, offering all but one to idle
+// workers, and returns when every part is done.
+func (f *fork) run(body forkBody, parts int) {
+	forkedParts.Add(int64(parts))
+	f.body = body
+	f.parts = int32(parts)
+	f.next.Store(0)
+	startWorkers(parts - 1)
+offer:
+	for range parts - 1 {
+		f.wg.Add(1)
+		select {
+		case workers.jobs <- f:
+			workersTook.Add(1)
+		default:
+			// Every worker is busy (or not yet parked): the caller
+			// does the rest itself.
+			f.wg.Done()
+			break offer
+		}
+	}
+	f.work()
+	f.wg.Wait()
+	f.body = nil
+}
+
+// work claims and runs parts until none is left.
+func (f *fork) work() {
+	for {
+		i := f.next.Add(1) - 1
+		if i >= f.parts {
+			return
+		}
+		f.body.part(int(i), int(f.parts))
+	}
+}
+
+// freeList recycles job objects and workspaces. It is a plain locked
+// list rather than a sync.Pool: a sync.Pool may drop its contents at any
+// garbage collection, and a warmed-up kernel would then allocate (and
+// touch fresh pages) again. It never holds more objects than the peak
+// number in use at once.
+type freeList[T any] struct {
+	sync.Mutex
+	free []*T
+}
+
+func (l *freeList[T]) get() *T {
+	l.Lock()
+	defer l.Unlock()
+	if n := len(l.free); n > 0 {
+		v := l.free[n-1]
+		l.free = l.free[:n-1]
+		return v
+	}
+	return new(T)
+}
+
+func (l *freeList[T]) put(v *T) {
+	l.Lock()
+	l.free = append(l.free, v)
+	l.Unlock()
+}
+
+// splitParts says into how many parts to split work of macs
+// multiply-adds over units independent blocks (tiles of rows or columns):
+// one per thread, but only as many as keep each part above
+// minPartMACs, and never more than there are blocks.
+func splitParts(macs, units int) int {
+	if macs < 2*minPartMACs || units < 2 {
+		return 1
+	}
+	return min(Threads(), macs/minPartMACs, units)
+}
+
+// minPartMACs is the least work worth handing to another core. Waking a
+// parked worker costs a few microseconds; at 100-200 GFLOP/s per core a
+// part of this size takes about 40-80 µs, so the hand-off stays a small
+// fraction. The trainer's batch-32 products (2.5M multiply-adds at most)
+// stay on one core. Tests lower it to split small problems.
+var minPartMACs = 4 << 20
+
+// forkedParts counts the parts of every fork run so far and workersTook
+// the forks handed to workers; tests read them to see that a call was
+// split and that the pool works.
+var forkedParts, workersTook atomic.Int64
