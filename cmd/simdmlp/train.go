@@ -28,6 +28,7 @@ type trainConfig struct {
 	seed       uint64
 	dataDir    string
 	level      string
+	threads    int
 	verbose    mlp.Verbosity
 	jsonPath   string
 	limit      int
@@ -53,6 +54,8 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 	seed := fs.Uint64("seed", 42, "seed of weight initialisation and shuffling")
 	data := fs.String("data", "", "directory holding Fashion-MNIST's four files (default: search $SIMDMLP_DATA, Debian's package, the Keras cache, then download)")
 	level := fs.String("kernels", "", "kernel level to use ("+strings.Join(kernels.Available(), ", ")+"); default: the fastest")
+	threads := fs.Int("threads", 0, "cores the kernels may use (more than GOMAXPROCS do not run in parallel); "+
+		"0 means min(GOMAXPROCS, CPUs); the results are the same for any count")
 	verbose := fs.Int("verbose", 1, "progress output: 0 none, 1 progress bar, 2 one line per epoch")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
 	limit := fs.Int("limit", 0, "train on only the first N samples of the training split (0: all 48000)")
@@ -75,7 +78,7 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 		return bad("unexpected argument %q", fs.Arg(0))
 	}
 	c := trainConfig{activation: *act, epochs: *epochs, batch: *batch, seed: *seed, dataDir: *data,
-		level: *level, jsonPath: *jsonPath, limit: *limit, savePath: *save, plotPath: *plotPath}
+		level: *level, threads: *threads, jsonPath: *jsonPath, limit: *limit, savePath: *save, plotPath: *plotPath}
 	if c.plotPath != "" {
 		if err := checkPNGPath("-plot", c.plotPath); err != nil {
 			return trainConfig{}, err
@@ -111,6 +114,9 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 	}
 	if c.limit < 0 {
 		return bad("-limit %d: must not be negative", c.limit)
+	}
+	if c.threads < 0 {
+		return bad("-threads %d: must not be negative (0 means the default)", c.threads)
 	}
 	switch *verbose {
 	case 0:
@@ -170,6 +176,7 @@ type report struct {
 	TrainSeconds float64 `json:"train_seconds"`
 	Epochs       int     `json:"epochs"`
 	Kernels      string  `json:"kernels"`
+	Threads      int     `json:"threads"`
 }
 
 func runTrain(args []string, stdout, stderr io.Writer) int {
@@ -193,6 +200,11 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		}
 		defer restore()
 	}
+	if c.threads > 0 {
+		// The setting is process-wide; restore it for callers that run
+		// the command in-process (the tests).
+		defer kernels.SetThreads(kernels.SetThreads(c.threads))
+	}
 
 	for _, p := range []string{c.savePath, c.plotPath, c.jsonPath} {
 		if p == "" {
@@ -214,7 +226,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		xt, yt = xt[:c.limit*pixels], yt[:c.limit]
 	}
 
-	fmt.Fprintf(stdout, "kernels: %s (available: %s)\n", kernels.Active(), strings.Join(kernels.Available(), ", "))
+	fmt.Fprintf(stdout, "kernels: %s (available: %s), threads: %d\n", kernels.Active(), strings.Join(kernels.Available(), ", "), kernels.Threads())
 	mlp.SetRandomSeed(c.seed)
 	m := mlp.NewSequential("")
 	layers := []*mlp.Layer{mlp.Flatten(mlp.InputShape(28, 28))}
@@ -267,8 +279,8 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "test accuracy: %.4f (loss %.4f) on %d samples\n", test.Accuracy, test.Loss, len(d.yTest))
-	fmt.Fprintf(stdout, "training time: %.2fs (%.2f s/epoch, %d epochs, kernels %s)\n",
-		elapsed.Seconds(), elapsed.Seconds()/float64(c.epochs), c.epochs, kernels.Active())
+	fmt.Fprintf(stdout, "training time: %.2fs (%.2f s/epoch, %d epochs, kernels %s, %d threads)\n",
+		elapsed.Seconds(), elapsed.Seconds()/float64(c.epochs), c.epochs, kernels.Active(), kernels.Threads())
 
 	if c.savePath != "" {
 		if err := m.Save(c.savePath); err != nil {
@@ -286,7 +298,8 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	}
 	if c.jsonPath != "" {
 		r := report{ValLoss: val.Loss, ValAccuracy: val.Accuracy, TestLoss: test.Loss, TestAccuracy: test.Accuracy,
-			TrainSeconds: elapsed.Seconds(), Epochs: c.epochs, Kernels: kernels.Active()}
+			TrainSeconds: elapsed.Seconds(), Epochs: c.epochs, Kernels: kernels.Active(),
+			Threads: kernels.Threads()}
 		if err := writeJSON(c.jsonPath, r); err != nil {
 			fmt.Fprintf(stderr, "simdmlp: %v\n", err)
 			return 1

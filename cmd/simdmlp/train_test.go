@@ -1,0 +1,56 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/simdmlp/simdmlp/kernels"
+	"github.com/simdmlp/simdmlp/mnist"
+)
+
+func TestTrainThreadsFlag(t *testing.T) {
+	c, err := parseTrainFlags([]string{"-threads", "2"}, os.Stderr)
+	if err != nil || c.threads != 2 {
+		t.Fatalf("-threads 2: threads = %d, err %v", c.threads, err)
+	}
+	if c, err := parseTrainFlags(nil, os.Stderr); err != nil || c.threads != 0 {
+		t.Fatalf("default: threads = %d, err %v; want 0 (the kernels' default)", c.threads, err)
+	}
+	code, _, stderr := runCmd("train", "-threads", "-1")
+	if code != 2 || !strings.Contains(stderr, "-threads -1") {
+		t.Errorf("-threads -1: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestTrainThreadsReported trains briefly with -threads 3 and checks that
+// the kernels line and the JSON report name the count, and that the
+// process-wide setting is restored afterwards.
+func TestTrainThreadsReported(t *testing.T) {
+	if _, _, err := mnist.LoadFashionWith(mnist.Options{NoDownload: true}); err != nil {
+		t.Skipf("Fashion-MNIST not available: %v", err)
+	}
+	before := kernels.Threads()
+	path := filepath.Join(t.TempDir(), "out.json")
+	code, stdout, stderr := runCmd("train", "-epochs", "1", "-limit", "640", "-batch", "256", "-verbose", "0",
+		"-threads", "3", "-json", path)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if !strings.Contains(stdout, "), threads: 3\n") || !strings.Contains(stdout, ", 3 threads)") {
+		t.Errorf("output does not report 3 threads:\n%s", stdout)
+	}
+	var r report
+	b, err := os.ReadFile(path)
+	if err != nil || json.Unmarshal(b, &r) != nil {
+		t.Fatalf("JSON %s: %v", b, err)
+	}
+	if r.Threads != 3 {
+		t.Errorf("report threads = %d, want 3", r.Threads)
+	}
+	if got := kernels.Threads(); got != before {
+		t.Errorf("kernels.Threads() = %d after the run, %d before", got, before)
+	}
+}
