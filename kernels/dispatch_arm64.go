@@ -13,5 +13,6 @@ func archLevels() []*impl {
 	l := *generic
 	l.name = "neon"
 	gemmNEON(&l)
+	elemNEON(&l)
 	return []*impl{&l}
 }

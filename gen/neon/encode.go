@@ -129,3 +129,13 @@ func FADDPScalar(d, n V) Word {
 	bits := uint32(0x7e30d800) | n.check()<<5 | d.check()
 	return Word{bits, fmt.Sprintf("faddp s%d, v%d.2s", d, n)}
 }
+
+// SSHR shifts each int32 lane of n right by shift (1-32), copying the sign
+// bit in: shift 31 turns a float's sign into an all-ones or zero mask.
+func SSHR(d, n V, shift int) Word {
+	if shift < 1 || shift > 32 {
+		panic(fmt.Sprintf("neon: sshr shift %d out of range 1..32", shift))
+	}
+	bits := uint32(0x4f000400) | uint32(64-shift)<<16 | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("sshr v%d.4s, v%d.4s, #%d", d, n, shift)}
+}

@@ -39,6 +39,8 @@ func TestEncodings(t *testing.T) {
 		{FMLAElem(0, 26, 24, 2), 0x4f981b40, "fmla v0.4s, v26.4s, v24.s[2]"},
 		{FMULElem(1, 2, 17, 1), 0x4fb19041, "fmul v1.4s, v2.4s, v17.s[1]"},
 		{FADDPScalar(1, 2), 0x7e30d841, "faddp s1, v2.2s"},
+		{SSHR(1, 2, 31), 0x4f210441, "sshr v1.4s, v2.4s, #31"},
+		{SSHR(1, 2, 1), 0x4f3f0441, "sshr v1.4s, v2.4s, #1"},
 		{FADD(31, 31, 31), 0x4e3fd7ff, "fadd v31.4s, v31.4s, v31.4s"},
 	}
 	for _, c := range cases {
@@ -56,6 +58,8 @@ func TestRangeChecks(t *testing.T) {
 		func() { FMLAElem(0, 0, 0, 4) },
 		func() { FMLAElem(0, 0, 32, 0) },
 		func() { FRECPE(0, 99) },
+		func() { SSHR(0, 0, 0) },
+		func() { SSHR(0, 0, 33) },
 	} {
 		func() {
 			defer func() {
@@ -82,6 +86,16 @@ func TestFrame(t *testing.T) {
 		t.Errorf("r at %s", got)
 	}
 	if !strings.Contains(f.asm.String(), "$0-48") {
+		t.Errorf("frame: %s", f.asm.String())
+	}
+	f.Text(&Func{Name: "S", Sig: "func(dst, x []float32, n int, s float32) (r float64)"})
+	if got := f.Arg("x_len"); got != "x_len+32(FP)" {
+		t.Errorf("x_len at %s", got)
+	}
+	if got := f.Arg("r"); got != "r+64(FP)" {
+		t.Errorf("r at %s", got)
+	}
+	if !strings.Contains(f.asm.String(), "$0-72") {
 		t.Errorf("frame: %s", f.asm.String())
 	}
 }

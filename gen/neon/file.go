@@ -60,6 +60,16 @@ func (fn *Func) offsets() (args map[string]int, size int) {
 	args = map[string]int{}
 	off := 0
 	for _, p := range fn.params {
+		if strings.HasPrefix(p.Type, "[]") {
+			// A slice is three words, which asmdecl names _base, _len
+			// and _cap.
+			off = (off + 7) / 8 * 8
+			for i, part := range []string{"_base", "_len", "_cap"} {
+				args[p.Name+part] = off + 8*i
+			}
+			off += 24
+			continue
+		}
 		s := typeSize(p.Type)
 		off = (off + s - 1) / s * s
 		args[p.Name] = off

@@ -1,0 +1,205 @@
+//go:build gc && !purego
+
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+// The neon elementwise kernels must be bit-identical to the reference: the
+// vector lanes compute exp32, sigmoid32 and tanh32 with the same
+// operations, unfused. (A NaN result need only be a NaN: payloads are not
+// part of the contract.)
+
+func sameOrNaN(a, b float32) bool {
+	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
+}
+
+// neonInputs returns n values mixing ordinary magnitudes, the exp
+// thresholds and special values, so that every vector and every tail
+// sees some of each.
+func neonInputs(r *rand.Rand, n int) []float32 {
+	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 0.625, -0.625, 0.62499994, 88, -88, 88.72284, 88.722839, -87.33655, -87.34,
+		89, -89, 100, -100, 1e30, -1e30, math.MaxFloat32, -math.MaxFloat32, float32(math.Inf(1)), float32(math.Inf(-1)),
+		float32(math.NaN()), 1e-40, -1e-40, 0x1p-126, 44.4, -44.4, 9, -9}
+	x := make([]float32, n)
+	for i := range x {
+		switch r.IntN(4) {
+		case 0:
+			x[i] = special[r.IntN(len(special))]
+		case 1:
+			x[i] = float32(r.NormFloat64())
+		default:
+			x[i] = float32((r.Float64()*2 - 1) * 100)
+		}
+	}
+	return x
+}
+
+func neonLevel(t *testing.T) func() {
+	restore, err := Use("neon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return restore
+}
+
+func neonSizes(r *rand.Rand) []int {
+	var s []int
+	for n := 0; n <= 3*4+1; n++ {
+		s = append(s, n)
+	}
+	for range 6 {
+		s = append(s, 14+r.IntN(1000))
+	}
+	return s
+}
+
+func TestNEONUnaryBitIdentical(t *testing.T) {
+	defer neonLevel(t)()
+	r := rand.New(rand.NewPCG(41, 42))
+	kernels := []struct {
+		name string
+		fn   func(dst, x []float32)
+		ref  func(dst, x []float32)
+	}{{"Relu", Relu, refRelu}, {"Sigmoid", Sigmoid, refSigmoid}, {"Tanh", Tanh, refTanh}}
+	for _, k := range kernels {
+		for _, n := range neonSizes(r) {
+			x := neonInputs(r, n)
+			x0 := append([]float32(nil), x...)
+			want := make([]float32, n)
+			k.ref(want, x)
+			buf, got := guarded(n)
+			k.fn(got, x)
+			checkGuards(t, k.name, buf)
+			for i := range want {
+				if !sameOrNaN(got[i], want[i]) {
+					t.Fatalf("%s n=%d: [%d] f(%v) = %v (%#x), reference %v (%#x)", k.name, n, i, x[i], got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+				}
+			}
+			for i := range x {
+				if math.Float32bits(x[i]) != math.Float32bits(x0[i]) {
+					t.Fatalf("%s n=%d: input changed at %d", k.name, n, i)
+				}
+			}
+			// In place.
+			k.fn(x, x)
+			for i := range want {
+				if !sameOrNaN(x[i], want[i]) {
+					t.Fatalf("%s n=%d in place: [%d] = %v, reference %v", k.name, n, i, x[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestNEONExpSweep runs Sigmoid and Tanh over a sweep of the whole float32
+// line, both signs, every 4099th bit pattern (an odd stride, so every
+// exponent and many mantissas), against the reference.
+func TestNEONExpSweep(t *testing.T) {
+	defer neonLevel(t)()
+	var x []float32
+	for b := uint64(0); b < 1<<32; b += 4099 {
+		x = append(x, math.Float32frombits(uint32(b)))
+	}
+	for _, k := range []struct {
+		name    string
+		fn, ref func(dst, x []float32)
+	}{{"Sigmoid", Sigmoid, refSigmoid}, {"Tanh", Tanh, refTanh}} {
+		got := make([]float32, len(x))
+		want := make([]float32, len(x))
+		k.fn(got, x)
+		k.ref(want, x)
+		for i := range x {
+			if !sameOrNaN(got[i], want[i]) {
+				t.Fatalf("%s(%v) = %v, reference %v", k.name, x[i], got[i], want[i])
+			}
+		}
+	}
+}
+
+func TestNEONGradBitIdentical(t *testing.T) {
+	defer neonLevel(t)()
+	r := rand.New(rand.NewPCG(43, 44))
+	refs := map[Activation]func(dx, dy, y []float32){ActReLU: refReluGrad, ActSigmoid: refSigmoidGrad, ActTanh: refTanhGrad}
+	for act, ref := range refs {
+		for _, n := range neonSizes(r) {
+			dy := neonInputs(r, n)
+			y := neonInputs(r, n)
+			want := make([]float32, n)
+			ref(want, dy, y)
+			buf, got := guarded(n)
+			ActivationGrad(act, got, dy, y, 1, n)
+			checkGuards(t, act.String(), buf)
+			for i := range want {
+				if !sameOrNaN(got[i], want[i]) {
+					t.Fatalf("%v n=%d: [%d] dy=%v y=%v: %v, reference %v", act, n, i, dy[i], y[i], got[i], want[i])
+				}
+			}
+			// dx may be dy.
+			ActivationGrad(act, dy, dy, y, 1, n)
+			for i := range want {
+				if !sameOrNaN(dy[i], want[i]) {
+					t.Fatalf("%v n=%d in place: [%d] = %v, reference %v", act, n, i, dy[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+func TestNEONBiasBitIdentical(t *testing.T) {
+	defer neonLevel(t)()
+	r := rand.New(rand.NewPCG(45, 46))
+	refs := map[Activation]func(x, bias []float32, rows, cols int){
+		ActLinear: refAddBias, ActReLU: refBiasRelu, ActSigmoid: refBiasSigmoid, ActTanh: refBiasTanh,
+	}
+	var shapes [][2]int
+	for cols := 1; cols <= 13; cols++ {
+		shapes = append(shapes, [2]int{1 + r.IntN(5), cols})
+	}
+	shapes = append(shapes, [2]int{32, 100}, [2]int{7, 784}, [2]int{3, 10}, [2]int{1 + r.IntN(40), 1 + r.IntN(300)})
+	for act, ref := range refs {
+		for _, s := range shapes {
+			rows, cols := s[0], s[1]
+			n := rows * cols
+			x := neonInputs(r, n)
+			bias := neonInputs(r, cols)
+			want := append([]float32(nil), x...)
+			ref(want, bias, rows, cols)
+			buf, got := guarded(n)
+			copy(got, x)
+			if act == ActLinear {
+				AddBias(got, bias, rows, cols)
+			} else {
+				BiasActivation(act, got, bias, rows, cols)
+			}
+			checkGuards(t, act.String(), buf)
+			for i := range want {
+				if !sameOrNaN(got[i], want[i]) {
+					t.Fatalf("%v %d×%d: [%d] x=%v b=%v: %v, reference %v", act, rows, cols, i, x[i], bias[i%cols], got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestNEONElemInstalled makes sure the tests above exercise the neon
+// kernels, not the generic ones they are identical to.
+func TestNEONElemInstalled(t *testing.T) {
+	defer neonLevel(t)()
+	same := func(a, b any) bool { return reflect.ValueOf(a).Pointer() == reflect.ValueOf(b).Pointer() }
+	for name, pair := range map[string][2]any{
+		"relu": {active.relu, generic.relu}, "sigmoid": {active.sigmoid, generic.sigmoid}, "tanh": {active.tanh, generic.tanh},
+		"reluGrad": {active.reluGrad, generic.reluGrad}, "sigmoidGrad": {active.sigmoidGrad, generic.sigmoidGrad},
+		"tanhGrad": {active.tanhGrad, generic.tanhGrad}, "addBias": {active.addBias, generic.addBias},
+		"biasRelu": {active.biasRelu, generic.biasRelu}, "biasSigmoid": {active.biasSigmoid, generic.biasSigmoid},
+		"biasTanh": {active.biasTanh, generic.biasTanh},
+	} {
+		if same(pair[0], pair[1]) {
+			t.Errorf("neon %s is the generic kernel", name)
+		}
+	}
+}
