@@ -133,3 +133,27 @@ func BenchmarkPredictOne(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPredictorOne is the same latency through an immutable
+// Predictor, the embeddable inference core, as
+// BenchmarkPredictorOne/impl=<level>.
+func BenchmarkPredictorOne(b *testing.B) {
+	x, _ := benchData()
+	x = x[:pixels]
+	forEachLevel(b, func(b *testing.B) {
+		p, err := tutorialModel(b).Predictor()
+		if err != nil {
+			b.Fatal(err)
+		}
+		out := make([]float32, classes)
+		if err := p.PredictOne(x, out); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := p.PredictOne(x, out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -128,6 +128,14 @@ func denseShapes() [][3]int {
 	// The tutorial's layers and neighbours, and k = 0 (y = act(bias)).
 	s = append(s, [3]int{32, 100, 784}, [3]int{33, 101, 785}, [3]int{31, 99, 783}, [3]int{32, 10, 100},
 		[3]int{1, 100, 784}, [3]int{7, 10, 800}, [3]int{5, 9, 0}, [3]int{1, 1, 0}, [3]int{32, 100, 0})
+	// The wide column chunks of short panels (gemmsmall: 13 vectors of 8,
+	// 16 of 16, 4 to 7 for two to six rows) and their neighbours.
+	for _, m := range []int{1, 2, 3, 4, 6} {
+		for _, n := range []int{103, 104, 105, 111, 112, 113, 255, 256, 257, 300} {
+			s = append(s, [3]int{m, n, 1 + (m+n)%7})
+		}
+	}
+	s = append(s, [3]int{1, 100, 785}, [3]int{2, 100, 784}, [3]int{1, 10, 100})
 	return s
 }
 

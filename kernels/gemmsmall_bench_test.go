@@ -105,6 +105,9 @@ func BenchmarkDenseForward(b *testing.B) {
 		{"hidden", ActReLU, 32, 100, 784},
 		{"output", ActSoftmax, 32, 10, 100},
 		{"output-linear", ActLinear, 32, 10, 100},
+		// One sample, the serving case.
+		{"hidden-one", ActReLU, 1, 100, 784},
+		{"output-one", ActSoftmax, 1, 10, 100},
 	}
 	for _, level := range Available() {
 		b.Run("impl="+level, func(b *testing.B) {

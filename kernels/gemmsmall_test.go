@@ -44,6 +44,16 @@ func smallGemmShapes() [][3]int {
 	for _, k := range []int{1, 2, 3, 15, 16, 17, 64, 255, 513, 800} {
 		s = append(s, [3]int{9, 21, k})
 	}
+	// Short panels take wider column chunks (13 vectors of 8 for one row
+	// on AVX2, 16 of 16 on AVX-512, 4 to 7 for two to six rows): each
+	// chunk width, one column either side, and more than one chunk.
+	for m := 1; m <= 9; m++ {
+		for _, n := range []int{63, 64, 65, 79, 80, 81, 95, 96, 97, 103, 104, 105, 111, 112, 113,
+			207, 208, 209, 255, 256, 257, 300, 513} {
+			s = append(s, [3]int{m, n, 1 + (m+n)%5})
+		}
+	}
+	s = append(s, [3]int{1, 100, 784}, [3]int{1, 257, 100}, [3]int{2, 100, 784}, [3]int{3, 113, 200})
 	return s
 }
 
@@ -157,6 +167,34 @@ func TestSmallGemmAllocs(t *testing.T) {
 				if n := testing.AllocsPerRun(5, gc.run); n != 0 {
 					t.Errorf("%v: %v allocations per call", gc, n)
 				}
+			}
+		}
+	})
+}
+
+// TestSmallGemmRowsIndependent checks that a row of C has the same bits
+// whether it is computed alone or inside a taller product: panels of
+// every height, with their different chunk widths, sum in the same order.
+// This is what makes one sample's prediction equal its row in a batch.
+func TestSmallGemmRowsIndependent(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(27, 28))
+		for _, s := range [][2]int{{100, 784}, {10, 100}, {257, 33}, {113, 17}, {1, 5}} {
+			const m = 37
+			n, k := s[0], s[1]
+			a, b := gemmRand(r, m*k), gemmRand(r, k*n)
+			whole := make([]float32, m*n)
+			Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, whole, n)
+			for lo := 0; lo < m; {
+				rows := 1 + (lo % 9)
+				rows = min(rows, m-lo)
+				part := make([]float32, rows*n)
+				Sgemm(false, false, rows, n, k, 1, a[lo*k:], k, b, n, 0, part, n)
+				if i := firstDiff(part, whole[lo*n:(lo+rows)*n]); i >= 0 {
+					t.Fatalf("n=%d k=%d: rows %d..%d computed alone differ at row %d col %d: %v, in the whole %v",
+						n, k, lo, lo+rows-1, lo+i/n, i%n, part[i], whole[lo*n+i])
+				}
+				lo += rows
 			}
 		}
 	})

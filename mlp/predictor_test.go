@@ -71,6 +71,45 @@ func TestPredictorMatchesPredict(t *testing.T) {
 	}
 }
 
+// One sample predicted alone gives the bits of its row in a batch
+// prediction, on every level: the kernels' single-row path sums in the
+// batch path's order, so a served prediction matches an offline one.
+func TestPredictOneMatchesBatchRow(t *testing.T) {
+	for _, level := range kernels.Available() {
+		t.Run(level, func(t *testing.T) {
+			restore, err := kernels.Use(level)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer restore()
+			SetRandomSeed(5)
+			m := NewSequential("t", Flatten(InputShape(28, 28)), Dense(100, "relu"), Dense(10, "softmax"))
+			p, err := m.Predictor()
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 45
+			x, _ := synth(n, 784, 10, 11)
+			batch := make([]float32, n*10)
+			if err := m.Predict(x, batch); err != nil {
+				t.Fatal(err)
+			}
+			one, pone := make([]float32, 10), make([]float32, 10)
+			for i := range n {
+				if err := m.Predict(x[i*784:(i+1)*784], one); err != nil {
+					t.Fatal(err)
+				}
+				if err := p.PredictOne(x[i*784:(i+1)*784], pone); err != nil {
+					t.Fatal(err)
+				}
+				if want := batch[i*10 : (i+1)*10]; !reflect.DeepEqual(one, want) || !reflect.DeepEqual(pone, want) {
+					t.Fatalf("sample %d: Predict alone %v, PredictOne %v, row of the batch %v", i, one, pone, want)
+				}
+			}
+		})
+	}
+}
+
 // The snapshot does not follow the model: training it further changes
 // the model's predictions, not the predictor's.
 func TestPredictorIsSnapshot(t *testing.T) {

@@ -4,6 +4,12 @@
 // Panels are 4 rows by 3 vectors of 8: twelve sums, three rows of B and
 // one broadcast fill the 16 YMM registers exactly, and 4 divides every
 // row count of the tutorial's trainer (32, 100 and 784).
+//
+// Shorter panels take wider chunks so that enough independent sums are in
+// flight to cover the FMA latency: one row (a single prediction) takes 13
+// vectors, 104 columns, reading B from memory (13 sums, the broadcast, a
+// masked row of B and the tail mask), so the tutorial's 100 units take one
+// pass over the weights; two rows take 4 vectors (8 sums, 4 rows of B).
 package main
 
 import (
@@ -14,6 +20,6 @@ import (
 
 func main() {
 	avx.Setup()
-	avx.SmallGemm{ISA: "AVX2", MR: 4, NV: 3}.Generate()
+	avx.SmallGemm{ISA: "AVX2", MR: 4, NV: []int{13, 4, 3, 3}}.Generate()
 	Generate()
 }

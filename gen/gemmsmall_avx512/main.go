@@ -4,6 +4,14 @@
 // Panels are 8 rows by 3 vectors of 16: 24 sums, three rows of B and the
 // broadcast use 28 of the 32 ZMM registers, a k step issues 11 loads for
 // 24 FMAs, and 8 divides the trainer's row counts 32 and 784.
+//
+// Shorter panels take wider chunks so that enough independent sums are in
+// flight to cover the FMA latency: one row (a single prediction) takes 16
+// vectors, 256 columns, reading B from memory, so a layer of up to 256
+// units is one pass over its weights (wider chunks gave nothing at 100
+// units, where the pass runs at the L2 bandwidth, and double the code);
+// two and three rows take 7 vectors (the tutorial's 100 units in one
+// pass), four 6, five and six 4.
 package main
 
 import (
@@ -14,6 +22,6 @@ import (
 
 func main() {
 	avx.Setup()
-	avx.SmallGemm{ISA: "AVX512", Wide: true, MR: 8, NV: 3}.Generate()
+	avx.SmallGemm{ISA: "AVX512", Wide: true, MR: 8, NV: []int{16, 7, 7, 6, 4, 4, 3, 3}}.Generate()
 	Generate()
 }

@@ -9,7 +9,7 @@ package asm
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 1-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 1-row panel and 13 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 1, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.
@@ -22,7 +22,7 @@ func SgemmSmallNN1AVX2(m int, n int, k int, a *float32, lda int, b *float32, ldb
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 2-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 2-row panel and 4 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 2, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.
@@ -61,7 +61,7 @@ func SgemmSmallNN4AVX2(m int, n int, k int, a *float32, lda int, b *float32, ldb
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 1-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 1-row panel and 13 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 1, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.
@@ -74,7 +74,7 @@ func SgemmSmallTN1AVX2(m int, n int, k int, a *float32, lda int, b *float32, ldb
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 2-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 2-row panel and 4 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 2, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.

@@ -9,7 +9,7 @@ package asm
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 1-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 1-row panel and 16 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 1, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.
@@ -22,7 +22,7 @@ func SgemmSmallNN1AVX512(m int, n int, k int, a *float32, lda int, b *float32, l
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 2-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 2-row panel and 7 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 2, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.
@@ -35,7 +35,7 @@ func SgemmSmallNN2AVX512(m int, n int, k int, a *float32, lda int, b *float32, l
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 3-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 3-row panel and 7 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 3, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.
@@ -48,7 +48,7 @@ func SgemmSmallNN3AVX512(m int, n int, k int, a *float32, lda int, b *float32, l
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 4-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 4-row panel and 6 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 4, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.
@@ -61,7 +61,7 @@ func SgemmSmallNN4AVX512(m int, n int, k int, a *float32, lda int, b *float32, l
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 5-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 5-row panel and 4 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 5, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.
@@ -74,7 +74,7 @@ func SgemmSmallNN5AVX512(m int, n int, k int, a *float32, lda int, b *float32, l
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 6-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 6-row panel and 4 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 6, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.
@@ -113,7 +113,7 @@ func SgemmSmallNN8AVX512(m int, n int, k int, a *float32, lda int, b *float32, l
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 1-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 1-row panel and 16 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 1, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.
@@ -126,7 +126,7 @@ func SgemmSmallTN1AVX512(m int, n int, k int, a *float32, lda int, b *float32, l
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 2-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 2-row panel and 7 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 2, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.
@@ -139,7 +139,7 @@ func SgemmSmallTN2AVX512(m int, n int, k int, a *float32, lda int, b *float32, l
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 3-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 3-row panel and 7 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 3, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.
@@ -152,7 +152,7 @@ func SgemmSmallTN3AVX512(m int, n int, k int, a *float32, lda int, b *float32, l
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 4-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 4-row panel and 6 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 4, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.
@@ -165,7 +165,7 @@ func SgemmSmallTN4AVX512(m int, n int, k int, a *float32, lda int, b *float32, l
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 5-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 5-row panel and 4 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 5, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.
@@ -178,7 +178,7 @@ func SgemmSmallTN5AVX512(m int, n int, k int, a *float32, lda int, b *float32, l
 // reading A and B in place (no packing). Go reference: Sgemm on the generic level
 // (genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is
 // only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).
-// Assembly because the broadcast-FMA loop over a 6-row panel and 3 vectors of B,
+// Assembly because the broadcast-FMA loop over a 6-row panel and 4 vectors of B,
 // with masked column tails, needs FMA and vector masks the Go compiler does not emit.
 // Preconditions: m ≥ 1 and a multiple of 6, n ≥ 1, k ≥ 1, all of A, B, C
 // (and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.

@@ -20,14 +20,24 @@ import (
 //
 // One function is emitted per transposition of A and per panel height
 // mr = 1..MR, named SgemmSmall{NN,TN}<mr><ISA>. Each covers m rows (a
-// multiple of mr) and all n columns, NV vectors of C at a time; the last
-// chunk of a row takes 1..NV vectors with its final vector masked, so any
-// n is exact without reading or writing past a row.
+// multiple of mr) and all n columns, NV[mr-1] vectors of C at a time; the
+// last chunk of a row takes 1..NV[mr-1] vectors with its final vector
+// masked, so any n is exact without reading or writing past a row.
+//
+// Every element of C is one chain of k dependent FMAs, so a chunk of
+// mr·nv sums takes at least k FMA latencies whatever its size. Tall panels
+// hide that latency behind many rows; short ones (a single sample to
+// predict, the last rows of a batch) would leave the FMA units idle, so
+// they take wider chunks: one or two passes over B instead of n/(NV·w).
+// Single-row panels read B straight from memory in the FMA, which needs no
+// registers for B and so reaches the widest chunks. The order of each
+// sum is the same for every width, so every row of C comes out with the
+// same bits whatever the panel height that computed it.
 type SmallGemm struct {
 	ISA  string // suffix of the function names: "AVX2" or "AVX512"
 	Wide bool   // AVX-512: ZMM and opmask tails; else YMM and VMASKMOVPS
 	MR   int    // rows per panel
-	NV   int    // vectors per full column chunk
+	NV   []int  // vectors per full column chunk, by panel height (index mr-1)
 }
 
 // Flags of the kernels' epilogue; the Go glue must use the same values.
@@ -59,9 +69,12 @@ func (s SmallGemm) Generate() {
 			DATA(4*i, U32(v))
 		}
 	}
+	if len(s.NV) != s.MR {
+		panic(fmt.Sprintf("%s: %d chunk widths for %d panel heights", s.ISA, len(s.NV), s.MR))
+	}
 	for _, trans := range []bool{false, true} {
 		for mr := 1; mr <= s.MR; mr++ {
-			g := &smallFunc{SmallGemm: s, trans: trans, mr: mr, table: table}
+			g := &smallFunc{SmallGemm: s, trans: trans, mr: mr, nv: s.NV[mr-1], table: table}
 			g.emit()
 		}
 	}
@@ -71,9 +84,15 @@ type smallFunc struct {
 	SmallGemm
 	trans bool // A is stored transposed (k×m)
 	mr    int
+	nv    int // vectors per full column chunk
 	table Mem
 	label int
 }
+
+// memB reports whether the FMAs read B from memory rather than from
+// registers loaded once per k step: worth it only when no other row
+// shares the loads.
+func (g *smallFunc) memB() bool { return g.mr == 1 }
 
 func (g *smallFunc) w() int { // lanes per vector
 	if g.Wide {
@@ -110,7 +129,7 @@ func (g *smallFunc) emit() {
 		"reading A and B in place (no packing). Go reference: Sgemm on the generic level",
 		"(genericGemm, kernels/ref_gemm.go). flags: 1 scale by alpha, 2 add beta·C (else C is",
 		"only written), 4 add bias[j] to column j, 8 apply max(x, 0) last (kernels.DenseForward).",
-		fmt.Sprintf("Assembly because the broadcast-FMA loop over a %d-row panel and %d vectors of B,", g.mr, g.NV),
+		fmt.Sprintf("Assembly because the broadcast-FMA loop over a %d-row panel and %d vectors of B,", g.mr, g.nv),
 		"with masked column tails, needs FMA and vector masks the Go compiler does not emit.",
 		fmt.Sprintf("Preconditions: m ≥ 1 and a multiple of %d, n ≥ 1, k ≥ 1, all of A, B, C", g.mr),
 		"(and bias when flag 4 is set) in bounds; nothing outside C's m×n region is touched.",
@@ -130,25 +149,25 @@ func (g *smallFunc) emit() {
 	Label(col)
 	rem := Load(Param("n"), GP64())
 	SUBQ(j, rem)
-	full := g.NV * g.w()
+	full := g.nv * g.w()
 	CMPQ(rem, U32(full))
 	JL(LabelRef(tail))
-	g.block(aRow, cRow, j, nil, g.NV)
+	g.block(aRow, cRow, j, nil, g.nv)
 	ADDQ(U32(full), j)
 	JMP(LabelRef(col))
 
 	Label(tail)
 	TESTQ(rem, rem)
 	JLE(LabelRef(next))
-	tails := make([]string, g.NV+1)
-	for nv := 1; nv <= g.NV; nv++ {
+	tails := make([]string, g.nv+1)
+	for nv := 1; nv <= g.nv; nv++ {
 		tails[nv] = g.newLabel(fmt.Sprintf("tail%dv", nv))
 	}
-	for nv := 1; nv < g.NV; nv++ {
+	for nv := 1; nv < g.nv; nv++ {
 		CMPQ(rem, U32(nv*g.w()))
 		JLE(LabelRef(tails[nv]))
 	}
-	for nv := g.NV; nv >= 1; nv-- {
+	for nv := g.nv; nv >= 1; nv-- {
 		Label(tails[nv])
 		// Lanes live in the last vector: rem - (nv-1)·w, in 1..w.
 		live := GP64()
@@ -241,9 +260,13 @@ func (g *smallFunc) block(aRow, cRow, j, live Register, nv int) {
 		}
 	}
 	// AVX2 keeps the mask in a register during the k loop when the tile
-	// leaves one free: 16 registers hold mr·nv sums, nv rows of B and the
-	// broadcast.
-	keepMask := masked && !g.Wide && g.mr*nv+nv+2 <= 16
+	// leaves one free: 16 registers hold mr·nv sums, nv rows of B (one
+	// masked row when B is read from memory) and the broadcast.
+	bRegs := nv
+	if g.memB() {
+		bRegs = 1
+	}
+	keepMask := masked && !g.Wide && g.mr*nv+bRegs+2 <= 16
 	var ymask VecVirtual
 	if keepMask {
 		ymask = YMM()
@@ -283,11 +306,19 @@ func (g *smallFunc) block(aRow, cRow, j, live Register, nv int) {
 
 	loop := g.newLabel("k")
 	Label(loop)
-	bv := make([]VecVirtual, nv)
+	// bv[v] is the v-th vector of B's row p: a register, or for memB the
+	// memory operand itself, except for a masked last vector, which is
+	// loaded so that no lane past C's row is read.
+	bv := make([]Op, nv)
 	t := g.vec()
 	for v := range nv {
-		bv[v] = g.vec()
 		m := Mem{Base: bp, Disp: 4 * w * v}
+		if g.memB() && (!masked || v < nv-1) {
+			bv[v] = m
+			continue
+		}
+		r := g.vec()
+		bv[v] = r
 		switch {
 		case !masked || v < nv-1:
 			VMOVUPS(m, bv[v])
