@@ -14,5 +14,6 @@ func archLevels() []*impl {
 	l.name = "neon"
 	gemmNEON(&l)
 	elemNEON(&l)
+	optimNEON(&l)
 	return []*impl{&l}
 }

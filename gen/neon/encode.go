@@ -139,3 +139,28 @@ func SSHR(d, n V, shift int) Word {
 	bits := uint32(0x4f000400) | uint32(64-shift)<<16 | n.check()<<5 | d.check()
 	return Word{bits, fmt.Sprintf("sshr v%d.4s, v%d.4s, #%d", d, n, shift)}
 }
+
+// three2D encodes the "three registers of the same type" group for the
+// 2D (float64) arrangement.
+func three2D(base uint32, mn string, d, n, m V) Word {
+	bits := base | m.check()<<16 | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("%s v%d.2d, v%d.2d, v%d.2d", mn, d, n, m)}
+}
+
+// FADD2D is d = n + m, two float64 lanes.
+func FADD2D(d, n, m V) Word { return three2D(0x4e60d400, "fadd", d, n, m) }
+
+// FMLA2D is d += n · m, fused, two float64 lanes.
+func FMLA2D(d, n, m V) Word { return three2D(0x4e60cc00, "fmla", d, n, m) }
+
+// FCVTL widens the two low float32 lanes of n to float64 (exactly).
+func FCVTL(d, n V) Word {
+	bits := uint32(0x0e617800) | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("fcvtl v%d.2d, v%d.2s", d, n)}
+}
+
+// FCVTL2 widens the two high float32 lanes of n to float64 (exactly).
+func FCVTL2(d, n V) Word {
+	bits := uint32(0x4e617800) | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("fcvtl2 v%d.2d, v%d.4s", d, n)}
+}

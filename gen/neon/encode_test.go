@@ -41,6 +41,10 @@ func TestEncodings(t *testing.T) {
 		{FADDPScalar(1, 2), 0x7e30d841, "faddp s1, v2.2s"},
 		{SSHR(1, 2, 31), 0x4f210441, "sshr v1.4s, v2.4s, #31"},
 		{SSHR(1, 2, 1), 0x4f3f0441, "sshr v1.4s, v2.4s, #1"},
+		{FCVTL(1, 2), 0x0e617841, "fcvtl v1.2d, v2.2s"},
+		{FCVTL2(1, 2), 0x4e617841, "fcvtl2 v1.2d, v2.4s"},
+		{FMLA2D(1, 2, 3), 0x4e63cc41, "fmla v1.2d, v2.2d, v3.2d"},
+		{FADD2D(1, 2, 3), 0x4e63d441, "fadd v1.2d, v2.2d, v3.2d"},
 		{FADD(31, 31, 31), 0x4e3fd7ff, "fadd v31.4s, v31.4s, v31.4s"},
 	}
 	for _, c := range cases {

@@ -89,6 +89,8 @@ func typeSize(t string) int {
 		return 8
 	case t == "float32", t == "int32", t == "uint32":
 		return 4
+	case t == "bool":
+		return 1
 	}
 	panic(fmt.Sprintf("neon: unsupported argument type %q", t))
 }
