@@ -26,7 +26,9 @@ func TestNEONInstalled(t *testing.T) {
 		"rmspropStep": {active.rmspropStep, generic.rmspropStep}, "adamStep": {active.adamStep, generic.adamStep},
 		"sumSquares": {active.sumSquares, generic.sumSquares}, "scale": {active.scale, generic.scale},
 		"clamp": {active.clamp, generic.clamp}, "allFinite": {active.allFinite, generic.allFinite},
-		"colSum": {active.colSum, generic.colSum},
+		"colSum": {active.colSum, generic.colSum}, "softmax": {active.softmax, generic.softmax},
+		"biasSoftmax":         {active.biasSoftmax, generic.biasSoftmax},
+		"softmaxCrossEntropy": {active.softmaxCrossEntropy, generic.softmaxCrossEntropy},
 	} {
 		if same(pair[0], pair[1]) {
 			t.Errorf("neon %s is the generic kernel", name)

@@ -2,14 +2,20 @@
 
 package kernels
 
-import "github.com/simdmlp/simdmlp/kernels/asm"
+import (
+	"math"
+
+	"github.com/simdmlp/simdmlp/kernels/asm"
+)
 
 // The NEON elementwise kernels. The assembly works on whole vectors of 4
 // lanes only; the last len%4 elements (columns, for the bias kernels) are
 // finished here with the reference's scalar functions, which compute the
 // same operations as the vector lanes, so every result is bit-identical to
-// the generic level. Softmax, the cross-entropy, Argmax and ColSum keep the
-// generic level's code on arm64.
+// the generic level. Softmax and the cross-entropy take their
+// exponentials from the assembly and do the rest (row maximum, float64
+// sums in index order, scaling) as the reference does, so they are
+// bit-identical too; SoftmaxGrad and Argmax keep the generic code.
 
 // elemNEON installs the NEON elementwise kernels into l.
 func elemNEON(l *impl) {
@@ -23,6 +29,103 @@ func elemNEON(l *impl) {
 	l.biasRelu = biasNEON(asm.BiasReluNEON, relu32)
 	l.biasSigmoid = biasNEON(asm.BiasSigmoidNEON, sigmoid32)
 	l.biasTanh = biasNEON(asm.BiasTanhNEON, tanh32)
+	l.softmax = softmaxNEON
+	l.biasSoftmax = func(x, bias []float32, rows, cols int) {
+		l.addBias(x, bias, rows, cols)
+		softmaxNEON(x, x, rows, cols)
+	}
+	l.softmaxCrossEntropy = softmaxCrossEntropyNEON
+}
+
+// expShiftNEON sets dst[j] = exp32(x[j] − m), the whole vectors in
+// assembly.
+func expShiftNEON(dst, x []float32, m float32) {
+	dst = dst[:len(x)]
+	n4 := len(x) &^ 3
+	if n4 > 0 {
+		asm.ExpShiftNEON(dst[:n4], x[:n4], m)
+	}
+	for j := n4; j < len(x); j++ {
+		dst[j] = exp32(x[j] - m)
+	}
+}
+
+// softmaxNEON is refSoftmax with the exponentials from expShiftNEON.
+func softmaxNEON(dst, x []float32, rows, cols int) {
+	if cols == 0 {
+		return
+	}
+	for i := range rows {
+		d := dst[i*cols : (i+1)*cols]
+		expShiftNEON(d, x[i*cols:(i+1)*cols], rowMax(x[i*cols:(i+1)*cols]))
+		var s float64
+		for _, e := range d {
+			s += float64(e)
+		}
+		inv := 1 / s
+		for j, e := range d {
+			d[j] = float32(float64(e) * inv)
+		}
+	}
+}
+
+// softmaxCrossEntropyNEON is refSoftmaxCrossEntropy with the exponentials
+// from expShiftNEON, parked in probs or grad as the reference parks them;
+// with neither output there is nowhere to put them, and the reference
+// runs.
+func softmaxCrossEntropyNEON(probs, grad, logits []float32, labels []int32, rows, cols int) float64 {
+	if probs == nil && grad == nil {
+		return refSoftmaxCrossEntropy(probs, grad, logits, labels, rows, cols)
+	}
+	var total float64
+	invB := 1 / float64(rows)
+	for i := range rows {
+		z := logits[i*cols : (i+1)*cols]
+		y := int(labels[i])
+		m := rowMax(z)
+		buf := grad
+		if probs != nil {
+			buf = probs
+		}
+		buf = buf[i*cols : (i+1)*cols][:len(z)]
+		expShiftNEON(buf, z, m)
+		var other float64
+		for j, e := range buf {
+			if j != y {
+				other += float64(e)
+			}
+		}
+		zy := z[y]
+		s := other + float64(buf[y])
+		if d := float64(zy) - float64(m); d == 0 {
+			total += math.Log1p(other)
+		} else {
+			total += math.Log(s) - d
+		}
+
+		inv := 1 / s
+		var p, g []float32
+		if probs != nil {
+			p = probs[i*cols : (i+1)*cols][:len(buf)]
+		}
+		if grad != nil {
+			g = grad[i*cols : (i+1)*cols][:len(buf)]
+		}
+		for j, e := range buf {
+			pj := float64(e) * inv
+			if p != nil {
+				p[j] = float32(pj)
+			}
+			if g != nil {
+				if j == y {
+					g[j] = float32(-other * inv * invB)
+				} else {
+					g[j] = float32(pj * invB)
+				}
+			}
+		}
+	}
+	return total
 }
 
 // unaryNEON runs the vector kernel on the whole vectors of x and ref on

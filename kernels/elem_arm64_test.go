@@ -184,3 +184,113 @@ func TestNEONBiasBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// neonLogits returns rows×cols logits: ordinary rows, rows with huge and
+// tiny values, equal maxima, ±Inf and NaN, so that every exp path runs.
+func neonLogits(r *rand.Rand, rows, cols int) []float32 {
+	x := make([]float32, rows*cols)
+	for i := range rows {
+		row := x[i*cols : (i+1)*cols]
+		switch i % 5 {
+		case 0, 1:
+			for j := range row {
+				row[j] = float32(r.NormFloat64() * 5)
+			}
+		case 2:
+			for j := range row {
+				row[j] = float32((r.Float64()*2 - 1) * 200)
+			}
+		default:
+			copy(row, neonInputs(r, cols))
+		}
+	}
+	return x
+}
+
+func TestNEONSoftmaxBitIdentical(t *testing.T) {
+	defer neonLevel(t)()
+	r := rand.New(rand.NewPCG(47, 48))
+	shapes := [][2]int{{32, 10}, {7, 1}, {5, 784}, {1 + r.IntN(40), 1 + r.IntN(300)}}
+	for cols := 1; cols <= 13; cols++ {
+		shapes = append(shapes, [2]int{6, cols})
+	}
+	for _, s := range shapes {
+		rows, cols := s[0], s[1]
+		n := rows * cols
+		x := neonLogits(r, rows, cols)
+		want := make([]float32, n)
+		refSoftmax(want, x, rows, cols)
+		buf, got := guarded(n)
+		Softmax(got, x, rows, cols)
+		checkGuards(t, "Softmax", buf)
+		for i := range want {
+			if !sameOrNaN(got[i], want[i]) {
+				t.Fatalf("Softmax %d×%d: [%d] = %v, reference %v", rows, cols, i, got[i], want[i])
+			}
+		}
+		bias := neonInputs(r, cols)
+		for j := range bias {
+			if bias[j] != bias[j] || math.IsInf(float64(bias[j]), 0) {
+				bias[j] = 1
+			}
+		}
+		copy(want, x)
+		refBiasSoftmax(want, bias, rows, cols)
+		copy(got, x)
+		BiasActivation(ActSoftmax, got, bias, rows, cols)
+		checkGuards(t, "BiasActivation(softmax)", buf)
+		for i := range want {
+			if !sameOrNaN(got[i], want[i]) {
+				t.Fatalf("BiasActivation(softmax) %d×%d: [%d] = %v, reference %v", rows, cols, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func TestNEONCrossEntropyBitIdentical(t *testing.T) {
+	defer neonLevel(t)()
+	r := rand.New(rand.NewPCG(49, 50))
+	shapes := [][2]int{{32, 10}, {7, 1}, {3, 5}, {5, 784}, {1 + r.IntN(40), 1 + r.IntN(300)}}
+	for _, s := range shapes {
+		rows, cols := s[0], s[1]
+		n := rows * cols
+		z := neonLogits(r, rows, cols)
+		labels := make([]int32, rows)
+		for i := range labels {
+			labels[i] = int32(r.IntN(cols))
+			if i%3 == 0 { // the label at the row maximum: the log1p path
+				labels[i] = int32(argmaxRow(z[i*cols : (i+1)*cols]))
+			}
+		}
+		for _, outs := range [][2]bool{{true, true}, {true, false}, {false, true}, {false, false}} {
+			var wp, wg, gp, gg, pbuf, gbuf []float32
+			if outs[0] {
+				wp = make([]float32, n)
+				pbuf, gp = guarded(n)
+			}
+			if outs[1] {
+				wg = make([]float32, n)
+				gbuf, gg = guarded(n)
+			}
+			want := refSoftmaxCrossEntropy(wp, wg, z, labels, rows, cols)
+			got := SoftmaxCrossEntropy(gp, gg, z, labels, rows, cols)
+			if math.Float64bits(got) != math.Float64bits(want) && !(got != got && want != want) {
+				t.Fatalf("%d×%d outputs %v: loss %v, reference %v", rows, cols, outs, got, want)
+			}
+			for _, o := range []struct {
+				name           string
+				buf, got, want []float32
+			}{{"probs", pbuf, gp, wp}, {"grad", gbuf, gg, wg}} {
+				if o.want == nil {
+					continue
+				}
+				checkGuards(t, o.name, o.buf)
+				for i := range o.want {
+					if !sameOrNaN(o.got[i], o.want[i]) {
+						t.Fatalf("%d×%d outputs %v: %s[%d] = %v, reference %v", rows, cols, outs, o.name, i, o.got[i], o.want[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -85,6 +85,7 @@ func main() {
 	g.unary("ReluNEON", "refRelu", "ReLU: lanes below zero become +0, −0 and NaN are kept", g.relu, needs{})
 	g.unary("SigmoidNEON", "refSigmoid", "the logistic function, bit-identical to sigmoid32", g.sigmoid, needs{exp: true})
 	g.unary("TanhNEON", "refTanh", "tanh, bit-identical to tanh32", g.tanh, needs{exp: true, tanh: true})
+	g.expShift()
 	g.grad("ReluGradNEON", "refReluGrad", "dx = dy where y > 0, else 0", g.reluGrad)
 	g.grad("SigmoidGradNEON", "refSigmoidGrad", "dx = (dy·y)·(1−y)", g.sigmoidGrad)
 	g.grad("TanhGradNEON", "refTanhGrad", "dx = dy·(1−y²)", g.tanhGrad)
@@ -177,6 +178,38 @@ func (g *gen) unary(name, ref, what string, o op, nd needs) {
 	f.I("VLD1.P 16(R1), [V0.S4]")
 	o(0, 0)
 	f.I("VST1.P [V0.S4], 16(R0)")
+	f.I("SUBS $1, R2")
+	f.I("BNE %s", f.L("loop"))
+	f.Label("done")
+	f.I("RET")
+}
+
+// expShift emits ExpShiftNEON(dst, x, m): dst[j] = exp32(x[j] − m), the
+// exponentials of a softmax row.
+func (g *gen) expShift() {
+	f := g.f
+	const name = "ExpShiftNEON"
+	f.Text(&neon.Func{Name: name, Sig: "func(dst, x []float32, m float32)", Doc: []string{
+		name + " sets dst[j] = exp32(x[j] − m) with NEON, bit-identical to",
+		"kernels.exp32: the exponentials of a softmax row shifted by its",
+		"maximum. Assembly because Go has no vector arithmetic.",
+		"",
+		"Preconditions (checked by kernels/elem_arm64.go): len(dst) ≥ len(x),",
+		"len(x) a multiple of 4; dst is x or does not overlap it.",
+	}})
+	g.constants(true, false)
+	f.I("FMOVS %s, F15", f.Arg("m"))
+	f.I("VDUP V15.S[0], V15.S4")
+	f.I("MOVD %s, R0", f.Arg("dst_base"))
+	f.I("MOVD %s, R1", f.Arg("x_base"))
+	f.I("MOVD %s, R2", f.Arg("x_len"))
+	f.I("LSR $2, R2")
+	f.I("CBZ R2, %s", f.L("done"))
+	f.Label("loop")
+	f.I("VLD1.P 16(R1), [V0.S4]")
+	g.w(neon.FSUB(1, 0, 15))
+	g.exp()
+	f.I("VST1.P [V1.S4], 16(R0)")
 	f.I("SUBS $1, R2")
 	f.I("BNE %s", f.L("loop"))
 	f.Label("done")

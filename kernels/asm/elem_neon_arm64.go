@@ -28,6 +28,16 @@ func SigmoidNEON(dst, x []float32)
 //go:noescape
 func TanhNEON(dst, x []float32)
 
+// ExpShiftNEON sets dst[j] = exp32(x[j] − m) with NEON, bit-identical to
+// kernels.exp32: the exponentials of a softmax row shifted by its
+// maximum. Assembly because Go has no vector arithmetic.
+//
+// Preconditions (checked by kernels/elem_arm64.go): len(dst) ≥ len(x),
+// len(x) a multiple of 4; dst is x or does not overlap it.
+//
+//go:noescape
+func ExpShiftNEON(dst, x []float32, m float32)
+
 // ReluGradNEON computes dx = dy where y > 0, else 0 with NEON, as kernels.refReluGrad does.
 // Assembly because Go has no vector arithmetic.
 //

@@ -221,6 +221,87 @@ TanhNEON_loop:
 TanhNEON_done:
 	RET
 
+// func ExpShiftNEON(dst, x []float32, m float32)
+TEXT ·ExpShiftNEON(SB), NOSPLIT, $0-56
+	VEOR V16.B16, V16.B16, V16.B16
+	MOVW $0x3f800000, R9
+	VDUP R9, V17.S4
+	MOVW $0x42b20000, R9
+	VDUP R9, V18.S4
+	MOVW $0xc2b00000, R9
+	VDUP R9, V19.S4
+	MOVW $0x3fb8aa3b, R9
+	VDUP R9, V20.S4
+	MOVW $0x4b400000, R9
+	VDUP R9, V21.S4
+	MOVW $0x3f318000, R9
+	VDUP R9, V22.S4
+	MOVW $0xb95e8083, R9
+	VDUP R9, V23.S4
+	MOVW $0x3efffffe, R9
+	VDUP R9, V24.S4
+	MOVW $0x3e2aaa49, R9
+	VDUP R9, V25.S4
+	MOVW $0x3d2aac79, R9
+	VDUP R9, V26.S4
+	MOVW $0x3c091cea, R9
+	VDUP R9, V27.S4
+	MOVW $0x3ab51226, R9
+	VDUP R9, V28.S4
+	MOVW $0x00800000, R9
+	VDUP R9, V29.S4
+	MOVW $127, R9
+	VDUP R9, V30.S4
+	MOVW $0x40000000, R9
+	VDUP R9, V31.S4
+	FMOVS m+48(FP), F15
+	VDUP V15.S[0], V15.S4
+	MOVD dst_base+0(FP), R0
+	MOVD x_base+24(FP), R1
+	MOVD x_len+32(FP), R2
+	LSR $2, R2
+	CBZ R2, ExpShiftNEON_done
+ExpShiftNEON_loop:
+	VLD1.P 16(R1), [V0.S4]
+	WORD $0x4eafd401 // fsub v1.4s, v0.4s, v15.4s
+	WORD $0x4eb2f421 // fmin v1.4s, v1.4s, v18.4s
+	WORD $0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD $0x6e34dc22 // fmul v2.4s, v1.4s, v20.4s
+	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
+	WORD $0x4eb5d443 // fsub v3.4s, v2.4s, v21.4s
+	VSUB V21.S4, V2.S4, V4.S4
+	WORD $0x6e36dc66 // fmul v6.4s, v3.4s, v22.4s
+	WORD $0x4ea6d425 // fsub v5.4s, v1.4s, v6.4s
+	WORD $0x6e37dc66 // fmul v6.4s, v3.4s, v23.4s
+	WORD $0x4ea6d4a5 // fsub v5.4s, v5.4s, v6.4s
+	WORD $0x6e25df83 // fmul v3.4s, v28.4s, v5.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e3ad463 // fadd v3.4s, v3.4s, v26.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e39d463 // fadd v3.4s, v3.4s, v25.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e38d463 // fadd v3.4s, v3.4s, v24.4s
+	WORD $0x6e25dca2 // fmul v2.4s, v5.4s, v5.4s
+	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
+	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
+	WORD $0x4e31d442 // fadd v2.4s, v2.4s, v17.4s
+	WORD $0x4f3f0486 // sshr v6.4s, v4.4s, #1
+	VSUB V6.S4, V4.S4, V5.S4
+	VADD V30.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	VADD V30.S4, V5.S4, V5.S4
+	VSHL $23, V5.S4, V5.S4
+	WORD $0x6e26dc41 // fmul v1.4s, v2.4s, v6.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD $0x6ea1e7a4 // fcmgt v4.4s, v29.4s, v1.4s
+	VBIT V4.B16, V16.B16, V1.B16
+	VST1.P [V1.S4], 16(R0)
+	SUBS $1, R2
+	BNE ExpShiftNEON_loop
+ExpShiftNEON_done:
+	RET
+
 // func ReluGradNEON(dx, dy, y []float32)
 TEXT ·ReluGradNEON(SB), NOSPLIT, $0-72
 	VEOR V16.B16, V16.B16, V16.B16
