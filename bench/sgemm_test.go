@@ -3,8 +3,12 @@ package bench
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/simdmlp/simdmlp/bench/internal/openblas"
 	"github.com/simdmlp/simdmlp/kernels"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -49,9 +53,14 @@ var stepShapes = []gemmShape{
 
 // sgemmShapes are the step's products one by one, the input gradient a
 // deeper model would need at the first layer (kept from the first version
-// of this harness, so earlier results stay comparable), then squares.
+// of this harness, so earlier results stay comparable), the three large
+// products at batch 256 (the first two split over threads), then
+// squares.
 var sgemmShapes = append(append([]gemmShape(nil), stepShapes...),
 	gemmShape{32, 784, 100, false, true},
+	gemmShape{256, 100, 784, false, false},
+	gemmShape{784, 100, 256, true, false},
+	gemmShape{256, 784, 100, false, true},
 	gemmShape{64, 64, 64, false, false},
 	gemmShape{128, 128, 128, false, false},
 	gemmShape{256, 256, 256, false, false},
@@ -97,9 +106,13 @@ func contenders() []contender {
 // BenchmarkSgemm runs C = A·B (beta = 0) for every contender, as
 // BenchmarkSgemm/impl=<name>/m=..,n=..,k=..[,tA][,tB], then all five
 // products of a training step back to back as
-// BenchmarkSgemm/impl=<name>/step. GFLOP/s counts 2·m·n·k per product.
-// Run it with GOMAXPROCS=1 to compare single-core code: gonum's Sgemm
-// starts goroutines for large products.
+// BenchmarkSgemm/impl=<name>/step, on one thread; then the same on two
+// threads as BenchmarkSgemm/impl=<name>/threads=2/..., for the kernel
+// levels and OpenBLAS (skipped unless GOMAXPROCS ≥ 2). The one-thread
+// names are those of the Python peers, so benchstat sets them side by
+// side. GFLOP/s counts 2·m·n·k per product. Run the one-thread part with
+// GOMAXPROCS=1 to compare single-core code: gonum, which has no thread
+// setting, starts goroutines for large products.
 func BenchmarkSgemm(b *testing.B) {
 	for _, ct := range contenders() {
 		b.Run("impl="+ct.name, func(b *testing.B) {
@@ -108,35 +121,72 @@ func BenchmarkSgemm(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer restore()
-			for _, s := range sgemmShapes {
-				b.Run(s.name(), func(b *testing.B) {
-					p := newProblem(s, 1)
-					p.run(sgemm) // warm-up: workspaces grow once
-					b.ReportAllocs()
-					for b.Loop() {
-						p.run(sgemm)
-					}
-					b.ReportMetric(s.flops()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				})
-			}
-			b.Run("step", func(b *testing.B) {
-				ps := make([]*problem, len(stepShapes))
-				flops := 0.0
-				for i, s := range stepShapes {
-					ps[i] = newProblem(s, uint64(i))
-					flops += s.flops()
-					ps[i].run(sgemm)
+			undo, _ := setContenderThreads(ct.name, 1)
+			benchSgemmShapes(b, sgemm)
+			undo()
+			b.Run("threads=2", func(b *testing.B) {
+				if runtime.GOMAXPROCS(0) < 2 {
+					b.Skipf("GOMAXPROCS=%d < 2 threads", runtime.GOMAXPROCS(0))
 				}
-				b.ReportAllocs()
-				for b.Loop() {
-					for _, p := range ps {
-						p.run(sgemm)
-					}
+				undo, ok := setContenderThreads(ct.name, 2)
+				if !ok {
+					b.Skipf("%s has no thread setting", ct.name)
 				}
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				defer undo()
+				benchSgemmShapes(b, sgemm)
 			})
 		})
 	}
+}
+
+// setContenderThreads sets the thread count of the named contender and
+// returns what restores one thread, or false when the contender cannot
+// be set to n threads. The kernel levels share kernels.SetThreads,
+// OpenBLAS has its own pool; gonum runs as many goroutines as it likes.
+func setContenderThreads(name string, n int) (undo func(), ok bool) {
+	switch {
+	case strings.HasPrefix(name, "openblas-"):
+		if openblas.SetThreads(n) != n {
+			openblas.SetThreads(1)
+			return nil, false
+		}
+		return func() { openblas.SetThreads(1) }, true
+	case slices.Contains(kernels.Available(), name):
+		prev := kernels.SetThreads(n)
+		return func() { kernels.SetThreads(prev) }, true
+	}
+	return func() {}, n == 1
+}
+
+// benchSgemmShapes runs every shape, then the step, with sgemm.
+func benchSgemmShapes(b *testing.B, sgemm sgemmFunc) {
+	for _, s := range sgemmShapes {
+		b.Run(s.name(), func(b *testing.B) {
+			p := newProblem(s, 1)
+			p.run(sgemm) // warm-up: workspaces grow once
+			b.ReportAllocs()
+			for b.Loop() {
+				p.run(sgemm)
+			}
+			b.ReportMetric(s.flops()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+	b.Run("step", func(b *testing.B) {
+		ps := make([]*problem, len(stepShapes))
+		flops := 0.0
+		for i, s := range stepShapes {
+			ps[i] = newProblem(s, uint64(i))
+			flops += s.flops()
+			ps[i].run(sgemm)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, p := range ps {
+				p.run(sgemm)
+			}
+		}
+		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
 }
 
 // problem holds one shape's operands, dense (each leading dimension is

@@ -114,11 +114,11 @@ func gemm(g *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []fl
 	if splitN {
 		units = ceilDiv(n, g.NR)
 	}
-	if parts := splitParts(m*n*k, units); parts > 1 {
+	if parts, threads := splitParts(m*n*k, units); parts > 1 {
 		j := gemmJobs.get()
 		j.gemmArgs = gemmArgs{g, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
 		j.splitN = splitN
-		j.run(j, parts)
+		j.run(j, parts, threads)
 		j.gemmArgs = gemmArgs{}
 		gemmJobs.put(j)
 		return

@@ -90,14 +90,14 @@ var smallJobs freeList[smallJob]
 // path was made on the whole problem before, so the thread count never
 // changes which kernels compute the result.
 func (s *smallLevel) runSplit(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32, flags int) bool {
-	parts := splitParts(m*n*k, ceilDiv(m, s.mr))
+	parts, threads := splitParts(m*n*k, ceilDiv(m, s.mr))
 	if parts < 2 {
 		return false
 	}
 	j := smallJobs.get()
 	j.s, j.transA, j.m, j.n, j.k, j.alpha, j.beta = s, transA, m, n, k, alpha, beta
 	j.a, j.b, j.c, j.bias, j.lda, j.ldb, j.ldc, j.flags = a, b, c, bias, lda, ldb, ldc, flags
-	j.run(j, parts)
+	j.run(j, parts, threads)
 	j.a, j.b, j.c, j.bias = nil, nil, nil, nil
 	smallJobs.put(j)
 	return true

@@ -46,9 +46,11 @@ func gemmShapeName(m, n, k int, transA, transB bool) string {
 	return s
 }
 
-// BenchmarkSgemm runs every shape on every level with one and two
-// threads. The threads=2 figures need GOMAXPROCS ≥ 2 (they are skipped
-// otherwise, as under `make bench`, which pins GOMAXPROCS=1).
+// BenchmarkSgemm runs every shape on every level on one thread, as
+// BenchmarkSgemm/impl=<level>/m=..., then on two threads as
+// BenchmarkSgemm/impl=<level>/threads=2/m=... The threads=2 figures
+// need GOMAXPROCS ≥ 2 (they are skipped otherwise, as under `make
+// bench`, which pins GOMAXPROCS=1).
 func BenchmarkSgemm(b *testing.B) {
 	for _, level := range Available() {
 		b.Run("impl="+level, func(b *testing.B) {
@@ -57,19 +59,21 @@ func BenchmarkSgemm(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer restore()
-			for _, threads := range []int{1, 2} {
-				b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
-					if runtime.GOMAXPROCS(0) < threads {
-						b.Skipf("GOMAXPROCS=%d < %d threads", runtime.GOMAXPROCS(0), threads)
-					}
-					defer SetThreads(SetThreads(threads))
-					for _, s := range benchGemmShapes {
-						b.Run(gemmShapeName(s.m, s.n, s.k, s.transA, s.transB), func(b *testing.B) {
-							benchSgemm(b, s.m, s.n, s.k, s.transA, s.transB)
-						})
-					}
-				})
+			shapes := func(b *testing.B, threads int) {
+				defer SetThreads(SetThreads(threads))
+				for _, s := range benchGemmShapes {
+					b.Run(gemmShapeName(s.m, s.n, s.k, s.transA, s.transB), func(b *testing.B) {
+						benchSgemm(b, s.m, s.n, s.k, s.transA, s.transB)
+					})
+				}
 			}
+			shapes(b, 1)
+			b.Run("threads=2", func(b *testing.B) {
+				if runtime.GOMAXPROCS(0) < 2 {
+					b.Skipf("GOMAXPROCS=%d < 2 threads", runtime.GOMAXPROCS(0))
+				}
+				shapes(b, 2)
+			})
 		})
 	}
 }

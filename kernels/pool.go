@@ -105,16 +105,17 @@ func worker(jobs <-chan *fork) {
 	}
 }
 
-// run computes parts 0..parts-1 of body, offering all but one to idle
+// run computes parts 0..parts-1 of body with up to threads-1 idle
 // workers, and returns when every part is done.
-func (f *fork) run(body forkBody, parts int) {
+func (f *fork) run(body forkBody, parts, threads int) {
 	forkedParts.Add(int64(parts))
 	f.body = body
 	f.parts = int32(parts)
 	f.next.Store(0)
-	startWorkers(parts - 1)
+	helpers := min(parts, threads) - 1
+	startWorkers(helpers)
 offer:
-	for range parts - 1 {
+	for range helpers {
 		f.wg.Add(1)
 		select {
 		case workers.jobs <- f:
@@ -171,13 +172,20 @@ func (l *freeList[T]) put(v *T) {
 
 // splitParts says into how many parts to split work of macs
 // multiply-adds over units independent blocks (tiles of rows or columns):
-// one per thread, but only as many as keep each part above
-// minPartMACs, and never more than there are blocks.
-func splitParts(macs, units int) int {
+// two per thread, but only as many as keep each part above minPartMACs,
+// and never more than there are blocks. Two parts per thread let the
+// caller take over part of a worker's share when that worker wakes late
+// or its core is busy with another process; one thread means no split.
+// It also returns the thread count it read, for fork.run.
+func splitParts(macs, units int) (parts, threads int) {
 	if macs < 2*minPartMACs || units < 2 {
-		return 1
+		return 1, 1
 	}
-	return min(Threads(), macs/minPartMACs, units)
+	threads = Threads()
+	if threads < 2 {
+		return 1, 1
+	}
+	return min(2*threads, macs/minPartMACs, units), threads
 }
 
 // minPartMACs is the least work worth handing to another core. Waking a

@@ -64,17 +64,23 @@ func TestSplitParts(t *testing.T) {
 	}{
 		{"batch 32 forward", 32 * 100 * 784, 4, 1},
 		{"batch 32 dW", 784 * 100 * 32, 66, 1},
-		{"batch 256 forward", 256 * 100 * 784, 32, 2},
-		{"batch 256 dW", 784 * 100 * 256, 66, 2},
+		{"batch 256 forward", 256 * 100 * 784, 32, 4},
+		{"batch 256 dW", 784 * 100 * 256, 66, 4},
+		{"batch 128 forward", 128 * 100 * 784, 16, 2},
 		{"one tile", 1 << 30, 1, 1},
+		{"three tiles", 1 << 30, 3, 3},
 	} {
-		if got := splitParts(c.macs, c.units); got != c.want {
+		if got, _ := splitParts(c.macs, c.units); got != c.want {
 			t.Errorf("%s: splitParts(%d, %d) = %d with 2 threads, want %d", c.name, c.macs, c.units, got, c.want)
 		}
 	}
+	SetThreads(1)
+	if got, _ := splitParts(1<<30, 100); got != 1 {
+		t.Errorf("splitParts(1<<30, 100) = %d with 1 thread, want 1", got)
+	}
 	SetThreads(7)
-	if got := splitParts(1<<30, 3); got != 3 {
-		t.Errorf("splitParts(1<<30, 3) = %d with 7 threads, want 3 (one per block)", got)
+	if got, th := splitParts(1<<30, 100); got != 14 || th != 7 {
+		t.Errorf("splitParts(1<<30, 100) = %d, %d with 7 threads, want 14, 7", got, th)
 	}
 }
 
@@ -100,7 +106,7 @@ func TestForkRunsEveryPartOnce(t *testing.T) {
 		for range 1000 {
 			body := &countingBody{runs: make([]atomic.Int32, parts)}
 			before := workersTook.Load()
-			f.run(body, parts)
+			f.run(body, parts, parts)
 			for i := range body.runs {
 				if n := body.runs[i].Load(); n != 1 {
 					t.Fatalf("%d parts: part %d ran %d times", parts, i, n)

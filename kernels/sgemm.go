@@ -21,9 +21,16 @@ import "fmt"
 // B are not read and C becomes beta·C (zeros when beta == 0). Elements of c
 // outside the m×n region (the ldc padding) are never touched.
 //
-// Sgemm may be called from several goroutines at once. Its packing
-// workspaces are recycled and grow only to the largest problem seen, so
-// once warmed up it allocates nothing. A bad argument panics with a message naming it and
+// A large product runs on up to Threads() cores (see SetThreads): C is
+// cut into blocks of whole tiles, rows or columns, never along k, so the
+// result is bit for bit the same whatever the thread count. Small
+// products stay on the calling goroutine.
+//
+// Sgemm may be called from several goroutines at once; they share the
+// worker pool, and a call that finds every worker busy does the work
+// itself. Its packing workspaces are recycled and grow only to the
+// largest problem seen, so once warmed up it allocates nothing, threaded
+// or not. A bad argument panics with a message naming it and
 // the bound it broke; the checks follow the order of gonum's blas/gonum
 // (dimensions, leading dimensions, then slice lengths), and m == 0 or
 // n == 0 returns before the slice lengths are checked.
