@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -153,6 +155,41 @@ func BenchmarkPredictorOne(b *testing.B) {
 		for b.Loop() {
 			if err := p.PredictOne(x, out); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkEpochThreads is BenchmarkEpoch at batch 32 and 256 on one and
+// two threads, as BenchmarkEpochThreads/impl=<level>/batch=<b>/threads=<n>:
+// Fit on 48000 samples (1500 or 188 steps), ns/step the time per step.
+// The threads=2 figures need GOMAXPROCS ≥ 2 and are skipped otherwise.
+func BenchmarkEpochThreads(b *testing.B) {
+	x, y := benchData()
+	x, y = x[:trainSamples*pixels], y[:trainSamples]
+	forEachLevel(b, func(b *testing.B) {
+		for _, bs := range []int{32, 256} {
+			for _, threads := range []int{1, 2} {
+				b.Run(fmt.Sprintf("batch=%d/threads=%d", bs, threads), func(b *testing.B) {
+					if runtime.GOMAXPROCS(0) < threads {
+						b.Skipf("GOMAXPROCS=%d < %d threads", runtime.GOMAXPROCS(0), threads)
+					}
+					defer kernels.SetThreads(kernels.SetThreads(threads))
+					m := tutorialModel(b)
+					cfg := mlp.FitConfig{Verbose: mlp.VerboseSilent, Seed: 1, BatchSize: bs}
+					// Warm-up: builds the model and sizes every buffer.
+					if _, err := m.Fit(x[:2*bs*pixels], y[:2*bs], cfg); err != nil {
+						b.Fatal(err)
+					}
+					b.ReportAllocs()
+					for b.Loop() {
+						if _, err := m.Fit(x, y, cfg); err != nil {
+							b.Fatal(err)
+						}
+					}
+					steps := (trainSamples + bs - 1) / bs
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(steps), "ns/step")
+				})
 			}
 		}
 	})
