@@ -45,6 +45,14 @@
 // "input_shape" (a JSON list such as "[28, 28]") and "layers" (a JSON list
 // of {"class_name": "Flatten" or "Dense", "name", "units", "activation"}).
 //
+// SaveWith with IncludeOptimizer also keeps the optimizer, as Keras's
+// include_optimizer: "training_config" holds {"loss", "metrics",
+// "optimizer_config": {"class_name", "config"}, "iterations"} and each
+// optimizer slot is a tensor per weight, named like Keras's optimizer
+// variables ("optimizer/dense/kernel/m"). Load then returns the model
+// compiled, and Fit with the same Seed and InitialEpoch set to the epochs
+// already run continues bit for bit as if training had never stopped.
+//
 // A model trained in Keras comes over with a few lines of Python (numpy
 // and the safetensors package; Dense and Flatten layers only):
 //

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/simdmlp/simdmlp/optim"
 )
 
 // assemble builds a safetensors file from a header value and data.
@@ -188,6 +190,20 @@ func FuzzLoad(f *testing.F) {
 	good := saveBytes(f, savedModel(f))
 	f.Add(good)
 	f.Add(good[:len(good)/2])
+	// A file with an optimizer's state (Adam's m and v).
+	withOpt := savedModel(f)
+	if err := withOpt.Compile(optim.Adam{}, "sparse_categorical_crossentropy", "accuracy"); err != nil {
+		f.Fatal(err)
+	}
+	p := filepath.Join(f.TempDir(), "opt.safetensors")
+	if err := withOpt.SaveWith(p, SaveOptions{IncludeOptimizer: true}); err != nil {
+		f.Fatal(err)
+	}
+	if b, err := os.ReadFile(p); err != nil {
+		f.Fatal(err)
+	} else {
+		f.Add(b)
+	}
 	f.Add(assembleRaw([]byte(`{"__metadata__":{"format":"simdmlp","format_version":"1","model_name":"m","input_shape":"[2]",`+
 		`"layers":"[{\"class_name\":\"Dense\",\"name\":\"d\",\"units\":1,\"activation\":\"sigmoid\"}]"},`+
 		`"d/kernel":{"dtype":"F32","shape":[2,1],"data_offsets":[0,8]},"d/bias":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}`),

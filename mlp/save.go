@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/simdmlp/simdmlp/optim"
 )
 
 // The model file is a safetensors file: an 8-byte little-endian header
@@ -43,7 +45,49 @@ const (
 	metaName       = "model_name"     // the Sequential's name
 	metaInputShape = "input_shape"    // JSON list: one sample's shape, e.g. [28, 28]
 	metaLayers     = "layers"         // JSON list of layerSpec
+	// metaTraining, present when the optimizer was saved, is a JSON
+	// trainingSpec; the slots are then tensors named
+	// "optimizer/<weight>/<slot>" (optimizerTensor).
+	metaTraining = "training_config"
 )
+
+// trainingSpec is the compile configuration and optimizer position saved
+// with the optimizer's slots, in the "training_config" metadata.
+type trainingSpec struct {
+	Loss       string        `json:"loss"`
+	Metrics    []string      `json:"metrics"`
+	Optimizer  optimizerSpec `json:"optimizer_config"`
+	Iterations int64         `json:"iterations"`
+}
+
+type optimizerSpec struct {
+	ClassName string          `json:"class_name"`
+	Config    json.RawMessage `json:"config"`
+}
+
+// optimizerTensor names a slot's tensor for a weight ("dense/kernel") as
+// Keras's optimizer variables are named: "optimizer/dense/kernel/m".
+func optimizerTensor(weight, slot string) string { return "optimizer/" + weight + "/" + slot }
+
+// saveTensor is one tensor of a model file, in file order.
+type saveTensor struct {
+	name  string
+	shape []int
+	data  []float32
+}
+
+// SaveOptions holds SaveWith's arguments; the zero value is Save's.
+type SaveOptions struct {
+	// IncludeOptimizer also saves what training needs to resume
+	// exactly, as Keras's include_optimizer: the compile configuration
+	// (optimizer class and arguments, loss, metric) and the optimizer's
+	// iteration count in the "training_config" metadata, and each of
+	// its slots as one tensor per weight, named like Keras's optimizer
+	// variables ("optimizer/dense/kernel/m"). The model must be
+	// compiled with one of package optim's optimizers. Load then returns
+	// the model compiled, with the optimizer where it stopped.
+	IncludeOptimizer bool
+}
 
 // layerSpec describes one layer in the "layers" metadata, with Keras's
 // class names and activation strings.
@@ -66,14 +110,18 @@ type tensorInfo struct {
 // like Keras's ("dense/kernel", "dense/bias", with the model's layer names)
 // in Keras's layout (kernels in×units, row-major float32), and its
 // architecture and format version in the metadata. The optimizer state is
-// not saved: a loaded model must be compiled again before training, and
-// its optimizer starts afresh.
+// not saved (see SaveWith): a loaded model must be compiled again before
+// training, and its optimizer starts afresh.
 //
 // The file is written to a temporary file in the same directory, synced,
 // and renamed over path, so a failure or a crash leaves any previous file
 // at path whole and no temporary file behind. The model must be built and
 // hold at least one Dense layer.
-func (m *Sequential) Save(path string) error {
+func (m *Sequential) Save(path string) error { return m.SaveWith(path, SaveOptions{}) }
+
+// SaveWith is Save with options: with IncludeOptimizer it also saves the
+// optimizer, so that training resumes exactly after Load.
+func (m *Sequential) SaveWith(path string, opts SaveOptions) error {
 	if m.err != nil {
 		return m.err
 	}
@@ -83,7 +131,23 @@ func (m *Sequential) Save(path string) error {
 	if len(m.dense) == 0 {
 		return fmt.Errorf("mlp: Save %s: model %q has no Dense layer, so no weights to save", path, m.name)
 	}
-	header, err := m.fileHeader()
+	var tensors []saveTensor
+	for _, l := range m.dense {
+		tensors = append(tensors,
+			saveTensor{l.name + "/kernel", []int{l.in, l.units}, l.w},
+			saveTensor{l.name + "/bias", []int{l.units}, l.b})
+	}
+	var training []byte
+	if opts.IncludeOptimizer {
+		var slots []saveTensor
+		var err error
+		training, slots, err = m.trainingState()
+		if err != nil {
+			return fmt.Errorf("mlp: Save %s: %w", path, err)
+		}
+		tensors = append(tensors, slots...)
+	}
+	header, err := m.fileHeader(tensors, training)
 	if err != nil {
 		return fmt.Errorf("mlp: Save %s: %w", path, err)
 	}
@@ -92,18 +156,16 @@ func (m *Sequential) Save(path string) error {
 			return err
 		}
 		var buf [4096]byte
-		for _, l := range m.dense {
-			for _, t := range [][]float32{l.w, l.b} {
-				for len(t) > 0 {
-					k := min(len(t), len(buf)/4)
-					for i, v := range t[:k] {
-						binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
-					}
-					if _, err := w.Write(buf[:4*k]); err != nil {
-						return err
-					}
-					t = t[k:]
+		for _, st := range tensors {
+			for t := st.data; len(t) > 0; {
+				k := min(len(t), len(buf)/4)
+				for i, v := range t[:k] {
+					binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v))
 				}
+				if _, err := w.Write(buf[:4*k]); err != nil {
+					return err
+				}
+				t = t[k:]
 			}
 		}
 		return nil
@@ -114,10 +176,59 @@ func (m *Sequential) Save(path string) error {
 	return nil
 }
 
+// trainingState returns the "training_config" metadata and the slot
+// tensors of the model's optimizer, slot by slot, each in weight order.
+// A compiled model that has not trained yet saves its optimizer's initial
+// state.
+func (m *Sequential) trainingState() ([]byte, []saveTensor, error) {
+	if !m.compiled {
+		return nil, nil, fmt.Errorf("IncludeOptimizer: model %q is not compiled, so it has no optimizer", m.name)
+	}
+	up := m.updater
+	if up == nil {
+		var err error
+		if up, err = m.opt.Build(m.paramSizes()); err != nil {
+			return nil, nil, err
+		}
+	}
+	r, ok := up.(optim.Resumable)
+	if !ok {
+		return nil, nil, fmt.Errorf("IncludeOptimizer: the state of optimizer %s (%T) cannot be saved", m.opt.Name(), m.opt)
+	}
+	class, cfg, err := optim.MarshalConfig(m.opt)
+	if err != nil {
+		return nil, nil, fmt.Errorf("IncludeOptimizer: %w", err)
+	}
+	st := r.State()
+	spec := trainingSpec{
+		Loss:       "sparse_categorical_crossentropy",
+		Metrics:    []string{},
+		Optimizer:  optimizerSpec{ClassName: class, Config: cfg},
+		Iterations: st.Iterations,
+	}
+	if m.metric != "" {
+		spec.Metrics = append(spec.Metrics, m.metric)
+	}
+	meta, err := json.Marshal(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	var slots []saveTensor
+	for _, sl := range st.Slots {
+		for i, l := range m.dense {
+			slots = append(slots,
+				saveTensor{optimizerTensor(l.name+"/kernel", sl.Name), []int{l.in, l.units}, sl.Values[2*i]},
+				saveTensor{optimizerTensor(l.name+"/bias", sl.Name), []int{l.units}, sl.Values[2*i+1]})
+		}
+	}
+	return meta, slots, nil
+}
+
 // fileHeader returns the 8-byte length and the padded JSON header. The
-// keys are written in a fixed order (metadata, then the weights in Keras's
-// order) so that the same model always gives the same bytes.
-func (m *Sequential) fileHeader() ([]byte, error) {
+// keys are written in a fixed order (metadata, then the tensors in file
+// order: the weights in Keras's order, then any optimizer slots) so that
+// the same model always gives the same bytes.
+func (m *Sequential) fileHeader(tensors []saveTensor, training []byte) ([]byte, error) {
 	specs := make([]layerSpec, len(m.layers))
 	for i, l := range m.layers {
 		specs[i] = layerSpec{ClassName: l.ClassName(), Name: l.name}
@@ -140,6 +251,9 @@ func (m *Sequential) fileHeader() ([]byte, error) {
 		{metaInputShape, string(shape)},
 		{metaLayers, string(layers)},
 	}
+	if training != nil {
+		meta = append(meta, [2]string{metaTraining, string(training)})
+	}
 	var b bytes.Buffer
 	b.WriteString(`{"__metadata__":{`)
 	for i, kv := range meta {
@@ -152,15 +266,11 @@ func (m *Sequential) fileHeader() ([]byte, error) {
 	}
 	b.WriteByte('}')
 	var off int64
-	names := m.WeightNames()
-	for i, s := range m.WeightShapes() {
-		n := int64(4)
-		for _, d := range s {
-			n *= int64(d)
-		}
+	for _, t := range tensors {
+		n := 4 * int64(len(t.data))
 		b.WriteByte(',')
-		writeJSONString(&b, strings.TrimSuffix(names[i], ":0"))
-		fmt.Fprintf(&b, `:{"dtype":"F32","shape":%s,"data_offsets":[%d,%d]}`, jsonInts(s), off, off+n)
+		writeJSONString(&b, t.name)
+		fmt.Fprintf(&b, `:{"dtype":"F32","shape":%s,"data_offsets":[%d,%d]}`, jsonInts(t.shape), off, off+n)
 		off += n
 	}
 	b.WriteByte('}')
@@ -244,7 +354,9 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 
 // Load reads a model written by Save (or by any program following the same
 // layout; see the package documentation for a Keras model) and returns it
-// built with the saved weights, uncompiled. Every part of the file is
+// built with the saved weights, uncompiled; a file written by SaveWith
+// with IncludeOptimizer gives the model compiled as it was, its optimizer
+// holding the saved iteration count and slots. Every part of the file is
 // checked before it is used: header length, JSON syntax, format version,
 // architecture, tensor names, dtypes (F32 only), shapes against the
 // architecture, and byte offsets (inside the data, in any order, covering
@@ -304,6 +416,13 @@ func load(name string, r io.Reader, size int64) (*Sequential, error) {
 	if err != nil {
 		return fail("%v", err)
 	}
+	var training *trainingSpec
+	var opt optim.Optimizer
+	if t, ok := meta[metaTraining]; ok {
+		if training, opt, err = parseTraining(t); err != nil {
+			return fail("%v", err)
+		}
+	}
 	// Compare the tensors with the architecture before building: the
 	// weights are allocated only for shapes the file's own bytes account
 	// for, so a forged header cannot ask for more memory than the file has.
@@ -314,7 +433,8 @@ func load(name string, r io.Reader, size int64) (*Sequential, error) {
 	if len(tensors) != len(want) {
 		var extra []string
 		for n := range tensors {
-			if _, ok := want[n]; !ok {
+			// The optimizer's tensors are checked once it is built.
+			if _, ok := want[n]; !ok && (training == nil || !strings.HasPrefix(n, "optimizer/")) {
 				extra = append(extra, strconv.Quote(n))
 			}
 		}
@@ -354,6 +474,49 @@ func load(name string, r io.Reader, size int64) (*Sequential, error) {
 	for _, l := range m.dense {
 		dst[l.name+"/kernel"], dst[l.name+"/bias"] = l.w, l.b
 	}
+	var resume optim.Resumable
+	var slots []optim.Slot
+	if training != nil {
+		if err := m.Compile(opt, training.Loss, training.Metrics...); err != nil {
+			return fail("%s: %v", metaTraining, err)
+		}
+		if err := m.prepareTraining(); err != nil {
+			return fail("%s: %v", metaTraining, err)
+		}
+		var ok bool
+		if resume, ok = m.updater.(optim.Resumable); !ok {
+			return fail("%s: optimizer %s cannot take a saved state", metaTraining, opt.Name())
+		}
+		// The slot tensors are read straight into the new optimizer's
+		// arrays, then checked by SetState.
+		slots = resume.State().Slots
+		for _, sl := range slots {
+			for i, l := range m.dense {
+				for k, w := range []string{l.name + "/kernel", l.name + "/bias"} {
+					n := optimizerTensor(w, sl.Name)
+					t, ok := tensors[n]
+					if !ok {
+						return fail("tensor %q is missing: optimizer %s has slot %q", n, opt.Name(), sl.Name)
+					}
+					v := sl.Values[2*i+k]
+					if want := want[w]; !slices.Equal(t.Shape, want) {
+						return fail("tensor %q has shape %v, its weight has %v", n, t.Shape, want)
+					}
+					dst[n] = v
+				}
+			}
+		}
+	}
+	if len(dst) != len(tensors) {
+		var extra []string
+		for n := range tensors {
+			if _, ok := dst[n]; !ok {
+				extra = append(extra, strconv.Quote(n))
+			}
+		}
+		slices.Sort(extra)
+		return fail("unexpected tensors %s: optimizer %s has no such slots", strings.Join(extra, ", "), opt.Name())
+	}
 	order := make([]string, 0, len(tensors))
 	for n := range tensors {
 		order = append(order, n)
@@ -380,7 +543,32 @@ func load(name string, r io.Reader, size int64) (*Sequential, error) {
 			i += k
 		}
 	}
+	if resume != nil {
+		if err := resume.SetState(optim.State{Iterations: training.Iterations, Slots: slots}); err != nil {
+			return fail("%v", err)
+		}
+	}
 	return m, nil
+}
+
+// parseTraining decodes the "training_config" metadata and rebuilds its
+// optimizer.
+func parseTraining(s string) (*trainingSpec, optim.Optimizer, error) {
+	var t trainingSpec
+	if err := strictUnmarshal([]byte(s), &t); err != nil {
+		return nil, nil, fmt.Errorf("__metadata__ %q is not a training configuration: %v", metaTraining, err)
+	}
+	if t.Iterations < 0 {
+		return nil, nil, fmt.Errorf("%s: iterations = %d is negative", metaTraining, t.Iterations)
+	}
+	if len(t.Optimizer.Config) == 0 {
+		return nil, nil, fmt.Errorf("%s: optimizer_config has no config", metaTraining)
+	}
+	opt, err := optim.UnmarshalConfig(t.Optimizer.ClassName, t.Optimizer.Config)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %v", metaTraining, err)
+	}
+	return &t, opt, nil
 }
 
 // parseHeader decodes the JSON header into the metadata map and the tensor
