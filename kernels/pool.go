@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // threadSetting is what SetThreads last stored: 0 for the default.
@@ -71,14 +72,31 @@ type fork struct {
 	wg sync.WaitGroup
 }
 
-// workers is the pool: goroutines parked on an unbuffered channel. A
-// send succeeds only when a worker is waiting, which is how a caller
-// tells an idle worker from a busy one without any bookkeeping.
+// workers is the pool. A worker that has just finished a part spins for
+// a short while watching the offer slot, then parks on the unbuffered
+// jobs channel. A caller hands its fork to a spinning worker through the
+// slot (no wake-up at all: the trainer's split products come tens of
+// microseconds apart), else to a parked one by a send that succeeds only
+// when a worker is waiting, which is how it tells an idle worker from a
+// busy one.
+//
+// Waking a parked goroutine is slow when it matters: Go queues it on the
+// waker's own P, where it runs only once another P steals it (a few
+// microseconds on an idle machine, far longer when other processes hold
+// the cores).
 var workers struct {
 	sync.Mutex
-	started atomic.Int32
-	jobs    chan *fork
+	started  atomic.Int32
+	jobs     chan *fork
+	offer    atomic.Pointer[fork]
+	spinning atomic.Int32
 }
+
+// spinTime is how long a worker watches the offer slot before parking:
+// longer than the gaps between the split calls of a training step (the
+// small products, activations and optimizer between them), short enough
+// that a worker idles only briefly on a core other programs may want.
+const spinTime = 100 * time.Microsecond
 
 func init() {
 	workers.jobs = make(chan *fork)
@@ -99,9 +117,33 @@ func startWorkers(n int) {
 }
 
 func worker(jobs <-chan *fork) {
-	for f := range jobs {
+	for {
+		f := spinForOffer()
+		if f == nil {
+			f = <-jobs
+		}
 		f.work()
 		f.wg.Done()
+	}
+}
+
+// spinForOffer watches the offer slot for up to spinTime and returns the
+// fork it took, or nil. With GOMAXPROCS = 1 it returns at once: a
+// spinning worker would hold the only P the caller needs.
+func spinForOffer() *fork {
+	if runtime.GOMAXPROCS(0) < 2 {
+		return nil
+	}
+	workers.spinning.Add(1)
+	defer workers.spinning.Add(-1)
+	start := time.Now()
+	for i := 0; ; i++ {
+		if f := workers.offer.Load(); f != nil && workers.offer.CompareAndSwap(f, nil) {
+			return f
+		}
+		if i%64 == 63 && time.Since(start) > spinTime {
+			return nil
+		}
 	}
 }
 
@@ -114,9 +156,16 @@ func (f *fork) run(body forkBody, parts, threads int) {
 	f.next.Store(0)
 	helpers := min(parts, threads) - 1
 	startWorkers(helpers)
+	// At most one helper comes through the offer slot: the fork sits in
+	// it until a spinning worker takes it or the caller withdraws it.
+	offered := false
 offer:
 	for range helpers {
 		f.wg.Add(1)
+		if !offered && workers.spinning.Load() > 0 && workers.offer.CompareAndSwap(nil, f) {
+			offered = true
+			continue
+		}
 		select {
 		case workers.jobs <- f:
 			workersTook.Add(1)
@@ -128,6 +177,14 @@ offer:
 		}
 	}
 	f.work()
+	if offered {
+		if workers.offer.CompareAndSwap(f, nil) {
+			// No worker came; nothing is left to do anyway.
+			f.wg.Done()
+		} else {
+			workersTook.Add(1)
+		}
+	}
 	f.wg.Wait()
 	f.body = nil
 }

@@ -299,3 +299,34 @@ func TestSgemmThreadsAllocs(t *testing.T) {
 		}
 	})
 }
+
+// spinBody's parts each spin for a fixed number of iterations.
+type spinBody struct {
+	iters int
+	sink  [64]atomic.Int64
+}
+
+func (s *spinBody) part(i, n int) {
+	x := int64(i)
+	for k := range s.iters {
+		x = x*6364136223846793005 + int64(k)
+	}
+	s.sink[i%len(s.sink)].Store(x)
+}
+
+// BenchmarkFork measures the pool's overhead: a fork of two parts of
+// about 0, 10 and 100 µs each, with one and two threads. With parts of
+// zero work it is the round trip of waking a parked worker.
+func BenchmarkFork(b *testing.B) {
+	for _, iters := range []int{0, 30000, 300000} {
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("iters=%d/threads=%d", iters, threads), func(b *testing.B) {
+				var f fork
+				body := &spinBody{iters: iters}
+				for b.Loop() {
+					f.run(body, 2, threads)
+				}
+			})
+		}
+	}
+}
