@@ -37,8 +37,8 @@ test-root:
 # SIMDMLP_TEST_REQUIRE fails the run if avx2 was not selected), and the
 # whole suite built for arm64 on an emulated Cortex-A53, which must select
 # the neon level (the trainer's tests included). Emulated timings mean
-# nothing; these runs are for correctness only. (The arm64 run takes about
-# 7 minutes on 2 cores.) TestEnvVar cannot re-execute an arm64 binary
+# nothing; these runs are for correctness only. (The arm64 run takes 7 to
+# 9 minutes on 2 cores.) TestEnvVar cannot re-execute an arm64 binary
 # under qemu-user, so the last line checks that SIMDMLP_KERNELS=generic
 # still forces the reference there.
 QEMU_X86   := qemu-x86_64-static -cpu Haswell
