@@ -89,7 +89,7 @@ func TestFrame(t *testing.T) {
 	if got := f.Arg("r"); got != "r+40(FP)" {
 		t.Errorf("r at %s", got)
 	}
-	if !strings.Contains(f.asm.String(), "$0-48") {
+	if !strings.Contains(f.asm.String(), "$0-44") {
 		t.Errorf("frame: %s", f.asm.String())
 	}
 	f.Text(&Func{Name: "S", Sig: "func(dst, x []float32, n int, s float32) (r float64)"})

@@ -54,7 +54,7 @@ func (fn *Func) parse() {
 
 // offsets lays out the ABI0 argument frame: each argument at the next
 // offset aligned to its size, the result at the next pointer-aligned
-// offset after them, the frame size pointer-aligned.
+// offset after them; the size is where the last one ends.
 func (fn *Func) offsets() (args map[string]int, size int) {
 	fn.parse()
 	args = map[string]int{}
@@ -75,12 +75,14 @@ func (fn *Func) offsets() (args map[string]int, size int) {
 		args[p.Name] = off
 		off += s
 	}
-	off = (off + 7) / 8 * 8
 	if fn.result != nil {
+		off = (off + 7) / 8 * 8
 		args[fn.result.Name] = off
 		off += typeSize(fn.result.Type)
 	}
-	return args, (off + 7) / 8 * 8
+	// asmdecl wants the exact end of the last argument or result, not a
+	// rounded size.
+	return args, off
 }
 
 func typeSize(t string) int {

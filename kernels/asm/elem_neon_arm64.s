@@ -222,7 +222,7 @@ TanhNEON_done:
 	RET
 
 // func ExpShiftNEON(dst, x []float32, m float32)
-TEXT ·ExpShiftNEON(SB), NOSPLIT, $0-56
+TEXT ·ExpShiftNEON(SB), NOSPLIT, $0-52
 	VEOR V16.B16, V16.B16, V16.B16
 	MOVW $0x3f800000, R9
 	VDUP R9, V17.S4

@@ -183,7 +183,7 @@ RMSpropCenteredStepNEON_done:
 	RET
 
 // func RMSpropMomentumStepNEON(theta, v, mom, g []float32, lr, rho, omr, mu, eps float32)
-TEXT ·RMSpropMomentumStepNEON(SB), NOSPLIT, $0-120
+TEXT ·RMSpropMomentumStepNEON(SB), NOSPLIT, $0-116
 	FMOVS lr+96(FP), F18
 	VDUP V18.S[0], V18.S4
 	FMOVS rho+100(FP), F16
@@ -229,7 +229,7 @@ RMSpropMomentumStepNEON_done:
 	RET
 
 // func RMSpropMomentumCenteredStepNEON(theta, v, mom, mg, g []float32, lr, rho, omr, mu, eps float32)
-TEXT ·RMSpropMomentumCenteredStepNEON(SB), NOSPLIT, $0-144
+TEXT ·RMSpropMomentumCenteredStepNEON(SB), NOSPLIT, $0-140
 	FMOVS lr+120(FP), F18
 	VDUP V18.S[0], V18.S4
 	FMOVS rho+124(FP), F16
@@ -376,7 +376,7 @@ AMSGradStepNEON_done:
 	RET
 
 // func ScaleNEON(x []float32, s float32)
-TEXT ·ScaleNEON(SB), NOSPLIT, $0-32
+TEXT ·ScaleNEON(SB), NOSPLIT, $0-28
 	FMOVS s+24(FP), F16
 	VDUP V16.S[0], V16.S4
 	FMOVS $1.0, F31
@@ -486,7 +486,7 @@ SumSquaresNEON_done:
 	RET
 
 // func AllFiniteNEON(x []float32) (ok bool)
-TEXT ·AllFiniteNEON(SB), NOSPLIT, $0-32
+TEXT ·AllFiniteNEON(SB), NOSPLIT, $0-25
 	MOVW $0x7f800000, R9
 	VDUP R9, V1.S4
 	VEOR V2.B16, V2.B16, V2.B16
