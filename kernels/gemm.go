@@ -104,7 +104,7 @@ func growAligned(buf []float32, n int) []float32 {
 
 // gemm is the blocked driver behind Sgemm. Its arguments are checked;
 // m, n, k ≥ 1 and alpha != 0. A large product is split into blocks of
-// whole tiles of C, rows or columns, one per core (see gemmJob); the
+// whole tiles of C, rows or columns, two per thread (see gemmJob); the
 // rest runs on the calling goroutine.
 func gemm(g *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	// Splitting the rows of C has every part pack all of op(B), splitting
@@ -118,12 +118,15 @@ func gemm(g *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []fl
 		j := gemmJobs.get()
 		j.gemmArgs = gemmArgs{g, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
 		j.splitN = splitN
+		j.prepare(parts, threads)
 		j.run(j, parts, threads)
 		j.gemmArgs = gemmArgs{}
 		gemmJobs.put(j)
 		return
 	}
-	gemmSerial(g, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	w := getGemmWork()
+	gemmSerial(g, w, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	putGemmWork(w)
 }
 
 // gemmArgs are the arguments of one gemm call.
@@ -151,12 +154,40 @@ type gemmJob struct {
 	fork
 	gemmArgs
 	splitN bool
+	// ws holds one packing workspace per goroutine taking part (the
+	// caller is slot 0), grown before the fork to fit the largest part:
+	// which goroutine runs which part varies from call to call, and a
+	// workspace that grew only when a worker happened to help would
+	// make a warmed-up call allocate.
+	ws []*gemmWork
 }
 
 var gemmJobs freeList[gemmJob]
 
-func (j *gemmJob) part(i, parts int) {
+// prepare grows the workspaces of every slot for the largest part.
+func (j *gemmJob) prepare(parts, threads int) {
+	slots := min(parts, threads)
+	for len(j.ws) < slots {
+		j.ws = append(j.ws, new(gemmWork))
+	}
+	for _, w := range j.ws[:slots] {
+		for i := range parts {
+			m, n := j.m, j.n
+			if j.splitN {
+				lo, hi := blockRange(i, parts, j.n, j.g.NR)
+				n = hi - lo
+			} else {
+				lo, hi := blockRange(i, parts, j.m, j.g.MR)
+				m = hi - lo
+			}
+			w.grow(j.g, j.transA, m, n, j.k)
+		}
+	}
+}
+
+func (j *gemmJob) part(i, parts, slot int) {
 	g := j.g
+	w := j.ws[slot]
 	if j.splitN {
 		lo, hi := blockRange(i, parts, j.n, g.NR)
 		if lo >= hi {
@@ -166,7 +197,7 @@ func (j *gemmJob) part(i, parts int) {
 		if j.transB {
 			boff = lo * j.ldb
 		}
-		gemmSerial(g, j.transA, j.transB, j.m, hi-lo, j.k, j.alpha, j.a, j.lda, j.b[boff:], j.ldb, j.beta, j.c[lo:], j.ldc)
+		gemmSerial(g, w, j.transA, j.transB, j.m, hi-lo, j.k, j.alpha, j.a, j.lda, j.b[boff:], j.ldb, j.beta, j.c[lo:], j.ldc)
 		return
 	}
 	lo, hi := blockRange(i, parts, j.m, g.MR)
@@ -177,7 +208,7 @@ func (j *gemmJob) part(i, parts int) {
 	if j.transA {
 		aoff = lo
 	}
-	gemmSerial(g, j.transA, j.transB, hi-lo, j.n, j.k, j.alpha, j.a[aoff:], j.lda, j.b, j.ldb, j.beta, j.c[lo*j.ldc:], j.ldc)
+	gemmSerial(g, w, j.transA, j.transB, hi-lo, j.n, j.k, j.alpha, j.a[aoff:], j.lda, j.b, j.ldb, j.beta, j.c[lo*j.ldc:], j.ldc)
 }
 
 // blockRange returns part i of n of the range [0, size) cut into nearly
@@ -190,27 +221,34 @@ func blockRange(i, n, size, unit int) (lo, hi int) {
 	return lo, hi
 }
 
-// gemmSerial is gemm on the calling goroutine.
-func gemmSerial(g *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	mr, nr := g.MR, g.NR
+// gemmBlocking returns the block sizes gemmSerial uses for an m×n×k
+// product: k is split into equal blocks of at most KC rather than
+// KC-sized blocks plus a short tail, so that no block is dominated by the
+// per-tile overhead; likewise m and n.
+func gemmBlocking(g *gemmKernel, m, n, k int) (mc, nc, kc int) {
+	kc = ceilDiv(k, ceilDiv(k, g.KC))
+	nc = min(g.NC, roundUp(ceilDiv(n, ceilDiv(n, g.NC)), g.NR))
+	mc = min(g.MC, roundUp(ceilDiv(m, ceilDiv(m, g.MC)), g.MR))
+	return mc, nc, kc
+}
 
-	// Split k into equal blocks of at most KC rather than KC-sized blocks
-	// plus a short tail, so that no block is dominated by the per-tile
-	// overhead. Likewise for m and n below.
-	kBlocks := ceilDiv(k, g.KC)
-	kc := ceilDiv(k, kBlocks)
-	nc := min(g.NC, roundUp(ceilDiv(n, ceilDiv(n, g.NC)), nr))
-	mc := min(g.MC, roundUp(ceilDiv(m, ceilDiv(m, g.MC)), mr))
-
+// grow makes w's panels large enough for gemmSerial on an m×n×k product.
+func (w *gemmWork) grow(g *gemmKernel, transA bool, m, n, k int) {
+	mc, nc, kc := gemmBlocking(g, m, n, k)
+	w.b = growAligned(w.b, kc*roundUp(min(n, nc), g.NR))
 	// With one-row A panels, the rows of an untransposed A are already
 	// packed panels: the micro-kernel reads them in place.
-	directA := mr == 1 && !transA
-
-	w := getGemmWork()
-	w.b = growAligned(w.b, kc*roundUp(min(n, nc), nr))
-	if !directA {
-		w.a = growAligned(w.a, kc*roundUp(min(m, mc), mr))
+	if g.MR != 1 || transA {
+		w.a = growAligned(w.a, kc*roundUp(min(m, mc), g.MR))
 	}
+}
+
+// gemmSerial is gemm on the calling goroutine, packing into w.
+func gemmSerial(g *gemmKernel, w *gemmWork, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	mr, nr := g.MR, g.NR
+	mc, nc, kc := gemmBlocking(g, m, n, k)
+	directA := mr == 1 && !transA
+	w.grow(g, transA, m, n, k)
 
 	for jc := 0; jc < n; jc += nc {
 		ncur := min(nc, n-jc)
@@ -242,7 +280,6 @@ func gemmSerial(g *gemmKernel, transA, transB bool, m, n, k int, alpha float32, 
 			}
 		}
 	}
-	putGemmWork(w)
 }
 
 // gemmTiles is the macro-kernel of levels without a Block: one Micro call

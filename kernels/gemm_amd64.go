@@ -103,7 +103,7 @@ func (s *smallLevel) runSplit(transA bool, m, n, k int, alpha float32, a []float
 	return true
 }
 
-func (j *smallJob) part(i, parts int) {
+func (j *smallJob) part(i, parts, _ int) {
 	lo, hi := blockRange(i, parts, j.m, j.s.mr)
 	if lo >= hi {
 		return

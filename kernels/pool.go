@@ -51,11 +51,14 @@ func Threads() int {
 	return max(1, min(runtime.GOMAXPROCS(0), runtime.NumCPU()))
 }
 
-// forkBody is the work of one fork: part(i, n) computes part i of n. The
-// parts of one fork must be independent (disjoint outputs), so that they
-// may run in any order, on any goroutine.
+// forkBody is the work of one fork: part(i, n, slot) computes part i of
+// n. The parts of one fork must be independent (disjoint outputs), so
+// that they may run in any order, on any goroutine. slot numbers the
+// goroutine running the part among those taking part in the fork (the
+// caller is 0, helpers 1 to threads-1), so that each may use a
+// workspace of its own.
 type forkBody interface {
-	part(i, n int)
+	part(i, n, slot int)
 }
 
 // fork runs the parts of one call on the calling goroutine and on idle
@@ -68,8 +71,13 @@ type fork struct {
 	parts int32
 	next  atomic.Int32
 	// wg counts the workers holding this fork; the caller waits for all
-	// of them to let go before the job object is reused.
-	wg sync.WaitGroup
+	// of them to let go before the job object is reused. helpers counts
+	// the same workers, but can be polled: the caller spins on it first
+	// rather than park (see run).
+	wg      sync.WaitGroup
+	helpers atomic.Int32
+	// joined hands out the helpers' slot numbers.
+	joined atomic.Int32
 }
 
 // workers is the pool. A worker that has just finished a part spins for
@@ -122,8 +130,12 @@ func worker(jobs <-chan *fork) {
 		if f == nil {
 			f = <-jobs
 		}
-		f.work()
+		f.work(int(f.joined.Add(1)))
+		f.helpers.Add(-1)
 		f.wg.Done()
+		// Done may have woken the caller, which Go then queues on this
+		// P: let it run here now instead of after our spinning.
+		runtime.Gosched()
 	}
 }
 
@@ -154,6 +166,7 @@ func (f *fork) run(body forkBody, parts, threads int) {
 	f.body = body
 	f.parts = int32(parts)
 	f.next.Store(0)
+	f.joined.Store(0)
 	helpers := min(parts, threads) - 1
 	startWorkers(helpers)
 	// At most one helper comes through the offer slot: the fork sits in
@@ -162,6 +175,7 @@ func (f *fork) run(body forkBody, parts, threads int) {
 offer:
 	for range helpers {
 		f.wg.Add(1)
+		f.helpers.Add(1)
 		if !offered && workers.spinning.Load() > 0 && workers.offer.CompareAndSwap(nil, f) {
 			offered = true
 			continue
@@ -172,31 +186,44 @@ offer:
 		default:
 			// Every worker is busy (or not yet parked): the caller
 			// does the rest itself.
+			f.helpers.Add(-1)
 			f.wg.Done()
 			break offer
 		}
 	}
-	f.work()
+	f.work(0)
 	if offered {
 		if workers.offer.CompareAndSwap(f, nil) {
 			// No worker came; nothing is left to do anyway.
+			f.helpers.Add(-1)
 			f.wg.Done()
 		} else {
 			workersTook.Add(1)
+		}
+	}
+	// The workers are running their last parts, which take no longer
+	// than ours did: spin until they finish rather than park, because a
+	// parked caller is woken onto the worker's P, behind the worker.
+	if f.helpers.Load() > 0 && runtime.GOMAXPROCS(0) > 1 {
+		start := time.Now()
+		for i := 0; f.helpers.Load() > 0; i++ {
+			if i%64 == 63 && time.Since(start) > spinTime {
+				break
+			}
 		}
 	}
 	f.wg.Wait()
 	f.body = nil
 }
 
-// work claims and runs parts until none is left.
-func (f *fork) work() {
+// work claims and runs parts until none is left, as the given slot.
+func (f *fork) work(slot int) {
 	for {
 		i := f.next.Add(1) - 1
 		if i >= f.parts {
 			return
 		}
-		f.body.part(int(i), int(f.parts))
+		f.body.part(int(i), int(f.parts), slot)
 	}
 }
 

@@ -50,7 +50,7 @@ type gatherJob struct {
 
 var gatherJobs freeList[gatherJob]
 
-func (j *gatherJob) part(i, parts int) {
+func (j *gatherJob) part(i, parts, _ int) {
 	lo, hi := blockRange(i, parts, len(j.idx), 1)
 	gatherRows(j.dst[lo*j.cols:], j.src, j.cols, j.idx[lo:hi])
 }

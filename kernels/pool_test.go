@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // threadCounts are the SetThreads values every result must agree across:
@@ -84,16 +85,26 @@ func TestSplitParts(t *testing.T) {
 	}
 }
 
-// countingBody records how often each part ran and on which fork.
+// countingBody records how often each part ran, and checks the slot
+// numbers: below the thread count, and never two parts at once on one.
 type countingBody struct {
-	runs []atomic.Int32
+	runs    []atomic.Int32
+	threads int
+	busy    [64]atomic.Int32
+	bad     atomic.Value
 }
 
-func (c *countingBody) part(i, n int) {
-	if n != len(c.runs) {
-		panic(fmt.Sprintf("part(%d, %d) of a %d-part fork", i, n, len(c.runs)))
+func (c *countingBody) part(i, n, slot int) {
+	if n != len(c.runs) || slot < 0 || slot >= c.threads {
+		c.bad.Store(fmt.Sprintf("part(%d, %d, slot %d) of a %d-part fork on %d threads", i, n, slot, len(c.runs), c.threads))
+		return
+	}
+	if c.busy[slot].Add(1) != 1 {
+		c.bad.Store(fmt.Sprintf("slot %d runs two parts at once", slot))
 	}
 	c.runs[i].Add(1)
+	runtime.Gosched()
+	c.busy[slot].Add(-1)
 }
 
 // TestForkRunsEveryPartOnce checks the pool's contract and that workers
@@ -103,21 +114,28 @@ func TestForkRunsEveryPartOnce(t *testing.T) {
 	for _, parts := range []int{1, 2, 3, 8, 33} {
 		var f fork
 		handed := false
-		for range 1000 {
-			body := &countingBody{runs: make([]atomic.Int32, parts)}
+		threads := min(parts, 4)
+		// A worker takes a fork only once it has started and is idle, and
+		// on a loaded machine its thread may wait for a core: retry for
+		// up to ten seconds, sleeping in between so that it can park.
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			body := &countingBody{runs: make([]atomic.Int32, parts), threads: threads}
 			before := workersTook.Load()
-			f.run(body, parts, parts)
+			f.run(body, parts, threads)
+			if msg := body.bad.Load(); msg != nil {
+				t.Fatal(msg)
+			}
 			for i := range body.runs {
 				if n := body.runs[i].Load(); n != 1 {
 					t.Fatalf("%d parts: part %d ran %d times", parts, i, n)
 				}
 			}
-			if workersTook.Load() > before {
+			if parts == 1 || workersTook.Load() > before {
 				handed = true
 				break
 			}
-			// The workers just started may not be parked yet.
-			runtime.Gosched()
+			time.Sleep(200 * time.Microsecond)
 		}
 		if parts > 1 && !handed {
 			t.Errorf("%d parts: no worker ever took a fork", parts)
@@ -306,7 +324,7 @@ type spinBody struct {
 	sink  [64]atomic.Int64
 }
 
-func (s *spinBody) part(i, n int) {
+func (s *spinBody) part(i, n, _ int) {
 	x := int64(i)
 	for k := range s.iters {
 		x = x*6364136223846793005 + int64(k)
