@@ -76,6 +76,9 @@ type fork struct {
 	// rather than park (see run).
 	wg      sync.WaitGroup
 	helpers atomic.Int32
+	// running counts the helpers between their first claim and their
+	// last: the ones worth spinning for.
+	running atomic.Int32
 	// joined hands out the helpers' slot numbers.
 	joined atomic.Int32
 }
@@ -130,7 +133,9 @@ func worker(jobs <-chan *fork) {
 		if f == nil {
 			f = <-jobs
 		}
+		f.running.Add(1)
 		f.work(int(f.joined.Add(1)))
+		f.running.Add(-1)
 		f.helpers.Add(-1)
 		f.wg.Done()
 		// Done may have woken the caller, which Go then queues on this
@@ -201,12 +206,15 @@ offer:
 			workersTook.Add(1)
 		}
 	}
-	// The workers are running their last parts, which take no longer
-	// than ours did: spin until they finish rather than park, because a
-	// parked caller is woken onto the worker's P, behind the worker.
-	if f.helpers.Load() > 0 && runtime.GOMAXPROCS(0) > 1 {
+	// Workers still running their last parts, which take no longer than
+	// ours did, are waited for by spinning rather than parking: a parked
+	// caller is woken onto the worker's P, behind the worker. A worker
+	// handed the fork that has not started (woken onto our P, its core
+	// taken by another process) is waited for by parking at once: it
+	// then runs here, finds nothing left and lets go.
+	if f.running.Load() > 0 && runtime.GOMAXPROCS(0) > 1 {
 		start := time.Now()
-		for i := 0; f.helpers.Load() > 0; i++ {
+		for i := 0; f.running.Load() > 0; i++ {
 			if i%64 == 63 && time.Since(start) > spinTime {
 				break
 			}
