@@ -1,0 +1,286 @@
+// Command gate fails a build on a statistically significant slowdown.
+//
+// It compares two files in the Go benchmark format (go test -bench
+// output, several -count repeats each) benchmark by benchmark, with the
+// statistics benchstat uses: the median of each side and the
+// Mann-Whitney U test (golang.org/x/perf/benchmath). A benchmark fails
+// when its median got worse by more than -threshold and the test says
+// the two samples differ with p < -alpha:
+//
+//	gate -old base.txt -new head.txt [-threshold 10%] [-alpha 0.05] [-units sec/op]
+//
+// For a time (a unit ending in /op) worse means new/old − 1 above the
+// threshold; for a throughput or ratio it means 1 − new/old above it,
+// a drop of that fraction.
+//
+// With -ratios, both files are first turned into ratios measured within
+// each run (see benchset.Set.Ratios): each kernel level's speedup over
+// impl=generic and each GEMM's GFLOP/s over the run's best large square.
+// Ratios hold across machines, so a baseline committed from one machine
+// gates a CI run on another:
+//
+//	gate -ratios -old testdata/gate-baseline.txt -new run.txt -threshold 50% -alpha 0.01
+//
+// Without -old, -ratios prints the ratios of -new in the benchmark
+// format. A benchmark of -old that -new lacks (a CI machine without
+// AVX-512 has no impl=avx512) is listed but does not fail.
+//
+// Exit status: 0 when nothing got significantly worse, 1 when something
+// did, 2 on bad flags or unreadable files.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/simdmlp/simdmlp/bench/internal/benchset"
+	"golang.org/x/perf/benchmath"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// config is what the flags select.
+type config struct {
+	oldPath, newPath string
+	threshold, alpha float64
+	units            []string
+	ratios           bool
+}
+
+// run is the command with its arguments and outputs, returning the exit
+// status, so tests drive it without a process.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg config
+	var threshold, units string
+	fs.StringVar(&cfg.oldPath, "old", "", "baseline results (Go benchmark format)")
+	fs.StringVar(&cfg.newPath, "new", "", "results to check (Go benchmark format)")
+	fs.StringVar(&threshold, "threshold", "10%", "largest tolerated worsening of a median, as 10% or 0.1")
+	fs.Float64Var(&cfg.alpha, "alpha", 0.05, "significance level of the Mann-Whitney U test")
+	fs.StringVar(&units, "units", "", "comma-separated units to gate (default sec/op, or speedup,peak-fraction with -ratios)")
+	fs.BoolVar(&cfg.ratios, "ratios", false, "compare within-run ratios (speedup over impl=generic, fraction of peak GFLOP/s) instead of raw values")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: gate -old OLD.txt -new NEW.txt [-threshold 10%%] [-alpha 0.05] [-units sec/op] [-ratios]\n       gate -ratios -new RUN.txt   (prints the run's ratios)\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "gate: "+format+"\n", a...)
+		fs.Usage()
+		return 2
+	}
+	if fs.NArg() > 0 {
+		return usage("unexpected arguments %q", fs.Args())
+	}
+	t, err := parseThreshold(threshold)
+	if err != nil {
+		return usage("%v", err)
+	}
+	cfg.threshold = t
+	if !(cfg.alpha > 0 && cfg.alpha < 1) {
+		return usage("-alpha %v is not between 0 and 1", cfg.alpha)
+	}
+	if cfg.newPath == "" {
+		return usage("-new is required")
+	}
+	if cfg.oldPath == "" && !cfg.ratios {
+		return usage("-old is required (only -ratios runs without it)")
+	}
+	switch {
+	case units != "":
+		cfg.units = strings.Split(units, ",")
+	case cfg.ratios:
+		cfg.units = []string{benchset.UnitSpeedup, benchset.UnitPeakFraction}
+	default:
+		cfg.units = []string{"sec/op"}
+	}
+
+	newSet, err := load(cfg.newPath, cfg.ratios)
+	if err != nil {
+		fmt.Fprintf(stderr, "gate: %v\n", err)
+		return 2
+	}
+	if cfg.oldPath == "" {
+		if err := newSet.Write(stdout, "impl"); err != nil {
+			fmt.Fprintf(stderr, "gate: %v\n", err)
+			return 2
+		}
+		return 0
+	}
+	oldSet, err := load(cfg.oldPath, cfg.ratios)
+	if err != nil {
+		fmt.Fprintf(stderr, "gate: %v\n", err)
+		return 2
+	}
+	rep := compare(oldSet, newSet, cfg)
+	if rep.compared == 0 {
+		fmt.Fprintf(stderr, "gate: no benchmark in units %s appears in both %s and %s\n", strings.Join(cfg.units, ","), cfg.oldPath, cfg.newPath)
+		return 2
+	}
+	rep.print(stdout, cfg)
+	if rep.failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// parseThreshold reads "10%" or "0.1" as 0.1.
+func parseThreshold(s string) (float64, error) {
+	v, pct := strings.CutSuffix(strings.TrimSpace(s), "%")
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, fmt.Errorf("-threshold %q is not a number or percentage", s)
+	}
+	if pct {
+		f /= 100
+	}
+	if !(f >= 0) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("-threshold %q is negative", s)
+	}
+	return f, nil
+}
+
+// load reads a file with impl as the column, turned into ratios if asked.
+func load(path string, ratios bool) (*benchset.Set, error) {
+	s, err := benchset.ReadFile(path, benchset.Options{ColKey: "impl"})
+	if err != nil {
+		return nil, err
+	}
+	if !ratios {
+		return s, nil
+	}
+	r, err := s.Ratios()
+	if errors.Is(err, benchset.ErrNoGeneric) {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, err
+}
+
+// line is one compared benchmark.
+type line struct {
+	name, unit     string
+	old, new       benchmath.Summary
+	oldN, newN     int
+	worse, p       float64
+	missing, fails bool
+}
+
+// report is the outcome of a comparison.
+type report struct {
+	lines                    []line
+	compared, failed, missed int
+}
+
+// compare tests every gated cell of old against the same cell of new.
+func compare(oldSet, newSet *benchset.Set, cfg config) report {
+	var rep report
+	thr := &benchmath.Thresholds{CompareAlpha: cfg.alpha}
+	for _, row := range oldSet.Rows {
+		for _, col := range oldSet.Cols {
+			for _, unit := range cfg.units {
+				c := benchset.Cell{Row: row, Col: col, Unit: unit}
+				ov, ok := oldSet.Samples[c]
+				if !ok {
+					continue
+				}
+				l := line{name: benchset.Name(row, "impl", col), unit: unit, oldN: len(ov)}
+				oldS := benchmath.NewSample(slices.Clone(ov), thr)
+				l.old = benchmath.AssumeNothing.Summary(oldS, 0.95)
+				nv, ok := newSet.Samples[c]
+				if !ok {
+					l.missing = true
+					rep.missed++
+					rep.lines = append(rep.lines, l)
+					continue
+				}
+				rep.compared++
+				l.newN = len(nv)
+				ns := benchmath.NewSample(slices.Clone(nv), thr)
+				l.new = benchmath.AssumeNothing.Summary(ns, 0.95)
+				l.p = benchmath.AssumeNothing.Compare(oldS, ns).P
+				l.worse = worsening(l.old.Center, l.new.Center, unit)
+				l.fails = l.worse > cfg.threshold && l.p < cfg.alpha
+				if l.fails {
+					rep.failed++
+				}
+				rep.lines = append(rep.lines, l)
+			}
+		}
+	}
+	return rep
+}
+
+// worsening is how much worse new is than old, as a fraction: the
+// relative increase of a cost, or the relative drop of a throughput or
+// ratio. Negative values are improvements.
+func worsening(old, new float64, unit string) float64 {
+	if benchset.LowerIsBetter(unit) {
+		return new/old - 1
+	}
+	return 1 - new/old
+}
+
+// print writes the significant changes, the missing benchmarks and a
+// summary. Insignificant lines are left out, as benchstat's "~".
+func (rep report) print(w io.Writer, cfg config) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "benchmark\tunit\told (median ±CI)\tnew (median ±CI)\tchange\tp\tverdict\n")
+	significant := 0
+	for _, l := range rep.lines {
+		if l.missing {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t(missing)\t\t\tnot compared\n", l.name, l.unit, cell(l.old))
+			continue
+		}
+		if l.p >= cfg.alpha {
+			continue
+		}
+		significant++
+		verdict := "worse, within threshold"
+		switch {
+		case l.fails:
+			verdict = "FAIL"
+		case l.worse < 0:
+			verdict = "better"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%+.1f%%\tp=%.3f n=%d+%d\t%s\n", l.name, l.unit,
+			cell(l.old), cell(l.new), 100*(l.new.Center/l.old.Center-1), l.p, l.oldN, l.newN, verdict)
+	}
+	tw.Flush()
+	// The largest worsening, significant or not, shows how much margin
+	// the threshold left on this run.
+	worst := -1
+	for i, l := range rep.lines {
+		if !l.missing && (worst < 0 || l.worse > rep.lines[worst].worse) {
+			worst = i
+		}
+	}
+	if worst >= 0 {
+		l := rep.lines[worst]
+		fmt.Fprintf(w, "\nlargest worsening: %.1f%% (%s %s, p=%.3f)", 100*l.worse, l.name, l.unit, l.p)
+	}
+	fmt.Fprintf(w, "\n%d compared, %d significantly different (p < %g), %d worse by more than %.0f%%, %d missing from %s\n",
+		rep.compared, significant, cfg.alpha, rep.failed, 100*cfg.threshold, rep.missed, cfg.newPath)
+	if rep.failed > 0 {
+		fmt.Fprintf(w, "FAIL: %d benchmark(s) significantly worse by more than %.0f%%\n", rep.failed, 100*cfg.threshold)
+	} else {
+		fmt.Fprintln(w, "ok")
+	}
+}
+
+// cell formats a median with its confidence interval as benchstat does.
+func cell(s benchmath.Summary) string {
+	return fmt.Sprintf("%.4g ±%s", s.Center, s.PctRangeString())
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeResults writes a benchmark-format file: for each round, one line
+// per benchmark with the time that times returns for it, in ns/op.
+func writeResults(t *testing.T, name string, rounds int, names []string, times func(round int, bench string) float64) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("goos: linux\ngoarch: amd64\npkg: example.com/k\ncpu: Test CPU\n")
+	for r := range rounds {
+		for _, n := range names {
+			fmt.Fprintf(&b, "Benchmark%s\t1000\t%.1f ns/op\n", n, times(r, n))
+		}
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// noisy returns base scaled by a factor uniform in [1-spread, 1+spread].
+func noisy(r *rand.Rand, base, spread float64) float64 {
+	return base * (1 + spread*(2*r.Float64()-1))
+}
+
+func runGate(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+var plain = []string{"Relu/impl=avx2/n=3200", "Sgemm/impl=avx2/m=32,n=100,k=784", "Sgemm/impl=avx2/threads=2/m=32,n=100,k=784"}
+
+func TestSlowdownFails(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	old := writeResults(t, "old.txt", 10, plain, func(int, string) float64 { return noisy(r, 1000, 0.05) })
+	slow := writeResults(t, "new.txt", 10, plain, func(_ int, n string) float64 {
+		if n == plain[1] {
+			return noisy(r, 1300, 0.05)
+		}
+		return noisy(r, 1000, 0.05)
+	})
+	code, out, errOut := runGate(t, "-old", old, "-new", slow, "-threshold", "10%", "-alpha", "0.05")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	// Only the slowed benchmark fails; its threads=2 sibling, which has
+	// the same name but one key, is a separate benchmark and unchanged.
+	var failing []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasSuffix(l, "FAIL") {
+			failing = append(failing, strings.Fields(l)[0])
+		}
+	}
+	if len(failing) != 1 || failing[0] != "Sgemm/impl=avx2/m=32,n=100,k=784" {
+		t.Errorf("failing lines %q, want only Sgemm/impl=avx2/m=32,n=100,k=784; output:\n%s", failing, out)
+	}
+	if !strings.Contains(out, "1 worse by more than 10%") {
+		t.Errorf("summary does not count one failure:\n%s", out)
+	}
+}
+
+func TestSlowdownWithinThresholdPasses(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 2))
+	old := writeResults(t, "old.txt", 10, plain, func(int, string) float64 { return noisy(r, 1000, 0.02) })
+	slow := writeResults(t, "new.txt", 10, plain, func(int, string) float64 { return noisy(r, 1300, 0.02) })
+	if code, out, _ := runGate(t, "-old", old, "-new", slow, "-threshold", "40%"); code != 0 {
+		t.Fatalf("a significant 30%% slowdown failed a 40%% threshold (exit %d):\n%s", code, out)
+	}
+	if code, out, _ := runGate(t, "-old", old, "-new", slow, "-threshold", "0.2"); code != 1 {
+		t.Fatalf("the same slowdown passed a 0.2 threshold (exit %d):\n%s", code, out)
+	}
+}
+
+func TestNoisePasses(t *testing.T) {
+	for seed := range uint64(20) {
+		r := rand.New(rand.NewPCG(seed, 3))
+		old := writeResults(t, "old.txt", 10, plain, func(int, string) float64 { return noisy(r, 1000, 0.05) })
+		same := writeResults(t, "new.txt", 10, plain, func(int, string) float64 { return noisy(r, 1000, 0.05) })
+		if code, out, errOut := runGate(t, "-old", old, "-new", same); code != 0 {
+			t.Fatalf("seed %d: noise of ±5%% gave exit %d:\n%s%s", seed, code, out, errOut)
+		}
+	}
+}
+
+func TestMissingIsReportedNotFailed(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	old := writeResults(t, "old.txt", 10, plain, func(int, string) float64 { return noisy(r, 1000, 0.05) })
+	fewer := writeResults(t, "new.txt", 10, plain[:2], func(int, string) float64 { return noisy(r, 1000, 0.05) })
+	code, out, _ := runGate(t, "-old", old, "-new", fewer)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	if !strings.Contains(out, plain[2]) || !strings.Contains(out, "not compared") || !strings.Contains(out, "1 missing") {
+		t.Errorf("missing %s not reported:\n%s", plain[2], out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	good := writeResults(t, "good.txt", 3, plain, func(int, string) float64 { return noisy(r, 1000, 0.05) })
+	bad := filepath.Join(t.TempDir(), "bad.txt")
+	if err := os.WriteFile(bad, []byte("BenchmarkX\t10\tfast ns/op\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.txt")
+	if err := os.WriteFile(empty, []byte("goos: linux\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-new", good}, "-old is required"},
+		{[]string{"-old", good}, "-new is required"},
+		{[]string{"-old", good, "-new", good, "-threshold", "ten"}, "not a number"},
+		{[]string{"-old", good, "-new", good, "-threshold", "-5%"}, "negative"},
+		{[]string{"-old", good, "-new", good, "-alpha", "1.5"}, "-alpha"},
+		{[]string{"-old", good, "-new", filepath.Join(t.TempDir(), "none.txt")}, "no such file"},
+		{[]string{"-old", bad, "-new", good}, "bad.txt"},
+		{[]string{"-old", empty, "-new", good}, "no benchmark results"},
+		{[]string{"-old", good, "-new", good, "-units", "GFLOP/s"}, "no benchmark in units GFLOP/s"},
+		{[]string{"-ratios", "-new", good}, "no impl=generic"},
+		{[]string{"-old", good, "-new", good, "extra"}, "unexpected arguments"},
+	} {
+		code, _, errOut := runGate(t, tc.args...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("gate %q: exit %d, stderr %q; want exit 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+// levels is a ratio-mode suite: a GEMM with GFLOP/s on three levels and
+// a square that sets the peak.
+var levels = []string{"generic", "avx2", "avx512"}
+
+// writeRaw writes rounds of a kernel suite in which level l takes
+// base·cost[l] ns, every time multiplied by the machine's speed factor.
+func writeRaw(t *testing.T, name string, rounds int, lv []string, cost map[string]float64, machine float64, r *rand.Rand) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("pkg: example.com/kernels\n")
+	shapes := []struct {
+		name  string
+		flops float64
+		base  float64
+	}{{"m=32,n=100,k=784", 2 * 32 * 100 * 784, 400e3}, {"m=512,n=512,k=512", 2 * 512 * 512 * 512, 17e6}}
+	for range rounds {
+		// A round-wide load factor: a busy spell slows every level alike.
+		load := noisy(r, 1.5, 0.4)
+		for _, l := range lv {
+			for _, s := range shapes {
+				ns := noisy(r, s.base*cost[l]*machine*load, 0.05)
+				fmt.Fprintf(&b, "BenchmarkSgemm/impl=%s/%s\t10\t%.0f ns/op\t%.2f GFLOP/s\n", l, s.name, ns, s.flops/ns)
+			}
+			ns := noisy(r, 5000*cost[l]*machine*load, 0.05)
+			fmt.Fprintf(&b, "BenchmarkRelu/impl=%s/n=3200\t1000\t%.0f ns/op\n", l, ns)
+		}
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRatios(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	cost := map[string]float64{"generic": 1, "avx2": 0.1, "avx512": 0.05}
+	base := writeRaw(t, "base.txt", 10, levels, cost, 1, r)
+	ratioArgs := func(newPath string) []string {
+		return []string{"-ratios", "-old", base, "-new", newPath, "-threshold", "50%", "-alpha", "0.01"}
+	}
+
+	// A machine three times slower, and noisier rounds: same ratios.
+	slowMachine := writeRaw(t, "slowmachine.txt", 10, levels, cost, 3, r)
+	if code, out, errOut := runGate(t, ratioArgs(slowMachine)...); code != 0 {
+		t.Fatalf("a uniformly slower machine failed the ratio gate (exit %d):\n%s%s", code, out, errOut)
+	}
+
+	// No AVX-512: its ratios are missing, nothing fails.
+	noAVX512 := writeRaw(t, "noavx512.txt", 10, levels[:2], cost, 1, r)
+	code, out, _ := runGate(t, ratioArgs(noAVX512)...)
+	if code != 0 || !strings.Contains(out, "Sgemm/impl=avx512/m=32,n=100,k=784") || !strings.Contains(out, "not compared") {
+		t.Fatalf("without avx512: exit %d, want 0 with avx512 listed as missing:\n%s", code, out)
+	}
+
+	// avx512 falls back to the generic code: speedup 20 → 1.
+	broken := map[string]float64{"generic": 1, "avx2": 0.1, "avx512": 1}
+	code, out, _ = runGate(t, ratioArgs(writeRaw(t, "broken.txt", 10, levels, broken, 1, r))...)
+	if code != 1 {
+		t.Fatalf("avx512 at generic speed: exit %d, want 1:\n%s", code, out)
+	}
+	for _, want := range []string{"Relu/impl=avx512/n=3200", "speedup", "peak-fraction", "FAIL"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "impl=avx2/m=32,n=100,k=784  speedup") {
+		t.Errorf("avx2's unchanged speedup reported as changed:\n%s", out)
+	}
+}
+
+func TestRatiosPrint(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	cost := map[string]float64{"generic": 1, "avx2": 0.1, "avx512": 0.05}
+	raw := writeRaw(t, "raw.txt", 4, levels, cost, 1, r)
+	code, out, errOut := runGate(t, "-ratios", "-new", raw)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// 4 rounds × (2 shapes + ReLU) × 2 levels speedups, 4 rounds × 2
+	// shapes × 3 levels peak fractions.
+	if n := strings.Count(out, " speedup\n"); n != 24 {
+		t.Errorf("%d speedup lines, want 24:\n%s", n, out)
+	}
+	if n := strings.Count(out, " peak-fraction\n"); n != 24 {
+		t.Errorf("%d peak-fraction lines, want 24:\n%s", n, out)
+	}
+	if !strings.Contains(out, "pkg: example.com/kernels\n") {
+		t.Errorf("configuration not carried over:\n%s", out)
+	}
+}

@@ -1,0 +1,120 @@
+package benchset
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+const sample = `goos: linux
+cpu: Test CPU
+pkg: example.com/kernels
+BenchmarkSgemm/impl=generic/m=256,n=256,k=256	10	4000 ns/op	8 GFLOP/s
+BenchmarkSgemm/impl=avx512/m=256,n=256,k=256	10	200 ns/op	160 GFLOP/s
+BenchmarkSgemm/impl=avx512/threads=2/m=256,n=256,k=256	10	100 ns/op	320 GFLOP/s
+BenchmarkSgemm/impl=generic/m=32,n=10,k=100	10	1000 ns/op	2 GFLOP/s
+BenchmarkSgemm/impl=avx512/m=32,n=10,k=100	10	125 ns/op	16 GFLOP/s
+BenchmarkSgemm/impl=generic/m=256,n=256,k=256	10	5000 ns/op	6.4 GFLOP/s
+BenchmarkSgemm/impl=avx512/m=256,n=256,k=256	10	250 ns/op	128 GFLOP/s
+BenchmarkSgemm/impl=avx512/threads=2/m=256,n=256,k=256	10	125 ns/op	256 GFLOP/s
+BenchmarkSgemm/impl=generic/m=32,n=10,k=100	10	900 ns/op	2.2 GFLOP/s
+BenchmarkSgemm/impl=avx512/m=32,n=10,k=100	10	300 ns/op	6.4 GFLOP/s
+BenchmarkRelu/impl=avx512/n=3200	100	10 ns/op
+`
+
+func read(t *testing.T, text string, opt Options) *Set {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "r.txt")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := ReadFile(path, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestReadFile(t *testing.T) {
+	s := read(t, sample, Options{ColKey: "impl"})
+	wantRows := []string{"Sgemm/m=256,n=256,k=256", "Sgemm/threads=2/m=256,n=256,k=256", "Sgemm/m=32,n=10,k=100", "Relu/n=3200"}
+	if !slices.Equal(s.Rows, wantRows) {
+		t.Errorf("rows %q, want %q", s.Rows, wantRows)
+	}
+	if !slices.Equal(s.Cols, []string{"generic", "avx512"}) {
+		t.Errorf("cols %q", s.Cols)
+	}
+	got := s.Samples[Cell{"Sgemm/m=256,n=256,k=256", "avx512", "sec/op"}]
+	if len(got) != 2 || math.Abs(got[0]-200e-9) > 1e-18 || math.Abs(got[1]-250e-9) > 1e-18 {
+		t.Errorf("avx512 256² sec/op %v, want file order [2e-07 2.5e-07]", got)
+	}
+	if s.Config["cpu"] != "Test CPU" || s.Config["pkg"] != "example.com/kernels" {
+		t.Errorf("config %v", s.Config)
+	}
+	if n := Name("Sgemm/threads=2/m=256,n=256,k=256", "impl", "avx512"); n != "Sgemm/impl=avx512/threads=2/m=256,n=256,k=256" {
+		t.Errorf("Name rebuilt %q", n)
+	}
+}
+
+func TestRatiosValues(t *testing.T) {
+	r, err := read(t, sample, Options{ColKey: "impl"}).Ratios()
+	if err != nil {
+		t.Fatal(err)
+	}
+	near := func(cell Cell, want []float64) {
+		t.Helper()
+		got := r.Samples[cell]
+		if len(got) != len(want) {
+			t.Fatalf("%v: %v, want %v", cell, got, want)
+		}
+		for i := range got {
+			if math.Abs(got[i]-want[i]) > 1e-12*want[i] {
+				t.Errorf("%v: %v, want %v", cell, got, want)
+				return
+			}
+		}
+	}
+	// Speedups pair the i-th values: 4000/200, 5000/250; 1000/125, 900/300.
+	near(Cell{"Sgemm/m=256,n=256,k=256", "avx512", UnitSpeedup}, []float64{20, 20})
+	near(Cell{"Sgemm/m=32,n=10,k=100", "avx512", UnitSpeedup}, []float64{8, 3})
+	// The peak of each round is the best square: threads=2's 320, then 256.
+	near(Cell{"Sgemm/m=32,n=10,k=100", "avx512", UnitPeakFraction}, []float64{16.0 / 320, 6.4 / 256})
+	near(Cell{"Sgemm/m=256,n=256,k=256", "generic", UnitPeakFraction}, []float64{8.0 / 320, 6.4 / 256})
+	// No generic ReLU, no generic threads=2 row: no speedup for them.
+	for _, c := range []Cell{{"Relu/n=3200", "avx512", UnitSpeedup}, {"Sgemm/threads=2/m=256,n=256,k=256", "avx512", UnitSpeedup}} {
+		if v, ok := r.Samples[c]; ok {
+			t.Errorf("%v: %v, want none", c, v)
+		}
+	}
+	if _, ok := r.Samples[Cell{"Sgemm/m=256,n=256,k=256", "generic", UnitSpeedup}]; ok {
+		t.Error("generic has a speedup over itself")
+	}
+
+	// Written and read back, the ratios are the same set.
+	var buf bytes.Buffer
+	if err := r.Write(&buf, "impl"); err != nil {
+		t.Fatal(err)
+	}
+	back := read(t, buf.String(), Options{ColKey: "impl"})
+	for c, v := range r.Samples {
+		w := back.Samples[c]
+		if len(w) != len(v) {
+			t.Fatalf("%v: read back %v, want %v", c, w, v)
+		}
+		for i := range v {
+			if math.Abs(w[i]-v[i]) > 1e-5*v[i] {
+				t.Errorf("%v: read back %v, want %v", c, w, v)
+			}
+		}
+	}
+}
+
+func TestRatiosNeedGeneric(t *testing.T) {
+	_, err := read(t, "BenchmarkRelu/impl=avx2/n=3200\t100\t10 ns/op\n", Options{ColKey: "impl"}).Ratios()
+	if err != ErrNoGeneric {
+		t.Errorf("error %v, want ErrNoGeneric", err)
+	}
+}
