@@ -6,8 +6,11 @@ what a plain BLAS-backed loop costs without a framework's overhead.
 Same work as torch_mlp.py and bench/'s BenchmarkEpoch: Flatten(28x28) ->
 Dense(100, relu) -> Dense(10, softmax), sparse categorical cross-entropy,
 Adam with Keras's defaults and update formula, batches of 32, one shuffled
-epoch over 48000 samples with the running loss and accuracy; evaluate on
-12000; predict one sample. Random data unless -fashion.
+epoch over 48000 samples with the running loss and accuracy; the same at
+batch 256 (BenchmarkEpochThreads/.../batch=256/threads=1); the tutorial's
+first model, Dense(100, sigmoid) with RMSprop (Keras's defaults), at batch
+32 and 256 (BenchmarkEpochSigmoidRMSprop/.../batch=N); evaluate on 12000;
+predict one sample. Random data unless -fashion.
 
   /usr/bin/python3 peers/numpy_mlp.py | tee numpy.txt
 
@@ -28,13 +31,15 @@ import numpy as np  # noqa: E402
 from common import BATCH, CLASSES, EVAL, FASHION, PIXELS, TRAIN, idx, openblas, report, timed  # noqa: E402
 
 LR, B1, B2, EPS = 1e-3, 0.9, 0.999, 1e-7
+RHO = 0.9  # RMSprop's, Keras's default
 
 
 class MLP:
-    """784-100-10 with Keras's Glorot-uniform kernels and zero biases, and
-    Adam's state; buffers for a full batch are allocated once."""
+    """784-100-10 with Keras's Glorot-uniform kernels and zero biases, a
+    relu or sigmoid hidden layer, and Adam's or RMSprop's state."""
 
-    def __init__(self, seed=1):
+    def __init__(self, seed=1, act="relu", opt="adam"):
+        self.act, self.opt = act, opt
         r = np.random.default_rng(seed)
 
         def glorot(fan_in, fan_out):
@@ -50,7 +55,13 @@ class MLP:
         w1, b1, w2, b2 = self.params
         z1 = x @ w1
         z1 += b1
-        np.maximum(z1, 0, out=z1)
+        if self.act == "relu":
+            np.maximum(z1, 0, out=z1)
+        else:
+            np.negative(z1, out=z1)
+            np.exp(z1, out=z1)
+            z1 += 1
+            np.reciprocal(z1, out=z1)
         z2 = z1 @ w2
         z2 += b2
         return z1, z2
@@ -75,12 +86,22 @@ class MLP:
         gw2 = h.T @ dz2
         gb2 = dz2.sum(0)
         dh = dz2 @ w2.T
-        dh *= h > 0
+        if self.act == "relu":
+            dh *= h > 0
+        else:
+            dh *= h * (1 - h)
         gw1 = x.T @ dh
         gb1 = dh.sum(0)
+        grads = (gw1, gb1, gw2, gb2)
+        if self.opt == "rmsprop":
+            for w, g, v in zip(self.params, grads, self.v):
+                v *= RHO
+                v += (1 - RHO) * (g * g)
+                w -= (LR * g) / (np.sqrt(v) + EPS)
+            return loss, correct
         self.t += 1
         lr = LR * np.sqrt(1 - B2 ** self.t) / (1 - B1 ** self.t)
-        for w, g, m, v in zip(self.params, (gw1, gb1, gw2, gb2), self.m, self.v):
+        for w, g, m, v in zip(self.params, grads, self.m, self.v):
             m *= B1
             m += (1 - B1) * g
             v *= B2
@@ -88,11 +109,11 @@ class MLP:
             w -= (lr * m) / (np.sqrt(v) + EPS)
         return loss, correct
 
-    def epoch(self, x, y, rng):
+    def epoch(self, x, y, rng, batch=BATCH):
         perm = rng.permutation(len(x))
         loss, correct = 0.0, 0
-        for i in range(0, len(x), BATCH):
-            j = perm[i:i + BATCH]
+        for i in range(0, len(x), batch):
+            j = perm[i:i + batch]
             l_, c_ = self.step(x[j], y[j])
             loss += l_
             correct += c_
@@ -110,6 +131,17 @@ class MLP:
 
     def predict(self, x):
         return self.probs(self.forward(x)[1])
+
+
+def timed_epochs(name, net, x, y, rng, batch, reps):
+    """Times reps epochs at the given batch size and reports them."""
+    runs = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        loss, acc = net.epoch(x, y, rng, batch)
+        runs.append((1, time.perf_counter() - t0))
+    report(name, runs, per=((len(x) + batch - 1) // batch, "step"))
+    print("# last epoch: loss %.4f accuracy %.4f" % (loss, acc))
 
 
 def main():
@@ -147,6 +179,11 @@ def main():
         runs.append((1, time.perf_counter() - t0))
     report("BenchmarkEpoch/" + impl, runs, per=((len(xt) + BATCH - 1) // BATCH, "step"))
     print("# last epoch: loss %.4f accuracy %.4f" % (loss, acc))
+    timed_epochs("BenchmarkEpochThreads/%s/batch=256/threads=1" % impl, net, xt, yt, rng, 256, args.reps)
+    sig = MLP(act="sigmoid", opt="rmsprop")
+    sig.epoch(xt[:320], yt[:320], rng)
+    for bs in (BATCH, 256):
+        timed_epochs("BenchmarkEpochSigmoidRMSprop/%s/batch=%d" % (impl, bs), sig, xt, yt, rng, bs, args.reps)
     report("BenchmarkEvaluate/" + impl, timed(lambda: net.evaluate(xe, ye), args.reps, 0.5))
     x1 = xe[:1].copy()
     report("BenchmarkPredictOne/" + impl, timed(lambda: net.predict(x1), args.reps, 0.3))

@@ -8,6 +8,12 @@ with Keras's defaults (lr 1e-3, betas 0.9/0.999, eps 1e-7) in batches of 32:
 
   epoch      one pass over 48000 samples, a fresh shuffle, 1500 steps, with
              the running loss and accuracy Keras keeps;
+  epoch256   the same at batch 256 (188 steps), named as bench/'s
+             BenchmarkEpochThreads/impl=.../batch=256/threads=1;
+  sigmoid    the tutorial's first model, Dense(100, sigmoid) -> Dense(10,
+             softmax) with RMSprop (Keras's defaults: lr 1e-3, rho 0.9,
+             eps 1e-7), one epoch at batch 32 and 256, as bench/'s
+             BenchmarkEpochSigmoidRMSprop/impl=.../batch=N;
   evaluate   loss and accuracy over 12000 samples in batches of 32;
   predict    softmax probabilities of one sample (latency);
   mm         torch.mm on bench/'s GEMM shapes, transposes as views, and the
@@ -81,25 +87,26 @@ def load(fashion):
     return x[:TRAIN], y[:TRAIN], x[TRAIN:TRAIN + EVAL], y[TRAIN:TRAIN + EVAL]
 
 
-def model():
+def model(act=torch.nn.ReLU):
     torch.manual_seed(1)
     return torch.nn.Sequential(
         torch.nn.Flatten(),
         torch.nn.Linear(PIXELS, 100),
-        torch.nn.ReLU(),
+        act(),
         torch.nn.Linear(100, CLASSES),
     )
 
 
-def epoch(net, opt, x, y):
-    """One Keras-style epoch: shuffle, steps of 32 (the last one partial),
-    running loss and accuracy as Keras's progress bar keeps them."""
+def epoch(net, opt, x, y, batch=BATCH):
+    """One Keras-style epoch: shuffle, steps of batch (the last one
+    partial), running loss and accuracy as Keras's progress bar keeps
+    them."""
     net.train()
     perm = torch.randperm(len(x))
     loss_sum = torch.zeros(())
     correct = torch.zeros((), dtype=torch.int64)
-    for i in range(0, len(x), BATCH):
-        j = perm[i:i + BATCH]
+    for i in range(0, len(x), batch):
+        j = perm[i:i + batch]
         xb, yb = x[j], y[j]
         opt.zero_grad(set_to_none=True)
         logits = net(xb)
@@ -129,6 +136,17 @@ def predict_one(net, x1):
     return torch.softmax(net(x1), 1)
 
 
+def timed_epochs(name, net, opt, x, y, batch, reps):
+    """Times reps epochs at the given batch size and reports them."""
+    runs = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        loss, acc = epoch(net, opt, x, y, batch)
+        runs.append((1, time.perf_counter() - t0))
+    report(name, runs, per=((len(x) + batch - 1) // batch, "step"))
+    print("# last epoch: loss %.4f accuracy %.4f" % (loss, acc))
+
+
 def shape_name(m, n, k, ta, tb):
     return "m=%d,n=%d,k=%d%s%s" % (m, n, k, ",tA" if ta else "", ",tB" if tb else "")
 
@@ -143,7 +161,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-reps", type=int, default=5, help="repetitions of each measurement")
     ap.add_argument("-fashion", action="store_true", help="real Fashion-MNIST from " + FASHION)
-    ap.add_argument("-only", default="epoch,evaluate,predict,mm", help="comma-separated subset")
+    ap.add_argument("-only", default="epoch,epoch256,sigmoid,evaluate,predict,mm", help="comma-separated subset")
     ap.add_argument("-maxsquare", type=int, default=2048, help="largest square GEMM")
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -162,7 +180,7 @@ def main():
         os.environ.get("OPENBLAS_CORETYPE", "(unset)"), os.environ.get("OPENBLAS_L2_SIZE", "(unset)"),
         "fashion-mnist" if args.fashion else "random"), flush=True)
 
-    if only & {"epoch", "evaluate", "predict"}:
+    if only & {"epoch", "epoch256", "sigmoid", "evaluate", "predict"}:
         xt, yt, xe, ye = load(args.fashion)
         net = model()
         opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
@@ -177,6 +195,14 @@ def main():
                 runs.append((1, time.perf_counter() - t0))
             report("BenchmarkEpoch/" + impl, runs, per=(steps, "step"))
             print("# last epoch: loss %.4f accuracy %.4f" % (loss, acc))
+        if "epoch256" in only:
+            timed_epochs("BenchmarkEpochThreads/%s/batch=256/threads=1" % impl, net, opt, xt, yt, 256, args.reps)
+        if "sigmoid" in only:
+            sig = model(torch.nn.Sigmoid)
+            rms = torch.optim.RMSprop(sig.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+            epoch(sig, rms, xt[:320], yt[:320])
+            for bs in (BATCH, 256):
+                timed_epochs("BenchmarkEpochSigmoidRMSprop/%s/batch=%d" % (impl, bs), sig, rms, xt, yt, bs, args.reps)
         if "evaluate" in only:
             report("BenchmarkEvaluate/" + impl, timed(lambda: evaluate(net, xe, ye), args.reps, 0.5))
         if "predict" in only:
