@@ -237,10 +237,16 @@ func worsening(old, new float64, unit string) float64 {
 // summary. Insignificant lines are left out, as benchstat's "~".
 func (rep report) print(w io.Writer, cfg config) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "benchmark\tunit\told (median ±CI)\tnew (median ±CI)\tchange\tp\tverdict\n")
-	significant := 0
+	significant, shown := 0, 0
+	head := func() {
+		if shown == 0 {
+			fmt.Fprintf(tw, "benchmark\tunit\told (median ±CI)\tnew (median ±CI)\tchange\tp\tverdict\n")
+		}
+		shown++
+	}
 	for _, l := range rep.lines {
 		if l.missing {
+			head()
 			fmt.Fprintf(tw, "%s\t%s\t%s\t(missing)\t\t\tnot compared\n", l.name, l.unit, cell(l.old))
 			continue
 		}
@@ -248,6 +254,7 @@ func (rep report) print(w io.Writer, cfg config) {
 			continue
 		}
 		significant++
+		head()
 		verdict := "worse, within threshold"
 		switch {
 		case l.fails:
@@ -269,7 +276,10 @@ func (rep report) print(w io.Writer, cfg config) {
 	}
 	if worst >= 0 {
 		l := rep.lines[worst]
-		fmt.Fprintf(w, "\nlargest worsening: %.1f%% (%s %s, p=%.3f)", 100*l.worse, l.name, l.unit, l.p)
+		if shown > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "largest worsening: %.1f%% (%s %s, p=%.3f)", 100*l.worse, l.name, l.unit, l.p)
 	}
 	fmt.Fprintf(w, "\n%d compared, %d significantly different (p < %g), %d worse by more than %.0f%%, %d missing from %s\n",
 		rep.compared, significant, cfg.alpha, rep.failed, 100*cfg.threshold, rep.missed, cfg.newPath)

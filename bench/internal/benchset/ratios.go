@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 )
 
@@ -37,10 +38,11 @@ const PeakMinSize = 256
 //     values of each, from the same round when the file holds rounds of
 //     -count 1 runs);
 //   - peak-fraction, for every benchmark and column with GFLOP/s: its
-//     GFLOP/s over the peak of the same round, the best GFLOP/s of any
-//     square product of at least PeakMinSize on any column. The peak is
-//     measured, not the CPU's nominal FMA rate: Go has no vector FMA to
-//     measure it with outside the kernels themselves.
+//     GFLOP/s over the peak measured in the same round, the GFLOP/s of
+//     the square product (of at least PeakMinSize) and column with the
+//     highest median in the file. The peak is measured, not the CPU's
+//     nominal FMA rate: Go has no vector FMA to measure it with outside
+//     the kernels themselves.
 //
 // A cell whose partner is missing is left out, so a machine without a
 // level simply has fewer ratios.
@@ -91,10 +93,15 @@ func (s *Set) Ratios() (*Set, error) {
 	return out, nil
 }
 
-// peak returns, for each round i, the best i-th GFLOP/s over every
-// square product of at least PeakMinSize, or nil when the file has none.
+// peak returns the GFLOP/s samples, in file order, of the reference
+// for peak-fraction: of all square products of at least PeakMinSize on
+// any column, the one with the highest median. A single reference
+// paired round by round, rather than each round's best square, keeps
+// the ratio free of the upward bias a maximum over noisy cells has. It
+// returns nil when the file has no such square.
 func (s *Set) peak() []float64 {
 	var peak []float64
+	best := math.Inf(-1)
 	for _, row := range s.Rows {
 		m := squareRE.FindStringSubmatch(row)
 		if m == nil || m[2] != m[3] || m[3] != m[4] {
@@ -104,15 +111,27 @@ func (s *Set) peak() []float64 {
 			continue
 		}
 		for _, col := range s.Cols {
-			for i, g := range s.Samples[Cell{row, col, "GFLOP/s"}] {
-				if i == len(peak) {
-					peak = append(peak, math.Inf(-1))
-				}
-				peak[i] = max(peak[i], g)
+			g := s.Samples[Cell{row, col, "GFLOP/s"}]
+			if len(g) == 0 {
+				continue
+			}
+			if med := median(g); med > best {
+				best, peak = med, g
 			}
 		}
 	}
 	return peak
+}
+
+// median is the middle value of x, which it leaves in order.
+func median(x []float64) float64 {
+	s := slices.Clone(x)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
 }
 
 // Write prints the set in the benchmark format, one line per sample and
