@@ -71,13 +71,10 @@ type fork struct {
 	parts int32
 	next  atomic.Int32
 	// wg counts the workers holding this fork; the caller waits for all
-	// of them to let go before the job object is reused. helpers counts
-	// the same workers, but can be polled: the caller spins on it first
-	// rather than park (see run).
+	// of them to let go before the job object is reused. running counts
+	// those that have started on it, which the caller spins for rather
+	// than park (see run).
 	wg      sync.WaitGroup
-	helpers atomic.Int32
-	// running counts the helpers between their first claim and their
-	// last: the ones worth spinning for.
 	running atomic.Int32
 	// joined hands out the helpers' slot numbers.
 	joined atomic.Int32
@@ -136,7 +133,6 @@ func worker(jobs <-chan *fork) {
 		f.running.Add(1)
 		f.work(int(f.joined.Add(1)))
 		f.running.Add(-1)
-		f.helpers.Add(-1)
 		f.wg.Done()
 		// Done may have woken the caller, which Go then queues on this
 		// P: let it run here now instead of after our spinning.
@@ -180,7 +176,6 @@ func (f *fork) run(body forkBody, parts, threads int) {
 offer:
 	for range helpers {
 		f.wg.Add(1)
-		f.helpers.Add(1)
 		if !offered && workers.spinning.Load() > 0 && workers.offer.CompareAndSwap(nil, f) {
 			offered = true
 			continue
@@ -191,7 +186,6 @@ offer:
 		default:
 			// Every worker is busy (or not yet parked): the caller
 			// does the rest itself.
-			f.helpers.Add(-1)
 			f.wg.Done()
 			break offer
 		}
@@ -200,7 +194,6 @@ offer:
 	if offered {
 		if workers.offer.CompareAndSwap(f, nil) {
 			// No worker came; nothing is left to do anyway.
-			f.helpers.Add(-1)
 			f.wg.Done()
 		} else {
 			workersTook.Add(1)
