@@ -90,7 +90,10 @@ var smallJobs freeList[smallJob]
 // path was made on the whole problem before, so the thread count never
 // changes which kernels compute the result.
 func (s *smallLevel) runSplit(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32, flags int) bool {
-	parts, threads := splitParts(m*n*k, ceilDiv(m, s.mr))
+	// Two parts per thread: the row blocks repeat nothing (each row panel
+	// streams B from where it lies in any case), and on one core four
+	// parts run as fast as one call.
+	parts, threads := splitParts(m*n*k, ceilDiv(m, s.mr), 2)
 	if parts < 2 {
 		return false
 	}

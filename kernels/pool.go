@@ -257,12 +257,13 @@ func (l *freeList[T]) put(v *T) {
 
 // splitParts says into how many parts to split work of macs
 // multiply-adds over units independent blocks (tiles of rows or columns):
-// two per thread, but only as many as keep each part above minPartMACs,
-// and never more than there are blocks. Two parts per thread let the
-// caller take over part of a worker's share when that worker wakes late
-// or its core is busy with another process; one thread means no split.
-// It also returns the thread count it read, for fork.run.
-func splitParts(macs, units int) (parts, threads int) {
+// perThread parts per thread, but only as many as keep each part above
+// minPartMACs, and never more than there are blocks; one thread means no
+// split. More than one part per thread lets the caller take over part of
+// a worker's share when that worker starts late or its core is busy with
+// another process, at the price of whatever each part repeats (see the
+// callers). It also returns the thread count it read, for fork.run.
+func splitParts(macs, units, perThread int) (parts, threads int) {
 	if macs < 2*minPartMACs || units < 2 {
 		return 1, 1
 	}
@@ -270,7 +271,7 @@ func splitParts(macs, units int) (parts, threads int) {
 	if threads < 2 {
 		return 1, 1
 	}
-	return min(2*threads, macs/minPartMACs, units), threads
+	return min(perThread*threads, macs/minPartMACs, units), threads
 }
 
 // minPartMACs is the least work worth handing to another core. Waking a

@@ -21,7 +21,7 @@ func GatherRows(dst, src []float32, cols int, idx []int) {
 		}
 	}
 	bytes := 4 * len(idx) * cols
-	if parts, threads := splitParts(bytes*gatherMACsPerByte, len(idx)); parts > 1 {
+	if parts, threads := splitParts(bytes*gatherMACsPerByte, len(idx), 2); parts > 1 {
 		j := gatherJobs.get()
 		j.dst, j.src, j.cols, j.idx = dst, src, cols, idx
 		j.run(j, parts, threads)

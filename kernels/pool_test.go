@@ -59,29 +59,30 @@ func TestSetThreads(t *testing.T) {
 func TestSplitParts(t *testing.T) {
 	setThreads(t, 2)
 	for _, c := range []struct {
-		name        string
-		macs, units int
-		want        int
+		name             string
+		macs, units, per int
+		want             int
 	}{
-		{"batch 32 forward", 32 * 100 * 784, 4, 1},
-		{"batch 32 dW", 784 * 100 * 32, 66, 1},
-		{"batch 256 forward", 256 * 100 * 784, 32, 4},
-		{"batch 256 dW", 784 * 100 * 256, 66, 4},
-		{"batch 128 forward", 128 * 100 * 784, 16, 2},
-		{"one tile", 1 << 30, 1, 1},
-		{"three tiles", 1 << 30, 3, 3},
+		{"batch 32 forward", 32 * 100 * 784, 4, 2, 1},
+		{"batch 32 dW", 784 * 100 * 32, 98, 2, 1},
+		{"batch 256 forward", 256 * 100 * 784, 32, 2, 4},
+		{"batch 256 dW", 784 * 100 * 256, 98, 2, 4},
+		{"batch 128 forward", 128 * 100 * 784, 16, 2, 2},
+		{"packed square", 1024 * 1024 * 1024, 86, 1, 2},
+		{"one tile", 1 << 30, 1, 2, 1},
+		{"three tiles", 1 << 30, 3, 2, 3},
 	} {
-		if got, _ := splitParts(c.macs, c.units); got != c.want {
-			t.Errorf("%s: splitParts(%d, %d) = %d with 2 threads, want %d", c.name, c.macs, c.units, got, c.want)
+		if got, _ := splitParts(c.macs, c.units, c.per); got != c.want {
+			t.Errorf("%s: splitParts(%d, %d, %d) = %d with 2 threads, want %d", c.name, c.macs, c.units, c.per, got, c.want)
 		}
 	}
 	SetThreads(1)
-	if got, _ := splitParts(1<<30, 100); got != 1 {
-		t.Errorf("splitParts(1<<30, 100) = %d with 1 thread, want 1", got)
+	if got, _ := splitParts(1<<30, 100, 2); got != 1 {
+		t.Errorf("splitParts(1<<30, 100, 2) = %d with 1 thread, want 1", got)
 	}
 	SetThreads(7)
-	if got, th := splitParts(1<<30, 100); got != 14 || th != 7 {
-		t.Errorf("splitParts(1<<30, 100) = %d, %d with 7 threads, want 14, 7", got, th)
+	if got, th := splitParts(1<<30, 100, 2); got != 14 || th != 7 {
+		t.Errorf("splitParts(1<<30, 100, 2) = %d, %d with 7 threads, want 14, 7", got, th)
 	}
 }
 
