@@ -349,3 +349,11 @@ func BenchmarkFork(b *testing.B) {
 		}
 	}
 }
+
+func ExampleSetThreads() {
+	// Use two cores for the large products of this run, then restore
+	// whatever was set before (0, the default, unless changed).
+	defer SetThreads(SetThreads(2))
+	fmt.Println(Threads())
+	// Output: 2
+}
