@@ -55,7 +55,8 @@ import torch.nn.functional as F  # noqa: E402
 from common import BATCH, CLASSES, EVAL, FASHION, PIXELS, TRAIN, idx, openblas, report, timed  # noqa: E402
 
 # bench/'s GEMM shapes (m, n, k, transA, transB): the five products of a
-# step, the first layer's input gradient, then squares.
+# step, the first layer's input gradient, the large products at batch
+# 256, then squares.
 STEP = [
     (32, 100, 784, False, False),
     (32, 10, 100, False, False),
@@ -63,7 +64,12 @@ STEP = [
     (32, 100, 10, False, True),
     (784, 100, 32, True, False),
 ]
-SHAPES = STEP + [(32, 784, 100, False, True)] + [(s, s, s, False, False) for s in (64, 128, 256, 512, 1024, 2048)]
+SHAPES = STEP + [
+    (32, 784, 100, False, True),
+    (256, 100, 784, False, False),
+    (784, 100, 256, True, False),
+    (256, 784, 100, False, True),
+] + [(s, s, s, False, False) for s in (64, 128, 256, 512, 1024, 2048)]
 
 
 def cpu_capability():
@@ -162,7 +168,7 @@ def main():
     ap.add_argument("-reps", type=int, default=5, help="repetitions of each measurement")
     ap.add_argument("-fashion", action="store_true", help="real Fashion-MNIST from " + FASHION)
     ap.add_argument("-only", default="epoch,epoch256,sigmoid,evaluate,predict,mm", help="comma-separated subset")
-    ap.add_argument("-maxsquare", type=int, default=2048, help="largest square GEMM")
+    ap.add_argument("-maxsquare", type=int, default=2048, help="largest square GEMM (other shapes always run)")
     args = ap.parse_args()
     only = set(args.only.split(","))
 
@@ -213,7 +219,7 @@ def main():
         g = torch.Generator().manual_seed(1)
         for s in SHAPES:
             m, n, k, ta, tb = s
-            if max(m, n, k) > args.maxsquare:
+            if m == n == k and m > args.maxsquare:
                 continue
             a, b, c = gemm_operands(*s, g)
             report("BenchmarkSgemm/%s/%s" % (impl, shape_name(*s)),

@@ -1,13 +1,13 @@
 package main
 
 import (
+	"image/color"
 	"io"
 	"math"
 	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 )
 
@@ -39,7 +39,7 @@ func (t *table) drawPNG(w io.Writer) error {
 			return err
 		}
 		bars.Horizontal = true
-		bars.Color = plotutil.Color(i)
+		bars.Color = palette[i%len(palette)]
 		bars.LineStyle.Width = 0
 		// Centre the group on the row: contender i sits i bars below the
 		// first, the group spanning len(cols) bars.
@@ -56,7 +56,7 @@ func (t *table) drawPNG(w io.Writer) error {
 	p.NominalY(names...)
 	p.Legend.Top = true
 	// Room on the right for the legend, clear of the longest bar.
-	p.X.Max = most * 1.45
+	p.X.Max = most * 1.9
 	height := vg.Length(len(t.rows)*len(t.cols))*barW + vg.Length(len(t.rows))*vg.Points(6) + vg.Points(120)
 	wt, err := p.WriterTo(9*vg.Inch, height, "png")
 	if err != nil {
@@ -64,4 +64,23 @@ func (t *table) drawPNG(w io.Writer) error {
 	}
 	_, err = wt.WriteTo(w)
 	return err
+}
+
+// palette has as many distinguishable colours as a full bench-peers run
+// has contenders (plotutil's default has seven, which would repeat).
+var palette = []color.Color{
+	color.RGBA{0x8c, 0x8c, 0x8c, 0xff}, // grey
+	color.RGBA{0x9e, 0xca, 0xe1, 0xff}, // light blue
+	color.RGBA{0x31, 0x82, 0xbd, 0xff}, // blue
+	color.RGBA{0x08, 0x30, 0x6b, 0xff}, // dark blue
+	color.RGBA{0xfd, 0xae, 0x6b, 0xff}, // light orange
+	color.RGBA{0xe6, 0x55, 0x0d, 0xff}, // orange
+	color.RGBA{0xa1, 0xd9, 0x9b, 0xff}, // light green
+	color.RGBA{0x31, 0xa3, 0x54, 0xff}, // green
+	color.RGBA{0xfc, 0x92, 0x72, 0xff}, // light red
+	color.RGBA{0xcb, 0x18, 0x1d, 0xff}, // red
+	color.RGBA{0xbc, 0xbd, 0xdc, 0xff}, // light purple
+	color.RGBA{0x6a, 0x51, 0xa3, 0xff}, // purple
+	color.RGBA{0xe7, 0xcb, 0x94, 0xff}, // sand
+	color.RGBA{0x84, 0x3c, 0x39, 0xff}, // brown
 }
