@@ -21,9 +21,10 @@ run: data build
 
 # Everything CI checks: vet and staticcheck, the root module's tests (with
 # the race detector on the packages that run goroutines), every benchmark
-# executed once so none rots, the bench module's tests, and every fuzz
-# target for a counted number of inputs.
-test: vet lint check-generate check-neon-words test-root test-emulated test-bench test-fuzz
+# executed once so none rots, the bench module's tests, the performance
+# regression gate on within-run ratios (test-gate, about 30 s), and every
+# fuzz target for a counted number of inputs.
+test: vet lint check-generate check-neon-words test-root test-emulated test-bench test-gate test-fuzz
 
 test-root:
 	$(GO) test -count=1 ./...
@@ -145,6 +146,8 @@ bench-peers: bench-deps
 	$(PEER_PYTHON) bench/peers/numpy_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
 	$(OWN_CORE) $(PEER_PYTHON) bench/peers/numpy_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
 	$(BENCHSTAT) -col /impl bench-peers.txt
+	cd bench && $(GO) run ./cmd/peertable -o ../bench-peers.md -png ../bench-peers.png ../bench-peers.txt
+	@echo "wrote bench-peers.md and bench-peers.png"
 
 # GEMM only: kernel levels, gonum and OpenBLAS with both cores (also into
 # bench-peers.txt, which `make clean` removes).
@@ -174,6 +177,44 @@ bench-deps:
 		echo "the peer benchmarks need Debian's$$missing (apt-get install$$missing)"; exit 1; \
 	fi
 
+# The performance-regression gate (bench/README.md, "The regression
+# gate"). A short suite of the kernels that matter (Sgemm on the trainer's
+# shapes and squares 256 and 512, ReLU, one Adam step) on every level the
+# CPU has, run GATE_ROUNDS times as separate -count 1 processes so that
+# each round holds every level once and a busy spell of a shared machine
+# slows a level and its reference alike. bench/cmd/gate turns the rounds
+# into ratios (speedup over generic, fraction of the run's peak GFLOP/s)
+# and fails when one dropped by more than GATE_THRESHOLD with p <
+# GATE_ALPHA against bench/testdata/gate-baseline.txt, which
+# `make gate-baseline` rewrites. Levels the CPU lacks are reported, not
+# failed.
+GATE_BENCH     := ^BenchmarkSgemm$$/impl=/^m=(32,n=100,k=784|784,n=100,k=32,tA|32,n=10,k=100|256,n=256,k=256|512,n=512,k=512)$$|^BenchmarkRelu$$/impl=/n=|^BenchmarkAdamStep$$/impl=/n=78500$$
+GATE_ROUNDS    ?= 10
+GATE_BENCHTIME ?= 100ms
+GATE_THRESHOLD ?= 40%
+GATE_ALPHA     ?= 0.01
+# $(call gate_suite,OUT): the suite's rounds into OUT, gathered in $$tmp
+# (which the caller makes and removes) and renamed into place only when
+# every round ran, so that a failed run leaves nothing half-written.
+gate_suite = $(GO) test -c -o "$$tmp/kernels.test" ./kernels && \
+	for i in $$(seq $(GATE_ROUNDS)); do \
+		GOMAXPROCS=1 "$$tmp/kernels.test" -test.run '^$$' -test.bench '$(GATE_BENCH)' \
+			-test.benchtime $(GATE_BENCHTIME) -test.count 1 || exit 1; \
+	done > "$$tmp/rounds.txt" && cp "$$tmp/rounds.txt" $(1).tmp && mv $(1).tmp $(1)
+
+.PHONY: test-gate gate-baseline
+
+test-gate:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(call gate_suite,"$$tmp/run.txt") && \
+	cd bench && $(GO) run ./cmd/gate -ratios -old testdata/gate-baseline.txt -new "$$tmp/run.txt" \
+		-threshold $(GATE_THRESHOLD) -alpha $(GATE_ALPHA)
+
+gate-baseline:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(call gate_suite,bench/testdata/gate-baseline.txt) && \
+	cd bench && $(GO) run ./cmd/gate -ratios -new testdata/gate-baseline.txt | grep -c speedup | xargs echo "speedup samples in bench/testdata/gate-baseline.txt:"
+
 # Installs Debian's Fashion-MNIST when no copy is found and apt is usable;
 # otherwise simdmlp downloads the files itself into the user cache.
 data:
@@ -195,4 +236,4 @@ cross:
 	GOARCH=arm64 $(GO) test -count=1 -exec '$(QEMU_ARM64)' ./kernels/... ./optim/...
 
 clean:
-	rm -rf bin bench-kernels.txt bench-peers.txt
+	rm -rf bin bench-kernels.txt bench-peers.txt bench-peers.md bench-peers.png
