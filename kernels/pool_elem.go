@@ -1,0 +1,48 @@
+package kernels
+
+import "sync/atomic"
+
+// allFinite is AllFinite, split over threads when x is large: the trainer
+// checks its whole data set on every Fit (48000 images are 150 MB, some
+// 7 ms on one core, 40 µs per step of a batch-256 epoch). The answer is
+// a logical and of the parts, the same for any split.
+func allFinite(x []float32) bool {
+	fn := active.allFinite
+	parts, threads := splitParts(len(x)*finiteMACsPerElem, ceilDiv(len(x), finiteUnit), 2)
+	if parts < 2 {
+		return fn(x)
+	}
+	j := finiteJobs.get()
+	j.x, j.fn = x, fn
+	j.bad.Store(false)
+	j.run(j, parts, threads)
+	ok := !j.bad.Load()
+	j.x, j.fn = nil, nil
+	finiteJobs.put(j)
+	return ok
+}
+
+// finiteMACsPerElem weighs an element checked against a multiply-add for
+// splitParts: the check streams from memory at 6-8 elements per
+// nanosecond on one core, the GEMM kernels do 100-200 multiply-adds.
+const finiteMACsPerElem = 25
+
+// finiteUnit keeps the parts' edges on whole cache lines of 64-byte
+// aligned data and the parts long enough to stream.
+const finiteUnit = 4096
+
+type finiteJob struct {
+	fork
+	x   []float32
+	fn  func([]float32) bool
+	bad atomic.Bool
+}
+
+var finiteJobs freeList[finiteJob]
+
+func (j *finiteJob) part(i, n, _ int) {
+	lo, hi := blockRange(i, n, len(j.x), finiteUnit)
+	if !j.bad.Load() && !j.fn(j.x[lo:hi]) {
+		j.bad.Store(true)
+	}
+}
