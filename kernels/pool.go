@@ -62,14 +62,19 @@ type forkBody interface {
 }
 
 // fork runs the parts of one call on the calling goroutine and on idle
-// workers. Parts are claimed one at a time from a shared counter, so a
-// call never waits for a busy worker: whatever no worker takes, the
-// caller runs itself. A fork lives inside a recycled job object, which
-// keeps the call allocation-free.
+// workers. Each part is claimed by whoever gets to it first, so a call
+// never waits for a busy worker: whatever no worker takes, the caller
+// runs itself. Slot s first tries parts s, s+stride, … (stride being the
+// number of slots planned), then any part left: when consecutive calls
+// split the same rows the same way (the trainer's batch gather, then the
+// forward product on it), each core then tends to work on the rows
+// already in its own cache. A fork lives inside a recycled job object,
+// which keeps the call allocation-free.
 type fork struct {
-	body  forkBody
-	parts int32
-	next  atomic.Int32
+	body    forkBody
+	parts   int
+	stride  int
+	claimed []atomic.Bool
 	// wg counts the workers holding this fork; the caller waits for all
 	// of them to let go before the job object is reused. running counts
 	// those that have started on it, which the caller spins for rather
@@ -165,10 +170,16 @@ func spinForOffer() *fork {
 func (f *fork) run(body forkBody, parts, threads int) {
 	forkedParts.Add(int64(parts))
 	f.body = body
-	f.parts = int32(parts)
-	f.next.Store(0)
+	f.parts = parts
+	if len(f.claimed) < parts {
+		f.claimed = make([]atomic.Bool, parts)
+	}
+	for i := range f.claimed[:parts] {
+		f.claimed[i].Store(false)
+	}
 	f.joined.Store(0)
 	helpers := min(parts, threads) - 1
+	f.stride = helpers + 1
 	startWorkers(helpers)
 	// At most one helper comes through the offer slot: the fork sits in
 	// it until a spinning worker takes it or the caller withdraws it.
@@ -217,14 +228,18 @@ offer:
 	f.body = nil
 }
 
-// work claims and runs parts until none is left, as the given slot.
+// work claims and runs parts until none is left, as the given slot: its
+// own parts first, then any other.
 func (f *fork) work(slot int) {
-	for {
-		i := f.next.Add(1) - 1
-		if i >= f.parts {
-			return
+	for i := slot; i < f.parts; i += f.stride {
+		if f.claimed[i].CompareAndSwap(false, true) {
+			f.body.part(i, f.parts, slot)
 		}
-		f.body.part(int(i), int(f.parts), slot)
+	}
+	for i := range f.parts {
+		if f.claimed[i].CompareAndSwap(false, true) {
+			f.body.part(i, f.parts, slot)
+		}
 	}
 }
 

@@ -35,10 +35,13 @@ func GatherRows(dst, src []float32, cols int, idx []int) {
 // gatherMACsPerByte weighs a copied byte against a multiply-add for
 // splitParts: rows picked at random from a large data set arrive at
 // roughly 6-10 bytes per nanosecond on one core (the trainer's profile at
-// batch 256 puts the gather at a quarter of a step), against 100-200
-// multiply-adds per nanosecond in the GEMM kernels. A batch of 256 rows
-// of 784 floats (800 KB) is split; one of 32 rows is not.
-const gatherMACsPerByte = 16
+// batch 256 puts the gather at a sixth of a step), against 100-200
+// multiply-adds per nanosecond in the GEMM kernels. It is set so that a
+// batch of 256 (or 128) rows of 784 floats is split into the same row
+// blocks as the forward product that reads it next (4 and 2 parts with
+// two threads), so that each core multiplies mostly rows it gathered
+// itself; a batch of 32 rows is not split.
+const gatherMACsPerByte = 24
 
 // gatherJob is one GatherRows call split over cores by blocks of rows.
 type gatherJob struct {
