@@ -92,20 +92,3 @@ func genericDenseForward(act Activation, m, n, k int, x []float32, ldx int, w []
 		BiasActivation(act, y[i*step:i*step+rows*n], bias, rows, n)
 	}
 }
-
-// applyActivationRows applies an exp-based activation in place to the m×n
-// matrix y whose bias has already been added.
-func applyActivationRows(act Activation, m, n int, y []float32, ldy int) {
-	rows, step := denseRows(m, n, ldy)
-	for i := 0; i < m; i += rows {
-		z := y[i*step : i*step+rows*n]
-		switch act {
-		case ActSigmoid:
-			active.sigmoid(z, z)
-		case ActTanh:
-			active.tanh(z, z)
-		case ActSoftmax:
-			active.softmax(z, z, rows, n)
-		}
-	}
-}

@@ -13,6 +13,7 @@ func archLevels() []*impl {
 	l := *generic
 	l.name = "neon"
 	gemmNEON(&l)
+	gemmSmallNEON(&l)
 	elemNEON(&l)
 	optimNEON(&l)
 	return []*impl{&l}

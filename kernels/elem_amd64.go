@@ -109,13 +109,6 @@ func gradRowKernel(f func(dx, dy, y []float32, rows, cols int)) func(dx, dy, y [
 	}
 }
 
-// ceChunk rows are handed to the cross-entropy and argmax assembly at a
-// time, so that their per-row results fit in a stack array (the
-// cross-entropy assembly's stats array holds exactly 3·ceChunk float64s). The assembly
-// is called directly, not through a function value, so that the compiler
-// can see that the array does not escape.
-const ceChunk = 64
-
 // The assembly cross-entropy writes probs and grad and each row's loss
 // (with refSoftmaxCrossEntropy's formulas, float64 logarithms in vector
 // lanes); the losses are added here in row order, as the reference adds
@@ -212,17 +205,6 @@ func countCorrectAVX512(x []float32, labels []int32, rows, cols int) int {
 		r := min(ceChunk, rows-i0)
 		asm.ArgmaxAVX512(idx[:r], x[i0*cols:(i0+r)*cols], r, cols)
 		n += countEqual(idx[:r], labels[i0:i0+r])
-	}
-	return n
-}
-
-func countEqual(a, b []int32) int {
-	b = b[:len(a)]
-	n := 0
-	for i, v := range a {
-		if v == b[i] {
-			n++
-		}
 	}
 	return n
 }

@@ -15,7 +15,9 @@ import (
 // the generic level. Softmax and the cross-entropy take their
 // exponentials from the assembly and do the rest (row maximum, float64
 // sums in index order, scaling) as the reference does, so they are
-// bit-identical too; SoftmaxGrad and Argmax keep the generic code.
+// bit-identical too. SoftmaxGrad sums Σ dy·y here in float64 in column
+// order, as the reference does, and runs its second pass in assembly;
+// Argmax (and CountCorrect through it) is whole rows of assembly.
 
 // elemNEON installs the NEON elementwise kernels into l.
 func elemNEON(l *impl) {
@@ -35,6 +37,62 @@ func elemNEON(l *impl) {
 		softmaxNEON(x, x, rows, cols)
 	}
 	l.softmaxCrossEntropy = softmaxCrossEntropyNEON
+	l.softmaxGrad = softmaxGradNEON
+	l.argmax = argmaxNEON
+	l.countCorrect = countCorrectNEON
+}
+
+// softmaxGradNEON is refSoftmaxGrad with the second pass, (dy − s)·y, on
+// the whole vectors of each row in assembly.
+func softmaxGradNEON(dx, dy, y []float32, rows, cols int) {
+	if cols == 0 {
+		return
+	}
+	c4 := cols &^ 3
+	for i := range rows {
+		dxr := dx[i*cols : (i+1)*cols]
+		dyr := dy[i*cols : (i+1)*cols][:len(dxr)]
+		yr := y[i*cols : (i+1)*cols][:len(dxr)]
+		var s64 float64
+		for j := range dxr {
+			s64 += float64(dyr[j]) * float64(yr[j])
+		}
+		s := float32(s64)
+		if c4 > 0 {
+			asm.SubMulNEON(dxr[:c4], dyr[:c4], yr[:c4], s)
+		}
+		for j := c4; j < cols; j++ {
+			dxr[j] = (dyr[j] - s) * yr[j]
+		}
+	}
+}
+
+// argmaxNEON runs the assembly on rows of at least one vector.
+func argmaxNEON(dst []int32, x []float32, rows, cols int) {
+	if rows == 0 {
+		return
+	}
+	if cols < 4 {
+		refArgmax(dst, x, rows, cols)
+		return
+	}
+	asm.ArgmaxNEON(dst[:rows], x[:rows*cols], rows, cols)
+}
+
+// countCorrectNEON takes the row indices from the assembly ceChunk rows
+// at a time, in a stack array (see ceChunk).
+func countCorrectNEON(x []float32, labels []int32, rows, cols int) int {
+	if cols < 4 {
+		return refCountCorrect(x, labels, rows, cols)
+	}
+	var idx [ceChunk]int32
+	n := 0
+	for i0 := 0; i0 < rows; i0 += ceChunk {
+		r := min(ceChunk, rows-i0)
+		asm.ArgmaxNEON(idx[:r], x[i0*cols:(i0+r)*cols], r, cols)
+		n += countEqual(idx[:r], labels[i0:i0+r])
+	}
+	return n
 }
 
 // expShiftNEON sets dst[j] = exp32(x[j] − m), the whole vectors in

@@ -294,3 +294,74 @@ func TestNEONCrossEntropyBitIdentical(t *testing.T) {
 		}
 	}
 }
+
+// TestNEONSoftmaxGradBitIdentical: the same float64 sum as the reference,
+// then (dy − s)·y in the vector lanes with the reference's two roundings.
+func TestNEONSoftmaxGradBitIdentical(t *testing.T) {
+	defer neonLevel(t)()
+	r := rand.New(rand.NewPCG(51, 52))
+	shapes := [][2]int{{32, 10}, {5, 784}, {3, 100}, {1 + r.IntN(40), 1 + r.IntN(300)}}
+	for cols := 1; cols <= 13; cols++ {
+		shapes = append(shapes, [2]int{6, cols})
+	}
+	for _, s := range shapes {
+		rows, cols := s[0], s[1]
+		n := rows * cols
+		dy, y := neonInputs(r, n), neonInputs(r, n)
+		want := make([]float32, n)
+		refSoftmaxGrad(want, dy, y, rows, cols)
+		buf, got := guarded(n)
+		SoftmaxGrad(got, dy, y, rows, cols)
+		checkGuards(t, "SoftmaxGrad", buf)
+		for i := range want {
+			if !sameOrNaN(got[i], want[i]) {
+				t.Fatalf("SoftmaxGrad %d×%d: [%d] = %v, reference %v", rows, cols, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestNEONArgmax runs Argmax and CountCorrect on rows of few distinct
+// values (ties everywhere, in the vectors and in the tails), ±0, ±Inf and
+// NaN at every position, and the logits of a softmax, against the
+// reference; CountCorrect over more rows than its chunk.
+func TestNEONArgmax(t *testing.T) {
+	defer neonLevel(t)()
+	r := rand.New(rand.NewPCG(53, 54))
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	negZero := float32(math.Copysign(0, -1))
+	vals := []float32{-1, 0, negZero, 1, 2, nan, inf, -inf}
+	for cols := 1; cols <= 19; cols++ {
+		for _, rows := range []int{1, 7, 130} {
+			for pass := range 3 {
+				var x []float32
+				if pass == 2 {
+					x = neonLogits(r, rows, cols)
+				} else {
+					x = make([]float32, rows*cols)
+					for k := range x {
+						x[k] = vals[r.IntN(3+pass*5)]
+					}
+				}
+				want := make([]int32, rows)
+				refArgmax(want, x, rows, cols)
+				got := make([]int32, rows+1)
+				got[rows] = -7
+				Argmax(got[:rows], x, rows, cols)
+				if got[rows] != -7 {
+					t.Fatalf("Argmax %d×%d wrote past dst", rows, cols)
+				}
+				labels := make([]int32, rows)
+				for i := range rows {
+					if got[i] != want[i] {
+						t.Fatalf("Argmax %d×%d: row %d %v: %d, reference %d", rows, cols, i, x[i*cols:(i+1)*cols], got[i], want[i])
+					}
+					labels[i] = int32(r.IntN(cols))
+				}
+				if g, w := CountCorrect(x, labels, rows, cols), refCountCorrect(x, labels, rows, cols); g != w {
+					t.Fatalf("CountCorrect %d×%d: %d, reference %d", rows, cols, g, w)
+				}
+			}
+		}
+	}
+}

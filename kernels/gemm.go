@@ -362,7 +362,7 @@ func packA(dst []float32, trans bool, a []float32, lda, ic, pc, mc, kc, mr int) 
 // panelRow lists the panel widths that get a copy loop of their own in
 // packRuns: the tiles' MR and NR.
 type panelRow interface {
-	[6]float32 | [12]float32 | [14]float32 | [16]float32 | [32]float32 | [64]float32
+	[6]float32 | [8]float32 | [12]float32 | [14]float32 | [16]float32 | [32]float32 | [64]float32
 }
 
 // packRuns fills a kc×width panel from kc runs of w ≤ width contiguous
@@ -374,6 +374,9 @@ func packRuns(panel, src []float32, ld, w, width, kc int) {
 		switch width {
 		case 6:
 			copyRuns[[6]float32](panel, src, ld, kc)
+			return
+		case 8:
+			copyRuns[[8]float32](panel, src, ld, kc)
 			return
 		case 12:
 			copyRuns[[12]float32](panel, src, ld, kc)

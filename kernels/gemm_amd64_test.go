@@ -309,3 +309,10 @@ func BenchmarkSgemmTile(b *testing.B) {
 		})
 	}
 }
+
+// smallSets are the unpacked small-GEMM sets of the amd64 levels, by
+// level name (BenchmarkGemmSmallCrossover).
+var smallSets = []struct {
+	name  string
+	small *smallLevel
+}{{"avx2", smallAVX2}, {"avx512", smallAVX512}}

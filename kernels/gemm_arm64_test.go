@@ -184,3 +184,10 @@ func TestNEONGemmBlockChecks(t *testing.T) {
 		}
 	}
 }
+
+// smallSets are the unpacked small-GEMM sets of the arm64 levels, by
+// level name (BenchmarkGemmSmallCrossover).
+var smallSets = []struct {
+	name  string
+	small *smallLevel
+}{{"neon", smallNEON}}

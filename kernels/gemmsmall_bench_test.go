@@ -1,4 +1,4 @@
-//go:build amd64 && gc && !purego
+//go:build (amd64 || arm64) && gc && !purego
 
 package kernels
 
@@ -136,7 +136,7 @@ func BenchmarkDenseForward(b *testing.B) {
 
 // BenchmarkGemmSmallCrossover runs the unpacked kernels without their
 // size limits beside the packed driver of the same level, on one core, to
-// place the limits in gemmsmall_amd64.go.
+// place the limits in gemmsmall_amd64.go and gemmsmall_arm64.go.
 func BenchmarkGemmSmallCrossover(b *testing.B) {
 	shapes := []struct {
 		m, n, k        int
@@ -148,10 +148,7 @@ func BenchmarkGemmSmallCrossover(b *testing.B) {
 		{256, 256, 256, false, false}, {384, 384, 384, false, false}, {512, 512, 512, false, false},
 		{32, 1024, 1024, false, false}, {1024, 32, 1024, false, false}, {1024, 1024, 32, true, false},
 	}
-	for _, lv := range []struct {
-		name  string
-		small *smallLevel
-	}{{"avx2", smallAVX2}, {"avx512", smallAVX512}} {
+	for _, lv := range smallSets {
 		b.Run("impl="+lv.name, func(b *testing.B) {
 			restore, err := Use(lv.name)
 			if err != nil {

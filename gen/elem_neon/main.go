@@ -93,6 +93,8 @@ func main() {
 	g.bias("BiasReluNEON", "refBiasRelu", "relu(x + bias)", g.relu, needs{})
 	g.bias("BiasSigmoidNEON", "refBiasSigmoid", "sigmoid(x + bias)", g.sigmoid, needs{exp: true})
 	g.bias("BiasTanhNEON", "refBiasTanh", "tanh(x + bias)", g.tanh, needs{exp: true, tanh: true})
+	g.subMul()
+	g.argmax()
 
 	cmd := "go run main.go " + strings.Join(os.Args[1:], " ")
 	if err := f.Write(cmd, *out, *stubs, *pkg); err != nil {
@@ -213,6 +215,131 @@ func (g *gen) expShift() {
 	f.I("SUBS $1, R2")
 	f.I("BNE %s", f.L("loop"))
 	f.Label("done")
+	f.I("RET")
+}
+
+// subMul emits SubMulNEON(dx, dy, y, s): dx[j] = (dy[j] − s)·y[j], the
+// second pass of SoftmaxGrad over one row (the first, s = Σ dy·y in
+// float64 in column order, is scalar and stays in Go).
+func (g *gen) subMul() {
+	f := g.f
+	const name = "SubMulNEON"
+	f.Text(&neon.Func{Name: name, Sig: "func(dx, dy, y []float32, s float32)", Doc: []string{
+		name + " sets dx[j] = (dy[j] − s)·y[j] with NEON, two roundings as in",
+		"kernels.refSoftmaxGrad. Assembly because Go has no vector arithmetic.",
+		"",
+		"Preconditions (checked by kernels/elem_arm64.go): len(dy), len(y) ≥ len(dx),",
+		"len(dx) a multiple of 4; dx is dy or overlaps neither input.",
+	}})
+	f.I("FMOVS %s, F15", f.Arg("s"))
+	f.I("VDUP V15.S[0], V15.S4")
+	f.I("MOVD %s, R0", f.Arg("dx_base"))
+	f.I("MOVD %s, R1", f.Arg("dy_base"))
+	f.I("MOVD %s, R3", f.Arg("y_base"))
+	f.I("MOVD %s, R2", f.Arg("dx_len"))
+	f.I("LSR $2, R2")
+	f.I("CBZ R2, %s", f.L("done"))
+	f.Label("loop")
+	f.I("VLD1.P 16(R1), [V0.S4]")
+	f.I("VLD1.P 16(R3), [V1.S4]")
+	g.w(neon.FSUB(0, 0, 15))
+	g.w(neon.FMUL(0, 0, 1))
+	f.I("VST1.P [V0.S4], 16(R0)")
+	f.I("SUBS $1, R2")
+	f.I("BNE %s", f.L("loop"))
+	f.Label("done")
+	f.I("RET")
+}
+
+// argmax emits ArgmaxNEON: per row, 0 when the first element is NaN;
+// otherwise the maximum m of the row's other-than-NaN elements (lane
+// maxima kept by "v > acc", which NaN fails, then FMAXV, then the scalar
+// tail), and the first index whose element equals m: the index the
+// reference's running "greater than" scan settles on (−0 and +0 compare
+// equal in both).
+func (g *gen) argmax() {
+	f := g.f
+	const name = "ArgmaxNEON"
+	f.Text(&neon.Func{Name: name, Sig: "func(dst []int32, x []float32, rows, cols int)", Doc: []string{
+		name + " sets dst[i] to the index of the first largest element of row i of the",
+		"rows×cols matrix x with NEON, with the NaN rule of kernels.refArgmax (a NaN",
+		"first element gives 0, other NaNs are never chosen). Assembly because Go has",
+		"no vector compares.",
+		"",
+		"Preconditions (checked by kernels/elem_arm64.go): rows ≥ 1, cols ≥ 4,",
+		"len(dst) ≥ rows, len(x) ≥ rows·cols.",
+	}})
+	// R0 dst, R1 the row, R2 rows left, R3 cols, R4 whole vectors, R5
+	// tail columns, R6 the index, R7 a load pointer, R8 a count, R9–R11
+	// the compare mask's halves.
+	f.I("MOVD %s, R0", f.Arg("dst_base"))
+	f.I("MOVD %s, R1", f.Arg("x_base"))
+	f.I("MOVD %s, R2", f.Arg("rows"))
+	f.I("MOVD %s, R3", f.Arg("cols"))
+	f.I("LSR $2, R3, R4")
+	f.I("AND $3, R3, R5")
+	f.Label("row")
+	f.I("MOVD ZR, R6")
+	f.I("FMOVS (R1), F0")
+	f.I("FCMPS F0, F0")
+	f.I("BVS %s", f.L("store"))
+	f.I("VDUP V0.S[0], V1.S4")
+	f.I("MOVD R1, R7")
+	f.I("MOVD R4, R8")
+	f.Label("max")
+	f.I("VLD1.P 16(R7), [V2.S4]")
+	g.w(neon.FCMGT(3, 2, 1))
+	f.I("VBIT V3.B16, V2.B16, V1.B16")
+	f.I("SUBS $1, R8")
+	f.I("BNE %s", f.L("max"))
+	// No lane of V1 is NaN: x[0] is not, and "v > acc" never takes one.
+	g.w(neon.FMAXV(1, 1))
+	f.I("CBZ R5, %s", f.L("maxdone"))
+	f.I("MOVD R5, R8")
+	f.Label("maxtail")
+	f.I("FMOVS.P 4(R7), F2")
+	f.I("FCMPS F1, F2")
+	f.I("FCSELS GT, F2, F1, F1")
+	f.I("SUBS $1, R8")
+	f.I("BNE %s", f.L("maxtail"))
+	f.Label("maxdone")
+	f.I("VDUP V1.S[0], V1.S4")
+	f.I("MOVD R1, R7")
+	f.I("MOVD R4, R8")
+	f.Label("find")
+	f.I("VLD1.P 16(R7), [V2.S4]")
+	g.w(neon.FCMEQ(3, 2, 1))
+	f.I("VMOV V3.D[0], R9")
+	f.I("VMOV V3.D[1], R10")
+	f.I("ORR R9, R10, R11")
+	f.I("CBNZ R11, %s", f.L("hit"))
+	f.I("ADD $4, R6")
+	f.I("SUBS $1, R8")
+	f.I("BNE %s", f.L("find"))
+	// Not in the whole vectors, so in the tail: m is one of the elements.
+	f.Label("findtail")
+	f.I("FMOVS.P 4(R7), F2")
+	f.I("FCMPS F1, F2")
+	f.I("BEQ %s", f.L("store"))
+	f.I("ADD $1, R6")
+	f.I("B %s", f.L("findtail"))
+	// The first set lane is the mask's trailing zero bits over 32.
+	f.Label("hit")
+	f.I("CBZ R9, %s", f.L("high"))
+	f.I("RBIT R9, R9")
+	f.I("CLZ R9, R9")
+	f.I("ADD R9>>5, R6")
+	f.I("B %s", f.L("store"))
+	f.Label("high")
+	f.I("RBIT R10, R10")
+	f.I("CLZ R10, R10")
+	f.I("ADD R10>>5, R6")
+	f.I("ADD $2, R6")
+	f.Label("store")
+	f.I("MOVW.P R6, 4(R0)")
+	f.I("ADD R3<<2, R1")
+	f.I("SUBS $1, R2")
+	f.I("BNE %s", f.L("row"))
 	f.I("RET")
 }
 

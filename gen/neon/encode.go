@@ -123,6 +123,13 @@ func FMLAElem(d, n, m V, idx int) Word { return byElement(0x4f801000, "fmla", d,
 // FMULElem is d = n · m[idx].
 func FMULElem(d, n, m V, idx int) Word { return byElement(0x4f809000, "fmul", d, n, m, idx) }
 
+// FMAXV sets lane 0 of d to the largest of n's four lanes (a scalar: d's
+// other lanes are zeroed), NaN if any lane is NaN.
+func FMAXV(d, n V) Word {
+	bits := uint32(0x6e30f800) | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("fmaxv s%d, v%d.4s", d, n)}
+}
+
 // FADDPScalar adds the two lanes of n's low half into lane 0 of d (a
 // scalar: d's other lanes are zeroed).
 func FADDPScalar(d, n V) Word {

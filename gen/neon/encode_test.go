@@ -39,6 +39,7 @@ func TestEncodings(t *testing.T) {
 		{FMLAElem(0, 26, 24, 2), 0x4f981b40, "fmla v0.4s, v26.4s, v24.s[2]"},
 		{FMULElem(1, 2, 17, 1), 0x4fb19041, "fmul v1.4s, v2.4s, v17.s[1]"},
 		{FADDPScalar(1, 2), 0x7e30d841, "faddp s1, v2.2s"},
+		{FMAXV(1, 2), 0x6e30f841, "fmaxv s1, v2.4s"},
 		{SSHR(1, 2, 31), 0x4f210441, "sshr v1.4s, v2.4s, #31"},
 		{SSHR(1, 2, 1), 0x4f3f0441, "sshr v1.4s, v2.4s, #1"},
 		{FCVTL(1, 2), 0x0e617841, "fcvtl v1.2d, v2.2s"},

@@ -19,3 +19,4 @@ package asm
 //go:generate go run -C ../../gen ./gemm_neon -out ../kernels/asm/gemm_neon_arm64.s -stubs ../kernels/asm/gemm_neon_arm64.go -pkg asm
 //go:generate go run -C ../../gen ./elem_neon -out ../kernels/asm/elem_neon_arm64.s -stubs ../kernels/asm/elem_neon_arm64.go -pkg asm
 //go:generate go run -C ../../gen ./optim_neon -out ../kernels/asm/optim_neon_arm64.s -stubs ../kernels/asm/optim_neon_arm64.go -pkg asm
+//go:generate go run -C ../../gen ./gemmsmall_neon -out ../kernels/asm/gemmsmall_neon_arm64.s -stubs ../kernels/asm/gemmsmall_neon_arm64.go -pkg asm

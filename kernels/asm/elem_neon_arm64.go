@@ -93,3 +93,23 @@ func BiasSigmoidNEON(x, bias []float32, rows, cols int)
 //
 //go:noescape
 func BiasTanhNEON(x, bias []float32, rows, cols int)
+
+// SubMulNEON sets dx[j] = (dy[j] − s)·y[j] with NEON, two roundings as in
+// kernels.refSoftmaxGrad. Assembly because Go has no vector arithmetic.
+//
+// Preconditions (checked by kernels/elem_arm64.go): len(dy), len(y) ≥ len(dx),
+// len(dx) a multiple of 4; dx is dy or overlaps neither input.
+//
+//go:noescape
+func SubMulNEON(dx, dy, y []float32, s float32)
+
+// ArgmaxNEON sets dst[i] to the index of the first largest element of row i of the
+// rows×cols matrix x with NEON, with the NaN rule of kernels.refArgmax (a NaN
+// first element gives 0, other NaNs are never chosen). Assembly because Go has
+// no vector compares.
+//
+// Preconditions (checked by kernels/elem_arm64.go): rows ≥ 1, cols ≥ 4,
+// len(dst) ≥ rows, len(x) ≥ rows·cols.
+//
+//go:noescape
+func ArgmaxNEON(dst []int32, x []float32, rows, cols int)

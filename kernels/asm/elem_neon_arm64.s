@@ -640,3 +640,93 @@ BiasTanhNEON_loop:
 	SUBS $1, R5
 	BNE BiasTanhNEON_row
 	RET
+
+// func SubMulNEON(dx, dy, y []float32, s float32)
+TEXT ·SubMulNEON(SB), NOSPLIT, $0-76
+	FMOVS s+72(FP), F15
+	VDUP V15.S[0], V15.S4
+	MOVD dx_base+0(FP), R0
+	MOVD dy_base+24(FP), R1
+	MOVD y_base+48(FP), R3
+	MOVD dx_len+8(FP), R2
+	LSR $2, R2
+	CBZ R2, SubMulNEON_done
+SubMulNEON_loop:
+	VLD1.P 16(R1), [V0.S4]
+	VLD1.P 16(R3), [V1.S4]
+	WORD $0x4eafd400 // fsub v0.4s, v0.4s, v15.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	VST1.P [V0.S4], 16(R0)
+	SUBS $1, R2
+	BNE SubMulNEON_loop
+SubMulNEON_done:
+	RET
+
+// func ArgmaxNEON(dst []int32, x []float32, rows, cols int)
+TEXT ·ArgmaxNEON(SB), NOSPLIT, $0-64
+	MOVD dst_base+0(FP), R0
+	MOVD x_base+24(FP), R1
+	MOVD rows+48(FP), R2
+	MOVD cols+56(FP), R3
+	LSR $2, R3, R4
+	AND $3, R3, R5
+ArgmaxNEON_row:
+	MOVD ZR, R6
+	FMOVS (R1), F0
+	FCMPS F0, F0
+	BVS ArgmaxNEON_store
+	VDUP V0.S[0], V1.S4
+	MOVD R1, R7
+	MOVD R4, R8
+ArgmaxNEON_max:
+	VLD1.P 16(R7), [V2.S4]
+	WORD $0x6ea1e443 // fcmgt v3.4s, v2.4s, v1.4s
+	VBIT V3.B16, V2.B16, V1.B16
+	SUBS $1, R8
+	BNE ArgmaxNEON_max
+	WORD $0x6e30f821 // fmaxv s1, v1.4s
+	CBZ R5, ArgmaxNEON_maxdone
+	MOVD R5, R8
+ArgmaxNEON_maxtail:
+	FMOVS.P 4(R7), F2
+	FCMPS F1, F2
+	FCSELS GT, F2, F1, F1
+	SUBS $1, R8
+	BNE ArgmaxNEON_maxtail
+ArgmaxNEON_maxdone:
+	VDUP V1.S[0], V1.S4
+	MOVD R1, R7
+	MOVD R4, R8
+ArgmaxNEON_find:
+	VLD1.P 16(R7), [V2.S4]
+	WORD $0x4e21e443 // fcmeq v3.4s, v2.4s, v1.4s
+	VMOV V3.D[0], R9
+	VMOV V3.D[1], R10
+	ORR R9, R10, R11
+	CBNZ R11, ArgmaxNEON_hit
+	ADD $4, R6
+	SUBS $1, R8
+	BNE ArgmaxNEON_find
+ArgmaxNEON_findtail:
+	FMOVS.P 4(R7), F2
+	FCMPS F1, F2
+	BEQ ArgmaxNEON_store
+	ADD $1, R6
+	B ArgmaxNEON_findtail
+ArgmaxNEON_hit:
+	CBZ R9, ArgmaxNEON_high
+	RBIT R9, R9
+	CLZ R9, R9
+	ADD R9>>5, R6
+	B ArgmaxNEON_store
+ArgmaxNEON_high:
+	RBIT R10, R10
+	CLZ R10, R10
+	ADD R10>>5, R6
+	ADD $2, R6
+ArgmaxNEON_store:
+	MOVW.P R6, 4(R0)
+	ADD R3<<2, R1
+	SUBS $1, R2
+	BNE ArgmaxNEON_row
+	RET
