@@ -124,8 +124,9 @@ bench:
 # The peers, all in bench-peers.txt, compared with
 # `benchstat -col /impl bench-peers.txt` (bench/README.md explains):
 # bench/ with OpenBLAS linked (build tag openblas: every Go benchmark, with
-# impl=openblas-<core> beside the kernel levels and gonum), then PyTorch
-# and numpy. Each peer runs twice: once in the environment as it is, where
+# impl=openblas-<core> beside the kernel levels and gonum) on one core,
+# then the GEMMs and the epochs that have a threads=2 variant on both
+# cores (kernel levels and OpenBLAS), then PyTorch and numpy. Each peer runs twice: once in the environment as it is, where
 # OPENBLAS_CORETYPE may pin OpenBLAS to its AVX2 (Haswell) kernels, and
 # once with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed for that one
 # command, so OpenBLAS picks its own (AVX-512, SkylakeX/Cooperlake) kernels.
@@ -141,6 +142,9 @@ OWN_CORE    := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 bench-peers: bench-deps
 	cd bench && GOMAXPROCS=1 $(GO) test -tags openblas -run '^$$' -bench . -count $(BENCH_COUNT) . | tee ../bench-peers.txt
 	cd bench && $(OWN_CORE) GOMAXPROCS=1 $(GO) test -tags openblas -run '^$$' -bench 'Sgemm/impl=openblas' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
+	cd bench && GOMAXPROCS=2 $(GO) test -tags openblas -run '^$$' -bench 'Sgemm/impl=/threads=2' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
+	cd bench && $(OWN_CORE) GOMAXPROCS=2 $(GO) test -tags openblas -run '^$$' -bench 'Sgemm/impl=openblas/threads=2' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
+	cd bench && GOMAXPROCS=2 $(GO) test -tags openblas -run '^$$' -bench 'EpochThreads/impl=/batch=/threads=2' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
 	$(PEER_PYTHON) bench/peers/torch_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
 	$(OWN_CORE) $(PEER_PYTHON) bench/peers/torch_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
 	$(PEER_PYTHON) bench/peers/numpy_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt

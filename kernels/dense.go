@@ -22,7 +22,8 @@ import "fmt"
 // argument panics with a message naming it, checked in the order
 // dimensions, leading dimensions, activation, then slice lengths; m == 0
 // or n == 0 returns before the slice lengths are checked. Once warmed up
-// it allocates nothing.
+// it allocates nothing. A large call runs on the threads SetThreads
+// allows, split by blocks of rows of y, with the same bits as on one.
 func DenseForward(act Activation, m, n, k int, x []float32, ldx int, w []float32, ldw int, bias []float32, y []float32, ldy int) {
 	const fn = "DenseForward"
 	for _, d := range []struct {

@@ -91,10 +91,16 @@ func benchSgemm(b *testing.B, m, n, k int, transA, transB bool) {
 		ldb = k
 	}
 	b.ReportAllocs()
+	took := workersTook.Load()
 	for b.Loop() {
 		Sgemm(transA, transB, m, n, k, 1, a, lda, bm, ldb, 0, c, n)
 	}
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if Threads() > 1 {
+		// Below 1 on a split shape, some calls found no worker to hand a
+		// part to and ran every part on the caller.
+		b.ReportMetric(float64(workersTook.Load()-took)/float64(b.N), "helpers/op")
+	}
 }
 
 func gemmRand(r *rand.Rand, n int) []float32 {

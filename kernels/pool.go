@@ -184,7 +184,6 @@ func (f *fork) run(body forkBody, parts, threads int) {
 	// At most one helper comes through the offer slot: the fork sits in
 	// it until a spinning worker takes it or the caller withdraws it.
 	offered := false
-offer:
 	for range helpers {
 		f.wg.Add(1)
 		if !offered && workers.spinning.Load() > 0 && workers.offer.CompareAndSwap(nil, f) {
@@ -194,12 +193,21 @@ offer:
 		select {
 		case workers.jobs <- f:
 			workersTook.Add(1)
+			continue
 		default:
-			// Every worker is busy (or not yet parked): the caller
-			// does the rest itself.
-			f.wg.Done()
-			break offer
 		}
+		// No worker is parked. One may be on its way back from the
+		// previous call's part (between its Done and its spinning, a
+		// window back-to-back calls hit often): it will find the fork in
+		// the offer slot and take part of ours. Without that, the caller
+		// would run every part alone while a core sat idle.
+		if !offered && workers.offer.CompareAndSwap(nil, f) {
+			offered = true
+			continue
+		}
+		// Every worker is busy: the caller does the rest itself.
+		f.wg.Done()
+		break
 	}
 	f.work(0)
 	if offered {
