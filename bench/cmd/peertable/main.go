@@ -67,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	path := fs.Arg(0)
-	set, err := benchset.ReadFile(path, benchset.Options{ColKey: "impl,threads", Defaults: map[string]string{"threads": "1"}})
+	set, err := benchset.ReadFile(path, benchset.Options{ColKey: "impl,threads", Defaults: map[string]string{"threads": "1"}, IgnoreProcs: true})
 	if err != nil {
 		fmt.Fprintf(stderr, "peertable: %v\n", err)
 		return 2

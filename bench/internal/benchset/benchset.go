@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
@@ -54,7 +55,16 @@ type Options struct {
 	// is left out of the column name, so that threads=1 and a name
 	// without threads fall into one column.
 	Defaults map[string]string
+	// IgnoreProcs drops the GOMAXPROCS suffix ("-2") from row names, so
+	// that results of a run with GOMAXPROCS=2 share rows with those of a
+	// GOMAXPROCS=1 run; the column key must then tell them apart (as
+	// threads=2 does in peertable).
+	IgnoreProcs bool
 }
+
+// procsSuffix is the GOMAXPROCS suffix the testing package appends to a
+// benchmark name when GOMAXPROCS > 1.
+var procsSuffix = regexp.MustCompile(`-[0-9]+$`)
 
 // New returns an empty Set.
 func New() *Set {
@@ -102,6 +112,9 @@ func ReadFile(path string, opt Options) (*Set, error) {
 				}
 			}
 			cell := Cell{Row: row.Project(rec).StringValues()}
+			if opt.IgnoreProcs {
+				cell.Row = procsSuffix.ReplaceAllString(cell.Row, "")
+			}
 			if col != nil {
 				cell.Col = colName(col, col.Project(rec), opt.Defaults)
 			}
