@@ -53,11 +53,7 @@ func softmaxGradNEON(dx, dy, y []float32, rows, cols int) {
 		dxr := dx[i*cols : (i+1)*cols]
 		dyr := dy[i*cols : (i+1)*cols][:len(dxr)]
 		yr := y[i*cols : (i+1)*cols][:len(dxr)]
-		var s64 float64
-		for j := range dxr {
-			s64 += float64(dyr[j]) * float64(yr[j])
-		}
-		s := float32(s64)
+		s := softmaxGradDot(dyr, yr)
 		if c4 > 0 {
 			asm.SubMulNEON(dxr[:c4], dyr[:c4], yr[:c4], s)
 		}

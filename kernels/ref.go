@@ -120,16 +120,24 @@ func refSoftmax(dst, x []float32, rows, cols int) {
 
 // refSoftmaxGrad computes y ⊙ (dy − s) with s = Σ dy·y summed in float64
 // and rounded once; s is complete before dx is written, so dx may be dy.
+// softmaxGradDot is SoftmaxGrad's s = Σ dy·y for one row, accumulated in
+// float64 in column order (each product is exact) and rounded once; every
+// level computes it this way so that SoftmaxGrad's bits agree.
+func softmaxGradDot(dy, y []float32) float32 {
+	y = y[:len(dy)]
+	var s float64
+	for j, d := range dy {
+		s += float64(d) * float64(y[j])
+	}
+	return float32(s)
+}
+
 func refSoftmaxGrad(dx, dy, y []float32, rows, cols int) {
 	for i := 0; i < rows; i++ {
 		dxr := dx[i*cols : (i+1)*cols]
 		dyr := dy[i*cols : (i+1)*cols][:len(dxr)]
 		yr := y[i*cols : (i+1)*cols][:len(dxr)]
-		var s64 float64
-		for j := range dxr {
-			s64 += float64(dyr[j]) * float64(yr[j])
-		}
-		s := float32(s64)
+		s := softmaxGradDot(dyr, yr)
 		for j := range dxr {
 			dxr[j] = (dyr[j] - s) * yr[j]
 		}
