@@ -359,33 +359,38 @@ func packA(dst []float32, trans bool, a []float32, lda, ic, pc, mc, kc, mr int) 
 	}
 }
 
-// panelRow lists the panel widths that get a copy loop of their own in
-// packRuns: the tiles' MR and NR.
+// panelRow lists the panel widths of 32 and 64 columns, which get a
+// copy loop of their own in packRuns.
 type panelRow interface {
-	[6]float32 | [8]float32 | [12]float32 | [14]float32 | [16]float32 | [32]float32 | [64]float32
+	[32]float32 | [64]float32
 }
 
 // packRuns fills a kc×width panel from kc runs of w ≤ width contiguous
 // elements, run p starting at src[p*ld], zero-padding each row of the
 // panel past w.
+//
+// Full runs of the tiles' narrower widths (MR 6 and 8, NR 12, 14 and 16)
+// are copied element by element, unrolled: Go copies an array through a
+// pointer by calling memmove (the two might overlap), which for 24 to 64
+// bytes costs more than the copy. BenchmarkPack measures the difference.
 func packRuns(panel, src []float32, ld, w, width, kc int) {
 	panel = panel[:kc*width]
 	if w == width {
 		switch width {
 		case 6:
-			copyRuns[[6]float32](panel, src, ld, kc)
+			copyRuns6(panel, src, ld, kc)
 			return
 		case 8:
-			copyRuns[[8]float32](panel, src, ld, kc)
+			copyRuns8(panel, src, ld, kc)
 			return
 		case 12:
-			copyRuns[[12]float32](panel, src, ld, kc)
+			copyRuns12(panel, src, ld, kc)
 			return
 		case 14:
-			copyRuns[[14]float32](panel, src, ld, kc)
+			copyRuns14(panel, src, ld, kc)
 			return
 		case 16:
-			copyRuns[[16]float32](panel, src, ld, kc)
+			copyRuns16(panel, src, ld, kc)
 			return
 		case 32:
 			copyRuns[[32]float32](panel, src, ld, kc)
@@ -412,6 +417,51 @@ func copyRuns[T panelRow](panel, src []float32, ld, kc int) {
 	for p := range kc {
 		d := panel[p*width : (p+1)*width]
 		*(*T)(unsafe.Pointer(unsafe.SliceData(d))) = T(src[p*ld:])
+	}
+}
+
+// copyRuns6 to copyRuns16 are packRuns for full panels of 6 to 16
+// columns.
+func copyRuns6(panel, src []float32, ld, kc int) {
+	for p := range kc {
+		s := src[p*ld : p*ld+6 : p*ld+6]
+		d := panel[p*6 : p*6+6 : p*6+6]
+		d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
+	}
+}
+
+func copyRuns8(panel, src []float32, ld, kc int) {
+	for p := range kc {
+		s := src[p*ld : p*ld+8 : p*ld+8]
+		d := panel[p*8 : p*8+8 : p*8+8]
+		d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+	}
+}
+
+func copyRuns12(panel, src []float32, ld, kc int) {
+	for p := range kc {
+		s := src[p*ld : p*ld+12 : p*ld+12]
+		d := panel[p*12 : p*12+12 : p*12+12]
+		d[0], d[1], d[2], d[3], d[4], d[5] = s[0], s[1], s[2], s[3], s[4], s[5]
+		d[6], d[7], d[8], d[9], d[10], d[11] = s[6], s[7], s[8], s[9], s[10], s[11]
+	}
+}
+
+func copyRuns14(panel, src []float32, ld, kc int) {
+	for p := range kc {
+		s := src[p*ld : p*ld+14 : p*ld+14]
+		d := panel[p*14 : p*14+14 : p*14+14]
+		d[0], d[1], d[2], d[3], d[4], d[5], d[6] = s[0], s[1], s[2], s[3], s[4], s[5], s[6]
+		d[7], d[8], d[9], d[10], d[11], d[12], d[13] = s[7], s[8], s[9], s[10], s[11], s[12], s[13]
+	}
+}
+
+func copyRuns16(panel, src []float32, ld, kc int) {
+	for p := range kc {
+		s := src[p*ld : p*ld+16 : p*ld+16]
+		d := panel[p*16 : p*16+16 : p*16+16]
+		d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+		d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15] = s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15]
 	}
 }
 

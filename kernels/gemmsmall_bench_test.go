@@ -144,6 +144,7 @@ func BenchmarkGemmSmallCrossover(b *testing.B) {
 	}{
 		{32, 100, 784, false, false}, {784, 100, 32, true, false}, {32, 784, 100, false, true},
 		{32, 100, 10, false, true}, {32, 300, 300, false, true},
+		{256, 100, 784, false, false}, {784, 100, 256, true, false}, {256, 784, 100, false, true},
 		{64, 64, 64, false, false}, {128, 128, 128, false, false}, {192, 192, 192, false, false},
 		{256, 256, 256, false, false}, {384, 384, 384, false, false}, {512, 512, 512, false, false},
 		{32, 1024, 1024, false, false}, {1024, 32, 1024, false, false}, {1024, 1024, 32, true, false},

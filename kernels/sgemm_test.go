@@ -483,3 +483,41 @@ func TestGemmDriver(t *testing.T) {
 		}
 	}
 }
+
+// TestPackRuns checks packRuns on every panel width it has a copy loop
+// for, and one it has not, with full and partial runs, an odd leading
+// dimension and an unaligned source: the panel must hold the runs, zero
+// past w, and nothing beyond it may be written. The AVX-512 widths (12,
+// 14, 32, 64) are checked here on any CPU.
+func TestPackRuns(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 62))
+	for _, width := range []int{6, 8, 12, 14, 16, 32, 64, 10} {
+		for _, w := range []int{width, width - 1, 1} {
+			for _, kc := range []int{1, 7, 33} {
+				ld := width + 3
+				src := gemmRand(r, 1+kc*ld)[1:]
+				panel := make([]float32, kc*width+5)
+				for i := range panel {
+					panel[i] = gemmNaN
+				}
+				packRuns(panel, src, ld, w, width, kc)
+				for p := range kc {
+					for j := range width {
+						want := float32(0)
+						if j < w {
+							want = src[p*ld+j]
+						}
+						if got := panel[p*width+j]; math.Float32bits(got) != math.Float32bits(want) {
+							t.Fatalf("width=%d w=%d kc=%d: panel[%d][%d] = %v, want %v", width, w, kc, p, j, got, want)
+						}
+					}
+				}
+				for i, v := range panel[kc*width:] {
+					if v == v {
+						t.Fatalf("width=%d w=%d kc=%d: guard cell %d written: %v", width, w, kc, i, v)
+					}
+				}
+			}
+		}
+	}
+}
