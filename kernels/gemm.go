@@ -46,6 +46,11 @@ type gemmKernel struct {
 	// set it, so that one call covers a whole block instead of one call
 	// per tile.
 	Block func(kc int, a, b, c []float32, ldc int, alpha, beta float32, m, n int)
+
+	// PackT, when not nil, replaces packTransposed for a full panel of
+	// an untransposed A (MR rows, the panel's kc×MR elements): it sets
+	// panel[p*MR+i] = src[i*ld+p] for i < MR, p < kc.
+	PackT func(panel, src []float32, ld, kc int)
 }
 
 // gemmBlocks picks MC, KC and NC for an mr×nr micro-kernel from the cache
@@ -273,11 +278,11 @@ func gemmSerial(g *gemmKernel, w *gemmWork, transA, transB bool, m, n, k int, al
 					gemmTilesDirect(g, kcur, a[ic*lda+pc:], lda, bp, cb, ldc, alpha, betaCur, mcur, ncur)
 				case g.Block != nil:
 					ap := w.a[:kcur*roundUp(mcur, mr)]
-					packA(ap, transA, a, lda, ic, pc, mcur, kcur, mr)
+					packA(ap, transA, a, lda, ic, pc, mcur, kcur, mr, g.PackT)
 					g.Block(kcur, ap, bp, cb, ldc, alpha, betaCur, mcur, ncur)
 				default:
 					ap := w.a[:kcur*roundUp(mcur, mr)]
-					packA(ap, transA, a, lda, ic, pc, mcur, kcur, mr)
+					packA(ap, transA, a, lda, ic, pc, mcur, kcur, mr, g.PackT)
 					gemmTiles(g, kcur, ap, bp, cb, ldc, alpha, betaCur, mcur, ncur)
 				}
 			}
@@ -332,8 +337,9 @@ func packB(dst []float32, trans bool, b []float32, ldb, pc, jc, kc, nc, nr int) 
 
 // packA copies the mc×kc block of op(A) starting at row ic, column pc into
 // dst as ceil(mc/mr) panels of mr×kc, each k-major (the mr elements of one
-// k step contiguous), zero-padding the last panel to mr rows.
-func packA(dst []float32, trans bool, a []float32, lda, ic, pc, mc, kc, mr int) {
+// k step contiguous), zero-padding the last panel to mr rows. packT, if
+// not nil, is the level's gemmKernel.PackT.
+func packA(dst []float32, trans bool, a []float32, lda, ic, pc, mc, kc, mr int, packT func(panel, src []float32, ld, kc int)) {
 	if trans && mr == 1 {
 		// One-row panels are the rows of op(A) side by side; walking A
 		// row by row reads it contiguously and scatters into them.
@@ -349,11 +355,14 @@ func packA(dst []float32, trans bool, a []float32, lda, ic, pc, mc, kc, mr int) 
 	for ir := 0; ir < mc; ir += mr {
 		panel := dst[ir*kc : (ir+mr)*kc]
 		rows := min(mr, mc-ir)
-		if trans {
+		switch {
+		case trans:
 			// op(A)[i, p] = a[p*lda+i]: the rows of one k step are a
 			// contiguous run of a row of A.
 			packRuns(panel, a[pc*lda+ic+ir:], lda, rows, mr, kc)
-		} else {
+		case rows == mr && packT != nil:
+			packT(panel, a[(ic+ir)*lda+pc:], lda, kc)
+		default:
 			packTransposed(panel, a[(ic+ir)*lda+pc:], lda, rows, mr, kc)
 		}
 	}

@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -316,3 +317,73 @@ var smallSets = []struct {
 	name  string
 	small *smallLevel
 }{{"avx2", smallAVX2}, {"avx512", smallAVX512}}
+
+// TestPackT6AVX2 checks the AVX2 transposing pack against packTransposed
+// for every kc from 1 to 41 (whole chunks of eight and every tail), odd
+// leading dimensions and a source that starts off any 32-byte boundary,
+// with guard cells after the panel.
+func TestPackT6AVX2(t *testing.T) {
+	if !hasAVX2() {
+		t.Skip("no AVX2")
+	}
+	r := rand.New(rand.NewPCG(63, 64))
+	for kc := 1; kc <= 41; kc++ {
+		for _, ld := range []int{kc, kc + 1, kc + 7, 784} {
+			for _, off := range []int{0, 1, 3} {
+				src := gemmRand(r, off+5*ld+kc)[off:]
+				want := make([]float32, 6*kc)
+				packTransposed(want, src, ld, 6, 6, kc)
+				got := make([]float32, 6*kc+9)
+				for i := range got {
+					got[i] = gemmNaN
+				}
+				packT6AVX2(got, src, ld, kc)
+				if d := firstDiff(got[:6*kc], want); d >= 0 {
+					t.Fatalf("kc=%d ld=%d off=%d: panel[%d] = %v, want %v (k step %d, row %d)", kc, ld, off, d, got[d], want[d], d/6, d%6)
+				}
+				for i, v := range got[6*kc:] {
+					if v == v {
+						t.Fatalf("kc=%d ld=%d off=%d: guard cell %d written: %v", kc, ld, off, i, v)
+					}
+				}
+			}
+		}
+	}
+	// Short slices panic in Go before the assembly runs.
+	src := make([]float32, 5*16+7)
+	if msg := mustPanic(func() { packT6AVX2(make([]float32, 48), src, 16, 8) }); !strings.Contains(msg, "PackT6AVX2") {
+		t.Errorf("short src: panic %q, want one naming PackT6AVX2", msg)
+	}
+	if msg := mustPanic(func() { packT6AVX2(make([]float32, 47), make([]float32, 5*16+8), 16, 8) }); !strings.Contains(msg, "PackT6AVX2") {
+		t.Errorf("short panel: panic %q, want one naming PackT6AVX2", msg)
+	}
+}
+
+// BenchmarkPackT packs X of the trainer's batch-256 forward product
+// (256×784, 42 full 6-row panels, kc 784) with packTransposed and with
+// the AVX2 level's transposing pack, reporting nanoseconds per element.
+func BenchmarkPackT(b *testing.B) {
+	if !hasAVX2() {
+		b.Skip("no AVX2")
+	}
+	r := rand.New(rand.NewPCG(65, 66))
+	const rows, k = 252, 784
+	src := gemmRand(r, 256*k)
+	dst := make([]float32, rows*k)
+	for _, v := range []struct {
+		name string
+		pack func(panel, src []float32, ld, kc int)
+	}{
+		{"go", func(panel, src []float32, ld, kc int) { packTransposed(panel, src, ld, 6, 6, kc) }},
+		{"avx2", packT6AVX2},
+	} {
+		b.Run("impl="+v.name, func(b *testing.B) {
+			for b.Loop() {
+				for i := 0; i < rows; i += 6 {
+					v.pack(dst[i*k:], src[i*k:], k, k)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(rows*k), "ns/elem")
+		})
+	}
+}

@@ -149,5 +149,95 @@ func main() {
 		},
 	}.Emit(name)
 	avx.End()
+
+	packT6()
 	Generate()
+}
+
+// packT6 emits PackT6AVX2, the copy into an A panel of six rows of an
+// untransposed A (the trainer's forward product X·W packs every row of X
+// this way): eight k steps at a time, six row loads and a 6×8 transpose
+// in registers in place of 48 scalar copies.
+func packT6() {
+	const name = "PackT6AVX2"
+	TEXT(name, NOSPLIT, "func(chunks int, src *float32, ld int, dst *float32)")
+	Pragma("noescape")
+	Doc(
+		name+" fills 8·chunks k steps of a 6-row A panel from six rows of A,",
+		"row i starting at src[i*ld]:",
+		"",
+		"	dst[6*p+i] = src[i*ld+p]  for i < 6, p < 8·chunks",
+		"",
+		"reading 8·chunks elements of each row and writing exactly 48·chunks",
+		"elements of dst. The rest of a panel, k steps past the last multiple of",
+		"eight and panels of fewer rows, is kernels.packTransposed's.",
+		"",
+		"Preconditions (checked by kernels/gemm_amd64.go): chunks ≥ 1, ld ≥ 1,",
+		"and src and dst hold what the shapes need.",
+	)
+	n := Load(Param("chunks"), GP64())
+	src := Load(Param("src"), GP64())
+	ld := Load(Param("ld"), GP64())
+	dst := Load(Param("dst"), GP64())
+	SHLQ(U8(2), ld)
+	// Rows 0-2 are src, src+ld and src+2·ld; rows 3-5 the same from
+	// src3 = src+3·ld.
+	src3 := GP64()
+	LEAQ(Mem{Base: src, Index: ld, Scale: 2}, src3)
+	ADDQ(ld, src3)
+
+	Label(name + "_loop")
+	r := ymm[0:6]
+	VMOVUPS(Mem{Base: src}, r[0])
+	VMOVUPS(Mem{Base: src, Index: ld, Scale: 1}, r[1])
+	VMOVUPS(Mem{Base: src, Index: ld, Scale: 2}, r[2])
+	VMOVUPS(Mem{Base: src3}, r[3])
+	VMOVUPS(Mem{Base: src3, Index: ld, Scale: 1}, r[4])
+	VMOVUPS(Mem{Base: src3, Index: ld, Scale: 2}, r[5])
+	// Interleave row pairs: in each 128-bit lane, t[0] holds
+	// (a0p a1p a0p+1 a1p+1) for p = 0 (low lane) and 4 (high lane), t[1]
+	// the same for p = 2 and 6; t[2], t[3] rows 2 and 3; t[4], t[5]
+	// rows 4 and 5.
+	t := ymm[6:12]
+	for q := range 3 {
+		VUNPCKLPS(r[2*q+1], r[2*q], t[2*q])
+		VUNPCKHPS(r[2*q+1], r[2*q], t[2*q+1])
+	}
+	// u[j] lane l holds rows 0-3 of k step j+4l.
+	u := ymm[0:4]
+	VSHUFPS(U8(0x44), t[2], t[0], u[0])
+	VSHUFPS(U8(0xEE), t[2], t[0], u[1])
+	VSHUFPS(U8(0x44), t[3], t[1], u[2])
+	VSHUFPS(U8(0xEE), t[3], t[1], u[3])
+	// Step p takes 24 bytes at 24p: rows 0-3 from u, rows 4-5 from the
+	// low or high half of a lane of t[4] (p even in its lane) or t[5].
+	lo, hi := []VecPhysical{X0, X1, X2, X3}, []VecPhysical{X10, X11}
+	for j := range 4 {
+		VMOVUPS(lo[j], Mem{Base: dst, Disp: 24 * j})
+		m := Mem{Base: dst, Disp: 24*j + 16}
+		if j%2 == 0 {
+			VMOVLPS(hi[j/2], m)
+		} else {
+			VMOVHPS(hi[j/2], m)
+		}
+	}
+	for j := range 4 {
+		VEXTRACTF128(U8(1), u[j], Mem{Base: dst, Disp: 24 * (j + 4)})
+	}
+	VEXTRACTF128(U8(1), t[4], X12)
+	VEXTRACTF128(U8(1), t[5], X13)
+	for j, x := range []VecPhysical{X12, X12, X13, X13} {
+		m := Mem{Base: dst, Disp: 24*(j+4) + 16}
+		if j%2 == 0 {
+			VMOVLPS(x, m)
+		} else {
+			VMOVHPS(x, m)
+		}
+	}
+	ADDQ(U8(32), src)
+	ADDQ(U8(32), src3)
+	ADDQ(U32(192), dst)
+	DECQ(n)
+	JNZ(LabelRef(name + "_loop"))
+	avx.End()
 }

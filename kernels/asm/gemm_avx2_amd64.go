@@ -20,3 +20,18 @@ package asm
 //
 //go:noescape
 func SgemmKernel6x16AVX2(kc int, m int, n int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32)
+
+// PackT6AVX2 fills 8·chunks k steps of a 6-row A panel from six rows of A,
+// row i starting at src[i*ld]:
+//
+//	dst[6*p+i] = src[i*ld+p]  for i < 6, p < 8·chunks
+//
+// reading 8·chunks elements of each row and writing exactly 48·chunks
+// elements of dst. The rest of a panel, k steps past the last multiple of
+// eight and panels of fewer rows, is kernels.packTransposed's.
+//
+// Preconditions (checked by kernels/gemm_amd64.go): chunks ≥ 1, ld ≥ 1,
+// and src and dst hold what the shapes need.
+//
+//go:noescape
+func PackT6AVX2(chunks int, src *float32, ld int, dst *float32)

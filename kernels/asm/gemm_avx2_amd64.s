@@ -412,3 +412,57 @@ SgemmKernel6x16AVX2_stored:
 	JG     SgemmKernel6x16AVX2_cols
 	VZEROUPPER
 	RET
+
+// func PackT6AVX2(chunks int, src *float32, ld int, dst *float32)
+// Requires: AVX
+TEXT ·PackT6AVX2(SB), NOSPLIT, $0-32
+	MOVQ chunks+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ ld+16(FP), DX
+	MOVQ dst+24(FP), BX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), SI
+	ADDQ DX, SI
+
+PackT6AVX2_loop:
+	VMOVUPS      (CX), Y0
+	VMOVUPS      (CX)(DX*1), Y1
+	VMOVUPS      (CX)(DX*2), Y2
+	VMOVUPS      (SI), Y3
+	VMOVUPS      (SI)(DX*1), Y4
+	VMOVUPS      (SI)(DX*2), Y5
+	VUNPCKLPS    Y1, Y0, Y6
+	VUNPCKHPS    Y1, Y0, Y7
+	VUNPCKLPS    Y3, Y2, Y8
+	VUNPCKHPS    Y3, Y2, Y9
+	VUNPCKLPS    Y5, Y4, Y10
+	VUNPCKHPS    Y5, Y4, Y11
+	VSHUFPS      $0x44, Y8, Y6, Y0
+	VSHUFPS      $0xee, Y8, Y6, Y1
+	VSHUFPS      $0x44, Y9, Y7, Y2
+	VSHUFPS      $0xee, Y9, Y7, Y3
+	VMOVUPS      X0, (BX)
+	VMOVLPS      X10, 16(BX)
+	VMOVUPS      X1, 24(BX)
+	VMOVHPS      X10, 40(BX)
+	VMOVUPS      X2, 48(BX)
+	VMOVLPS      X11, 64(BX)
+	VMOVUPS      X3, 72(BX)
+	VMOVHPS      X11, 88(BX)
+	VEXTRACTF128 $0x01, Y0, 96(BX)
+	VEXTRACTF128 $0x01, Y1, 120(BX)
+	VEXTRACTF128 $0x01, Y2, 144(BX)
+	VEXTRACTF128 $0x01, Y3, 168(BX)
+	VEXTRACTF128 $0x01, Y10, X12
+	VEXTRACTF128 $0x01, Y11, X13
+	VMOVLPS      X12, 112(BX)
+	VMOVHPS      X12, 136(BX)
+	VMOVLPS      X13, 160(BX)
+	VMOVHPS      X13, 184(BX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, SI
+	ADDQ         $0x000000c0, BX
+	DECQ         AX
+	JNZ          PackT6AVX2_loop
+	VZEROUPPER
+	RET
