@@ -1,12 +1,15 @@
 // Package mnist loads the Fashion-MNIST and classic MNIST data sets and
 // splits data the way scikit-learn does.
 //
-// LoadFashion and LoadDigits find the files on the machine (a directory named
-// by $SIMDMLP_DATA, Debian's dataset-fashion-mnist package, the Keras cache
-// in ~/.keras/datasets, or this package's own cache), verify them against
-// pinned SHA-256 sums, and download them from Keras's mirror into the cache
-// only when no copy exists anywhere. Downloads are atomic: a file appears
-// under its final name only after it has been verified.
+// LoadFashion and LoadDigits find the files on the machine (in the directory
+// the caller or $SIMDMLP_DATA names, which is then the only place looked in;
+// otherwise in Debian's dataset-fashion-mnist package, the Keras cache in
+// ~/.keras/datasets, or this package's own cache), verify them against their
+// known shapes and pinned SHA-256 sums, and download them from Keras's
+// mirror into the cache only when no copy exists anywhere. Downloads are
+// atomic: a file appears under its final name only after it has been
+// verified, and the temporary files of downloads that were killed are
+// removed by the next download of the same file.
 //
 // ReadIDX and DecodeIDX read the IDX format of the original distributions,
 // gzipped or raw. They trust nothing in a header: every size is checked

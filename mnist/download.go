@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/simdmlp/simdmlp/internal/atomicfile"
 )
 
 // maxDownloadBytes stops a misbehaving server from filling the disk; the
@@ -61,12 +63,7 @@ func (s *setSpec) download(dir string, opts Options) error {
 			continue // verified when the set is loaded
 		}
 		err = fetch(client, base+f.name+".gz", dir, f.name+".gz", w, func(tmp string, _ []byte) error {
-			dims, _, sum, err := readIDXFile(tmp, true)
-			if err == nil {
-				if err = s.checkForeign("", hex.EncodeToString(sum)); err == nil {
-					err = s.check("", f, dims, hex.EncodeToString(sum))
-				}
-			}
+			_, _, err := s.readChecked(tmp, f)
 			return err
 		})
 		if err != nil {
@@ -76,9 +73,12 @@ func (s *setSpec) download(dir string, opts Options) error {
 	return nil
 }
 
-// fetch downloads url into dir/name through a temporary file in dir, which
-// verify inspects (given its path and SHA-256) before the rename.
-func fetch(client *http.Client, url, dir, name string, w io.Writer, verify func(tmp string, sum []byte) error) (err error) {
+// fetch downloads url into dir/name through an atomicfile temporary in dir,
+// which verify inspects (given its path and SHA-256) before it is committed.
+// The temporary is locked while written, so that the temporaries of
+// downloads that died, even by kill -9, are removed by the next download of
+// the same file, and those of live ones are left alone.
+func fetch(client *http.Client, url, dir, name string, w io.Writer, verify func(tmp string, sum []byte) error) error {
 	fmt.Fprintf(w, "Downloading data from %s\n", url)
 	resp, err := client.Get(url)
 	if err != nil {
@@ -91,19 +91,11 @@ func fetch(client *http.Client, url, dir, name string, w io.Writer, verify func(
 	if resp.ContentLength > maxDownloadBytes {
 		return fmt.Errorf("GET %s: %d bytes is far too large", url, resp.ContentLength)
 	}
-	tmp, err := os.CreateTemp(dir, "."+name+".*.part")
+	tmp, err := atomicfile.Create(filepath.Join(dir, name))
 	if err != nil {
 		return err
 	}
-	closed := false
-	defer func() {
-		if err != nil {
-			if !closed {
-				tmp.Close()
-			}
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Abort() // does nothing after Commit
 
 	h := sha256.New()
 	p := newProgress(w, resp.ContentLength)
@@ -118,14 +110,7 @@ func fetch(client *http.Client, url, dir, name string, w io.Writer, verify func(
 		return fmt.Errorf("downloading %s: got %d of %d bytes", url, n, resp.ContentLength)
 	}
 	p.finish()
-	if err = tmp.Sync(); err == nil {
-		closed = true
-		err = tmp.Close()
-	}
-	if err != nil {
-		return err
-	}
-	if err = verify(tmp.Name(), h.Sum(nil)); err != nil {
+	if err := verify(tmp.Name(), h.Sum(nil)); err != nil {
 		fault := err.Error()
 		var ce *CorruptError
 		if errors.As(err, &ce) {
@@ -134,7 +119,7 @@ func fetch(client *http.Client, url, dir, name string, w io.Writer, verify func(
 		return corrupt(url, "download rejected, nothing was saved: "+fault+
 			"; the server sent a damaged or different file (check the base URL, or try again)")
 	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, name))
+	return tmp.Commit()
 }
 
 // progress draws a Keras-like bar. On a terminal it redraws in place as the

@@ -7,11 +7,15 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/simdmlp/simdmlp/internal/atomicfile"
 )
 
 // server serves files by name from a map and records the requests.
@@ -230,11 +234,107 @@ func TestDownloadAtomicRename(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := <-seen
-	if len(names) != 1 || !strings.HasPrefix(names[0], ".train-labels-idx1-ubyte.gz.") || !strings.HasSuffix(names[0], ".part") {
-		t.Errorf("mid-download the cache held %v, want one hidden .part file", names)
+	prefix := atomicfile.TempPrefix(filepath.Join(cache, "train-labels-idx1-ubyte.gz"))
+	if len(names) != 1 || !strings.HasPrefix(names[0], prefix) {
+		t.Errorf("mid-download the cache held %v, want one hidden %s* file", names, prefix)
 	}
 	if names := dirNames(t, cache); len(names) != 4 {
 		t.Errorf("after the download the cache holds %v", names)
+	}
+}
+
+// A download killed outright (kill -9, a power cut) leaves its temporary
+// file behind; the next download of the same file removes it. No lock is
+// held on such a file, as the kernel drops a dead process's locks, which is
+// how it is told from the temporary of a download still running.
+func TestDownloadRemovesLeftovers(t *testing.T) {
+	s := newSynth(7, 3, 2)
+	isolate(t, s.spec(fashion, true), nil)
+	srv := newServer(t, fashionFiles(t, s))
+	cache := filepath.Join(t.TempDir(), "c")
+	var leftovers []string
+	for _, f := range fashion.files {
+		// TempPrefix gives a name within the path's directory.
+		name := atomicfile.TempPrefix(filepath.Join(cache, f.name+".gz")) + "123456"
+		writeFile(t, filepath.Join(cache, name), []byte("the first bytes of a download that was killed"))
+		leftovers = append(leftovers, name)
+	}
+	// Not a temporary of any file downloaded: left alone.
+	other := atomicfile.TempPrefix(filepath.Join(cache, "notes.txt")) + "1"
+	writeFile(t, filepath.Join(cache, other), nil)
+	if names := dirNames(t, cache); len(names) != 5 {
+		t.Fatalf("the cache holds %v before the download, want the five leftovers", names)
+	}
+	if _, _, err := LoadFashionWith(Options{BaseURL: srv.url(), CacheDir: cache, Progress: &bytes.Buffer{}}); err != nil {
+		t.Fatal(err)
+	}
+	names := dirNames(t, cache)
+	for _, l := range leftovers {
+		if slices.Contains(names, l) {
+			t.Errorf("leftover %s is still there after its file was downloaded: %v", l, names)
+		}
+	}
+	if len(names) != 5 || !slices.Contains(names, other) {
+		t.Errorf("the cache holds %v, want the four files and %s", names, other)
+	}
+}
+
+// A download that is still running keeps its temporary file while another
+// download of the same file starts beside it, and both finish.
+func TestDownloadKeepsLiveTemporaries(t *testing.T) {
+	s := newSynth(7, 3, 2)
+	isolate(t, s.spec(fashion, true), nil)
+	files := fashionFiles(t, s)
+	srv := newServer(t, files)
+	cache := filepath.Join(t.TempDir(), "c")
+	body := files["train-labels-idx1-ubyte.gz"]
+	started, release := make(chan struct{}), make(chan struct{})
+	var firstDone atomic.Bool
+	srv.serve["train-labels-idx1-ubyte.gz"] = func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		if !firstDone.Swap(true) {
+			w.Write(body[:10])
+			w.(http.Flusher).Flush()
+			close(started)
+			<-release
+			w.Write(body[10:])
+			return
+		}
+		w.Write(body)
+	}
+	opts := Options{BaseURL: srv.url(), CacheDir: cache, Progress: &bytes.Buffer{}}
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := LoadFashionWith(opts)
+		errc <- err
+	}()
+	<-started
+	// The first download's temporary must exist before the second starts.
+	prefix := atomicfile.TempPrefix(filepath.Join(cache, "train-labels-idx1-ubyte.gz"))
+	var tmp string
+	for deadline := time.Now().Add(5 * time.Second); tmp == "" && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		for _, n := range dirNames(t, cache) {
+			if strings.HasPrefix(n, prefix) {
+				tmp = n
+			}
+		}
+	}
+	if tmp == "" {
+		close(release)
+		t.Fatalf("no temporary file appeared during the download")
+	}
+	if _, _, err := LoadFashionWith(opts); err != nil {
+		t.Errorf("second download: %v", err)
+	}
+	if !slices.Contains(dirNames(t, cache), tmp) {
+		t.Errorf("the second download removed %s, the temporary of a download still running", tmp)
+	}
+	close(release)
+	if err := <-errc; err != nil {
+		t.Errorf("first download: %v", err)
+	}
+	if names := dirNames(t, cache); len(names) != 4 {
+		t.Errorf("after both downloads the cache holds %v", names)
 	}
 }
 

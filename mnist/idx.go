@@ -2,6 +2,7 @@ package mnist
 
 import (
 	"bufio"
+	"bytes"
 	"compress/flate"
 	"compress/gzip"
 	"crypto/sha256"
@@ -26,8 +27,13 @@ const (
 	maxDeflateRatio = 1032
 	// gzipPrealloc is the expansion we allocate for up front; real IDX files
 	// compress by 2–5×. A stream that really expands more grows its buffer
-	// by doubling, so memory stays within twice what actually arrives.
+	// by doubling as data arrives, so the buffer stays within twice what
+	// actually arrived, and all the buffers of the doublings together within
+	// four times, whatever the header claims.
 	gzipPrealloc = 16
+	// unknownPrealloc is the up-front allocation when the stream's size is
+	// unknown.
+	unknownPrealloc = 1 << 20
 )
 
 // idxTypeNames names the element types the IDX format defines, so that an
@@ -46,25 +52,38 @@ var idxTypeNames = map[byte]string{
 // order. Only the unsigned-byte element type (0x08) is supported.
 //
 // The header is checked against the file: a raw file must hold exactly the
-// bytes its dimensions claim, a gzip stream must decompress to exactly that
-// many (and pass its CRC), and no header can make ReadIDX allocate more than
-// the file could hold. Every fault yields a *CorruptError naming the file.
+// bytes its dimensions claim, and a gzip stream (of one or more members) must
+// decompress to exactly that many, pass its CRCs and end the file.
+//
+// Memory follows the data, not the header. A gzip file's claim must fit
+// what its compressed size can expand to; then at most 16 times the
+// compressed size is allocated up front, and beyond that the buffer grows
+// by doubling only as decompressed data arrives, so it stays within twice
+// what arrived. Decompression stops one byte past the claimed size.
+//
+// Every fault yields a *CorruptError naming the file, which tells a
+// truncated file ("truncated: got M of N bytes") from one with too much
+// data ("trailing data after the N expected bytes") or with bytes after its
+// gzip stream ("trailing garbage after the gzip stream").
 func ReadIDX(path string) (dims []int, data []uint8, err error) {
-	dims, data, _, err = readIDXFile(path, false)
+	dims, data, _, err = readIDXFile(path, false, nil)
 	return dims, data, err
 }
 
 // DecodeIDX decodes an IDX stream, gzipped or raw, from r. size is the
 // number of bytes r will yield (the compressed size for gzip) and bounds what
-// the header may claim; pass -1 when it is unknown, in which case memory
-// still grows only as data actually arrives. See ReadIDX for the checks.
+// the header may claim; pass -1 when it is unknown, in which case 1 MiB is
+// allocated up front and memory still grows only as data actually arrives.
+// See ReadIDX for the checks.
 func DecodeIDX(r io.Reader, size int64) (dims []int, data []uint8, err error) {
-	return decodeIDX("", r, size, nil)
+	return decodeIDX("", r, size, nil, nil)
 }
 
 // readIDXFile opens and decodes path; with sum set it also returns the
 // SHA-256 of the decompressed content, which is what the pins cover.
-func readIDXFile(path string, sum bool) (dims []int, data []uint8, digest []byte, err error) {
+// checkDims, when not nil, judges the header's dimensions before any of the
+// data is read or allocated for; its error is returned as is.
+func readIDXFile(path string, sum bool, checkDims func(dims []int) error) (dims []int, data []uint8, digest []byte, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("mnist: %w", err)
@@ -81,7 +100,7 @@ func readIDXFile(path string, sum bool) (dims []int, data []uint8, digest []byte
 	if sum {
 		h = sha256.New()
 	}
-	dims, data, err = decodeIDX(path, f, st.Size(), h)
+	dims, data, err = decodeIDX(path, f, st.Size(), h, checkDims)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -91,10 +110,12 @@ func readIDXFile(path string, sum bool) (dims []int, data []uint8, digest []byte
 	return dims, data, digest, nil
 }
 
-// decodeIDX is DecodeIDX with a name for errors and an optional hash fed
-// with the decompressed bytes.
-func decodeIDX(name string, r io.Reader, size int64, h hash.Hash) ([]int, []uint8, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+// decodeIDX is DecodeIDX with a name for errors, an optional hash fed with
+// the decompressed bytes, and an optional check of the header's dimensions
+// (see readIDXFile).
+func decodeIDX(name string, r io.Reader, size int64, h hash.Hash, checkDims func([]int) error) ([]int, []uint8, error) {
+	cr := &countingReader{r: r}
+	br := bufio.NewReaderSize(cr, 64<<10)
 	magic, err := br.Peek(2)
 	if err != nil {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
@@ -105,12 +126,11 @@ func decodeIDX(name string, r io.Reader, size int64, h hash.Hash) ([]int, []uint
 	var src io.Reader = br
 	gzipped := magic[0] == 0x1f && magic[1] == 0x8b
 	if gzipped {
-		zr, err := gzip.NewReader(br)
+		gs, err := newGzipStream(br, func() int64 { return cr.n - int64(br.Buffered()) }, size)
 		if err != nil {
 			return nil, nil, streamErr(name, "gzip header", err)
 		}
-		defer zr.Close()
-		src = zr
+		src = gs
 	}
 	if h != nil {
 		src = io.TeeReader(src, h)
@@ -156,19 +176,24 @@ func decodeIDX(name string, r io.Reader, size int64, h hash.Hash) ([]int, []uint
 	for i := range dims {
 		dims[i] = int(raw[i])
 	}
+	// A caller that knows what the file must hold rejects a wrong header
+	// here, before a byte of data is decompressed or allocated for.
+	if checkDims != nil {
+		if err := checkDims(dims); err != nil {
+			return nil, nil, err
+		}
+	}
 
 	headerLen := int64(4 + 4*rank)
 	prealloc := total
 	switch {
 	case size < 0:
-		prealloc = min(total, 1<<20)
+		prealloc = min(total, unknownPrealloc)
 	case !gzipped:
-		if rest := size - headerLen; total != rest {
-			what := "truncated"
-			if total < rest {
-				what = "trailing data"
-			}
-			return nil, nil, corrupt(name, fmt.Sprintf("%s: IDX dimensions %v need %d data bytes, the file has %d after the header", what, dims, total, max(rest, 0)))
+		if rest := size - headerLen; total > rest {
+			return nil, nil, corrupt(name, fmt.Sprintf("truncated: got %d of %d bytes of data (IDX dimensions %v)", max(rest, 0), total, dims))
+		} else if total < rest {
+			return nil, nil, corrupt(name, fmt.Sprintf("trailing data after the %d expected bytes (IDX dimensions %v): the file has %d after the header", total, dims, rest))
 		}
 	default:
 		if total > maxDeflateRatio*size+1024 {
@@ -177,24 +202,122 @@ func decodeIDX(name string, r io.Reader, size int64, h hash.Hash) ([]int, []uint
 		prealloc = min(total, gzipPrealloc*size+64<<10)
 	}
 
+	// At most total bytes are read here, and one more below: a stream that
+	// holds more is stopped there, however much more it holds.
 	data, err := readBounded(src, total, prealloc)
 	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, nil, corrupt(name, fmt.Sprintf("truncated: got %d of %d bytes of data (IDX dimensions %v), then the stream breaks off", len(data), total, dims))
+		}
+		var tg *trailingGarbageError
+		if errors.As(err, &tg) {
+			return nil, nil, corrupt(name, fmt.Sprintf("%v, and the stream held only %d of the %d bytes of data (IDX dimensions %v)", tg, len(data), total, dims))
+		}
 		return nil, nil, streamErr(name, "IDX data", err)
 	}
 	if int64(len(data)) < total {
-		return nil, nil, corrupt(name, fmt.Sprintf("truncated: IDX dimensions %v need %d data bytes, the stream holds %d", dims, total, len(data)))
+		return nil, nil, corrupt(name, fmt.Sprintf("truncated: got %d of %d bytes of data (IDX dimensions %v)", len(data), total, dims))
 	}
 	// Reading past the end both catches trailing bytes and makes the gzip
 	// reader verify its CRC-32 and length trailer.
 	var one [1]byte
 	n, err := io.ReadFull(src, one[:])
 	if n > 0 {
-		return nil, nil, corrupt(name, fmt.Sprintf("trailing data: more than the %d data bytes that IDX dimensions %v claim", total, dims))
+		return nil, nil, corrupt(name, fmt.Sprintf("trailing data after the %d expected bytes (IDX dimensions %v)", total, dims))
 	}
 	if err != io.EOF {
-		return nil, nil, streamErr(name, "end of stream", err)
+		where := "end of the data"
+		if gzipped {
+			where = "gzip trailer"
+		}
+		return nil, nil, streamErr(name, where, err)
 	}
 	return dims, data, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// trailingGarbageError reports bytes after the end of a gzip stream that
+// do not start another gzip member.
+type trailingGarbageError struct {
+	offset int64 // where the garbage starts in the file
+	size   int64 // the file's size; -1 if unknown
+}
+
+func (e *trailingGarbageError) Error() string {
+	if e.size > e.offset {
+		return fmt.Sprintf("trailing garbage after the gzip stream: the last %d bytes, from offset %d on, are not a gzip member", e.size-e.offset, e.offset)
+	}
+	return fmt.Sprintf("trailing garbage after the gzip stream: the bytes from offset %d on are not a gzip member", e.offset)
+}
+
+// gzipStream decompresses a gzip stream of one or more members, as
+// gzip.Reader does, but tells the ways the stream can end apart: cleanly at
+// the end of a member, inside a member (io.ErrUnexpectedEOF), or with bytes
+// after the last member that are not another member (a
+// *trailingGarbageError, which gzip.Reader would report as a truncated or
+// invalid header).
+type gzipStream struct {
+	br   *bufio.Reader
+	zr   *gzip.Reader
+	pos  func() int64 // the offset in the file that br reads next
+	size int64        // the file's size; -1 if unknown
+	err  error
+}
+
+func newGzipStream(br *bufio.Reader, pos func() int64, size int64) (*gzipStream, error) {
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, err
+	}
+	zr.Multistream(false)
+	return &gzipStream{br: br, zr: zr, pos: pos, size: size}, nil
+}
+
+func (g *gzipStream) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	for {
+		n, err := g.zr.Read(p)
+		if err != io.EOF {
+			return n, err
+		}
+		// A member ended and its CRC-32 and length checked out. The
+		// bufio.Reader is an io.ByteReader, so gzip has read nothing
+		// beyond the member's trailer: what follows is for us to judge.
+		next, perr := g.br.Peek(2)
+		switch {
+		case len(next) == 0 && perr == io.EOF:
+			g.err = io.EOF
+		case len(next) == 0:
+			g.err = perr
+		case bytes.HasPrefix([]byte{0x1f, 0x8b}, next):
+			// Another member, or the cut-off start of one, which Reset
+			// reports as io.ErrUnexpectedEOF.
+			if g.err = g.zr.Reset(g.br); g.err == nil {
+				g.zr.Multistream(false)
+			}
+		default:
+			g.err = &trailingGarbageError{offset: g.pos(), size: g.size}
+		}
+		switch {
+		case n > 0 && g.err != io.EOF:
+			return n, nil // g.err, if any, comes with the next call
+		case n > 0 || g.err != nil:
+			return n, g.err
+		}
+	}
 }
 
 // readBounded reads up to want bytes, allocating prealloc up front and
@@ -226,7 +349,10 @@ func readBounded(r io.Reader, want, prealloc int64) ([]byte, error) {
 // is an I/O error wrapped as is.
 func streamErr(name, where string, err error) error {
 	var fe flate.CorruptInputError
+	var tg *trailingGarbageError
 	switch {
+	case errors.As(err, &tg):
+		return corrupt(name, tg.Error())
 	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
 		return corrupt(name, "truncated: the stream ends inside the "+where)
 	case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum), errors.As(err, &fe):

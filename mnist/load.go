@@ -19,15 +19,19 @@ import (
 // LoadFashion and LoadDigits download from by default.
 const KerasBaseURL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
-// EnvDataDir names the environment variable holding the first directory
-// searched for data files.
+// EnvDataDir names the environment variable that, when set and not empty,
+// names the data directory for loads not given one (Options.Dir, or the dir
+// argument of LoadFashion and LoadDigits). Like a given directory it is the
+// only place looked in: if it lacks the data, loading fails with an error
+// naming it, rather than searching elsewhere or downloading.
 const EnvDataDir = "SIMDMLP_DATA"
 
 // Options tunes LoadFashionWith and LoadDigitsWith. The zero value searches
 // the usual places and downloads, with progress on os.Stderr.
 type Options struct {
 	// Dir, when set, is the only directory looked in, and nothing is
-	// downloaded.
+	// downloaded. When empty, $SIMDMLP_DATA (EnvDataDir) takes its place
+	// if set; only when both are empty are the usual places searched.
 	Dir string
 	// BaseURL replaces KerasBaseURL as the download location.
 	BaseURL string
@@ -123,20 +127,25 @@ var digits = &setSpec{
 // LoadFashion loads Fashion-MNIST: 60000 training and 10000 test images of
 // 28×28 pixels in ten classes (see FashionClasses).
 //
-// With dir set it reads only that directory. With dir == "" it searches, in
-// order: $SIMDMLP_DATA; /usr/share/datasets/fashion-mnist (Debian's package
-// dataset-fashion-mnist); ~/.keras/datasets/fashion-mnist (Keras's cache);
+// With dir set it reads only that directory, and downloads nothing; so
+// does it with dir == "" and $SIMDMLP_DATA set to a directory. A directory
+// given either way that lacks a file is an error matching ErrNotFound, not
+// a reason to look elsewhere. Otherwise it searches, in order:
+// /usr/share/datasets/fashion-mnist (Debian's package dataset-fashion-mnist);
+// ~/.keras/datasets/fashion-mnist (Keras's cache);
 // os.UserCacheDir()/simdmlp/fashion-mnist. The first directory holding all
 // four files (train-images-idx3-ubyte, train-labels-idx1-ubyte,
 // t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each raw or .gz) is used.
 // If none does, the files are downloaded from KerasBaseURL into the last
 // directory, with progress on os.Stderr; see LoadFashionWith for control.
 //
-// Every file is verified by the SHA-256 of its decompressed content, so a
-// recompressed copy passes and a damaged or foreign one fails. A directory
-// whose files fail is an error (matching ErrCorrupt), not a reason to look
-// further; when nothing is found the error matches ErrNotFound and says what
-// to install.
+// Every file is verified: its IDX header must give the file's known shape
+// before any of its data is decompressed (so a file claiming more holds up
+// nothing), and its decompressed content must match a pinned SHA-256 (so a
+// recompressed copy passes and a damaged or foreign one fails). A directory
+// whose files fail is an error (matching ErrCorrupt) saying what to do, not
+// a reason to look further; when nothing is found the error matches
+// ErrNotFound and says what to install.
 func LoadFashion(dir string) (train, test *Dataset, err error) {
 	return LoadFashionWith(Options{Dir: dir})
 }
@@ -150,8 +159,9 @@ func LoadFashionWith(opts Options) (train, test *Dataset, err error) {
 // LoadDigits loads classic MNIST, the handwritten digits: 60000 training and
 // 10000 test images of 28×28 pixels, labels 0..9.
 //
-// With dir set it reads only that directory. With dir == "" it searches, in
-// order: $SIMDMLP_DATA; ~/.keras/datasets (where Keras keeps mnist.npz);
+// With dir set, or dir == "" and $SIMDMLP_DATA set, it reads only that
+// directory, as LoadFashion does. Otherwise it searches, in order:
+// ~/.keras/datasets (where Keras keeps mnist.npz);
 // os.UserCacheDir()/simdmlp/mnist. There is no Debian package for classic
 // MNIST, so no system directory is searched. A directory qualifies if it
 // holds mnist.npz, Keras's copy, or the four IDX files (named as for
@@ -163,8 +173,9 @@ func LoadFashionWith(opts Options) (train, test *Dataset, err error) {
 // file. The IDX files cannot be pinned: the original distribution publishes
 // no checksums of their content, and copies in circulation differ in
 // compression. They are checked instead for shape (60000×28×28 and
-// 10000×28×28 images, 60000 and 10000 labels), labels in 0..9, and for not
-// being Fashion-MNIST, whose files have the same names.
+// 10000×28×28 images, 60000 and 10000 labels; the header is checked before
+// the data is read), labels in 0..9, and for not being Fashion-MNIST, whose
+// files have the same names.
 func LoadDigits(dir string) (train, test *Dataset, err error) {
 	return LoadDigitsWith(Options{Dir: dir})
 }
@@ -187,6 +198,12 @@ func (l *layout) empty() bool    { return l.npz == "" && len(l.missing) == len(l
 // probe looks at what dir holds, without reading any file.
 func probe(s *setSpec, dir string) (*layout, error) {
 	l := &layout{}
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		for _, f := range s.files {
+			l.missing = append(l.missing, f.name+"[.gz]")
+		}
+		return l, nil
+	}
 	if s.npz != "" {
 		p := filepath.Join(dir, s.npz)
 		ok, err := isFile(p)
@@ -233,13 +250,10 @@ type candidate struct {
 	note string // set when dir is unusable before probing
 }
 
+// candidates lists the places searched when no directory is given; the
+// first, $SIMDMLP_DATA, is listed only to say that it is unset.
 func (s *setSpec) candidates(cache string, cacheErr error) []candidate {
-	var cs []candidate
-	if d := os.Getenv(EnvDataDir); d != "" {
-		cs = append(cs, candidate{dir: d})
-	} else {
-		cs = append(cs, candidate{dir: "$" + EnvDataDir, note: "unset"})
-	}
+	cs := []candidate{{dir: "$" + EnvDataDir, note: "unset"}}
 	for _, d := range s.system {
 		cs = append(cs, candidate{dir: d})
 	}
@@ -272,18 +286,32 @@ func (s *setSpec) cacheDir(opts Options) (string, error) {
 }
 
 func load(s *setSpec, opts Options) (train, test *Dataset, err error) {
-	if opts.Dir != "" {
-		l, err := probe(s, opts.Dir)
+	// A directory the user names is used or is an error: quietly loading
+	// another copy instead would hide a mistake in the name.
+	dir, label := opts.Dir, ""
+	if dir == "" {
+		if d := os.Getenv(EnvDataDir); d != "" {
+			dir, label = d, "$"+EnvDataDir+"="
+		}
+	}
+	if dir != "" {
+		l, err := probe(s, dir)
 		if err != nil {
 			return nil, nil, err
 		}
 		if !l.complete() {
-			return nil, nil, &NotFoundError{Dataset: s.title, Searched: []string{describe(opts.Dir, l)}, Hint: s.hint}
+			nf := &NotFoundError{Dataset: s.title, Searched: []string{label + describe(dir, l)}, Hint: s.hint}
+			if label != "" {
+				nf.Hint = "While $" + EnvDataDir + " is set it is the only directory looked in and nothing is downloaded: " +
+					"put the files there, or unset it. " + s.hint
+			}
+			return nil, nil, nf
 		}
-		return s.loadLayout(l)
+		return s.loadLayout(l, s.remedy(dir, false, false))
 	}
 
 	cache, cacheErr := s.cacheDir(opts)
+	canDownload := !opts.NoDownload && cacheErr == nil
 	var searched []string
 	for _, c := range s.candidates(cache, cacheErr) {
 		if c.note != "" {
@@ -295,7 +323,7 @@ func load(s *setSpec, opts Options) (train, test *Dataset, err error) {
 			return nil, nil, err
 		}
 		if l.complete() {
-			return s.loadLayout(l)
+			return s.loadLayout(l, s.remedy(c.dir, canDownload, cacheErr == nil && c.dir == cache))
 		}
 		searched = append(searched, describe(c.dir, l))
 	}
@@ -320,14 +348,37 @@ func load(s *setSpec, opts Options) (train, test *Dataset, err error) {
 		nf.Download = fmt.Errorf("%s still lacks %s after downloading", cache, strings.Join(l.missing, ", "))
 		return nil, nil, nf
 	}
-	return s.loadLayout(l)
+	return s.loadLayout(l, s.remedy(cache, true, true))
+}
+
+// remedy says what to do about a damaged file in dir, and promises only
+// what the next load will do. Files of an OS package are reinstalled. Any
+// other can be replaced; deleting it helps only in a searched directory
+// when downloads are possible (download): the next load then looks further
+// and, failing that, downloads, so a fresh copy is sure to come where dir is
+// the directory downloads go to (isCache). A directory the user named is
+// never searched past nor downloaded into.
+func (s *setSpec) remedy(dir string, download, isCache bool) string {
+	switch {
+	case slices.Contains(s.system, filepath.Clean(dir)):
+		return "reinstall the package: sudo apt-get install --reinstall dataset-" + s.subdir
+	case download && isCache:
+		return "replace the file with a good copy, or delete it so that a fresh one is downloaded"
+	case download:
+		return "replace the file with a good copy, or delete it so that another copy is used or a fresh one downloaded"
+	}
+	return "replace the file with a good copy"
 }
 
 func describe(dir string, l *layout) string {
 	switch {
 	case l.empty():
-		if _, err := os.Stat(dir); err != nil {
+		st, err := os.Stat(dir)
+		if err != nil {
 			return dir + " (no such directory)"
+		}
+		if !st.IsDir() {
+			return dir + " (not a directory)"
 		}
 		return dir + " (no data files)"
 	default:
@@ -335,9 +386,11 @@ func describe(dir string, l *layout) string {
 	}
 }
 
-func (s *setSpec) loadLayout(l *layout) (train, test *Dataset, err error) {
+// loadLayout reads what l found; fix is the remedy appended to the message
+// of a damaged file (see remedy).
+func (s *setSpec) loadLayout(l *layout, fix string) (train, test *Dataset, err error) {
 	if l.npz != "" {
-		return s.loadNPZ(l.npz)
+		return s.loadNPZ(l.npz, fix)
 	}
 	var (
 		dims [4][]int
@@ -349,7 +402,7 @@ func (s *setSpec) loadLayout(l *layout) (train, test *Dataset, err error) {
 	// them side by side roughly halves the wall time on two cores.
 	for i := range l.idx {
 		wg.Go(func() {
-			dims[i], data[i], errs[i] = s.readIDX(l.idx[i], s.files[i])
+			dims[i], data[i], errs[i] = s.readIDX(l.idx[i], s.files[i], fix)
 		})
 	}
 	wg.Wait()
@@ -367,23 +420,13 @@ func (s *setSpec) loadLayout(l *layout) (train, test *Dataset, err error) {
 	return train, test, nil
 }
 
-// readIDX reads one IDX file and checks it against its spec.
-func (s *setSpec) readIDX(path string, f idxSpec) ([]int, []uint8, error) {
-	dims, data, sum, err := readIDXFile(path, true)
-	if err == nil {
-		digest := hex.EncodeToString(sum)
-		if err := s.checkForeign(path, digest); err != nil {
-			return nil, nil, err
-		}
-		err = s.check(path, f, dims, digest)
-	}
+// readIDX reads one IDX file and checks it against its spec; fix is
+// appended to the message of a damaged file.
+func (s *setSpec) readIDX(path string, f idxSpec, fix string) ([]int, []uint8, error) {
+	dims, data, err := s.readChecked(path, f)
 	var ce *CorruptError
-	if errors.As(err, &ce) {
-		if slices.Contains(s.system, filepath.Dir(path)) {
-			ce.Fault += "; reinstall the package: sudo apt-get install --reinstall dataset-" + s.subdir
-		} else {
-			ce.Fault += "; replace the file with a good copy, or delete it so that a fresh one is downloaded"
-		}
+	if errors.As(err, &ce) && fix != "" {
+		ce.Fault += "; " + fix
 	}
 	if err != nil {
 		return nil, nil, err
@@ -391,12 +434,36 @@ func (s *setSpec) readIDX(path string, f idxSpec) ([]int, []uint8, error) {
 	return dims, data, nil
 }
 
-// check compares a decoded file's shape and digest with what the set
-// expects; the messages say what the file probably is and what to do.
-func (s *setSpec) check(path string, f idxSpec, dims []int, sum string) error {
+// readChecked reads the IDX file at path and checks it against f: its
+// header before any data is read, then its content. The expected shape
+// bounds all that is decompressed and allocated, whatever the header
+// claims.
+func (s *setSpec) readChecked(path string, f idxSpec) ([]int, []uint8, error) {
+	dims, data, sum, err := readIDXFile(path, true, func(dims []int) error { return s.checkShape(path, f, dims) })
+	if err != nil {
+		return nil, nil, err
+	}
+	digest := hex.EncodeToString(sum)
+	if err := s.checkForeign(path, digest); err != nil {
+		return nil, nil, err
+	}
+	if err := s.checkSum(path, f, digest); err != nil {
+		return nil, nil, err
+	}
+	return dims, data, nil
+}
+
+// checkShape compares an IDX header's dimensions with the file's shape.
+func (s *setSpec) checkShape(path string, f idxSpec, dims []int) error {
 	if !slices.Equal(dims, f.dims) {
 		return corrupt(path, fmt.Sprintf("has shape %v, want %v for %s's %s", dims, f.dims, s.title, f.name))
 	}
+	return nil
+}
+
+// checkSum compares a decoded file's digest with its pin; the message says
+// what the file probably is.
+func (s *setSpec) checkSum(path string, f idxSpec, sum string) error {
 	if f.sha256 != "" && sum != f.sha256 {
 		return corrupt(path, fmt.Sprintf("SHA-256 of the decompressed content is %s, want %s: the file is damaged "+
 			"or is not %s's %s (classic MNIST uses the same file names)", sum, f.sha256, s.title, f.name))
@@ -412,10 +479,11 @@ func (s *setSpec) checkForeign(path, sum string) error {
 	return nil
 }
 
-// maxNPZBytes bounds the npz read into memory; Keras's is 11 MB.
+// maxNPZBytes bounds the size of an npz; Keras's is 11 MB. A pinned npz is
+// read into memory only once its SHA-256 matches.
 const maxNPZBytes = 1 << 30
 
-func (s *setSpec) loadNPZ(path string) (train, test *Dataset, err error) {
+func (s *setSpec) loadNPZ(path, fix string) (train, test *Dataset, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("mnist: %w", err)
@@ -423,13 +491,37 @@ func (s *setSpec) loadNPZ(path string) (train, test *Dataset, err error) {
 	if st.Size() > maxNPZBytes {
 		return nil, nil, corrupt(path, fmt.Sprintf("%d bytes is far too large for %s", st.Size(), s.npz))
 	}
+	pinErr := func(sum []byte) error {
+		if s.npzSHA256 == "" || hex.EncodeToString(sum) == s.npzSHA256 {
+			return nil
+		}
+		return corrupt(path, fmt.Sprintf("SHA-256 is %x, want %s (Keras's pin): the file is damaged or "+
+			"not Keras's %s; %s", sum, s.npzSHA256, s.npz, fix))
+	}
+	// A pinned file is hashed as a stream first, so that a wrong one, of
+	// whatever size, is rejected without being held in memory.
+	if s.npzSHA256 != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("mnist: %w", err)
+		}
+		h := sha256.New()
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("mnist: reading %s: %w", path, err)
+		}
+		if err := pinErr(h.Sum(nil)); err != nil {
+			return nil, nil, err
+		}
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("mnist: %w", err)
 	}
-	if sum := sha256.Sum256(b); s.npzSHA256 != "" && hex.EncodeToString(sum[:]) != s.npzSHA256 {
-		return nil, nil, corrupt(path, fmt.Sprintf("SHA-256 is %x, want %s (Keras's pin): the file is damaged or "+
-			"not Keras's %s; replace it with a good copy, or delete it so that a fresh one is downloaded", sum, s.npzSHA256, s.npz))
+	// Again on the bytes decoded, in case the file changed in between.
+	if sum := sha256.Sum256(b); pinErr(sum[:]) != nil {
+		return nil, nil, pinErr(sum[:])
 	}
 	names := []string{"x_train", "y_train", "x_test", "y_test"}
 	arrs, err := readNPZ(path, b, names)

@@ -102,7 +102,6 @@ func TestLoadFashionSearchOrder(t *testing.T) {
 	s := newSynth(7, 3, 0)
 	root := isolate(t, s.spec(fashion, false), nil)
 	dirs := []string{
-		filepath.Join(root, "env"),
 		filepath.Join(root, "system"),
 		filepath.Join(root, "home", ".keras", "datasets", "fashion-mnist"),
 		filepath.Join(root, "cache", "simdmlp", "fashion-mnist"),
@@ -110,8 +109,16 @@ func TestLoadFashionSearchOrder(t *testing.T) {
 	for i, d := range dirs {
 		newSynth(7, 3, byte(i+1)).write(t, d, i%2 == 0)
 	}
-	t.Setenv(EnvDataDir, dirs[0])
 	opts := Options{NoDownload: true}
+	// $SIMDMLP_DATA comes before all of them.
+	env := filepath.Join(root, "env")
+	newSynth(7, 3, 9).write(t, env, false)
+	t.Setenv(EnvDataDir, env)
+	train, _, err := LoadFashionWith(opts)
+	if got := labelOf(t, train, err); got != 9 {
+		t.Fatalf("with $%s set, loaded the set from directory %d, want $%s's", EnvDataDir, got-1, EnvDataDir)
+	}
+	t.Setenv(EnvDataDir, "")
 	for i := range dirs {
 		train, _, err := LoadFashionWith(opts)
 		if got := labelOf(t, train, err); got != int32(i+1) {
@@ -121,12 +128,12 @@ func TestLoadFashionSearchOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, _, err := LoadFashionWith(opts)
+	_, _, err = LoadFashionWith(opts)
 	if !errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
 		t.Fatalf("nothing left: %v", err)
 	}
 	msg := err.Error()
-	for _, want := range append(dirs, "no such directory", "apt-get install dataset-fashion-mnist", EnvDataDir) {
+	for _, want := range append(dirs, "no such directory", "apt-get install dataset-fashion-mnist", "$"+EnvDataDir+" (unset)") {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}
@@ -225,6 +232,176 @@ func TestLoadFashionBadDirIsAnError(t *testing.T) {
 	check("shape", "t10k-labels-idx1-ubyte.gz", "has shape [4], want [3]")
 }
 
+// What a damaged file's message says to do must be true where the file is:
+// deleting it brings a fresh copy only where the next load would download
+// one, never in a directory the user named (those are never downloaded
+// into), nor with NoDownload.
+func TestLoadCorruptRemedy(t *testing.T) {
+	good := newSynth(7, 3, 0)
+	root := isolate(t, good.spec(fashion, true), nil)
+	srv := newServer(t, fashionFiles(t, good))
+	damage := func(dir string) {
+		t.Helper()
+		good.write(t, dir, true)
+		writeFile(t, filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"), []byte("\x1f\x8b damaged"))
+	}
+	const (
+		replace  = "; replace the file with a good copy"
+		fromNext = "; replace the file with a good copy, or delete it so that another copy is used or a fresh one downloaded"
+		fresh    = "; replace the file with a good copy, or delete it so that a fresh one is downloaded"
+	)
+	given := filepath.Join(root, "given")
+	damage(given)
+	env := filepath.Join(root, "env")
+	damage(env)
+	keras := filepath.Join(root, "home", ".keras", "datasets", "fashion-mnist")
+	damage(keras)
+	cache := filepath.Join(root, "cache", "simdmlp", "fashion-mnist")
+	withServer := Options{BaseURL: srv.url(), Progress: io.Discard}
+	for _, tc := range []struct {
+		name, env string
+		opts      Options
+		file      string
+		want      string
+	}{
+		{"given directory", "", Options{Dir: given}, given, replace},
+		{"given directory, download allowed", "", Options{Dir: given, BaseURL: srv.url()}, given, replace},
+		{"$" + EnvDataDir, env, withServer, env, replace},
+		{"Keras's directory, NoDownload", "", Options{NoDownload: true}, keras, replace},
+		{"Keras's directory", "", withServer, keras, fromNext},
+	} {
+		t.Setenv(EnvDataDir, tc.env)
+		_, _, err := LoadFashionWith(tc.opts)
+		var ce *CorruptError
+		if !errors.As(err, &ce) || ce.File != filepath.Join(tc.file, "t10k-labels-idx1-ubyte.gz") || !strings.HasSuffix(ce.Fault, tc.want) {
+			t.Errorf("%s: err = %v, want it to end %q", tc.name, err, tc.want)
+		}
+	}
+	if got := srv.requests(); len(got) != 0 {
+		t.Fatalf("requests %v: no load above may download", got)
+	}
+
+	// The download directory: deleting the file does bring a fresh one,
+	// unless downloads are off.
+	t.Setenv(EnvDataDir, "")
+	if err := os.RemoveAll(keras); err != nil {
+		t.Fatal(err)
+	}
+	damage(cache)
+	_, _, err := LoadFashionWith(Options{NoDownload: true})
+	var ce *CorruptError
+	if !errors.As(err, &ce) || !strings.HasSuffix(ce.Fault, replace) {
+		t.Errorf("cache, NoDownload: err = %v, want it to end %q", err, replace)
+	}
+	_, _, err = LoadFashionWith(withServer)
+	if !errors.As(err, &ce) || !strings.HasSuffix(ce.Fault, fresh) {
+		t.Fatalf("cache: err = %v, want it to end %q", err, fresh)
+	}
+	if err := os.Remove(ce.File); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LoadFashionWith(withServer); err != nil {
+		t.Fatalf("after deleting %s as told: %v", ce.File, err)
+	}
+	if got := srv.requests(); len(got) != 1 || got[0] != "t10k-labels-idx1-ubyte.gz" {
+		t.Errorf("requests %v, want the deleted file downloaded", got)
+	}
+
+	// mnist.npz in a given directory: no download promised either.
+	s := newSynth(6, 2, 3)
+	spec := s.spec(digits, false)
+	spec.npzSHA256 = sha(s.npz(t, 8))
+	isolate(t, nil, spec)
+	dir := filepath.Join(root, "npz")
+	writeFile(t, filepath.Join(dir, "mnist.npz"), newSynth(6, 2, 4).npz(t, 8))
+	_, _, err = LoadDigits(dir)
+	if !errors.As(err, &ce) || !strings.Contains(ce.Fault, "Keras's pin") || !strings.HasSuffix(ce.Fault, replace) {
+		t.Errorf("npz in a given directory: err = %v, want it to end %q", err, replace)
+	}
+}
+
+// The expected shape of each file is known before it is read, so a header
+// that claims another is rejected before any data is decompressed, and a
+// file that holds more than its shape is not decompressed past one byte
+// beyond it: a small gzip file expanding to many megabytes costs nothing.
+// Both the loaders and the download's verification read this way.
+func TestLoadChecksHeaderBeforeData(t *testing.T) {
+	const big = 4 << 20 // zeros, about 4 KB once gzipped
+	good := newSynth(7, 3, 0)
+	bombs := []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"claims more", gzipBytes(t, idxBytes([]int{big}, make([]byte, big))), "has shape [4194304], want [7] for "},
+		{"holds more", gzipBytes(t, idxBytes([]int{7}, make([]byte, big))), "trailing data after the 7 expected bytes"},
+	}
+	// Well below the 4 MiB the bombs hold; the synthetic set is tiny.
+	const limit = 1 << 20
+	for _, set := range []*setSpec{fashion, digits} {
+		for _, b := range bombs {
+			spec := good.spec(set, true)
+			dir := filepath.Join(t.TempDir(), "data")
+			good.write(t, dir, true)
+			path := filepath.Join(dir, "train-labels-idx1-ubyte.gz")
+			writeFile(t, path, b.file)
+			var err error
+			n := allocated(func() { _, _, err = load(spec, Options{Dir: dir}) })
+			var ce *CorruptError
+			if !errors.As(err, &ce) || ce.File != path || !strings.Contains(ce.Fault, b.want) {
+				t.Errorf("%s, %s: err = %v, want %q", spec.title, b.name, err, b.want)
+			}
+			if n > limit {
+				t.Errorf("%s, %s: allocated %d bytes reading a %d-byte file", spec.title, b.name, n, len(b.file))
+			}
+		}
+	}
+
+	// The same files from a server are rejected as cheaply.
+	for _, b := range bombs {
+		isolate(t, good.spec(fashion, true), nil)
+		files := fashionFiles(t, good)
+		files["train-labels-idx1-ubyte.gz"] = b.file
+		srv := newServer(t, files)
+		cache := filepath.Join(t.TempDir(), "c")
+		var err error
+		n := allocated(func() {
+			_, _, err = LoadFashionWith(Options{BaseURL: srv.url(), CacheDir: cache, Progress: io.Discard})
+		})
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "download rejected") || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("download, %s: err = %v, want %q", b.name, err, b.want)
+		}
+		if n > limit {
+			t.Errorf("download, %s: allocated %d bytes for a %d-byte file", b.name, n, len(b.file))
+		}
+	}
+}
+
+// A pinned mnist.npz is checked against its pin before it is read into
+// memory, so a large wrong file costs no memory.
+func TestLoadDigitsLargeNPZ(t *testing.T) {
+	s := newSynth(6, 2, 3)
+	spec := s.spec(digits, false)
+	spec.npzSHA256 = sha(s.npz(t, 8))
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "mnist.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sparse where the file system allows: 64 MiB of zeros.
+	if err := f.Truncate(64 << 20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	n := allocated(func() { _, _, err = load(spec, Options{Dir: dir}) })
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "Keras's pin") {
+		t.Fatalf("err = %v, want the pin's mismatch", err)
+	}
+	if n > 1<<20 {
+		t.Errorf("allocated %d bytes to reject a 64 MiB file by its SHA-256", n)
+	}
+}
+
 func TestLoadFashionBadLabel(t *testing.T) {
 	s := newSynth(7, 3, 0)
 	s.raw[1][8+2] = 10 // a pinned file can still be wrong
@@ -251,19 +428,97 @@ func TestLoadFashionSystemAdvice(t *testing.T) {
 	}
 }
 
+// A searched directory that lacks a file is passed over, and says so if
+// nothing is found.
 func TestLoadFashionSkipsIncomplete(t *testing.T) {
 	s := newSynth(7, 3, 0)
 	root := isolate(t, s.spec(fashion, true), nil)
-	env := filepath.Join(root, "env")
-	writeFile(t, filepath.Join(env, "train-labels-idx1-ubyte.gz"), gzipBytes(t, s.raw[1]))
-	t.Setenv(EnvDataDir, env)
+	system := filepath.Join(root, "system")
+	writeFile(t, filepath.Join(system, "train-labels-idx1-ubyte.gz"), gzipBytes(t, s.raw[1]))
 	_, _, err := LoadFashionWith(Options{NoDownload: true})
-	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), env+" (incomplete: lacks train-images-idx3-ubyte[.gz], t10k-images") {
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), system+" (incomplete: lacks train-images-idx3-ubyte[.gz], t10k-images") {
 		t.Fatalf("err = %v", err)
 	}
 	s.write(t, filepath.Join(root, "home", ".keras", "datasets", "fashion-mnist"), true)
 	if _, _, err := LoadFashionWith(Options{NoDownload: true}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// $SIMDMLP_DATA is a location the user chose: it is used if it holds the
+// set, and otherwise is an error naming it and what it lacks, never a
+// reason to load another copy or to download one.
+func TestLoadEnvDirIsExplicit(t *testing.T) {
+	s := newSynth(7, 3, 0)
+	root := isolate(t, s.spec(fashion, true), nil)
+	// Good copies everywhere else, and a server that would serve one.
+	s.write(t, filepath.Join(root, "system"), true)
+	s.write(t, filepath.Join(root, "home", ".keras", "datasets", "fashion-mnist"), true)
+	srv := newServer(t, fashionFiles(t, s))
+	opts := Options{BaseURL: srv.url(), Progress: io.Discard}
+
+	incomplete := filepath.Join(root, "incomplete")
+	writeFile(t, filepath.Join(incomplete, "train-labels-idx1-ubyte.gz"), gzipBytes(t, s.raw[1]))
+	empty := filepath.Join(root, "empty")
+	if err := os.MkdirAll(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(root, "a-file")
+	writeFile(t, file, []byte("x"))
+	for _, tc := range []struct{ dir, want string }{
+		{incomplete, " (incomplete: lacks train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz])"},
+		{filepath.Join(root, "missing"), " (no such directory)"},
+		{empty, " (no data files)"},
+		{file, " (not a directory)"},
+	} {
+		t.Setenv(EnvDataDir, tc.dir)
+		_, _, err := LoadFashionWith(opts)
+		if !errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: err = %v, want ErrNotFound", tc.dir, err)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "$"+EnvDataDir+"="+tc.dir+tc.want) ||
+			!strings.Contains(msg, "While $"+EnvDataDir+" is set it is the only directory looked in") {
+			t.Errorf("message %q should name $%s=%s and say%s", msg, EnvDataDir, tc.dir, tc.want)
+		}
+		if strings.Contains(msg, filepath.Join(root, "system")) || strings.Contains(msg, ".keras") {
+			t.Errorf("message %q lists other places, which were not to be searched", msg)
+		}
+		var nf *NotFoundError
+		if errors.As(err, &nf) && (len(nf.Searched) != 1 || nf.Download != nil) {
+			t.Errorf("%s: NotFoundError %+v, want one place searched and no download", tc.dir, nf)
+		}
+	}
+	if got := srv.requests(); len(got) != 0 {
+		t.Errorf("requests %v: nothing may be downloaded while $%s is set", got, EnvDataDir)
+	}
+	// LoadDigits treats it the same way, though mnist.npz is in Keras's
+	// directory.
+	t.Setenv(EnvDataDir, incomplete)
+	writeFile(t, filepath.Join(root, "home", ".keras", "datasets", "mnist.npz"), s.npz(t, 8))
+	if _, _, err := LoadDigitsWith(Options{NoDownload: true}); !errors.Is(err, ErrNotFound) ||
+		!strings.Contains(err.Error(), "$"+EnvDataDir+"="+incomplete+" (incomplete") {
+		t.Errorf("LoadDigits: err = %v", err)
+	}
+
+	// Complete, it is used; a directory given in the call comes first.
+	// (Unpinned, so that other sets load; isolate restores the spec.)
+	other := newSynth(7, 3, 6)
+	fashion = other.spec(fashion, false)
+	envDir := filepath.Join(root, "env")
+	other.write(t, envDir, false)
+	t.Setenv(EnvDataDir, envDir)
+	train, _, err := LoadFashionWith(opts)
+	if got := labelOf(t, train, err); got != 6 {
+		t.Errorf("loaded first label %d, want 6 (the set in $%s)", got, EnvDataDir)
+	}
+	given := filepath.Join(root, "given")
+	newSynth(7, 3, 7).write(t, given, true)
+	t.Setenv(EnvDataDir, incomplete)
+	train, _, err = LoadFashion(given)
+	if got := labelOf(t, train, err); got != 7 {
+		t.Errorf("loaded first label %d, want 7 (the directory given)", got)
 	}
 }
 

@@ -165,6 +165,41 @@ func TestTrainTestSplitDocstring(t *testing.T) {
 	}
 }
 
+// scikit-learn's rule (_validate_shuffle_split, for a float test_size and
+// no train_size): n_test = ceil(test_size * n_samples), the product taken in
+// float64, and n_train = n_samples - n_test. The cases are those where
+// rounding the product up, to nearest (half away from zero or half to even)
+// and down do not all agree, so that each other rule fails one of them; the
+// last pins the float64 product itself: 0.07*100 is 7.000000000000001.
+func TestTrainTestSplitSizes(t *testing.T) {
+	for _, tc := range []struct {
+		n           int
+		testSize    float64
+		train, test int
+	}{
+		{10, 0.33, 6, 4},  // 3.3: round and floor give 3
+		{10, 0.37, 6, 4},  // 3.7: floor gives 3
+		{10, 0.25, 7, 3},  // 2.5: floor and round-half-to-even give 2
+		{9, 0.5, 4, 5},    // 4.5: floor and round-half-to-even give 4
+		{7, 0.6, 2, 5},    // 4.2: round and floor give 4
+		{3, 0.1, 2, 1},    // 0.30000000000000004: round and floor give 0
+		{28, 0.29, 19, 9}, // 8.12: round and floor give 8
+		{60000, 0.2, 48000, 12000},
+		{100, 0.07, 92, 8}, // 7.000000000000001: ceil of the exact 7 gives 7
+	} {
+		train, test, err := TrainTestSplitE(tc.n, tc.testSize, 42)
+		if err != nil || len(train) != tc.train || len(test) != tc.test {
+			t.Errorf("TrainTestSplit(%d, %v): %d train / %d test (%v), want %d / %d (scikit-learn: n_test = ceil(%v*%d))",
+				tc.n, tc.testSize, len(train), len(test), err, tc.train, tc.test, tc.testSize, tc.n)
+		}
+	}
+	// The sizes cut the one permutation: test is its head.
+	train, test := TrainTestSplit(10, 0.33, 42)
+	if !slices.Equal(test, []int{8, 1, 5, 0}) || !slices.Equal(train, []int{7, 2, 9, 4, 3, 6}) {
+		t.Errorf("TrainTestSplit(10, 0.33): train %v test %v, want [7 2 9 4 3 6] [8 1 5 0]", train, test)
+	}
+}
+
 func TestTrainTestSplitInvalid(t *testing.T) {
 	for _, tc := range []struct {
 		n    int
