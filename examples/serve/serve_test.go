@@ -89,9 +89,12 @@ func TestPredictEndpoint(t *testing.T) {
 		order := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 		slices.SortStableFunc(order, func(a, b int) int { return -cmpF(want[a], want[b]) })
 		for i, c := range rep.Top {
-			if c.Class != order[i] || c.Probability != want[c.Class] || c.Label != fashionClasses[c.Class] {
-				t.Errorf("top %d: %+v, want class %d with %v", i, c, order[i], want[order[i]])
+			if c.Class != order[i] || c.Probability == nil || *c.Probability != want[c.Class] || c.Score != nil || c.Label != fashionClasses[c.Class] {
+				t.Errorf("top %d: %s, want class %d with probability %v", i, resp, order[i], want[order[i]])
 			}
+		}
+		if rep.Note != "" {
+			t.Errorf("softmax model: reply has a note: %s", resp)
 		}
 	}
 
@@ -105,13 +108,16 @@ func TestPredictEndpoint(t *testing.T) {
 		{`{"pixels": [` + strings.Repeat("0,", 783) + `300]}`, "pixel 783 = 300 is outside [0, 255]"},
 		{`{"pixels": [` + strings.Repeat("0,", 783) + `-1]}`, "outside"},
 		{`{"pixels": [` + strings.Repeat("0,", 782) + `2, 0.5]}`, "must be integers"},
-		{`{"pixels": [` + strings.Repeat("0,", 600000) + `0]}`, "too large"},
 	} {
 		code, resp := post(t, srv.Client(), srv.URL, []byte(c.body))
 		var e errorReply
 		if code != 400 || json.Unmarshal(resp, &e) != nil || !strings.Contains(e.Error, c.want) {
 			t.Errorf("body %.40q: status %d, %s; want 400 and %q", c.body, code, resp, c.want)
 		}
+	}
+	if code, resp := post(t, srv.Client(), srv.URL, []byte(`{"pixels": [`+strings.Repeat("0,", 600000)+`0]}`)); code != http.StatusRequestEntityTooLarge ||
+		!strings.Contains(string(resp), "larger than the limit of 1048576 bytes") {
+		t.Errorf("1.2 MB body: status %d, %s; want 413 saying the limit", code, resp)
 	}
 	resp, err := srv.Client().Get(srv.URL + "/predict")
 	if err != nil {
