@@ -85,12 +85,22 @@
 // sums, the fused softmax cross-entropy) and the optimizer's fused updates.
 // Buffers are sized once and reused: after warm-up TrainOnBatch and Predict
 // allocate nothing, and Fit's allocations do not grow with the number of
-// steps.
+// steps or epochs.
+//
+// # Limits
+//
+// Sizes are checked before they are allocated: a model's weights when it is
+// built, its optimizer's slots when it is compiled, the batch buffers when
+// it is fitted or evaluated, all against the machine's memory (on Linux and
+// macOS; elsewhere only against overflow). Optimizer steps are bounded by
+// optim.MaxIterations, in Fit and in a loaded file alike.
 //
 // # Serving
 //
-// A Sequential is not safe for concurrent use. For inference from many
-// goroutines, take a Predictor: an immutable copy of the weights whose
+// A Sequential is not safe for concurrent use: a call that uses its weights
+// or buffers (Fit, Evaluate, Predict, Save, …) while another is running in
+// another goroutine returns ErrConcurrentUse instead of racing it. For
+// inference from many goroutines, take a Predictor: an immutable copy of the weights whose
 // PredictOne and Predict any number of goroutines may call at once, with no
 // allocation per call once warmed up, and the same bits as the model's
 // Predict on the same kernel level. examples/serve is an HTTP service

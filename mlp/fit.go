@@ -3,6 +3,8 @@ package mlp
 import (
 	"fmt"
 	"io"
+	"math"
+	"math/bits"
 	"math/rand/v2"
 	"os"
 	"time"
@@ -22,7 +24,8 @@ type FitConfig struct {
 	// Epochs is the number of passes over the data; 0 means 1.
 	Epochs int
 	// BatchSize is the number of samples per step; 0 means 32. The last
-	// batch of an epoch may be smaller.
+	// batch of an epoch may be smaller; a BatchSize above the number of
+	// samples means one batch of all of them.
 	BatchSize int
 	// Verbose selects the progress output; the zero value is the bar.
 	Verbose Verbosity
@@ -36,11 +39,11 @@ type FitConfig struct {
 	Seed uint64
 	// InitialEpoch is the epoch to start at, as Keras's initial_epoch:
 	// Fit runs epochs InitialEpoch to Epochs-1 (none when InitialEpoch ≥
-	// Epochs), numbered so in History and the progress output. It first
-	// draws the shuffles of the epochs it skips, so a model saved with
-	// its optimizer after epoch InitialEpoch, loaded, and fitted on the
-	// same data with the same Seed ends with the bits of a run that never
-	// stopped.
+	// Epochs), numbered so in History and the progress output. Each
+	// epoch's shuffle depends only on Seed and the epoch's number, so a
+	// model saved with its optimizer after epoch InitialEpoch, loaded,
+	// and fitted on the same data with the same Seed ends with the bits
+	// of a run that never stopped.
 	InitialEpoch int
 	// ValidationData, if set, is evaluated after each epoch; its results
 	// appear as val_loss and val_accuracy.
@@ -89,11 +92,17 @@ func (m *meanMetric) result() float64 {
 // returns the History. Each epoch shuffles the samples (unless NoShuffle),
 // runs ceil(n/BatchSize) steps keeping the partial last batch, and shows
 // the running loss (batch-size-weighted mean) and accuracy (correct/seen)
-// of the predictions made before each step's update. Fitting again
-// continues from the current weights and optimizer state.
+// of the predictions made before each step's update. A BatchSize larger
+// than n trains on all of the data in one step, as Keras does. Fitting
+// again continues from the current weights and optimizer state.
 //
 // Every argument is checked before anything changes: on error the model is
-// unchanged. An unbuilt model is built from the data.
+// unchanged. An unbuilt model is built from the data. The epochs are not
+// limited, but the optimizer steps they take must stay within
+// optim.MaxIterations, and the model, its optimizer and its batch buffers
+// within the machine's memory; Fit checks both before it starts. A model
+// trains in one goroutine at a time: a Fit (or any other call) while one
+// is running returns ErrConcurrentUse.
 func (m *Sequential) Fit(x []float32, y []int32, cfg FitConfig) (*History, error) {
 	if cfg.Epochs < 0 || cfg.BatchSize < 0 || cfg.ValidationBatchSize < 0 || cfg.InitialEpoch < 0 {
 		return nil, fmt.Errorf("mlp: Fit: Epochs, BatchSize, ValidationBatchSize and InitialEpoch must not be negative")
@@ -104,6 +113,13 @@ func (m *Sequential) Fit(x []float32, y []int32, cfg FitConfig) (*History, error
 	if cfg.Verbose < VerboseAuto || cfg.Verbose > VerboseEpoch {
 		return nil, fmt.Errorf("mlp: Fit: unknown Verbose value %d", cfg.Verbose)
 	}
+	if m.err != nil {
+		return nil, m.err
+	}
+	if err := m.acquire("Fit"); err != nil {
+		return nil, err
+	}
+	defer m.release()
 	var vx []float32
 	var vy []int32
 	split := -1
@@ -139,21 +155,41 @@ func (m *Sequential) Fit(x []float32, y []int32, cfg FitConfig) (*History, error
 		x, y, n = x[:split*m.inSize], y[:split], split
 	}
 	validate := vx != nil
-	if err := m.prepareTraining(); err != nil {
-		return nil, err
-	}
 
 	epochs := max(cfg.Epochs, 1)
+	// Batches beyond the data are the data: one step per epoch, and no
+	// count below can overflow.
 	bs := cfg.BatchSize
 	if bs == 0 {
 		bs = 32
 	}
+	bs = min(bs, n)
 	vbs := cfg.ValidationBatchSize
 	if vbs == 0 {
 		vbs = bs
 	}
+	rows := bs
+	if validate {
+		vbs = min(vbs, len(vy))
+		rows = max(rows, vbs)
+	}
 	steps := (n + bs - 1) / bs
-	m.ensure(min(bs, n))
+	if err := m.checkTraining("Fit", rows, m.slots); err != nil {
+		return nil, err
+	}
+	if cfg.InitialEpoch < epochs {
+		hi, total := bits.Mul64(uint64(epochs-cfg.InitialEpoch), uint64(steps))
+		if hi != 0 {
+			total = math.MaxUint64
+		}
+		if err := m.checkIterations("Fit", total); err != nil {
+			return nil, fmt.Errorf("%w: %d epochs of %d steps are too many", err, epochs-cfg.InitialEpoch, steps)
+		}
+	}
+	if err := m.prepareTraining(); err != nil {
+		return nil, err
+	}
+	m.ensure(rows)
 	out := cfg.Out
 	if out == nil {
 		out = os.Stdout
@@ -166,7 +202,6 @@ func (m *Sequential) Fit(x []float32, y []int32, cfg FitConfig) (*History, error
 	if seed == 0 {
 		seed = drawSeed()
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x5851f42d4c957f2d))
 	// The permutation buffer lives with the model so that repeated fits
 	// do not touch fresh memory.
 	if cap(m.perm) < n {
@@ -189,26 +224,18 @@ func (m *Sequential) Fit(x []float32, y []int32, cfg FitConfig) (*History, error
 			hist.Keys = append(hist.Keys, "val_"+accName)
 		}
 	}
+	// The history grows with the epochs that run, not with the number
+	// asked for, which may be far more than memory could hold.
+	capHint := min(epochs-min(cfg.InitialEpoch, epochs), 1024)
 	for _, k := range hist.Keys {
-		hist.History[k] = make([]float64, 0, epochs)
+		hist.History[k] = make([]float64, 0, capHint)
 	}
-	hist.Epoch = make([]int, 0, epochs)
+	hist.Epoch = make([]int, 0, capHint)
 	vals := make([]metricValue, 0, len(hist.Keys))
 	mode := cfg.Verbose.mode()
 	bar := &progbar{w: out, now: now, verbose: mode, buf: make([]byte, 0, 512)}
 	var epochLine []byte
 
-	shuffle := func() {
-		for i := n - 1; i > 0; i-- {
-			j := rng.IntN(i + 1)
-			perm[i], perm[j] = perm[j], perm[i]
-		}
-	}
-	if !cfg.NoShuffle {
-		for range min(cfg.InitialEpoch, epochs) {
-			shuffle()
-		}
-	}
 	for e := cfg.InitialEpoch; e < epochs; e++ {
 		if mode != VerboseSilent {
 			bar.reset(steps)
@@ -218,7 +245,7 @@ func (m *Sequential) Fit(x []float32, y []int32, cfg FitConfig) (*History, error
 			}
 		}
 		if !cfg.NoShuffle {
-			shuffle()
+			shuffleEpoch(perm, seed, e)
 		}
 		var lossM, accM meanMetric
 		for s := range steps {
@@ -266,6 +293,26 @@ func (m *Sequential) Fit(x []float32, y []int32, cfg FitConfig) (*History, error
 	return hist, nil
 }
 
+// shuffleEpoch sets perm to epoch's order of the samples: a Fisher-Yates
+// shuffle of 0…n-1 drawn from a generator seeded by seed and the epoch
+// alone. An epoch's order so does not depend on the epochs before it, and
+// a Fit that starts at InitialEpoch gets the order a run from epoch 0
+// would have had, without drawing the skipped epochs' shuffles.
+func shuffleEpoch(perm []int, seed uint64, epoch int) {
+	for i := range perm {
+		perm[i] = i
+	}
+	// A SplitMix64 step spreads consecutive epochs over the second seed.
+	z := uint64(epoch) + 0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	rng := rand.New(rand.NewPCG(seed, z^z>>31))
+	for i := len(perm) - 1; i > 0; i-- {
+		j := rng.IntN(i + 1)
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+}
+
 // EvalConfig holds EvaluateWith's arguments. Its zero value is Keras's
 // defaults: batches of 32 and the progress bar on standard output.
 type EvalConfig struct {
@@ -288,7 +335,8 @@ func (m *Sequential) Evaluate(x []float32, y []int32) (Scores, error) {
 
 // EvaluateWith is Evaluate with Keras's options: batch size and progress
 // output. The zero EvalConfig prints Keras's progress bar on standard
-// output, as model.evaluate(x, y) does.
+// output, as model.evaluate(x, y) does. A BatchSize above the number of
+// samples evaluates them in one batch.
 func (m *Sequential) EvaluateWith(x []float32, y []int32, cfg EvalConfig) (Scores, error) {
 	if cfg.BatchSize < 0 {
 		return Scores{}, fmt.Errorf("mlp: Evaluate: BatchSize = %d must not be negative", cfg.BatchSize)
@@ -296,6 +344,13 @@ func (m *Sequential) EvaluateWith(x []float32, y []int32, cfg EvalConfig) (Score
 	if cfg.Verbose < VerboseAuto || cfg.Verbose > VerboseEpoch {
 		return Scores{}, fmt.Errorf("mlp: Evaluate: unknown Verbose value %d", cfg.Verbose)
 	}
+	if m.err != nil {
+		return Scores{}, m.err
+	}
+	if err := m.acquire("Evaluate"); err != nil {
+		return Scores{}, err
+	}
+	defer m.release()
 	n, err := m.ready("Evaluate", x, y, true, nil)
 	if err != nil {
 		return Scores{}, err
@@ -306,6 +361,10 @@ func (m *Sequential) EvaluateWith(x []float32, y []int32, cfg EvalConfig) (Score
 	bs := cfg.BatchSize
 	if bs == 0 {
 		bs = 32
+	}
+	bs = min(bs, n)
+	if err := m.checkTraining("Evaluate", bs, m.slots); err != nil {
+		return Scores{}, err
 	}
 	var bar *progbar
 	if mode := cfg.Verbose.mode(); mode != VerboseSilent {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/simdmlp/simdmlp/kernels"
 	"github.com/simdmlp/simdmlp/optim"
@@ -35,9 +36,12 @@ type Sequential struct {
 	opt      optim.Optimizer
 	metric   string // "" when no accuracy metric
 	updater  optim.Updater
+	slots    uint64 // optimizer values per weight, for the memory checks
 
 	ws   work
 	perm []int // Fit's shuffling order, reused across fits
+
+	busy atomic.Bool // a method that uses the weights or buffers is running
 }
 
 // NewSequential returns a model named name ("" for an automatic name,
@@ -45,11 +49,20 @@ type Sequential struct {
 // keras.Sequential(layers, name=name). If a layer cannot be added (a Dense
 // with an unknown activation, a duplicate name, …) the model keeps the
 // first such error and every method returns it.
+//
+// When the first layer has an InputShape the model is built at once; the
+// shapes and the memory of all the layers are checked together first, so
+// a model too large for the machine is an error before any weight is
+// allocated.
 func NewSequential(name string, layers ...*Layer) *Sequential {
 	if name == "" {
 		name = uniqueName("sequential")
 	}
 	m := &Sequential{name: name}
+	if err := precheck(name, layers); err != nil {
+		m.err = err
+		return m
+	}
 	for _, l := range layers {
 		if err := m.Add(l); err != nil {
 			m.err = err
@@ -57,6 +70,25 @@ func NewSequential(name string, layers ...*Layer) *Sequential {
 		}
 	}
 	return m
+}
+
+// precheck runs the whole-model checks of Build on layers whose first has
+// an InputShape. Faults of single layers are left to Add, which names them
+// as it always does.
+func precheck(name string, layers []*Layer) error {
+	if len(layers) == 0 || layers[0] == nil || layers[0].inputShape == nil {
+		return nil
+	}
+	for _, l := range layers {
+		if l == nil || l.err != nil {
+			return nil
+		}
+	}
+	params, err := plan(layers[0].inputShape, layers)
+	if err != nil {
+		return err
+	}
+	return checkWeights(name, params)
 }
 
 // Err returns the error recorded by NewSequential, or nil.
@@ -102,6 +134,10 @@ func (m *Sequential) Add(l *Layer) error {
 	if l.owner != nil {
 		return fmt.Errorf("mlp: layer %q already belongs to model %q; make a new layer", l.name, l.owner.name)
 	}
+	if err := m.acquire("Add"); err != nil {
+		return err
+	}
+	defer m.release()
 	for _, o := range m.layers {
 		if o.name == l.name {
 			return fmt.Errorf("mlp: all layers added to a Sequential model should have unique names; name %q is already the name of a layer in model %q", l.name, m.name)
@@ -113,6 +149,13 @@ func (m *Sequential) Add(l *Layer) error {
 		if l.inputShape != nil && !sameDims(l.inputShape, last.outDim) {
 			return fmt.Errorf("mlp: layer %q has InputShape%s but follows output shape %s",
 				l.name, pyTuple(l.inputShape), pyShape(last.outDim))
+		}
+		params, err := plan(last.outDim, []*Layer{l})
+		if err != nil {
+			return err
+		}
+		if err := checkWeights(m.name, params.add(size(m.CountParams()))); err != nil {
+			return err
 		}
 		if err := l.build(last.outDim); err != nil {
 			return fmt.Errorf("mlp: layer %q: %w", l.name, err)
@@ -144,6 +187,15 @@ func (m *Sequential) Build(inputShape ...int) error {
 	if m.err != nil {
 		return m.err
 	}
+	if err := m.acquire("Build"); err != nil {
+		return err
+	}
+	defer m.release()
+	return m.build(inputShape)
+}
+
+// build is Build for a caller that holds the model.
+func (m *Sequential) build(inputShape []int) error {
 	if m.built {
 		if sameDims(inputShape, m.inShape) {
 			return nil
@@ -156,25 +208,17 @@ func (m *Sequential) Build(inputShape ...int) error {
 	if _, ok := product(inputShape); !ok {
 		return fmt.Errorf("mlp: Build%s: every dimension must be positive", pyTuple(inputShape))
 	}
-	// Check every layer's shapes before allocating anything, so that a
-	// failed Build leaves the model as it was.
-	dims := inputShape
-	for _, l := range m.layers {
-		if l.kind == kindDense && len(dims) != 1 {
-			return fmt.Errorf("mlp: layer %q: Dense needs a flat input, got shape %s; put a Flatten layer before it",
-				l.name, pyShape(dims))
-		}
-		if l.kind == kindDense {
-			if _, ok := product([]int{dims[0] + 1, l.units}); !ok {
-				return fmt.Errorf("mlp: layer %q: Dense %d→%d is too large", l.name, dims[0], l.units)
-			}
-			dims = []int{l.units}
-		} else {
-			n, _ := product(dims)
-			dims = []int{n}
-		}
+	// Check every layer's shapes and the whole model's memory before
+	// allocating anything, so that a failed Build leaves the model as it
+	// was.
+	params, err := plan(inputShape, m.layers)
+	if err != nil {
+		return err
 	}
-	dims = inputShape
+	if err := checkWeights(m.name, params); err != nil {
+		return err
+	}
+	dims := inputShape
 	for _, l := range m.layers {
 		if err := l.build(dims); err != nil {
 			return fmt.Errorf("mlp: layer %q: %w", l.name, err)
@@ -258,10 +302,20 @@ func (m *Sequential) Compile(opt optim.Optimizer, loss string, metrics ...string
 		}
 		metric = s
 	}
+	if err := m.acquire("Compile"); err != nil {
+		return err
+	}
+	defer m.release()
 	// Build validates the configuration; when the model is built the
 	// updater is kept, otherwise it is made on the first training step.
 	var sizes []int
 	if m.built {
+		if _, err := opt.Build(nil); err != nil {
+			return fmt.Errorf("mlp: Compile: %w", err)
+		}
+		if err := m.checkTraining("Compile", 0, slotsPerWeight(opt)); err != nil {
+			return err
+		}
 		sizes = m.paramSizes()
 	}
 	up, err := opt.Build(sizes)
@@ -272,6 +326,7 @@ func (m *Sequential) Compile(opt optim.Optimizer, loss string, metrics ...string
 		up = nil
 	}
 	m.compiled, m.opt, m.metric, m.updater = true, opt, metric, up
+	m.slots = slotsPerWeight(opt)
 	return nil
 }
 
@@ -306,7 +361,7 @@ func (m *Sequential) Iterations() int64 {
 }
 
 func (m *Sequential) uncompile() {
-	m.compiled, m.opt, m.metric, m.updater = false, nil, "", nil
+	m.compiled, m.opt, m.metric, m.updater, m.slots = false, nil, "", nil, 0
 }
 
 func (m *Sequential) paramSizes() []int {
@@ -354,6 +409,10 @@ func (m *Sequential) SetWeights(w [][]float32) error {
 	if m.err != nil {
 		return m.err
 	}
+	if err := m.acquire("SetWeights"); err != nil {
+		return err
+	}
+	defer m.release()
 	shapes := m.WeightShapes()
 	names := m.WeightNames()
 	if len(w) != len(shapes) {

@@ -52,6 +52,10 @@ func (m *Sequential) Predictor() (*Predictor, error) {
 	if len(m.dense) == 0 {
 		return nil, fmt.Errorf("mlp: Predictor: model %q has no Dense layer", m.name)
 	}
+	if err := m.acquire("Predictor"); err != nil {
+		return nil, err
+	}
+	defer m.release()
 	p := &Predictor{name: m.name, inSize: m.inSize, outSize: m.OutputSize()}
 	for i, l := range m.dense {
 		p.layers = append(p.layers, predLayer{

@@ -11,11 +11,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/simdmlp/simdmlp/internal/atomicfile"
 	"github.com/simdmlp/simdmlp/optim"
 )
 
@@ -115,8 +115,11 @@ type tensorInfo struct {
 //
 // The file is written to a temporary file in the same directory, synced,
 // and renamed over path, so a failure or a crash leaves any previous file
-// at path whole and no temporary file behind. The model must be built and
-// hold at least one Dense layer.
+// at path whole. A failed Save removes its temporary file; one left by a
+// process that was killed while saving is removed by the next Save to the
+// same path. The model must be built, hold at least one Dense layer and
+// only finite weights: a weight that is NaN or ±Inf (a run that diverged)
+// is an error naming its tensor, and the file is left as it was.
 func (m *Sequential) Save(path string) error { return m.SaveWith(path, SaveOptions{}) }
 
 // SaveWith is Save with options: with IncludeOptimizer it also saves the
@@ -131,6 +134,10 @@ func (m *Sequential) SaveWith(path string, opts SaveOptions) error {
 	if len(m.dense) == 0 {
 		return fmt.Errorf("mlp: Save %s: model %q has no Dense layer, so no weights to save", path, m.name)
 	}
+	if err := m.acquire("Save"); err != nil {
+		return err
+	}
+	defer m.release()
 	var tensors []saveTensor
 	for _, l := range m.dense {
 		tensors = append(tensors,
@@ -147,11 +154,21 @@ func (m *Sequential) SaveWith(path string, opts SaveOptions) error {
 		}
 		tensors = append(tensors, slots...)
 	}
+	// Load refuses NaN and ±Inf, so Save does too, before it touches
+	// the file: a diverged model must not replace a good one.
+	for _, st := range tensors {
+		for i, v := range st.data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("mlp: Save %s: tensor %q holds %v at index %d (did training diverge?); the file was not written",
+					path, st.name, v, i)
+			}
+		}
+	}
 	header, err := m.fileHeader(tensors, training)
 	if err != nil {
 		return fmt.Errorf("mlp: Save %s: %w", path, err)
 	}
-	err = writeAtomic(path, func(w io.Writer) error {
+	err = atomicfile.Write(path, func(w io.Writer) error {
 		if _, err := w.Write(header); err != nil {
 			return err
 		}
@@ -171,7 +188,7 @@ func (m *Sequential) SaveWith(path string, opts SaveOptions) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("mlp: Save %s: %w", path, err)
+		return fmt.Errorf("mlp: Save: %w", err)
 	}
 	return nil
 }
@@ -290,66 +307,6 @@ func writeJSONString(b *bytes.Buffer, s string) {
 func jsonInts(s []int) string {
 	q, _ := json.Marshal(s)
 	return string(q)
-}
-
-// writeAtomic writes path through write into a temporary file of the same
-// directory, then syncs it, renames it over path and syncs the directory,
-// so that readers and crashes see either the old file or the whole new
-// one. On error the temporary file is removed.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("%s exists and is not a regular file", path)
-		}
-		mode = fi.Mode().Perm()
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 64<<10)
-	if err = write(bw); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = f.Chmod(mode); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// The rename is durable only once the directory is synced. The new
-	// file is in place by now, so a failure here is reported but the
-	// temporary name no longer exists to be removed.
-	d, derr := os.Open(dir)
-	if derr != nil {
-		return nil //nolint:nilerr // some systems cannot open directories; the file is written
-	}
-	defer d.Close()
-	if serr := d.Sync(); serr != nil && !errors.Is(serr, os.ErrInvalid) {
-		return fmt.Errorf("syncing directory %s: %w", dir, serr)
-	}
-	return nil
 }
 
 // Load reads a model written by Save (or by any program following the same
@@ -560,6 +517,10 @@ func parseTraining(s string) (*trainingSpec, optim.Optimizer, error) {
 	}
 	if t.Iterations < 0 {
 		return nil, nil, fmt.Errorf("%s: iterations = %d is negative", metaTraining, t.Iterations)
+	}
+	if t.Iterations > optim.MaxIterations {
+		return nil, nil, fmt.Errorf("%s: iterations = %d is more than an optimizer counts (optim.MaxIterations = %d)",
+			metaTraining, t.Iterations, optim.MaxIterations)
 	}
 	if len(t.Optimizer.Config) == 0 {
 		return nil, nil, fmt.Errorf("%s: optimizer_config has no config", metaTraining)

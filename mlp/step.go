@@ -202,7 +202,7 @@ func (m *Sequential) ready(what string, x []float32, y []int32, needCompile bool
 	if err != nil {
 		return 0, err
 	}
-	if err := m.Build(inSize); err != nil {
+	if err := m.build([]int{inSize}); err != nil {
 		return 0, err
 	}
 	return n, nil
@@ -213,12 +213,25 @@ func (m *Sequential) ready(what string, x []float32, y []int32, needCompile bool
 // before the update. After the first call with the largest batch size it
 // allocates nothing. On error the model is unchanged.
 func (m *Sequential) TrainOnBatch(x []float32, y []int32) (loss, acc float64, err error) {
+	if m.err != nil {
+		return 0, 0, m.err
+	}
+	if err := m.acquire("TrainOnBatch"); err != nil {
+		return 0, 0, err
+	}
+	defer m.release()
 	n, err := m.ready("TrainOnBatch", x, y, true, nil)
 	if err != nil {
 		return 0, 0, err
 	}
 	if n == 0 {
 		return 0, 0, fmt.Errorf("mlp: TrainOnBatch: empty batch")
+	}
+	if err := m.checkTraining("TrainOnBatch", n, m.slots); err != nil {
+		return 0, 0, err
+	}
+	if err := m.checkIterations("TrainOnBatch", 1); err != nil {
+		return 0, 0, err
 	}
 	if err := m.prepareTraining(); err != nil {
 		return 0, 0, err
@@ -241,6 +254,10 @@ func (m *Sequential) Predict(x, out []float32) error {
 	if !m.built {
 		return fmt.Errorf("mlp: Predict: %w", ErrNotBuilt)
 	}
+	if err := m.acquire("Predict"); err != nil {
+		return err
+	}
+	defer m.release()
 	if len(m.dense) == 0 {
 		return fmt.Errorf("mlp: Predict: model %q has no Dense layer", m.name)
 	}

@@ -61,6 +61,14 @@ type Updater interface {
 	Iterations() int64
 }
 
+// MaxIterations is the largest iteration count an Updater reaches:
+// SetState refuses a larger one, and Step panics rather than go past it
+// (mlp's Fit checks its steps against it before it starts). It is 2⁵³,
+// the last count a float64 holds exactly; Adam's bias correction turns the
+// count into a float. At one step per nanosecond it is 104 days of
+// training.
+const MaxIterations int64 = 1 << 53
+
 // DefaultName is the optimizer Keras's compile uses when it is given none:
 // "rmsprop", that is RMSprop{}.
 const DefaultName = "rmsprop"

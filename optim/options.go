@@ -169,6 +169,9 @@ func (c *core) Iterations() int64 { return c.iter }
 // begin checks the arguments of Step, then clips the gradients and decays
 // the weights. All checks come first, so a panicking Step changes nothing.
 func (c *core) begin(params, grads [][]float32) {
+	if c.iter >= MaxIterations {
+		panic(fmt.Sprintf("optim: %s: Step after %d iterations, the most an Updater takes (MaxIterations)", c.name, c.iter))
+	}
 	if len(params) != len(c.sizes) || len(grads) != len(c.sizes) {
 		c.countMismatch(len(params), len(grads))
 	}

@@ -79,6 +79,9 @@ func (c *core) setState(specs []slotSpec, s State) error {
 	if s.Iterations < 0 {
 		return fmt.Errorf("optim: %s: SetState: iterations = %d is negative", c.name, s.Iterations)
 	}
+	if s.Iterations > MaxIterations {
+		return fmt.Errorf("optim: %s: SetState: iterations = %d is more than MaxIterations = %d", c.name, s.Iterations, MaxIterations)
+	}
 	var live []slotSpec
 	for _, sp := range specs {
 		if used(sp.values) {
