@@ -14,6 +14,7 @@ import (
 
 	xdraw "golang.org/x/image/draw"
 
+	"github.com/simdmlp/simdmlp/internal/atomicfile"
 	"github.com/simdmlp/simdmlp/mlp"
 	"github.com/simdmlp/simdmlp/mnist"
 )
@@ -76,15 +77,28 @@ func top3(p []float32) []int {
 	return idx[:min(3, len(idx))]
 }
 
-func formatTop3(p []float32) string {
+// formatTop3 lists the three largest outputs with their classes: as
+// probabilities when the outputs are softmax's, otherwise as scores, which
+// rank the classes but are not probabilities.
+func formatTop3(p []float32, probabilities bool) string {
 	var b strings.Builder
 	for i, c := range top3(p) {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%d %s %.4f", c, mnist.FashionClasses[c], p[c])
+		if probabilities {
+			fmt.Fprintf(&b, "%d %s %.4f", c, mnist.FashionClasses[c], p[c])
+		} else {
+			fmt.Fprintf(&b, "%d %s score %.4f", c, mnist.FashionClasses[c], p[c])
+		}
 	}
 	return b.String()
+}
+
+// lastActivation returns the activation of the model's last layer.
+func lastActivation(m *mlp.Sequential) string {
+	layers := m.Layers()
+	return layers[len(layers)-1].Activation()
 }
 
 func argmax(p []float32) int { return top3(p)[0] }
@@ -130,7 +144,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) int {
 		if err := checkPNGPath("-confusion", *confusion); err != nil {
 			return usageFail(stderr, "evaluate", err)
 		}
-		if err := checkOutDir(*confusion); err != nil {
+		if err := atomicfile.CheckWritable(*confusion); err != nil {
 			return fail(stderr, err)
 		}
 	}
@@ -138,15 +152,21 @@ func runEvaluate(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
+	// Evaluate needs a compiled model (the optimizer is never used), and
+	// Compile refuses a model whose loss cannot be computed: find that
+	// out before reading the data.
+	if act := lastActivation(m); act != "softmax" {
+		return fail(stderr, fmt.Errorf("model %s cannot be evaluated: its last layer's activation is %s, "+
+			"and the cross-entropy loss needs softmax probabilities", *model, act))
+	}
+	if err := m.Compile(nil, "sparse_categorical_crossentropy", "accuracy"); err != nil {
+		return fail(stderr, err)
+	}
 	_, test, err := mnist.LoadFashion(*data)
 	if err != nil {
 		return fail(stderr, dataError(err))
 	}
 	x := test.Scaled()
-	// Evaluate needs a compiled model; the optimizer is never used.
-	if err := m.Compile(nil, "sparse_categorical_crossentropy", "accuracy"); err != nil {
-		return fail(stderr, err)
-	}
 	sc, err := m.Evaluate(x, test.Labels)
 	if err != nil {
 		return fail(stderr, err)
@@ -220,6 +240,11 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
+	softmax := lastActivation(m) == "softmax"
+	if !softmax {
+		fmt.Fprintf(stdout, "note: the last layer of %s is %s, not softmax: the numbers are scores, not probabilities\n",
+			*model, lastActivation(m))
+	}
 	code := 0
 	x := make([]float32, pixels)
 	probs := make([]float32, len(mnist.FashionClasses))
@@ -233,19 +258,43 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 			code = fail(stderr, err)
 			continue
 		}
-		fmt.Fprintf(stdout, "%s%s: %s\n", path, note, formatTop3(probs))
+		fmt.Fprintf(stdout, "%s%s: %s\n", path, note, formatTop3(probs, softmax))
 	}
 	return code
 }
 
+// maxImagePixels bounds the images predict decodes: 16 megapixels, 64 MiB
+// as RGBA, already far more than a 28×28 input needs.
+const maxImagePixels = 1 << 24
+
 // readImage decodes an image file into x as 28×28 gray values in [0, 1],
-// converting and resizing as needed; note says what was done.
+// converting and resizing as needed; note says what was done. The size in
+// the image's header is checked before any pixel is decoded, so that a
+// small file cannot ask for gigabytes.
 func readImage(path string, x []float32) (note string, err error) {
+	// A named pipe or a device would block or never end: check before
+	// opening, since opening a pipe blocks already.
+	if fi, err := os.Stat(path); err != nil {
+		return "", err
+	} else if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s: not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return "", fmt.Errorf("%s: not a PNG, JPEG or GIF image: %v", path, err)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > maxImagePixels {
+		return "", fmt.Errorf("%s: %d×%d pixels is too large to read (at most %d pixels; the model sees 28×28)",
+			path, cfg.Width, cfg.Height, maxImagePixels)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
 	img, format, err := image.Decode(f)
 	if err != nil {
 		return "", fmt.Errorf("%s: not a PNG, JPEG or GIF image: %v", path, err)
@@ -305,7 +354,7 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 	if err := checkPNGPath("output", out); err != nil {
 		return usageFail(stderr, "show", err)
 	}
-	if err := checkOutDir(out); err != nil {
+	if err := atomicfile.CheckWritable(out); err != nil {
 		return fail(stderr, err)
 	}
 	m, err := loadImageModel(*model)

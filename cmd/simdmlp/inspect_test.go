@@ -183,7 +183,7 @@ func TestPredictCommand(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	if line := grayPath + ": " + formatTop3(want) + "\n"; stdout != line {
+	if line := grayPath + ": " + formatTop3(want, true) + "\n"; stdout != line {
 		t.Errorf("output %q, want %q", stdout, line)
 	}
 	// The top class is the argmax of the model's own prediction.

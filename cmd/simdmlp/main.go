@@ -20,10 +20,11 @@
 // predict prints the three most probable classes of 28×28 images; show
 // draws test images labelled with the predicted and true classes.
 //
-// The data are found as package mnist finds them ($SIMDMLP_DATA, Debian's
-// dataset-fashion-mnist, the Keras cache, then a download). Exit status: 0
-// on success, 1 when the data are missing or damaged or a run fails, 2 for
-// bad flags.
+// The data are found as package mnist finds them: in the -data directory or
+// $SIMDMLP_DATA when given (and only there), else in Debian's
+// dataset-fashion-mnist, the Keras cache and the user cache, then by a
+// download. Exit status: 0 on success, 1 when the data are missing or
+// damaged or a run fails (a diverged run included), 2 for bad flags.
 package main
 
 import (

@@ -7,7 +7,6 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -21,55 +20,14 @@ import (
 	vgdraw "gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
+	"github.com/simdmlp/simdmlp/internal/atomicfile"
 	"github.com/simdmlp/simdmlp/mlp"
 )
-
-// writeFileAtomic writes b to path through a temporary file in the same
-// directory, so that a failure leaves any previous file whole.
-func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(b)
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp, 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, werr)
-	}
-	return nil
-}
 
 // checkPNGPath reports a usage problem with an output picture's name.
 func checkPNGPath(flagName, path string) error {
 	if !strings.EqualFold(filepath.Ext(path), ".png") {
 		return usageError{fmt.Sprintf("%s %q: the picture is written as PNG; give a name ending in .png", flagName, path)}
-	}
-	return nil
-}
-
-// checkOutDir fails when the directory an output goes to does not exist,
-// so that a long run does not end in an error it could have given first.
-func checkOutDir(path string) error {
-	dir := filepath.Dir(path)
-	fi, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("cannot write %s: %s is not a directory", path, dir)
 	}
 	return nil
 }
@@ -128,7 +86,7 @@ func plotHistory(h *mlp.History, path string) error {
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
 		return fmt.Errorf("plotting %s: %w", path, err)
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
 func encodePNG(path string, img image.Image) error {
@@ -136,7 +94,7 @@ func encodePNG(path string, img image.Image) error {
 	if err := png.Encode(&buf, img); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
 // text draws s with its top-left corner at (x, y) in 7×13 pixel glyphs.

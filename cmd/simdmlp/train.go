@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/simdmlp/simdmlp/internal/atomicfile"
 	"github.com/simdmlp/simdmlp/kernels"
 	"github.com/simdmlp/simdmlp/mlp"
 	"github.com/simdmlp/simdmlp/mnist"
@@ -52,7 +54,8 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 	epochs := fs.Int("epochs", 5, "training epochs")
 	batch := fs.Int("batch", 32, "batch size")
 	seed := fs.Uint64("seed", 42, "seed of weight initialisation and shuffling")
-	data := fs.String("data", "", "directory holding Fashion-MNIST's four files (default: search $SIMDMLP_DATA, Debian's package, the Keras cache, then download)")
+	data := fs.String("data", "", "directory holding Fashion-MNIST's four files, used alone, never downloaded into (default: $SIMDMLP_DATA when set, likewise; "+
+		"else search Debian's package, the Keras cache, the user cache, then download)")
 	level := fs.String("kernels", "", "kernel level to use ("+strings.Join(kernels.Available(), ", ")+"); default: the fastest")
 	threads := fs.Int("threads", 0, "cores the kernels may use (more than GOMAXPROCS do not run in parallel); "+
 		"0 means min(GOMAXPROCS, CPUs); the results are the same for any count")
@@ -84,6 +87,9 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 			return trainConfig{}, err
 		}
 	}
+	if err := distinctOutputs([][2]string{{"-save", c.savePath}, {"-plot", c.plotPath}, {"-json", c.jsonPath}}); err != nil {
+		return trainConfig{}, err
+	}
 	for _, f := range strings.Split(*hidden, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n <= 0 {
@@ -100,8 +106,8 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 	if err != nil {
 		return bad("-optimizer: %v", err)
 	}
-	if !(*lr >= 0) {
-		return bad("-lr %v: must not be negative", *lr)
+	if math.IsNaN(*lr) || math.IsInf(*lr, 0) || *lr < 0 {
+		return bad("-lr %v: want a finite number ≥ 0 (0 means the optimizer's default)", *lr)
 	}
 	if c.optimizer, err = withLearningRate(o, *lr); err != nil {
 		return bad("-lr: %v", err)
@@ -206,14 +212,36 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		defer kernels.SetThreads(kernels.SetThreads(c.threads))
 	}
 
+	// Every output is proven writable before any work, so that a long
+	// run does not end in an error it could have given first.
 	for _, p := range []string{c.savePath, c.plotPath, c.jsonPath} {
 		if p == "" {
 			continue
 		}
-		if err := checkOutDir(p); err != nil {
+		if err := atomicfile.CheckWritable(p); err != nil {
 			fmt.Fprintf(stderr, "simdmlp: %v\n", err)
 			return 1
 		}
+	}
+
+	// The model is made before the data are read: NewSequential checks
+	// the whole model's size against the machine before it allocates
+	// any weight, and a model that cannot be had should not wait for
+	// 60 000 images first.
+	mlp.SetRandomSeed(c.seed)
+	layers := []*mlp.Layer{mlp.Flatten(mlp.InputShape(28, 28))}
+	for _, h := range c.hidden {
+		layers = append(layers, mlp.Dense(h, c.activation))
+	}
+	layers = append(layers, mlp.Dense(10, "softmax"))
+	m := mlp.NewSequential("", layers...)
+	if err := m.Err(); err != nil {
+		fmt.Fprintf(stderr, "simdmlp: %v\n", strings.TrimPrefix(err.Error(), "mlp: "))
+		return 1
+	}
+	if err := m.Compile(c.optimizer, "sparse_categorical_crossentropy", "accuracy"); err != nil {
+		fmt.Fprintf(stderr, "simdmlp: %v\n", strings.TrimPrefix(err.Error(), "mlp: "))
+		return 1
 	}
 
 	d, err := loadSplit(c.dataDir)
@@ -227,24 +255,7 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	}
 
 	fmt.Fprintf(stdout, "kernels: %s (available: %s), threads: %d\n", kernels.Active(), strings.Join(kernels.Available(), ", "), kernels.Threads())
-	mlp.SetRandomSeed(c.seed)
-	m := mlp.NewSequential("")
-	layers := []*mlp.Layer{mlp.Flatten(mlp.InputShape(28, 28))}
-	for _, h := range c.hidden {
-		layers = append(layers, mlp.Dense(h, c.activation))
-	}
-	layers = append(layers, mlp.Dense(10, "softmax"))
-	for _, l := range layers {
-		if err := m.Add(l); err != nil {
-			fmt.Fprintf(stderr, "simdmlp: %v\n", err)
-			return 1
-		}
-	}
 	if err := m.Summary(stdout); err != nil {
-		fmt.Fprintf(stderr, "simdmlp: %v\n", err)
-		return 1
-	}
-	if err := m.Compile(c.optimizer, "sparse_categorical_crossentropy", "accuracy"); err != nil {
 		fmt.Fprintf(stderr, "simdmlp: %v\n", err)
 		return 1
 	}
@@ -261,7 +272,11 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	hist, err := m.Fit(xt, yt, fc)
 	elapsed := time.Since(start)
 	if err != nil {
-		fmt.Fprintf(stderr, "simdmlp: %v\n", err)
+		fmt.Fprintf(stderr, "simdmlp: %v\n", strings.TrimPrefix(err.Error(), "mlp: "))
+		return 1
+	}
+	if msg := diverged(m, hist); msg != "" {
+		fmt.Fprintf(stderr, "simdmlp: the run diverged: %s; nothing was saved (try a lower -lr)\n", msg)
 		return 1
 	}
 
@@ -318,35 +333,63 @@ func pyFloat(v float64) string {
 	return s
 }
 
-// writeJSON writes r to path atomically: into a temporary file in the same
-// directory, then renamed over path, so that a reader never sees half a
-// file and a failed run leaves any previous file intact.
+// writeJSON writes r to path atomically (see package atomicfile): a reader
+// never sees half a file and a failed run leaves any previous file intact.
 func writeJSON(path string, r report) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	return atomicfile.WriteFile(path, append(b, '\n'))
+}
+
+// diverged describes how training went wrong, or returns "" when the
+// loss and every weight are finite.
+func diverged(m *mlp.Sequential, h *mlp.History) string {
+	for e, l := range h.History["loss"] {
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return fmt.Sprintf("the loss was %v in epoch %d", l, h.Epoch[e]+1)
+		}
 	}
-	tmp := f.Name()
-	_, werr := f.Write(b)
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
+	names := m.WeightNames()
+	for i, w := range m.Weights() {
+		for j, v := range w {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Sprintf("weight %s holds %v at index %d", strings.TrimSuffix(names[i], ":0"), v, j)
+			}
+		}
 	}
-	if werr == nil {
-		// CreateTemp makes the file 0600; a report is not secret.
-		werr = os.Chmod(tmp, 0o644)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, werr)
+	return ""
+}
+
+// distinctOutputs refuses two output flags naming the same file, which
+// would leave only the last one written.
+func distinctOutputs(outs [][2]string) error {
+	seen := map[string]string{}
+	var stats []os.FileInfo
+	var flags []string
+	for _, o := range outs {
+		if o[1] == "" {
+			continue
+		}
+		abs, err := filepath.Abs(o[1])
+		if err != nil {
+			abs = filepath.Clean(o[1])
+		}
+		if f, dup := seen[abs]; dup {
+			return usageError{fmt.Sprintf("%s and %s both name %s; give each output its own file", f, o[0], o[1])}
+		}
+		seen[abs] = o[0]
+		// Two names of one existing file (a link, a relative path
+		// through a symbolic link) are the same output too.
+		if fi, err := os.Stat(o[1]); err == nil {
+			for i, s := range stats {
+				if os.SameFile(s, fi) {
+					return usageError{fmt.Sprintf("%s and %s name the same file %s", flags[i], o[0], o[1])}
+				}
+			}
+			stats, flags = append(stats, fi), append(flags, o[0])
+		}
 	}
 	return nil
 }
@@ -389,7 +432,7 @@ func dataError(err error) error {
 	case errors.Is(err, mnist.ErrNotFound):
 		return fmt.Errorf("Fashion-MNIST is not available: %w", err)
 	case errors.Is(err, mnist.ErrCorrupt):
-		return fmt.Errorf("Fashion-MNIST files are damaged; delete or replace them: %w", err)
+		return fmt.Errorf("Fashion-MNIST files are damaged: %w", err)
 	}
 	return err
 }
