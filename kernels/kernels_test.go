@@ -30,6 +30,10 @@ func testShapes(r *rand.Rand) [][2]int {
 	s := [][2]int{
 		{0, 0}, {0, 5}, {3, 0}, {1, 1}, {1, 2}, {2, 1}, {1, 10}, {32, 10}, {5, 7},
 		{3, 15}, {3, 16}, {3, 17}, {4, 33}, {2, 49}, {32, 100}, {7, 257},
+		// More rows than the cross-entropy assembly's chunk (ceChunk),
+		// with columns that take the vector path: a per-chunk quantity
+		// used where the batch's belongs shows only here.
+		{65, 10}, {130, 17}, {200, 4},
 	}
 	for range 4 {
 		s = append(s, [2]int{1 + r.IntN(40), 1 + r.IntN(70)})

@@ -67,7 +67,10 @@ func ExampleSequential_Summary() {
 
 // The tutorial's last cells: load Fashion-MNIST, split off 20 % for
 // validation with scikit-learn's split (random_state=42), train the ReLU
-// model with Adam for five epochs and evaluate it.
+// model with Adam for five epochs and evaluate it. The tutorial shows
+// Keras's progress bars (the zero FitConfig and EvalConfig draw them too);
+// this example trains silently so that its output can be checked: the
+// exact loss depends on the kernel level, the accuracy lands near 0.88.
 func Example() {
 	train, _, err := mnist.LoadFashion("")
 	if err != nil {
@@ -93,14 +96,18 @@ func Example() {
 	if err := model.Compile(optim.Adam{}, "sparse_categorical_crossentropy", "accuracy"); err != nil {
 		log.Fatal(err)
 	}
-	if _, err := model.Fit(xTrain, yTrain, mlp.FitConfig{Epochs: 5}); err != nil {
+	if _, err := model.Fit(xTrain, yTrain, mlp.FitConfig{Epochs: 5, Verbose: mlp.VerboseSilent}); err != nil {
 		log.Fatal(err)
 	}
-	scores, err := model.EvaluateWith(xVal, yVal, mlp.EvalConfig{})
+	scores, err := model.Evaluate(xVal, yVal)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println([]float64{scores.Loss, scores.Accuracy})
+	fmt.Printf("trained on %d images, validated on %d\n", len(yTrain), len(yVal))
+	fmt.Println("validation accuracy above 0.86:", scores.Accuracy > 0.86)
+	// Output:
+	// trained on 48000 images, validated on 12000
+	// validation accuracy above 0.86: true
 }
 
 // Predict into a caller-owned buffer allocates nothing once warmed up,

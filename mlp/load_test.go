@@ -226,3 +226,22 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadHeaderPastEnd: a header length that runs past the end of the
+// file is refused before the header is allocated, so a 16-byte file
+// cannot make Load take the 100 MB the header limit allows. (The error's
+// wording alone would not show this: the read fails either way.)
+func TestLoadHeaderPastEnd(t *testing.T) {
+	for _, hlen := range []uint64{9, 1 << 20, maxHeader - 8} {
+		b := binary.LittleEndian.AppendUint64(nil, hlen)
+		b = append(b, []byte(`{"__meta`)...)
+		var err error
+		alloc := allocatedBy(func() { _, err = load("short", bytes.NewReader(b), int64(len(b))) })
+		if err == nil {
+			t.Fatalf("header length %d in a %d-byte file: no error", hlen, len(b))
+		}
+		if alloc > 64<<10 {
+			t.Errorf("header length %d in a %d-byte file: Load allocated %d bytes before refusing it", hlen, len(b), alloc)
+		}
+	}
+}

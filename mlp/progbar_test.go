@@ -132,3 +132,25 @@ func TestEvaluateBar(t *testing.T) {
 		t.Error("Evaluate printed an Epoch line")
 	}
 }
+
+// TestProgbarWidthTruncates: Keras's bar fills int(30·current/target)
+// cells, truncating; at 2/7 (8.57 cells) and 6/7 (25.71) rounding would
+// fill one more.
+func TestProgbarWidthTruncates(t *testing.T) {
+	var buf bytes.Buffer
+	p := &progbar{w: &buf, now: fakeClock(time.Second), verbose: VerboseBar}
+	p.reset(7)
+	for current, filled := range []int{1: 4, 2: 8, 3: 12, 4: 17, 5: 21, 6: 25} {
+		if current == 0 {
+			continue
+		}
+		buf.Reset()
+		p.update(current, nil, false)
+		s := buf.String()
+		bar := s[strings.IndexByte(s, '[')+1 : strings.IndexByte(s, ']')]
+		want := strings.Repeat("=", filled-1) + ">" + strings.Repeat(".", 30-filled)
+		if bar != want {
+			t.Errorf("%d/7: bar %q, want %q (%d cells)", current, bar, want, filled)
+		}
+	}
+}
