@@ -26,8 +26,24 @@ run: data build
 # fuzz target for a counted number of inputs.
 test: vet lint check-generate check-neon-words test-root test-emulated test-bench test-gate test-fuzz
 
+# The kernel levels this CPU supports, read from /proc/cpuinfo's flags by
+# awk: decided outside the code under test (its cpuid checks), so that a
+# level the code fails to detect fails TestRequiredLevel and the gate
+# instead of quietly dropping out of every test that loops over
+# kernels.Available(). The flags Linux shows are those the kernel enabled,
+# so a level the OS cannot save the registers of is absent here too.
+# Empty (nothing required) where there is no /proc/cpuinfo.
+comma := ,
+HOST_LEVELS := $(shell if [ "$$(uname -m)" = aarch64 ]; then echo generic,neon; else \
+	awk '/^flags[[:space:]]*:/ { for (i = 3; i <= NF; i++) f[$$i] = 1; x86 = 1; exit } \
+	END { if (!x86) exit; l = "generic"; \
+		if (f["avx2"] && f["fma"]) { l = l ",avx2"; \
+			if (f["avx512f"] && f["avx512vl"] && f["avx512dq"] && f["avx512bw"]) l = l ",avx512" } \
+		print l }' /proc/cpuinfo 2>/dev/null; fi)
+HOST_BEST := $(lastword $(subst $(comma), ,$(HOST_LEVELS)))
+
 test-root:
-	$(GO) test -count=1 ./...
+	SIMDMLP_TEST_LEVELS=$(HOST_LEVELS) SIMDMLP_TEST_REQUIRE=$(HOST_BEST) $(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags purego ./kernels/...
 	$(GO) test -count=1 -race -run 'Concurrent|Alloc' ./kernels/... ./mlp/...
 	$(GO) test -count=1 -race -run 'Load' ./examples/serve/
@@ -45,8 +61,8 @@ test-root:
 QEMU_X86   := qemu-x86_64-static -cpu Haswell
 QEMU_ARM64 := qemu-aarch64-static -cpu cortex-a53
 test-emulated:
-	SIMDMLP_TEST_REQUIRE=avx2 $(GO) test -count=1 -exec '$(QEMU_X86)' ./kernels/...
-	SIMDMLP_TEST_REQUIRE=neon GOARCH=arm64 $(GO) test -count=1 -exec '$(QEMU_ARM64)' ./...
+	SIMDMLP_TEST_LEVELS=generic,avx2 SIMDMLP_TEST_REQUIRE=avx2 $(GO) test -count=1 -exec '$(QEMU_X86)' ./kernels/...
+	SIMDMLP_TEST_LEVELS=generic,neon SIMDMLP_TEST_REQUIRE=neon GOARCH=arm64 $(GO) test -count=1 -exec '$(QEMU_ARM64)' ./...
 	SIMDMLP_KERNELS=generic SIMDMLP_TEST_REQUIRE=generic GOARCH=arm64 $(GO) test -count=1 -exec '$(QEMU_ARM64)' -run '^TestRequiredLevel$$' ./kernels/
 
 # Each fuzz target for FUZZ_RUNS generated inputs: counted, because
@@ -184,19 +200,32 @@ bench-deps:
 # The performance-regression gate (bench/README.md, "The regression
 # gate"). A short suite of the kernels that matter (Sgemm on the trainer's
 # shapes and squares 256 and 512, ReLU, one Adam step) on every level the
-# CPU has, run GATE_ROUNDS times as separate -count 1 processes so that
-# each round holds every level once and a busy spell of a shared machine
-# slows a level and its reference alike. bench/cmd/gate turns the rounds
-# into ratios (speedup over generic, fraction of the run's peak GFLOP/s)
-# and fails when one dropped by more than GATE_THRESHOLD with p <
-# GATE_ALPHA against bench/testdata/gate-baseline.txt, which
-# `make gate-baseline` rewrites. Levels the CPU lacks are reported, not
-# failed.
-GATE_BENCH     := ^BenchmarkSgemm$$/impl=/^m=(32,n=100,k=784|784,n=100,k=32,tA|32,n=10,k=100|256,n=256,k=256|512,n=512,k=512)$$|^BenchmarkRelu$$/impl=/n=|^BenchmarkAdamStep$$/impl=/n=78500$$
+# CPU has, with the FMA peak of each vector level measured beside them
+# (BenchmarkFMAPeak: a loop of nothing but independent FMAs, which no
+# change to the kernels can slow); then, with GOMAXPROCS=2, the two-thread
+# path (Sgemm on the batch-256 forward product and the 512 square) beside
+# the two-thread peak. GATE_ROUNDS rounds, each a -count 1 process per
+# suite, so that a busy spell of a shared machine slows a round's kernels
+# and its peak alike. bench/cmd/gate turns every result into its cost in
+# peak flops (time × the same round's peak) and fails when one rose by
+# more than GATE_THRESHOLD with p < GATE_ALPHA against this CPU kind's
+# baseline, bench/testdata/gate/<vendor>-<family>-<model>.txt, which
+# `make gate-baseline` writes; or when a level HOST_LEVELS names is
+# missing. A CPU kind without a baseline of its own is compared with
+# GATE_FALLBACK at GATE_FOREIGN_THRESHOLD (ratios to the peak shift from
+# one microarchitecture to another) and told how to record its own.
+GATE_BENCH     := ^BenchmarkFMAPeak$$/impl=/threads=1$$|^BenchmarkSgemm$$/impl=/^m=(32,n=100,k=784|784,n=100,k=32,tA|32,n=10,k=100|256,n=256,k=256|512,n=512,k=512)$$|^BenchmarkRelu$$/impl=/n=|^BenchmarkAdamStep$$/impl=/n=78500$$
+GATE_BENCH_2   := ^BenchmarkFMAPeak$$/impl=/threads=2$$|^BenchmarkSgemm$$/impl=/threads=2$$/^m=(256,n=100,k=784|512,n=512,k=512)$$
 GATE_ROUNDS    ?= 10
 GATE_BENCHTIME ?= 100ms
-GATE_THRESHOLD ?= 40%
+GATE_THRESHOLD ?= 15%
+GATE_FOREIGN_THRESHOLD ?= 40%
 GATE_ALPHA     ?= 0.01
+GATE_CPU       := $(shell awk -F': *' '/^vendor_id/ { v = $$2 } /^cpu family/ { f = $$2 } /^model[[:space:]]*:/ { m = $$2 } \
+	END { if (v != "") print v "-" f "-" m }' /proc/cpuinfo 2>/dev/null)
+GATE_DIR       := bench/testdata/gate
+GATE_BASELINE  ?= $(GATE_DIR)/$(or $(GATE_CPU),unknown-cpu).txt
+GATE_FALLBACK  ?= $(GATE_DIR)/AuthenticAMD-26-2.txt
 # $(call gate_suite,OUT): the suite's rounds into OUT, gathered in $$tmp
 # (which the caller makes and removes) and renamed into place only when
 # every round ran, so that a failed run leaves nothing half-written.
@@ -204,20 +233,32 @@ gate_suite = $(GO) test -c -o "$$tmp/kernels.test" ./kernels && \
 	for i in $$(seq $(GATE_ROUNDS)); do \
 		GOMAXPROCS=1 "$$tmp/kernels.test" -test.run '^$$' -test.bench '$(GATE_BENCH)' \
 			-test.benchtime $(GATE_BENCHTIME) -test.count 1 || exit 1; \
+		GOMAXPROCS=2 "$$tmp/kernels.test" -test.run '^$$' -test.bench '$(GATE_BENCH_2)' \
+			-test.benchtime $(GATE_BENCHTIME) -test.count 1 || exit 1; \
 	done > "$$tmp/rounds.txt" && cp "$$tmp/rounds.txt" $(1).tmp && mv $(1).tmp $(1)
 
 .PHONY: test-gate gate-baseline
 
 test-gate:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	base=$(GATE_BASELINE); thr=$(GATE_THRESHOLD); \
+	if [ ! -f "$$base" ]; then \
+		echo "gate: no baseline for this CPU ($(GATE_CPU)): comparing with $(GATE_FALLBACK) at $(GATE_FOREIGN_THRESHOLD);" \
+			"run 'make gate-baseline' on a quiet machine of this kind and commit $$base for the $(GATE_THRESHOLD) gate"; \
+		base=$(GATE_FALLBACK); thr=$(GATE_FOREIGN_THRESHOLD); \
+	fi && \
 	$(call gate_suite,"$$tmp/run.txt") && \
-	cd bench && $(GO) run ./cmd/gate -ratios -old testdata/gate-baseline.txt -new "$$tmp/run.txt" \
-		-threshold $(GATE_THRESHOLD) -alpha $(GATE_ALPHA)
+	cd bench && $(GO) run ./cmd/gate -ratios -old "../$$base" -new "$$tmp/run.txt" \
+		-threshold $$thr -alpha $(GATE_ALPHA) -levels '$(HOST_LEVELS)'
 
+# Rewrites this CPU kind's baseline: run it with GATE_ROUNDS=20 on a quiet
+# machine, review, commit, as part of any change that makes a kernel
+# faster (the gate cannot see a later slowdown of a gain it never saw).
 gate-baseline:
-	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	$(call gate_suite,bench/testdata/gate-baseline.txt) && \
-	cd bench && $(GO) run ./cmd/gate -ratios -new testdata/gate-baseline.txt | grep -c speedup | xargs echo "speedup samples in bench/testdata/gate-baseline.txt:"
+	@mkdir -p $(GATE_DIR) && tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(call gate_suite,$(GATE_BASELINE)) && \
+	cd bench && $(GO) run ./cmd/gate -ratios -new "../$(GATE_BASELINE)" | grep -c peakflops/op | \
+		xargs echo "peak-cost samples in $(GATE_BASELINE):"
 
 # Installs Debian's Fashion-MNIST when no copy is found and apt is usable;
 # otherwise simdmlp downloads the files itself into the user cache.

@@ -49,6 +49,13 @@ type impl struct {
 	scale                           func(x []float32, s float32)
 	clamp                           func(x []float32, lo, hi float32)
 	allFinite                       func(x []float32) bool
+
+	// fmaPeak, when not nil, is the level's peak loop: iters rounds of
+	// fmaFlops floating-point operations in independent fused
+	// multiply-adds on the level's widest vectors, and nothing else
+	// (see FMAPeakLoop). The generic level has none.
+	fmaPeak  func(iters int)
+	fmaFlops int
 }
 
 // levels lists the implementations this CPU can run, slowest first. The

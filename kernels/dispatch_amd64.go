@@ -2,7 +2,11 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"golang.org/x/sys/cpu"
+
+	"github.com/simdmlp/simdmlp/kernels/asm"
+)
 
 // archLevels returns the amd64 levels this CPU supports, slowest first.
 // The flags come from x/sys/cpu, which also checks that the operating
@@ -21,6 +25,7 @@ func archLevels() []*impl {
 		gemmSmallAVX2(l)
 		elemAVX2(l)
 		optimAVX2(l)
+		l.fmaPeak, l.fmaFlops = asm.FMAPeakAVX2, 2*8*14
 		levels = append(levels, l)
 		below = l
 	}
@@ -30,6 +35,7 @@ func archLevels() []*impl {
 		gemmSmallAVX512(l)
 		elemAVX512(l)
 		optimAVX512(l)
+		l.fmaPeak, l.fmaFlops = asm.FMAPeakAVX512, 2*16*28
 		levels = append(levels, l)
 	}
 	return levels

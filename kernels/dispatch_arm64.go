@@ -2,6 +2,8 @@
 
 package kernels
 
+import "github.com/simdmlp/simdmlp/kernels/asm"
+
 // archLevels returns the arm64 levels: neon, always, because Advanced SIMD
 // is part of the arm64 baseline (every ARMv8-A core that runs Go has it),
 // so there is nothing to detect.
@@ -16,5 +18,6 @@ func archLevels() []*impl {
 	gemmSmallNEON(&l)
 	elemNEON(&l)
 	optimNEON(&l)
+	l.fmaPeak, l.fmaFlops = asm.FMAPeakNEON, 2*4*24
 	return []*impl{&l}
 }

@@ -14,23 +14,29 @@
 // a drop of that fraction.
 //
 // With -ratios, both files are first turned into ratios measured within
-// each run (see benchset.Set.Ratios): each kernel level's speedup over
-// impl=generic and each GEMM's GFLOP/s over the run's best large square.
-// Ratios hold across machines, so a baseline committed from one machine
-// gates a CI run on another:
+// each run against the machine's FMA peak, which kernels' BenchmarkFMAPeak
+// measures in every round (see benchset.Set.Ratios): each benchmark's
+// time times the peak's flop rate (peakflops/op, the unit gated by
+// default), each GEMM's share of the peak (peak-fraction) and each level's
+// speedup over generic (speedup, shown). Nothing the kernels do can slow
+// the peak down, so a slowdown of one kernel, of one level or of every
+// level at once shows; and ratios cancel a machine's load and speed, so a
+// baseline recorded earlier gates a run now:
 //
-//	gate -ratios -old testdata/gate-baseline.txt -new run.txt -threshold 50% -alpha 0.01
+//	gate -ratios -old testdata/gate/AuthenticAMD-26-2.txt -new run.txt -threshold 15% -alpha 0.01 -levels generic,avx2,avx512
 //
 // Without -old, -ratios prints the ratios of -new in the benchmark
 // format. A benchmark of -old that -new lacks (a CI machine without
-// AVX-512 has no impl=avx512) is listed but does not fail.
+// AVX-512 has no impl=avx512) is listed but does not fail, unless its
+// level is one -levels names: those are the levels the CPU supports,
+// decided outside the code under test, and a run that lacks one of them
+// (any result of it, or any the baseline has) fails.
 //
 // Exit status: 0 when nothing got significantly worse, 1 when something
 // did, 2 on bad flags or unreadable files.
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -55,6 +61,7 @@ type config struct {
 	threshold, alpha float64
 	units            []string
 	ratios           bool
+	levels           []string
 }
 
 // run is the command with its arguments and outputs, returning the exit
@@ -63,15 +70,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg config
-	var threshold, units string
+	var threshold, units, levels string
 	fs.StringVar(&cfg.oldPath, "old", "", "baseline results (Go benchmark format)")
 	fs.StringVar(&cfg.newPath, "new", "", "results to check (Go benchmark format)")
 	fs.StringVar(&threshold, "threshold", "10%", "largest tolerated worsening of a median, as 10% or 0.1")
 	fs.Float64Var(&cfg.alpha, "alpha", 0.05, "significance level of the Mann-Whitney U test")
 	fs.StringVar(&units, "units", "", "comma-separated units to gate (default sec/op, or speedup,peak-fraction with -ratios)")
-	fs.BoolVar(&cfg.ratios, "ratios", false, "compare within-run ratios (speedup over impl=generic, fraction of peak GFLOP/s) instead of raw values")
+	fs.BoolVar(&cfg.ratios, "ratios", false, "compare within-run ratios against the FMA peak (peakflops/op, peak-fraction; speedup over generic is shown) instead of raw values")
+	fs.StringVar(&levels, "levels", "", "comma-separated impl values the machine supports: a run missing any of them fails")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: gate -old OLD.txt -new NEW.txt [-threshold 10%%] [-alpha 0.05] [-units sec/op] [-ratios]\n       gate -ratios -new RUN.txt   (prints the run's ratios)\n")
+		fmt.Fprintf(stderr, "usage: gate -old OLD.txt -new NEW.txt [-threshold 10%%] [-alpha 0.05] [-units sec/op] [-ratios] [-levels generic,avx2]\n       gate -ratios -new RUN.txt   (prints the run's ratios)\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -90,6 +98,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return usage("%v", err)
 	}
 	cfg.threshold = t
+	for _, l := range strings.Split(levels, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			cfg.levels = append(cfg.levels, l)
+		}
+	}
 	if !(cfg.alpha > 0 && cfg.alpha < 1) {
 		return usage("-alpha %v is not between 0 and 1", cfg.alpha)
 	}
@@ -103,7 +116,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case units != "":
 		cfg.units = strings.Split(units, ",")
 	case cfg.ratios:
-		cfg.units = []string{benchset.UnitSpeedup, benchset.UnitPeakFraction}
+		cfg.units = []string{benchset.UnitPeakCost}
 	default:
 		cfg.units = []string{"sec/op"}
 	}
@@ -126,15 +139,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	rep := compare(oldSet, newSet, cfg)
-	if rep.compared == 0 {
+	rep.absent = absentLevels(newSet, cfg.levels)
+	if rep.compared == 0 && len(rep.absent) == 0 {
 		fmt.Fprintf(stderr, "gate: no benchmark in units %s appears in both %s and %s\n", strings.Join(cfg.units, ","), cfg.oldPath, cfg.newPath)
 		return 2
 	}
 	rep.print(stdout, cfg)
-	if rep.failed > 0 {
+	if rep.failed > 0 || len(rep.absent) > 0 {
 		return 1
 	}
 	return 0
+}
+
+// absentLevels returns the levels of want that have no result in s.
+func absentLevels(s *benchset.Set, want []string) []string {
+	var out []string
+	for _, l := range want {
+		if !slices.Contains(s.Cols, l) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // parseThreshold reads "10%" or "0.1" as 0.1.
@@ -155,7 +180,9 @@ func parseThreshold(s string) (float64, error) {
 
 // load reads a file with impl as the column, turned into ratios if asked.
 func load(path string, ratios bool) (*benchset.Set, error) {
-	s, err := benchset.ReadFile(path, benchset.Options{ColKey: "impl"})
+	// A GOMAXPROCS=2 run's names end in -2; the threads= key, not the
+	// suffix, tells its benchmarks from the one-thread ones.
+	s, err := benchset.ReadFile(path, benchset.Options{ColKey: "impl", IgnoreProcs: true})
 	if err != nil {
 		return nil, err
 	}
@@ -163,10 +190,10 @@ func load(path string, ratios bool) (*benchset.Set, error) {
 		return s, nil
 	}
 	r, err := s.Ratios()
-	if errors.Is(err, benchset.ErrNoGeneric) {
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return r, err
+	return r, nil
 }
 
 // line is one compared benchmark.
@@ -182,6 +209,9 @@ type line struct {
 type report struct {
 	lines                    []line
 	compared, failed, missed int
+	// absent lists the levels the machine supports (-levels) of which
+	// the new run has no result at all.
+	absent []string
 }
 
 // compare tests every gated cell of old against the same cell of new.
@@ -203,6 +233,11 @@ func compare(oldSet, newSet *benchset.Set, cfg config) report {
 				if !ok {
 					l.missing = true
 					rep.missed++
+					// A level the CPU supports must be measured.
+					if slices.Contains(cfg.levels, col) {
+						l.fails = true
+						rep.failed++
+					}
 					rep.lines = append(rep.lines, l)
 					continue
 				}
@@ -247,7 +282,11 @@ func (rep report) print(w io.Writer, cfg config) {
 	for _, l := range rep.lines {
 		if l.missing {
 			head()
-			fmt.Fprintf(tw, "%s\t%s\t%s\t(missing)\t\t\tnot compared\n", l.name, l.unit, cell(l.old))
+			verdict := "not compared"
+			if l.fails {
+				verdict = "FAIL: missing, and the machine supports the level"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t(missing)\t\t\t%s\n", l.name, l.unit, cell(l.old), verdict)
 			continue
 		}
 		if l.p >= cfg.alpha {
@@ -283,9 +322,13 @@ func (rep report) print(w io.Writer, cfg config) {
 	}
 	fmt.Fprintf(w, "\n%d compared, %d significantly different (p < %g), %d worse by more than %.0f%%, %d missing from %s\n",
 		rep.compared, significant, cfg.alpha, rep.failed, 100*cfg.threshold, rep.missed, cfg.newPath)
-	if rep.failed > 0 {
-		fmt.Fprintf(w, "FAIL: %d benchmark(s) significantly worse by more than %.0f%%\n", rep.failed, 100*cfg.threshold)
-	} else {
+	for _, l := range rep.absent {
+		fmt.Fprintf(w, "FAIL: level %s is supported by this machine (-levels) but has no results in %s\n", l, cfg.newPath)
+	}
+	switch {
+	case rep.failed > 0:
+		fmt.Fprintf(w, "FAIL: %d benchmark(s) significantly worse by more than %.0f%%, or missing though their level is supported\n", rep.failed, 100*cfg.threshold)
+	case len(rep.absent) == 0:
 		fmt.Fprintln(w, "ok")
 	}
 }

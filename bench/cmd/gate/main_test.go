@@ -131,7 +131,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-old", bad, "-new", good}, "bad.txt"},
 		{[]string{"-old", empty, "-new", good}, "no benchmark results"},
 		{[]string{"-old", good, "-new", good, "-units", "GFLOP/s"}, "no benchmark in units GFLOP/s"},
-		{[]string{"-ratios", "-new", good}, "no impl=generic"},
+		{[]string{"-ratios", "-new", good}, "no FMAPeak results"},
 		{[]string{"-old", good, "-new", good, "extra"}, "unexpected arguments"},
 	} {
 		code, _, errOut := runGate(t, tc.args...)
@@ -141,13 +141,18 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// levels is a ratio-mode suite: a GEMM with GFLOP/s on three levels and
-// a square that sets the peak.
+// levels is a ratio-mode suite: GEMMs with GFLOP/s and ReLU on three
+// levels, and the FMA peak of the two vector levels.
 var levels = []string{"generic", "avx2", "avx512"}
 
-// writeRaw writes rounds of a kernel suite in which level l takes
-// base·cost[l] ns, every time multiplied by the machine's speed factor.
-func writeRaw(t *testing.T, name string, rounds int, lv []string, cost map[string]float64, machine float64, r *rand.Rand) string {
+// peakGFLOPs is each vector level's peak on a machine of speed 1.
+var peakGFLOPs = map[string]float64{"avx2": 100, "avx512": 200}
+
+// writeRaw writes rounds of a kernel suite in which kernel k of level l
+// takes base·cost[l]·slow[l+"/"+k] ns (slow defaults to 1), every time
+// multiplied by the machine's speed factor and a load factor per round,
+// which slow the peak loop alike.
+func writeRaw(t *testing.T, name string, rounds int, lv []string, cost map[string]float64, slow map[string]float64, machine float64, r *rand.Rand) string {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("pkg: example.com/kernels\n")
@@ -156,15 +161,24 @@ func writeRaw(t *testing.T, name string, rounds int, lv []string, cost map[strin
 		flops float64
 		base  float64
 	}{{"m=32,n=100,k=784", 2 * 32 * 100 * 784, 400e3}, {"m=512,n=512,k=512", 2 * 512 * 512 * 512, 17e6}}
+	factor := func(l, k string) float64 {
+		if f, ok := slow[l+"/"+k]; ok {
+			return f
+		}
+		return 1
+	}
 	for range rounds {
 		// A round-wide load factor: a busy spell slows every level alike.
 		load := noisy(r, 1.5, 0.4)
 		for _, l := range lv {
+			if p, ok := peakGFLOPs[l]; ok {
+				fmt.Fprintf(&b, "BenchmarkFMAPeak/impl=%s/threads=1\t10\t1000 ns/op\t%.2f GFLOP/s\n", l, noisy(r, p/(machine*load), 0.03))
+			}
 			for _, s := range shapes {
-				ns := noisy(r, s.base*cost[l]*machine*load, 0.05)
+				ns := noisy(r, s.base*cost[l]*factor(l, "sgemm")*machine*load, 0.03)
 				fmt.Fprintf(&b, "BenchmarkSgemm/impl=%s/%s\t10\t%.0f ns/op\t%.2f GFLOP/s\n", l, s.name, ns, s.flops/ns)
 			}
-			ns := noisy(r, 5000*cost[l]*machine*load, 0.05)
+			ns := noisy(r, 5000*cost[l]*factor(l, "relu")*machine*load, 0.03)
 			fmt.Fprintf(&b, "BenchmarkRelu/impl=%s/n=3200\t1000\t%.0f ns/op\n", l, ns)
 		}
 	}
@@ -175,58 +189,83 @@ func writeRaw(t *testing.T, name string, rounds int, lv []string, cost map[strin
 	return path
 }
 
+// failing returns the names of the benchmarks a gate output fails.
+func failing(out string) []string {
+	var f []string
+	for _, l := range strings.Split(out, "\n") {
+		if (strings.HasPrefix(l, "Relu") || strings.HasPrefix(l, "Sgemm")) && strings.Contains(l, "FAIL") {
+			f = append(f, strings.Fields(l)[0])
+		}
+	}
+	return f
+}
+
 func TestRatios(t *testing.T) {
 	r := rand.New(rand.NewPCG(6, 6))
 	cost := map[string]float64{"generic": 1, "avx2": 0.1, "avx512": 0.05}
-	base := writeRaw(t, "base.txt", 10, levels, cost, 1, r)
-	ratioArgs := func(newPath string) []string {
-		return []string{"-ratios", "-old", base, "-new", newPath, "-threshold", "50%", "-alpha", "0.01"}
+	base := writeRaw(t, "base.txt", 10, levels, cost, nil, 1, r)
+	ratioArgs := func(newPath string, extra ...string) []string {
+		return append([]string{"-ratios", "-old", base, "-new", newPath, "-threshold", "15%", "-alpha", "0.01"}, extra...)
 	}
 
 	// A machine three times slower, and noisier rounds: same ratios.
-	slowMachine := writeRaw(t, "slowmachine.txt", 10, levels, cost, 3, r)
+	slowMachine := writeRaw(t, "slowmachine.txt", 10, levels, cost, nil, 3, r)
 	if code, out, errOut := runGate(t, ratioArgs(slowMachine)...); code != 0 {
 		t.Fatalf("a uniformly slower machine failed the ratio gate (exit %d):\n%s%s", code, out, errOut)
 	}
 
-	// No AVX-512: its ratios are missing, nothing fails.
-	noAVX512 := writeRaw(t, "noavx512.txt", 10, levels[:2], cost, 1, r)
+	// No AVX-512: its ratios are missing, nothing fails, unless the
+	// machine is said to support it.
+	noAVX512 := writeRaw(t, "noavx512.txt", 10, levels[:2], cost, nil, 1, r)
 	code, out, _ := runGate(t, ratioArgs(noAVX512)...)
 	if code != 0 || !strings.Contains(out, "Sgemm/impl=avx512/m=32,n=100,k=784") || !strings.Contains(out, "not compared") {
 		t.Fatalf("without avx512: exit %d, want 0 with avx512 listed as missing:\n%s", code, out)
 	}
+	code, out, _ = runGate(t, ratioArgs(noAVX512, "-levels", "generic,avx2,avx512")...)
+	if code != 1 || !strings.Contains(out, "FAIL: level avx512 is supported") || !strings.Contains(out, "missing, and the machine supports the level") {
+		t.Fatalf("avx512 supported but absent: exit %d, want 1:\n%s", code, out)
+	}
+	if code, out, _ := runGate(t, ratioArgs(slowMachine, "-levels", "generic,avx2,avx512")...); code != 0 {
+		t.Fatalf("every supported level present: exit %d:\n%s", code, out)
+	}
 
-	// avx512 falls back to the generic code: speedup 20 → 1.
-	broken := map[string]float64{"generic": 1, "avx2": 0.1, "avx512": 1}
-	code, out, _ = runGate(t, ratioArgs(writeRaw(t, "broken.txt", 10, levels, broken, 1, r))...)
-	if code != 1 {
-		t.Fatalf("avx512 at generic speed: exit %d, want 1:\n%s", code, out)
+	// One kernel of one level 1.3× slower: it fails, nothing else does.
+	one := writeRaw(t, "one.txt", 10, levels, cost, map[string]float64{"avx512/relu": 1.3}, 1, r)
+	code, out, _ = runGate(t, ratioArgs(one)...)
+	if f := failing(out); code != 1 || len(f) != 1 || f[0] != "Relu/impl=avx512/n=3200" {
+		t.Fatalf("avx512 ReLU 1.3× slower: exit %d, failing %q, want only it:\n%s", code, f, out)
 	}
-	for _, want := range []string{"Relu/impl=avx512/n=3200", "speedup", "peak-fraction", "FAIL"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
+
+	// The same kernel 1.3× slower on every level at once, generic too:
+	// a speedup over generic would not move.
+	all := writeRaw(t, "all.txt", 10, levels, cost, map[string]float64{"generic/relu": 1.3, "avx2/relu": 1.3, "avx512/relu": 1.3}, 1, r)
+	code, out, _ = runGate(t, ratioArgs(all)...)
+	if f := failing(out); code != 1 || len(f) != 3 {
+		t.Fatalf("ReLU 1.3× slower on every level: exit %d, failing %q, want the three:\n%s", code, f, out)
 	}
-	if strings.Contains(out, "impl=avx2/m=32,n=100,k=784  speedup") {
-		t.Errorf("avx2's unchanged speedup reported as changed:\n%s", out)
+
+	// A faster generic is no regression of the others.
+	fast := writeRaw(t, "fastgeneric.txt", 10, levels, cost, map[string]float64{"generic/relu": 0.5, "generic/sgemm": 0.5}, 1, r)
+	if code, out, _ := runGate(t, ratioArgs(fast)...); code != 0 {
+		t.Fatalf("a faster generic failed the gate (exit %d):\n%s", code, out)
 	}
 }
 
 func TestRatiosPrint(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	cost := map[string]float64{"generic": 1, "avx2": 0.1, "avx512": 0.05}
-	raw := writeRaw(t, "raw.txt", 4, levels, cost, 1, r)
+	raw := writeRaw(t, "raw.txt", 4, levels, cost, nil, 1, r)
 	code, out, errOut := runGate(t, "-ratios", "-new", raw)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	// 4 rounds × (2 shapes + ReLU) × 2 levels speedups, 4 rounds × 2
-	// shapes × 3 levels peak fractions.
-	if n := strings.Count(out, " speedup\n"); n != 24 {
-		t.Errorf("%d speedup lines, want 24:\n%s", n, out)
-	}
-	if n := strings.Count(out, " peak-fraction\n"); n != 24 {
-		t.Errorf("%d peak-fraction lines, want 24:\n%s", n, out)
+	// 4 rounds × (2 shapes + ReLU) × 2 levels speedups; 4 rounds × 3
+	// benchmarks × 3 levels peak costs; 4 rounds × 2 shapes × 3 levels
+	// peak fractions.
+	for unit, want := range map[string]int{"speedup": 24, "peakflops/op": 36, "peak-fraction": 24} {
+		if n := strings.Count(out, " "+unit+"\n"); n != want {
+			t.Errorf("%d %s lines, want %d:\n%s", n, unit, want, out)
+		}
 	}
 	if !strings.Contains(out, "pkg: example.com/kernels\n") {
 		t.Errorf("configuration not carried over:\n%s", out)

@@ -7,7 +7,6 @@
 package benchset
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -194,6 +193,3 @@ func Name(row, colKey, col string) string {
 // improvement: costs per operation (sec/op, B/op, allocs/op) are,
 // throughputs and ratios are not.
 func LowerIsBetter(unit string) bool { return strings.HasSuffix(unit, "/op") }
-
-// ErrNoGeneric is returned by Ratios when no result names the reference.
-var ErrNoGeneric = errors.New("no impl=generic results to take ratios against")

@@ -59,8 +59,16 @@ func TestReadFile(t *testing.T) {
 	}
 }
 
+// peakSample adds FMA peak results to sample: avx512's own peak, and for
+// threads=2 a peak of twice the one-thread rate; generic has none.
+const peakSample = sample + `BenchmarkFMAPeak/impl=avx512/threads=1	10	100 ns/op	200 GFLOP/s
+BenchmarkFMAPeak/impl=avx512/threads=1	10	100 ns/op	160 GFLOP/s
+BenchmarkFMAPeak/impl=avx512/threads=2	10	100 ns/op	400 GFLOP/s
+BenchmarkFMAPeak/impl=avx512/threads=2	10	100 ns/op	320 GFLOP/s
+`
+
 func TestRatiosValues(t *testing.T) {
-	r, err := read(t, sample, Options{ColKey: "impl"}).Ratios()
+	r, err := read(t, peakSample, Options{ColKey: "impl"}).Ratios()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,18 +88,24 @@ func TestRatiosValues(t *testing.T) {
 	// Speedups pair the i-th values: 4000/200, 5000/250; 1000/125, 900/300.
 	near(Cell{"Sgemm/m=256,n=256,k=256", "avx512", UnitSpeedup}, []float64{20, 20})
 	near(Cell{"Sgemm/m=32,n=10,k=100", "avx512", UnitSpeedup}, []float64{8, 3})
-	// The peak is the square with the highest median GFLOP/s, threads=2's
-	// (320, 256), even in the round where another square beat it (300).
-	near(Cell{"Sgemm/m=32,n=10,k=100", "avx512", UnitPeakFraction}, []float64{16.0 / 320, 6.4 / 256})
-	near(Cell{"Sgemm/m=256,n=256,k=256", "generic", UnitPeakFraction}, []float64{8.0 / 320, 6.4 / 256})
-	// No generic ReLU, no generic threads=2 row: no speedup for them.
-	for _, c := range []Cell{{"Relu/n=3200", "avx512", UnitSpeedup}, {"Sgemm/threads=2/m=256,n=256,k=256", "avx512", UnitSpeedup}} {
+	// Peak costs pair each round's time with the same round's peak of the
+	// same level and thread count: 200 ns × 200 GFLOP/s, 250 ns × 160.
+	near(Cell{"Sgemm/m=256,n=256,k=256", "avx512", UnitPeakCost}, []float64{40000, 40000})
+	near(Cell{"Sgemm/threads=2/m=256,n=256,k=256", "avx512", UnitPeakCost}, []float64{40000, 40000})
+	near(Cell{"Relu/n=3200", "avx512", UnitPeakCost}, []float64{2000})
+	// generic has no peak loop: it is measured against avx512's.
+	near(Cell{"Sgemm/m=32,n=10,k=100", "generic", UnitPeakCost}, []float64{200000, 144000})
+	near(Cell{"Sgemm/m=32,n=10,k=100", "avx512", UnitPeakFraction}, []float64{16.0 / 200, 6.4 / 160})
+	near(Cell{"Sgemm/threads=2/m=256,n=256,k=256", "avx512", UnitPeakFraction}, []float64{320.0 / 400, 256.0 / 320})
+	// No generic ReLU, no generic threads=2 row: no speedup for them;
+	// and the peak is not measured against itself.
+	for _, c := range []Cell{
+		{"Relu/n=3200", "avx512", UnitSpeedup}, {"Sgemm/threads=2/m=256,n=256,k=256", "avx512", UnitSpeedup},
+		{"Sgemm/m=256,n=256,k=256", "generic", UnitSpeedup}, {"FMAPeak/threads=1", "avx512", UnitPeakFraction},
+	} {
 		if v, ok := r.Samples[c]; ok {
 			t.Errorf("%v: %v, want none", c, v)
 		}
-	}
-	if _, ok := r.Samples[Cell{"Sgemm/m=256,n=256,k=256", "generic", UnitSpeedup}]; ok {
-		t.Error("generic has a speedup over itself")
 	}
 
 	// Written and read back, the ratios are the same set.
@@ -113,9 +127,12 @@ func TestRatiosValues(t *testing.T) {
 	}
 }
 
-func TestRatiosNeedGeneric(t *testing.T) {
-	_, err := read(t, "BenchmarkRelu/impl=avx2/n=3200\t100\t10 ns/op\n", Options{ColKey: "impl"}).Ratios()
-	if err != ErrNoGeneric {
-		t.Errorf("error %v, want ErrNoGeneric", err)
+func TestRatiosNeedPeak(t *testing.T) {
+	r, err := read(t, sample, Options{ColKey: "impl"}).Ratios()
+	if err != ErrNoPeak {
+		t.Errorf("error %v, want ErrNoPeak", err)
+	}
+	if _, ok := r.Samples[Cell{"Sgemm/m=32,n=10,k=100", "avx512", UnitSpeedup}]; !ok {
+		t.Error("without a peak, the speedups are still there")
 	}
 }

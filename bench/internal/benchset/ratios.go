@@ -1,63 +1,75 @@
 package benchset
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"math"
 	"regexp"
-	"slices"
-	"strconv"
 )
 
-// Units of the ratios Ratios computes. Both are dimensionless and higher
-// is better.
+// Units of the ratios Ratios computes, all dimensionless.
 const (
-	// UnitSpeedup is a contender's speed over impl=generic, the Go
-	// reference, on the same benchmark in the same round.
-	UnitSpeedup = "speedup"
-	// UnitPeakFraction is a GEMM's GFLOP/s over the round's best
-	// GFLOP/s on a large square product.
+	// UnitPeakCost is what one op costs in the machine's peak: its time
+	// times the FMA peak loop's flop rate in the same round, the number
+	// of floating-point operations the peak loop does while the op runs
+	// once. Lower is better, as for any /op unit. A kernel that slows
+	// down raises it, whatever happens to the other levels, and no change
+	// to the kernels can lower the peak it is measured against.
+	UnitPeakCost = "peakflops/op"
+	// UnitPeakFraction is a GEMM's GFLOP/s over the FMA peak of the same
+	// round: the share of the peak it reaches.
 	UnitPeakFraction = "peak-fraction"
+	// UnitSpeedup is a contender's speed over impl=generic, the Go
+	// reference, on the same benchmark in the same round. It is shown,
+	// not gated by default: it cannot see a slowdown that hits every
+	// level alike, and reads a slower generic as a gain.
+	UnitSpeedup = "speedup"
 )
 
 // Generic is the column every speedup is taken against.
 const Generic = "generic"
 
-// squareRE matches the GEMM squares that define the peak.
-var squareRE = regexp.MustCompile(`(^|/)m=(\d+),n=(\d+),k=(\d+)$`)
+// PeakBenchmark is the benchmark whose results are the peak, one row per
+// thread count: FMAPeak/threads=1, FMAPeak/threads=2 (kernels'
+// BenchmarkFMAPeak/impl=<level>/threads=<n>).
+const PeakBenchmark = "FMAPeak"
 
-// PeakMinSize is the smallest square product whose GFLOP/s counts
-// towards the peak: below it, packing and call overhead still show.
-const PeakMinSize = 256
+// ErrNoPeak is returned by Ratios for a file without FMA peak results.
+var ErrNoPeak = errors.New("no " + PeakBenchmark + " results (BenchmarkFMAPeak in package kernels), the reference every ratio is measured against")
+
+var (
+	peakRE    = regexp.MustCompile(`^` + PeakBenchmark + `/threads=(\d+)$`)
+	threadsRE = regexp.MustCompile(`(^|/)threads=(\d+)(/|$)`)
+)
 
 // Ratios turns one run's raw results (read with ColKey "impl") into
-// within-run ratios, which hold across machines where raw times do not:
+// within-run ratios against the machine's FMA peak, which no kernel can
+// slow down, measured in the same round (the i-th values of each cell,
+// from the same round when the file holds rounds of -count 1 runs):
 //
-//   - speedup, for every benchmark with sec/op and every column other than
-//     generic: generic's time over the column's, round by round (the i-th
-//     values of each, from the same round when the file holds rounds of
-//     -count 1 runs);
+//   - peakflops/op, for every benchmark and column with sec/op: its time
+//     times the peak's GFLOP/s;
 //   - peak-fraction, for every benchmark and column with GFLOP/s: its
-//     GFLOP/s over the peak measured in the same round, the GFLOP/s of
-//     the square product (of at least PeakMinSize) and column with the
-//     highest median in the file. The peak is measured, not the CPU's
-//     nominal FMA rate: Go has no vector FMA to measure it with outside
-//     the kernels themselves.
+//     GFLOP/s over the peak's;
+//   - speedup, for every benchmark with a generic result and every other
+//     column: generic's time over the column's.
 //
-// A cell whose partner is missing is left out, so a machine without a
-// level simply has fewer ratios.
+// The peak of a column is the FMAPeak result of the same level and the
+// same thread count as the benchmark (threads=N in its name, else 1); a
+// level without a peak loop (generic) is measured against the first level
+// that has one, in column order. A cell whose partner is missing is left
+// out. Ratios returns ErrNoPeak, with the speedups, when the file has no
+// peak.
 func (s *Set) Ratios() (*Set, error) {
 	out := New()
 	for _, k := range s.ConfigKeys {
 		out.noteConfig(k, s.Config[k])
 	}
-	haveGeneric := false
 	for _, row := range s.Rows {
 		ref, ok := s.Samples[Cell{row, Generic, "sec/op"}]
-		if !ok {
+		if !ok || peakRE.MatchString(row) {
 			continue
 		}
-		haveGeneric = true
 		for _, col := range s.Cols {
 			if col == Generic {
 				continue
@@ -73,65 +85,55 @@ func (s *Set) Ratios() (*Set, error) {
 			}
 		}
 	}
-	if !haveGeneric {
-		return nil, ErrNoGeneric
-	}
-	peak := s.peak()
-	if len(peak) > 0 {
-		for _, row := range s.Rows {
-			for _, col := range s.Cols {
-				g, ok := s.Samples[Cell{row, col, "GFLOP/s"}]
-				if !ok {
-					continue
-				}
-				for i := range min(len(g), len(peak)) {
-					out.Add(Cell{row, col, UnitPeakFraction}, g[i]/peak[i])
-				}
+	havePeak := false
+	for _, row := range s.Rows {
+		if peakRE.MatchString(row) {
+			continue
+		}
+		for _, col := range s.Cols {
+			peak := s.peak(threadsOf(row), col)
+			if peak == nil {
+				continue
+			}
+			havePeak = true
+			t := s.Samples[Cell{row, col, "sec/op"}]
+			for i := range min(len(t), len(peak)) {
+				out.Add(Cell{row, col, UnitPeakCost}, t[i]*peak[i]*1e9)
+			}
+			g := s.Samples[Cell{row, col, "GFLOP/s"}]
+			for i := range min(len(g), len(peak)) {
+				out.Add(Cell{row, col, UnitPeakFraction}, g[i]/peak[i])
 			}
 		}
+	}
+	if !havePeak {
+		return out, ErrNoPeak
 	}
 	return out, nil
 }
 
-// peak returns the GFLOP/s samples, in file order, of the reference
-// for peak-fraction: of all square products of at least PeakMinSize on
-// any column, the one with the highest median. A single reference
-// paired round by round, rather than each round's best square, keeps
-// the ratio free of the upward bias a maximum over noisy cells has. It
-// returns nil when the file has no such square.
-func (s *Set) peak() []float64 {
-	var peak []float64
-	best := math.Inf(-1)
-	for _, row := range s.Rows {
-		m := squareRE.FindStringSubmatch(row)
-		if m == nil || m[2] != m[3] || m[3] != m[4] {
-			continue
-		}
-		if n, _ := strconv.Atoi(m[2]); n < PeakMinSize {
-			continue
-		}
-		for _, col := range s.Cols {
-			g := s.Samples[Cell{row, col, "GFLOP/s"}]
-			if len(g) == 0 {
-				continue
-			}
-			if med := median(g); med > best {
-				best, peak = med, g
-			}
-		}
+// threadsOf returns the thread count a benchmark name gives (threads=N),
+// or "1".
+func threadsOf(row string) string {
+	if m := threadsRE.FindStringSubmatch(row); m != nil {
+		return m[2]
 	}
-	return peak
+	return "1"
 }
 
-// median is the middle value of x, which it leaves in order.
-func median(x []float64) float64 {
-	s := slices.Clone(x)
-	slices.Sort(s)
-	if n := len(s); n%2 == 1 {
-		return s[n/2]
-	} else {
-		return (s[n/2-1] + s[n/2]) / 2
+// peak returns the FMA peak GFLOP/s samples for a benchmark of column col
+// on threads threads: col's own, else the first column's that has one.
+func (s *Set) peak(threads, col string) []float64 {
+	row := PeakBenchmark + "/threads=" + threads
+	if p, ok := s.Samples[Cell{row, col, "GFLOP/s"}]; ok {
+		return p
 	}
+	for _, c := range s.Cols {
+		if p, ok := s.Samples[Cell{row, c, "GFLOP/s"}]; ok {
+			return p
+		}
+	}
+	return nil
 }
 
 // Write prints the set in the benchmark format, one line per sample and
