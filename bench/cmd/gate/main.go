@@ -62,6 +62,7 @@ type config struct {
 	units            []string
 	ratios           bool
 	levels           []string
+	bestOf           int
 }
 
 // run is the command with its arguments and outputs, returning the exit
@@ -77,6 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&cfg.alpha, "alpha", 0.05, "significance level of the Mann-Whitney U test")
 	fs.StringVar(&units, "units", "", "comma-separated units to gate (default sec/op, or speedup,peak-fraction with -ratios)")
 	fs.BoolVar(&cfg.ratios, "ratios", false, "compare within-run ratios against the FMA peak (peakflops/op, peak-fraction; speedup over generic is shown) instead of raw values")
+	fs.IntVar(&cfg.bestOf, "best-of", 1, "keep the best of every run of this many consecutive results of a benchmark (one round written with -count N)")
 	fs.StringVar(&levels, "levels", "", "comma-separated impl values the machine supports: a run missing any of them fails")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: gate -old OLD.txt -new NEW.txt [-threshold 10%%] [-alpha 0.05] [-units sec/op] [-ratios] [-levels generic,avx2]\n       gate -ratios -new RUN.txt   (prints the run's ratios)\n")
@@ -109,6 +111,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if cfg.newPath == "" {
 		return usage("-new is required")
 	}
+	if cfg.bestOf < 1 {
+		return usage("-best-of %d must be at least 1", cfg.bestOf)
+	}
 	if cfg.oldPath == "" && !cfg.ratios {
 		return usage("-old is required (only -ratios runs without it)")
 	}
@@ -121,7 +126,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cfg.units = []string{"sec/op"}
 	}
 
-	newSet, err := load(cfg.newPath, cfg.ratios)
+	newSet, err := load(cfg.newPath, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "gate: %v\n", err)
 		return 2
@@ -133,7 +138,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	oldSet, err := load(cfg.oldPath, cfg.ratios)
+	oldSet, err := load(cfg.oldPath, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "gate: %v\n", err)
 		return 2
@@ -178,15 +183,16 @@ func parseThreshold(s string) (float64, error) {
 	return f, nil
 }
 
-// load reads a file with impl as the column, turned into ratios if asked.
-func load(path string, ratios bool) (*benchset.Set, error) {
+// load reads a file with impl as the column, the best of each round kept
+// and turned into ratios if asked.
+func load(path string, cfg config) (*benchset.Set, error) {
 	// A GOMAXPROCS=2 run's names end in -2; the threads= key, not the
 	// suffix, tells its benchmarks from the one-thread ones.
-	s, err := benchset.ReadFile(path, benchset.Options{ColKey: "impl", IgnoreProcs: true})
+	s, err := benchset.ReadFile(path, benchset.Options{ColKey: "impl", IgnoreProcs: true, BestOf: cfg.bestOf})
 	if err != nil {
 		return nil, err
 	}
-	if !ratios {
+	if !cfg.ratios {
 		return s, nil
 	}
 	r, err := s.Ratios()

@@ -133,6 +133,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-old", good, "-new", good, "-units", "GFLOP/s"}, "no benchmark in units GFLOP/s"},
 		{[]string{"-ratios", "-new", good}, "no FMAPeak results"},
 		{[]string{"-old", good, "-new", good, "extra"}, "unexpected arguments"},
+		{[]string{"-old", good, "-new", good, "-best-of", "0"}, "-best-of 0"},
 	} {
 		code, _, errOut := runGate(t, tc.args...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
@@ -59,6 +60,14 @@ type Options struct {
 	// GOMAXPROCS=1 run; the column key must then tell them apart (as
 	// threads=2 does in peertable).
 	IgnoreProcs bool
+	// BestOf, when above 1, keeps the best of each run of BestOf
+	// consecutive values of a cell (the smallest of a unit ending in /op,
+	// else the largest): the results of one round written with -count
+	// BestOf. Interference from other work on a shared machine only ever
+	// slows a benchmark down, so the best of a few repeats is the figure
+	// it leaves alone. A cell whose count is not a multiple of BestOf is
+	// an error.
+	BestOf int
 }
 
 // procsSuffix is the GOMAXPROCS suffix the testing package appends to a
@@ -128,6 +137,23 @@ func ReadFile(path string, opt Options) (*Set, error) {
 	}
 	if results == 0 {
 		return nil, fmt.Errorf("%s: no benchmark results", path)
+	}
+	if opt.BestOf > 1 {
+		for c, v := range s.Samples {
+			if len(v)%opt.BestOf != 0 {
+				return nil, fmt.Errorf("%s: %s has %d results, not a multiple of the %d per round", path, Name(c.Row, opt.ColKey, c.Col), len(v), opt.BestOf)
+			}
+			best := make([]float64, 0, len(v)/opt.BestOf)
+			for i := 0; i < len(v); i += opt.BestOf {
+				round := v[i : i+opt.BestOf]
+				if LowerIsBetter(c.Unit) {
+					best = append(best, slices.Min(round))
+				} else {
+					best = append(best, slices.Max(round))
+				}
+			}
+			s.Samples[c] = best
+		}
 	}
 	return s, nil
 }

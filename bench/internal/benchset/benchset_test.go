@@ -136,3 +136,29 @@ func TestRatiosNeedPeak(t *testing.T) {
 		t.Error("without a peak, the speedups are still there")
 	}
 }
+
+// TestBestOf: each run of BestOf results of a cell becomes its best: the
+// smallest time, the largest throughput.
+func TestBestOf(t *testing.T) {
+	const text = `BenchmarkRelu/impl=avx2/n=3200	10	30 ns/op	5 GFLOP/s
+BenchmarkRelu/impl=avx2/n=3200	10	10 ns/op	4 GFLOP/s
+BenchmarkRelu/impl=avx2/n=3200	10	20 ns/op	6 GFLOP/s
+BenchmarkRelu/impl=avx2/n=3200	10	15 ns/op	1 GFLOP/s
+BenchmarkRelu/impl=avx2/n=3200	10	40 ns/op	2 GFLOP/s
+BenchmarkRelu/impl=avx2/n=3200	10	50 ns/op	3 GFLOP/s
+`
+	s := read(t, text, Options{ColKey: "impl", BestOf: 3})
+	if got := s.Samples[Cell{"Relu/n=3200", "avx2", "sec/op"}]; len(got) != 2 || math.Abs(got[0]-10e-9) > 1e-18 || math.Abs(got[1]-15e-9) > 1e-18 {
+		t.Errorf("best times %v, want [1e-08 1.5e-08]", got)
+	}
+	if got := s.Samples[Cell{"Relu/n=3200", "avx2", "GFLOP/s"}]; !slices.Equal(got, []float64{6, 3}) {
+		t.Errorf("best throughputs %v, want [6 3]", got)
+	}
+	path := filepath.Join(t.TempDir(), "r.txt")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadFile(path, Options{ColKey: "impl", BestOf: 4}); err == nil {
+		t.Error("6 results in rounds of 4: no error")
+	}
+}
