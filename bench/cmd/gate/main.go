@@ -63,6 +63,7 @@ type config struct {
 	ratios           bool
 	levels           []string
 	bestOf           int
+	best             bool
 }
 
 // run is the command with its arguments and outputs, returning the exit
@@ -78,6 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&cfg.alpha, "alpha", 0.05, "significance level of the Mann-Whitney U test")
 	fs.StringVar(&units, "units", "", "comma-separated units to gate (default sec/op, or speedup,peak-fraction with -ratios)")
 	fs.BoolVar(&cfg.ratios, "ratios", false, "compare within-run ratios against the FMA peak (peakflops/op, peak-fraction; speedup over generic is shown) instead of raw values")
+	fs.BoolVar(&cfg.best, "best", false, "compare each side's best tenth (the value a tenth of the way from its smallest cost or largest rate) with -threshold alone, instead of medians with a significance test")
 	fs.IntVar(&cfg.bestOf, "best-of", 1, "keep the best of every run of this many consecutive results of a benchmark (one round written with -count N)")
 	fs.StringVar(&levels, "levels", "", "comma-separated impl values the machine supports: a run missing any of them fails")
 	fs.Usage = func() {
@@ -235,6 +237,9 @@ func compare(oldSet, newSet *benchset.Set, cfg config) report {
 				l := line{name: benchset.Name(row, "impl", col), unit: unit, oldN: len(ov)}
 				oldS := benchmath.NewSample(slices.Clone(ov), thr)
 				l.old = benchmath.AssumeNothing.Summary(oldS, 0.95)
+				if cfg.best {
+					l.old = benchmath.Summary{Center: bestValue(ov, unit)}
+				}
 				nv, ok := newSet.Samples[c]
 				if !ok {
 					l.missing = true
@@ -249,11 +254,17 @@ func compare(oldSet, newSet *benchset.Set, cfg config) report {
 				}
 				rep.compared++
 				l.newN = len(nv)
-				ns := benchmath.NewSample(slices.Clone(nv), thr)
-				l.new = benchmath.AssumeNothing.Summary(ns, 0.95)
-				l.p = benchmath.AssumeNothing.Compare(oldS, ns).P
-				l.worse = worsening(l.old.Center, l.new.Center, unit)
-				l.fails = l.worse > cfg.threshold && l.p < cfg.alpha
+				if cfg.best {
+					l.new = benchmath.Summary{Center: bestValue(nv, unit)}
+					l.worse = worsening(l.old.Center, l.new.Center, unit)
+					l.fails = l.worse > cfg.threshold
+				} else {
+					ns := benchmath.NewSample(slices.Clone(nv), thr)
+					l.new = benchmath.AssumeNothing.Summary(ns, 0.95)
+					l.p = benchmath.AssumeNothing.Compare(oldS, ns).P
+					l.worse = worsening(l.old.Center, l.new.Center, unit)
+					l.fails = l.worse > cfg.threshold && l.p < cfg.alpha
+				}
 				if l.fails {
 					rep.failed++
 				}
@@ -262,6 +273,23 @@ func compare(oldSet, newSet *benchset.Set, cfg config) report {
 		}
 	}
 	return rep
+}
+
+// bestQuantile is where in a sample, from its good end, bestValue reads:
+// near enough to the best that interference (which only ever slows a
+// benchmark) is left out, far enough from it that one lucky measurement
+// does not set the bar.
+const bestQuantile = 0.1
+
+// bestValue is the best tenth of a sample: the value a tenth of the way
+// from its smallest cost (or its largest rate or ratio).
+func bestValue(v []float64, unit string) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if !benchset.LowerIsBetter(unit) {
+		slices.Reverse(s)
+	}
+	return s[int(bestQuantile*float64(len(s)-1)+0.5)]
 }
 
 // worsening is how much worse new is than old, as a fraction: the
@@ -295,7 +323,8 @@ func (rep report) print(w io.Writer, cfg config) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t(missing)\t\t\t%s\n", l.name, l.unit, cell(l.old), verdict)
 			continue
 		}
-		if l.p >= cfg.alpha {
+		// Best values carry no test: a change is shown from 5% on.
+		if cfg.best && math.Abs(l.worse) < 0.05 || !cfg.best && l.p >= cfg.alpha {
 			continue
 		}
 		significant++
@@ -306,6 +335,11 @@ func (rep report) print(w io.Writer, cfg config) {
 			verdict = "FAIL"
 		case l.worse < 0:
 			verdict = "better"
+		}
+		if cfg.best {
+			fmt.Fprintf(tw, "%s\t%s\t%.4g (best)\t%.4g (best)\t%+.1f%%\tn=%d+%d\t%s\n", l.name, l.unit,
+				l.old.Center, l.new.Center, 100*(l.new.Center/l.old.Center-1), l.oldN, l.newN, verdict)
+			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%+.1f%%\tp=%.3f n=%d+%d\t%s\n", l.name, l.unit,
 			cell(l.old), cell(l.new), 100*(l.new.Center/l.old.Center-1), l.p, l.oldN, l.newN, verdict)
@@ -324,16 +358,25 @@ func (rep report) print(w io.Writer, cfg config) {
 		if shown > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "largest worsening: %.1f%% (%s %s, p=%.3f)", 100*l.worse, l.name, l.unit, l.p)
+		if cfg.best {
+			fmt.Fprintf(w, "largest worsening of a best value: %.1f%% (%s %s)", 100*l.worse, l.name, l.unit)
+		} else {
+			fmt.Fprintf(w, "largest worsening: %.1f%% (%s %s, p=%.3f)", 100*l.worse, l.name, l.unit, l.p)
+		}
 	}
-	fmt.Fprintf(w, "\n%d compared, %d significantly different (p < %g), %d worse by more than %.0f%%, %d missing from %s\n",
-		rep.compared, significant, cfg.alpha, rep.failed, 100*cfg.threshold, rep.missed, cfg.newPath)
+	if cfg.best {
+		fmt.Fprintf(w, "\n%d compared by their best values, %d changed by 5%% or more, %d worse by more than %.0f%%, %d missing from %s\n",
+			rep.compared, significant, rep.failed, 100*cfg.threshold, rep.missed, cfg.newPath)
+	} else {
+		fmt.Fprintf(w, "\n%d compared, %d significantly different (p < %g), %d worse by more than %.0f%%, %d missing from %s\n",
+			rep.compared, significant, cfg.alpha, rep.failed, 100*cfg.threshold, rep.missed, cfg.newPath)
+	}
 	for _, l := range rep.absent {
 		fmt.Fprintf(w, "FAIL: level %s is supported by this machine (-levels) but has no results in %s\n", l, cfg.newPath)
 	}
 	switch {
 	case rep.failed > 0:
-		fmt.Fprintf(w, "FAIL: %d benchmark(s) significantly worse by more than %.0f%%, or missing though their level is supported\n", rep.failed, 100*cfg.threshold)
+		fmt.Fprintf(w, "FAIL: %d benchmark(s) worse by more than %.0f%%, or missing though their level is supported\n", rep.failed, 100*cfg.threshold)
 	case len(rep.absent) == 0:
 		fmt.Fprintln(w, "ok")
 	}

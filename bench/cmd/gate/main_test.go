@@ -272,3 +272,55 @@ func TestRatiosPrint(t *testing.T) {
 		t.Errorf("configuration not carried over:\n%s", out)
 	}
 }
+
+// TestBestBimodal: on a shared machine some rounds run on a core whose
+// neighbour slows loads and stores (ReLU 1.5× slower) but not the FMA peak.
+// The best values see through it where medians cannot tell it from a
+// regression; a real 1.3× slowdown still fails.
+func TestBestBimodal(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	cost := map[string]float64{"generic": 1, "avx2": 0.1, "avx512": 0.05}
+	// write writes rounds of which the first slowRounds are in the slow
+	// mode.
+	write := func(name string, rounds, slowRounds int, slowdown float64) string {
+		var b strings.Builder
+		for i := range rounds {
+			mode := 1.0
+			if i < slowRounds {
+				mode = 1.5
+			}
+			for _, l := range levels {
+				if p, ok := peakGFLOPs[l]; ok {
+					fmt.Fprintf(&b, "BenchmarkFMAPeak/impl=%s/threads=1\t10\t1000 ns/op\t%.2f GFLOP/s\n", l, noisy(r, p, 0.03))
+				}
+				fmt.Fprintf(&b, "BenchmarkRelu/impl=%s/n=3200\t1000\t%.1f ns/op\n", l, noisy(r, 5000*cost[l]*mode*slowdown, 0.03))
+			}
+		}
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	base := write("base.txt", 20, 4, 1)
+	args := func(p string) []string {
+		return []string{"-ratios", "-best", "-old", base, "-new", p, "-threshold", "15%"}
+	}
+	// Seven of ten rounds in the slow mode: medians call it a 50% loss.
+	noisyRun := write("noisy.txt", 10, 7, 1)
+	if code, out, _ := runGate(t, "-ratios", "-old", base, "-new", noisyRun, "-threshold", "15%", "-alpha", "0.01"); code != 1 {
+		t.Fatalf("medians over a mostly slow run: exit %d, want 1 (the case -best is for):\n%s", code, out)
+	}
+	if code, out, _ := runGate(t, args(noisyRun)...); code != 0 {
+		t.Fatalf("-best over a mostly slow run: exit %d, want 0:\n%s", code, out)
+	}
+	// A real 1.3× slowdown of every level, in a run with slow rounds too.
+	slow := write("slow.txt", 10, 3, 1.3)
+	code, out, _ := runGate(t, args(slow)...)
+	if f := failing(out); code != 1 || len(f) != 3 {
+		t.Fatalf("-best over ReLU 1.3× slower: exit %d, failing %q, want the three levels:\n%s", code, f, out)
+	}
+	if !strings.Contains(out, "(best)") {
+		t.Errorf("best values not labelled:\n%s", out)
+	}
+}
