@@ -224,7 +224,7 @@ GATE_BENCH_2   := ^BenchmarkFMAPeak$$/impl=/threads=2$$|^BenchmarkSgemm$$/impl=[
 GATE_ROUNDS    ?= 10
 GATE_COUNT     ?= 3
 GATE_BENCHTIME ?= 50ms
-GATE_THRESHOLD ?= 15%
+GATE_THRESHOLD ?= 20%
 GATE_FOREIGN_THRESHOLD ?= 40%
 GATE_CPU       := $(shell awk -F': *' '/^vendor_id/ { v = $$2 } /^cpu family/ { f = $$2 } /^model[[:space:]]*:/ { m = $$2 } \
 	END { if (v != "") print v "-" f "-" m }' /proc/cpuinfo 2>/dev/null)

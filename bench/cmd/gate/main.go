@@ -23,7 +23,7 @@
 // level at once shows; and ratios cancel a machine's load and speed, so a
 // baseline recorded earlier gates a run now:
 //
-//	gate -ratios -old testdata/gate/AuthenticAMD-26-2.txt -new run.txt -threshold 15% -alpha 0.01 -levels generic,avx2,avx512
+//	gate -ratios -best -old testdata/gate/AuthenticAMD-26-2.txt -new run.txt -threshold 20% -levels generic,avx2,avx512
 //
 // Without -old, -ratios prints the ratios of -new in the benchmark
 // format. A benchmark of -old that -new lacks (a CI machine without
@@ -320,7 +320,11 @@ func (rep report) print(w io.Writer, cfg config) {
 			if l.fails {
 				verdict = "FAIL: missing, and the machine supports the level"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t(missing)\t\t\t%s\n", l.name, l.unit, cell(l.old), verdict)
+			old := cell(l.old)
+			if cfg.best {
+				old = fmt.Sprintf("%.4g (best)", l.old.Center)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t(missing)\t\t\t%s\n", l.name, l.unit, old, verdict)
 			continue
 		}
 		// Best values carry no test: a change is shown from 5% on.
