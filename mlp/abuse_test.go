@@ -285,6 +285,20 @@ func TestModelTooLarge(t *testing.T) {
 	if err := c.Compile(optim.SGD{}, "sparse_categorical_crossentropy"); err != nil {
 		t.Fatal(err)
 	}
+	// Compiled before it is built, the same model is refused by Build
+	// before any weight is allocated.
+	u = NewSequential("", Flatten(), Dense(6000, "relu"), Dense(10, "softmax"))
+	if err := u.Compile(optim.Adam{}, "sparse_categorical_crossentropy"); err != nil {
+		t.Fatal(err)
+	}
+	var berr error
+	alloc = allocatedBy(func() { berr = u.Build(28, 28) })
+	if berr == nil || !strings.Contains(berr.Error(), "2 optimizer values per weight") || u.Built() {
+		t.Errorf("Build of a compiled model too large to train: %v", berr)
+	}
+	if alloc > 1<<20 {
+		t.Errorf("the refused Build allocated %d bytes first", alloc)
+	}
 	// The batch buffers do not fit: Fit and Evaluate say so.
 	x, y := make([]float32, 2000*784), make([]int32, 2000)
 	if _, err := c.Fit(x, y, FitConfig{BatchSize: 2000, Verbose: VerboseSilent}); err == nil || !strings.Contains(err.Error(), "batches of 2000") {

@@ -157,6 +157,9 @@ func (m *Sequential) checkTraining(what string, rows int, slots uint64) error {
 	}
 	desc := fmt.Sprintf("model %q with %d weights, %d optimizer values per weight and batches of %d samples",
 		m.name, m.CountParams(), slots, rows)
+	if rows == 0 {
+		desc = fmt.Sprintf("model %q with %d weights and %d optimizer values per weight", m.name, m.CountParams(), slots)
+	}
 	return fmt.Errorf("mlp: %s: %w", what, checkMemory(need, desc))
 }
 

@@ -218,6 +218,15 @@ func (m *Sequential) build(inputShape []int) error {
 	if err := checkWeights(m.name, params); err != nil {
 		return err
 	}
+	// A model compiled before it is built will train: its gradients and
+	// optimizer slots must fit too, and are checked before the weights
+	// are allocated (Compile checks the same for a built model).
+	if m.compiled {
+		desc := fmt.Sprintf("training model %q (%d weights, with gradients and %d optimizer values per weight)", m.name, uint64(params), m.slots)
+		if err := checkMemory(params.mul(4*(2+m.slots)), desc); err != nil {
+			return fmt.Errorf("mlp: %w", err)
+		}
+	}
 	dims := inputShape
 	for _, l := range m.layers {
 		if err := l.build(dims); err != nil {

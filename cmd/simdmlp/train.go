@@ -224,22 +224,23 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	// The model is made before the data are read: NewSequential checks
-	// the whole model's size against the machine before it allocates
-	// any weight, and a model that cannot be had should not wait for
-	// 60 000 images first.
+	// The model is made before the data are read, compiled before it is
+	// built: Build then checks the size of the whole model with its
+	// gradients and optimizer against the machine before it allocates any
+	// weight, and a model that cannot be had should not wait for 60 000
+	// images first.
 	mlp.SetRandomSeed(c.seed)
-	layers := []*mlp.Layer{mlp.Flatten(mlp.InputShape(28, 28))}
+	layers := []*mlp.Layer{mlp.Flatten()}
 	for _, h := range c.hidden {
 		layers = append(layers, mlp.Dense(h, c.activation))
 	}
 	layers = append(layers, mlp.Dense(10, "softmax"))
 	m := mlp.NewSequential("", layers...)
-	if err := m.Err(); err != nil {
-		fmt.Fprintf(stderr, "simdmlp: %v\n", strings.TrimPrefix(err.Error(), "mlp: "))
-		return 1
+	err = m.Compile(c.optimizer, "sparse_categorical_crossentropy", "accuracy")
+	if err == nil {
+		err = m.Build(28, 28)
 	}
-	if err := m.Compile(c.optimizer, "sparse_categorical_crossentropy", "accuracy"); err != nil {
+	if err != nil {
 		fmt.Fprintf(stderr, "simdmlp: %v\n", strings.TrimPrefix(err.Error(), "mlp: "))
 		return 1
 	}
