@@ -17,17 +17,9 @@ import (
 	"testing"
 
 	"github.com/simdmlp/simdmlp/internal/atomicfile"
+	"github.com/simdmlp/simdmlp/internal/heap"
 	"github.com/simdmlp/simdmlp/optim"
 )
-
-// allocatedBy returns the bytes f allocates on the heap.
-func allocatedBy(f func()) uint64 {
-	var a, b runtime.MemStats
-	runtime.ReadMemStats(&a)
-	f()
-	runtime.ReadMemStats(&b)
-	return b.TotalAlloc - a.TotalAlloc
-}
 
 // stopFit is the panic a test's progress writer throws to end a Fit that
 // would otherwise run for years.
@@ -237,7 +229,7 @@ func TestSaveRemovesDeadTemporaries(t *testing.T) {
 // The whole model's size is checked before any weight is allocated.
 func TestModelTooLarge(t *testing.T) {
 	var m *Sequential
-	alloc := allocatedBy(func() {
+	alloc := heap.Allocated(func() {
 		m = NewSequential("", Flatten(InputShape(28, 28)), Dense(1000000, "relu"), Dense(1000000, "relu"), Dense(10, "softmax"))
 	})
 	if m.Err() == nil || !strings.Contains(m.Err().Error(), "too large") {
@@ -250,7 +242,7 @@ func TestModelTooLarge(t *testing.T) {
 	// Against the machine's memory (lowered here to 64 MiB).
 	defer func(old uint64) { physicalMemory = old }(physicalMemory)
 	physicalMemory = 64 << 20
-	alloc = allocatedBy(func() {
+	alloc = heap.Allocated(func() {
 		m = NewSequential("", Flatten(InputShape(28, 28)), Dense(10000, "relu"), Dense(10000, "relu"), Dense(10, "softmax"))
 	})
 	if m.Err() == nil || !strings.Contains(m.Err().Error(), "more than the 64.0 MiB this machine has") {
@@ -292,7 +284,7 @@ func TestModelTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	var berr error
-	alloc = allocatedBy(func() { berr = u.Build(28, 28) })
+	alloc = heap.Allocated(func() { berr = u.Build(28, 28) })
 	if berr == nil || !strings.Contains(berr.Error(), "2 optimizer values per weight") || u.Built() {
 		t.Errorf("Build of a compiled model too large to train: %v", berr)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/simdmlp/simdmlp/internal/heap"
 	"github.com/simdmlp/simdmlp/optim"
 )
 
@@ -236,7 +237,7 @@ func TestLoadHeaderPastEnd(t *testing.T) {
 		b := binary.LittleEndian.AppendUint64(nil, hlen)
 		b = append(b, []byte(`{"__meta`)...)
 		var err error
-		alloc := allocatedBy(func() { _, err = load("short", bytes.NewReader(b), int64(len(b))) })
+		alloc := heap.Allocated(func() { _, err = load("short", bytes.NewReader(b), int64(len(b))) })
 		if err == nil {
 			t.Fatalf("header length %d in a %d-byte file: no error", hlen, len(b))
 		}

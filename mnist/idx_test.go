@@ -8,9 +8,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/simdmlp/simdmlp/internal/heap"
 )
 
 func TestReadIDXValid(t *testing.T) {
@@ -146,15 +147,6 @@ func TestReadIDXNotAFile(t *testing.T) {
 	}
 }
 
-// allocated returns the bytes f allocates on the heap.
-func allocated(f func()) uint64 {
-	var a, b runtime.MemStats
-	runtime.ReadMemStats(&a)
-	f()
-	runtime.ReadMemStats(&b)
-	return b.TotalAlloc - a.TotalAlloc
-}
-
 // A header may claim up to maxIDXBytes; what gets allocated must follow the
 // bytes the file really holds, not the claim.
 func TestReadIDXHostileAllocation(t *testing.T) {
@@ -163,7 +155,7 @@ func TestReadIDXHostileAllocation(t *testing.T) {
 	hostile := gzipBytes(t, idxBytes(claim, payload)) // about 1 KB of gzip
 	for _, size := range []int64{int64(len(hostile)), -1} {
 		var err error
-		n := allocated(func() { _, _, err = DecodeIDX(bytes.NewReader(hostile), size) })
+		n := heap.Allocated(func() { _, _, err = DecodeIDX(bytes.NewReader(hostile), size) })
 		if !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("size %d: err = %v, want ErrCorrupt", size, err)
 		}
@@ -175,7 +167,7 @@ func TestReadIDXHostileAllocation(t *testing.T) {
 	}
 	raw := idxBytes(claim, payload)
 	var err error
-	n := allocated(func() { _, _, err = DecodeIDX(bytes.NewReader(raw), int64(len(raw))) })
+	n := heap.Allocated(func() { _, _, err = DecodeIDX(bytes.NewReader(raw), int64(len(raw))) })
 	if !errors.Is(err, ErrCorrupt) || n > 1<<20 {
 		t.Errorf("raw: err = %v, allocated %d bytes", err, n)
 	}
@@ -217,7 +209,7 @@ func TestReadIDXUnderDeliveringGzip(t *testing.T) {
 		{-1, unknownPrealloc},
 	} {
 		var err error
-		n := allocated(func() { _, _, err = DecodeIDX(bytes.NewReader(file), tc.size) })
+		n := heap.Allocated(func() { _, _, err = DecodeIDX(bytes.NewReader(file), tc.size) })
 		want := fmt.Sprintf("truncated: got %d of %d bytes", arrived, claimed)
 		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) {
 			t.Fatalf("size %d: err = %v, want %q", tc.size, err, want)

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/simdmlp/simdmlp/internal/heap"
 )
 
 const debianFashion = "/usr/share/datasets/fashion-mnist"
@@ -346,7 +348,7 @@ func TestLoadChecksHeaderBeforeData(t *testing.T) {
 			path := filepath.Join(dir, "train-labels-idx1-ubyte.gz")
 			writeFile(t, path, b.file)
 			var err error
-			n := allocated(func() { _, _, err = load(spec, Options{Dir: dir}) })
+			n := heap.Allocated(func() { _, _, err = load(spec, Options{Dir: dir}) })
 			var ce *CorruptError
 			if !errors.As(err, &ce) || ce.File != path || !strings.Contains(ce.Fault, b.want) {
 				t.Errorf("%s, %s: err = %v, want %q", spec.title, b.name, err, b.want)
@@ -365,7 +367,7 @@ func TestLoadChecksHeaderBeforeData(t *testing.T) {
 		srv := newServer(t, files)
 		cache := filepath.Join(t.TempDir(), "c")
 		var err error
-		n := allocated(func() {
+		n := heap.Allocated(func() {
 			_, _, err = LoadFashionWith(Options{BaseURL: srv.url(), CacheDir: cache, Progress: io.Discard})
 		})
 		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "download rejected") || !strings.Contains(err.Error(), b.want) {
@@ -393,7 +395,7 @@ func TestLoadDigitsLargeNPZ(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	n := allocated(func() { _, _, err = load(spec, Options{Dir: dir}) })
+	n := heap.Allocated(func() { _, _, err = load(spec, Options{Dir: dir}) })
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "Keras's pin") {
 		t.Fatalf("err = %v, want the pin's mismatch", err)
 	}

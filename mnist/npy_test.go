@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/simdmlp/simdmlp/internal/heap"
 )
 
 // The files in testdata were written by NumPy 1.24.2 (np.savez and
@@ -150,7 +152,7 @@ func rawNPZ(t *testing.T, body []byte, size uint64) []byte {
 func TestReadNPZHostileSizes(t *testing.T) {
 	hdr := npyWithHeader("{'descr': '|u1', 'fortran_order': False, 'shape': (1000000000,), }", []byte{1, 2, 3})
 	var err error
-	n := allocated(func() { _, err = readNPZ("x.npz", rawNPZ(t, hdr, 1_000_000_000+uint64(len(hdr))-3), []string{"a"}) })
+	n := heap.Allocated(func() { _, err = readNPZ("x.npz", rawNPZ(t, hdr, 1_000_000_000+uint64(len(hdr))-3), []string{"a"}) })
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "compressed bytes can hold") {
 		t.Errorf("huge claim: %v", err)
 	}
@@ -159,7 +161,7 @@ func TestReadNPZHostileSizes(t *testing.T) {
 	}
 	// A claim deflate could in principle meet, that the data does not.
 	hdr = npyWithHeader("{'descr': '|u1', 'fortran_order': False, 'shape': (100000,), }", bytes.Repeat([]byte{1}, 200))
-	n = allocated(func() { _, err = readNPZ("x.npz", rawNPZ(t, hdr, 100000+uint64(len(hdr))-200), []string{"a"}) })
+	n = heap.Allocated(func() { _, err = readNPZ("x.npz", rawNPZ(t, hdr, 100000+uint64(len(hdr))-200), []string{"a"}) })
 	if !errors.Is(err, ErrCorrupt) {
 		t.Errorf("short member: %v", err)
 	}

@@ -17,17 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simdmlp/simdmlp/internal/heap"
 	"github.com/simdmlp/simdmlp/mlp"
 )
-
-// allocatedBy returns the bytes f allocates on the heap.
-func allocatedBy(f func()) uint64 {
-	var a, b runtime.MemStats
-	runtime.ReadMemStats(&a)
-	f()
-	runtime.ReadMemStats(&b)
-	return b.TotalAlloc - a.TotalAlloc
-}
 
 // Faults found from the flags alone are usage errors, before any work.
 func TestTrainFlagFaults(t *testing.T) {
@@ -116,7 +108,7 @@ func TestTrainModelTooLarge(t *testing.T) {
 	noData := t.TempDir()
 	var code int
 	var stdout, stderr string
-	alloc := allocatedBy(func() { code, stdout, stderr = runCmd("train", "-data", noData, "-hidden", "1000000,1000000") })
+	alloc := heap.Allocated(func() { code, stdout, stderr = runCmd("train", "-data", noData, "-hidden", "1000000,1000000") })
 	if code != 1 || stdout != "" || !strings.Contains(stderr, "too large") {
 		t.Errorf("-hidden 1000000,1000000: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
@@ -194,7 +186,7 @@ func TestPredictHostileImages(t *testing.T) {
 	}
 	var code int
 	var stderr string
-	alloc := allocatedBy(func() { code, _, stderr = runCmd("predict", "-model", model, huge) })
+	alloc := heap.Allocated(func() { code, _, stderr = runCmd("predict", "-model", model, huge) })
 	if code != 1 || !strings.Contains(stderr, "20000×20000 pixels is too large") {
 		t.Errorf("20000×20000 PNG: exit %d, stderr %q", code, stderr)
 	}
