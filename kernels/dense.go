@@ -1,7 +1,5 @@
 package kernels
 
-import "fmt"
-
 // DenseForward is the forward pass of a dense layer on a batch:
 //
 //	y = act(x·w + bias)
@@ -26,50 +24,21 @@ import "fmt"
 // allows, split by blocks of rows of y, with the same bits as on one.
 func DenseForward(act Activation, m, n, k int, x []float32, ldx int, w []float32, ldw int, bias []float32, y []float32, ldy int) {
 	const fn = "DenseForward"
-	for _, d := range []struct {
-		name string
-		v    int
-	}{{"m", m}, {"n", n}, {"k", k}} {
-		if d.v < 0 {
-			panic(fmt.Sprintf("kernels: %s: %s = %d, need ≥ 0", fn, d.name, d.v))
-		}
-	}
-	denseCheckLd("ldx", ldx, k, "k")
-	denseCheckLd("ldw", ldw, n, "n")
-	denseCheckLd("ldy", ldy, n, "n")
-	if act < ActLinear || act > ActSoftmax {
-		panic(fmt.Sprintf("kernels: %s: unknown activation %v", fn, act))
-	}
+	checkDim(fn, "m", m)
+	checkDim(fn, "n", n)
+	checkDim(fn, "k", k)
+	checkLd(fn, "ldx", ldx, k, "k")
+	checkLd(fn, "ldw", ldw, n, "n")
+	checkLd(fn, "ldy", ldy, n, "n")
+	mustActivation(fn, act)
 	if m == 0 || n == 0 {
 		return
 	}
-	checkLen(fn, "x", len(x), denseLen(m, k, ldx))
-	checkLen(fn, "w", len(w), denseLen(k, n, ldw))
+	checkLen(fn, "x", len(x), matrixLen(fn, m, k, ldx))
+	checkLen(fn, "w", len(w), matrixLen(fn, k, n, ldw))
 	checkLen(fn, "bias", len(bias), n)
-	checkLen(fn, "y", len(y), denseLen(m, n, ldy))
-	if f := active.denseForward; f != nil {
-		f(act, m, n, k, x, ldx, w, ldw, bias[:n], y, ldy)
-		return
-	}
-	genericDenseForward(act, m, n, k, x, ldx, w, ldw, bias[:n], y, ldy)
-}
-
-func denseCheckLd(name string, ld, cols int, dim string) {
-	if need := max(1, cols); ld < need {
-		panic(fmt.Sprintf("kernels: DenseForward: %s = %d, need ≥ %d (%s)", name, ld, need, dim))
-	}
-}
-
-// denseLen is matrixLen with DenseForward's name in its overflow panic.
-func denseLen(rows, cols, ld int) int {
-	if rows == 0 || cols == 0 {
-		return 0
-	}
-	const maxInt = int(^uint(0) >> 1)
-	if rows-1 > (maxInt-cols)/ld {
-		panic(fmt.Sprintf("kernels: DenseForward: %d×%d matrix with leading dimension %d overflows int", rows, cols, ld))
-	}
-	return ld*(rows-1) + cols
+	checkLen(fn, "y", len(y), matrixLen(fn, m, n, ldy))
+	active.denseForward(act, m, n, k, x, ldx, w, ldw, bias[:n], y, ldy)
 }
 
 // denseRows says how to walk the m×n matrix y with the kernels that take
@@ -82,14 +51,17 @@ func denseRows(m, n, ldy int) (rows, step int) {
 	return 1, ldy
 }
 
-// genericDenseForward is the two-pass dense layer on the active level:
-// Sgemm, then BiasActivation on each row of y. It serves the levels
-// without a fused path, and the shapes a fused path does not take. Arguments are
-// checked, m, n ≥ 1 and len(bias) = n.
-func genericDenseForward(act Activation, m, n, k int, x []float32, ldx int, w []float32, ldw int, bias []float32, y []float32, ldy int) {
-	Sgemm(false, false, m, n, k, 1, x, ldx, w, ldw, 0, y, ldy)
+// denseForward is DenseForward on level l after the checks (m, n ≥ 1,
+// len(bias) = n): the level's fused path when it takes the shape, else two
+// passes, the level's GEMM and then its bias kernel on each block of rows.
+func (l *impl) denseForward(act Activation, m, n, k int, x []float32, ldx int, w []float32, ldw int, bias []float32, y []float32, ldy int) {
+	if f := l.smallDense; f != nil && f(l, act, m, n, k, x, ldx, w, ldw, bias, y, ldy) {
+		return
+	}
+	l.gemm(false, false, m, n, k, 1, x, ldx, w, ldw, 0, y, ldy)
 	rows, step := denseRows(m, n, ldy)
+	biasAct := l.acts[act].bias
 	for i := 0; i < m; i += rows {
-		BiasActivation(act, y[i*step:i*step+rows*n], bias, rows, n)
+		biasAct(y[i*step:i*step+rows*n], bias, rows, n)
 	}
 }

@@ -43,7 +43,7 @@ func newDenseCase(r *rand.Rand, act Activation, m, n, k int, pad bool) *denseCas
 		d.x = buf[1:]
 	}
 	d.yoff = gemmGuard
-	d.ybuf = make([]float32, denseLen(m, n, d.ldy)+2*gemmGuard)
+	d.ybuf = make([]float32, matrixLen("test", m, n, d.ldy)+2*gemmGuard)
 	for i := range d.ybuf {
 		d.ybuf[i] = gemmNaN
 	}
@@ -113,7 +113,7 @@ func (d *denseCase) checkRef(t *testing.T) {
 	}
 }
 
-var allActivations = []Activation{ActLinear, ActReLU, ActSigmoid, ActTanh, ActSoftmax}
+var allActivations = Activations()
 
 func denseShapes() [][3]int {
 	var s [][3]int

@@ -8,11 +8,14 @@ import (
 
 // impl is one complete set of kernels for one CPU level. Every level
 // supplies every kernel: a level that has no faster version of a kernel
-// copies the generic function value into its table, so the exported entry
-// points never need to ask which level is active.
+// keeps the one of the level below it (see cloneLevel), so the exported
+// entry points never need to ask which level is active.
 //
-// Adding a level (avx2, avx512, neon) means writing its table in a file of
-// its own and registering it from that file's init; nothing else changes.
+// The levels are built by archLevels (dispatch_amd64.go,
+// dispatch_arm64.go) from the generic level (generic.go); each installs
+// its assembly through one table per kernel family (elem*, gemm*, optim*).
+// A level's code calls its own kernels through the *impl it is given and
+// never reads active, which only the exported entry points consult.
 type impl struct {
 	name string
 
@@ -22,33 +25,28 @@ type impl struct {
 	// false for shapes it leaves to the driver. Its arguments are checked,
 	// m, n, k ≥ 1 and alpha != 0.
 	smallGemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool
-	// denseForward, when not nil, is the level's fused DenseForward, called
-	// after its checks (m, n ≥ 1, len(bias) = n, every slice long enough).
-	// nil, as on the generic level, means the two passes: Sgemm, then
-	// BiasActivation per row. (The generic table cannot name a function
-	// that reads active without an initialisation cycle.)
-	denseForward func(act Activation, m, n, k int, x []float32, ldx int, w []float32, ldw int, bias []float32, y []float32, ldy int)
+	// smallDense, when not nil, is the level's fused dense layer (see
+	// DenseForward), called with l itself and checked arguments (m, n ≥ 1,
+	// len(bias) = n, every slice long enough). It reports false for shapes
+	// it leaves to the two passes of l.denseForward.
+	smallDense func(l *impl, act Activation, m, n, k int, x []float32, ldx int, w []float32, ldw int, bias []float32, y []float32, ldy int) bool
 
-	relu, sigmoid, tanh             func(dst, x []float32)
-	reluGrad, sigmoidGrad, tanhGrad func(dx, dy, y []float32)
-	softmax                         func(dst, x []float32, rows, cols int)
-	softmaxGrad                     func(dx, dy, y []float32, rows, cols int)
+	// acts holds each activation's forward, fused bias and gradient
+	// kernels, indexed by Activation (see activations).
+	acts [numActivations]actKernels
 
-	addBias                         func(x, bias []float32, rows, cols int)
-	biasRelu, biasSigmoid, biasTanh func(x, bias []float32, rows, cols int)
-	biasSoftmax                     func(x, bias []float32, rows, cols int)
-	colSum                          func(dst, x []float32, rows, cols int)
-	softmaxCrossEntropy             func(probs, grad, logits []float32, labels []int32, rows, cols int) float64
-	argmax                          func(dst []int32, x []float32, rows, cols int)
-	countCorrect                    func(x []float32, labels []int32, rows, cols int) int
-	sgdStep                         func(theta, m, g []float32, p SGDParams)
-	adagradStep                     func(theta, acc, g []float32, p AdagradParams)
-	rmspropStep                     func(theta, v, mom, mg, g []float32, p RMSpropParams)
-	adamStep                        func(theta, m, v, vhat, g []float32, p AdamParams)
-	sumSquares                      func(x []float32) float64
-	scale                           func(x []float32, s float32)
-	clamp                           func(x []float32, lo, hi float32)
-	allFinite                       func(x []float32) bool
+	colSum              func(dst, x []float32, rows, cols int)
+	softmaxCrossEntropy func(probs, grad, logits []float32, labels []int32, rows, cols int) float64
+	argmax              func(dst []int32, x []float32, rows, cols int)
+	countCorrect        func(x []float32, labels []int32, rows, cols int) int
+	sgdStep             func(theta, m, g []float32, p SGDParams)
+	adagradStep         func(theta, acc, g []float32, p AdagradParams)
+	rmspropStep         func(theta, v, mom, mg, g []float32, p RMSpropParams)
+	adamStep            func(theta, m, v, vhat, g []float32, p AdamParams)
+	sumSquares          func(x []float32) float64
+	scale               func(x []float32, s float32)
+	clamp               func(x []float32, lo, hi float32)
+	allFinite           func(x []float32) bool
 
 	// fmaPeak, when not nil, is the level's peak loop: iters rounds of
 	// fmaFlops floating-point operations in independent fused

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"reflect"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"unsafe"
 )
 
 // TestRequiredLevel fails when SIMDMLP_TEST_REQUIRE names a level that is
@@ -123,4 +125,17 @@ func TestEnvVar(t *testing.T) {
 			t.Errorf("%s=%s: warning printed = %v, want %v (stderr %q)", EnvVar, c.env, warned, c.warnWant, stderr.String())
 		}
 	}
+}
+
+// sameFunc reports whether two function values are the same value: the
+// same function, or the same closure. It compares the values' function
+// objects, not their code (every closure that a helper such as elementwise
+// makes shares the code of one function literal).
+func sameFunc(a, b any) bool {
+	if reflect.ValueOf(a).Kind() != reflect.Func || reflect.ValueOf(b).Kind() != reflect.Func {
+		panic("sameFunc: not functions")
+	}
+	// A func value is one pointer to its function object, which an
+	// interface holds as its data word.
+	return (*[2]unsafe.Pointer)(unsafe.Pointer(&a))[1] == (*[2]unsafe.Pointer)(unsafe.Pointer(&b))[1]
 }

@@ -2,7 +2,11 @@
 
 package kernels
 
-import "github.com/simdmlp/simdmlp/kernels/asm"
+import (
+	"fmt"
+
+	"github.com/simdmlp/simdmlp/kernels/asm"
+)
 
 // The elementwise, row and loss kernels in assembly. The exported wrappers
 // have checked every length; what the assembly needs beyond that (cols ≥ 1
@@ -15,56 +19,97 @@ import "github.com/simdmlp/simdmlp/kernels/asm"
 // in another order than the reference, which stays within their
 // documented bounds.
 
-// elemAVX2 installs the AVX2 elementwise kernels into l.
-func elemAVX2(l *impl) {
-	l.relu = asm.ReluAVX2
-	l.sigmoid = asm.SigmoidAVX2
-	l.tanh = asm.TanhAVX2
-	l.reluGrad = asm.ReluGradAVX2
-	l.sigmoidGrad = asm.SigmoidGradAVX2
-	l.tanhGrad = asm.TanhGradAVX2
-	l.softmax = byCols(minSoftmaxCols, refSoftmax, rowKernel(asm.SoftmaxAVX2))
-	l.softmaxGrad = gradRowKernel(asm.SoftmaxGradAVX2)
-	l.addBias = byCols(minBiasCols, refAddBias, asm.AddBiasAVX2)
-	l.biasRelu = byCols(minBiasCols, refBiasRelu, asm.BiasReluAVX2)
-	l.biasSigmoid = byCols(minSoftmaxCols, refBiasSigmoid, asm.BiasSigmoidAVX2)
-	l.biasTanh = byCols(minSoftmaxCols, refBiasTanh, asm.BiasTanhAVX2)
-	l.biasSoftmax = byCols(minSoftmaxCols, refBiasSoftmax, rowKernel(asm.BiasSoftmaxAVX2))
-	l.softmaxCrossEntropy = softmaxCrossEntropyAVX2
-	l.argmax = argmaxAVX2
-	l.countCorrect = countCorrectAVX2
+// elemAsm is one ISA's set of elementwise, row and loss kernels; the two
+// levels differ only in this table and in the widths below which they
+// keep the kernels of the level underneath them.
+type elemAsm struct {
+	relu, sigmoid, tanh                      func(dst, x []float32)
+	reluGrad, sigmoidGrad, tanhGrad          func(dx, dy, y []float32)
+	addBias, biasRelu, biasSigmoid, biasTanh func(x, bias []float32, rows, cols int)
+	softmax, biasSoftmax                     func(x, y []float32, rows, cols int)
+	softmaxGrad                              func(dx, dy, y []float32, rows, cols int)
+	// rows selects the cross-entropy and argmax kernels, which are
+	// called directly (see ceChunk).
+	rows rowISA
+	// Rows narrower than minBiasCols (AddBias, ReLU) or minExpCols (the
+	// exp-based kernels) go to the level's previous kernels.
+	minBiasCols, minExpCols int
 }
+
+var elemAVX2Asm = &elemAsm{
+	relu: asm.ReluAVX2, sigmoid: asm.SigmoidAVX2, tanh: asm.TanhAVX2,
+	reluGrad: asm.ReluGradAVX2, sigmoidGrad: asm.SigmoidGradAVX2, tanhGrad: asm.TanhGradAVX2,
+	addBias: asm.AddBiasAVX2, biasRelu: asm.BiasReluAVX2, biasSigmoid: asm.BiasSigmoidAVX2, biasTanh: asm.BiasTanhAVX2,
+	softmax: asm.SoftmaxAVX2, biasSoftmax: asm.BiasSoftmaxAVX2, softmaxGrad: asm.SoftmaxGradAVX2,
+	rows:        rowsAVX2,
+	minBiasCols: minBiasCols, minExpCols: minSoftmaxCols,
+}
+
+// The AVX-512 level keeps the AVX2 row kernels for rows narrower than
+// narrowAVX512 (its Softmax goes with BiasActivation(softmax) so that the
+// two stay bit-identical: the levels sum in different orders).
+var elemAVX512Asm = &elemAsm{
+	relu: asm.ReluAVX512, sigmoid: asm.SigmoidAVX512, tanh: asm.TanhAVX512,
+	reluGrad: asm.ReluGradAVX512, sigmoidGrad: asm.SigmoidGradAVX512, tanhGrad: asm.TanhGradAVX512,
+	addBias: asm.AddBiasAVX512, biasRelu: asm.BiasReluAVX512, biasSigmoid: asm.BiasSigmoidAVX512, biasTanh: asm.BiasTanhAVX512,
+	softmax: asm.SoftmaxAVX512, biasSoftmax: asm.BiasSoftmaxAVX512, softmaxGrad: asm.SoftmaxGradAVX512,
+	rows:        rowsAVX512,
+	minBiasCols: minBiasCols, minExpCols: narrowAVX512,
+}
+
+// installElem installs a's kernels into l, which starts as a copy of the
+// level below.
+func installElem(l *impl, a *elemAsm) {
+	below := l.acts
+	l.acts[ActLinear].bias = byCols(a.minBiasCols, below[ActLinear].bias, a.addBias)
+	l.acts[ActReLU] = actKernels{
+		forward: elementwise(a.relu),
+		bias:    byCols(a.minBiasCols, below[ActReLU].bias, a.biasRelu),
+		grad:    elementwiseGrad(a.reluGrad),
+	}
+	l.acts[ActSigmoid] = actKernels{
+		forward: elementwise(a.sigmoid),
+		bias:    byCols(a.minExpCols, below[ActSigmoid].bias, a.biasSigmoid),
+		grad:    elementwiseGrad(a.sigmoidGrad),
+	}
+	l.acts[ActTanh] = actKernels{
+		forward: elementwise(a.tanh),
+		bias:    byCols(a.minExpCols, below[ActTanh].bias, a.biasTanh),
+		grad:    elementwiseGrad(a.tanhGrad),
+	}
+	l.acts[ActSoftmax] = actKernels{
+		forward: byCols(a.minExpCols, below[ActSoftmax].forward, rowKernel(a.softmax)),
+		bias:    byCols(a.minExpCols, below[ActSoftmax].bias, rowKernel(a.biasSoftmax)),
+		grad:    gradRowKernel(a.softmaxGrad),
+	}
+	isa := a.rows
+	l.softmaxCrossEntropy = func(probs, grad, logits []float32, labels []int32, rows, cols int) float64 {
+		return softmaxCrossEntropyAsm(isa, probs, grad, logits, labels, rows, cols)
+	}
+	l.argmax = func(dst []int32, x []float32, rows, cols int) {
+		if cols < minSoftmaxCols {
+			refArgmax(dst, x, rows, cols)
+			return
+		}
+		argmaxRows(isa, dst, x, rows, cols)
+	}
+	l.countCorrect = func(x []float32, labels []int32, rows, cols int) int {
+		return countCorrectAsm(isa, x, labels, rows, cols)
+	}
+}
+
+// elemAVX2 installs the AVX2 elementwise kernels into l.
+func elemAVX2(l *impl) { installElem(l, elemAVX2Asm) }
 
 // elemAVX512 installs the AVX-512 elementwise kernels into l. l starts as
 // a copy of the avx2 level, whose row kernels it keeps for narrow rows.
-func elemAVX512(l *impl) {
-	l.relu = asm.ReluAVX512
-	l.sigmoid = asm.SigmoidAVX512
-	l.tanh = asm.TanhAVX512
-	l.reluGrad = asm.ReluGradAVX512
-	l.sigmoidGrad = asm.SigmoidGradAVX512
-	l.tanhGrad = asm.TanhGradAVX512
-	l.softmaxGrad = gradRowKernel(asm.SoftmaxGradAVX512)
-	l.addBias = byCols(minBiasCols, refAddBias, asm.AddBiasAVX512)
-	l.biasRelu = byCols(minBiasCols, refBiasRelu, asm.BiasReluAVX512)
-	// Softmax goes with BiasActivation(softmax) so that the two stay
-	// bit-identical (the levels sum in different orders).
-	l.biasSigmoid = byCols(narrowAVX512, l.biasSigmoid, asm.BiasSigmoidAVX512)
-	l.biasTanh = byCols(narrowAVX512, l.biasTanh, asm.BiasTanhAVX512)
-	l.biasSoftmax = byCols(narrowAVX512, l.biasSoftmax, rowKernel(asm.BiasSoftmaxAVX512))
-	l.softmax = byCols(narrowAVX512, l.softmax, rowKernel(asm.SoftmaxAVX512))
-	l.softmaxCrossEntropy = softmaxCrossEntropyAVX512
-	l.argmax = argmaxAVX512
-	l.countCorrect = countCorrectAVX512
-}
+func elemAVX512(l *impl) { installElem(l, elemAVX512Asm) }
 
 // Below these widths the assembly row kernels lose to the Go reference:
 // every row is then a tail, which the AVX2 code loads and stores lane by
 // lane, and each row has a fixed cost (for softmax a horizontal maximum
-// and sum). Measured on 32-row matrices: AddBias and BiasActivation(relu)
-// with 7 columns took about 2.5 times the reference's time, Softmax with 1
-// column 4 times, sigmoid and tanh with 1 column 1.6 times; from 3 columns
-// on the exp-based kernels were faster.
+// and sum). The widths were placed with the row-kernel benchmarks
+// (bench/README.md, "Where the kernels' limits come from").
 const (
 	minBiasCols    = 8
 	minSoftmaxCols = 4
@@ -74,8 +119,9 @@ const (
 // in-place row kernels to the AVX2 code. A 16-lane masked store of a row
 // narrower than 8 columns reaches two rows on, which the AVX-512 code
 // loads only after the store (it loads one row ahead), and a load that
-// overlaps a pending masked store waits until the store reaches the cache:
-// BiasActivation(relu) on 32×7 ran slower than the generic level.
+// overlaps a pending masked store waits until the store reaches the
+// cache, which made narrow rows slower than the generic level
+// (bench/README.md, "Where the kernels' limits come from").
 const narrowAVX512 = 8
 
 // byCols picks small for rows narrower than minCols columns, else big.
@@ -109,27 +155,43 @@ func gradRowKernel(f func(dx, dy, y []float32, rows, cols int)) func(dx, dy, y [
 	}
 }
 
-// The assembly cross-entropy writes probs and grad and each row's loss
-// (with refSoftmaxCrossEntropy's formulas, float64 logarithms in vector
-// lanes); the losses are added here in row order, as the reference adds
-// them.
+// rowISA names an ISA's cross-entropy and argmax assembly. They are
+// called directly, not through function values, so that the stack arrays
+// handed to them do not escape (see ceChunk).
+type rowISA int
 
-func softmaxCrossEntropyAVX2(probs, grad, logits []float32, labels []int32, rows, cols int) float64 {
-	if cols < minSoftmaxCols {
-		return refSoftmaxCrossEntropy(probs, grad, logits, labels, rows, cols)
+const (
+	rowsAVX2 rowISA = iota
+	rowsAVX512
+)
+
+func ceRows(isa rowISA, p, g, z []float32, labels []int32, rows, cols int, invB float64, stats []float64) {
+	switch isa {
+	case rowsAVX2:
+		asm.SoftmaxCrossEntropyAVX2(p, g, z, labels, rows, cols, invB, stats)
+	case rowsAVX512:
+		asm.SoftmaxCrossEntropyAVX512(p, g, z, labels, rows, cols, invB, stats)
+	default:
+		panic(fmt.Sprintf("kernels: no cross-entropy kernel for row ISA %d", isa))
 	}
-	var stats [3 * ceChunk]float64
-	var total float64
-	for i0 := 0; i0 < rows; i0 += ceChunk {
-		r := min(ceChunk, rows-i0)
-		p, g, z := ceSlices(probs, grad, logits, i0, r, cols)
-		asm.SoftmaxCrossEntropyAVX2(p, g, z, labels[i0:i0+r], r, cols, 1/float64(rows), stats[:])
-		total = addRowLosses(total, stats[:r])
-	}
-	return total
 }
 
-func softmaxCrossEntropyAVX512(probs, grad, logits []float32, labels []int32, rows, cols int) float64 {
+func argmaxRows(isa rowISA, dst []int32, x []float32, rows, cols int) {
+	switch isa {
+	case rowsAVX2:
+		asm.ArgmaxAVX2(dst, x, rows, cols)
+	case rowsAVX512:
+		asm.ArgmaxAVX512(dst, x, rows, cols)
+	default:
+		panic(fmt.Sprintf("kernels: no argmax kernel for row ISA %d", isa))
+	}
+}
+
+// softmaxCrossEntropyAsm runs the assembly cross-entropy, which writes
+// probs and grad and each row's loss (with refSoftmaxCrossEntropy's
+// formulas, float64 logarithms in vector lanes), ceChunk rows at a time;
+// the losses are added here in row order, as the reference adds them.
+func softmaxCrossEntropyAsm(isa rowISA, probs, grad, logits []float32, labels []int32, rows, cols int) float64 {
 	if cols < minSoftmaxCols {
 		return refSoftmaxCrossEntropy(probs, grad, logits, labels, rows, cols)
 	}
@@ -138,7 +200,7 @@ func softmaxCrossEntropyAVX512(probs, grad, logits []float32, labels []int32, ro
 	for i0 := 0; i0 < rows; i0 += ceChunk {
 		r := min(ceChunk, rows-i0)
 		p, g, z := ceSlices(probs, grad, logits, i0, r, cols)
-		asm.SoftmaxCrossEntropyAVX512(p, g, z, labels[i0:i0+r], r, cols, 1/float64(rows), stats[:])
+		ceRows(isa, p, g, z, labels[i0:i0+r], r, cols, 1/float64(rows), stats[:])
 		total = addRowLosses(total, stats[:r])
 	}
 	return total
@@ -165,23 +227,9 @@ func addRowLosses(total float64, losses []float64) float64 {
 	return total
 }
 
-func argmaxAVX2(dst []int32, x []float32, rows, cols int) {
-	if cols < minSoftmaxCols {
-		refArgmax(dst, x, rows, cols)
-		return
-	}
-	asm.ArgmaxAVX2(dst, x, rows, cols)
-}
-
-func argmaxAVX512(dst []int32, x []float32, rows, cols int) {
-	if cols < minSoftmaxCols {
-		refArgmax(dst, x, rows, cols)
-		return
-	}
-	asm.ArgmaxAVX512(dst, x, rows, cols)
-}
-
-func countCorrectAVX2(x []float32, labels []int32, rows, cols int) int {
+// countCorrectAsm takes the row indices from the assembly ceChunk rows at
+// a time, in a stack array.
+func countCorrectAsm(isa rowISA, x []float32, labels []int32, rows, cols int) int {
 	if cols < minSoftmaxCols {
 		return refCountCorrect(x, labels, rows, cols)
 	}
@@ -189,21 +237,7 @@ func countCorrectAVX2(x []float32, labels []int32, rows, cols int) int {
 	n := 0
 	for i0 := 0; i0 < rows; i0 += ceChunk {
 		r := min(ceChunk, rows-i0)
-		asm.ArgmaxAVX2(idx[:r], x[i0*cols:(i0+r)*cols], r, cols)
-		n += countEqual(idx[:r], labels[i0:i0+r])
-	}
-	return n
-}
-
-func countCorrectAVX512(x []float32, labels []int32, rows, cols int) int {
-	if cols < minSoftmaxCols {
-		return refCountCorrect(x, labels, rows, cols)
-	}
-	var idx [ceChunk]int32
-	n := 0
-	for i0 := 0; i0 < rows; i0 += ceChunk {
-		r := min(ceChunk, rows-i0)
-		asm.ArgmaxAVX512(idx[:r], x[i0*cols:(i0+r)*cols], r, cols)
+		argmaxRows(isa, idx[:r], x[i0*cols:(i0+r)*cols], r, cols)
 		n += countEqual(idx[:r], labels[i0:i0+r])
 	}
 	return n

@@ -25,21 +25,21 @@ import (
 // documented bounds of float64. Every output sits at an unaligned offset
 // between NaN guard cells.
 
-// elemAsm is one assembly level's vector functions, for direct sweeps.
-type elemAsm struct {
+// vecSet is one assembly level's vector functions, for direct sweeps.
+type vecSet struct {
 	level              string
 	exp, sigmoid, tanh func(dst, x []float32)
 }
 
-// elemAsmLevels returns the assembly levels this CPU runs.
-func elemAsmLevels() []elemAsm {
-	var out []elemAsm
+// vecSetLevels returns the assembly levels this CPU runs.
+func vecSetLevels() []vecSet {
+	var out []vecSet
 	for _, l := range Available() {
 		switch l {
 		case "avx2":
-			out = append(out, elemAsm{level: l, exp: asm.ExpAVX2, sigmoid: asm.SigmoidAVX2, tanh: asm.TanhAVX2})
+			out = append(out, vecSet{level: l, exp: asm.ExpAVX2, sigmoid: asm.SigmoidAVX2, tanh: asm.TanhAVX2})
 		case "avx512":
-			out = append(out, elemAsm{level: l, exp: asm.ExpAVX512, sigmoid: asm.SigmoidAVX512, tanh: asm.TanhAVX512})
+			out = append(out, vecSet{level: l, exp: asm.ExpAVX512, sigmoid: asm.SigmoidAVX512, tanh: asm.TanhAVX512})
 		}
 	}
 	return out
@@ -47,7 +47,7 @@ func elemAsmLevels() []elemAsm {
 
 // elemVecFns pairs each vector function with its scalar reference and
 // float64 function and bound.
-func elemVecFns(l elemAsm) []struct {
+func elemVecFns(l vecSet) []struct {
 	fn     func(dst, x []float32)
 	scalar scalarFn
 } {
@@ -122,7 +122,7 @@ func sweepVec(t *testing.T, what string, fn func(dst, x []float32), sf scalarFn,
 func TestElemVectorFunctionsSweep(t *testing.T) {
 	lo, hi := ordered(float32(math.Inf(-1))), ordered(float32(math.Inf(1)))
 	step := (hi-lo)/(2<<20) | 1
-	for _, l := range elemAsmLevels() {
+	for _, l := range vecSetLevels() {
 		for _, f := range elemVecFns(l) {
 			sweepVec(t, l.level+" "+f.scalar.name, f.fn, f.scalar, lo, hi, step, true)
 		}
@@ -143,13 +143,13 @@ func TestElemVectorFunctionsExhaustive(t *testing.T) {
 		t.Skip("set SIMDMLP_EXHAUSTIVE=1 to check every float32 input")
 	}
 	lo, hi := ordered(float32(math.Inf(-1))), ordered(float32(math.Inf(1)))
-	for _, l := range elemAsmLevels() {
+	for _, l := range vecSetLevels() {
 		for _, f := range elemVecFns(l) {
 			sweepVec(t, l.level+" "+f.scalar.name, f.fn, f.scalar, lo-1, hi+1, 1, false)
 		}
 	}
 	// NaN payloads beyond the ordered line's ends.
-	for _, l := range elemAsmLevels() {
+	for _, l := range vecSetLevels() {
 		for _, f := range elemVecFns(l) {
 			x := []float32{math.Float32frombits(0x7fc00001), math.Float32frombits(0xffffffff), math.Float32frombits(0x7f800001)}
 			y := make([]float32, len(x))
@@ -175,7 +175,7 @@ var elemSpecialInputs = append([]float32{
 // TestElemVectorFunctionsSpecials runs the special inputs at every lane
 // position of a vector, including the masked tail lanes.
 func TestElemVectorFunctionsSpecials(t *testing.T) {
-	for _, l := range elemAsmLevels() {
+	for _, l := range vecSetLevels() {
 		for _, f := range elemVecFns(l) {
 			for n := 1; n <= 33; n++ {
 				for _, v := range elemSpecialInputs {
@@ -234,17 +234,6 @@ func elemCopy(s []float32, off int) []float32 {
 	return b[off:]
 }
 
-// firstDiffNaN is firstDiff with any two NaNs equal: NaN payloads are not
-// specified across levels.
-func firstDiffNaN(a, b []float32) int {
-	for i := range a {
-		if !sameBitsOrNaN(a[i], b[i]) {
-			return i
-		}
-	}
-	return -1
-}
-
 // elemSizes are testSizes plus the trainer's hidden matrix and odd
 // lengths around it.
 func elemSizes(r *rand.Rand) []int {
@@ -260,13 +249,13 @@ func TestElemUnaryLevels(t *testing.T) {
 		api  func(dst, x []float32)
 		gen  func(dst, x []float32)
 	}
-	unaries := []unary{{"Relu", Relu, generic.relu}, {"Sigmoid", Sigmoid, generic.sigmoid}, {"Tanh", Tanh, generic.tanh}}
+	unaries := []unary{{"Relu", Relu, refRelu}, {"Sigmoid", Sigmoid, refSigmoid}, {"Tanh", Tanh, refTanh}}
 	type binary struct {
 		name string
 		api  func(dx, dy, y []float32)
 		gen  func(dx, dy, y []float32)
 	}
-	binaries := []binary{{"ReluGrad", ReluGrad, generic.reluGrad}, {"SigmoidGrad", SigmoidGrad, generic.sigmoidGrad}, {"TanhGrad", TanhGrad, generic.tanhGrad}}
+	binaries := []binary{{"ReluGrad", ReluGrad, refReluGrad}, {"SigmoidGrad", SigmoidGrad, refSigmoidGrad}, {"TanhGrad", TanhGrad, refTanhGrad}}
 	forEachLevel(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(21, 21))
 		for _, n := range elemSizes(r) {
@@ -344,24 +333,11 @@ func TestElemRowLevels(t *testing.T) {
 				bias := elemCopy(randInput(r, cols, 2, true), off+1)
 				x0, bias0 := clone(x), clone(bias)
 
-				for act := ActLinear; act <= ActSoftmax; act++ {
+				for _, act := range Activations() {
 					want := clone(x)
-					generic.addBias(want, bias, rows, cols)
-					var gen func(x []float32)
-					switch act {
-					case ActReLU:
-						gen = func(x []float32) { generic.relu(x, x) }
-					case ActSigmoid:
-						gen = func(x []float32) { generic.sigmoid(x, x) }
-					case ActTanh:
-						gen = func(x []float32) { generic.tanh(x, x) }
-					case ActSoftmax:
-						gen = func(x []float32) { generic.softmax(x, x, rows, cols) }
-					default:
-						gen = func([]float32) {}
-					}
+					generic.acts[ActLinear].bias(want, bias, rows, cols)
 					biased := clone(want)
-					gen(want)
+					generic.acts[act].forward(want, want, rows, cols)
 					buf, got := elemBuf(n, off)
 					copy(got, x)
 					BiasActivation(act, got, bias, rows, cols)
@@ -379,7 +355,7 @@ func TestElemRowLevels(t *testing.T) {
 
 				// Softmax, out of place and in place.
 				want := make([]float32, n)
-				generic.softmax(want, x, rows, cols)
+				generic.acts[ActSoftmax].forward(want, x, rows, cols)
 				buf, dst := elemBuf(n, off+1)
 				Softmax(dst, x, rows, cols)
 				checkElemGuards(t, "Softmax "+what, buf, n, off+1)
@@ -398,7 +374,7 @@ func TestElemRowLevels(t *testing.T) {
 				y := clone(dst)
 				dy := elemCopy(randInput(r, n, 1, false), off+2)
 				wantG := make([]float32, n)
-				generic.softmaxGrad(wantG, dy, y, rows, cols)
+				generic.acts[ActSoftmax].grad(wantG, dy, y, rows, cols)
 				buf, dx := elemBuf(n, off)
 				SoftmaxGrad(dx, dy, y, rows, cols)
 				checkElemGuards(t, "SoftmaxGrad "+what, buf, n, off)
@@ -450,18 +426,6 @@ func tieRows(r *rand.Rand, n int) []float32 {
 		}
 	}
 	return x
-}
-
-// checkNearGeneric requires got within 1 ulp of the generic level's want:
-// the levels differ only in the order of a float64 sum, which moves the
-// final float32 rounding by at most one step.
-func checkNearGeneric(t *testing.T, what string, got, want []float32) {
-	t.Helper()
-	for i := range got {
-		if ulpDist(got[i], want[i]) > 1 {
-			t.Fatalf("%s: [%d] = %v, generic %v", what, i, got[i], want[i])
-		}
-	}
 }
 
 // elemCERows returns logits of several kinds, including rows with the
@@ -608,30 +572,31 @@ func FuzzElemLevels(f *testing.F) {
 		}
 		type out struct {
 			unary [6][]float32
-			rowk  [6][]float32
+			rowk  [numActivations + 1][]float32
 			probs []float32
 			grad  []float32
 			loss  float64
 			idx   []int32
 		}
 		run := func(l *impl) (o out) {
-			for k, fn := range []func(dst, x []float32){l.relu, l.sigmoid, l.tanh} {
+			elementwise := []Activation{ActReLU, ActSigmoid, ActTanh}
+			for k, act := range elementwise {
 				o.unary[k] = make([]float32, n)
-				fn(o.unary[k], x)
+				l.acts[act].forward(o.unary[k], x, 1, n)
 			}
-			for k, fn := range []func(dx, dy, y []float32){l.reluGrad, l.sigmoidGrad, l.tanhGrad} {
+			for k, act := range elementwise {
 				o.unary[3+k] = make([]float32, n)
-				fn(o.unary[3+k], x, y)
+				l.acts[act].grad(o.unary[3+k], x, y, 1, n)
 			}
 			if cols == 0 || rows == 0 {
 				return o
 			}
-			for k, fn := range []func(x, b []float32, rows, cols int){l.addBias, l.biasRelu, l.biasSigmoid, l.biasTanh, l.biasSoftmax} {
+			for k, act := range Activations() {
 				o.rowk[k] = clone(x[:m])
-				fn(o.rowk[k], y[:cols], rows, cols)
+				l.acts[act].bias(o.rowk[k], y[:cols], rows, cols)
 			}
-			o.rowk[5] = make([]float32, m)
-			l.softmaxGrad(o.rowk[5], x[:m], y[:m], rows, cols)
+			o.rowk[numActivations] = make([]float32, m)
+			l.acts[ActSoftmax].grad(o.rowk[numActivations], x[:m], y[:m], rows, cols)
 			o.probs, o.grad = make([]float32, m), make([]float32, m)
 			o.loss = l.softmaxCrossEntropy(o.probs, o.grad, x[:m], labels, rows, cols)
 			o.idx = make([]int32, rows)

@@ -21,23 +21,32 @@ import (
 
 // elemNEON installs the NEON elementwise kernels into l.
 func elemNEON(l *impl) {
-	l.relu = unaryNEON(asm.ReluNEON, refRelu)
-	l.sigmoid = unaryNEON(asm.SigmoidNEON, refSigmoid)
-	l.tanh = unaryNEON(asm.TanhNEON, refTanh)
-	l.reluGrad = gradNEON(asm.ReluGradNEON, refReluGrad)
-	l.sigmoidGrad = gradNEON(asm.SigmoidGradNEON, refSigmoidGrad)
-	l.tanhGrad = gradNEON(asm.TanhGradNEON, refTanhGrad)
-	l.addBias = biasNEON(asm.AddBiasNEON, func(v float32) float32 { return v })
-	l.biasRelu = biasNEON(asm.BiasReluNEON, relu32)
-	l.biasSigmoid = biasNEON(asm.BiasSigmoidNEON, sigmoid32)
-	l.biasTanh = biasNEON(asm.BiasTanhNEON, tanh32)
-	l.softmax = softmaxNEON
-	l.biasSoftmax = func(x, bias []float32, rows, cols int) {
-		l.addBias(x, bias, rows, cols)
-		softmaxNEON(x, x, rows, cols)
+	addBias := biasNEON(asm.AddBiasNEON, func(v float32) float32 { return v })
+	l.acts[ActLinear].bias = addBias
+	l.acts[ActReLU] = actKernels{
+		forward: elementwise(unaryNEON(asm.ReluNEON, refRelu)),
+		bias:    biasNEON(asm.BiasReluNEON, relu32),
+		grad:    elementwiseGrad(gradNEON(asm.ReluGradNEON, refReluGrad)),
+	}
+	l.acts[ActSigmoid] = actKernels{
+		forward: elementwise(unaryNEON(asm.SigmoidNEON, refSigmoid)),
+		bias:    biasNEON(asm.BiasSigmoidNEON, sigmoid32),
+		grad:    elementwiseGrad(gradNEON(asm.SigmoidGradNEON, refSigmoidGrad)),
+	}
+	l.acts[ActTanh] = actKernels{
+		forward: elementwise(unaryNEON(asm.TanhNEON, refTanh)),
+		bias:    biasNEON(asm.BiasTanhNEON, tanh32),
+		grad:    elementwiseGrad(gradNEON(asm.TanhGradNEON, refTanhGrad)),
+	}
+	l.acts[ActSoftmax] = actKernels{
+		forward: softmaxNEON,
+		bias: func(x, bias []float32, rows, cols int) {
+			addBias(x, bias, rows, cols)
+			softmaxNEON(x, x, rows, cols)
+		},
+		grad: softmaxGradNEON,
 	}
 	l.softmaxCrossEntropy = softmaxCrossEntropyNEON
-	l.softmaxGrad = softmaxGradNEON
 	l.argmax = argmaxNEON
 	l.countCorrect = countCorrectNEON
 }

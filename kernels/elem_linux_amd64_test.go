@@ -59,7 +59,7 @@ func TestElemPageEnd(t *testing.T) {
 					continue
 				}
 				m := rows * n
-				for act := ActLinear; act <= ActSoftmax; act++ {
+				for _, act := range Activations() {
 					BiasActivation(act, at(0, m), at(1, n), rows, n)
 				}
 				Softmax(at(0, m), at(1, m), rows, n)

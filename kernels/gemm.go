@@ -4,6 +4,8 @@ import (
 	"unsafe"
 
 	"github.com/klauspost/cpuid/v2"
+
+	"github.com/simdmlp/simdmlp/internal/freelist"
 )
 
 // gemmKernel describes one level's GEMM micro-kernel and the cache blocking
@@ -88,10 +90,10 @@ type gemmWork struct {
 	a, b []float32
 }
 
-var gemmWorks freeList[gemmWork]
+var gemmWorks freelist.List[gemmWork]
 
-func getGemmWork() *gemmWork  { return gemmWorks.get() }
-func putGemmWork(w *gemmWork) { gemmWorks.put(w) }
+func getGemmWork() *gemmWork  { return gemmWorks.Get() }
+func putGemmWork(w *gemmWork) { gemmWorks.Put(w) }
 
 // growAligned returns buf resliced to n elements whose first element is
 // 64-byte aligned, reallocating only when buf is too small. In aligned B
@@ -123,13 +125,13 @@ func gemm(g *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []fl
 		units = ceilDiv(n, g.NR)
 	}
 	if parts, threads := splitParts(m*n*k, units, 1); parts > 1 {
-		j := gemmJobs.get()
+		j := gemmJobs.Get()
 		j.gemmArgs = gemmArgs{g, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc}
 		j.splitN = splitN
 		j.prepare(parts, threads)
 		j.run(j, parts, threads)
 		j.gemmArgs = gemmArgs{}
-		gemmJobs.put(j)
+		gemmJobs.Put(j)
 		return
 	}
 	w := getGemmWork()
@@ -170,7 +172,7 @@ type gemmJob struct {
 	ws []*gemmWork
 }
 
-var gemmJobs freeList[gemmJob]
+var gemmJobs freelist.List[gemmJob]
 
 // prepare grows the workspaces of every slot for the largest part.
 func (j *gemmJob) prepare(parts, threads int) {

@@ -3,9 +3,11 @@
 package kernels
 
 import (
-	"sync"
+	"fmt"
 
 	"github.com/klauspost/cpuid/v2"
+
+	"github.com/simdmlp/simdmlp/internal/freelist"
 )
 
 // The unpacked small-matrix GEMM path shared by the amd64 and arm64
@@ -79,14 +81,14 @@ func (s *smallLevel) mul(transA, transB bool, m, n, k int, alpha float32, a []fl
 		s.run(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil, flags)
 		return
 	}
-	w := getSmallWork()
+	w := smallWorks.Get()
 	bt := w.transpose(b, ldb, n, k)
 	s.run(transA, m, n, k, alpha, a, lda, bt, n, beta, c, ldc, nil, flags)
-	putSmallWork(w)
+	smallWorks.Put(w)
 }
 
 // run computes the problem with the unpacked kernels: over several cores
-// by blocks of rows when it is large (runSplit, gemm_amd64.go), else
+// by blocks of rows when it is large (runSplit, below), else
 // with runRows. B is untransposed here; the caller has checked every
 // slice.
 func (s *smallLevel) run(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32, flags int) {
@@ -119,55 +121,47 @@ func (s *smallLevel) runRows(transA bool, m, n, k int, alpha float32, a []float3
 	}
 }
 
-// denseForward is the level's fused dense layer (see DenseForward): the
-// GEMM's epilogue adds the bias and applies ReLU as C is written; the
-// exp-based activations run on the finished rows while they are still in
-// cache.
-func (s *smallLevel) denseForward(act Activation, m, n, k int, x []float32, ldx int, w []float32, ldw int, bias []float32, y []float32, ldy int) {
+// dense is the level's smallDense hook (see impl.smallDense): the GEMM's
+// epilogue adds the bias and applies the activations it can (see
+// smallEpilogue) as C is written; the others run with l's kernels on the
+// finished rows while they are still in cache.
+func (s *smallLevel) dense(l *impl, act Activation, m, n, k int, x []float32, ldx int, w []float32, ldw int, bias []float32, y []float32, ldy int) bool {
 	if k == 0 || !s.fits(false, m, n, k) {
-		genericDenseForward(act, m, n, k, x, ldx, w, ldw, bias, y, ldy)
-		return
+		return false
 	}
 	flags := smallBias
-	if act == ActReLU {
-		flags |= smallRelu
+	if activations[act].epilogue {
+		flags |= smallEpilogue(act)
 	}
 	s.run(false, m, n, k, 1, x, ldx, w, ldw, 0, y, ldy, bias, flags)
+	if !activations[act].epilogue {
+		applyActivationRows(l, act, m, n, y, ldy)
+	}
+	return true
+}
+
+// smallEpilogue returns the small kernels' flag for an activation that
+// the activation table marks as applied in the GEMM's epilogue.
+func smallEpilogue(act Activation) int {
 	switch act {
-	case ActLinear, ActReLU:
-	case ActSigmoid, ActTanh, ActSoftmax:
-		applyActivationRows(act, m, n, y, ldy)
+	case ActLinear:
+		return 0
+	case ActReLU:
+		return smallRelu
+	default:
+		panic(fmt.Sprintf("kernels: activation %v is marked for the GEMM epilogue, which has no code for it", act))
 	}
 }
 
 // smallWork holds the transposed copy of B for one call. Workspaces are
-// recycled through a free list (as the packed driver's are) so that a
+// recycled through a free list, as the packed driver's are, so that a
 // warmed-up Sgemm allocates nothing, whatever the number of goroutines.
 type smallWork struct {
 	bt []float32
 }
 
-var smallPool struct {
-	sync.Mutex
-	free []*smallWork
-}
-
-func getSmallWork() *smallWork {
-	smallPool.Lock()
-	defer smallPool.Unlock()
-	if n := len(smallPool.free); n > 0 {
-		w := smallPool.free[n-1]
-		smallPool.free = smallPool.free[:n-1]
-		return w
-	}
-	return new(smallWork)
-}
-
-func putSmallWork(w *smallWork) {
-	smallPool.Lock()
-	smallPool.free = append(smallPool.free, w)
-	smallPool.Unlock()
-}
+// smallWorks recycles the transposition workspaces.
+var smallWorks freelist.List[smallWork]
 
 // transpose copies the n×k matrix b (leading dimension ldb) into the
 // workspace as its k×n transpose, contiguous, and returns it.
@@ -201,7 +195,7 @@ type smallJob struct {
 	flags         int
 }
 
-var smallJobs freeList[smallJob]
+var smallJobs freelist.List[smallJob]
 
 // runSplit runs s.run's problem over several cores when it is large
 // enough, and reports whether it did. The decision to take the unpacked
@@ -215,12 +209,12 @@ func (s *smallLevel) runSplit(transA bool, m, n, k int, alpha float32, a []float
 	if parts < 2 {
 		return false
 	}
-	j := smallJobs.get()
+	j := smallJobs.Get()
 	j.s, j.transA, j.m, j.n, j.k, j.alpha, j.beta = s, transA, m, n, k, alpha, beta
 	j.a, j.b, j.c, j.bias, j.lda, j.ldb, j.ldc, j.flags = a, b, c, bias, lda, ldb, ldc, flags
 	j.run(j, parts, threads)
 	j.a, j.b, j.c, j.bias = nil, nil, nil, nil
-	smallJobs.put(j)
+	smallJobs.Put(j)
 	return true
 }
 
@@ -236,19 +230,13 @@ func (j *smallJob) part(i, parts, _ int) {
 	j.s.runRows(j.transA, hi-lo, j.n, j.k, j.alpha, j.a[aoff:], j.lda, j.b, j.ldb, j.beta, j.c[lo*j.ldc:], j.ldc, j.bias, j.flags)
 }
 
-// applyActivationRows applies an exp-based activation in place to the m×n
-// matrix y whose bias has already been added.
-func applyActivationRows(act Activation, m, n int, y []float32, ldy int) {
+// applyActivationRows applies activation act with l's kernel, in place,
+// to the m×n matrix y whose bias has already been added.
+func applyActivationRows(l *impl, act Activation, m, n int, y []float32, ldy int) {
 	rows, step := denseRows(m, n, ldy)
+	forward := l.acts[act].forward
 	for i := 0; i < m; i += rows {
 		z := y[i*step : i*step+rows*n]
-		switch act {
-		case ActSigmoid:
-			active.sigmoid(z, z)
-		case ActTanh:
-			active.tanh(z, z)
-		case ActSoftmax:
-			active.softmax(z, z, rows, n)
-		}
+		forward(z, z, rows, n)
 	}
 }

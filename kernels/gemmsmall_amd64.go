@@ -27,13 +27,13 @@ var smallAVX512 = &smallLevel{
 // gemmSmallAVX2 installs the AVX2 unpacked small-matrix GEMM into l.
 func gemmSmallAVX2(l *impl) {
 	l.smallGemm = smallAVX2.gemm
-	l.denseForward = smallAVX2.denseForward
+	l.smallDense = smallAVX2.dense
 }
 
 // gemmSmallAVX512 installs the AVX-512 unpacked small-matrix GEMM into l.
 func gemmSmallAVX512(l *impl) {
 	l.smallGemm = smallAVX512.gemm
-	l.denseForward = smallAVX512.denseForward
+	l.smallDense = smallAVX512.dense
 }
 
 // Size limits of the unpacked path, placed with BenchmarkGemmSmallCrossover

@@ -24,5 +24,5 @@ var smallNEON = &smallLevel{
 // dense layer into l.
 func gemmSmallNEON(l *impl) {
 	l.smallGemm = smallNEON.gemm
-	l.denseForward = smallNEON.denseForward
+	l.smallDense = smallNEON.dense
 }

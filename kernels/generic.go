@@ -6,22 +6,9 @@ var generic = &impl{
 	name: "generic",
 
 	sgemm: genericGemm,
+	acts:  referenceActs(),
 
-	relu:        refRelu,
-	sigmoid:     refSigmoid,
-	tanh:        refTanh,
-	reluGrad:    refReluGrad,
-	sigmoidGrad: refSigmoidGrad,
-	tanhGrad:    refTanhGrad,
-	softmax:     refSoftmax,
-	softmaxGrad: refSoftmaxGrad,
-
-	addBias:     refAddBias,
-	biasRelu:    refBiasRelu,
-	biasSigmoid: refBiasSigmoid,
-	biasTanh:    refBiasTanh,
-	biasSoftmax: refBiasSoftmax,
-	colSum:      refColSum,
+	colSum: refColSum,
 
 	softmaxCrossEntropy: refSoftmaxCrossEntropy,
 	argmax:              refArgmax,

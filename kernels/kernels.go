@@ -5,8 +5,8 @@
 // Every kernel works on row-major float32 slices that the caller owns and
 // allocates nothing. Each exported function checks its arguments and panics
 // with a message naming the argument and the size it needed, so the
-// implementation underneath (pure Go today, assembly on capable CPUs later)
-// never sees a slice that is too short.
+// implementation underneath (the Go reference, or assembly on CPUs that
+// have a faster level) never sees a slice that is too short.
 //
 // The implementation is chosen once at start-up from what the CPU reports
 // (see Available, Active, Use and the SIMDMLP_KERNELS environment
@@ -32,29 +32,6 @@
 package kernels
 
 import "fmt"
-
-// Activation selects the activation of the fused bias kernels and of
-// ActivationGrad.
-type Activation int
-
-// The activations Keras's Dense layer accepts by name in the tutorial.
-const (
-	ActLinear  Activation = iota // identity: y = x
-	ActReLU                      // y = max(x, 0)
-	ActSigmoid                   // y = 1 / (1 + exp(-x))
-	ActTanh                      // y = tanh(x)
-	ActSoftmax                   // per row: y = exp(x - max) / sum(exp(x - max))
-)
-
-var activationNames = [...]string{"linear", "relu", "sigmoid", "tanh", "softmax"}
-
-// String returns the Keras name of the activation.
-func (a Activation) String() string {
-	if a >= 0 && int(a) < len(activationNames) {
-		return activationNames[a]
-	}
-	return fmt.Sprintf("Activation(%d)", int(a))
-}
 
 // SGDParams holds the scalars of one SGD step (Keras 2.14 formulas). In
 // this and the other optimizers' formulas every operation rounds to
@@ -133,7 +110,7 @@ func checkShape(fn string, rows, cols int) int {
 // vector unit). dst may be x.
 func Relu(dst, x []float32) {
 	checkSame("Relu", "dst", len(dst), "x", len(x))
-	active.relu(dst, x)
+	active.acts[ActReLU].forward(dst, x, 1, len(x))
 }
 
 // ReluGrad sets dx[i] = dy[i] where y[i] > 0 and 0 elsewhere, y being the
@@ -141,7 +118,7 @@ func Relu(dst, x []float32) {
 func ReluGrad(dx, dy, y []float32) {
 	checkSame("ReluGrad", "dy", len(dy), "dx", len(dx))
 	checkSame("ReluGrad", "y", len(y), "dx", len(dx))
-	active.reluGrad(dx, dy, y)
+	active.acts[ActReLU].grad(dx, dy, y, 1, len(dx))
 }
 
 // Sigmoid sets dst[i] = 1/(1+exp(-x[i])), within 2 ulp of the correctly
@@ -150,7 +127,7 @@ func ReluGrad(dx, dy, y []float32) {
 // dst may be x.
 func Sigmoid(dst, x []float32) {
 	checkSame("Sigmoid", "dst", len(dst), "x", len(x))
-	active.sigmoid(dst, x)
+	active.acts[ActSigmoid].forward(dst, x, 1, len(x))
 }
 
 // SigmoidGrad sets dx[i] = (dy[i]·y[i])·(1-y[i]), y being the sigmoid
@@ -158,7 +135,7 @@ func Sigmoid(dst, x []float32) {
 func SigmoidGrad(dx, dy, y []float32) {
 	checkSame("SigmoidGrad", "dy", len(dy), "dx", len(dx))
 	checkSame("SigmoidGrad", "y", len(y), "dx", len(dx))
-	active.sigmoidGrad(dx, dy, y)
+	active.acts[ActSigmoid].grad(dx, dy, y, 1, len(dx))
 }
 
 // Tanh sets dst[i] = tanh(x[i]), within 1 ulp of the correctly rounded
@@ -166,7 +143,7 @@ func SigmoidGrad(dx, dy, y []float32) {
 // NaN. dst may be x.
 func Tanh(dst, x []float32) {
 	checkSame("Tanh", "dst", len(dst), "x", len(x))
-	active.tanh(dst, x)
+	active.acts[ActTanh].forward(dst, x, 1, len(x))
 }
 
 // TanhGrad sets dx[i] = dy[i]·(1-y[i]²), y being the tanh output, with y²
@@ -174,7 +151,7 @@ func Tanh(dst, x []float32) {
 func TanhGrad(dx, dy, y []float32) {
 	checkSame("TanhGrad", "dy", len(dy), "dx", len(dx))
 	checkSame("TanhGrad", "y", len(y), "dx", len(dx))
-	active.tanhGrad(dx, dy, y)
+	active.acts[ActTanh].grad(dx, dy, y, 1, len(dx))
 }
 
 // Softmax sets each of the rows of dst (rows×cols, row-major) to the softmax
@@ -191,7 +168,7 @@ func Softmax(dst, x []float32, rows, cols int) {
 	n := checkShape("Softmax", rows, cols)
 	checkLen("Softmax", "x", len(x), n)
 	checkLen("Softmax", "dst", len(dst), n)
-	active.softmax(dst[:n], x[:n], rows, cols)
+	active.acts[ActSoftmax].forward(dst[:n], x[:n], rows, cols)
 }
 
 // SoftmaxGrad sets dx = (dy - s)·y per row with s = rowsum(dy ⊙ y), the
@@ -203,7 +180,7 @@ func SoftmaxGrad(dx, dy, y []float32, rows, cols int) {
 	checkLen("SoftmaxGrad", "dx", len(dx), n)
 	checkLen("SoftmaxGrad", "dy", len(dy), n)
 	checkLen("SoftmaxGrad", "y", len(y), n)
-	active.softmaxGrad(dx[:n], dy[:n], y[:n], rows, cols)
+	active.acts[ActSoftmax].grad(dx[:n], dy[:n], y[:n], rows, cols)
 }
 
 // AddBias adds bias[j] to every x[i·cols+j] of the rows×cols matrix x.
@@ -211,7 +188,7 @@ func AddBias(x, bias []float32, rows, cols int) {
 	n := checkShape("AddBias", rows, cols)
 	checkLen("AddBias", "x", len(x), n)
 	checkLen("AddBias", "bias", len(bias), cols)
-	active.addBias(x[:n], bias[:cols], rows, cols)
+	active.acts[ActLinear].bias(x[:n], bias[:cols], rows, cols)
 }
 
 // BiasActivation is the fused forward tail of a dense layer: in place, it
@@ -222,21 +199,8 @@ func BiasActivation(act Activation, x, bias []float32, rows, cols int) {
 	n := checkShape("BiasActivation", rows, cols)
 	checkLen("BiasActivation", "x", len(x), n)
 	checkLen("BiasActivation", "bias", len(bias), cols)
-	x, bias = x[:n], bias[:cols]
-	switch act {
-	case ActLinear:
-		active.addBias(x, bias, rows, cols)
-	case ActReLU:
-		active.biasRelu(x, bias, rows, cols)
-	case ActSigmoid:
-		active.biasSigmoid(x, bias, rows, cols)
-	case ActTanh:
-		active.biasTanh(x, bias, rows, cols)
-	case ActSoftmax:
-		active.biasSoftmax(x, bias, rows, cols)
-	default:
-		panic(fmt.Sprintf("kernels: BiasActivation: unknown activation %v", act))
-	}
+	mustActivation("BiasActivation", act)
+	active.acts[act].bias(x[:n], bias[:cols], rows, cols)
 }
 
 // ActivationGrad sets dx to the gradient through activation act given the
@@ -247,21 +211,8 @@ func ActivationGrad(act Activation, dx, dy, y []float32, rows, cols int) {
 	checkLen("ActivationGrad", "dx", len(dx), n)
 	checkLen("ActivationGrad", "dy", len(dy), n)
 	checkLen("ActivationGrad", "y", len(y), n)
-	dx, dy, y = dx[:n], dy[:n], y[:n]
-	switch act {
-	case ActLinear:
-		copy(dx, dy)
-	case ActReLU:
-		active.reluGrad(dx, dy, y)
-	case ActSigmoid:
-		active.sigmoidGrad(dx, dy, y)
-	case ActTanh:
-		active.tanhGrad(dx, dy, y)
-	case ActSoftmax:
-		active.softmaxGrad(dx, dy, y, rows, cols)
-	default:
-		panic(fmt.Sprintf("kernels: ActivationGrad: unknown activation %v", act))
-	}
+	mustActivation("ActivationGrad", act)
+	active.acts[act].grad(dx[:n], dy[:n], y[:n], rows, cols)
 }
 
 // ColSum sets dst[j] to the sum of column j of the rows×cols matrix x: the

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -389,7 +390,7 @@ func TestBias(t *testing.T) {
 					t.Fatalf("AddBias %s: [%d] = %v, want %v", shapeName(rows, cols), k, v, want)
 				}
 			}
-			for act := ActLinear; act <= ActSoftmax; act++ {
+			for _, act := range Activations() {
 				want := clone(sum)
 				switch act {
 				case ActReLU:
@@ -1215,12 +1216,14 @@ func TestNoAllocs(t *testing.T) {
 // TestActivationString pins the Keras names.
 func TestActivationString(t *testing.T) {
 	want := []string{"linear", "relu", "sigmoid", "tanh", "softmax"}
-	for a := ActLinear; a <= ActSoftmax; a++ {
-		if a.String() != want[a] {
-			t.Errorf("Activation(%d).String() = %q, want %q", a, a.String(), want[a])
+	for i, name := range want {
+		if a := Activation(i); a.String() != name {
+			t.Errorf("Activation(%d).String() = %q, want %q", i, a.String(), name)
 		}
 	}
-	if s := Activation(7).String(); !strings.Contains(s, "7") {
-		t.Errorf("Activation(7).String() = %q", s)
+	for _, a := range []Activation{-1, numActivations, numActivations + 2} {
+		if s := a.String(); !strings.Contains(s, strconv.Itoa(int(a))) {
+			t.Errorf("Activation(%d).String() = %q", int(a), s)
+		}
 	}
 }

@@ -251,33 +251,6 @@ func (f *fork) work(slot int) {
 	}
 }
 
-// freeList recycles job objects and workspaces. It is a plain locked
-// list rather than a sync.Pool: a sync.Pool may drop its contents at any
-// garbage collection, and a warmed-up kernel would then allocate (and
-// touch fresh pages) again. It never holds more objects than the peak
-// number in use at once.
-type freeList[T any] struct {
-	sync.Mutex
-	free []*T
-}
-
-func (l *freeList[T]) get() *T {
-	l.Lock()
-	defer l.Unlock()
-	if n := len(l.free); n > 0 {
-		v := l.free[n-1]
-		l.free = l.free[:n-1]
-		return v
-	}
-	return new(T)
-}
-
-func (l *freeList[T]) put(v *T) {
-	l.Lock()
-	l.free = append(l.free, v)
-	l.Unlock()
-}
-
 // splitParts says into how many parts to split work of macs
 // multiply-adds over units independent blocks (tiles of rows or columns):
 // perThread parts per thread, but only as many as keep each part above

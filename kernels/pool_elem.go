@@ -1,6 +1,10 @@
 package kernels
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/simdmlp/simdmlp/internal/freelist"
+)
 
 // allFinite is AllFinite, split over threads when x is large: the trainer
 // checks its whole data set on every Fit (48000 images are 150 MB, some
@@ -12,13 +16,13 @@ func allFinite(x []float32) bool {
 	if parts < 2 {
 		return fn(x)
 	}
-	j := finiteJobs.get()
+	j := finiteJobs.Get()
 	j.x, j.fn = x, fn
 	j.bad.Store(false)
 	j.run(j, parts, threads)
 	ok := !j.bad.Load()
 	j.x, j.fn = nil, nil
-	finiteJobs.put(j)
+	finiteJobs.Put(j)
 	return ok
 }
 
@@ -38,7 +42,7 @@ type finiteJob struct {
 	bad atomic.Bool
 }
 
-var finiteJobs freeList[finiteJob]
+var finiteJobs freelist.List[finiteJob]
 
 func (j *finiteJob) part(i, n, _ int) {
 	lo, hi := blockRange(i, n, len(j.x), finiteUnit)

@@ -1,6 +1,10 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/simdmlp/simdmlp/internal/freelist"
+)
 
 // GatherRows copies rows of cols elements from src into dst: row k of dst
 // becomes row idx[k] of src, as a trainer draws a shuffled mini-batch.
@@ -22,11 +26,11 @@ func GatherRows(dst, src []float32, cols int, idx []int) {
 	}
 	bytes := 4 * len(idx) * cols
 	if parts, threads := splitParts(bytes*gatherMACsPerByte, len(idx), 2); parts > 1 {
-		j := gatherJobs.get()
+		j := gatherJobs.Get()
 		j.dst, j.src, j.cols, j.idx = dst, src, cols, idx
 		j.run(j, parts, threads)
 		j.dst, j.src, j.idx = nil, nil, nil
-		gatherJobs.put(j)
+		gatherJobs.Put(j)
 		return
 	}
 	gatherRows(dst, src, cols, idx)
@@ -51,7 +55,7 @@ type gatherJob struct {
 	idx      []int
 }
 
-var gatherJobs freeList[gatherJob]
+var gatherJobs freelist.List[gatherJob]
 
 func (j *gatherJob) part(i, parts, _ int) {
 	lo, hi := blockRange(i, parts, len(j.idx), 1)

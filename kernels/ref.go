@@ -118,8 +118,6 @@ func refSoftmax(dst, x []float32, rows, cols int) {
 	}
 }
 
-// refSoftmaxGrad computes y ⊙ (dy − s) with s = Σ dy·y summed in float64
-// and rounded once; s is complete before dx is written, so dx may be dy.
 // softmaxGradDot is SoftmaxGrad's s = Σ dy·y for one row, accumulated in
 // float64 in column order (each product is exact) and rounded once; every
 // level computes it this way so that SoftmaxGrad's bits agree.
@@ -132,6 +130,8 @@ func softmaxGradDot(dy, y []float32) float32 {
 	return float32(s)
 }
 
+// refSoftmaxGrad computes y ⊙ (dy − s) with s = Σ dy·y summed in float64
+// and rounded once; s is complete before dx is written, so dx may be dy.
 func refSoftmaxGrad(dx, dy, y []float32, rows, cols int) {
 	for i := 0; i < rows; i++ {
 		dxr := dx[i*cols : (i+1)*cols]

@@ -84,7 +84,7 @@ func benchGrad(b *testing.B, fn func(dx, dy, y []float32)) {
 // softmax. Each call starts from the same pre-activations, copied in
 // place, since the kernel works in place; the copy is part of the time.
 func BenchmarkBiasActivation(b *testing.B) {
-	for act := ActLinear; act <= ActSoftmax; act++ {
+	for _, act := range Activations() {
 		cols := benchHidden
 		if act == ActSoftmax {
 			cols = benchClasses

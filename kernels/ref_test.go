@@ -400,3 +400,26 @@ func TestScalarSymmetry(t *testing.T) {
 		}
 	}
 }
+
+// firstDiffNaN is firstDiff with any two NaNs equal: NaN payloads are not
+// specified across levels.
+func firstDiffNaN(a, b []float32) int {
+	for i := range a {
+		if !sameBitsOrNaN(a[i], b[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// checkNearGeneric requires got within 1 ulp of the generic level's want:
+// the levels differ only in the order of a float64 sum, which moves the
+// final float32 rounding by at most one step.
+func checkNearGeneric(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range got {
+		if ulpDist(got[i], want[i]) > 1 {
+			t.Fatalf("%s: [%d] = %v, generic %v", what, i, got[i], want[i])
+		}
+	}
+}

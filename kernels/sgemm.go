@@ -39,69 +39,79 @@ import "fmt"
 // kernel level and the blocking, so results of different levels agree to
 // rounding (about k·2⁻²⁴ relative to Σ|a||b|), not bit for bit.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	checkDim("m", m)
-	checkDim("n", n)
-	checkDim("k", k)
+	const fn = "Sgemm"
+	checkDim(fn, "m", m)
+	checkDim(fn, "n", n)
+	checkDim(fn, "k", k)
 	if transA {
-		checkLd("lda", lda, m, "m, A transposed")
+		checkLd(fn, "lda", lda, m, "m, A transposed")
 	} else {
-		checkLd("lda", lda, k, "k, A not transposed")
+		checkLd(fn, "lda", lda, k, "k, A not transposed")
 	}
 	if transB {
-		checkLd("ldb", ldb, k, "k, B transposed")
+		checkLd(fn, "ldb", ldb, k, "k, B transposed")
 	} else {
-		checkLd("ldb", ldb, n, "n, B not transposed")
+		checkLd(fn, "ldb", ldb, n, "n, B not transposed")
 	}
-	checkLd("ldc", ldc, n, "n")
+	checkLd(fn, "ldc", ldc, n, "n")
 	if m == 0 || n == 0 {
 		return
 	}
 	if transA {
-		checkLen("Sgemm", "a", len(a), matrixLen(k, m, lda))
+		checkLen(fn, "a", len(a), matrixLen(fn, k, m, lda))
 	} else {
-		checkLen("Sgemm", "a", len(a), matrixLen(m, k, lda))
+		checkLen(fn, "a", len(a), matrixLen(fn, m, k, lda))
 	}
 	if transB {
-		checkLen("Sgemm", "b", len(b), matrixLen(n, k, ldb))
+		checkLen(fn, "b", len(b), matrixLen(fn, n, k, ldb))
 	} else {
-		checkLen("Sgemm", "b", len(b), matrixLen(k, n, ldb))
+		checkLen(fn, "b", len(b), matrixLen(fn, k, n, ldb))
 	}
-	checkLen("Sgemm", "c", len(c), matrixLen(m, n, ldc))
+	checkLen(fn, "c", len(c), matrixLen(fn, m, n, ldc))
 
+	active.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemm is Sgemm on level l after the checks (m, n ≥ 1, every slice long
+// enough): the level's unpacked kernels when they take the shape, else its
+// blocked driver.
+func (l *impl) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if alpha == 0 || k == 0 {
 		scaleMatrix(m, n, beta, c, ldc)
 		return
 	}
-	if small := active.smallGemm; small != nil && small(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+	if small := l.smallGemm; small != nil && small(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
 		return
 	}
-	gemm(&active.sgemm, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemm(&l.sgemm, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-func checkDim(name string, v int) {
+// checkDim panics unless the dimension v is ≥ 0; fn names the caller.
+func checkDim(fn, name string, v int) {
 	if v < 0 {
-		panic(fmt.Sprintf("kernels: Sgemm: %s = %d, need ≥ 0", name, v))
+		panic(fmt.Sprintf("kernels: %s: %s = %d, need ≥ 0", fn, name, v))
 	}
 }
 
 // checkLd panics unless ld ≥ max(1, cols); why names the dimension ld
-// must cover and the transposition that made it so.
-func checkLd(name string, ld, cols int, why string) {
+// must cover (and the transposition that made it so), fn the caller.
+func checkLd(fn, name string, ld, cols int, why string) {
 	if need := max(1, cols); ld < need {
-		panic(fmt.Sprintf("kernels: Sgemm: %s = %d, need ≥ %d (%s)", name, ld, need, why))
+		panic(fmt.Sprintf("kernels: %s: %s = %d, need ≥ %d (%s)", fn, name, ld, need, why))
 	}
 }
 
 // matrixLen returns how many elements a rows×cols matrix with leading
-// dimension ld spans: ld·(rows-1)+cols, or 0 when it is empty. It panics
-// rather than wrap around when that does not fit in an int.
-func matrixLen(rows, cols, ld int) int {
+// dimension ld spans: ld·(rows-1)+cols, or 0 when it is empty. It panics,
+// naming the caller fn, rather than wrap around when that does not fit in
+// an int.
+func matrixLen(fn string, rows, cols, ld int) int {
 	if rows == 0 || cols == 0 {
 		return 0
 	}
 	const maxInt = int(^uint(0) >> 1)
 	if rows-1 > (maxInt-cols)/ld {
-		panic(fmt.Sprintf("kernels: Sgemm: %d×%d matrix with leading dimension %d overflows int", rows, cols, ld))
+		panic(fmt.Sprintf("kernels: %s: %d×%d matrix with leading dimension %d overflows int", fn, rows, cols, ld))
 	}
 	return ld*(rows-1) + cols
 }

@@ -84,7 +84,7 @@ func TestGradientCheck(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, hidden := range []string{"relu", "sigmoid", "tanh", "linear", "softmax"} {
+		for _, hidden := range kernels.ActivationNames() {
 			acts := []string{hidden, "tanh", "softmax"}
 			SetRandomSeed(11)
 			m := NewSequential("", Dense(6, hidden, InputShape(4)), Dense(5, "tanh"), Dense(3, "softmax"))

@@ -82,20 +82,12 @@ func (l *Layer) setErr(err error) {
 	}
 }
 
-// activations maps Keras's activation strings to kernels' activations.
-var activations = map[string]kernels.Activation{
-	"":        kernels.ActLinear,
-	"linear":  kernels.ActLinear,
-	"relu":    kernels.ActReLU,
-	"sigmoid": kernels.ActSigmoid,
-	"tanh":    kernels.ActTanh,
-	"softmax": kernels.ActSoftmax,
-}
-
 // Dense returns a fully connected layer, as keras.layers.Dense(units,
 // activation=...): y = act(x·W + b) with a kernel W of shape (in, units)
-// initialised Glorot-uniform and a bias b of zeros. activation is one of
-// "relu", "sigmoid", "softmax", "tanh", "linear", or "" for none (linear).
+// initialised Glorot-uniform and a bias b of zeros. activation is a Keras
+// name that kernels.ParseActivation knows ("relu", "sigmoid", "softmax",
+// "tanh", "linear"; kernels.ActivationNames lists them), or "" for none
+// (linear).
 //
 // Dense cannot fail; a bad argument (units ≤ 0, an unknown activation) is
 // kept in the layer and returned as an error by the model it is given to
@@ -111,9 +103,9 @@ func Dense(units int, activation string, opts ...LayerOption) *Layer {
 	if units <= 0 {
 		l.setErr(fmt.Errorf("Dense units = %d, must be positive", units))
 	}
-	act, ok := activations[activation]
-	if !ok {
-		l.setErr(fmt.Errorf("unknown activation %q (valid: relu, sigmoid, softmax, tanh, linear, or \"\" for none)", activation))
+	act, err := kernels.ParseActivation(activation)
+	if err != nil {
+		l.setErr(err)
 	}
 	l.act = act
 	return l

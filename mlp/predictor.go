@@ -2,8 +2,8 @@ package mlp
 
 import (
 	"fmt"
-	"sync"
 
+	"github.com/simdmlp/simdmlp/internal/freelist"
 	"github.com/simdmlp/simdmlp/kernels"
 )
 
@@ -27,8 +27,7 @@ type Predictor struct {
 	layers  []predLayer
 	scratch int // floats per scratch buffer; 0 when there is one layer
 
-	mu   sync.Mutex
-	free []*predScratch
+	free freelist.List[predScratch]
 }
 
 type predLayer struct {
@@ -120,28 +119,18 @@ func (p *Predictor) Predict(x []float32, n int, out []float32) error {
 			in = z
 		}
 	}
-	p.put(s)
+	p.free.Put(s)
 	return nil
 }
 
 // get takes a scratch buffer from the free list, or makes one when every
 // buffer is in use.
 func (p *Predictor) get() *predScratch {
-	p.mu.Lock()
-	if k := len(p.free); k > 0 {
-		s := p.free[k-1]
-		p.free = p.free[:k-1]
-		p.mu.Unlock()
-		return s
+	s := p.free.Get()
+	if s.a == nil {
+		s.a, s.b = make([]float32, p.scratch), make([]float32, p.scratch)
 	}
-	p.mu.Unlock()
-	return &predScratch{a: make([]float32, p.scratch), b: make([]float32, p.scratch)}
-}
-
-func (p *Predictor) put(s *predScratch) {
-	p.mu.Lock()
-	p.free = append(p.free, s)
-	p.mu.Unlock()
+	return s
 }
 
 // String describes the predictor: the model's name and sizes.

@@ -238,7 +238,7 @@ func TestPredictorConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if k := len(p.free); k < 1 || k > 16 {
+	if k := p.free.Len(); k < 1 || k > 16 {
 		t.Errorf("free list holds %d buffers after 16 concurrent callers", k)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/simdmlp/simdmlp/internal/atomicfile"
+	"github.com/simdmlp/simdmlp/kernels"
 	"github.com/simdmlp/simdmlp/optim"
 )
 
@@ -722,8 +723,8 @@ func parseArch(meta map[string]string) (*arch, error) {
 			if l.Units <= 0 {
 				return nil, fmt.Errorf("layer %q: Dense units = %d, must be positive", l.Name, l.Units)
 			}
-			if _, ok := activations[l.Activation]; !ok {
-				return nil, fmt.Errorf("layer %q: unknown activation %q", l.Name, l.Activation)
+			if _, err := kernels.ParseActivation(l.Activation); err != nil {
+				return nil, fmt.Errorf("layer %q: %w", l.Name, err)
 			}
 		case "Flatten":
 			if l.Units != 0 || l.Activation != "" {

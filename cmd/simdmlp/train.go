@@ -48,7 +48,7 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 	fs := flag.NewFlagSet("simdmlp train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	hidden := fs.String("hidden", "100", "hidden layer sizes, comma-separated (e.g. 100,50)")
-	act := fs.String("activation", "relu", "hidden layers' activation: relu, sigmoid, tanh, linear or softmax")
+	act := fs.String("activation", "relu", "hidden layers' activation: "+strings.Join(kernels.ActivationNames(), ", "))
 	opt := fs.String("optimizer", "adam", "optimizer: adam, rmsprop, sgd or adagrad (any case)")
 	lr := fs.Float64("lr", 0, "learning rate; 0 means the optimizer's Keras default")
 	epochs := fs.Int("epochs", 5, "training epochs")
@@ -97,10 +97,8 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 		}
 		c.hidden = append(c.hidden, n)
 	}
-	switch *act {
-	case "relu", "sigmoid", "tanh", "linear", "softmax":
-	default:
-		return bad("-activation %q: want relu, sigmoid, tanh, linear or softmax", *act)
+	if _, err := kernels.ParseActivation(*act); err != nil || *act == "" {
+		return bad("-activation %q: want one of %s", *act, strings.Join(kernels.ActivationNames(), ", "))
 	}
 	o, err := optim.ByName(*opt)
 	if err != nil {

@@ -30,12 +30,12 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 
 	"github.com/simdmlp/simdmlp/bench/internal/benchset"
+	"github.com/simdmlp/simdmlp/internal/atomicfile"
 	"golang.org/x/perf/benchmath"
 )
 
@@ -85,35 +85,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	md := t.markdown(header(set, info))
 	if *out == "" {
 		io.WriteString(stdout, md)
-	} else if err := writeFile(*out, func(w io.Writer) error { _, err := io.WriteString(w, md); return err }); err != nil {
+	} else if err := atomicfile.Write(*out, func(w io.Writer) error { _, err := io.WriteString(w, md); return err }); err != nil {
 		fmt.Fprintf(stderr, "peertable: %v\n", err)
 		return 1
 	}
 	if *png != "" {
-		if err := writeFile(*png, t.drawPNG); err != nil {
+		if err := atomicfile.Write(*png, t.drawPNG); err != nil {
 			fmt.Fprintf(stderr, "peertable: %v\n", err)
 			return 1
 		}
 	}
 	return 0
-}
-
-// writeFile writes through a temporary file in the same directory,
-// renamed into place only when write succeeded.
-func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("%s: %v", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // info is what the '#' lines of the results say about the peers.
