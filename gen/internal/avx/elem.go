@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/simdmlp/simdmlp/gen/internal/expconst"
+
 	. "github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/gotypes"
 	. "github.com/mmcloughlin/avo/operand"
@@ -47,31 +49,31 @@ func ElemAVX512() *ElemLevel {
 	return &ElemLevel{Suffix: "AVX512", Lanes: 16, is512: true, consts: map[string]Mem{}}
 }
 
-// The scalar constants of kernels/ref_exp.go, rounded to float32 exactly
+// The scalar constants of kernels/ref_exp.go (through expconst), rounded to float32 exactly
 // as the Go compiler rounds them there. The kernel tests check bit-identity
 // with exp32, sigmoid32 and tanh32, which would fail on any mismatch.
 var elemConstBits = map[string]uint32{
-	"log2e":       elemBits(1.44269504088896341),
-	"magic":       elemBits(12582912),
-	"ln2hi":       elemBits(0.693359375),
-	"ln2lo":       elemBits(-2.1219444005469058e-4),
-	"maxArg":      elemBits(89),
-	"minArg":      elemBits(-88),
-	"c2":          elemBits(0.499999935),
-	"c3":          elemBits(0.166665207),
-	"c4":          elemBits(0.0416683874),
-	"c5":          elemBits(0.00836870982),
-	"c6":          elemBits(0.00138146132),
-	"minNormal":   elemBits(0x1p-126),
+	"log2e":       elemBits(expconst.Log2e),
+	"magic":       elemBits(expconst.RoundMagic),
+	"ln2hi":       elemBits(expconst.Ln2Hi),
+	"ln2lo":       elemBits(expconst.Ln2Lo),
+	"maxArg":      elemBits(expconst.MaxArg),
+	"minArg":      elemBits(expconst.MinArg),
+	"c2":          elemBits(expconst.C2),
+	"c3":          elemBits(expconst.C3),
+	"c4":          elemBits(expconst.C4),
+	"c5":          elemBits(expconst.C5),
+	"c6":          elemBits(expconst.C6),
+	"minNormal":   elemBits(expconst.MinNormal),
 	"one":         elemBits(1),
 	"two":         elemBits(2),
 	"negInf":      elemBits(float32(math.Inf(-1))),
-	"tanhSmall":   elemBits(0.625),
-	"t3":          elemBits(-0.333332819),
-	"t5":          elemBits(0.133314422),
-	"t7":          elemBits(-0.0537397151),
-	"t9":          elemBits(0.0206390874),
-	"t11":         elemBits(-0.00570498713),
+	"tanhSmall":   elemBits(expconst.TanhSmall),
+	"t3":          elemBits(expconst.TanhT3),
+	"t5":          elemBits(expconst.TanhT5),
+	"t7":          elemBits(expconst.TanhT7),
+	"t9":          elemBits(expconst.TanhT9),
+	"t11":         elemBits(expconst.TanhT11),
 	"absMask":     0x7fffffff,
 	"signBit":     0x80000000,
 	"i127":        127,
