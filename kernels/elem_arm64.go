@@ -2,42 +2,59 @@
 
 package kernels
 
-import (
-	"math"
+import "github.com/simdmlp/simdmlp/kernels/asm"
 
-	"github.com/simdmlp/simdmlp/kernels/asm"
-)
+// The NEON elementwise, row and loss kernels. Every assembly function
+// handles any length itself: the last len%4 elements (columns, for the
+// bias kernels) run through the same vector operations, loaded and stored
+// lane by lane (gen/internal/neon), and the lanes do the reference's
+// operations unfused, so every result is bit-identical to the generic
+// level. The glue is the table below and one installer.
+//
+// Softmax, SoftmaxGrad and the cross-entropy keep a thin Go driver per
+// row, for the steps that are scalar in the reference and must stay in
+// its order: the row maximum and Σ dy·y (the reference's own rowMax and
+// softmaxGradDot), 1/s, and the loss's float64 logarithms (ceRowLoss),
+// which have no NEON instruction. The exponentials with their index-order
+// float64 sum (ExpShiftNEON), the scaling (NormalizeNEON) and
+// SoftmaxGrad's second pass (SubMulNEON) are assembly.
 
-// The NEON elementwise kernels. The assembly works on whole vectors of 4
-// lanes only; the last len%4 elements (columns, for the bias kernels) are
-// finished here with the reference's scalar functions, which compute the
-// same operations as the vector lanes, so every result is bit-identical to
-// the generic level. Softmax and the cross-entropy take their
-// exponentials from the assembly and do the rest (row maximum, float64
-// sums in index order, scaling) as the reference does, so they are
-// bit-identical too. SoftmaxGrad sums Σ dy·y here in float64 in column
-// order, as the reference does, and runs its second pass in assembly;
-// Argmax (and CountCorrect through it) is whole rows of assembly.
+// elemNEONAsm is the NEON assembly of the activations, by Activation; a
+// nil entry keeps the level below (the reference).
+type elemNEONAsm struct {
+	forward [numActivations]func(dst, x []float32)
+	bias    [numActivations]func(x, bias []float32, rows, cols int)
+	grad    [numActivations]func(dx, dy, y []float32)
+}
+
+var elemNEONTable = elemNEONAsm{
+	forward: [numActivations]func(dst, x []float32){
+		ActReLU: asm.ReluNEON, ActSigmoid: asm.SigmoidNEON, ActTanh: asm.TanhNEON,
+	},
+	bias: [numActivations]func(x, bias []float32, rows, cols int){
+		ActLinear: asm.AddBiasNEON, ActReLU: asm.BiasReluNEON, ActSigmoid: asm.BiasSigmoidNEON, ActTanh: asm.BiasTanhNEON,
+	},
+	grad: [numActivations]func(dx, dy, y []float32){
+		ActReLU: asm.ReluGradNEON, ActSigmoid: asm.SigmoidGradNEON, ActTanh: asm.TanhGradNEON,
+	},
+}
 
 // elemNEON installs the NEON elementwise kernels into l.
 func elemNEON(l *impl) {
-	addBias := biasNEON(asm.AddBiasNEON, func(v float32) float32 { return v })
-	l.acts[ActLinear].bias = addBias
-	l.acts[ActReLU] = actKernels{
-		forward: elementwise(unaryNEON(asm.ReluNEON, refRelu)),
-		bias:    biasNEON(asm.BiasReluNEON, relu32),
-		grad:    elementwiseGrad(gradNEON(asm.ReluGradNEON, refReluGrad)),
+	a := &elemNEONTable
+	for act := range numActivations {
+		k := &l.acts[act]
+		if f := a.forward[act]; f != nil {
+			k.forward = elementwise(f)
+		}
+		if f := a.bias[act]; f != nil {
+			k.bias = biasRowsNEON(f)
+		}
+		if f := a.grad[act]; f != nil {
+			k.grad = elementwiseGrad(f)
+		}
 	}
-	l.acts[ActSigmoid] = actKernels{
-		forward: elementwise(unaryNEON(asm.SigmoidNEON, refSigmoid)),
-		bias:    biasNEON(asm.BiasSigmoidNEON, sigmoid32),
-		grad:    elementwiseGrad(gradNEON(asm.SigmoidGradNEON, refSigmoidGrad)),
-	}
-	l.acts[ActTanh] = actKernels{
-		forward: elementwise(unaryNEON(asm.TanhNEON, refTanh)),
-		bias:    biasNEON(asm.BiasTanhNEON, tanh32),
-		grad:    elementwiseGrad(gradNEON(asm.TanhGradNEON, refTanhGrad)),
-	}
+	addBias := l.acts[ActLinear].bias
 	l.acts[ActSoftmax] = actKernels{
 		forward: softmaxNEON,
 		bias: func(x, bias []float32, rows, cols int) {
@@ -51,91 +68,45 @@ func elemNEON(l *impl) {
 	l.countCorrect = countCorrectNEON
 }
 
-// softmaxGradNEON is refSoftmaxGrad with the second pass, (dy − s)·y, on
-// the whole vectors of each row in assembly.
-func softmaxGradNEON(dx, dy, y []float32, rows, cols int) {
-	if cols == 0 {
-		return
-	}
-	c4 := cols &^ 3
-	for i := range rows {
-		dxr := dx[i*cols : (i+1)*cols]
-		dyr := dy[i*cols : (i+1)*cols][:len(dxr)]
-		yr := y[i*cols : (i+1)*cols][:len(dxr)]
-		s := softmaxGradDot(dyr, yr)
-		if c4 > 0 {
-			asm.SubMulNEON(dxr[:c4], dyr[:c4], yr[:c4], s)
+// biasRowsNEON keeps an empty matrix from the assembly (which runs at
+// least one row) and reslices both buffers to what it reads.
+func biasRowsNEON(f func(x, bias []float32, rows, cols int)) func(x, bias []float32, rows, cols int) {
+	return func(x, bias []float32, rows, cols int) {
+		if rows == 0 || cols == 0 {
+			return
 		}
-		for j := c4; j < cols; j++ {
-			dxr[j] = (dyr[j] - s) * yr[j]
-		}
+		f(x[:rows*cols], bias[:cols], rows, cols)
 	}
 }
 
-// argmaxNEON runs the assembly on rows of at least one vector.
-func argmaxNEON(dst []int32, x []float32, rows, cols int) {
-	if rows == 0 {
-		return
-	}
-	if cols < 4 {
-		refArgmax(dst, x, rows, cols)
-		return
-	}
-	asm.ArgmaxNEON(dst[:rows], x[:rows*cols], rows, cols)
-}
-
-// countCorrectNEON takes the row indices from the assembly ceChunk rows
-// at a time, in a stack array (see ceChunk).
-func countCorrectNEON(x []float32, labels []int32, rows, cols int) int {
-	if cols < 4 {
-		return refCountCorrect(x, labels, rows, cols)
-	}
-	var idx [ceChunk]int32
-	n := 0
-	for i0 := 0; i0 < rows; i0 += ceChunk {
-		r := min(ceChunk, rows-i0)
-		asm.ArgmaxNEON(idx[:r], x[i0*cols:(i0+r)*cols], r, cols)
-		n += countEqual(idx[:r], labels[i0:i0+r])
-	}
-	return n
-}
-
-// expShiftNEON sets dst[j] = exp32(x[j] − m), the whole vectors in
-// assembly.
-func expShiftNEON(dst, x []float32, m float32) {
-	dst = dst[:len(x)]
-	n4 := len(x) &^ 3
-	if n4 > 0 {
-		asm.ExpShiftNEON(dst[:n4], x[:n4], m)
-	}
-	for j := n4; j < len(x); j++ {
-		dst[j] = exp32(x[j] - m)
-	}
-}
-
-// softmaxNEON is refSoftmax with the exponentials from expShiftNEON.
+// softmaxNEON is refSoftmax: per row the maximum, the exponentials and
+// their sum, then the scaling by 1/sum.
 func softmaxNEON(dst, x []float32, rows, cols int) {
 	if cols == 0 {
 		return
 	}
 	for i := range rows {
-		d := dst[i*cols : (i+1)*cols]
-		expShiftNEON(d, x[i*cols:(i+1)*cols], rowMax(x[i*cols:(i+1)*cols]))
-		var s float64
-		for _, e := range d {
-			s += float64(e)
-		}
-		inv := 1 / s
-		for j, e := range d {
-			d[j] = float32(float64(e) * inv)
-		}
+		d, xr := dst[i*cols:(i+1)*cols], x[i*cols:(i+1)*cols]
+		s := asm.ExpShiftNEON(d, xr, rowMax(xr), -1)
+		asm.NormalizeNEON(d, d, 1/s, 1)
+	}
+}
+
+// softmaxGradNEON is refSoftmaxGrad: per row s = Σ dy·y, then (dy − s)·y.
+func softmaxGradNEON(dx, dy, y []float32, rows, cols int) {
+	for i := range rows {
+		dxr := dx[i*cols : (i+1)*cols]
+		dyr := dy[i*cols : (i+1)*cols][:len(dxr)]
+		yr := y[i*cols : (i+1)*cols][:len(dxr)]
+		asm.SubMulNEON(dxr, dyr, yr, softmaxGradDot(dyr, yr))
 	}
 }
 
 // softmaxCrossEntropyNEON is refSoftmaxCrossEntropy with the exponentials
-// from expShiftNEON, parked in probs or grad as the reference parks them;
-// with neither output there is nowhere to put them, and the reference
-// runs.
+// parked in probs or grad as the reference parks them; with neither
+// output there is nowhere to put them, and the reference runs. grad is
+// written before probs, because with both outputs the exponentials are in
+// probs.
 func softmaxCrossEntropyNEON(probs, grad, logits []float32, labels []int32, rows, cols int) float64 {
 	if probs == nil && grad == nil {
 		return refSoftmaxCrossEntropy(probs, grad, logits, labels, rows, cols)
@@ -151,93 +122,43 @@ func softmaxCrossEntropyNEON(probs, grad, logits []float32, labels []int32, rows
 			buf = probs
 		}
 		buf = buf[i*cols : (i+1)*cols][:len(z)]
-		expShiftNEON(buf, z, m)
-		var other float64
-		for j, e := range buf {
-			if j != y {
-				other += float64(e)
-			}
-		}
-		zy := z[y]
+		other := asm.ExpShiftNEON(buf, z, m, y)
 		s := other + float64(buf[y])
-		if d := float64(zy) - float64(m); d == 0 {
-			total += math.Log1p(other)
-		} else {
-			total += math.Log(s) - d
-		}
-
+		total += ceRowLoss(other, s, z[y], m)
 		inv := 1 / s
-		var p, g []float32
-		if probs != nil {
-			p = probs[i*cols : (i+1)*cols][:len(buf)]
-		}
 		if grad != nil {
-			g = grad[i*cols : (i+1)*cols][:len(buf)]
+			g := grad[i*cols : (i+1)*cols][:len(buf)]
+			asm.NormalizeNEON(g, buf, inv, invB)
+			g[y] = ceLabelGrad(other, inv, invB)
 		}
-		for j, e := range buf {
-			pj := float64(e) * inv
-			if p != nil {
-				p[j] = float32(pj)
-			}
-			if g != nil {
-				if j == y {
-					g[j] = float32(-other * inv * invB)
-				} else {
-					g[j] = float32(pj * invB)
-				}
-			}
+		if probs != nil {
+			asm.NormalizeNEON(buf, buf, inv, 1)
 		}
 	}
 	return total
 }
 
-// unaryNEON runs the vector kernel on the whole vectors of x and ref on
-// the rest. The exported wrapper has checked len(dst) == len(x).
-func unaryNEON(vec, ref func(dst, x []float32)) func(dst, x []float32) {
-	return func(dst, x []float32) {
-		dst = dst[:len(x)]
-		n4 := len(x) &^ 3
-		if n4 > 0 {
-			vec(dst[:n4], x[:n4])
-		}
-		ref(dst[n4:], x[n4:])
+// argmaxNEON runs the assembly on every row of at least one column.
+func argmaxNEON(dst []int32, x []float32, rows, cols int) {
+	if rows == 0 || cols == 0 {
+		refArgmax(dst, x, rows, cols)
+		return
 	}
+	asm.ArgmaxNEON(dst[:rows], x[:rows*cols], rows, cols)
 }
 
-func gradNEON(vec, ref func(dx, dy, y []float32)) func(dx, dy, y []float32) {
-	return func(dx, dy, y []float32) {
-		n := len(dx)
-		dy, y = dy[:n], y[:n]
-		n4 := n &^ 3
-		if n4 > 0 {
-			vec(dx[:n4], dy[:n4], y[:n4])
-		}
-		ref(dx[n4:], dy[n4:], y[n4:])
+// countCorrectNEON takes the row indices from the assembly ceChunk rows
+// at a time, in a stack array (see ceChunk).
+func countCorrectNEON(x []float32, labels []int32, rows, cols int) int {
+	if cols == 0 {
+		return refCountCorrect(x, labels, rows, cols)
 	}
-}
-
-// biasNEON runs the vector kernel on the first cols&^3 columns of every
-// row and finishes the other columns with act(x + b).
-func biasNEON(vec func(x, bias []float32, rows, cols int), act func(float32) float32) func(x, bias []float32, rows, cols int) {
-	return func(x, bias []float32, rows, cols int) {
-		if rows == 0 || cols == 0 {
-			return
-		}
-		x = x[:rows*cols]
-		bias = bias[:cols]
-		c4 := cols &^ 3
-		if c4 > 0 {
-			vec(x, bias[:c4], rows, cols)
-		}
-		if c4 == cols {
-			return
-		}
-		tail := bias[c4:]
-		for i := range rows {
-			row := x[i*cols+c4 : (i+1)*cols][:len(tail)]
-			for j, b := range tail {
-				row[j] = act(row[j] + b)
-			}
-		}
+	var idx [ceChunk]int32
+	n := 0
+	for i0 := 0; i0 < rows; i0 += ceChunk {
+		r := min(ceChunk, rows-i0)
+		asm.ArgmaxNEON(idx[:r], x[i0*cols:(i0+r)*cols], r, cols)
+		n += countEqual(idx[:r], labels[i0:i0+r])
 	}
+	return n
 }

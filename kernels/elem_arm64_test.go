@@ -48,13 +48,22 @@ func neonLevel(t *testing.T) func() {
 
 func neonSizes(r *rand.Rand) []int {
 	var s []int
-	for n := 0; n <= 3*4+1; n++ {
+	for n := 0; n <= 4*4+1; n++ {
 		s = append(s, n)
 	}
 	for range 6 {
 		s = append(s, 14+r.IntN(1000))
 	}
 	return s
+}
+
+// neonShifted returns a copy of x that starts off elements into a fresh
+// allocation, so that the kernels also read from addresses that are not
+// 16-byte aligned.
+func neonShifted(x []float32, off int) []float32 {
+	buf := make([]float32, off+len(x))
+	copy(buf[off:], x)
+	return buf[off:]
 }
 
 func TestNEONUnaryBitIdentical(t *testing.T) {
@@ -67,7 +76,7 @@ func TestNEONUnaryBitIdentical(t *testing.T) {
 	}{{"Relu", Relu, refRelu}, {"Sigmoid", Sigmoid, refSigmoid}, {"Tanh", Tanh, refTanh}}
 	for _, k := range kernels {
 		for _, n := range neonSizes(r) {
-			x := neonInputs(r, n)
+			x := neonShifted(neonInputs(r, n), r.IntN(4))
 			x0 := append([]float32(nil), x...)
 			want := make([]float32, n)
 			k.ref(want, x)
@@ -126,8 +135,8 @@ func TestNEONGradBitIdentical(t *testing.T) {
 	refs := map[Activation]func(dx, dy, y []float32){ActReLU: refReluGrad, ActSigmoid: refSigmoidGrad, ActTanh: refTanhGrad}
 	for act, ref := range refs {
 		for _, n := range neonSizes(r) {
-			dy := neonInputs(r, n)
-			y := neonInputs(r, n)
+			dy := neonShifted(neonInputs(r, n), r.IntN(4))
+			y := neonShifted(neonInputs(r, n), r.IntN(4))
 			want := make([]float32, n)
 			ref(want, dy, y)
 			buf, got := guarded(n)
@@ -156,7 +165,7 @@ func TestNEONBiasBitIdentical(t *testing.T) {
 		ActLinear: refAddBias, ActReLU: refBiasRelu, ActSigmoid: refBiasSigmoid, ActTanh: refBiasTanh,
 	}
 	var shapes [][2]int
-	for cols := 1; cols <= 13; cols++ {
+	for cols := 1; cols <= 17; cols++ {
 		shapes = append(shapes, [2]int{1 + r.IntN(5), cols})
 	}
 	shapes = append(shapes, [2]int{32, 100}, [2]int{7, 784}, [2]int{3, 10}, [2]int{1 + r.IntN(40), 1 + r.IntN(300)})
@@ -165,7 +174,7 @@ func TestNEONBiasBitIdentical(t *testing.T) {
 			rows, cols := s[0], s[1]
 			n := rows * cols
 			x := neonInputs(r, n)
-			bias := neonInputs(r, cols)
+			bias := neonShifted(neonInputs(r, cols), r.IntN(4))
 			want := append([]float32(nil), x...)
 			ref(want, bias, rows, cols)
 			buf, got := guarded(n)
@@ -211,13 +220,13 @@ func TestNEONSoftmaxBitIdentical(t *testing.T) {
 	defer neonLevel(t)()
 	r := rand.New(rand.NewPCG(47, 48))
 	shapes := [][2]int{{32, 10}, {7, 1}, {5, 784}, {1 + r.IntN(40), 1 + r.IntN(300)}}
-	for cols := 1; cols <= 13; cols++ {
+	for cols := 1; cols <= 17; cols++ {
 		shapes = append(shapes, [2]int{6, cols})
 	}
 	for _, s := range shapes {
 		rows, cols := s[0], s[1]
 		n := rows * cols
-		x := neonLogits(r, rows, cols)
+		x := neonShifted(neonLogits(r, rows, cols), r.IntN(4))
 		want := make([]float32, n)
 		refSoftmax(want, x, rows, cols)
 		buf, got := guarded(n)
@@ -251,10 +260,13 @@ func TestNEONCrossEntropyBitIdentical(t *testing.T) {
 	defer neonLevel(t)()
 	r := rand.New(rand.NewPCG(49, 50))
 	shapes := [][2]int{{32, 10}, {7, 1}, {3, 5}, {5, 784}, {1 + r.IntN(40), 1 + r.IntN(300)}}
+	for cols := 1; cols <= 17; cols++ {
+		shapes = append(shapes, [2]int{6, cols})
+	}
 	for _, s := range shapes {
 		rows, cols := s[0], s[1]
 		n := rows * cols
-		z := neonLogits(r, rows, cols)
+		z := neonShifted(neonLogits(r, rows, cols), r.IntN(4))
 		labels := make([]int32, rows)
 		for i := range labels {
 			labels[i] = int32(r.IntN(cols))
@@ -301,13 +313,13 @@ func TestNEONSoftmaxGradBitIdentical(t *testing.T) {
 	defer neonLevel(t)()
 	r := rand.New(rand.NewPCG(51, 52))
 	shapes := [][2]int{{32, 10}, {5, 784}, {3, 100}, {1 + r.IntN(40), 1 + r.IntN(300)}}
-	for cols := 1; cols <= 13; cols++ {
+	for cols := 1; cols <= 17; cols++ {
 		shapes = append(shapes, [2]int{6, cols})
 	}
 	for _, s := range shapes {
 		rows, cols := s[0], s[1]
 		n := rows * cols
-		dy, y := neonInputs(r, n), neonInputs(r, n)
+		dy, y := neonShifted(neonInputs(r, n), r.IntN(4)), neonShifted(neonInputs(r, n), r.IntN(4))
 		want := make([]float32, n)
 		refSoftmaxGrad(want, dy, y, rows, cols)
 		buf, got := guarded(n)

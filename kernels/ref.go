@@ -256,11 +256,7 @@ func refSoftmaxCrossEntropy(probs, grad, logits []float32, labels []int32, rows,
 		}
 		zy := z[y]
 		s := other + float64(exp32(zy-m))
-		if d := float64(zy) - float64(m); d == 0 {
-			total += math.Log1p(other)
-		} else {
-			total += math.Log(s) - d
-		}
+		total += ceRowLoss(other, s, zy, m)
 		if buf == nil {
 			continue
 		}
@@ -280,7 +276,7 @@ func refSoftmaxCrossEntropy(probs, grad, logits []float32, labels []int32, rows,
 			}
 			if g != nil {
 				if j == y {
-					g[j] = float32(-other * inv * invB)
+					g[j] = ceLabelGrad(other, inv, invB)
 				} else {
 					g[j] = float32(pj * invB)
 				}
@@ -288,6 +284,23 @@ func refSoftmaxCrossEntropy(probs, grad, logits []float32, labels []int32, rows,
 		}
 	}
 	return total
+}
+
+// ceRowLoss is one row's loss, log(s) − (z[y] − max), from other, the sum
+// of the row's exponentials but the label's, and s, all of them. When the
+// label holds the maximum, log1p(other) keeps the precision that log(s)
+// would lose to rounding near 1.
+func ceRowLoss(other, s float64, zy, m float32) float64 {
+	if d := float64(zy) - float64(m); d != 0 {
+		return math.Log(s) - d
+	}
+	return math.Log1p(other)
+}
+
+// ceLabelGrad is the gradient at the label, (p − 1)/rows with p − 1
+// computed as −other/s, which does not cancel.
+func ceLabelGrad(other, inv, invB float64) float32 {
+	return float32(-other * inv * invB)
 }
 
 // argmaxRow returns the index of the first largest element; see Argmax for

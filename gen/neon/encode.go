@@ -171,3 +171,26 @@ func FCVTL2(d, n V) Word {
 	bits := uint32(0x4e617800) | n.check()<<5 | d.check()
 	return Word{bits, fmt.Sprintf("fcvtl2 v%d.2d, v%d.4s", d, n)}
 }
+
+// FMUL2D is d = n · m, two float64 lanes.
+func FMUL2D(d, n, m V) Word { return three2D(0x6e60dc00, "fmul", d, n, m) }
+
+// FCVTN narrows the two float64 lanes of n to float32 (rounded to
+// nearest) in the low half of d, zeroing the high half.
+func FCVTN(d, n V) Word {
+	bits := uint32(0x0e616800) | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("fcvtn v%d.2s, v%d.2d", d, n)}
+}
+
+// FCVTN2 narrows the two float64 lanes of n to float32 (rounded to
+// nearest) in the high half of d, keeping the low half.
+func FCVTN2(d, n V) Word {
+	bits := uint32(0x4e616800) | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("fcvtn2 v%d.4s, v%d.2d", d, n)}
+}
+
+// FADDPScalar2D adds the two float64 lanes of n into d (a scalar).
+func FADDPScalar2D(d, n V) Word {
+	bits := uint32(0x7e70d800) | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("faddp d%d, v%d.2d", d, n)}
+}

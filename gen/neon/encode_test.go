@@ -46,6 +46,10 @@ func TestEncodings(t *testing.T) {
 		{FCVTL2(1, 2), 0x4e617841, "fcvtl2 v1.2d, v2.4s"},
 		{FMLA2D(1, 2, 3), 0x4e63cc41, "fmla v1.2d, v2.2d, v3.2d"},
 		{FADD2D(1, 2, 3), 0x4e63d441, "fadd v1.2d, v2.2d, v3.2d"},
+		{FMUL2D(1, 2, 3), 0x6e63dc41, "fmul v1.2d, v2.2d, v3.2d"},
+		{FCVTN(1, 2), 0x0e616841, "fcvtn v1.2s, v2.2d"},
+		{FCVTN2(1, 2), 0x4e616841, "fcvtn2 v1.4s, v2.2d"},
+		{FADDPScalar2D(1, 2), 0x7e70d841, "faddp d1, v2.2d"},
 		{FADD(31, 31, 31), 0x4e3fd7ff, "fadd v31.4s, v31.4s, v31.4s"},
 	}
 	for _, c := range cases {

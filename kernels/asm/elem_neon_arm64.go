@@ -4,101 +4,125 @@
 
 package asm
 
-// ReluNEON computes ReLU: lanes below zero become +0, −0 and NaN are kept with NEON, as kernels.refRelu does.
-// Assembly because Go has no vector arithmetic.
+// ReluNEON computes ReLU: lanes below zero become +0, −0 and NaN are kept with NEON, as kernels.refRelu does, for every
+// length: the last len%4 elements go through the same vector operations,
+// loaded and stored lane by lane. Assembly because Go has no vector arithmetic.
 //
-// Preconditions (checked by kernels/elem_arm64.go): len(dst) ≥ len(x), len(x) a multiple of 4; dst is x or does not overlap it.
+// Preconditions (checked by the exported kernels): len(dst) ≥ len(x); dst is x or does not overlap it.
 //
 //go:noescape
 func ReluNEON(dst, x []float32)
 
-// SigmoidNEON computes the logistic function, bit-identical to sigmoid32 with NEON, as kernels.refSigmoid does.
-// Assembly because Go has no vector arithmetic.
+// SigmoidNEON computes the logistic function, bit-identical to sigmoid32 with NEON, as kernels.refSigmoid does, for every
+// length: the last len%4 elements go through the same vector operations,
+// loaded and stored lane by lane. Assembly because Go has no vector arithmetic.
 //
-// Preconditions (checked by kernels/elem_arm64.go): len(dst) ≥ len(x), len(x) a multiple of 4; dst is x or does not overlap it.
+// Preconditions (checked by the exported kernels): len(dst) ≥ len(x); dst is x or does not overlap it.
 //
 //go:noescape
 func SigmoidNEON(dst, x []float32)
 
-// TanhNEON computes tanh, bit-identical to tanh32 with NEON, as kernels.refTanh does.
-// Assembly because Go has no vector arithmetic.
+// TanhNEON computes tanh, bit-identical to tanh32 with NEON, as kernels.refTanh does, for every
+// length: the last len%4 elements go through the same vector operations,
+// loaded and stored lane by lane. Assembly because Go has no vector arithmetic.
 //
-// Preconditions (checked by kernels/elem_arm64.go): len(dst) ≥ len(x), len(x) a multiple of 4; dst is x or does not overlap it.
+// Preconditions (checked by the exported kernels): len(dst) ≥ len(x); dst is x or does not overlap it.
 //
 //go:noescape
 func TanhNEON(dst, x []float32)
 
 // ExpShiftNEON sets dst[j] = exp32(x[j] − m) with NEON, bit-identical to
-// kernels.exp32: the exponentials of a softmax row shifted by its
-// maximum. Assembly because Go has no vector arithmetic.
+// kernels.exp32 for every length (the last len%4 elements loaded and stored
+// lane by lane), and returns Σ float64(dst[j]) over j ≠ skip, added in
+// index order from +0 as kernels.refSoftmax and refSoftmaxCrossEntropy add
+// them. Assembly because Go has no vector arithmetic.
 //
-// Preconditions (checked by kernels/elem_arm64.go): len(dst) ≥ len(x),
-// len(x) a multiple of 4; dst is x or does not overlap it.
+// Preconditions (checked by kernels/elem_arm64.go): len(dst) ≥ len(x); dst is
+// x or does not overlap it.
 //
 //go:noescape
-func ExpShiftNEON(dst, x []float32, m float32)
+func ExpShiftNEON(dst, x []float32, m float32, skip int) (sum float64)
 
-// ReluGradNEON computes dx = dy where y > 0, else 0 with NEON, as kernels.refReluGrad does.
+// NormalizeNEON sets dst[j] = float32((float64(e[j])·inv)·k) with NEON, in float64
+// as kernels.refSoftmax and refSoftmaxCrossEntropy scale their exponentials,
+// for every length (the last len%4 elements loaded and stored lane by lane).
 // Assembly because Go has no vector arithmetic.
 //
-// Preconditions (checked by kernels/elem_arm64.go): len(dy), len(y) ≥ len(dx), len(dx) a multiple of 4; dx is dy or overlaps neither input.
+// Preconditions (checked by kernels/elem_arm64.go): len(dst) ≥ len(e); dst is
+// e or does not overlap it.
+//
+//go:noescape
+func NormalizeNEON(dst, e []float32, inv, k float64)
+
+// ReluGradNEON computes dx = dy where y > 0, else 0 with NEON, as kernels.refReluGrad does, for every
+// length: the last len%4 elements go through the same vector operations,
+// loaded and stored lane by lane. Assembly because Go has no vector arithmetic.
+//
+// Preconditions (checked by the exported kernels): len(dy), len(y) ≥ len(dx); dx is dy or overlaps neither input.
 //
 //go:noescape
 func ReluGradNEON(dx, dy, y []float32)
 
-// SigmoidGradNEON computes dx = (dy·y)·(1−y) with NEON, as kernels.refSigmoidGrad does.
-// Assembly because Go has no vector arithmetic.
+// SigmoidGradNEON computes dx = (dy·y)·(1−y) with NEON, as kernels.refSigmoidGrad does, for every
+// length: the last len%4 elements go through the same vector operations,
+// loaded and stored lane by lane. Assembly because Go has no vector arithmetic.
 //
-// Preconditions (checked by kernels/elem_arm64.go): len(dy), len(y) ≥ len(dx), len(dx) a multiple of 4; dx is dy or overlaps neither input.
+// Preconditions (checked by the exported kernels): len(dy), len(y) ≥ len(dx); dx is dy or overlaps neither input.
 //
 //go:noescape
 func SigmoidGradNEON(dx, dy, y []float32)
 
-// TanhGradNEON computes dx = dy·(1−y²) with NEON, as kernels.refTanhGrad does.
-// Assembly because Go has no vector arithmetic.
+// TanhGradNEON computes dx = dy·(1−y²) with NEON, as kernels.refTanhGrad does, for every
+// length: the last len%4 elements go through the same vector operations,
+// loaded and stored lane by lane. Assembly because Go has no vector arithmetic.
 //
-// Preconditions (checked by kernels/elem_arm64.go): len(dy), len(y) ≥ len(dx), len(dx) a multiple of 4; dx is dy or overlaps neither input.
+// Preconditions (checked by the exported kernels): len(dy), len(y) ≥ len(dx); dx is dy or overlaps neither input.
 //
 //go:noescape
 func TanhGradNEON(dx, dy, y []float32)
 
-// AddBiasNEON computes x + bias on the first len(bias) columns of each row with NEON, as kernels.refAddBias does.
-// Assembly because Go has no vector arithmetic.
+// AddBiasNEON computes x + bias on each row with NEON, as kernels.refAddBias does, for every
+// length: the last len%4 elements go through the same vector operations,
+// loaded and stored lane by lane. Assembly because Go has no vector arithmetic.
 //
-// Preconditions (checked by kernels/elem_arm64.go): rows ≥ 1, len(bias) a positive multiple of 4 and ≤ cols, len(x) ≥ (rows−1)·cols + len(bias).
+// Preconditions (checked by the exported kernels): rows ≥ 1, len(bias) = cols ≥ 1, len(x) ≥ rows·cols.
 //
 //go:noescape
 func AddBiasNEON(x, bias []float32, rows, cols int)
 
-// BiasReluNEON computes relu(x + bias) on the first len(bias) columns of each row with NEON, as kernels.refBiasRelu does.
-// Assembly because Go has no vector arithmetic.
+// BiasReluNEON computes relu(x + bias) on each row with NEON, as kernels.refBiasRelu does, for every
+// length: the last len%4 elements go through the same vector operations,
+// loaded and stored lane by lane. Assembly because Go has no vector arithmetic.
 //
-// Preconditions (checked by kernels/elem_arm64.go): rows ≥ 1, len(bias) a positive multiple of 4 and ≤ cols, len(x) ≥ (rows−1)·cols + len(bias).
+// Preconditions (checked by the exported kernels): rows ≥ 1, len(bias) = cols ≥ 1, len(x) ≥ rows·cols.
 //
 //go:noescape
 func BiasReluNEON(x, bias []float32, rows, cols int)
 
-// BiasSigmoidNEON computes sigmoid(x + bias) on the first len(bias) columns of each row with NEON, as kernels.refBiasSigmoid does.
-// Assembly because Go has no vector arithmetic.
+// BiasSigmoidNEON computes sigmoid(x + bias) on each row with NEON, as kernels.refBiasSigmoid does, for every
+// length: the last len%4 elements go through the same vector operations,
+// loaded and stored lane by lane. Assembly because Go has no vector arithmetic.
 //
-// Preconditions (checked by kernels/elem_arm64.go): rows ≥ 1, len(bias) a positive multiple of 4 and ≤ cols, len(x) ≥ (rows−1)·cols + len(bias).
+// Preconditions (checked by the exported kernels): rows ≥ 1, len(bias) = cols ≥ 1, len(x) ≥ rows·cols.
 //
 //go:noescape
 func BiasSigmoidNEON(x, bias []float32, rows, cols int)
 
-// BiasTanhNEON computes tanh(x + bias) on the first len(bias) columns of each row with NEON, as kernels.refBiasTanh does.
-// Assembly because Go has no vector arithmetic.
+// BiasTanhNEON computes tanh(x + bias) on each row with NEON, as kernels.refBiasTanh does, for every
+// length: the last len%4 elements go through the same vector operations,
+// loaded and stored lane by lane. Assembly because Go has no vector arithmetic.
 //
-// Preconditions (checked by kernels/elem_arm64.go): rows ≥ 1, len(bias) a positive multiple of 4 and ≤ cols, len(x) ≥ (rows−1)·cols + len(bias).
+// Preconditions (checked by the exported kernels): rows ≥ 1, len(bias) = cols ≥ 1, len(x) ≥ rows·cols.
 //
 //go:noescape
 func BiasTanhNEON(x, bias []float32, rows, cols int)
 
 // SubMulNEON sets dx[j] = (dy[j] − s)·y[j] with NEON, two roundings as in
-// kernels.refSoftmaxGrad. Assembly because Go has no vector arithmetic.
+// kernels.refSoftmaxGrad, for every length (the last len%4 elements loaded
+// and stored lane by lane). Assembly because Go has no vector arithmetic.
 //
-// Preconditions (checked by kernels/elem_arm64.go): len(dy), len(y) ≥ len(dx),
-// len(dx) a multiple of 4; dx is dy or overlaps neither input.
+// Preconditions (checked by kernels/elem_arm64.go): len(dy), len(y) ≥ len(dx);
+// dx is dy or overlaps neither input.
 //
 //go:noescape
 func SubMulNEON(dx, dy, y []float32, s float32)
@@ -108,7 +132,7 @@ func SubMulNEON(dx, dy, y []float32, s float32)
 // first element gives 0, other NaNs are never chosen). Assembly because Go has
 // no vector compares.
 //
-// Preconditions (checked by kernels/elem_arm64.go): rows ≥ 1, cols ≥ 4,
+// Preconditions (checked by kernels/elem_arm64.go): rows ≥ 1, cols ≥ 1,
 // len(dst) ≥ rows, len(x) ≥ rows·cols.
 //
 //go:noescape

@@ -12,8 +12,9 @@ TEXT ·ReluNEON(SB), NOSPLIT, $0-48
 	MOVD dst_base+0(FP), R0
 	MOVD x_base+24(FP), R1
 	MOVD x_len+32(FP), R2
+	AND $3, R2, R7
 	LSR $2, R2
-	CBZ R2, ReluNEON_done
+	CBZ R2, ReluNEON_tail
 ReluNEON_loop:
 	VLD1.P 16(R1), [V0.S4]
 	WORD $0x6ea0e607 // fcmgt v7.4s, v16.4s, v0.4s
@@ -21,6 +22,27 @@ ReluNEON_loop:
 	VST1.P [V0.S4], 16(R0)
 	SUBS $1, R2
 	BNE ReluNEON_loop
+ReluNEON_tail:
+	CBZ R7, ReluNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VLD1.P 4(R1), V0.S[0]
+	CMP $2, R7
+	BLT ReluNEON_tailload
+	VLD1.P 4(R1), V0.S[1]
+	CMP $3, R7
+	BLT ReluNEON_tailload
+	VLD1.P 4(R1), V0.S[2]
+ReluNEON_tailload:
+	WORD $0x6ea0e607 // fcmgt v7.4s, v16.4s, v0.4s
+	VBIT V7.B16, V16.B16, V0.B16
+	VST1.P V0.S[0], 4(R0)
+	CMP $2, R7
+	BLT ReluNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	CMP $3, R7
+	BLT ReluNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+ReluNEON_tailstore:
 ReluNEON_done:
 	RET
 
@@ -60,8 +82,9 @@ TEXT ·SigmoidNEON(SB), NOSPLIT, $0-48
 	MOVD dst_base+0(FP), R0
 	MOVD x_base+24(FP), R1
 	MOVD x_len+32(FP), R2
+	AND $3, R2, R7
 	LSR $2, R2
-	CBZ R2, SigmoidNEON_done
+	CBZ R2, SigmoidNEON_tail
 SigmoidNEON_loop:
 	VLD1.P 16(R1), [V0.S4]
 	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
@@ -105,6 +128,63 @@ SigmoidNEON_loop:
 	VST1.P [V0.S4], 16(R0)
 	SUBS $1, R2
 	BNE SigmoidNEON_loop
+SigmoidNEON_tail:
+	CBZ R7, SigmoidNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VLD1.P 4(R1), V0.S[0]
+	CMP $2, R7
+	BLT SigmoidNEON_tailload
+	VLD1.P 4(R1), V0.S[1]
+	CMP $3, R7
+	BLT SigmoidNEON_tailload
+	VLD1.P 4(R1), V0.S[2]
+SigmoidNEON_tailload:
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x6ea0f821 // fneg v1.4s, v1.4s
+	WORD $0x4eb2f421 // fmin v1.4s, v1.4s, v18.4s
+	WORD $0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD $0x6e34dc22 // fmul v2.4s, v1.4s, v20.4s
+	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
+	WORD $0x4eb5d443 // fsub v3.4s, v2.4s, v21.4s
+	VSUB V21.S4, V2.S4, V4.S4
+	WORD $0x6e36dc66 // fmul v6.4s, v3.4s, v22.4s
+	WORD $0x4ea6d425 // fsub v5.4s, v1.4s, v6.4s
+	WORD $0x6e37dc66 // fmul v6.4s, v3.4s, v23.4s
+	WORD $0x4ea6d4a5 // fsub v5.4s, v5.4s, v6.4s
+	WORD $0x6e25df83 // fmul v3.4s, v28.4s, v5.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e3ad463 // fadd v3.4s, v3.4s, v26.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e39d463 // fadd v3.4s, v3.4s, v25.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e38d463 // fadd v3.4s, v3.4s, v24.4s
+	WORD $0x6e25dca2 // fmul v2.4s, v5.4s, v5.4s
+	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
+	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
+	WORD $0x4e31d442 // fadd v2.4s, v2.4s, v17.4s
+	WORD $0x4f3f0486 // sshr v6.4s, v4.4s, #1
+	VSUB V6.S4, V4.S4, V5.S4
+	VADD V30.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	VADD V30.S4, V5.S4, V5.S4
+	VSHL $23, V5.S4, V5.S4
+	WORD $0x6e26dc41 // fmul v1.4s, v2.4s, v6.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD $0x6ea1e7a4 // fcmgt v4.4s, v29.4s, v1.4s
+	VBIT V4.B16, V16.B16, V1.B16
+	WORD $0x4f210407 // sshr v7.4s, v0.4s, #31
+	WORD $0x4e21d622 // fadd v2.4s, v17.4s, v1.4s
+	VBSL V17.B16, V1.B16, V7.B16
+	WORD $0x6e22fce0 // fdiv v0.4s, v7.4s, v2.4s
+	VST1.P V0.S[0], 4(R0)
+	CMP $2, R7
+	BLT SigmoidNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	CMP $3, R7
+	BLT SigmoidNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+SigmoidNEON_tailstore:
 SigmoidNEON_done:
 	RET
 
@@ -158,8 +238,9 @@ TEXT ·TanhNEON(SB), NOSPLIT, $0-48
 	MOVD dst_base+0(FP), R0
 	MOVD x_base+24(FP), R1
 	MOVD x_len+32(FP), R2
+	AND $3, R2, R7
 	LSR $2, R2
-	CBZ R2, TanhNEON_done
+	CBZ R2, TanhNEON_tail
 TanhNEON_loop:
 	VLD1.P 16(R1), [V0.S4]
 	WORD $0x4ea0f807 // fabs v7.4s, v0.4s
@@ -218,11 +299,83 @@ TanhNEON_loop:
 	VST1.P [V0.S4], 16(R0)
 	SUBS $1, R2
 	BNE TanhNEON_loop
+TanhNEON_tail:
+	CBZ R7, TanhNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VLD1.P 4(R1), V0.S[0]
+	CMP $2, R7
+	BLT TanhNEON_tailload
+	VLD1.P 4(R1), V0.S[1]
+	CMP $3, R7
+	BLT TanhNEON_tailload
+	VLD1.P 4(R1), V0.S[2]
+TanhNEON_tailload:
+	WORD $0x4ea0f807 // fabs v7.4s, v0.4s
+	WORD $0x6e27dce2 // fmul v2.4s, v7.4s, v7.4s
+	WORD $0x6e22dda3 // fmul v3.4s, v13.4s, v2.4s
+	WORD $0x4e2cd463 // fadd v3.4s, v3.4s, v12.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x4e2bd463 // fadd v3.4s, v3.4s, v11.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x4e2ad463 // fadd v3.4s, v3.4s, v10.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
+	WORD $0x6e22dcef // fmul v15.4s, v7.4s, v2.4s
+	WORD $0x6e23ddef // fmul v15.4s, v15.4s, v3.4s
+	WORD $0x4e2fd4ef // fadd v15.4s, v7.4s, v15.4s
+	WORD $0x4e27d4e1 // fadd v1.4s, v7.4s, v7.4s
+	WORD $0x4eb2f421 // fmin v1.4s, v1.4s, v18.4s
+	WORD $0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD $0x6e34dc22 // fmul v2.4s, v1.4s, v20.4s
+	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
+	WORD $0x4eb5d443 // fsub v3.4s, v2.4s, v21.4s
+	VSUB V21.S4, V2.S4, V4.S4
+	WORD $0x6e36dc66 // fmul v6.4s, v3.4s, v22.4s
+	WORD $0x4ea6d425 // fsub v5.4s, v1.4s, v6.4s
+	WORD $0x6e37dc66 // fmul v6.4s, v3.4s, v23.4s
+	WORD $0x4ea6d4a5 // fsub v5.4s, v5.4s, v6.4s
+	WORD $0x6e25df83 // fmul v3.4s, v28.4s, v5.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e3ad463 // fadd v3.4s, v3.4s, v26.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e39d463 // fadd v3.4s, v3.4s, v25.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e38d463 // fadd v3.4s, v3.4s, v24.4s
+	WORD $0x6e25dca2 // fmul v2.4s, v5.4s, v5.4s
+	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
+	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
+	WORD $0x4e31d442 // fadd v2.4s, v2.4s, v17.4s
+	WORD $0x4f3f0486 // sshr v6.4s, v4.4s, #1
+	VSUB V6.S4, V4.S4, V5.S4
+	VADD V30.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	VADD V30.S4, V5.S4, V5.S4
+	VSHL $23, V5.S4, V5.S4
+	WORD $0x6e26dc41 // fmul v1.4s, v2.4s, v6.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD $0x6ea1e7a4 // fcmgt v4.4s, v29.4s, v1.4s
+	VBIT V4.B16, V16.B16, V1.B16
+	WORD $0x4e31d421 // fadd v1.4s, v1.4s, v17.4s
+	WORD $0x6e21ffe1 // fdiv v1.4s, v31.4s, v1.4s
+	WORD $0x4ea1d621 // fsub v1.4s, v17.4s, v1.4s
+	WORD $0x6ea7e507 // fcmgt v7.4s, v8.4s, v7.4s
+	VBSL V1.B16, V15.B16, V7.B16
+	VAND V14.B16, V0.B16, V1.B16
+	VORR V1.B16, V7.B16, V0.B16
+	VST1.P V0.S[0], 4(R0)
+	CMP $2, R7
+	BLT TanhNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	CMP $3, R7
+	BLT TanhNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+TanhNEON_tailstore:
 TanhNEON_done:
 	RET
 
-// func ExpShiftNEON(dst, x []float32, m float32)
-TEXT ·ExpShiftNEON(SB), NOSPLIT, $0-52
+// func ExpShiftNEON(dst, x []float32, m float32, skip int) (sum float64)
+TEXT ·ExpShiftNEON(SB), NOSPLIT, $0-72
 	VEOR V16.B16, V16.B16, V16.B16
 	MOVW $0x3f800000, R9
 	VDUP R9, V17.S4
@@ -259,8 +412,9 @@ TEXT ·ExpShiftNEON(SB), NOSPLIT, $0-52
 	MOVD dst_base+0(FP), R0
 	MOVD x_base+24(FP), R1
 	MOVD x_len+32(FP), R2
+	AND $3, R2, R7
 	LSR $2, R2
-	CBZ R2, ExpShiftNEON_done
+	CBZ R2, ExpShiftNEON_tail
 ExpShiftNEON_loop:
 	VLD1.P 16(R1), [V0.S4]
 	WORD $0x4eafd401 // fsub v1.4s, v0.4s, v15.4s
@@ -299,7 +453,132 @@ ExpShiftNEON_loop:
 	VST1.P [V1.S4], 16(R0)
 	SUBS $1, R2
 	BNE ExpShiftNEON_loop
+ExpShiftNEON_tail:
+	CBZ R7, ExpShiftNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VLD1.P 4(R1), V0.S[0]
+	CMP $2, R7
+	BLT ExpShiftNEON_tailload
+	VLD1.P 4(R1), V0.S[1]
+	CMP $3, R7
+	BLT ExpShiftNEON_tailload
+	VLD1.P 4(R1), V0.S[2]
+ExpShiftNEON_tailload:
+	WORD $0x4eafd401 // fsub v1.4s, v0.4s, v15.4s
+	WORD $0x4eb2f421 // fmin v1.4s, v1.4s, v18.4s
+	WORD $0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD $0x6e34dc22 // fmul v2.4s, v1.4s, v20.4s
+	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
+	WORD $0x4eb5d443 // fsub v3.4s, v2.4s, v21.4s
+	VSUB V21.S4, V2.S4, V4.S4
+	WORD $0x6e36dc66 // fmul v6.4s, v3.4s, v22.4s
+	WORD $0x4ea6d425 // fsub v5.4s, v1.4s, v6.4s
+	WORD $0x6e37dc66 // fmul v6.4s, v3.4s, v23.4s
+	WORD $0x4ea6d4a5 // fsub v5.4s, v5.4s, v6.4s
+	WORD $0x6e25df83 // fmul v3.4s, v28.4s, v5.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e3ad463 // fadd v3.4s, v3.4s, v26.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e39d463 // fadd v3.4s, v3.4s, v25.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e38d463 // fadd v3.4s, v3.4s, v24.4s
+	WORD $0x6e25dca2 // fmul v2.4s, v5.4s, v5.4s
+	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
+	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
+	WORD $0x4e31d442 // fadd v2.4s, v2.4s, v17.4s
+	WORD $0x4f3f0486 // sshr v6.4s, v4.4s, #1
+	VSUB V6.S4, V4.S4, V5.S4
+	VADD V30.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	VADD V30.S4, V5.S4, V5.S4
+	VSHL $23, V5.S4, V5.S4
+	WORD $0x6e26dc41 // fmul v1.4s, v2.4s, v6.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD $0x6ea1e7a4 // fcmgt v4.4s, v29.4s, v1.4s
+	VBIT V4.B16, V16.B16, V1.B16
+	VST1.P V1.S[0], 4(R0)
+	CMP $2, R7
+	BLT ExpShiftNEON_tailstore
+	VST1.P V1.S[1], 4(R0)
+	CMP $3, R7
+	BLT ExpShiftNEON_tailstore
+	VST1.P V1.S[2], 4(R0)
+ExpShiftNEON_tailstore:
 ExpShiftNEON_done:
+	MOVD dst_base+0(FP), R0
+	MOVD x_len+32(FP), R2
+	MOVD skip+56(FP), R3
+	MOVD ZR, R4
+	VEOR V20.B16, V20.B16, V20.B16
+	CBZ R2, ExpShiftNEON_sumdone
+ExpShiftNEON_sum:
+	FMOVS.P 4(R0), F21
+	CMP R3, R4
+	BEQ ExpShiftNEON_next
+	FCVTSD F21, F21
+	FADDD F21, F20, F20
+ExpShiftNEON_next:
+	ADD $1, R4
+	SUBS $1, R2
+	BNE ExpShiftNEON_sum
+ExpShiftNEON_sumdone:
+	FMOVD F20, sum+64(FP)
+	RET
+
+// func NormalizeNEON(dst, e []float32, inv, k float64)
+TEXT ·NormalizeNEON(SB), NOSPLIT, $0-64
+	FMOVD inv+48(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD k+56(FP), F17
+	VDUP V17.D[0], V17.D2
+	MOVD dst_base+0(FP), R0
+	MOVD e_base+24(FP), R1
+	MOVD e_len+32(FP), R2
+	AND $3, R2, R7
+	LSR $2, R2
+	CBZ R2, NormalizeNEON_tail
+NormalizeNEON_loop:
+	VLD1.P 16(R1), [V0.S4]
+	WORD $0x0e617802 // fcvtl v2.2d, v0.2s
+	WORD $0x4e617803 // fcvtl2 v3.2d, v0.4s
+	WORD $0x6e70dc42 // fmul v2.2d, v2.2d, v16.2d
+	WORD $0x6e70dc63 // fmul v3.2d, v3.2d, v16.2d
+	WORD $0x6e71dc42 // fmul v2.2d, v2.2d, v17.2d
+	WORD $0x6e71dc63 // fmul v3.2d, v3.2d, v17.2d
+	WORD $0x0e616841 // fcvtn v1.2s, v2.2d
+	WORD $0x4e616861 // fcvtn2 v1.4s, v3.2d
+	VST1.P [V1.S4], 16(R0)
+	SUBS $1, R2
+	BNE NormalizeNEON_loop
+NormalizeNEON_tail:
+	CBZ R7, NormalizeNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VLD1.P 4(R1), V0.S[0]
+	CMP $2, R7
+	BLT NormalizeNEON_tailload
+	VLD1.P 4(R1), V0.S[1]
+	CMP $3, R7
+	BLT NormalizeNEON_tailload
+	VLD1.P 4(R1), V0.S[2]
+NormalizeNEON_tailload:
+	WORD $0x0e617802 // fcvtl v2.2d, v0.2s
+	WORD $0x4e617803 // fcvtl2 v3.2d, v0.4s
+	WORD $0x6e70dc42 // fmul v2.2d, v2.2d, v16.2d
+	WORD $0x6e70dc63 // fmul v3.2d, v3.2d, v16.2d
+	WORD $0x6e71dc42 // fmul v2.2d, v2.2d, v17.2d
+	WORD $0x6e71dc63 // fmul v3.2d, v3.2d, v17.2d
+	WORD $0x0e616841 // fcvtn v1.2s, v2.2d
+	WORD $0x4e616861 // fcvtn2 v1.4s, v3.2d
+	VST1.P V1.S[0], 4(R0)
+	CMP $2, R7
+	BLT NormalizeNEON_tailstore
+	VST1.P V1.S[1], 4(R0)
+	CMP $3, R7
+	BLT NormalizeNEON_tailstore
+	VST1.P V1.S[2], 4(R0)
+NormalizeNEON_tailstore:
+NormalizeNEON_done:
 	RET
 
 // func ReluGradNEON(dx, dy, y []float32)
@@ -311,8 +590,9 @@ TEXT ·ReluGradNEON(SB), NOSPLIT, $0-72
 	MOVD dy_base+24(FP), R1
 	MOVD y_base+48(FP), R3
 	MOVD dx_len+8(FP), R2
+	AND $3, R2, R7
 	LSR $2, R2
-	CBZ R2, ReluGradNEON_done
+	CBZ R2, ReluGradNEON_tail
 ReluGradNEON_loop:
 	VLD1.P 16(R1), [V0.S4]
 	VLD1.P 16(R3), [V1.S4]
@@ -321,6 +601,31 @@ ReluGradNEON_loop:
 	VST1.P [V0.S4], 16(R0)
 	SUBS $1, R2
 	BNE ReluGradNEON_loop
+ReluGradNEON_tail:
+	CBZ R7, ReluGradNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VLD1.P 4(R1), V0.S[0]
+	VLD1.P 4(R3), V1.S[0]
+	CMP $2, R7
+	BLT ReluGradNEON_tailload
+	VLD1.P 4(R1), V0.S[1]
+	VLD1.P 4(R3), V1.S[1]
+	CMP $3, R7
+	BLT ReluGradNEON_tailload
+	VLD1.P 4(R1), V0.S[2]
+	VLD1.P 4(R3), V1.S[2]
+ReluGradNEON_tailload:
+	WORD $0x6eb0e422 // fcmgt v2.4s, v1.4s, v16.4s
+	VAND V2.B16, V0.B16, V0.B16
+	VST1.P V0.S[0], 4(R0)
+	CMP $2, R7
+	BLT ReluGradNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	CMP $3, R7
+	BLT ReluGradNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+ReluGradNEON_tailstore:
 ReluGradNEON_done:
 	RET
 
@@ -333,8 +638,9 @@ TEXT ·SigmoidGradNEON(SB), NOSPLIT, $0-72
 	MOVD dy_base+24(FP), R1
 	MOVD y_base+48(FP), R3
 	MOVD dx_len+8(FP), R2
+	AND $3, R2, R7
 	LSR $2, R2
-	CBZ R2, SigmoidGradNEON_done
+	CBZ R2, SigmoidGradNEON_tail
 SigmoidGradNEON_loop:
 	VLD1.P 16(R1), [V0.S4]
 	VLD1.P 16(R3), [V1.S4]
@@ -344,6 +650,32 @@ SigmoidGradNEON_loop:
 	VST1.P [V0.S4], 16(R0)
 	SUBS $1, R2
 	BNE SigmoidGradNEON_loop
+SigmoidGradNEON_tail:
+	CBZ R7, SigmoidGradNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VLD1.P 4(R1), V0.S[0]
+	VLD1.P 4(R3), V1.S[0]
+	CMP $2, R7
+	BLT SigmoidGradNEON_tailload
+	VLD1.P 4(R1), V0.S[1]
+	VLD1.P 4(R3), V1.S[1]
+	CMP $3, R7
+	BLT SigmoidGradNEON_tailload
+	VLD1.P 4(R1), V0.S[2]
+	VLD1.P 4(R3), V1.S[2]
+SigmoidGradNEON_tailload:
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	WORD $0x4ea1d622 // fsub v2.4s, v17.4s, v1.4s
+	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
+	VST1.P V0.S[0], 4(R0)
+	CMP $2, R7
+	BLT SigmoidGradNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	CMP $3, R7
+	BLT SigmoidGradNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+SigmoidGradNEON_tailstore:
 SigmoidGradNEON_done:
 	RET
 
@@ -356,8 +688,9 @@ TEXT ·TanhGradNEON(SB), NOSPLIT, $0-72
 	MOVD dy_base+24(FP), R1
 	MOVD y_base+48(FP), R3
 	MOVD dx_len+8(FP), R2
+	AND $3, R2, R7
 	LSR $2, R2
-	CBZ R2, TanhGradNEON_done
+	CBZ R2, TanhGradNEON_tail
 TanhGradNEON_loop:
 	VLD1.P 16(R1), [V0.S4]
 	VLD1.P 16(R3), [V1.S4]
@@ -367,6 +700,32 @@ TanhGradNEON_loop:
 	VST1.P [V0.S4], 16(R0)
 	SUBS $1, R2
 	BNE TanhGradNEON_loop
+TanhGradNEON_tail:
+	CBZ R7, TanhGradNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VLD1.P 4(R1), V0.S[0]
+	VLD1.P 4(R3), V1.S[0]
+	CMP $2, R7
+	BLT TanhGradNEON_tailload
+	VLD1.P 4(R1), V0.S[1]
+	VLD1.P 4(R3), V1.S[1]
+	CMP $3, R7
+	BLT TanhGradNEON_tailload
+	VLD1.P 4(R1), V0.S[2]
+	VLD1.P 4(R3), V1.S[2]
+TanhGradNEON_tailload:
+	WORD $0x6e21dc22 // fmul v2.4s, v1.4s, v1.4s
+	WORD $0x4ea2d622 // fsub v2.4s, v17.4s, v2.4s
+	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
+	VST1.P V0.S[0], 4(R0)
+	CMP $2, R7
+	BLT TanhGradNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	CMP $3, R7
+	BLT TanhGradNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+TanhGradNEON_tailstore:
 TanhGradNEON_done:
 	RET
 
@@ -376,23 +735,46 @@ TEXT ·AddBiasNEON(SB), NOSPLIT, $0-64
 	MOVW $0x3f800000, R9
 	VDUP R9, V17.S4
 	MOVD x_base+0(FP), R0
-	MOVD bias_len+32(FP), R4
-	LSR $2, R4
 	MOVD rows+48(FP), R5
-	MOVD cols+56(FP), R6
-	LSL $2, R6
 AddBiasNEON_row:
-	MOVD R0, R1
 	MOVD bias_base+24(FP), R3
-	MOVD R4, R2
+	MOVD cols+56(FP), R2
+	AND $3, R2, R7
+	LSR $2, R2
+	CBZ R2, AddBiasNEON_tail
 AddBiasNEON_loop:
-	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V0.S4]
 	VLD1.P 16(R3), [V1.S4]
 	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
-	VST1.P [V0.S4], 16(R1)
+	VST1.P [V0.S4], 16(R0)
 	SUBS $1, R2
 	BNE AddBiasNEON_loop
-	ADD R6, R0
+AddBiasNEON_tail:
+	CBZ R7, AddBiasNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VLD1.P 4(R0), V0.S[0]
+	VLD1.P 4(R3), V1.S[0]
+	CMP $2, R7
+	BLT AddBiasNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	VLD1.P 4(R3), V1.S[1]
+	CMP $3, R7
+	BLT AddBiasNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+	VLD1.P 4(R3), V1.S[2]
+AddBiasNEON_tailload:
+	SUB R7<<2, R0
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	VST1.P V0.S[0], 4(R0)
+	CMP $2, R7
+	BLT AddBiasNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	CMP $3, R7
+	BLT AddBiasNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+AddBiasNEON_tailstore:
+AddBiasNEON_done:
 	SUBS $1, R5
 	BNE AddBiasNEON_row
 	RET
@@ -403,25 +785,50 @@ TEXT ·BiasReluNEON(SB), NOSPLIT, $0-64
 	MOVW $0x3f800000, R9
 	VDUP R9, V17.S4
 	MOVD x_base+0(FP), R0
-	MOVD bias_len+32(FP), R4
-	LSR $2, R4
 	MOVD rows+48(FP), R5
-	MOVD cols+56(FP), R6
-	LSL $2, R6
 BiasReluNEON_row:
-	MOVD R0, R1
 	MOVD bias_base+24(FP), R3
-	MOVD R4, R2
+	MOVD cols+56(FP), R2
+	AND $3, R2, R7
+	LSR $2, R2
+	CBZ R2, BiasReluNEON_tail
 BiasReluNEON_loop:
-	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V0.S4]
 	VLD1.P 16(R3), [V1.S4]
 	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
 	WORD $0x6ea0e607 // fcmgt v7.4s, v16.4s, v0.4s
 	VBIT V7.B16, V16.B16, V0.B16
-	VST1.P [V0.S4], 16(R1)
+	VST1.P [V0.S4], 16(R0)
 	SUBS $1, R2
 	BNE BiasReluNEON_loop
-	ADD R6, R0
+BiasReluNEON_tail:
+	CBZ R7, BiasReluNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VLD1.P 4(R0), V0.S[0]
+	VLD1.P 4(R3), V1.S[0]
+	CMP $2, R7
+	BLT BiasReluNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	VLD1.P 4(R3), V1.S[1]
+	CMP $3, R7
+	BLT BiasReluNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+	VLD1.P 4(R3), V1.S[2]
+BiasReluNEON_tailload:
+	SUB R7<<2, R0
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x6ea0e607 // fcmgt v7.4s, v16.4s, v0.4s
+	VBIT V7.B16, V16.B16, V0.B16
+	VST1.P V0.S[0], 4(R0)
+	CMP $2, R7
+	BLT BiasReluNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	CMP $3, R7
+	BLT BiasReluNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+BiasReluNEON_tailstore:
+BiasReluNEON_done:
 	SUBS $1, R5
 	BNE BiasReluNEON_row
 	RET
@@ -460,17 +867,15 @@ TEXT ·BiasSigmoidNEON(SB), NOSPLIT, $0-64
 	MOVW $0x40000000, R9
 	VDUP R9, V31.S4
 	MOVD x_base+0(FP), R0
-	MOVD bias_len+32(FP), R4
-	LSR $2, R4
 	MOVD rows+48(FP), R5
-	MOVD cols+56(FP), R6
-	LSL $2, R6
 BiasSigmoidNEON_row:
-	MOVD R0, R1
 	MOVD bias_base+24(FP), R3
-	MOVD R4, R2
+	MOVD cols+56(FP), R2
+	AND $3, R2, R7
+	LSR $2, R2
+	CBZ R2, BiasSigmoidNEON_tail
 BiasSigmoidNEON_loop:
-	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V0.S4]
 	VLD1.P 16(R3), [V1.S4]
 	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
 	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
@@ -511,10 +916,73 @@ BiasSigmoidNEON_loop:
 	WORD $0x4e21d622 // fadd v2.4s, v17.4s, v1.4s
 	VBSL V17.B16, V1.B16, V7.B16
 	WORD $0x6e22fce0 // fdiv v0.4s, v7.4s, v2.4s
-	VST1.P [V0.S4], 16(R1)
+	VST1.P [V0.S4], 16(R0)
 	SUBS $1, R2
 	BNE BiasSigmoidNEON_loop
-	ADD R6, R0
+BiasSigmoidNEON_tail:
+	CBZ R7, BiasSigmoidNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VLD1.P 4(R0), V0.S[0]
+	VLD1.P 4(R3), V1.S[0]
+	CMP $2, R7
+	BLT BiasSigmoidNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	VLD1.P 4(R3), V1.S[1]
+	CMP $3, R7
+	BLT BiasSigmoidNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+	VLD1.P 4(R3), V1.S[2]
+BiasSigmoidNEON_tailload:
+	SUB R7<<2, R0
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x6ea0f821 // fneg v1.4s, v1.4s
+	WORD $0x4eb2f421 // fmin v1.4s, v1.4s, v18.4s
+	WORD $0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD $0x6e34dc22 // fmul v2.4s, v1.4s, v20.4s
+	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
+	WORD $0x4eb5d443 // fsub v3.4s, v2.4s, v21.4s
+	VSUB V21.S4, V2.S4, V4.S4
+	WORD $0x6e36dc66 // fmul v6.4s, v3.4s, v22.4s
+	WORD $0x4ea6d425 // fsub v5.4s, v1.4s, v6.4s
+	WORD $0x6e37dc66 // fmul v6.4s, v3.4s, v23.4s
+	WORD $0x4ea6d4a5 // fsub v5.4s, v5.4s, v6.4s
+	WORD $0x6e25df83 // fmul v3.4s, v28.4s, v5.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e3ad463 // fadd v3.4s, v3.4s, v26.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e39d463 // fadd v3.4s, v3.4s, v25.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e38d463 // fadd v3.4s, v3.4s, v24.4s
+	WORD $0x6e25dca2 // fmul v2.4s, v5.4s, v5.4s
+	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
+	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
+	WORD $0x4e31d442 // fadd v2.4s, v2.4s, v17.4s
+	WORD $0x4f3f0486 // sshr v6.4s, v4.4s, #1
+	VSUB V6.S4, V4.S4, V5.S4
+	VADD V30.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	VADD V30.S4, V5.S4, V5.S4
+	VSHL $23, V5.S4, V5.S4
+	WORD $0x6e26dc41 // fmul v1.4s, v2.4s, v6.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD $0x6ea1e7a4 // fcmgt v4.4s, v29.4s, v1.4s
+	VBIT V4.B16, V16.B16, V1.B16
+	WORD $0x4f210407 // sshr v7.4s, v0.4s, #31
+	WORD $0x4e21d622 // fadd v2.4s, v17.4s, v1.4s
+	VBSL V17.B16, V1.B16, V7.B16
+	WORD $0x6e22fce0 // fdiv v0.4s, v7.4s, v2.4s
+	VST1.P V0.S[0], 4(R0)
+	CMP $2, R7
+	BLT BiasSigmoidNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	CMP $3, R7
+	BLT BiasSigmoidNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+BiasSigmoidNEON_tailstore:
+BiasSigmoidNEON_done:
 	SUBS $1, R5
 	BNE BiasSigmoidNEON_row
 	RET
@@ -567,17 +1035,15 @@ TEXT ·BiasTanhNEON(SB), NOSPLIT, $0-64
 	MOVW $0x80000000, R9
 	VDUP R9, V14.S4
 	MOVD x_base+0(FP), R0
-	MOVD bias_len+32(FP), R4
-	LSR $2, R4
 	MOVD rows+48(FP), R5
-	MOVD cols+56(FP), R6
-	LSL $2, R6
 BiasTanhNEON_row:
-	MOVD R0, R1
 	MOVD bias_base+24(FP), R3
-	MOVD R4, R2
+	MOVD cols+56(FP), R2
+	AND $3, R2, R7
+	LSR $2, R2
+	CBZ R2, BiasTanhNEON_tail
 BiasTanhNEON_loop:
-	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V0.S4]
 	VLD1.P 16(R3), [V1.S4]
 	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
 	WORD $0x4ea0f807 // fabs v7.4s, v0.4s
@@ -633,10 +1099,88 @@ BiasTanhNEON_loop:
 	VBSL V1.B16, V15.B16, V7.B16
 	VAND V14.B16, V0.B16, V1.B16
 	VORR V1.B16, V7.B16, V0.B16
-	VST1.P [V0.S4], 16(R1)
+	VST1.P [V0.S4], 16(R0)
 	SUBS $1, R2
 	BNE BiasTanhNEON_loop
-	ADD R6, R0
+BiasTanhNEON_tail:
+	CBZ R7, BiasTanhNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VLD1.P 4(R0), V0.S[0]
+	VLD1.P 4(R3), V1.S[0]
+	CMP $2, R7
+	BLT BiasTanhNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	VLD1.P 4(R3), V1.S[1]
+	CMP $3, R7
+	BLT BiasTanhNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+	VLD1.P 4(R3), V1.S[2]
+BiasTanhNEON_tailload:
+	SUB R7<<2, R0
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4ea0f807 // fabs v7.4s, v0.4s
+	WORD $0x6e27dce2 // fmul v2.4s, v7.4s, v7.4s
+	WORD $0x6e22dda3 // fmul v3.4s, v13.4s, v2.4s
+	WORD $0x4e2cd463 // fadd v3.4s, v3.4s, v12.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x4e2bd463 // fadd v3.4s, v3.4s, v11.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x4e2ad463 // fadd v3.4s, v3.4s, v10.4s
+	WORD $0x6e22dc63 // fmul v3.4s, v3.4s, v2.4s
+	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
+	WORD $0x6e22dcef // fmul v15.4s, v7.4s, v2.4s
+	WORD $0x6e23ddef // fmul v15.4s, v15.4s, v3.4s
+	WORD $0x4e2fd4ef // fadd v15.4s, v7.4s, v15.4s
+	WORD $0x4e27d4e1 // fadd v1.4s, v7.4s, v7.4s
+	WORD $0x4eb2f421 // fmin v1.4s, v1.4s, v18.4s
+	WORD $0x4e33f421 // fmax v1.4s, v1.4s, v19.4s
+	WORD $0x6e34dc22 // fmul v2.4s, v1.4s, v20.4s
+	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
+	WORD $0x4eb5d443 // fsub v3.4s, v2.4s, v21.4s
+	VSUB V21.S4, V2.S4, V4.S4
+	WORD $0x6e36dc66 // fmul v6.4s, v3.4s, v22.4s
+	WORD $0x4ea6d425 // fsub v5.4s, v1.4s, v6.4s
+	WORD $0x6e37dc66 // fmul v6.4s, v3.4s, v23.4s
+	WORD $0x4ea6d4a5 // fsub v5.4s, v5.4s, v6.4s
+	WORD $0x6e25df83 // fmul v3.4s, v28.4s, v5.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e3ad463 // fadd v3.4s, v3.4s, v26.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e39d463 // fadd v3.4s, v3.4s, v25.4s
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	WORD $0x4e38d463 // fadd v3.4s, v3.4s, v24.4s
+	WORD $0x6e25dca2 // fmul v2.4s, v5.4s, v5.4s
+	WORD $0x6e23dc42 // fmul v2.4s, v2.4s, v3.4s
+	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
+	WORD $0x4e31d442 // fadd v2.4s, v2.4s, v17.4s
+	WORD $0x4f3f0486 // sshr v6.4s, v4.4s, #1
+	VSUB V6.S4, V4.S4, V5.S4
+	VADD V30.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	VADD V30.S4, V5.S4, V5.S4
+	VSHL $23, V5.S4, V5.S4
+	WORD $0x6e26dc41 // fmul v1.4s, v2.4s, v6.4s
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	WORD $0x6ea1e7a4 // fcmgt v4.4s, v29.4s, v1.4s
+	VBIT V4.B16, V16.B16, V1.B16
+	WORD $0x4e31d421 // fadd v1.4s, v1.4s, v17.4s
+	WORD $0x6e21ffe1 // fdiv v1.4s, v31.4s, v1.4s
+	WORD $0x4ea1d621 // fsub v1.4s, v17.4s, v1.4s
+	WORD $0x6ea7e507 // fcmgt v7.4s, v8.4s, v7.4s
+	VBSL V1.B16, V15.B16, V7.B16
+	VAND V14.B16, V0.B16, V1.B16
+	VORR V1.B16, V7.B16, V0.B16
+	VST1.P V0.S[0], 4(R0)
+	CMP $2, R7
+	BLT BiasTanhNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	CMP $3, R7
+	BLT BiasTanhNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+BiasTanhNEON_tailstore:
+BiasTanhNEON_done:
 	SUBS $1, R5
 	BNE BiasTanhNEON_row
 	RET
@@ -649,8 +1193,9 @@ TEXT ·SubMulNEON(SB), NOSPLIT, $0-76
 	MOVD dy_base+24(FP), R1
 	MOVD y_base+48(FP), R3
 	MOVD dx_len+8(FP), R2
+	AND $3, R2, R7
 	LSR $2, R2
-	CBZ R2, SubMulNEON_done
+	CBZ R2, SubMulNEON_tail
 SubMulNEON_loop:
 	VLD1.P 16(R1), [V0.S4]
 	VLD1.P 16(R3), [V1.S4]
@@ -659,6 +1204,31 @@ SubMulNEON_loop:
 	VST1.P [V0.S4], 16(R0)
 	SUBS $1, R2
 	BNE SubMulNEON_loop
+SubMulNEON_tail:
+	CBZ R7, SubMulNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VLD1.P 4(R1), V0.S[0]
+	VLD1.P 4(R3), V1.S[0]
+	CMP $2, R7
+	BLT SubMulNEON_tailload
+	VLD1.P 4(R1), V0.S[1]
+	VLD1.P 4(R3), V1.S[1]
+	CMP $3, R7
+	BLT SubMulNEON_tailload
+	VLD1.P 4(R1), V0.S[2]
+	VLD1.P 4(R3), V1.S[2]
+SubMulNEON_tailload:
+	WORD $0x4eafd400 // fsub v0.4s, v0.4s, v15.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	VST1.P V0.S[0], 4(R0)
+	CMP $2, R7
+	BLT SubMulNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	CMP $3, R7
+	BLT SubMulNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+SubMulNEON_tailstore:
 SubMulNEON_done:
 	RET
 
@@ -677,6 +1247,7 @@ ArgmaxNEON_row:
 	BVS ArgmaxNEON_store
 	VDUP V0.S[0], V1.S4
 	MOVD R1, R7
+	CBZ R4, ArgmaxNEON_maxlanes
 	MOVD R4, R8
 ArgmaxNEON_max:
 	VLD1.P 16(R7), [V2.S4]
@@ -684,6 +1255,7 @@ ArgmaxNEON_max:
 	VBIT V3.B16, V2.B16, V1.B16
 	SUBS $1, R8
 	BNE ArgmaxNEON_max
+ArgmaxNEON_maxlanes:
 	WORD $0x6e30f821 // fmaxv s1, v1.4s
 	CBZ R5, ArgmaxNEON_maxdone
 	MOVD R5, R8
@@ -696,6 +1268,7 @@ ArgmaxNEON_maxtail:
 ArgmaxNEON_maxdone:
 	VDUP V1.S[0], V1.S4
 	MOVD R1, R7
+	CBZ R4, ArgmaxNEON_findtail
 	MOVD R4, R8
 ArgmaxNEON_find:
 	VLD1.P 16(R7), [V2.S4]
