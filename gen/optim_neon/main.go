@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	nl "github.com/simdmlp/simdmlp/gen/internal/neon"
 	"github.com/simdmlp/simdmlp/gen/neon"
 )
 
@@ -55,45 +56,30 @@ type scalar struct {
 // One is +1.0 in every lane, for the steps that take 1/sqrt(d).
 const vOne V = 31
 
-// step emits an elementwise kernel over len(first stream) elements, a
-// multiple of 4: streams in V0…, scalars in V16…, temporaries from V8 on.
+// step emits an elementwise kernel over len(first stream) elements, any
+// length (gen/internal/neon's Loop finishes the tail lane by lane):
+// streams in V0…, scalars in V16…, temporaries from V8 on.
 func (g *gen) step(name, ref, sig string, streams []stream, scalars []scalar, body func()) {
 	f := g.f
 	f.Text(&neon.Func{Name: name, Sig: sig, Doc: []string{
-		fmt.Sprintf("%s is %s, bit for bit, on whole vectors: it reads", name, ref),
-		fmt.Sprintf("len(%s) elements of every slice, len(%s) a multiple of 4 (kernels/optim_arm64.go", streams[0].name, streams[0].name),
-		"checks the lengths and finishes the tail with the reference).",
-		"In assembly because Go does not vectorise it: 4 lanes per instruction.",
+		fmt.Sprintf("%s is %s, bit for bit, for any length: it reads", name, ref),
+		fmt.Sprintf("len(%s) elements of every slice (kernels/optim_asm.go checks the", streams[0].name),
+		"lengths); the last len%4 go through the same vector operations, loaded and",
+		"stored lane by lane. In assembly because Go does not vectorise it: 4 lanes",
+		"per instruction.",
 	}})
 	for _, s := range scalars {
-		f.I("FMOVS %s, F%d", f.Arg(s.name), s.reg)
-		f.I("VDUP V%d.S[0], V%d.S4", s.reg, s.reg)
+		nl.Arg32(f, s.reg, s.name)
 	}
 	f.I("FMOVS $1.0, F%d", vOne)
 	f.I("VDUP V%d.S[0], V%d.S4", vOne, vOne)
+	var ls []nl.Stream
 	for i, s := range streams {
 		f.I("MOVD %s, R%d", f.Arg(s.name+"_base"), i)
+		ls = append(ls, nl.Stream{Ptr: i, Reg: s.reg, Load: true, Store: s.out})
 	}
 	f.I("MOVD %s, R10", f.Arg(streams[0].name+"_len"))
-	f.I("LSR $2, R10")
-	f.I("CBZ R10, %s", f.L("done"))
-	f.Label("loop")
-	for i, s := range streams {
-		if s.out {
-			f.I("VLD1 (R%d), [V%d.S4]", i, s.reg)
-		} else {
-			f.I("VLD1.P 16(R%d), [V%d.S4]", i, s.reg)
-		}
-	}
-	body()
-	for i, s := range streams {
-		if s.out {
-			f.I("VST1.P [V%d.S4], 16(R%d)", s.reg, i)
-		}
-	}
-	f.I("SUBS $1, R10")
-	f.I("BNE %s", f.L("loop"))
-	f.Label("done")
+	nl.Loop(f, "", 10, 11, ls, body)
 	f.I("RET")
 }
 
@@ -262,33 +248,73 @@ func (g *gen) steps() {
 		})
 }
 
-// sumSquares emits SumSquaresNEON(x, s): the 32 partial sums of
-// refSumSquares over len(x) elements, a multiple of 32, element i into
-// s[i mod 32], each float64 addition in the reference's order.
+// sumSquares emits SumSquaresNEON(x) (sum float64): refSumSquares
+// whole. Element i goes into partial sum i mod 32, each float64 addition
+// in the reference's order; the tail (under 32 elements) is loaded into
+// zeroed registers, lane by lane past its whole vectors, and added as one
+// more block: its spare lanes add +0, which leaves a partial sum (never
+// −0) unchanged. The 32 partials are then folded as the reference folds
+// them.
 func (g *gen) sumSquares() {
 	f := g.f
 	const name = "SumSquaresNEON"
-	f.Text(&neon.Func{Name: name, Sig: "func(x []float32, s *[32]float64)", Doc: []string{
-		name + " computes the 32 partial sums of refSumSquares (kernels/ref.go):",
-		"x[i]² is added to s[i mod 32], in index order, starting from zero. It",
-		"reads len(x) elements, a multiple of 32; kernels/optim_arm64.go adds",
-		"the tail and folds the partial sums as the reference does, so the",
-		"result is bit-identical. Each square of a float32 is exact in float64,",
-		"so the fused multiply-add rounds only the addition, as the reference.",
-		"In assembly because Go does not vectorise it.",
+	f.Text(&neon.Func{Name: name, Sig: "func(x []float32) (sum float64)", Doc: []string{
+		name + " is refSumSquares (kernels/ref.go) bit for bit, for any length:",
+		"x[i]² is added to partial sum i mod 32, in index order, starting from zero,",
+		"and the 32 partials are folded in the reference's order. Each square of a",
+		"float32 is exact in float64, so the fused multiply-add rounds only the",
+		"addition, as the reference. In assembly because Go does not vectorise it.",
 	}})
-	// V0–V15 the 32 float64 partial sums (two per register), V16–V23 the
-	// 32 floats of one iteration, V24–V25 widened pairs.
+	// V0–V15 the 32 float64 partial sums (two per register, partial k in
+	// lane k%2 of V(k/2)), V16–V23 the 32 floats of one block, V24–V25
+	// widened pairs.
 	for i := range 16 {
-		f.I("VEOR V%d.B16, V%d.B16, V%d.B16", i, i, i)
+		nl.Zero(f, V(i))
 	}
 	f.I("MOVD %s, R0", f.Arg("x_base"))
 	f.I("MOVD %s, R1", f.Arg("x_len"))
+	f.I("AND $31, R1, R2")
 	f.I("LSR $5, R1")
-	f.I("CBZ R1, %s", f.L("done"))
+	f.I("CBZ R1, %s", f.L("tail"))
 	f.Label("loop")
 	f.I("VLD1.P 64(R0), [V16.S4, V17.S4, V18.S4, V19.S4]")
 	f.I("VLD1.P 64(R0), [V20.S4, V21.S4, V22.S4, V23.S4]")
+	g.squares()
+	f.I("SUBS $1, R1")
+	f.I("BNE %s", f.L("loop"))
+	f.Label("tail")
+	f.I("CBZ R2, %s", f.L("fold"))
+	for c := range 8 {
+		nl.Zero(f, V(16+c))
+	}
+	for c := range 8 {
+		f.I("CMP $4, R2")
+		f.I("BLT %s", f.L(fmt.Sprintf("lanes%d", c)))
+		f.I("VLD1.P 16(R0), [V%d.S4]", 16+c)
+		f.I("SUBS $4, R2")
+		f.I("BEQ %s", f.L("block"))
+	}
+	for c := range 8 {
+		f.Label(fmt.Sprintf("lanes%d", c))
+		nl.Lanes(f, fmt.Sprintf("lanes%ddone", c), 2, []nl.Stream{{Ptr: 0, Reg: V(16 + c), Load: true}}, true)
+		f.I("B %s", f.L("block"))
+	}
+	f.Label("block")
+	g.squares()
+	f.Label("fold")
+	for step := 16; step >= 2; step /= 2 {
+		for i := range step / 2 {
+			g.w(neon.FADD2D(V(i), V(i), V(i+step/2)))
+		}
+	}
+	g.w(neon.FADDPScalar2D(0, 0))
+	f.I("FMOVD F0, %s", f.Arg("sum"))
+	f.I("RET")
+}
+
+// squares adds the squares of the 32 floats in V16–V23 to the partial
+// sums.
+func (g *gen) squares() {
 	for c := range 8 {
 		src := V(16 + c)
 		g.w(neon.FCVTL(24, src))
@@ -296,41 +322,27 @@ func (g *gen) sumSquares() {
 		g.w(neon.FMLA2D(V(2*c), 24, 24))
 		g.w(neon.FMLA2D(V(2*c+1), 25, 25))
 	}
-	f.I("SUBS $1, R1")
-	f.I("BNE %s", f.L("loop"))
-	f.Label("done")
-	f.I("MOVD %s, R2", f.Arg("s"))
-	for i := 0; i < 16; i += 4 {
-		f.I("VST1.P [V%d.D2, V%d.D2, V%d.D2, V%d.D2], 64(R2)", i, i+1, i+2, i+3)
-	}
-	f.I("RET")
 }
 
-// allFinite emits AllFiniteNEON(x): whether no element of x (len a
-// multiple of 4) has an all-ones exponent.
+// allFinite emits AllFiniteNEON(x): whether no element of x has an
+// all-ones exponent. The tail's spare lanes are zeros, which are finite.
 func (g *gen) allFinite() {
 	f := g.f
 	const name = "AllFiniteNEON"
 	f.Text(&neon.Func{Name: name, Sig: "func(x []float32) (ok bool)", Doc: []string{
-		name + " is refAllFinite (kernels/ref.go) on len(x) elements, a multiple",
-		"of 4 (kernels/optim_arm64.go checks the tail). In assembly because Go",
-		"does not vectorise it.",
+		name + " is refAllFinite (kernels/ref.go) for any length, the last",
+		"len%4 elements loaded lane by lane. In assembly because Go does not",
+		"vectorise it.",
 	}})
-	f.I("MOVW $0x7f800000, R9")
-	f.I("VDUP R9, V1.S4")
-	f.I("VEOR V2.B16, V2.B16, V2.B16")
+	nl.Bits(f, 1, 0x7f800000)
+	nl.Zero(f, 2)
 	f.I("MOVD %s, R0", f.Arg("x_base"))
 	f.I("MOVD %s, R1", f.Arg("x_len"))
-	f.I("LSR $2, R1")
-	f.I("CBZ R1, %s", f.L("done"))
-	f.Label("loop")
-	f.I("VLD1.P 16(R0), [V0.S4]")
-	f.I("VAND V1.B16, V0.B16, V0.B16")
-	f.I("VCMEQ V1.S4, V0.S4, V0.S4")
-	f.I("VORR V0.B16, V2.B16, V2.B16")
-	f.I("SUBS $1, R1")
-	f.I("BNE %s", f.L("loop"))
-	f.Label("done")
+	nl.Loop(f, "", 1, 7, []nl.Stream{{Ptr: 0, Reg: 0, Load: true}}, func() {
+		f.I("VAND V1.B16, V0.B16, V0.B16")
+		f.I("VCMEQ V1.S4, V0.S4, V0.S4")
+		f.I("VORR V0.B16, V2.B16, V2.B16")
+	})
 	f.I("VMOV V2.D[0], R3")
 	f.I("VMOV V2.D[1], R4")
 	f.I("ORR R3, R4")
@@ -340,41 +352,63 @@ func (g *gen) allFinite() {
 	f.I("RET")
 }
 
-// colSum emits ColSumNEON(dst, x, rows, cols): dst[j] = Σ_i x[i·cols+j]
-// for j < len(dst), a multiple of 4, adding rows in order from +0 in
-// float32 as refColSum does.
+// colSum emits ColSumNEON(dst, x, rows, cols): dst[j] = Σ_i x[i·cols+j],
+// adding rows in order from +0 in float32 as refColSum does, four columns
+// per vector and the last cols%4 columns in the lanes of one more (loaded
+// and stored lane by lane). rows = 0 gives zeros.
 func (g *gen) colSum() {
 	f := g.f
 	const name = "ColSumNEON"
 	f.Text(&neon.Func{Name: name, Sig: "func(dst, x []float32, rows, cols int)", Doc: []string{
-		name + " is refColSum (kernels/ref.go) on the first len(dst) columns,",
-		"len(dst) a multiple of 4 and ≤ cols, rows ≥ 1, len(x) ≥ (rows−1)·cols +",
-		"len(dst) (kernels/optim_arm64.go checks them and sums the other",
-		"columns). Bit-identical: each lane adds its column's rows in order.",
-		"In assembly because Go does not vectorise it.",
+		name + " is refColSum (kernels/ref.go) bit for bit, for any shape: each",
+		"lane adds its column's rows in order. len(dst) ≥ cols, len(x) ≥ rows·cols",
+		"(kernels/optim_asm.go checks them). In assembly because Go does not",
+		"vectorise it.",
 	}})
+	// R0 dst, R1 the column block's top, R2 whole blocks, R7 tail
+	// columns, R3 rows, R4 the row stride in bytes, R5 a load pointer,
+	// R6 rows left, R8 the tail's lane pointer.
 	f.I("MOVD %s, R0", f.Arg("dst_base"))
 	f.I("MOVD %s, R1", f.Arg("x_base"))
-	f.I("MOVD %s, R2", f.Arg("dst_len"))
+	f.I("MOVD %s, R2", f.Arg("cols"))
+	f.I("AND $3, R2, R7")
 	f.I("LSR $2, R2")
 	f.I("MOVD %s, R3", f.Arg("rows"))
 	f.I("MOVD %s, R4", f.Arg("cols"))
 	f.I("LSL $2, R4")
-	f.I("CBZ R2, %s", f.L("done"))
+	f.I("CBZ R2, %s", f.L("tail"))
 	f.Label("col")
-	f.I("VEOR V0.B16, V0.B16, V0.B16")
+	nl.Zero(f, 0)
 	f.I("MOVD R1, R5")
 	f.I("MOVD R3, R6")
+	f.I("CBZ R6, %s", f.L("store"))
 	f.Label("row")
 	f.I("VLD1 (R5), [V1.S4]")
 	g.w(neon.FADD(0, 0, 1))
 	f.I("ADD R4, R5")
 	f.I("SUBS $1, R6")
 	f.I("BNE %s", f.L("row"))
+	f.Label("store")
 	f.I("VST1.P [V0.S4], 16(R0)")
 	f.I("ADD $16, R1")
 	f.I("SUBS $1, R2")
 	f.I("BNE %s", f.L("col"))
+	f.Label("tail")
+	f.I("CBZ R7, %s", f.L("done"))
+	nl.Zero(f, 0)
+	f.I("MOVD R1, R5")
+	f.I("MOVD R3, R6")
+	f.I("CBZ R6, %s", f.L("tailstore"))
+	f.Label("tailrow")
+	nl.Zero(f, 1)
+	f.I("MOVD R5, R8")
+	nl.Lanes(f, "tailload", 7, []nl.Stream{{Ptr: 8, Reg: 1, Load: true}}, true)
+	g.w(neon.FADD(0, 0, 1))
+	f.I("ADD R4, R5")
+	f.I("SUBS $1, R6")
+	f.I("BNE %s", f.L("tailrow"))
+	f.Label("tailstore")
+	nl.Lanes(f, "tailput", 7, []nl.Stream{{Ptr: 0, Reg: 0, Store: true}}, false)
 	f.Label("done")
 	f.I("RET")
 }

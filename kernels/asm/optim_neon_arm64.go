@@ -4,117 +4,125 @@
 
 package asm
 
-// SGDStepNEON is refSGDStep (kernels/ref_optim.go) without Nesterov, bit for bit, on whole vectors: it reads
-// len(theta) elements of every slice, len(theta) a multiple of 4 (kernels/optim_arm64.go
-// checks the lengths and finishes the tail with the reference).
-// In assembly because Go does not vectorise it: 4 lanes per instruction.
+// SGDStepNEON is refSGDStep (kernels/ref_optim.go) without Nesterov, bit for bit, for any length: it reads
+// len(theta) elements of every slice (kernels/optim_asm.go checks the
+// lengths); the last len%4 go through the same vector operations, loaded and
+// stored lane by lane. In assembly because Go does not vectorise it: 4 lanes
+// per instruction.
 //
 //go:noescape
 func SGDStepNEON(theta, m, g []float32, negLR, mu float32)
 
-// SGDNesterovStepNEON is refSGDStep (kernels/ref_optim.go) with Nesterov, bit for bit, on whole vectors: it reads
-// len(theta) elements of every slice, len(theta) a multiple of 4 (kernels/optim_arm64.go
-// checks the lengths and finishes the tail with the reference).
-// In assembly because Go does not vectorise it: 4 lanes per instruction.
+// SGDNesterovStepNEON is refSGDStep (kernels/ref_optim.go) with Nesterov, bit for bit, for any length: it reads
+// len(theta) elements of every slice (kernels/optim_asm.go checks the
+// lengths); the last len%4 go through the same vector operations, loaded and
+// stored lane by lane. In assembly because Go does not vectorise it: 4 lanes
+// per instruction.
 //
 //go:noescape
 func SGDNesterovStepNEON(theta, m, g []float32, negLR, mu float32)
 
-// AdagradStepNEON is refAdagradStep (kernels/ref_optim.go), bit for bit, on whole vectors: it reads
-// len(theta) elements of every slice, len(theta) a multiple of 4 (kernels/optim_arm64.go
-// checks the lengths and finishes the tail with the reference).
-// In assembly because Go does not vectorise it: 4 lanes per instruction.
+// AdagradStepNEON is refAdagradStep (kernels/ref_optim.go), bit for bit, for any length: it reads
+// len(theta) elements of every slice (kernels/optim_asm.go checks the
+// lengths); the last len%4 go through the same vector operations, loaded and
+// stored lane by lane. In assembly because Go does not vectorise it: 4 lanes
+// per instruction.
 //
 //go:noescape
 func AdagradStepNEON(theta, acc, g []float32, lr, eps float32)
 
-// RMSpropStepNEON is refRMSpropStep (kernels/ref_optim.go) with mom nil and mg nil, bit for bit, on whole vectors: it reads
-// len(theta) elements of every slice, len(theta) a multiple of 4 (kernels/optim_arm64.go
-// checks the lengths and finishes the tail with the reference).
-// In assembly because Go does not vectorise it: 4 lanes per instruction.
+// RMSpropStepNEON is refRMSpropStep (kernels/ref_optim.go) with mom nil and mg nil, bit for bit, for any length: it reads
+// len(theta) elements of every slice (kernels/optim_asm.go checks the
+// lengths); the last len%4 go through the same vector operations, loaded and
+// stored lane by lane. In assembly because Go does not vectorise it: 4 lanes
+// per instruction.
 //
 //go:noescape
 func RMSpropStepNEON(theta, v, g []float32, lr, rho, omr, eps float32)
 
-// RMSpropCenteredStepNEON is refRMSpropStep (kernels/ref_optim.go) with mom nil and mg, bit for bit, on whole vectors: it reads
-// len(theta) elements of every slice, len(theta) a multiple of 4 (kernels/optim_arm64.go
-// checks the lengths and finishes the tail with the reference).
-// In assembly because Go does not vectorise it: 4 lanes per instruction.
+// RMSpropCenteredStepNEON is refRMSpropStep (kernels/ref_optim.go) with mom nil and mg, bit for bit, for any length: it reads
+// len(theta) elements of every slice (kernels/optim_asm.go checks the
+// lengths); the last len%4 go through the same vector operations, loaded and
+// stored lane by lane. In assembly because Go does not vectorise it: 4 lanes
+// per instruction.
 //
 //go:noescape
 func RMSpropCenteredStepNEON(theta, v, mg, g []float32, lr, rho, omr, eps float32)
 
-// RMSpropMomentumStepNEON is refRMSpropStep (kernels/ref_optim.go) with mom and mg nil, bit for bit, on whole vectors: it reads
-// len(theta) elements of every slice, len(theta) a multiple of 4 (kernels/optim_arm64.go
-// checks the lengths and finishes the tail with the reference).
-// In assembly because Go does not vectorise it: 4 lanes per instruction.
+// RMSpropMomentumStepNEON is refRMSpropStep (kernels/ref_optim.go) with mom and mg nil, bit for bit, for any length: it reads
+// len(theta) elements of every slice (kernels/optim_asm.go checks the
+// lengths); the last len%4 go through the same vector operations, loaded and
+// stored lane by lane. In assembly because Go does not vectorise it: 4 lanes
+// per instruction.
 //
 //go:noescape
 func RMSpropMomentumStepNEON(theta, v, mom, g []float32, lr, rho, omr, mu, eps float32)
 
-// RMSpropMomentumCenteredStepNEON is refRMSpropStep (kernels/ref_optim.go) with mom and mg, bit for bit, on whole vectors: it reads
-// len(theta) elements of every slice, len(theta) a multiple of 4 (kernels/optim_arm64.go
-// checks the lengths and finishes the tail with the reference).
-// In assembly because Go does not vectorise it: 4 lanes per instruction.
+// RMSpropMomentumCenteredStepNEON is refRMSpropStep (kernels/ref_optim.go) with mom and mg, bit for bit, for any length: it reads
+// len(theta) elements of every slice (kernels/optim_asm.go checks the
+// lengths); the last len%4 go through the same vector operations, loaded and
+// stored lane by lane. In assembly because Go does not vectorise it: 4 lanes
+// per instruction.
 //
 //go:noescape
 func RMSpropMomentumCenteredStepNEON(theta, v, mom, mg, g []float32, lr, rho, omr, mu, eps float32)
 
-// AdamStepNEON is refAdamStep (kernels/ref_optim.go) with vhat nil, bit for bit, on whole vectors: it reads
-// len(theta) elements of every slice, len(theta) a multiple of 4 (kernels/optim_arm64.go
-// checks the lengths and finishes the tail with the reference).
-// In assembly because Go does not vectorise it: 4 lanes per instruction.
+// AdamStepNEON is refAdamStep (kernels/ref_optim.go) with vhat nil, bit for bit, for any length: it reads
+// len(theta) elements of every slice (kernels/optim_asm.go checks the
+// lengths); the last len%4 go through the same vector operations, loaded and
+// stored lane by lane. In assembly because Go does not vectorise it: 4 lanes
+// per instruction.
 //
 //go:noescape
 func AdamStepNEON(theta, m, v, g []float32, alpha, omb1, omb2, eps float32)
 
-// AMSGradStepNEON is refAdamStep (kernels/ref_optim.go) with vhat given, bit for bit, on whole vectors: it reads
-// len(theta) elements of every slice, len(theta) a multiple of 4 (kernels/optim_arm64.go
-// checks the lengths and finishes the tail with the reference).
-// In assembly because Go does not vectorise it: 4 lanes per instruction.
+// AMSGradStepNEON is refAdamStep (kernels/ref_optim.go) with vhat given, bit for bit, for any length: it reads
+// len(theta) elements of every slice (kernels/optim_asm.go checks the
+// lengths); the last len%4 go through the same vector operations, loaded and
+// stored lane by lane. In assembly because Go does not vectorise it: 4 lanes
+// per instruction.
 //
 //go:noescape
 func AMSGradStepNEON(theta, m, v, vhat, g []float32, alpha, omb1, omb2, eps float32)
 
-// ScaleNEON is refScale (kernels/ref.go), bit for bit, on whole vectors: it reads
-// len(x) elements of every slice, len(x) a multiple of 4 (kernels/optim_arm64.go
-// checks the lengths and finishes the tail with the reference).
-// In assembly because Go does not vectorise it: 4 lanes per instruction.
+// ScaleNEON is refScale (kernels/ref.go), bit for bit, for any length: it reads
+// len(x) elements of every slice (kernels/optim_asm.go checks the
+// lengths); the last len%4 go through the same vector operations, loaded and
+// stored lane by lane. In assembly because Go does not vectorise it: 4 lanes
+// per instruction.
 //
 //go:noescape
 func ScaleNEON(x []float32, s float32)
 
-// ClampNEON is refClamp (kernels/ref.go), bit for bit, on whole vectors: it reads
-// len(x) elements of every slice, len(x) a multiple of 4 (kernels/optim_arm64.go
-// checks the lengths and finishes the tail with the reference).
-// In assembly because Go does not vectorise it: 4 lanes per instruction.
+// ClampNEON is refClamp (kernels/ref.go), bit for bit, for any length: it reads
+// len(x) elements of every slice (kernels/optim_asm.go checks the
+// lengths); the last len%4 go through the same vector operations, loaded and
+// stored lane by lane. In assembly because Go does not vectorise it: 4 lanes
+// per instruction.
 //
 //go:noescape
 func ClampNEON(x []float32, lo, hi float32)
 
-// SumSquaresNEON computes the 32 partial sums of refSumSquares (kernels/ref.go):
-// x[i]² is added to s[i mod 32], in index order, starting from zero. It
-// reads len(x) elements, a multiple of 32; kernels/optim_arm64.go adds
-// the tail and folds the partial sums as the reference does, so the
-// result is bit-identical. Each square of a float32 is exact in float64,
-// so the fused multiply-add rounds only the addition, as the reference.
-// In assembly because Go does not vectorise it.
+// SumSquaresNEON is refSumSquares (kernels/ref.go) bit for bit, for any length:
+// x[i]² is added to partial sum i mod 32, in index order, starting from zero,
+// and the 32 partials are folded in the reference's order. Each square of a
+// float32 is exact in float64, so the fused multiply-add rounds only the
+// addition, as the reference. In assembly because Go does not vectorise it.
 //
 //go:noescape
-func SumSquaresNEON(x []float32, s *[32]float64)
+func SumSquaresNEON(x []float32) (sum float64)
 
-// AllFiniteNEON is refAllFinite (kernels/ref.go) on len(x) elements, a multiple
-// of 4 (kernels/optim_arm64.go checks the tail). In assembly because Go
-// does not vectorise it.
+// AllFiniteNEON is refAllFinite (kernels/ref.go) for any length, the last
+// len%4 elements loaded lane by lane. In assembly because Go does not
+// vectorise it.
 //
 //go:noescape
 func AllFiniteNEON(x []float32) (ok bool)
 
-// ColSumNEON is refColSum (kernels/ref.go) on the first len(dst) columns,
-// len(dst) a multiple of 4 and ≤ cols, rows ≥ 1, len(x) ≥ (rows−1)·cols +
-// len(dst) (kernels/optim_arm64.go checks them and sums the other
-// columns). Bit-identical: each lane adds its column's rows in order.
-// In assembly because Go does not vectorise it.
+// ColSumNEON is refColSum (kernels/ref.go) bit for bit, for any shape: each
+// lane adds its column's rows in order. len(dst) ≥ cols, len(x) ≥ rows·cols
+// (kernels/optim_asm.go checks them). In assembly because Go does not
+// vectorise it.
 //
 //go:noescape
 func ColSumNEON(dst, x []float32, rows, cols int)

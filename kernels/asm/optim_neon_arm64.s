@@ -16,8 +16,9 @@ TEXT ·SGDStepNEON(SB), NOSPLIT, $0-80
 	MOVD m_base+24(FP), R1
 	MOVD g_base+48(FP), R2
 	MOVD theta_len+8(FP), R10
+	AND $3, R10, R11
 	LSR $2, R10
-	CBZ R10, SGDStepNEON_done
+	CBZ R10, SGDStepNEON_tail
 SGDStepNEON_loop:
 	VLD1 (R0), [V0.S4]
 	VLD1 (R1), [V1.S4]
@@ -30,6 +31,42 @@ SGDStepNEON_loop:
 	VST1.P [V1.S4], 16(R1)
 	SUBS $1, R10
 	BNE SGDStepNEON_loop
+SGDStepNEON_tail:
+	CBZ R11, SGDStepNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VLD1.P 4(R0), V0.S[0]
+	VLD1.P 4(R1), V1.S[0]
+	VLD1.P 4(R2), V6.S[0]
+	CMP $2, R11
+	BLT SGDStepNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	VLD1.P 4(R1), V1.S[1]
+	VLD1.P 4(R2), V6.S[1]
+	CMP $3, R11
+	BLT SGDStepNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+	VLD1.P 4(R1), V1.S[2]
+	VLD1.P 4(R2), V6.S[2]
+SGDStepNEON_tailload:
+	SUB R11<<2, R0
+	SUB R11<<2, R1
+	WORD $0x6e30dcc8 // fmul v8.4s, v6.4s, v16.4s
+	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
+	WORD $0x4e29d501 // fadd v1.4s, v8.4s, v9.4s
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	VST1.P V0.S[0], 4(R0)
+	VST1.P V1.S[0], 4(R1)
+	CMP $2, R11
+	BLT SGDStepNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	VST1.P V1.S[1], 4(R1)
+	CMP $3, R11
+	BLT SGDStepNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+	VST1.P V1.S[2], 4(R1)
+SGDStepNEON_tailstore:
 SGDStepNEON_done:
 	RET
 
@@ -45,8 +82,9 @@ TEXT ·SGDNesterovStepNEON(SB), NOSPLIT, $0-80
 	MOVD m_base+24(FP), R1
 	MOVD g_base+48(FP), R2
 	MOVD theta_len+8(FP), R10
+	AND $3, R10, R11
 	LSR $2, R10
-	CBZ R10, SGDNesterovStepNEON_done
+	CBZ R10, SGDNesterovStepNEON_tail
 SGDNesterovStepNEON_loop:
 	VLD1 (R0), [V0.S4]
 	VLD1 (R1), [V1.S4]
@@ -61,6 +99,44 @@ SGDNesterovStepNEON_loop:
 	VST1.P [V1.S4], 16(R1)
 	SUBS $1, R10
 	BNE SGDNesterovStepNEON_loop
+SGDNesterovStepNEON_tail:
+	CBZ R11, SGDNesterovStepNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VLD1.P 4(R0), V0.S[0]
+	VLD1.P 4(R1), V1.S[0]
+	VLD1.P 4(R2), V6.S[0]
+	CMP $2, R11
+	BLT SGDNesterovStepNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	VLD1.P 4(R1), V1.S[1]
+	VLD1.P 4(R2), V6.S[1]
+	CMP $3, R11
+	BLT SGDNesterovStepNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+	VLD1.P 4(R1), V1.S[2]
+	VLD1.P 4(R2), V6.S[2]
+SGDNesterovStepNEON_tailload:
+	SUB R11<<2, R0
+	SUB R11<<2, R1
+	WORD $0x6e30dcc8 // fmul v8.4s, v6.4s, v16.4s
+	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
+	WORD $0x4e29d501 // fadd v1.4s, v8.4s, v9.4s
+	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
+	WORD $0x4e29d508 // fadd v8.4s, v8.4s, v9.4s
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	VST1.P V0.S[0], 4(R0)
+	VST1.P V1.S[0], 4(R1)
+	CMP $2, R11
+	BLT SGDNesterovStepNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	VST1.P V1.S[1], 4(R1)
+	CMP $3, R11
+	BLT SGDNesterovStepNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+	VST1.P V1.S[2], 4(R1)
+SGDNesterovStepNEON_tailstore:
 SGDNesterovStepNEON_done:
 	RET
 
@@ -76,8 +152,9 @@ TEXT ·AdagradStepNEON(SB), NOSPLIT, $0-80
 	MOVD acc_base+24(FP), R1
 	MOVD g_base+48(FP), R2
 	MOVD theta_len+8(FP), R10
+	AND $3, R10, R11
 	LSR $2, R10
-	CBZ R10, AdagradStepNEON_done
+	CBZ R10, AdagradStepNEON_tail
 AdagradStepNEON_loop:
 	VLD1 (R0), [V0.S4]
 	VLD1 (R1), [V2.S4]
@@ -93,6 +170,45 @@ AdagradStepNEON_loop:
 	VST1.P [V2.S4], 16(R1)
 	SUBS $1, R10
 	BNE AdagradStepNEON_loop
+AdagradStepNEON_tail:
+	CBZ R11, AdagradStepNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VLD1.P 4(R0), V0.S[0]
+	VLD1.P 4(R1), V2.S[0]
+	VLD1.P 4(R2), V6.S[0]
+	CMP $2, R11
+	BLT AdagradStepNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	VLD1.P 4(R1), V2.S[1]
+	VLD1.P 4(R2), V6.S[1]
+	CMP $3, R11
+	BLT AdagradStepNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+	VLD1.P 4(R1), V2.S[2]
+	VLD1.P 4(R2), V6.S[2]
+AdagradStepNEON_tailload:
+	SUB R11<<2, R0
+	SUB R11<<2, R1
+	WORD $0x6e26dcc8 // fmul v8.4s, v6.4s, v6.4s
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x6e26de09 // fmul v9.4s, v16.4s, v6.4s
+	WORD $0x4e31d44a // fadd v10.4s, v2.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x6e2afd29 // fdiv v9.4s, v9.4s, v10.4s
+	WORD $0x4ea9d400 // fsub v0.4s, v0.4s, v9.4s
+	VST1.P V0.S[0], 4(R0)
+	VST1.P V2.S[0], 4(R1)
+	CMP $2, R11
+	BLT AdagradStepNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	VST1.P V2.S[1], 4(R1)
+	CMP $3, R11
+	BLT AdagradStepNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+	VST1.P V2.S[2], 4(R1)
+AdagradStepNEON_tailstore:
 AdagradStepNEON_done:
 	RET
 
@@ -112,8 +228,9 @@ TEXT ·RMSpropStepNEON(SB), NOSPLIT, $0-88
 	MOVD v_base+24(FP), R1
 	MOVD g_base+48(FP), R2
 	MOVD theta_len+8(FP), R10
+	AND $3, R10, R11
 	LSR $2, R10
-	CBZ R10, RMSpropStepNEON_done
+	CBZ R10, RMSpropStepNEON_tail
 RMSpropStepNEON_loop:
 	VLD1 (R0), [V0.S4]
 	VLD1 (R1), [V2.S4]
@@ -132,6 +249,48 @@ RMSpropStepNEON_loop:
 	VST1.P [V2.S4], 16(R1)
 	SUBS $1, R10
 	BNE RMSpropStepNEON_loop
+RMSpropStepNEON_tail:
+	CBZ R11, RMSpropStepNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VLD1.P 4(R0), V0.S[0]
+	VLD1.P 4(R1), V2.S[0]
+	VLD1.P 4(R2), V6.S[0]
+	CMP $2, R11
+	BLT RMSpropStepNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	VLD1.P 4(R1), V2.S[1]
+	VLD1.P 4(R2), V6.S[1]
+	CMP $3, R11
+	BLT RMSpropStepNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+	VLD1.P 4(R1), V2.S[2]
+	VLD1.P 4(R2), V6.S[2]
+RMSpropStepNEON_tailload:
+	SUB R11<<2, R0
+	SUB R11<<2, R1
+	WORD $0x6e26dcc8 // fmul v8.4s, v6.4s, v6.4s
+	WORD $0x6e28de28 // fmul v8.4s, v17.4s, v8.4s
+	WORD $0x6e22de02 // fmul v2.4s, v16.4s, v2.4s
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x4e34d44a // fadd v10.4s, v2.4s, v20.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x6e2affea // fdiv v10.4s, v31.4s, v10.4s
+	WORD $0x6e26de49 // fmul v9.4s, v18.4s, v6.4s
+	WORD $0x6e2add29 // fmul v9.4s, v9.4s, v10.4s
+	WORD $0x4ea9d400 // fsub v0.4s, v0.4s, v9.4s
+	VST1.P V0.S[0], 4(R0)
+	VST1.P V2.S[0], 4(R1)
+	CMP $2, R11
+	BLT RMSpropStepNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	VST1.P V2.S[1], 4(R1)
+	CMP $3, R11
+	BLT RMSpropStepNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+	VST1.P V2.S[2], 4(R1)
+RMSpropStepNEON_tailstore:
 RMSpropStepNEON_done:
 	RET
 
@@ -152,8 +311,9 @@ TEXT ·RMSpropCenteredStepNEON(SB), NOSPLIT, $0-112
 	MOVD mg_base+48(FP), R2
 	MOVD g_base+72(FP), R3
 	MOVD theta_len+8(FP), R10
+	AND $3, R10, R11
 	LSR $2, R10
-	CBZ R10, RMSpropCenteredStepNEON_done
+	CBZ R10, RMSpropCenteredStepNEON_tail
 RMSpropCenteredStepNEON_loop:
 	VLD1 (R0), [V0.S4]
 	VLD1 (R1), [V2.S4]
@@ -179,6 +339,61 @@ RMSpropCenteredStepNEON_loop:
 	VST1.P [V4.S4], 16(R2)
 	SUBS $1, R10
 	BNE RMSpropCenteredStepNEON_loop
+RMSpropCenteredStepNEON_tail:
+	CBZ R11, RMSpropCenteredStepNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VLD1.P 4(R0), V0.S[0]
+	VLD1.P 4(R1), V2.S[0]
+	VLD1.P 4(R2), V4.S[0]
+	VLD1.P 4(R3), V6.S[0]
+	CMP $2, R11
+	BLT RMSpropCenteredStepNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	VLD1.P 4(R1), V2.S[1]
+	VLD1.P 4(R2), V4.S[1]
+	VLD1.P 4(R3), V6.S[1]
+	CMP $3, R11
+	BLT RMSpropCenteredStepNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+	VLD1.P 4(R1), V2.S[2]
+	VLD1.P 4(R2), V4.S[2]
+	VLD1.P 4(R3), V6.S[2]
+RMSpropCenteredStepNEON_tailload:
+	SUB R11<<2, R0
+	SUB R11<<2, R1
+	SUB R11<<2, R2
+	WORD $0x6e26dcc8 // fmul v8.4s, v6.4s, v6.4s
+	WORD $0x6e28de28 // fmul v8.4s, v17.4s, v8.4s
+	WORD $0x6e22de02 // fmul v2.4s, v16.4s, v2.4s
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x6e24de04 // fmul v4.4s, v16.4s, v4.4s
+	WORD $0x6e26de28 // fmul v8.4s, v17.4s, v6.4s
+	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	WORD $0x6e24dc88 // fmul v8.4s, v4.4s, v4.4s
+	WORD $0x4ea8d44a // fsub v10.4s, v2.4s, v8.4s
+	WORD $0x4e34d54a // fadd v10.4s, v10.4s, v20.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x6e2affea // fdiv v10.4s, v31.4s, v10.4s
+	WORD $0x6e26de49 // fmul v9.4s, v18.4s, v6.4s
+	WORD $0x6e2add29 // fmul v9.4s, v9.4s, v10.4s
+	WORD $0x4ea9d400 // fsub v0.4s, v0.4s, v9.4s
+	VST1.P V0.S[0], 4(R0)
+	VST1.P V2.S[0], 4(R1)
+	VST1.P V4.S[0], 4(R2)
+	CMP $2, R11
+	BLT RMSpropCenteredStepNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	VST1.P V2.S[1], 4(R1)
+	VST1.P V4.S[1], 4(R2)
+	CMP $3, R11
+	BLT RMSpropCenteredStepNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+	VST1.P V2.S[2], 4(R1)
+	VST1.P V4.S[2], 4(R2)
+RMSpropCenteredStepNEON_tailstore:
 RMSpropCenteredStepNEON_done:
 	RET
 
@@ -201,8 +416,9 @@ TEXT ·RMSpropMomentumStepNEON(SB), NOSPLIT, $0-116
 	MOVD mom_base+48(FP), R2
 	MOVD g_base+72(FP), R3
 	MOVD theta_len+8(FP), R10
+	AND $3, R10, R11
 	LSR $2, R10
-	CBZ R10, RMSpropMomentumStepNEON_done
+	CBZ R10, RMSpropMomentumStepNEON_tail
 RMSpropMomentumStepNEON_loop:
 	VLD1 (R0), [V0.S4]
 	VLD1 (R1), [V2.S4]
@@ -225,6 +441,58 @@ RMSpropMomentumStepNEON_loop:
 	VST1.P [V3.S4], 16(R2)
 	SUBS $1, R10
 	BNE RMSpropMomentumStepNEON_loop
+RMSpropMomentumStepNEON_tail:
+	CBZ R11, RMSpropMomentumStepNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VLD1.P 4(R0), V0.S[0]
+	VLD1.P 4(R1), V2.S[0]
+	VLD1.P 4(R2), V3.S[0]
+	VLD1.P 4(R3), V6.S[0]
+	CMP $2, R11
+	BLT RMSpropMomentumStepNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	VLD1.P 4(R1), V2.S[1]
+	VLD1.P 4(R2), V3.S[1]
+	VLD1.P 4(R3), V6.S[1]
+	CMP $3, R11
+	BLT RMSpropMomentumStepNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+	VLD1.P 4(R1), V2.S[2]
+	VLD1.P 4(R2), V3.S[2]
+	VLD1.P 4(R3), V6.S[2]
+RMSpropMomentumStepNEON_tailload:
+	SUB R11<<2, R0
+	SUB R11<<2, R1
+	SUB R11<<2, R2
+	WORD $0x6e26dcc8 // fmul v8.4s, v6.4s, v6.4s
+	WORD $0x6e28de28 // fmul v8.4s, v17.4s, v8.4s
+	WORD $0x6e22de02 // fmul v2.4s, v16.4s, v2.4s
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x4e34d44a // fadd v10.4s, v2.4s, v20.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x6e2affea // fdiv v10.4s, v31.4s, v10.4s
+	WORD $0x6e26de49 // fmul v9.4s, v18.4s, v6.4s
+	WORD $0x6e2add29 // fmul v9.4s, v9.4s, v10.4s
+	WORD $0x6e23de63 // fmul v3.4s, v19.4s, v3.4s
+	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	VST1.P V0.S[0], 4(R0)
+	VST1.P V2.S[0], 4(R1)
+	VST1.P V3.S[0], 4(R2)
+	CMP $2, R11
+	BLT RMSpropMomentumStepNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	VST1.P V2.S[1], 4(R1)
+	VST1.P V3.S[1], 4(R2)
+	CMP $3, R11
+	BLT RMSpropMomentumStepNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+	VST1.P V2.S[2], 4(R1)
+	VST1.P V3.S[2], 4(R2)
+RMSpropMomentumStepNEON_tailstore:
 RMSpropMomentumStepNEON_done:
 	RET
 
@@ -248,8 +516,9 @@ TEXT ·RMSpropMomentumCenteredStepNEON(SB), NOSPLIT, $0-140
 	MOVD mg_base+72(FP), R3
 	MOVD g_base+96(FP), R4
 	MOVD theta_len+8(FP), R10
+	AND $3, R10, R11
 	LSR $2, R10
-	CBZ R10, RMSpropMomentumCenteredStepNEON_done
+	CBZ R10, RMSpropMomentumCenteredStepNEON_tail
 RMSpropMomentumCenteredStepNEON_loop:
 	VLD1 (R0), [V0.S4]
 	VLD1 (R1), [V2.S4]
@@ -279,6 +548,71 @@ RMSpropMomentumCenteredStepNEON_loop:
 	VST1.P [V4.S4], 16(R3)
 	SUBS $1, R10
 	BNE RMSpropMomentumCenteredStepNEON_loop
+RMSpropMomentumCenteredStepNEON_tail:
+	CBZ R11, RMSpropMomentumCenteredStepNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VLD1.P 4(R0), V0.S[0]
+	VLD1.P 4(R1), V2.S[0]
+	VLD1.P 4(R2), V3.S[0]
+	VLD1.P 4(R3), V4.S[0]
+	VLD1.P 4(R4), V6.S[0]
+	CMP $2, R11
+	BLT RMSpropMomentumCenteredStepNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	VLD1.P 4(R1), V2.S[1]
+	VLD1.P 4(R2), V3.S[1]
+	VLD1.P 4(R3), V4.S[1]
+	VLD1.P 4(R4), V6.S[1]
+	CMP $3, R11
+	BLT RMSpropMomentumCenteredStepNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+	VLD1.P 4(R1), V2.S[2]
+	VLD1.P 4(R2), V3.S[2]
+	VLD1.P 4(R3), V4.S[2]
+	VLD1.P 4(R4), V6.S[2]
+RMSpropMomentumCenteredStepNEON_tailload:
+	SUB R11<<2, R0
+	SUB R11<<2, R1
+	SUB R11<<2, R2
+	SUB R11<<2, R3
+	WORD $0x6e26dcc8 // fmul v8.4s, v6.4s, v6.4s
+	WORD $0x6e28de28 // fmul v8.4s, v17.4s, v8.4s
+	WORD $0x6e22de02 // fmul v2.4s, v16.4s, v2.4s
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x6e24de04 // fmul v4.4s, v16.4s, v4.4s
+	WORD $0x6e26de28 // fmul v8.4s, v17.4s, v6.4s
+	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	WORD $0x6e24dc88 // fmul v8.4s, v4.4s, v4.4s
+	WORD $0x4ea8d44a // fsub v10.4s, v2.4s, v8.4s
+	WORD $0x4e34d54a // fadd v10.4s, v10.4s, v20.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x6e2affea // fdiv v10.4s, v31.4s, v10.4s
+	WORD $0x6e26de49 // fmul v9.4s, v18.4s, v6.4s
+	WORD $0x6e2add29 // fmul v9.4s, v9.4s, v10.4s
+	WORD $0x6e23de63 // fmul v3.4s, v19.4s, v3.4s
+	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	VST1.P V0.S[0], 4(R0)
+	VST1.P V2.S[0], 4(R1)
+	VST1.P V3.S[0], 4(R2)
+	VST1.P V4.S[0], 4(R3)
+	CMP $2, R11
+	BLT RMSpropMomentumCenteredStepNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	VST1.P V2.S[1], 4(R1)
+	VST1.P V3.S[1], 4(R2)
+	VST1.P V4.S[1], 4(R3)
+	CMP $3, R11
+	BLT RMSpropMomentumCenteredStepNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+	VST1.P V2.S[2], 4(R1)
+	VST1.P V3.S[2], 4(R2)
+	VST1.P V4.S[2], 4(R3)
+RMSpropMomentumCenteredStepNEON_tailstore:
 RMSpropMomentumCenteredStepNEON_done:
 	RET
 
@@ -299,8 +633,9 @@ TEXT ·AdamStepNEON(SB), NOSPLIT, $0-112
 	MOVD v_base+48(FP), R2
 	MOVD g_base+72(FP), R3
 	MOVD theta_len+8(FP), R10
+	AND $3, R10, R11
 	LSR $2, R10
-	CBZ R10, AdamStepNEON_done
+	CBZ R10, AdamStepNEON_tail
 AdamStepNEON_loop:
 	VLD1 (R0), [V0.S4]
 	VLD1 (R1), [V1.S4]
@@ -323,6 +658,58 @@ AdamStepNEON_loop:
 	VST1.P [V2.S4], 16(R2)
 	SUBS $1, R10
 	BNE AdamStepNEON_loop
+AdamStepNEON_tail:
+	CBZ R11, AdamStepNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VLD1.P 4(R0), V0.S[0]
+	VLD1.P 4(R1), V1.S[0]
+	VLD1.P 4(R2), V2.S[0]
+	VLD1.P 4(R3), V6.S[0]
+	CMP $2, R11
+	BLT AdamStepNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	VLD1.P 4(R1), V1.S[1]
+	VLD1.P 4(R2), V2.S[1]
+	VLD1.P 4(R3), V6.S[1]
+	CMP $3, R11
+	BLT AdamStepNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+	VLD1.P 4(R1), V1.S[2]
+	VLD1.P 4(R2), V2.S[2]
+	VLD1.P 4(R3), V6.S[2]
+AdamStepNEON_tailload:
+	SUB R11<<2, R0
+	SUB R11<<2, R1
+	SUB R11<<2, R2
+	WORD $0x4ea1d4c8 // fsub v8.4s, v6.4s, v1.4s
+	WORD $0x6e31dd08 // fmul v8.4s, v8.4s, v17.4s
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	WORD $0x6e26dcc8 // fmul v8.4s, v6.4s, v6.4s
+	WORD $0x4ea2d508 // fsub v8.4s, v8.4s, v2.4s
+	WORD $0x6e32dd08 // fmul v8.4s, v8.4s, v18.4s
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x6ea1f84a // fsqrt v10.4s, v2.4s
+	WORD $0x4e33d54a // fadd v10.4s, v10.4s, v19.4s
+	WORD $0x6e30dc28 // fmul v8.4s, v1.4s, v16.4s
+	WORD $0x6e2afd08 // fdiv v8.4s, v8.4s, v10.4s
+	WORD $0x4ea8d400 // fsub v0.4s, v0.4s, v8.4s
+	VST1.P V0.S[0], 4(R0)
+	VST1.P V1.S[0], 4(R1)
+	VST1.P V2.S[0], 4(R2)
+	CMP $2, R11
+	BLT AdamStepNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	VST1.P V1.S[1], 4(R1)
+	VST1.P V2.S[1], 4(R2)
+	CMP $3, R11
+	BLT AdamStepNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+	VST1.P V1.S[2], 4(R1)
+	VST1.P V2.S[2], 4(R2)
+AdamStepNEON_tailstore:
 AdamStepNEON_done:
 	RET
 
@@ -344,8 +731,9 @@ TEXT ·AMSGradStepNEON(SB), NOSPLIT, $0-136
 	MOVD vhat_base+72(FP), R3
 	MOVD g_base+96(FP), R4
 	MOVD theta_len+8(FP), R10
+	AND $3, R10, R11
 	LSR $2, R10
-	CBZ R10, AMSGradStepNEON_done
+	CBZ R10, AMSGradStepNEON_tail
 AMSGradStepNEON_loop:
 	VLD1 (R0), [V0.S4]
 	VLD1 (R1), [V1.S4]
@@ -372,6 +760,68 @@ AMSGradStepNEON_loop:
 	VST1.P [V5.S4], 16(R3)
 	SUBS $1, R10
 	BNE AMSGradStepNEON_loop
+AMSGradStepNEON_tail:
+	CBZ R11, AMSGradStepNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VLD1.P 4(R0), V0.S[0]
+	VLD1.P 4(R1), V1.S[0]
+	VLD1.P 4(R2), V2.S[0]
+	VLD1.P 4(R3), V5.S[0]
+	VLD1.P 4(R4), V6.S[0]
+	CMP $2, R11
+	BLT AMSGradStepNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	VLD1.P 4(R1), V1.S[1]
+	VLD1.P 4(R2), V2.S[1]
+	VLD1.P 4(R3), V5.S[1]
+	VLD1.P 4(R4), V6.S[1]
+	CMP $3, R11
+	BLT AMSGradStepNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+	VLD1.P 4(R1), V1.S[2]
+	VLD1.P 4(R2), V2.S[2]
+	VLD1.P 4(R3), V5.S[2]
+	VLD1.P 4(R4), V6.S[2]
+AMSGradStepNEON_tailload:
+	SUB R11<<2, R0
+	SUB R11<<2, R1
+	SUB R11<<2, R2
+	SUB R11<<2, R3
+	WORD $0x4ea1d4c8 // fsub v8.4s, v6.4s, v1.4s
+	WORD $0x6e31dd08 // fmul v8.4s, v8.4s, v17.4s
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	WORD $0x6e26dcc8 // fmul v8.4s, v6.4s, v6.4s
+	WORD $0x4ea2d508 // fsub v8.4s, v8.4s, v2.4s
+	WORD $0x6e32dd08 // fmul v8.4s, v8.4s, v18.4s
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x6e22e4aa // fcmge v10.4s, v5.4s, v2.4s
+	VBIF V10.B16, V2.B16, V5.B16
+	WORD $0x6ea1f8aa // fsqrt v10.4s, v5.4s
+	WORD $0x4e33d54a // fadd v10.4s, v10.4s, v19.4s
+	WORD $0x6e30dc28 // fmul v8.4s, v1.4s, v16.4s
+	WORD $0x6e2afd08 // fdiv v8.4s, v8.4s, v10.4s
+	WORD $0x4ea8d400 // fsub v0.4s, v0.4s, v8.4s
+	VST1.P V0.S[0], 4(R0)
+	VST1.P V1.S[0], 4(R1)
+	VST1.P V2.S[0], 4(R2)
+	VST1.P V5.S[0], 4(R3)
+	CMP $2, R11
+	BLT AMSGradStepNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	VST1.P V1.S[1], 4(R1)
+	VST1.P V2.S[1], 4(R2)
+	VST1.P V5.S[1], 4(R3)
+	CMP $3, R11
+	BLT AMSGradStepNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+	VST1.P V1.S[2], 4(R1)
+	VST1.P V2.S[2], 4(R2)
+	VST1.P V5.S[2], 4(R3)
+AMSGradStepNEON_tailstore:
 AMSGradStepNEON_done:
 	RET
 
@@ -383,14 +833,36 @@ TEXT ·ScaleNEON(SB), NOSPLIT, $0-28
 	VDUP V31.S[0], V31.S4
 	MOVD x_base+0(FP), R0
 	MOVD x_len+8(FP), R10
+	AND $3, R10, R11
 	LSR $2, R10
-	CBZ R10, ScaleNEON_done
+	CBZ R10, ScaleNEON_tail
 ScaleNEON_loop:
 	VLD1 (R0), [V0.S4]
 	WORD $0x6e30dc00 // fmul v0.4s, v0.4s, v16.4s
 	VST1.P [V0.S4], 16(R0)
 	SUBS $1, R10
 	BNE ScaleNEON_loop
+ScaleNEON_tail:
+	CBZ R11, ScaleNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VLD1.P 4(R0), V0.S[0]
+	CMP $2, R11
+	BLT ScaleNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	CMP $3, R11
+	BLT ScaleNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+ScaleNEON_tailload:
+	SUB R11<<2, R0
+	WORD $0x6e30dc00 // fmul v0.4s, v0.4s, v16.4s
+	VST1.P V0.S[0], 4(R0)
+	CMP $2, R11
+	BLT ScaleNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	CMP $3, R11
+	BLT ScaleNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+ScaleNEON_tailstore:
 ScaleNEON_done:
 	RET
 
@@ -404,8 +876,9 @@ TEXT ·ClampNEON(SB), NOSPLIT, $0-32
 	VDUP V31.S[0], V31.S4
 	MOVD x_base+0(FP), R0
 	MOVD x_len+8(FP), R10
+	AND $3, R10, R11
 	LSR $2, R10
-	CBZ R10, ClampNEON_done
+	CBZ R10, ClampNEON_tail
 ClampNEON_loop:
 	VLD1 (R0), [V0.S4]
 	WORD $0x6ea0e608 // fcmgt v8.4s, v16.4s, v0.4s
@@ -415,10 +888,34 @@ ClampNEON_loop:
 	VST1.P [V0.S4], 16(R0)
 	SUBS $1, R10
 	BNE ClampNEON_loop
+ClampNEON_tail:
+	CBZ R11, ClampNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VLD1.P 4(R0), V0.S[0]
+	CMP $2, R11
+	BLT ClampNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	CMP $3, R11
+	BLT ClampNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+ClampNEON_tailload:
+	SUB R11<<2, R0
+	WORD $0x6ea0e608 // fcmgt v8.4s, v16.4s, v0.4s
+	WORD $0x6eb1e409 // fcmgt v9.4s, v0.4s, v17.4s
+	VBIT V9.B16, V17.B16, V0.B16
+	VBIT V8.B16, V16.B16, V0.B16
+	VST1.P V0.S[0], 4(R0)
+	CMP $2, R11
+	BLT ClampNEON_tailstore
+	VST1.P V0.S[1], 4(R0)
+	CMP $3, R11
+	BLT ClampNEON_tailstore
+	VST1.P V0.S[2], 4(R0)
+ClampNEON_tailstore:
 ClampNEON_done:
 	RET
 
-// func SumSquaresNEON(x []float32, s *[32]float64)
+// func SumSquaresNEON(x []float32) (sum float64)
 TEXT ·SumSquaresNEON(SB), NOSPLIT, $0-32
 	VEOR V0.B16, V0.B16, V0.B16
 	VEOR V1.B16, V1.B16, V1.B16
@@ -438,8 +935,9 @@ TEXT ·SumSquaresNEON(SB), NOSPLIT, $0-32
 	VEOR V15.B16, V15.B16, V15.B16
 	MOVD x_base+0(FP), R0
 	MOVD x_len+8(FP), R1
+	AND $31, R1, R2
 	LSR $5, R1
-	CBZ R1, SumSquaresNEON_done
+	CBZ R1, SumSquaresNEON_tail
 SumSquaresNEON_loop:
 	VLD1.P 64(R0), [V16.S4, V17.S4, V18.S4, V19.S4]
 	VLD1.P 64(R0), [V20.S4, V21.S4, V22.S4, V23.S4]
@@ -477,12 +975,187 @@ SumSquaresNEON_loop:
 	WORD $0x4e79cf2f // fmla v15.2d, v25.2d, v25.2d
 	SUBS $1, R1
 	BNE SumSquaresNEON_loop
-SumSquaresNEON_done:
-	MOVD s+24(FP), R2
-	VST1.P [V0.D2, V1.D2, V2.D2, V3.D2], 64(R2)
-	VST1.P [V4.D2, V5.D2, V6.D2, V7.D2], 64(R2)
-	VST1.P [V8.D2, V9.D2, V10.D2, V11.D2], 64(R2)
-	VST1.P [V12.D2, V13.D2, V14.D2, V15.D2], 64(R2)
+SumSquaresNEON_tail:
+	CBZ R2, SumSquaresNEON_fold
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+	CMP $4, R2
+	BLT SumSquaresNEON_lanes0
+	VLD1.P 16(R0), [V16.S4]
+	SUBS $4, R2
+	BEQ SumSquaresNEON_block
+	CMP $4, R2
+	BLT SumSquaresNEON_lanes1
+	VLD1.P 16(R0), [V17.S4]
+	SUBS $4, R2
+	BEQ SumSquaresNEON_block
+	CMP $4, R2
+	BLT SumSquaresNEON_lanes2
+	VLD1.P 16(R0), [V18.S4]
+	SUBS $4, R2
+	BEQ SumSquaresNEON_block
+	CMP $4, R2
+	BLT SumSquaresNEON_lanes3
+	VLD1.P 16(R0), [V19.S4]
+	SUBS $4, R2
+	BEQ SumSquaresNEON_block
+	CMP $4, R2
+	BLT SumSquaresNEON_lanes4
+	VLD1.P 16(R0), [V20.S4]
+	SUBS $4, R2
+	BEQ SumSquaresNEON_block
+	CMP $4, R2
+	BLT SumSquaresNEON_lanes5
+	VLD1.P 16(R0), [V21.S4]
+	SUBS $4, R2
+	BEQ SumSquaresNEON_block
+	CMP $4, R2
+	BLT SumSquaresNEON_lanes6
+	VLD1.P 16(R0), [V22.S4]
+	SUBS $4, R2
+	BEQ SumSquaresNEON_block
+	CMP $4, R2
+	BLT SumSquaresNEON_lanes7
+	VLD1.P 16(R0), [V23.S4]
+	SUBS $4, R2
+	BEQ SumSquaresNEON_block
+SumSquaresNEON_lanes0:
+	VLD1.P 4(R0), V16.S[0]
+	CMP $2, R2
+	BLT SumSquaresNEON_lanes0done
+	VLD1.P 4(R0), V16.S[1]
+	CMP $3, R2
+	BLT SumSquaresNEON_lanes0done
+	VLD1.P 4(R0), V16.S[2]
+SumSquaresNEON_lanes0done:
+	B SumSquaresNEON_block
+SumSquaresNEON_lanes1:
+	VLD1.P 4(R0), V17.S[0]
+	CMP $2, R2
+	BLT SumSquaresNEON_lanes1done
+	VLD1.P 4(R0), V17.S[1]
+	CMP $3, R2
+	BLT SumSquaresNEON_lanes1done
+	VLD1.P 4(R0), V17.S[2]
+SumSquaresNEON_lanes1done:
+	B SumSquaresNEON_block
+SumSquaresNEON_lanes2:
+	VLD1.P 4(R0), V18.S[0]
+	CMP $2, R2
+	BLT SumSquaresNEON_lanes2done
+	VLD1.P 4(R0), V18.S[1]
+	CMP $3, R2
+	BLT SumSquaresNEON_lanes2done
+	VLD1.P 4(R0), V18.S[2]
+SumSquaresNEON_lanes2done:
+	B SumSquaresNEON_block
+SumSquaresNEON_lanes3:
+	VLD1.P 4(R0), V19.S[0]
+	CMP $2, R2
+	BLT SumSquaresNEON_lanes3done
+	VLD1.P 4(R0), V19.S[1]
+	CMP $3, R2
+	BLT SumSquaresNEON_lanes3done
+	VLD1.P 4(R0), V19.S[2]
+SumSquaresNEON_lanes3done:
+	B SumSquaresNEON_block
+SumSquaresNEON_lanes4:
+	VLD1.P 4(R0), V20.S[0]
+	CMP $2, R2
+	BLT SumSquaresNEON_lanes4done
+	VLD1.P 4(R0), V20.S[1]
+	CMP $3, R2
+	BLT SumSquaresNEON_lanes4done
+	VLD1.P 4(R0), V20.S[2]
+SumSquaresNEON_lanes4done:
+	B SumSquaresNEON_block
+SumSquaresNEON_lanes5:
+	VLD1.P 4(R0), V21.S[0]
+	CMP $2, R2
+	BLT SumSquaresNEON_lanes5done
+	VLD1.P 4(R0), V21.S[1]
+	CMP $3, R2
+	BLT SumSquaresNEON_lanes5done
+	VLD1.P 4(R0), V21.S[2]
+SumSquaresNEON_lanes5done:
+	B SumSquaresNEON_block
+SumSquaresNEON_lanes6:
+	VLD1.P 4(R0), V22.S[0]
+	CMP $2, R2
+	BLT SumSquaresNEON_lanes6done
+	VLD1.P 4(R0), V22.S[1]
+	CMP $3, R2
+	BLT SumSquaresNEON_lanes6done
+	VLD1.P 4(R0), V22.S[2]
+SumSquaresNEON_lanes6done:
+	B SumSquaresNEON_block
+SumSquaresNEON_lanes7:
+	VLD1.P 4(R0), V23.S[0]
+	CMP $2, R2
+	BLT SumSquaresNEON_lanes7done
+	VLD1.P 4(R0), V23.S[1]
+	CMP $3, R2
+	BLT SumSquaresNEON_lanes7done
+	VLD1.P 4(R0), V23.S[2]
+SumSquaresNEON_lanes7done:
+	B SumSquaresNEON_block
+SumSquaresNEON_block:
+	WORD $0x0e617a18 // fcvtl v24.2d, v16.2s
+	WORD $0x4e617a19 // fcvtl2 v25.2d, v16.4s
+	WORD $0x4e78cf00 // fmla v0.2d, v24.2d, v24.2d
+	WORD $0x4e79cf21 // fmla v1.2d, v25.2d, v25.2d
+	WORD $0x0e617a38 // fcvtl v24.2d, v17.2s
+	WORD $0x4e617a39 // fcvtl2 v25.2d, v17.4s
+	WORD $0x4e78cf02 // fmla v2.2d, v24.2d, v24.2d
+	WORD $0x4e79cf23 // fmla v3.2d, v25.2d, v25.2d
+	WORD $0x0e617a58 // fcvtl v24.2d, v18.2s
+	WORD $0x4e617a59 // fcvtl2 v25.2d, v18.4s
+	WORD $0x4e78cf04 // fmla v4.2d, v24.2d, v24.2d
+	WORD $0x4e79cf25 // fmla v5.2d, v25.2d, v25.2d
+	WORD $0x0e617a78 // fcvtl v24.2d, v19.2s
+	WORD $0x4e617a79 // fcvtl2 v25.2d, v19.4s
+	WORD $0x4e78cf06 // fmla v6.2d, v24.2d, v24.2d
+	WORD $0x4e79cf27 // fmla v7.2d, v25.2d, v25.2d
+	WORD $0x0e617a98 // fcvtl v24.2d, v20.2s
+	WORD $0x4e617a99 // fcvtl2 v25.2d, v20.4s
+	WORD $0x4e78cf08 // fmla v8.2d, v24.2d, v24.2d
+	WORD $0x4e79cf29 // fmla v9.2d, v25.2d, v25.2d
+	WORD $0x0e617ab8 // fcvtl v24.2d, v21.2s
+	WORD $0x4e617ab9 // fcvtl2 v25.2d, v21.4s
+	WORD $0x4e78cf0a // fmla v10.2d, v24.2d, v24.2d
+	WORD $0x4e79cf2b // fmla v11.2d, v25.2d, v25.2d
+	WORD $0x0e617ad8 // fcvtl v24.2d, v22.2s
+	WORD $0x4e617ad9 // fcvtl2 v25.2d, v22.4s
+	WORD $0x4e78cf0c // fmla v12.2d, v24.2d, v24.2d
+	WORD $0x4e79cf2d // fmla v13.2d, v25.2d, v25.2d
+	WORD $0x0e617af8 // fcvtl v24.2d, v23.2s
+	WORD $0x4e617af9 // fcvtl2 v25.2d, v23.4s
+	WORD $0x4e78cf0e // fmla v14.2d, v24.2d, v24.2d
+	WORD $0x4e79cf2f // fmla v15.2d, v25.2d, v25.2d
+SumSquaresNEON_fold:
+	WORD $0x4e68d400 // fadd v0.2d, v0.2d, v8.2d
+	WORD $0x4e69d421 // fadd v1.2d, v1.2d, v9.2d
+	WORD $0x4e6ad442 // fadd v2.2d, v2.2d, v10.2d
+	WORD $0x4e6bd463 // fadd v3.2d, v3.2d, v11.2d
+	WORD $0x4e6cd484 // fadd v4.2d, v4.2d, v12.2d
+	WORD $0x4e6dd4a5 // fadd v5.2d, v5.2d, v13.2d
+	WORD $0x4e6ed4c6 // fadd v6.2d, v6.2d, v14.2d
+	WORD $0x4e6fd4e7 // fadd v7.2d, v7.2d, v15.2d
+	WORD $0x4e64d400 // fadd v0.2d, v0.2d, v4.2d
+	WORD $0x4e65d421 // fadd v1.2d, v1.2d, v5.2d
+	WORD $0x4e66d442 // fadd v2.2d, v2.2d, v6.2d
+	WORD $0x4e67d463 // fadd v3.2d, v3.2d, v7.2d
+	WORD $0x4e62d400 // fadd v0.2d, v0.2d, v2.2d
+	WORD $0x4e63d421 // fadd v1.2d, v1.2d, v3.2d
+	WORD $0x4e61d400 // fadd v0.2d, v0.2d, v1.2d
+	WORD $0x7e70d800 // faddp d0, v0.2d
+	FMOVD F0, sum+24(FP)
 	RET
 
 // func AllFiniteNEON(x []float32) (ok bool)
@@ -492,8 +1165,9 @@ TEXT ·AllFiniteNEON(SB), NOSPLIT, $0-25
 	VEOR V2.B16, V2.B16, V2.B16
 	MOVD x_base+0(FP), R0
 	MOVD x_len+8(FP), R1
+	AND $3, R1, R7
 	LSR $2, R1
-	CBZ R1, AllFiniteNEON_done
+	CBZ R1, AllFiniteNEON_tail
 AllFiniteNEON_loop:
 	VLD1.P 16(R0), [V0.S4]
 	VAND V1.B16, V0.B16, V0.B16
@@ -501,6 +1175,25 @@ AllFiniteNEON_loop:
 	VORR V0.B16, V2.B16, V2.B16
 	SUBS $1, R1
 	BNE AllFiniteNEON_loop
+AllFiniteNEON_tail:
+	CBZ R7, AllFiniteNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VLD1.P 4(R0), V0.S[0]
+	CMP $2, R7
+	BLT AllFiniteNEON_tailload
+	VLD1.P 4(R0), V0.S[1]
+	CMP $3, R7
+	BLT AllFiniteNEON_tailload
+	VLD1.P 4(R0), V0.S[2]
+AllFiniteNEON_tailload:
+	VAND V1.B16, V0.B16, V0.B16
+	VCMEQ V1.S4, V0.S4, V0.S4
+	VORR V0.B16, V2.B16, V2.B16
+	CMP $2, R7
+	BLT AllFiniteNEON_tailstore
+	CMP $3, R7
+	BLT AllFiniteNEON_tailstore
+AllFiniteNEON_tailstore:
 AllFiniteNEON_done:
 	VMOV V2.D[0], R3
 	VMOV V2.D[1], R4
@@ -514,25 +1207,58 @@ AllFiniteNEON_done:
 TEXT ·ColSumNEON(SB), NOSPLIT, $0-64
 	MOVD dst_base+0(FP), R0
 	MOVD x_base+24(FP), R1
-	MOVD dst_len+8(FP), R2
+	MOVD cols+56(FP), R2
+	AND $3, R2, R7
 	LSR $2, R2
 	MOVD rows+48(FP), R3
 	MOVD cols+56(FP), R4
 	LSL $2, R4
-	CBZ R2, ColSumNEON_done
+	CBZ R2, ColSumNEON_tail
 ColSumNEON_col:
 	VEOR V0.B16, V0.B16, V0.B16
 	MOVD R1, R5
 	MOVD R3, R6
+	CBZ R6, ColSumNEON_store
 ColSumNEON_row:
 	VLD1 (R5), [V1.S4]
 	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
 	ADD R4, R5
 	SUBS $1, R6
 	BNE ColSumNEON_row
+ColSumNEON_store:
 	VST1.P [V0.S4], 16(R0)
 	ADD $16, R1
 	SUBS $1, R2
 	BNE ColSumNEON_col
+ColSumNEON_tail:
+	CBZ R7, ColSumNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	MOVD R1, R5
+	MOVD R3, R6
+	CBZ R6, ColSumNEON_tailstore
+ColSumNEON_tailrow:
+	VEOR V1.B16, V1.B16, V1.B16
+	MOVD R5, R8
+	VLD1.P 4(R8), V1.S[0]
+	CMP $2, R7
+	BLT ColSumNEON_tailload
+	VLD1.P 4(R8), V1.S[1]
+	CMP $3, R7
+	BLT ColSumNEON_tailload
+	VLD1.P 4(R8), V1.S[2]
+ColSumNEON_tailload:
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	ADD R4, R5
+	SUBS $1, R6
+	BNE ColSumNEON_tailrow
+ColSumNEON_tailstore:
+	VST1.P V0.S[0], 4(R0)
+	CMP $2, R7
+	BLT ColSumNEON_tailput
+	VST1.P V0.S[1], 4(R0)
+	CMP $3, R7
+	BLT ColSumNEON_tailput
+	VST1.P V0.S[2], 4(R0)
+ColSumNEON_tailput:
 ColSumNEON_done:
 	RET
