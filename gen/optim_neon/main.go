@@ -287,13 +287,15 @@ func (g *gen) sumSquares() {
 	for c := range 8 {
 		nl.Zero(f, V(16+c))
 	}
-	for c := range 8 {
+	// At most 7 whole vectors: the eighth is always lanes.
+	for c := range 7 {
 		f.I("CMP $4, R2")
 		f.I("BLT %s", f.L(fmt.Sprintf("lanes%d", c)))
 		f.I("VLD1.P 16(R0), [V%d.S4]", 16+c)
 		f.I("SUBS $4, R2")
 		f.I("BEQ %s", f.L("block"))
 	}
+	f.I("B %s", f.L("lanes7"))
 	for c := range 8 {
 		f.Label(fmt.Sprintf("lanes%d", c))
 		nl.Lanes(f, fmt.Sprintf("lanes%ddone", c), 2, []nl.Stream{{Ptr: 0, Reg: V(16 + c), Load: true}}, true)

@@ -1020,11 +1020,7 @@ SumSquaresNEON_tail:
 	VLD1.P 16(R0), [V22.S4]
 	SUBS $4, R2
 	BEQ SumSquaresNEON_block
-	CMP $4, R2
-	BLT SumSquaresNEON_lanes7
-	VLD1.P 16(R0), [V23.S4]
-	SUBS $4, R2
-	BEQ SumSquaresNEON_block
+	B SumSquaresNEON_lanes7
 SumSquaresNEON_lanes0:
 	VLD1.P 4(R0), V16.S[0]
 	CMP $2, R2
