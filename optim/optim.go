@@ -73,19 +73,6 @@ const MaxIterations int64 = 1 << 53
 // "rmsprop", that is RMSprop{}.
 const DefaultName = "rmsprop"
 
-// notImplemented names, with their Keras class names, the optimizers Keras
-// 2.14 has that simdmlp does not, so that asking for one says so rather than
-// calling it unknown.
-var notImplemented = map[string]string{
-	"adadelta":  "Adadelta",
-	"adamax":    "Adamax",
-	"nadam":     "Nadam",
-	"ftrl":      "Ftrl",
-	"adamw":     "AdamW",
-	"lion":      "Lion",
-	"adafactor": "Adafactor",
-}
-
 // ByName returns the optimizer Keras's compile builds from a string, with
 // default arguments: "sgd", "adagrad", "rmsprop" or "adam" (see Names). Case does not
 // matter, as in Keras, so "Adam" and "RMSprop" work too. The other names

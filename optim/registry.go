@@ -69,14 +69,27 @@ func register[T config[T]]() entry {
 // registry lists the optimizers of this package, in the order names and
 // error messages list them. Adding an optimizer means its kernel (see
 // kernels.OptimizerKernels), its configuration type in a file of its own,
-// and its row here; ByName, the saved state and configuration, the
-// command's -optimizer flag and the tests that loop over optimizers all
-// read this list.
+// and its row here (taking it out of notImplemented if Keras has it);
+// ByName, the saved state and configuration, the command's -optimizer
+// flag and the tests that loop over optimizers all read this list.
 var registry = []entry{
 	register[SGD](),
 	register[Adagrad](),
 	register[RMSprop](),
 	register[Adam](),
+}
+
+// notImplemented names, with their Keras class names, the optimizers Keras
+// 2.14 has that simdmlp does not, so that asking for one says so rather than
+// calling it unknown.
+var notImplemented = map[string]string{
+	"adadelta":  "Adadelta",
+	"adamax":    "Adamax",
+	"nadam":     "Nadam",
+	"ftrl":      "Ftrl",
+	"adamw":     "AdamW",
+	"lion":      "Lion",
+	"adafactor": "Adafactor",
 }
 
 // Names returns the lower-case names ByName accepts, one per optimizer of

@@ -62,7 +62,7 @@ func (c *core) keep(arrays ...[][]float32) {
 	if !ok || len(e.slots) != len(arrays) {
 		panic(fmt.Sprintf("optim: %s: Build keeps %d slot arrays; its kernel has %d slots", c.name, len(arrays), len(e.slots)))
 	}
-	c.slots = make([]slotSpec, len(arrays))
+	c.slots = make([]slotSpec, len(arrays)) // not nil, even with no slots
 	for i, a := range arrays {
 		c.slots[i] = slotSpec{e.slots[i].Name, a, e.slots[i].NonNegative}
 	}
@@ -71,6 +71,7 @@ func (c *core) keep(arrays ...[][]float32) {
 // State returns the iteration count and the slots the configuration uses,
 // in the order and with the names Keras gives them (see Resumable).
 func (c *core) State() State {
+	c.mustKeep()
 	s := State{Iterations: c.iter}
 	for _, sp := range c.slots {
 		if used(sp.values) {
@@ -83,7 +84,18 @@ func (c *core) State() State {
 func used(v [][]float32) bool { return len(v) > 0 && v[0] != nil }
 
 // SetState restores a state from State (see Resumable).
-func (c *core) SetState(s State) error { return c.setState(c.slots, s) }
+func (c *core) SetState(s State) error {
+	c.mustKeep()
+	return c.setState(c.slots, s)
+}
+
+// mustKeep panics when Build forgot keep, which would otherwise save and
+// restore the iteration count alone, silently.
+func (c *core) mustKeep() {
+	if c.slots == nil {
+		panic(fmt.Sprintf("optim: %s: Build did not keep its slots", c.name))
+	}
+}
 
 func (c *core) setState(specs []slotSpec, s State) error {
 	if s.Iterations < 0 {
