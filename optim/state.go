@@ -59,7 +59,10 @@ type slotSpec struct {
 // from the kernel table, so State and SetState serve every optimizer.
 func (c *core) keep(arrays ...[][]float32) {
 	e, ok := entryByClass(c.name)
-	if !ok || len(e.slots) != len(arrays) {
+	if !ok {
+		panic(fmt.Sprintf("optim: %s is not in the registry", c.name))
+	}
+	if len(e.slots) != len(arrays) {
 		panic(fmt.Sprintf("optim: %s: Build keeps %d slot arrays; its kernel has %d slots", c.name, len(arrays), len(e.slots)))
 	}
 	c.slots = make([]slotSpec, len(arrays)) // not nil, even with no slots
