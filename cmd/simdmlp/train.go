@@ -49,7 +49,7 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 	fs.SetOutput(stderr)
 	hidden := fs.String("hidden", "100", "hidden layer sizes, comma-separated (e.g. 100,50)")
 	act := fs.String("activation", "relu", "hidden layers' activation: "+strings.Join(kernels.ActivationNames(), ", "))
-	opt := fs.String("optimizer", "adam", "optimizer: adam, rmsprop, sgd or adagrad (any case)")
+	opt := fs.String("optimizer", "adam", "optimizer: "+strings.Join(optim.Names(), ", ")+" (any case)")
 	lr := fs.Float64("lr", 0, "learning rate; 0 means the optimizer's Keras default")
 	epochs := fs.Int("epochs", 5, "training epochs")
 	batch := fs.Int("batch", 32, "batch size")
@@ -147,23 +147,9 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 // withLearningRate returns o with its learning rate set (0 keeps Keras's
 // default), and checks the configuration.
 func withLearningRate(o optim.Optimizer, lr float64) (optim.Optimizer, error) {
-	switch v := o.(type) {
-	case optim.Adam:
-		v.LearningRate = lr
-		o = v
-	case optim.RMSprop:
-		v.LearningRate = lr
-		o = v
-	case optim.SGD:
-		v.LearningRate = lr
-		o = v
-	case optim.Adagrad:
-		v.LearningRate = lr
-		o = v
-	default:
-		if lr != 0 {
-			return nil, fmt.Errorf("cannot set the learning rate of %s", o.Name())
-		}
+	o, err := optim.WithLearningRate(o, lr)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := o.Build(nil); err != nil {
 		return nil, err
