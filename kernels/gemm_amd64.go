@@ -47,7 +47,7 @@ func packT6AVX2(panel, src []float32, ld, kc int) {
 // VBROADCASTSS per element, 7-10% slower although both run at the same
 // speed with the panels in L1.
 func gemmAVX512(l *impl) {
-	l.sgemm = avx512Tiles[0].kernel()
+	l.sgemm = avx512Tile.kernel()
 }
 
 // gemmTile is one assembly micro-kernel with its tile shape.
@@ -57,13 +57,9 @@ type gemmTile struct {
 	fn     func(kc, m, n int, a, b, c *float32, ldc int, alpha, beta float32)
 }
 
-// avx512Tiles are the AVX-512 micro-kernels, the installed one first.
-var avx512Tiles = []gemmTile{
-	{"12x32", 12, 32, asm.SgemmKernel12x32AVX512},
-	{"14x32", 14, 32, asm.SgemmKernel14x32AVX512},
-	{"6x64", 6, 64, asm.SgemmKernel6x64AVX512},
-	{"12x32-bcst", 12, 32, asm.SgemmKernel12x32BcstAVX512},
-}
+// avx512Tile is the AVX-512 micro-kernel gemmAVX512 installs. The others
+// are in package alttiles, which only the tests link (avx512Tiles).
+var avx512Tile = gemmTile{"12x32", 12, 32, asm.SgemmKernel12x32AVX512}
 
 func (t gemmTile) kernel() gemmKernel {
 	mc, kc, nc := gemmBlocks(t.mr, t.nr, 512)
