@@ -39,13 +39,12 @@ func packT6AVX2(panel, src []float32, ld, kc int) {
 }
 
 // gemmAVX512 installs the AVX-512 GEMM into l. Of the tiles that fill the
-// 32 zmm registers, 12×32 is installed. On Zen 5 (BenchmarkSgemmTile,
-// squares 512-2048): 14×32 measured the same at 512 and 1.5-2% slower
-// above, and wastes more on edge tiles; 6×64, whose 64-column B panels
-// crowd L1, 2-3% slower and a third slower at 2048; and 12×32 feeding A
-// by embedded-broadcast FMAs (VFMADD231PS.BCST) instead of one
-// VBROADCASTSS per element, 7-10% slower although both run at the same
-// speed with the panels in L1.
+// 32 zmm registers, 12×32 is installed: on large products it was as fast
+// as 14×32 or faster, and wastes less on edge tiles; 6×64's 64-column B
+// panels crowd L1; and feeding A by embedded-broadcast FMAs
+// (VFMADD231PS.BCST) instead of one VBROADCASTSS per element was slower
+// once the panels left L1. BenchmarkSgemmTile keeps comparing them;
+// bench/README.md ("The AVX-512 GEMM tile") has the figures.
 func gemmAVX512(l *impl) {
 	l.sgemm = avx512Tile.kernel()
 }

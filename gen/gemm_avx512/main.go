@@ -49,9 +49,10 @@ func main() {
 // two registers that alternate, then multiplied by the nv B registers.
 // With bcst it emits SgemmKernel{mr}x{16·nv}BcstAVX512 instead, where
 // every FMA broadcasts its A element from memory itself (VFMADD231PS
-// with _BCST), so A needs no register but is loaded nv times. On Zen 5 the
-// register broadcast measured about 8% faster on large products, though
-// both reach the same speed with the panels in L1.
+// with _BCST), so A needs no register but is loaded nv times. The register
+// broadcast is the one installed: it was faster on large products, though
+// both reach the same speed with the panels in L1 (bench/README.md, "The
+// AVX-512 GEMM tile").
 func kernel(mr, nv int, bcst bool) {
 	nr := 16 * nv
 	name := fmt.Sprintf("SgemmKernel%dx%dAVX512", mr, nr)
