@@ -119,7 +119,7 @@ func elemAVX512(l *impl) { installElem(l, elemAVX512Asm) }
 // every row is then a tail, which the AVX2 code loads and stores lane by
 // lane, and each row has a fixed cost (for softmax a horizontal maximum
 // and sum). The widths were placed with the row-kernel benchmarks
-// (bench/README.md, "Where the kernels' limits come from").
+// (bench/README.md, "Narrow rows in the AVX row kernels").
 const (
 	minBiasCols    = 8
 	minSoftmaxCols = 4
@@ -131,7 +131,7 @@ const (
 // loads only after the store (it loads one row ahead), and a load that
 // overlaps a pending masked store waits until the store reaches the
 // cache, which made narrow rows slower than the generic level
-// (bench/README.md, "Where the kernels' limits come from").
+// (bench/README.md, "Narrow rows in the AVX row kernels").
 const narrowAVX512 = 8
 
 // byCols picks small for rows narrower than minCols columns, else big.
