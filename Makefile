@@ -115,19 +115,21 @@ lint:
 	cd bench && $(GOBIN)/staticcheck ./...
 	cd gen && $(GOBIN)/staticcheck ./...
 
-# Regenerates the assembly in kernels/asm from the generators in gen/.
+# Regenerates the assembly in kernels/asm (and kernels/asm/alttiles, the
+# tiles only the tests link) from the generators in gen/.
 generate:
 	$(GO) generate ./...
 
-# Regenerates and fails when the committed assembly differs from what the
-# generators write, or when AVX2 output uses a register only EVEX can
-# encode (avo may allocate one when more than 16 vectors are live).
+# Regenerates and fails when the committed assembly (kernels/asm and the
+# packages under it) differs from what the generators write, or when AVX2
+# output uses a register only EVEX can encode (avo may allocate one when
+# more than 16 vectors are live).
 check-generate: generate
 	@git diff --exit-code --stat -- kernels/asm || \
 		(echo "kernels/asm is stale: run make generate and commit the result" >&2; exit 1)
 	@test -z "$$(git status --porcelain -- kernels/asm)" || \
 		(git status --porcelain -- kernels/asm >&2; echo "kernels/asm has files the generators do not account for" >&2; exit 1)
-	@if grep -nE '\b([XYZ](1[6-9]|2[0-9]|3[01])|K[0-7])\b|\bZ[0-9]+\b' kernels/asm/*avx2*.s; then \
+	@if grep -nE '\b([XYZ](1[6-9]|2[0-9]|3[01])|K[0-7])\b|\bZ[0-9]+\b' $$(find kernels/asm -name '*avx2*.s'); then \
 		echo "AVX2 assembly uses EVEX-only registers (above)" >&2; exit 1; fi
 
 # Disassembles every WORD of the NEON assembly (the instructions Go's arm64
@@ -136,7 +138,7 @@ check-generate: generate
 LLVM_MC ?= $(shell command -v llvm-mc-14 || command -v llvm-mc)
 check-neon-words:
 	@test -n "$(LLVM_MC)" || { echo "check-neon-words needs llvm-mc: apt-get install llvm" >&2; exit 1; }
-	gen/neon/checkwords.sh $(LLVM_MC) kernels/asm/*_arm64.s
+	gen/neon/checkwords.sh $(LLVM_MC) $$(find kernels/asm -name '*_arm64.s')
 
 # Kernel benchmarks, then the pure-Go side of bench/ (every kernel level
 # against gonum, end to end: epoch, evaluate, predict), on one core. The

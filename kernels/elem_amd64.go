@@ -19,68 +19,78 @@ import (
 // in another order than the reference, which stays within their
 // documented bounds.
 
+// asmAct is one activation's assembly at one level; a nil kernel keeps
+// the level below's.
+type asmAct struct {
+	forward func(dst, x []float32, rows, cols int)
+	bias    func(x, bias []float32, rows, cols int)
+	grad    func(dx, dy, y []float32, rows, cols int)
+	// Rows narrower than minCols keep the level below's bias kernel, and
+	// its forward kernel too when the activation is rowwise (softmax):
+	// the assembly row kernels lose on narrow rows (see minBiasCols).
+	minCols int
+	rowwise bool
+}
+
 // elemAsm is one ISA's set of elementwise, row and loss kernels; the two
-// levels differ only in this table and in the widths below which they
-// keep the kernels of the level underneath them.
+// levels differ only in this table.
 type elemAsm struct {
-	relu, sigmoid, tanh                      func(dst, x []float32)
-	reluGrad, sigmoidGrad, tanhGrad          func(dx, dy, y []float32)
-	addBias, biasRelu, biasSigmoid, biasTanh func(x, bias []float32, rows, cols int)
-	softmax, biasSoftmax                     func(x, y []float32, rows, cols int)
-	softmaxGrad                              func(dx, dy, y []float32, rows, cols int)
+	acts [numActivations]asmAct
 	// rows selects the cross-entropy and argmax kernels, which are
 	// called directly (see ceChunk).
 	rows rowISA
-	// Rows narrower than minBiasCols (AddBias, ReLU) or minExpCols (the
-	// exp-based kernels) go to the level's previous kernels.
-	minBiasCols, minExpCols int
 }
 
 var elemAVX2Asm = &elemAsm{
-	relu: asm.ReluAVX2, sigmoid: asm.SigmoidAVX2, tanh: asm.TanhAVX2,
-	reluGrad: asm.ReluGradAVX2, sigmoidGrad: asm.SigmoidGradAVX2, tanhGrad: asm.TanhGradAVX2,
-	addBias: asm.AddBiasAVX2, biasRelu: asm.BiasReluAVX2, biasSigmoid: asm.BiasSigmoidAVX2, biasTanh: asm.BiasTanhAVX2,
-	softmax: asm.SoftmaxAVX2, biasSoftmax: asm.BiasSoftmaxAVX2, softmaxGrad: asm.SoftmaxGradAVX2,
-	rows:        rowsAVX2,
-	minBiasCols: minBiasCols, minExpCols: minSoftmaxCols,
+	acts: [numActivations]asmAct{
+		ActLinear: {bias: asm.AddBiasAVX2, minCols: minBiasCols},
+		ActReLU: {forward: elementwise(asm.ReluAVX2), bias: asm.BiasReluAVX2,
+			grad: elementwiseGrad(asm.ReluGradAVX2), minCols: minBiasCols},
+		ActSigmoid: {forward: elementwise(asm.SigmoidAVX2), bias: asm.BiasSigmoidAVX2,
+			grad: elementwiseGrad(asm.SigmoidGradAVX2), minCols: minSoftmaxCols},
+		ActTanh: {forward: elementwise(asm.TanhAVX2), bias: asm.BiasTanhAVX2,
+			grad: elementwiseGrad(asm.TanhGradAVX2), minCols: minSoftmaxCols},
+		ActSoftmax: {forward: rowKernel(asm.SoftmaxAVX2), bias: rowKernel(asm.BiasSoftmaxAVX2),
+			grad: gradRowKernel(asm.SoftmaxGradAVX2), minCols: minSoftmaxCols, rowwise: true},
+	},
+	rows: rowsAVX2,
 }
 
 // The AVX-512 level keeps the AVX2 row kernels for rows narrower than
 // narrowAVX512 (its Softmax goes with BiasActivation(softmax) so that the
 // two stay bit-identical: the levels sum in different orders).
 var elemAVX512Asm = &elemAsm{
-	relu: asm.ReluAVX512, sigmoid: asm.SigmoidAVX512, tanh: asm.TanhAVX512,
-	reluGrad: asm.ReluGradAVX512, sigmoidGrad: asm.SigmoidGradAVX512, tanhGrad: asm.TanhGradAVX512,
-	addBias: asm.AddBiasAVX512, biasRelu: asm.BiasReluAVX512, biasSigmoid: asm.BiasSigmoidAVX512, biasTanh: asm.BiasTanhAVX512,
-	softmax: asm.SoftmaxAVX512, biasSoftmax: asm.BiasSoftmaxAVX512, softmaxGrad: asm.SoftmaxGradAVX512,
-	rows:        rowsAVX512,
-	minBiasCols: minBiasCols, minExpCols: narrowAVX512,
+	acts: [numActivations]asmAct{
+		ActLinear: {bias: asm.AddBiasAVX512, minCols: minBiasCols},
+		ActReLU: {forward: elementwise(asm.ReluAVX512), bias: asm.BiasReluAVX512,
+			grad: elementwiseGrad(asm.ReluGradAVX512), minCols: minBiasCols},
+		ActSigmoid: {forward: elementwise(asm.SigmoidAVX512), bias: asm.BiasSigmoidAVX512,
+			grad: elementwiseGrad(asm.SigmoidGradAVX512), minCols: narrowAVX512},
+		ActTanh: {forward: elementwise(asm.TanhAVX512), bias: asm.BiasTanhAVX512,
+			grad: elementwiseGrad(asm.TanhGradAVX512), minCols: narrowAVX512},
+		ActSoftmax: {forward: rowKernel(asm.SoftmaxAVX512), bias: rowKernel(asm.BiasSoftmaxAVX512),
+			grad: gradRowKernel(asm.SoftmaxGradAVX512), minCols: narrowAVX512, rowwise: true},
+	},
+	rows: rowsAVX512,
 }
 
 // installElem installs a's kernels into l, which starts as a copy of the
 // level below.
 func installElem(l *impl, a *elemAsm) {
-	below := l.acts
-	l.acts[ActLinear].bias = byCols(a.minBiasCols, below[ActLinear].bias, a.addBias)
-	l.acts[ActReLU] = actKernels{
-		forward: elementwise(a.relu),
-		bias:    byCols(a.minBiasCols, below[ActReLU].bias, a.biasRelu),
-		grad:    elementwiseGrad(a.reluGrad),
-	}
-	l.acts[ActSigmoid] = actKernels{
-		forward: elementwise(a.sigmoid),
-		bias:    byCols(a.minExpCols, below[ActSigmoid].bias, a.biasSigmoid),
-		grad:    elementwiseGrad(a.sigmoidGrad),
-	}
-	l.acts[ActTanh] = actKernels{
-		forward: elementwise(a.tanh),
-		bias:    byCols(a.minExpCols, below[ActTanh].bias, a.biasTanh),
-		grad:    elementwiseGrad(a.tanhGrad),
-	}
-	l.acts[ActSoftmax] = actKernels{
-		forward: byCols(a.minExpCols, below[ActSoftmax].forward, rowKernel(a.softmax)),
-		bias:    byCols(a.minExpCols, below[ActSoftmax].bias, rowKernel(a.biasSoftmax)),
-		grad:    gradRowKernel(a.softmaxGrad),
+	for act, k := range a.acts {
+		below := l.acts[act]
+		if k.forward != nil {
+			l.acts[act].forward = k.forward
+			if k.rowwise {
+				l.acts[act].forward = byCols(k.minCols, below.forward, k.forward)
+			}
+		}
+		if k.bias != nil {
+			l.acts[act].bias = byCols(k.minCols, below.bias, k.bias)
+		}
+		if k.grad != nil {
+			l.acts[act].grad = k.grad
+		}
 	}
 	isa := a.rows
 	l.softmaxCrossEntropy = func(probs, grad, logits []float32, labels []int32, rows, cols int) float64 {
@@ -109,7 +119,7 @@ func elemAVX512(l *impl) { installElem(l, elemAVX512Asm) }
 // every row is then a tail, which the AVX2 code loads and stores lane by
 // lane, and each row has a fixed cost (for softmax a horizontal maximum
 // and sum). The widths were placed with the row-kernel benchmarks
-// (bench/README.md, "Where the kernels' limits come from").
+// (bench/README.md, "Narrow rows in the AVX row kernels").
 const (
 	minBiasCols    = 8
 	minSoftmaxCols = 4
@@ -121,7 +131,7 @@ const (
 // loads only after the store (it loads one row ahead), and a load that
 // overlaps a pending masked store waits until the store reaches the
 // cache, which made narrow rows slower than the generic level
-// (bench/README.md, "Where the kernels' limits come from").
+// (bench/README.md, "Narrow rows in the AVX row kernels").
 const narrowAVX512 = 8
 
 // byCols picks small for rows narrower than minCols columns, else big.

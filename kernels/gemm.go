@@ -68,9 +68,9 @@ func gemmBlocks(mr, nr, kcMax int) (mc, kc, nc int) {
 		l2 = 512 << 10
 	}
 	// A KC×NR panel of B gets two thirds of L1D; the rest holds the A
-	// panel and the C tile as they stream through. (On Zen 5, 48 KiB L1D,
-	// that is KC = 256 for the AVX-512 12×32 tile; 192 and 384 measured
-	// the same within noise, large C matrices favouring the longer K.)
+	// panel and the C tile as they stream through. The speed is flat
+	// around the KC this gives, so the rule needs no finer tuning
+	// (bench/README.md, "Blocking (KC)").
 	kc = min(max(l1*2/3/(4*nr), 64), kcMax)
 	// An MC×KC block of A gets half of L2, the rest is for B panels in
 	// flight.
@@ -116,9 +116,9 @@ func growAligned(buf []float32, n int) []float32 {
 func gemm(g *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	// Splitting the rows of C has every part pack all of op(B), splitting
 	// the columns all of op(A); the split that copies less is taken. One
-	// part per thread, because of that copy: run one after the other on
-	// one core, four parts cost 2.5% more than one call at 2048³, 4.5% at
-	// 1024³ and 10% at 256×784×100 (Bᵀ), two parts about half as much.
+	// part per thread, because of that copy: every further part packs the
+	// shared operand again, which costs most on the trainer's small
+	// products (bench/README.md, "Splitting a product over threads").
 	splitN := n > m
 	units := ceilDiv(m, g.MR)
 	if splitN {

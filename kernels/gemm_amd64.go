@@ -39,15 +39,14 @@ func packT6AVX2(panel, src []float32, ld, kc int) {
 }
 
 // gemmAVX512 installs the AVX-512 GEMM into l. Of the tiles that fill the
-// 32 zmm registers, 12×32 is installed. On Zen 5 (BenchmarkSgemmTile,
-// squares 512-2048): 14×32 measured the same at 512 and 1.5-2% slower
-// above, and wastes more on edge tiles; 6×64, whose 64-column B panels
-// crowd L1, 2-3% slower and a third slower at 2048; and 12×32 feeding A
-// by embedded-broadcast FMAs (VFMADD231PS.BCST) instead of one
-// VBROADCASTSS per element, 7-10% slower although both run at the same
-// speed with the panels in L1.
+// 32 zmm registers, 12×32 is installed: on large products it was as fast
+// as 14×32 or faster, and wastes less on edge tiles; 6×64's 64-column B
+// panels crowd L1; and feeding A by embedded-broadcast FMAs
+// (VFMADD231PS.BCST) instead of one VBROADCASTSS per element was slower
+// once the panels left L1. BenchmarkSgemmTile keeps comparing them;
+// bench/README.md ("The AVX-512 GEMM tile") has the figures.
 func gemmAVX512(l *impl) {
-	l.sgemm = avx512Tiles[0].kernel()
+	l.sgemm = avx512Tile.kernel()
 }
 
 // gemmTile is one assembly micro-kernel with its tile shape.
@@ -57,13 +56,9 @@ type gemmTile struct {
 	fn     func(kc, m, n int, a, b, c *float32, ldc int, alpha, beta float32)
 }
 
-// avx512Tiles are the AVX-512 micro-kernels, the installed one first.
-var avx512Tiles = []gemmTile{
-	{"12x32", 12, 32, asm.SgemmKernel12x32AVX512},
-	{"14x32", 14, 32, asm.SgemmKernel14x32AVX512},
-	{"6x64", 6, 64, asm.SgemmKernel6x64AVX512},
-	{"12x32-bcst", 12, 32, asm.SgemmKernel12x32BcstAVX512},
-}
+// avx512Tile is the AVX-512 micro-kernel gemmAVX512 installs. The others
+// are in package alttiles, which only the tests link (avx512Tiles).
+var avx512Tile = gemmTile{"12x32", 12, 32, asm.SgemmKernel12x32AVX512}
 
 func (t gemmTile) kernel() gemmKernel {
 	mc, kc, nc := gemmBlocks(t.mr, t.nr, 512)

@@ -6,7 +6,19 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/simdmlp/simdmlp/kernels/asm/alttiles"
 )
+
+// avx512Tiles are the AVX-512 micro-kernels, the installed one first, then
+// the generated ones it was chosen over, kept so that the tests check them
+// and BenchmarkSgemmTile compares them.
+var avx512Tiles = []gemmTile{
+	avx512Tile,
+	{"14x32", 14, 32, alttiles.SgemmKernel14x32AVX512},
+	{"6x64", 6, 64, alttiles.SgemmKernel6x64AVX512},
+	{"12x32-bcst", 12, 32, alttiles.SgemmKernel12x32BcstAVX512},
+}
 
 // packedGemmKernels returns every packed GEMM kernel this machine can
 // run: each level's installed one and, with AVX-512, the tile variants

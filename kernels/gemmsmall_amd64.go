@@ -36,21 +36,15 @@ func gemmSmallAVX512(l *impl) {
 	l.smallDense = smallAVX512.dense
 }
 
-// Size limits of the unpacked path, placed with BenchmarkGemmSmallCrossover
-// (one core, Zen 5, quiet machine; median GFLOP/s, unpacked vs the packed
-// driver of the same level):
-//
-//   - AVX-512 ran faster unpacked on every shape tried: 258 vs 175 at
-//     128³, 245 vs 213 at 512³, 236 vs 213 at 1024×1024×32 (Aᵀ), 169 vs
-//     143 at 32×1024×1024. maxMACs stops at 512³, the largest measured.
-//   - AVX2 ran faster unpacked up to 384³ (131 vs 116), about even at 512³
-//     (106 vs 117, within the noise), and slower once B outgrew L2
-//     (32×1024×1024: 48 vs 88) or C reached 4 MiB with k = 32 (74 vs
-//     113); maxMACs = 256³ keeps it clear of both.
-//   - With B transposed first (A·Bᵀ) the two paths came out even at
-//     32×300 by 300 and 32×784 by 100 on both levels, so only a small Bᵀ,
-//     whose copy is cheap (the trainer's 100×10: 87 vs 65 on AVX-512),
-//     goes unpacked.
+// Size limits of the unpacked path. maxMACs above and smallMaxB and
+// smallMaxBT (gemmsmall.go) were placed with BenchmarkGemmSmallCrossover,
+// unpacked against the packed driver of the same level on one core;
+// bench/README.md ("The unpacked small GEMM") has the figures. AVX-512 ran
+// faster unpacked on every shape tried, so its maxMACs stops at the
+// largest shape measured, 512³. AVX2 lost once B outgrew L2 or C grew
+// large with a short k, and 256³ keeps it clear of both. A B that must
+// first be transposed goes unpacked only when small, its copy then being
+// cheap: at the larger Bᵀ shapes tried the two paths came out even.
 //
 // Without packing every row panel streams the rows of B it needs from
 // where B lies, hence the L2 bound on B (smallMaxB, gemmsmall.go) for

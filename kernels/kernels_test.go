@@ -392,16 +392,7 @@ func TestBias(t *testing.T) {
 			}
 			for _, act := range Activations() {
 				want := clone(sum)
-				switch act {
-				case ActReLU:
-					Relu(want, want)
-				case ActSigmoid:
-					Sigmoid(want, want)
-				case ActTanh:
-					Tanh(want, want)
-				case ActSoftmax:
-					Softmax(want, want, rows, cols)
-				}
+				active.acts[act].forward(want, want, rows, cols)
 				buf, got := guarded(n)
 				copy(got, x)
 				BiasActivation(act, got, bias, rows, cols)
@@ -1102,7 +1093,7 @@ func TestPanics(t *testing.T) {
 		{"kernels: ActivationGrad: len(dx) = 5, need 6", func() { ActivationGrad(ActReLU, s(5), s(6), s(6), 2, 3) }},
 		{"kernels: ActivationGrad: len(dy) = 5, need 6", func() { ActivationGrad(ActSigmoid, s(6), s(5), s(6), 2, 3) }},
 		{"kernels: ActivationGrad: len(y) = 5, need 6", func() { ActivationGrad(ActSoftmax, s(6), s(6), s(5), 2, 3) }},
-		{"kernels: ActivationGrad: unknown activation Activation(5)", func() { ActivationGrad(5, s(6), s(6), s(6), 2, 3) }},
+		{fmt.Sprintf("kernels: ActivationGrad: unknown activation Activation(%d)", numActivations), func() { ActivationGrad(numActivations, s(6), s(6), s(6), 2, 3) }},
 		{"kernels: ColSum: negative shape -2×3", func() { ColSum(s(3), s(6), -2, 3) }},
 		{"kernels: ColSum: len(x) = 5, need 6", func() { ColSum(s(3), s(5), 2, 3) }},
 		{"kernels: ColSum: len(dst) = 2, need 3", func() { ColSum(s(2), s(6), 2, 3) }},

@@ -52,89 +52,27 @@ func checkOffsetGuards(t *testing.T, what string, buf []float32, n int) {
 	}
 }
 
-// optHyper holds the scalars of one test step; each variant maps them to
-// its own parameters.
-type optHyper struct{ lr, beta, eps, omb, mu float32 }
-
-// optVariant is one optimizer configuration that selects its own asm
-// function. api runs the exported kernel on the active level, ref the
-// reference, on vectors theta, slots…, g.
+// optVariant is one case of an optimizer (see optCase) with what the
+// tests fill its vectors with: pos marks the non-negative ones (θ, each
+// slot, g), taken from the optimizer table's slots.
 type optVariant struct {
-	name string
-	pos  []bool // per vector: non-negative values (accumulators)
-	api  func(v [][]float32, h optHyper)
-	ref  func(v [][]float32, h optHyper)
+	optCase
+	pos []bool
 }
 
-func rmsParams(h optHyper, mom, centered bool) RMSpropParams {
-	p := RMSpropParams{LR: h.lr, Rho: h.beta, OneMinusRho: h.omb, Epsilon: h.eps, Centered: centered}
-	if mom {
-		p.Momentum = h.mu
-	}
-	return p
-}
-
-// rmsRef passes nil for the buffers the parameters leave unused, as the
-// exported RMSpropStep does.
-func rmsRef(v [][]float32, p RMSpropParams) {
-	mom, mg := v[2], v[3]
-	if !(p.Momentum > 0) {
-		mom = nil
-	}
-	if !p.Centered {
-		mg = nil
-	}
-	refRMSpropStep(v[0], v[1], mom, mg, v[4], p)
-}
-
-func adamParams(h optHyper, ams bool) AdamParams {
-	return AdamParams{Alpha: h.lr, OneMinusBeta1: h.omb, OneMinusBeta2: h.mu, Epsilon: h.eps, Amsgrad: ams}
-}
-
-func adamRefV(v [][]float32, p AdamParams) {
-	vh := v[3]
-	if !p.Amsgrad {
-		vh = nil
-	}
-	refAdamStep(v[0], v[1], v[2], vh, v[4], p)
-}
-
+// optVariants lists every case of every row of the optimizer table, so a
+// new optimizer is tested on every level without a line here.
 var optVariants = func() []optVariant {
 	var vs []optVariant
-	for _, c := range []struct {
-		name     string
-		mom, nes bool
-	}{{"SGD", false, false}, {"SGD/momentum", true, false}, {"SGD/nesterov", true, true}, {"SGD/nesterov-no-momentum", false, true}} {
-		p := func(h optHyper) SGDParams {
-			q := SGDParams{LR: h.lr, Nesterov: c.nes}
-			if c.mom {
-				q.Momentum = h.mu
-			}
-			return q
+	for _, o := range optimizers {
+		pos := []bool{false}
+		for _, s := range o.Slots {
+			pos = append(pos, s.NonNegative)
 		}
-		vs = append(vs, optVariant{c.name, []bool{false, false, false},
-			func(v [][]float32, h optHyper) { SGDStep(v[0], v[1], v[2], p(h)) },
-			func(v [][]float32, h optHyper) { refSGDStep(v[0], v[1], v[2], p(h)) }})
-	}
-	vs = append(vs, optVariant{"Adagrad", []bool{false, true, false},
-		func(v [][]float32, h optHyper) { AdagradStep(v[0], v[1], v[2], AdagradParams{h.lr, h.eps}) },
-		func(v [][]float32, h optHyper) { refAdagradStep(v[0], v[1], v[2], AdagradParams{h.lr, h.eps}) }})
-	for _, mom := range []bool{false, true} {
-		for _, centered := range []bool{false, true} {
-			name := fmt.Sprintf("RMSprop/momentum=%v/centered=%v", mom, centered)
-			vs = append(vs, optVariant{name, []bool{false, true, false, false, false},
-				// The unused buffers are passed anyway: they must stay
-				// untouched.
-				func(v [][]float32, h optHyper) {
-					RMSpropStep(v[0], v[1], v[2], v[3], v[4], rmsParams(h, mom, centered))
-				},
-				func(v [][]float32, h optHyper) { rmsRef(v, rmsParams(h, mom, centered)) }})
+		pos = append(pos, false)
+		for _, c := range o.cases {
+			vs = append(vs, optVariant{c, pos})
 		}
-	}
-	for _, ams := range []bool{false, true} {
-		vs = append(vs, optVariant{fmt.Sprintf("Adam/amsgrad=%v", ams), []bool{false, false, true, true, false},
-			func(v [][]float32, h optHyper) { AdamStep(v[0], v[1], v[2], v[3], v[4], adamParams(h, ams)) },
-			func(v [][]float32, h optHyper) { adamRefV(v, adamParams(h, ams)) }})
 	}
 	return vs
 }()

@@ -270,10 +270,10 @@ func splitParts(macs, units, perThread int) (parts, threads int) {
 	return min(perThread*threads, macs/minPartMACs, units), threads
 }
 
-// minPartMACs is the least work worth handing to another core. Waking a
-// parked worker costs a few microseconds; at 100-200 GFLOP/s per core a
-// part of this size takes about 40-80 µs, so the hand-off stays a small
-// fraction. The trainer's batch-32 products (2.5M multiply-adds at most)
+// minPartMACs is the least work worth handing to another core: a part
+// this size runs long enough, even on the fastest level, for the cost of
+// waking a parked worker to stay a small fraction of it (bench/README.md,
+// "Splitting a product over threads"). The trainer's batch-32 products
 // stay on one core. Tests lower it to split small problems.
 var minPartMACs = 4 << 20
 

@@ -7,9 +7,10 @@ import (
 )
 
 // allFinite is AllFinite, split over threads when x is large: the trainer
-// checks its whole data set on every Fit (48000 images are 150 MB, some
-// 7 ms on one core, 40 µs per step of a batch-256 epoch). The answer is
-// a logical and of the parts, the same for any split.
+// checks its whole data set (48000 images are 150 MB) on every Fit, which
+// on one core costs a noticeable share of an epoch (bench/README.md,
+// "Checking the data over threads"). The answer is a logical and of the
+// parts, the same for any split.
 func allFinite(x []float32) bool {
 	fn := active.allFinite
 	parts, threads := splitParts(len(x)*finiteMACsPerElem, ceilDiv(len(x), finiteUnit), 2)

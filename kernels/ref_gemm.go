@@ -13,12 +13,12 @@ import (
 // issues every multiply of a loop body before the adds that consume them,
 // so each accumulator needs a second register for its pending product.
 // Seven accumulators, seven products and the broadcast element of A fill
-// the 15 registers exactly with nothing spilled. Measured on Zen 5 with
-// the panels in L1, 1×7 runs at about 14.5 GFLOP/s, 2×3 and 3×2 at about
-// 13, and 2×4 (which spills) at about 9.4; the scalar ceiling, two
-// multiplies and two adds per cycle, is about 16. With one row, the rows
-// of an untransposed A need no packing at all (see gemm), which keeps the
-// overhead low on the small shapes the trainer uses.
+// the 15 registers exactly with nothing spilled. Of the shapes tried, 1×7
+// came closest to the scalar ceiling of two multiplies and two adds per
+// cycle; 2×3 and 3×2 were a little slower and 2×4, which spills, much
+// slower (bench/README.md, "The generic level's 1×7 tile"). With one row,
+// the rows of an untransposed A need no packing at all (see gemm), which
+// keeps the overhead low on the small shapes the trainer uses.
 var genericGemm = func() gemmKernel {
 	mc, kc, nc := gemmBlocks(1, 7, 512)
 	return gemmKernel{MR: 1, NR: 7, MC: mc, KC: kc, NC: nc, Micro: refGemm1x7}
@@ -79,13 +79,14 @@ func refGemm1x7(kc int, a, b, c []float32, ldc int, alpha, beta float32, m, n in
 // two more live values made the compiler spill and shuffle registers on
 // every step.
 //
-// The loads use unsafe pointer arithmetic because every safe form measured
+// The loads use unsafe pointer arithmetic because every safe form was
 // slower: indexing keeps a bounds check per load, and reslicing
-// (a = a[4:]) costs pointer-masking instructions, together 10-15% of a loop
-// this short. The offsets are computed from the step index, never by
-// advancing a pointer, so no pointer ever leaves the slices' elements (the
-// code is valid under -race/checkptr), and the length check in the caller
-// bounds every index: the loops read a[0:kc] and b[0:7·kc] only.
+// (a = a[4:]) costs pointer-masking instructions, a large share of a loop
+// this short (bench/README.md, "The generic level's 1×7 tile"). The
+// offsets are computed from the step index, never by advancing a pointer,
+// so no pointer ever leaves the slices' elements (the code is valid under
+// -race/checkptr), and the length check in the caller bounds every index:
+// the loops read a[0:kc] and b[0:7·kc] only.
 //
 //go:noinline
 func refGemm1x7Sums(kc int, a, b []float32) (c0, c1, c2, c3, c4, c5, c6 float32) {

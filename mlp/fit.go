@@ -104,14 +104,8 @@ func (m *meanMetric) result() float64 {
 // trains in one goroutine at a time: a Fit (or any other call) while one
 // is running returns ErrConcurrentUse.
 func (m *Sequential) Fit(x []float32, y []int32, cfg FitConfig) (*History, error) {
-	if cfg.Epochs < 0 || cfg.BatchSize < 0 || cfg.ValidationBatchSize < 0 || cfg.InitialEpoch < 0 {
-		return nil, fmt.Errorf("mlp: Fit: Epochs, BatchSize, ValidationBatchSize and InitialEpoch must not be negative")
-	}
-	if !(cfg.ValidationSplit >= 0 && cfg.ValidationSplit < 1) {
-		return nil, fmt.Errorf("mlp: Fit: ValidationSplit = %v, must be in [0, 1)", cfg.ValidationSplit)
-	}
-	if cfg.Verbose < VerboseAuto || cfg.Verbose > VerboseEpoch {
-		return nil, fmt.Errorf("mlp: Fit: unknown Verbose value %d", cfg.Verbose)
+	if err := checkFitConfig(cfg); err != nil {
+		return nil, err
 	}
 	if m.err != nil {
 		return nil, m.err
@@ -120,6 +114,111 @@ func (m *Sequential) Fit(x []float32, y []int32, cfg FitConfig) (*History, error
 		return nil, err
 	}
 	defer m.release()
+	p, err := m.planFit(x, y, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.prepareTraining(); err != nil {
+		return nil, err
+	}
+	m.ensure(p.rows)
+	out := cfg.Out
+	if out == nil {
+		out = os.Stdout
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = drawSeed()
+	}
+	// The permutation buffer lives with the model so that repeated fits
+	// do not touch fresh memory.
+	if cap(m.perm) < p.n {
+		m.perm = make([]int, p.n)
+	}
+	perm := m.perm[:p.n]
+	for i := range perm {
+		perm[i] = i
+	}
+
+	accName := m.metric
+	// The history grows with the epochs that run, not with the number
+	// asked for, which may be far more than memory could hold.
+	hist := newHistory(accName, p.validate, min(p.epochs-min(cfg.InitialEpoch, p.epochs), 1024))
+	vals := make([]metricValue, 0, len(hist.Keys))
+	mode := cfg.Verbose.mode()
+	bar := &progbar{w: out, now: now, verbose: mode, buf: make([]byte, 0, 512)}
+	var epochLine []byte
+
+	for e := cfg.InitialEpoch; e < p.epochs; e++ {
+		if mode != VerboseSilent {
+			bar.reset(p.steps)
+			if p.epochs > 1 {
+				epochLine = fmt.Appendf(epochLine[:0], "Epoch %d/%d\n", e+1, p.epochs)
+				out.Write(epochLine) //nolint:errcheck // progress output is best effort
+			}
+		}
+		if !cfg.NoShuffle {
+			shuffleEpoch(perm, seed, e)
+		}
+		var lossM, accM meanMetric
+		vals = m.fitEpoch(p, perm, &lossM, &accM, bar, vals)
+		vals = appendTrainMetrics(vals[:0], accName, &lossM, &accM)
+		if p.validate {
+			sc := m.evaluate(p.vx, p.vy, p.vbs, nil)
+			vals = append(vals, metricValue{"val_loss", sc.Loss})
+			if accName != "" {
+				vals = append(vals, metricValue{"val_" + accName, sc.Accuracy})
+			}
+		}
+		for _, v := range vals {
+			hist.History[v.name] = append(hist.History[v.name], v.v)
+		}
+		hist.Epoch = append(hist.Epoch, e)
+		if mode != VerboseSilent {
+			bar.update(p.steps, vals, true)
+		}
+	}
+	return hist, nil
+}
+
+// checkFitConfig checks the arguments of cfg that need no model.
+func checkFitConfig(cfg FitConfig) error {
+	if cfg.Epochs < 0 || cfg.BatchSize < 0 || cfg.ValidationBatchSize < 0 || cfg.InitialEpoch < 0 {
+		return fmt.Errorf("mlp: Fit: Epochs, BatchSize, ValidationBatchSize and InitialEpoch must not be negative")
+	}
+	if !(cfg.ValidationSplit >= 0 && cfg.ValidationSplit < 1) {
+		return fmt.Errorf("mlp: Fit: ValidationSplit = %v, must be in [0, 1)", cfg.ValidationSplit)
+	}
+	if cfg.Verbose < VerboseAuto || cfg.Verbose > VerboseEpoch {
+		return fmt.Errorf("mlp: Fit: unknown Verbose value %d", cfg.Verbose)
+	}
+	return nil
+}
+
+// fitPlan is what Fit makes of its data and configuration before it
+// changes anything: the samples it trains and validates on, and the sizes
+// and counts of its batches.
+type fitPlan struct {
+	x        []float32 // training inputs, n × input size
+	y        []int32
+	n        int
+	vx       []float32 // validation inputs, nil without validation
+	vy       []int32
+	validate bool
+	epochs   int
+	bs, vbs  int // training and validation batch sizes, at most the samples
+	rows     int // the largest batch, which the buffers must hold
+	steps    int // per epoch
+}
+
+// planFit checks x, y and cfg against the model, splits off the
+// validation samples, and checks that the training fits the memory and
+// the optimizer's iteration count, in that order.
+func (m *Sequential) planFit(x []float32, y []int32, cfg FitConfig) (*fitPlan, error) {
 	var vx []float32
 	var vy []int32
 	split := -1
@@ -154,9 +253,8 @@ func (m *Sequential) Fit(x []float32, y []int32, cfg FitConfig) (*History, error
 		vx, vy = x[split*m.inSize:], y[split:]
 		x, y, n = x[:split*m.inSize], y[:split], split
 	}
-	validate := vx != nil
+	p := &fitPlan{x: x, y: y, n: n, vx: vx, vy: vy, validate: vx != nil, epochs: max(cfg.Epochs, 1)}
 
-	epochs := max(cfg.Epochs, 1)
 	// Batches beyond the data are the data: one step per epoch, and no
 	// count below can overflow.
 	bs := cfg.BatchSize
@@ -169,50 +267,31 @@ func (m *Sequential) Fit(x []float32, y []int32, cfg FitConfig) (*History, error
 		vbs = bs
 	}
 	rows := bs
-	if validate {
+	if p.validate {
 		vbs = min(vbs, len(vy))
 		rows = max(rows, vbs)
 	}
-	steps := (n + bs - 1) / bs
+	p.bs, p.vbs, p.rows = bs, vbs, rows
+	p.steps = (n + bs - 1) / bs
 	if err := m.checkTraining("Fit", rows, m.slots); err != nil {
 		return nil, err
 	}
-	if cfg.InitialEpoch < epochs {
-		hi, total := bits.Mul64(uint64(epochs-cfg.InitialEpoch), uint64(steps))
+	if cfg.InitialEpoch < p.epochs {
+		hi, total := bits.Mul64(uint64(p.epochs-cfg.InitialEpoch), uint64(p.steps))
 		if hi != 0 {
 			total = math.MaxUint64
 		}
 		if err := m.checkIterations("Fit", total); err != nil {
-			return nil, fmt.Errorf("%w: %d epochs of %d steps are too many", err, epochs-cfg.InitialEpoch, steps)
+			return nil, fmt.Errorf("%w: %d epochs of %d steps are too many", err, p.epochs-cfg.InitialEpoch, p.steps)
 		}
 	}
-	if err := m.prepareTraining(); err != nil {
-		return nil, err
-	}
-	m.ensure(rows)
-	out := cfg.Out
-	if out == nil {
-		out = os.Stdout
-	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
-	seed := cfg.Seed
-	if seed == 0 {
-		seed = drawSeed()
-	}
-	// The permutation buffer lives with the model so that repeated fits
-	// do not touch fresh memory.
-	if cap(m.perm) < n {
-		m.perm = make([]int, n)
-	}
-	perm := m.perm[:n]
-	for i := range perm {
-		perm[i] = i
-	}
+	return p, nil
+}
 
-	accName := m.metric
+// newHistory returns an empty History with Keras's keys for the metric
+// accName ("" for none), with or without validation, and room for
+// capHint epochs.
+func newHistory(accName string, validate bool, capHint int) *History {
 	hist := &History{History: make(map[string][]float64)}
 	hist.Keys = append(hist.Keys, "loss")
 	if accName != "" {
@@ -224,73 +303,49 @@ func (m *Sequential) Fit(x []float32, y []int32, cfg FitConfig) (*History, error
 			hist.Keys = append(hist.Keys, "val_"+accName)
 		}
 	}
-	// The history grows with the epochs that run, not with the number
-	// asked for, which may be far more than memory could hold.
-	capHint := min(epochs-min(cfg.InitialEpoch, epochs), 1024)
 	for _, k := range hist.Keys {
 		hist.History[k] = make([]float64, 0, capHint)
 	}
 	hist.Epoch = make([]int, 0, capHint)
-	vals := make([]metricValue, 0, len(hist.Keys))
-	mode := cfg.Verbose.mode()
-	bar := &progbar{w: out, now: now, verbose: mode, buf: make([]byte, 0, 512)}
-	var epochLine []byte
+	return hist
+}
 
-	for e := cfg.InitialEpoch; e < epochs; e++ {
-		if mode != VerboseSilent {
-			bar.reset(steps)
-			if epochs > 1 {
-				epochLine = fmt.Appendf(epochLine[:0], "Epoch %d/%d\n", e+1, epochs)
-				out.Write(epochLine) //nolint:errcheck // progress output is best effort
-			}
+// fitEpoch runs one epoch's steps over the samples in perm's order,
+// adding each step's loss and accuracy to lossM and accM, and with the
+// progress bar draws them after every step. vals is the buffer of the
+// bar's values, returned for reuse so that no step allocates.
+func (m *Sequential) fitEpoch(p *fitPlan, perm []int, lossM, accM *meanMetric, bar *progbar, vals []metricValue) []metricValue {
+	for s := range p.steps {
+		idx := perm[s*p.bs : min((s+1)*p.bs, p.n)]
+		rows := len(idx)
+		xb, yb := m.ws.x[:rows*m.inSize], m.ws.y[:rows]
+		// Rows picked at random from the whole data set: at batch 256
+		// this copy is a quarter of a step on one core, and
+		// GatherRows splits it over the kernels' threads.
+		kernels.GatherRows(xb, p.x, m.inSize, idx)
+		for k, i := range idx {
+			yb[k] = p.y[i]
 		}
-		if !cfg.NoShuffle {
-			shuffleEpoch(perm, seed, e)
-		}
-		var lossM, accM meanMetric
-		for s := range steps {
-			idx := perm[s*bs : min((s+1)*bs, n)]
-			rows := len(idx)
-			xb, yb := m.ws.x[:rows*m.inSize], m.ws.y[:rows]
-			// Rows picked at random from the whole data set: at batch 256
-			// this copy is a quarter of a step on one core, and
-			// GatherRows splits it over the kernels' threads.
-			kernels.GatherRows(xb, x, m.inSize, idx)
-			for k, i := range idx {
-				yb[k] = y[i]
-			}
-			lossSum, correct := m.step(xb, yb, rows)
-			lossM.add(float32(lossSum/float64(rows)), float32(rows))
-			accM.total += float32(correct)
-			accM.count += float32(rows)
-			if mode == VerboseBar {
-				vals = append(vals[:0], metricValue{"loss", lossM.result()})
-				if accName != "" {
-					vals = append(vals, metricValue{accName, accM.result()})
-				}
-				bar.update(s+1, vals, false)
-			}
-		}
-		vals = append(vals[:0], metricValue{"loss", lossM.result()})
-		if accName != "" {
-			vals = append(vals, metricValue{accName, accM.result()})
-		}
-		if validate {
-			sc := m.evaluate(vx, vy, vbs, nil)
-			vals = append(vals, metricValue{"val_loss", sc.Loss})
-			if accName != "" {
-				vals = append(vals, metricValue{"val_" + accName, sc.Accuracy})
-			}
-		}
-		for _, v := range vals {
-			hist.History[v.name] = append(hist.History[v.name], v.v)
-		}
-		hist.Epoch = append(hist.Epoch, e)
-		if mode != VerboseSilent {
-			bar.update(steps, vals, true)
+		lossSum, correct := m.step(xb, yb, rows)
+		lossM.add(float32(lossSum/float64(rows)), float32(rows))
+		accM.total += float32(correct)
+		accM.count += float32(rows)
+		if bar.verbose == VerboseBar {
+			vals = appendTrainMetrics(vals[:0], m.metric, lossM, accM)
+			bar.update(s+1, vals, false)
 		}
 	}
-	return hist, nil
+	return vals
+}
+
+// appendTrainMetrics appends the running loss and, when the model has a
+// metric (accName), its accuracy to vals.
+func appendTrainMetrics(vals []metricValue, accName string, lossM, accM *meanMetric) []metricValue {
+	vals = append(vals, metricValue{"loss", lossM.result()})
+	if accName != "" {
+		vals = append(vals, metricValue{accName, accM.result()})
+	}
+	return vals
 }
 
 // shuffleEpoch sets perm to epoch's order of the samples: a Fisher-Yates

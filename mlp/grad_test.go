@@ -67,6 +67,9 @@ func refLoss(w [][]float64, acts []string, in int, x []float32, y []int32) float
 				for j := range z {
 					z[j] /= sum
 				}
+			case "linear":
+			default:
+				panic("refLoss has no float64 reference for activation " + acts[l])
 			}
 			a = z
 		}

@@ -30,6 +30,11 @@ type Adagrad struct {
 // Name returns "Adagrad".
 func (Adagrad) Name() string { return "Adagrad" }
 
+func (o Adagrad) withLearningRate(lr float64) Adagrad {
+	o.LearningRate = lr
+	return o
+}
+
 func (o Adagrad) withDefaults() Adagrad {
 	o.LearningRate = orDefault(o.LearningRate, 0.001)
 	o.InitialAccumulatorValue = orDefault(o.InitialAccumulatorValue, 0.1)
@@ -64,14 +69,16 @@ func (o Adagrad) Build(sizes []int) (Updater, error) {
 		return nil, v.err
 	}
 	o = o.withDefaults()
-	return &adagradUpdater{
+	u := &adagradUpdater{
 		core: newCore(o.Name(), sizes, o.LearningRate, o.Options),
 		p: kernels.AdagradParams{
 			LR:      float32(o.LearningRate),
 			Epsilon: float32(o.Epsilon),
 		},
 		acc: slots(sizes, float32(o.InitialAccumulatorValue)),
-	}, nil
+	}
+	u.keep(u.acc)
+	return u, nil
 }
 
 type adagradUpdater struct {

@@ -49,6 +49,11 @@ type Adam struct {
 // Name returns "Adam".
 func (Adam) Name() string { return "Adam" }
 
+func (o Adam) withLearningRate(lr float64) Adam {
+	o.LearningRate = lr
+	return o
+}
+
 func (o Adam) withDefaults() Adam {
 	o.LearningRate = orDefault(o.LearningRate, 0.001)
 	o.Beta1 = orDefault(o.Beta1, 0.9)
@@ -104,6 +109,7 @@ func (o Adam) Build(sizes []int) (Updater, error) {
 	if o.Amsgrad {
 		u.vhat = slots(sizes, 0)
 	}
+	u.keep(u.m, u.v, u.vhat)
 	return u, nil
 }
 

@@ -73,43 +73,17 @@ const MaxIterations int64 = 1 << 53
 // "rmsprop", that is RMSprop{}.
 const DefaultName = "rmsprop"
 
-// implemented maps Keras's lower-case optimizer strings to the
-// configurations with default arguments, in the order error messages list
-// them.
-var implemented = []struct {
-	name string
-	opt  Optimizer
-}{
-	{"sgd", SGD{}},
-	{"adagrad", Adagrad{}},
-	{"rmsprop", RMSprop{}},
-	{"adam", Adam{}},
-}
-
-// notImplemented names, with their Keras class names, the optimizers Keras
-// 2.14 has that simdmlp does not, so that asking for one says so rather than
-// calling it unknown.
-var notImplemented = map[string]string{
-	"adadelta":  "Adadelta",
-	"adamax":    "Adamax",
-	"nadam":     "Nadam",
-	"ftrl":      "Ftrl",
-	"adamw":     "AdamW",
-	"lion":      "Lion",
-	"adafactor": "Adafactor",
-}
-
 // ByName returns the optimizer Keras's compile builds from a string, with
-// default arguments: "sgd", "adagrad", "rmsprop" or "adam". Case does not
+// default arguments: "sgd", "adagrad", "rmsprop" or "adam" (see Names). Case does not
 // matter, as in Keras, so "Adam" and "RMSprop" work too. The other names
 // Keras knows (adadelta, adamax, nadam, ftrl, adamw, lion, adafactor) give
 // an error saying they are not implemented; anything else gives an error
 // listing the valid names.
 func ByName(name string) (Optimizer, error) {
 	lower := strings.ToLower(name)
-	for _, o := range implemented {
-		if o.name == lower {
-			return o.opt, nil
+	for _, e := range registry {
+		if e.name == lower {
+			return e.zero, nil
 		}
 	}
 	if class, ok := notImplemented[lower]; ok {
@@ -121,11 +95,11 @@ func ByName(name string) (Optimizer, error) {
 
 func validNames() string {
 	var b strings.Builder
-	for i, o := range implemented {
+	for i, e := range registry {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%q", o.name)
+		fmt.Fprintf(&b, "%q", e.name)
 	}
 	return b.String()
 }

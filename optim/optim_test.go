@@ -176,6 +176,13 @@ func TestNames(t *testing.T) {
 			t.Errorf("Name() = %q, want %q", got, c.want)
 		}
 	}
+	// Every other optimizer's class name is its registry name in Keras's
+	// case, which is what MarshalConfig saves.
+	for _, e := range registry {
+		if got := e.zero.Name(); strings.ToLower(got) != e.name {
+			t.Errorf("%s: Name() = %q", e.name, got)
+		}
+	}
 }
 
 func TestBuildErrors(t *testing.T) {
@@ -453,8 +460,18 @@ func TestWeightDecay(t *testing.T) {
 	}
 }
 
+// registered returns every registered optimizer with Keras's defaults,
+// then extra, for the tests that must cover them all.
+func registered(extra ...Optimizer) []Optimizer {
+	var all []Optimizer
+	for _, e := range registry {
+		all = append(all, e.zero)
+	}
+	return append(all, extra...)
+}
+
 func TestIterations(t *testing.T) {
-	for _, o := range []Optimizer{SGD{}, Adagrad{}, RMSprop{}, Adam{}} {
+	for _, o := range registered() {
 		u := mustBuild(t, o, 2)
 		if u.Iterations() != 0 {
 			t.Errorf("%v: Iterations() = %d after Build", o, u.Iterations())
@@ -475,13 +492,13 @@ func TestIterations(t *testing.T) {
 	}
 }
 
-var allocConfigs = []Optimizer{
-	SGD{}, SGD{Momentum: 0.9, Nesterov: true, Options: Options{Clipnorm: 1, WeightDecay: 0.01}},
+var allocConfigs = registered(
+	SGD{Momentum: 0.9, Nesterov: true, Options: Options{Clipnorm: 1, WeightDecay: 0.01}},
 	Adagrad{Options: Options{GlobalClipnorm: 1}},
-	RMSprop{}, RMSprop{Momentum: 0.9, Centered: true, Options: Options{Clipvalue: 0.1, WeightDecay: 0.01}},
-	Adam{}, Adam{Amsgrad: true, Options: Options{GlobalClipnorm: 0.5, WeightDecay: 0.01}},
+	RMSprop{Momentum: 0.9, Centered: true, Options: Options{Clipvalue: 0.1, WeightDecay: 0.01}},
+	Adam{Amsgrad: true, Options: Options{GlobalClipnorm: 0.5, WeightDecay: 0.01}},
 	Adam{Options: Options{Clipnorm: 0.5}},
-}
+)
 
 func TestStepAllocatesNothing(t *testing.T) {
 	sizes := []int{784 * 16, 16, 16 * 10, 10}
@@ -498,7 +515,7 @@ func TestStepAllocatesNothing(t *testing.T) {
 }
 
 func TestStepPanicsOnMismatch(t *testing.T) {
-	for _, o := range []Optimizer{SGD{}, Adagrad{}, RMSprop{}, Adam{Options: Options{WeightDecay: 0.1, Clipvalue: 0.5}}} {
+	for _, o := range registered(Adam{Options: Options{WeightDecay: 0.1, Clipvalue: 0.5}}) {
 		for _, c := range []struct {
 			name   string
 			params [][]float32

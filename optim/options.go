@@ -136,6 +136,9 @@ type core struct {
 
 	decay bool
 	wd    float32
+
+	// slots are the updater's slot arrays with their names (see keep).
+	slots []slotSpec
 }
 
 type clipMode uint8

@@ -41,6 +41,11 @@ type RMSprop struct {
 // Name returns "RMSprop".
 func (RMSprop) Name() string { return "RMSprop" }
 
+func (o RMSprop) withLearningRate(lr float64) RMSprop {
+	o.LearningRate = lr
+	return o
+}
+
 func (o RMSprop) withDefaults() RMSprop {
 	o.LearningRate = orDefault(o.LearningRate, 0.001)
 	o.Rho = orDefault(o.Rho, 0.9)
@@ -103,6 +108,7 @@ func (o RMSprop) Build(sizes []int) (Updater, error) {
 	if o.Centered {
 		u.mg = slots(sizes, 0)
 	}
+	u.keep(u.v, u.mom, u.mg)
 	return u, nil
 }
 

@@ -31,6 +31,11 @@ type SGD struct {
 // Name returns "SGD".
 func (SGD) Name() string { return "SGD" }
 
+func (o SGD) withLearningRate(lr float64) SGD {
+	o.LearningRate = lr
+	return o
+}
+
 func (o SGD) withDefaults() SGD {
 	o.LearningRate = orDefault(o.LearningRate, 0.01)
 	return o
@@ -63,7 +68,7 @@ func (o SGD) Build(sizes []int) (Updater, error) {
 		return nil, v.err
 	}
 	o = o.withDefaults()
-	return &sgdUpdater{
+	u := &sgdUpdater{
 		core: newCore(o.Name(), sizes, o.LearningRate, o.Options),
 		p: kernels.SGDParams{
 			LR:       float32(o.LearningRate),
@@ -71,7 +76,9 @@ func (o SGD) Build(sizes []int) (Updater, error) {
 			Nesterov: o.Nesterov,
 		},
 		m: slots(sizes, 0),
-	}, nil
+	}
+	u.keep(u.m)
+	return u, nil
 }
 
 type sgdUpdater struct {

@@ -46,13 +46,6 @@ type Resumable interface {
 	SetState(s State) error
 }
 
-var (
-	_ Resumable = (*sgdUpdater)(nil)
-	_ Resumable = (*adagradUpdater)(nil)
-	_ Resumable = (*rmspropUpdater)(nil)
-	_ Resumable = (*adamUpdater)(nil)
-)
-
 // slotSpec is one slot of an updater, with what SetState checks.
 type slotSpec struct {
 	name   string
@@ -60,12 +53,30 @@ type slotSpec struct {
 	nonNeg bool // holds a sum of squares
 }
 
-// state and setState implement Resumable for an updater whose slots are
-// specs, in order. A slot the configuration does not use has nil arrays
-// and is left out.
-func (c *core) state(specs []slotSpec) State {
+// keep records the slot arrays of the updater being built, one per slot of
+// its kernel (kernels.OptimizerKernels), in that order; an array the
+// configuration does not use has nil tensors. The names and checks come
+// from the kernel table, so State and SetState serve every optimizer.
+func (c *core) keep(arrays ...[][]float32) {
+	e, ok := entryByClass(c.name)
+	if !ok {
+		panic(fmt.Sprintf("optim: %s is not in the registry", c.name))
+	}
+	if len(e.slots) != len(arrays) {
+		panic(fmt.Sprintf("optim: %s: Build keeps %d slot arrays; its kernel has %d slots", c.name, len(arrays), len(e.slots)))
+	}
+	c.slots = make([]slotSpec, len(arrays)) // not nil, even with no slots
+	for i, a := range arrays {
+		c.slots[i] = slotSpec{e.slots[i].Name, a, e.slots[i].NonNegative}
+	}
+}
+
+// State returns the iteration count and the slots the configuration uses,
+// in the order and with the names Keras gives them (see Resumable).
+func (c *core) State() State {
+	c.mustKeep()
 	s := State{Iterations: c.iter}
-	for _, sp := range specs {
+	for _, sp := range c.slots {
 		if used(sp.values) {
 			s.Slots = append(s.Slots, Slot{Name: sp.name, Values: sp.values})
 		}
@@ -74,6 +85,20 @@ func (c *core) state(specs []slotSpec) State {
 }
 
 func used(v [][]float32) bool { return len(v) > 0 && v[0] != nil }
+
+// SetState restores a state from State (see Resumable).
+func (c *core) SetState(s State) error {
+	c.mustKeep()
+	return c.setState(c.slots, s)
+}
+
+// mustKeep panics when Build forgot keep, which would otherwise save and
+// restore the iteration count alone, silently.
+func (c *core) mustKeep() {
+	if c.slots == nil {
+		panic(fmt.Sprintf("optim: %s: Build did not keep its slots", c.name))
+	}
+}
 
 func (c *core) setState(specs []slotSpec, s State) error {
 	if s.Iterations < 0 {
@@ -136,54 +161,13 @@ func slotNames(specs []slotSpec) string {
 	return b.String()
 }
 
-func (u *sgdUpdater) specs() []slotSpec { return []slotSpec{{"m", u.m, false}} }
-
-// State returns SGD's state: the slot "m".
-func (u *sgdUpdater) State() State { return u.state(u.specs()) }
-
-// SetState restores a state from State (see Resumable).
-func (u *sgdUpdater) SetState(s State) error { return u.setState(u.specs(), s) }
-
-func (u *adagradUpdater) specs() []slotSpec { return []slotSpec{{"accumulator", u.acc, true}} }
-
-// State returns Adagrad's state: the slot "accumulator".
-func (u *adagradUpdater) State() State { return u.state(u.specs()) }
-
-// SetState restores a state from State (see Resumable).
-func (u *adagradUpdater) SetState(s State) error { return u.setState(u.specs(), s) }
-
-func (u *rmspropUpdater) specs() []slotSpec {
-	return []slotSpec{{"velocity", u.v, true}, {"momentum", u.mom, false}, {"average_gradient", u.mg, false}}
-}
-
-// State returns RMSprop's state: the slots "velocity", then "momentum"
-// when Momentum is set and "average_gradient" when Centered, as Keras
-// creates them.
-func (u *rmspropUpdater) State() State { return u.state(u.specs()) }
-
-// SetState restores a state from State (see Resumable).
-func (u *rmspropUpdater) SetState(s State) error { return u.setState(u.specs(), s) }
-
-func (u *adamUpdater) specs() []slotSpec {
-	return []slotSpec{{"m", u.m, false}, {"v", u.v, true}, {"vhat", u.vhat, true}}
-}
-
-// State returns Adam's state: the slots "m", "v" and, with Amsgrad,
-// "vhat".
-func (u *adamUpdater) State() State { return u.state(u.specs()) }
-
-// SetState restores a state from State (see Resumable).
-func (u *adamUpdater) SetState(s State) error { return u.setState(u.specs(), s) }
-
 // MarshalConfig returns an optimizer's class name and its configuration
 // as JSON (the struct's fields, zero meaning default as in the struct),
 // for UnmarshalConfig to rebuild it. It works for the optimizers of this
 // package.
 func MarshalConfig(o Optimizer) (className string, config []byte, err error) {
-	switch o.(type) {
-	case SGD, Adagrad, RMSprop, Adam:
-	default:
-		return "", nil, fmt.Errorf("optim: cannot save the configuration of %T; only SGD, Adagrad, RMSprop and Adam", o)
+	if _, ok := entryOf(o); !ok {
+		return "", nil, fmt.Errorf("optim: cannot save the configuration of %T; only %s", o, classNames())
 	}
 	config, err = json.Marshal(o)
 	if err != nil {
@@ -196,28 +180,11 @@ func MarshalConfig(o Optimizer) (className string, config []byte, err error) {
 // rejects unknown class names and fields, and configurations Build would
 // reject.
 func UnmarshalConfig(className string, config []byte) (Optimizer, error) {
-	var o Optimizer
-	var err error
-	switch className {
-	case "SGD":
-		var c SGD
-		err = strictJSON(config, &c)
-		o = c
-	case "Adagrad":
-		var c Adagrad
-		err = strictJSON(config, &c)
-		o = c
-	case "RMSprop":
-		var c RMSprop
-		err = strictJSON(config, &c)
-		o = c
-	case "Adam":
-		var c Adam
-		err = strictJSON(config, &c)
-		o = c
-	default:
-		return nil, fmt.Errorf("optim: unknown optimizer class %q (SGD, Adagrad, RMSprop and Adam are known)", className)
+	e, ok := entryByClass(className)
+	if !ok {
+		return nil, fmt.Errorf("optim: unknown optimizer class %q (%s are known)", className, classNames())
 	}
+	o, err := e.decode(config)
 	if err != nil {
 		return nil, fmt.Errorf("optim: %s configuration: %w", className, err)
 	}

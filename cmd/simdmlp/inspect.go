@@ -49,7 +49,7 @@ func fail(stderr io.Writer, err error) int {
 func loadImageModel(path string) (*mlp.Sequential, error) {
 	m, err := mlp.Load(path)
 	if err != nil {
-		return nil, errors.New(strings.TrimPrefix(err.Error(), "mlp: "))
+		return nil, withoutMLP(err)
 	}
 	if m.InputSize() != pixels || m.OutputSize() != len(mnist.FashionClasses) {
 		return nil, fmt.Errorf("model %s takes %d inputs and gives %d outputs; Fashion-MNIST needs %d and %d",

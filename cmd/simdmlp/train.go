@@ -49,7 +49,7 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 	fs.SetOutput(stderr)
 	hidden := fs.String("hidden", "100", "hidden layer sizes, comma-separated (e.g. 100,50)")
 	act := fs.String("activation", "relu", "hidden layers' activation: "+strings.Join(kernels.ActivationNames(), ", "))
-	opt := fs.String("optimizer", "adam", "optimizer: adam, rmsprop, sgd or adagrad (any case)")
+	opt := fs.String("optimizer", "adam", "optimizer: "+strings.Join(optim.Names(), ", ")+" (any case)")
 	lr := fs.Float64("lr", 0, "learning rate; 0 means the optimizer's Keras default")
 	epochs := fs.Int("epochs", 5, "training epochs")
 	batch := fs.Int("batch", 32, "batch size")
@@ -147,23 +147,9 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 // withLearningRate returns o with its learning rate set (0 keeps Keras's
 // default), and checks the configuration.
 func withLearningRate(o optim.Optimizer, lr float64) (optim.Optimizer, error) {
-	switch v := o.(type) {
-	case optim.Adam:
-		v.LearningRate = lr
-		o = v
-	case optim.RMSprop:
-		v.LearningRate = lr
-		o = v
-	case optim.SGD:
-		v.LearningRate = lr
-		o = v
-	case optim.Adagrad:
-		v.LearningRate = lr
-		o = v
-	default:
-		if lr != 0 {
-			return nil, fmt.Errorf("cannot set the learning rate of %s", o.Name())
-		}
+	o, err := optim.WithLearningRate(o, lr)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := o.Build(nil); err != nil {
 		return nil, err
@@ -209,7 +195,17 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		// the command in-process (the tests).
 		defer kernels.SetThreads(kernels.SetThreads(c.threads))
 	}
+	if err := train(c, stdout); err != nil {
+		fmt.Fprintf(stderr, "simdmlp: %v\n", err)
+		return 1
+	}
+	return 0
+}
 
+// train does the train command's work once its flags are checked and the
+// kernels chosen: it trains, evaluates and reports on stdout, then writes
+// the outputs the flags ask for.
+func train(c trainConfig, stdout io.Writer) error {
 	// Every output is proven writable before any work, so that a long
 	// run does not end in an error it could have given first.
 	for _, p := range []string{c.savePath, c.plotPath, c.jsonPath} {
@@ -217,36 +213,16 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		if err := atomicfile.CheckWritable(p); err != nil {
-			fmt.Fprintf(stderr, "simdmlp: %v\n", err)
-			return 1
+			return err
 		}
 	}
-
-	// The model is made before the data are read, compiled before it is
-	// built: Build then checks the size of the whole model with its
-	// gradients and optimizer against the machine before it allocates any
-	// weight, and a model that cannot be had should not wait for 60 000
-	// images first.
-	mlp.SetRandomSeed(c.seed)
-	layers := []*mlp.Layer{mlp.Flatten()}
-	for _, h := range c.hidden {
-		layers = append(layers, mlp.Dense(h, c.activation))
-	}
-	layers = append(layers, mlp.Dense(10, "softmax"))
-	m := mlp.NewSequential("", layers...)
-	err = m.Compile(c.optimizer, "sparse_categorical_crossentropy", "accuracy")
-	if err == nil {
-		err = m.Build(28, 28)
-	}
+	m, err := newTrainModel(c)
 	if err != nil {
-		fmt.Fprintf(stderr, "simdmlp: %v\n", strings.TrimPrefix(err.Error(), "mlp: "))
-		return 1
+		return err
 	}
-
 	d, err := loadSplit(c.dataDir)
 	if err != nil {
-		fmt.Fprintf(stderr, "simdmlp: %v\n", dataError(err))
-		return 1
+		return dataError(err)
 	}
 	xt, yt := d.xTrain, d.yTrain
 	if c.limit > 0 && c.limit < len(yt) {
@@ -255,12 +231,62 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 
 	fmt.Fprintf(stdout, "kernels: %s (available: %s), threads: %d\n", kernels.Active(), strings.Join(kernels.Available(), ", "), kernels.Threads())
 	if err := m.Summary(stdout); err != nil {
-		fmt.Fprintf(stderr, "simdmlp: %v\n", err)
-		return 1
+		return err
 	}
 	fmt.Fprintf(stdout, "optimizer: %v\n", c.optimizer)
 	fmt.Fprintf(stdout, "training on %d samples, validating on %d\n", len(yt), len(d.yVal))
+	hist, elapsed, err := fitTimed(c, m, d, xt, yt, stdout)
+	if err != nil {
+		return err
+	}
 
+	fmt.Fprintln(stdout, "validation:")
+	val, err := m.EvaluateWith(d.xVal, d.yVal, mlp.EvalConfig{Verbose: c.verbose, Out: stdout})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "[%s, %s]\n", pyFloat(val.Loss), pyFloat(val.Accuracy))
+	test, err := m.Evaluate(d.xTest, d.yTest)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "test accuracy: %.4f (loss %.4f) on %d samples\n", test.Accuracy, test.Loss, len(d.yTest))
+	fmt.Fprintf(stdout, "training time: %.2fs (%.2f s/epoch, %d epochs, kernels %s, %d threads)\n",
+		elapsed.Seconds(), elapsed.Seconds()/float64(c.epochs), c.epochs, kernels.Active(), kernels.Threads())
+
+	r := report{ValLoss: val.Loss, ValAccuracy: val.Accuracy, TestLoss: test.Loss, TestAccuracy: test.Accuracy,
+		TrainSeconds: elapsed.Seconds(), Epochs: c.epochs, Kernels: kernels.Active(),
+		Threads: kernels.Threads()}
+	return writeTrainOutputs(c, m, hist, r, stdout)
+}
+
+// newTrainModel returns the model the flags describe, compiled and built.
+// The model is made before the data are read, compiled before it is
+// built: Build then checks the size of the whole model with its gradients
+// and optimizer against the machine before it allocates any weight, and a
+// model that cannot be had should not wait for 60 000 images first.
+func newTrainModel(c trainConfig) (*mlp.Sequential, error) {
+	mlp.SetRandomSeed(c.seed)
+	layers := []*mlp.Layer{mlp.Flatten()}
+	for _, h := range c.hidden {
+		layers = append(layers, mlp.Dense(h, c.activation))
+	}
+	layers = append(layers, mlp.Dense(10, "softmax"))
+	m := mlp.NewSequential("", layers...)
+	err := m.Compile(c.optimizer, "sparse_categorical_crossentropy", "accuracy")
+	if err == nil {
+		err = m.Build(28, 28)
+	}
+	if err != nil {
+		return nil, withoutMLP(err)
+	}
+	return m, nil
+}
+
+// fitTimed trains m on xt and yt as the flags say and returns the history
+// and the time it took; a run whose loss or weights are not finite is an
+// error.
+func fitTimed(c trainConfig, m *mlp.Sequential, d *split, xt []float32, yt []int32, stdout io.Writer) (*mlp.History, time.Duration, error) {
 	fc := mlp.FitConfig{Epochs: c.epochs, BatchSize: c.batch, Verbose: c.verbose, Out: stdout, Seed: c.seed}
 	if c.plotPath != "" {
 		// The curves need the validation results of every epoch; without
@@ -271,55 +297,41 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	hist, err := m.Fit(xt, yt, fc)
 	elapsed := time.Since(start)
 	if err != nil {
-		fmt.Fprintf(stderr, "simdmlp: %v\n", strings.TrimPrefix(err.Error(), "mlp: "))
-		return 1
+		return nil, 0, withoutMLP(err)
 	}
 	if msg := diverged(m, hist); msg != "" {
-		fmt.Fprintf(stderr, "simdmlp: the run diverged: %s; nothing was saved (try a lower -lr)\n", msg)
-		return 1
+		return nil, 0, fmt.Errorf("the run diverged: %s; nothing was saved (try a lower -lr)", msg)
 	}
+	return hist, elapsed, nil
+}
 
-	fmt.Fprintln(stdout, "validation:")
-	ev := mlp.EvalConfig{Verbose: c.verbose, Out: stdout}
-	val, err := m.EvaluateWith(d.xVal, d.yVal, ev)
-	if err != nil {
-		fmt.Fprintf(stderr, "simdmlp: %v\n", err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "[%s, %s]\n", pyFloat(val.Loss), pyFloat(val.Accuracy))
-	test, err := m.Evaluate(d.xTest, d.yTest)
-	if err != nil {
-		fmt.Fprintf(stderr, "simdmlp: %v\n", err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "test accuracy: %.4f (loss %.4f) on %d samples\n", test.Accuracy, test.Loss, len(d.yTest))
-	fmt.Fprintf(stdout, "training time: %.2fs (%.2f s/epoch, %d epochs, kernels %s, %d threads)\n",
-		elapsed.Seconds(), elapsed.Seconds()/float64(c.epochs), c.epochs, kernels.Active(), kernels.Threads())
-
+// writeTrainOutputs saves the model, draws the curves and writes the JSON
+// report, each when its flag names a file.
+func writeTrainOutputs(c trainConfig, m *mlp.Sequential, hist *mlp.History, r report, stdout io.Writer) error {
 	if c.savePath != "" {
 		if err := m.Save(c.savePath); err != nil {
-			fmt.Fprintf(stderr, "simdmlp: %v\n", strings.TrimPrefix(err.Error(), "mlp: "))
-			return 1
+			return withoutMLP(err)
 		}
 		fmt.Fprintf(stdout, "model saved to %s\n", c.savePath)
 	}
 	if c.plotPath != "" {
 		if err := plotHistory(hist, c.plotPath); err != nil {
-			fmt.Fprintf(stderr, "simdmlp: %v\n", err)
-			return 1
+			return err
 		}
 		fmt.Fprintf(stdout, "training curves drawn in %s\n", c.plotPath)
 	}
 	if c.jsonPath != "" {
-		r := report{ValLoss: val.Loss, ValAccuracy: val.Accuracy, TestLoss: test.Loss, TestAccuracy: test.Accuracy,
-			TrainSeconds: elapsed.Seconds(), Epochs: c.epochs, Kernels: kernels.Active(),
-			Threads: kernels.Threads()}
 		if err := writeJSON(c.jsonPath, r); err != nil {
-			fmt.Fprintf(stderr, "simdmlp: %v\n", err)
-			return 1
+			return err
 		}
 	}
-	return 0
+	return nil
+}
+
+// withoutMLP drops the "mlp: " that package mlp starts its errors with,
+// which the command's own "simdmlp: " makes redundant.
+func withoutMLP(err error) error {
+	return errors.New(strings.TrimPrefix(err.Error(), "mlp: "))
 }
 
 // pyFloat formats v as Python's repr of a float: the shortest text that

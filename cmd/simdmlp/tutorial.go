@@ -90,16 +90,39 @@ func (t *tutorial) evaluate(m *mlp.Sequential, d *split) error {
 	return nil
 }
 
+// play runs the notebook's cells in order, from loading the data to the
+// model trained with Adam.
 func (t *tutorial) play(dir string) error {
 	mlp.ResetNames()
 	mlp.SetRandomSeed(t.seed)
 	fmt.Fprintf(t.out, "simdmlp replay of 혼공머신 7-2 (Keras 2.14 names and output formats; kernels: %s)\n", kernels.Active())
+	d, err := t.dataCells(dir)
+	if err != nil {
+		return err
+	}
+	m, err := t.sequentialCells()
+	if err != nil {
+		return err
+	}
+	if err := t.trainCells(m, d); err != nil {
+		return err
+	}
+	if m, err = t.flattenCells(d); err != nil {
+		return err
+	}
+	if err := t.optimizerCells(m); err != nil {
+		return err
+	}
+	return t.adamCells(d)
+}
 
+// dataCells loads Fashion-MNIST and splits off the validation set.
+func (t *tutorial) dataCells(dir string) (*split, error) {
 	t.in(`from tensorflow import keras
 (train_input, train_target), (test_input, test_target) = keras.datasets.fashion_mnist.load_data()`)
 	d, err := loadSplit(dir)
 	if err != nil {
-		return dataError(err)
+		return nil, dataError(err)
 	}
 	if t.limit > 0 && t.limit < len(d.yTrain) {
 		d.xTrain, d.yTrain = d.xTrain[:t.limit*pixels], d.yTrain[:t.limit]
@@ -110,14 +133,19 @@ train_scaled = train_scaled.reshape(-1, 28*28)
 train_scaled, val_scaled, train_target, val_target = train_test_split(
     train_scaled, train_target, test_size=0.2, random_state=42)`)
 	fmt.Fprintf(t.out, "train %d × %d, validation %d × %d\n", len(d.yTrain), pixels, len(d.yVal), pixels)
+	return d, nil
+}
 
+// sequentialCells builds the sigmoid model the notebook's three ways, a
+// list of layers, named layers and Add, and returns the last.
+func (t *tutorial) sequentialCells() (*mlp.Sequential, error) {
 	t.in(`dense1 = keras.layers.Dense(100, activation='sigmoid', input_shape=(784,))
 dense2 = keras.layers.Dense(10, activation='softmax')
 model = keras.Sequential([dense1, dense2])
 model.summary()`)
 	m := mlp.NewSequential("", mlp.Dense(100, "sigmoid", mlp.InputShape(784)), mlp.Dense(10, "softmax"))
 	if err := m.Summary(t.out); err != nil {
-		return err
+		return nil, err
 	}
 
 	t.in(`model = keras.Sequential([
@@ -129,7 +157,7 @@ model.summary()`)
 		mlp.Dense(100, "sigmoid", mlp.InputShape(784), mlp.Name("hidden")),
 		mlp.Dense(10, "softmax", mlp.Name("output")))
 	if err := m.Summary(t.out); err != nil {
-		return err
+		return nil, err
 	}
 
 	t.in(`model = keras.Sequential()
@@ -138,12 +166,17 @@ model.add(keras.layers.Dense(10, activation='softmax'))
 model.summary()`)
 	m = mlp.NewSequential("")
 	if err := addAll(m, mlp.Dense(100, "sigmoid", mlp.InputShape(784)), mlp.Dense(10, "softmax")); err != nil {
-		return err
+		return nil, err
 	}
 	if err := m.Summary(t.out); err != nil {
-		return err
+		return nil, err
 	}
+	return m, nil
+}
 
+// trainCells compiles m with the default optimizer, trains and evaluates
+// it.
+func (t *tutorial) trainCells(m *mlp.Sequential, d *split) error {
 	t.in(fmt.Sprintf(`model.compile(loss='sparse_categorical_crossentropy', metrics='accuracy')
 model.fit(train_scaled, train_target, epochs=%d)`, t.epochs))
 	if err := m.Compile(nil, "sparse_categorical_crossentropy", "accuracy"); err != nil {
@@ -154,10 +187,12 @@ model.fit(train_scaled, train_target, epochs=%d)`, t.epochs))
 		return err
 	}
 	t.in(`model.evaluate(val_scaled, val_target)`)
-	if err := t.evaluate(m, d); err != nil {
-		return err
-	}
+	return t.evaluate(m, d)
+}
 
+// flattenCells builds, trains and evaluates the ReLU model that takes
+// 28×28 images, and returns it.
+func (t *tutorial) flattenCells(d *split) (*mlp.Sequential, error) {
 	// From here the notebook keeps the images 28×28 and lets Flatten
 	// reshape them; the rows are the same 784 values in the same order.
 	t.in(`model = keras.Sequential()
@@ -165,26 +200,30 @@ model.add(keras.layers.Flatten(input_shape=(28, 28)))
 model.add(keras.layers.Dense(100, activation='relu'))
 model.add(keras.layers.Dense(10, activation='softmax'))
 model.summary()`)
-	m, err = reluModel()
+	m, err := reluModel()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := m.Summary(t.out); err != nil {
-		return err
+		return nil, err
 	}
 	t.in(fmt.Sprintf(`model.compile(loss='sparse_categorical_crossentropy', metrics='accuracy')
 model.fit(train_scaled, train_target, epochs=%d)`, t.epochs))
 	if err := m.Compile(nil, "sparse_categorical_crossentropy", "accuracy"); err != nil {
-		return err
+		return nil, err
 	}
 	if err := t.fit(m, d); err != nil {
-		return err
+		return nil, err
 	}
 	t.in(`model.evaluate(val_scaled, val_target)`)
 	if err := t.evaluate(m, d); err != nil {
-		return err
+		return nil, err
 	}
+	return m, nil
+}
 
+// optimizerCells compiles m with each optimizer the notebook names.
+func (t *tutorial) optimizerCells(m *mlp.Sequential) error {
 	t.in(`model.compile(optimizer='sgd', loss='sparse_categorical_crossentropy', metrics='accuracy')
 sgd = keras.optimizers.SGD(learning_rate=0.1)
 sgd = keras.optimizers.SGD(momentum=0.9, nesterov=True)
@@ -202,14 +241,18 @@ adam = keras.optimizers.Adam()`)
 		}
 		fmt.Fprintf(t.out, "compiled with %v\n", o)
 	}
+	return nil
+}
 
+// adamCells trains and evaluates a fresh ReLU model with Adam.
+func (t *tutorial) adamCells(d *split) error {
 	t.in(fmt.Sprintf(`model = keras.Sequential()
 model.add(keras.layers.Flatten(input_shape=(28, 28)))
 model.add(keras.layers.Dense(100, activation='relu'))
 model.add(keras.layers.Dense(10, activation='softmax'))
 model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics='accuracy')
 model.fit(train_scaled, train_target, epochs=%d)`, t.epochs))
-	m, err = reluModel()
+	m, err := reluModel()
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,15 @@
 // Command gemm_avx512 generates the AVX-512 packed GEMM micro-kernels of
 // package kernels (see kernels/gemm.go for the driver that packs the panels
 // and kernels/gemm_amd64.go for the glue that checks their lengths).
+//
+// By default it writes the tile kernels installs, for kernels/asm. With
+// -alt it writes the other tiles instead, for kernels/asm/alttiles, which
+// only kernels' tests and benchmarks import: they keep the choice of tile
+// measured without putting three unused kernels in every user's binary.
 package main
 
 import (
+	"flag"
 	"fmt"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -21,15 +27,20 @@ var zmm = []VecPhysical{
 var masks = []OpmaskPhysical{K1, K2, K3, K4}
 
 func main() {
+	alt := flag.Bool("alt", false, "emit the tiles kernels does not install (for kernels/asm/alttiles)")
+	flag.Parse()
 	avx.Setup()
 	// 12×32 is the tile kernels installs; 14×32 and 6×64 are the other
 	// shapes that fill the 32 registers, and 12×32 with embedded
 	// broadcasts the other way to feed A. All are kept so that the
 	// benchmarks keep comparing them (see kernels/gemm_amd64.go).
-	kernel(12, 2, false)
-	kernel(14, 2, false)
-	kernel(6, 4, false)
-	kernel(12, 2, true)
+	if *alt {
+		kernel(14, 2, false)
+		kernel(6, 4, false)
+		kernel(12, 2, true)
+	} else {
+		kernel(12, 2, false)
+	}
 	Generate()
 }
 
@@ -38,9 +49,10 @@ func main() {
 // two registers that alternate, then multiplied by the nv B registers.
 // With bcst it emits SgemmKernel{mr}x{16·nv}BcstAVX512 instead, where
 // every FMA broadcasts its A element from memory itself (VFMADD231PS
-// with _BCST), so A needs no register but is loaded nv times. On Zen 5 the
-// register broadcast measured about 8% faster on large products, though
-// both reach the same speed with the panels in L1.
+// with _BCST), so A needs no register but is loaded nv times. The register
+// broadcast is the one installed: it was faster on large products, though
+// both reach the same speed with the panels in L1 (bench/README.md, "The
+// AVX-512 GEMM tile").
 func kernel(mr, nv int, bcst bool) {
 	nr := 16 * nv
 	name := fmt.Sprintf("SgemmKernel%dx%dAVX512", mr, nr)

@@ -74,9 +74,6 @@ func FMIN(d, n, m V) Word { return three(0x4ea0f400, "fmin", d, n, m) }
 // FMLA is d += n · m, fused.
 func FMLA(d, n, m V) Word { return three(0x4e20cc00, "fmla", d, n, m) }
 
-// FMLS is d -= n · m, fused.
-func FMLS(d, n, m V) Word { return three(0x4ea0cc00, "fmls", d, n, m) }
-
 // FCMGT sets each lane of d to all ones where n > m, else zero.
 func FCMGT(d, n, m V) Word { return three(0x6ea0e400, "fcmgt", d, n, m) }
 
@@ -85,27 +82,6 @@ func FCMGE(d, n, m V) Word { return three(0x6e20e400, "fcmge", d, n, m) }
 
 // FCMEQ sets each lane of d to all ones where n == m.
 func FCMEQ(d, n, m V) Word { return three(0x4e20e400, "fcmeq", d, n, m) }
-
-// FADDP adds adjacent pairs: d = (n0+n1, n2+n3, m0+m1, m2+m3).
-func FADDP(d, n, m V) Word { return three(0x6e20d400, "faddp", d, n, m) }
-
-// FRECPE is the reciprocal estimate of each lane of n.
-func FRECPE(d, n V) Word { return two(0x4ea1d800, "frecpe", d, n) }
-
-// FRECPS is d = 2 - n·m, the Newton-Raphson step of a reciprocal.
-func FRECPS(d, n, m V) Word { return three(0x4e20fc00, "frecps", d, n, m) }
-
-// SCVTF converts signed int32 lanes to float32.
-func SCVTF(d, n V) Word { return two(0x4e21d800, "scvtf", d, n) }
-
-// FCVTZS converts float32 lanes to int32, rounding toward zero.
-func FCVTZS(d, n V) Word { return two(0x4ea1b800, "fcvtzs", d, n) }
-
-// FCVTNS converts float32 lanes to int32, rounding to nearest even.
-func FCVTNS(d, n V) Word { return two(0x4e21a800, "fcvtns", d, n) }
-
-// FRINTN rounds each lane to an integral value, ties to even.
-func FRINTN(d, n V) Word { return two(0x4e218800, "frintn", d, n) }
 
 // FNEG negates each lane.
 func FNEG(d, n V) Word { return two(0x6ea0f800, "fneg", d, n) }
@@ -120,21 +96,11 @@ func FSQRT(d, n V) Word { return two(0x6ea1f800, "fsqrt", d, n) }
 // GEMM micro-kernel use one loaded A vector for four rows.
 func FMLAElem(d, n, m V, idx int) Word { return byElement(0x4f801000, "fmla", d, n, m, idx) }
 
-// FMULElem is d = n · m[idx].
-func FMULElem(d, n, m V, idx int) Word { return byElement(0x4f809000, "fmul", d, n, m, idx) }
-
 // FMAXV sets lane 0 of d to the largest of n's four lanes (a scalar: d's
 // other lanes are zeroed), NaN if any lane is NaN.
 func FMAXV(d, n V) Word {
 	bits := uint32(0x6e30f800) | n.check()<<5 | d.check()
 	return Word{bits, fmt.Sprintf("fmaxv s%d, v%d.4s", d, n)}
-}
-
-// FADDPScalar adds the two lanes of n's low half into lane 0 of d (a
-// scalar: d's other lanes are zeroed).
-func FADDPScalar(d, n V) Word {
-	bits := uint32(0x7e30d800) | n.check()<<5 | d.check()
-	return Word{bits, fmt.Sprintf("faddp s%d, v%d.2s", d, n)}
 }
 
 // SSHR shifts each int32 lane of n right by shift (1-32), copying the sign
@@ -153,9 +119,6 @@ func three2D(base uint32, mn string, d, n, m V) Word {
 	bits := base | m.check()<<16 | n.check()<<5 | d.check()
 	return Word{bits, fmt.Sprintf("%s v%d.2d, v%d.2d, v%d.2d", mn, d, n, m)}
 }
-
-// FADD2D is d = n + m, two float64 lanes.
-func FADD2D(d, n, m V) Word { return three2D(0x4e60d400, "fadd", d, n, m) }
 
 // FMLA2D is d += n · m, fused, two float64 lanes.
 func FMLA2D(d, n, m V) Word { return three2D(0x4e60cc00, "fmla", d, n, m) }

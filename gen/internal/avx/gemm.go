@@ -25,7 +25,8 @@ type GemmBlock struct {
 	// PrefetchA, when positive, is how many bytes ahead of the k loop's
 	// position in the A panel each iteration prefetches (one PREFETCHT0
 	// per cache line the iteration consumes). The A panels stream from
-	// L2; on Zen 5 a few hundred bytes ahead gained 1-3%. Past the last
+	// L2, so a few hundred bytes ahead pays (bench/README.md,
+	// "Prefetching in the GEMM micro-kernels"). Past the last
 	// panel the prefetches touch nothing the kernel owns, which is
 	// harmless: a prefetch never faults.
 	PrefetchA int
@@ -105,9 +106,9 @@ func (t GemmBlock) tile(name string, c GPPhysical) {
 	MOVQ(bpan, bp)
 	Load(Param("kc"), k)
 	// Pull the C tile towards L1 while the k loop runs: its rows are ldc
-	// apart, so the hardware prefetchers will not guess them. (Issuing
-	// these 64 k steps before the end of the loop instead measured 5%
-	// slower on 2048² products.)
+	// apart, so the hardware prefetchers will not guess them. They go
+	// out before the loop, not near its end, which was slower
+	// (bench/README.md, "Prefetching in the GEMM micro-kernels").
 	MOVQ(c, row)
 	for i := range t.MR {
 		if i > 0 {
