@@ -120,6 +120,9 @@ func three2D(base uint32, mn string, d, n, m V) Word {
 	return Word{bits, fmt.Sprintf("%s v%d.2d, v%d.2d, v%d.2d", mn, d, n, m)}
 }
 
+// FADD2D is d = n + m, two float64 lanes.
+func FADD2D(d, n, m V) Word { return three2D(0x4e60d400, "fadd", d, n, m) }
+
 // FMLA2D is d += n · m, fused, two float64 lanes.
 func FMLA2D(d, n, m V) Word { return three2D(0x4e60cc00, "fmla", d, n, m) }
 

@@ -40,6 +40,3 @@ func FADDPScalar(d, n V) Word {
 	bits := uint32(0x7e30d800) | n.check()<<5 | d.check()
 	return Word{bits, fmt.Sprintf("faddp s%d, v%d.2s", d, n)}
 }
-
-// FADD2D is d = n + m, two float64 lanes.
-func FADD2D(d, n, m V) Word { return three2D(0x4e60d400, "fadd", d, n, m) }
