@@ -5,8 +5,9 @@ package kernels
 import "testing"
 
 // TestNEONInstalled makes sure the neon level is the last (selected)
-// level and that its table holds the NEON kernels, not the generic ones
-// they are bit-identical to, so that the level tests exercise assembly.
+// level and that it holds the NEON kernels its tables list, not the
+// generic ones they are bit-identical to, so that the level tests
+// exercise assembly.
 func TestNEONInstalled(t *testing.T) {
 	if got := Available(); len(got) != 2 || got[0] != "generic" || got[1] != "neon" {
 		t.Fatalf("Available() = %v, want [generic neon]", got)
@@ -22,9 +23,15 @@ func TestNEONInstalled(t *testing.T) {
 	}
 	for _, act := range Activations() {
 		a, g := active.acts[act], generic.acts[act]
-		kernels[act.String()+" bias"] = [2]any{a.bias, g.bias}
-		if act != ActLinear { // a copy is a copy on every level
+		// The activations in elemNEONTable, and softmax, which elemNEON
+		// installs through its row drivers.
+		if elemNEONTable.forward[act] != nil || act == ActSoftmax {
 			kernels[act.String()+" forward"] = [2]any{a.forward, g.forward}
+		}
+		if elemNEONTable.bias[act] != nil || act == ActSoftmax {
+			kernels[act.String()+" bias"] = [2]any{a.bias, g.bias}
+		}
+		if elemNEONTable.grad[act] != nil || act == ActSoftmax {
 			kernels[act.String()+" grad"] = [2]any{a.grad, g.grad}
 		}
 	}
