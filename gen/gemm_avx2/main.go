@@ -20,11 +20,36 @@ const (
 	nr = 8 * nv
 )
 
+const kernelName = "SgemmKernel6x16AVX2"
+
+// In the k loop the tile fills Y0–Y11 (acc), which leaves Y12–Y13 for
+// one row of B and Y14–Y15 for A's broadcasts, taken in turn.
+var bv, av = ymm[12:14], ymm[14:16]
+
+// After the k loop, Y12–Y15 are free for alpha (then beta), a C
+// temporary and the two column masks.
+var (
+	scalar, tmp = Y12, Y13
+	mask        = ymm[14:16]
+)
+
+// acc is the accumulator of tile row i, columns 8v to 8v+7.
+func acc(i, v int) VecPhysical { return ymm[i*nv+v] }
+
+// lbl makes a label of the kernel's.
+func lbl(x string) string { return kernelName + "_" + x }
+
 func main() {
 	avx.Setup()
+	sgemmKernel(gemmMaskTable())
+	packT6()
+	Generate()
+}
 
-	// maskTab is 16 all-ones words then 16 zero words: the 16 words from
-	// index 16-n enable exactly the first n lanes of a 16-column tile row.
+// gemmMaskTable emits gemmMaskAVX2, 16 all-ones words then 16 zero
+// words: the 16 words from index 16-n enable exactly the first n lanes of
+// a 16-column tile row.
+func gemmMaskTable() Mem {
 	maskTab := GLOBL("gemmMaskAVX2", RODATA|NOPTR)
 	for i := range 32 {
 		v := uint32(0)
@@ -33,8 +58,13 @@ func main() {
 		}
 		DATA(4*i, U32(v))
 	}
+	return maskTab
+}
 
-	const name = "SgemmKernel6x16AVX2"
+// sgemmKernel emits the 6×16 micro-kernel: avx.GemmBlock's loops around
+// its k step and its tile store.
+func sgemmKernel(maskTab Mem) {
+	const name = kernelName
 	TEXT(name, NOSPLIT, "func(kc, m, n int, a, b, c *float32, ldc int, alpha, beta float32)")
 	Pragma("noescape")
 	Doc(
@@ -52,13 +82,6 @@ func main() {
 		"Preconditions (checked by kernels/gemm_amd64.go): kc, m, n ≥ 1,",
 		"ldc ≥ n, and the panels and C hold what the shapes need.",
 	)
-	acc := func(i, v int) VecPhysical { return ymm[i*nv+v] }
-	bv := ymm[12:14]
-	av := ymm[14:16]
-	// After the k loop, Y12–Y15 are free for alpha (then beta), a C
-	// temporary and the two column masks.
-	scalar, tmp, mask := Y12, Y13, ymm[14:16]
-
 	avx.GemmBlock{
 		MR: mr, NR: nr, Unroll: 4, PrefetchA: 384,
 		Zero: func() {
@@ -66,92 +89,103 @@ func main() {
 				VXORPS(ymm[i], ymm[i], ymm[i])
 			}
 		},
-		Step: func(a, b Mem) {
-			for v := range nv {
-				VMOVUPS(b.Offset(32*v), bv[v])
-			}
-			for i := range mr {
-				x := av[i%2]
-				VBROADCASTSS(a.Offset(4*i), x)
-				for v := range nv {
-					VFMADD231PS(bv[v], x, acc(i, v))
-				}
-			}
-		},
+		Step:  kStep,
 		Panel: func(GPPhysical) {},
-		Store: func(s avx.GemmStore) {
-			VBROADCASTSS(s.Alpha, scalar)
-			for i := range mr * nv {
-				VMULPS(scalar, ymm[i], ymm[i])
-			}
-			lbl := func(x string) string { return name + "_" + x }
-			CMPQ(s.Nrem, U32(nr))
-			JL(LabelRef(lbl("edge")))
-
-			// Full-width tile.
-			avx.GemmBetaZero(s, lbl("full0"))
-			VBROADCASTSS(s.Beta, scalar)
-			MOVQ(s.C, s.Row)
-			for i := range mr {
-				avx.GemmSkipRow(s, i)
-				for v := range nv {
-					m := Mem{Base: s.Row, Disp: 32 * v}
-					VFMADD231PS(m, scalar, acc(i, v))
-					VMOVUPS(acc(i, v), m)
-				}
-				ADDQ(s.Ldc, s.Row)
-			}
-			JMP(LabelRef(s.Done))
-			Label(lbl("full0"))
-			MOVQ(s.C, s.Row)
-			for i := range mr {
-				avx.GemmSkipRow(s, i)
-				for v := range nv {
-					VMOVUPS(acc(i, v), Mem{Base: s.Row, Disp: 32 * v})
-				}
-				ADDQ(s.Ldc, s.Row)
-			}
-			JMP(LabelRef(s.Done))
-
-			// The last panel, narrower than 16 columns: masked loads
-			// and stores, which neither fault on nor touch the lanes
-			// they leave out.
-			Label(lbl("edge"))
-			LEAQ(maskTab.Offset(64), s.Scratch)
-			MOVQ(s.Nrem, s.Row)
-			SHLQ(U8(2), s.Row)
-			SUBQ(s.Row, s.Scratch)
-			VMOVDQU(Mem{Base: s.Scratch}, mask[0])
-			VMOVDQU(Mem{Base: s.Scratch, Disp: 32}, mask[1])
-			avx.GemmBetaZero(s, lbl("edge0"))
-			VBROADCASTSS(s.Beta, scalar)
-			MOVQ(s.C, s.Row)
-			for i := range mr {
-				avx.GemmSkipRow(s, i)
-				for v := range nv {
-					m := Mem{Base: s.Row, Disp: 32 * v}
-					VMASKMOVPS(m, mask[v], tmp)
-					VFMADD231PS(tmp, scalar, acc(i, v))
-					VMASKMOVPS(acc(i, v), mask[v], m)
-				}
-				ADDQ(s.Ldc, s.Row)
-			}
-			JMP(LabelRef(s.Done))
-			Label(lbl("edge0"))
-			MOVQ(s.C, s.Row)
-			for i := range mr {
-				avx.GemmSkipRow(s, i)
-				for v := range nv {
-					VMASKMOVPS(acc(i, v), mask[v], Mem{Base: s.Row, Disp: 32 * v})
-				}
-				ADDQ(s.Ldc, s.Row)
-			}
-		},
+		Store: func(s avx.GemmStore) { storeTile(s, maskTab) },
 	}.Emit(name)
 	avx.End()
+}
 
-	packT6()
-	Generate()
+// kStep emits one k step: the tile's rank-1 update from one packed row
+// of B and one packed column of A.
+func kStep(a, b Mem) {
+	for v := range nv {
+		VMOVUPS(b.Offset(32*v), bv[v])
+	}
+	for i := range mr {
+		x := av[i%2]
+		VBROADCASTSS(a.Offset(4*i), x)
+		for v := range nv {
+			VFMADD231PS(bv[v], x, acc(i, v))
+		}
+	}
+}
+
+// storeTile emits the tile's store: alpha applied, then the full-width
+// path or, for the last panel when narrower, the masked one.
+func storeTile(s avx.GemmStore, maskTab Mem) {
+	VBROADCASTSS(s.Alpha, scalar)
+	for i := range mr * nv {
+		VMULPS(scalar, ymm[i], ymm[i])
+	}
+	CMPQ(s.Nrem, U32(nr))
+	JL(LabelRef(lbl("edge")))
+	storeFull(s)
+	storeEdge(s, maskTab)
+}
+
+// storeFull emits the store of a full-width tile, C read only when
+// beta != 0.
+func storeFull(s avx.GemmStore) {
+	avx.GemmBetaZero(s, lbl("full0"))
+	VBROADCASTSS(s.Beta, scalar)
+	MOVQ(s.C, s.Row)
+	for i := range mr {
+		avx.GemmSkipRow(s, i)
+		for v := range nv {
+			m := Mem{Base: s.Row, Disp: 32 * v}
+			VFMADD231PS(m, scalar, acc(i, v))
+			VMOVUPS(acc(i, v), m)
+		}
+		ADDQ(s.Ldc, s.Row)
+	}
+	JMP(LabelRef(s.Done))
+	Label(lbl("full0"))
+	MOVQ(s.C, s.Row)
+	for i := range mr {
+		avx.GemmSkipRow(s, i)
+		for v := range nv {
+			VMOVUPS(acc(i, v), Mem{Base: s.Row, Disp: 32 * v})
+		}
+		ADDQ(s.Ldc, s.Row)
+	}
+	JMP(LabelRef(s.Done))
+}
+
+// storeEdge emits the store of the last panel, narrower than 16 columns:
+// masked loads and stores, which neither fault on nor touch the lanes
+// they leave out.
+func storeEdge(s avx.GemmStore, maskTab Mem) {
+	Label(lbl("edge"))
+	LEAQ(maskTab.Offset(64), s.Scratch)
+	MOVQ(s.Nrem, s.Row)
+	SHLQ(U8(2), s.Row)
+	SUBQ(s.Row, s.Scratch)
+	VMOVDQU(Mem{Base: s.Scratch}, mask[0])
+	VMOVDQU(Mem{Base: s.Scratch, Disp: 32}, mask[1])
+	avx.GemmBetaZero(s, lbl("edge0"))
+	VBROADCASTSS(s.Beta, scalar)
+	MOVQ(s.C, s.Row)
+	for i := range mr {
+		avx.GemmSkipRow(s, i)
+		for v := range nv {
+			m := Mem{Base: s.Row, Disp: 32 * v}
+			VMASKMOVPS(m, mask[v], tmp)
+			VFMADD231PS(tmp, scalar, acc(i, v))
+			VMASKMOVPS(acc(i, v), mask[v], m)
+		}
+		ADDQ(s.Ldc, s.Row)
+	}
+	JMP(LabelRef(s.Done))
+	Label(lbl("edge0"))
+	MOVQ(s.C, s.Row)
+	for i := range mr {
+		avx.GemmSkipRow(s, i)
+		for v := range nv {
+			VMASKMOVPS(acc(i, v), mask[v], Mem{Base: s.Row, Disp: 32 * v})
+		}
+		ADDQ(s.Ldc, s.Row)
+	}
 }
 
 // packT6 emits PackT6AVX2, the copy into an A panel of six rows of an

@@ -83,153 +83,186 @@ func (g *gen) step(name, ref, sig string, streams []stream, scalars []scalar, bo
 	f.I("RET")
 }
 
+// The step kernels' registers: each slice keeps one stream register in
+// every step (step loads streams from V0 and scalars from V16 on), and
+// the temporaries start at V8.
+const (
+	vTheta, vM, vV, vMom, vMG, vVhat, vG V = 0, 1, 2, 3, 4, 5, 6
+	vT, vU, vD                           V = 8, 9, 10
+)
+
+// steps emits the optimizers' update kernels and the elementwise
+// Scale and Clamp.
 func (g *gen) steps() {
-	const t, u, d = V(8), V(9), V(10)
-	theta, m, v, mom, mg, vhat, gr := V(0), V(1), V(2), V(3), V(4), V(5), V(6)
-
-	// SGD: m ← (g·(−η)) + (m·μ); θ ← θ + m. (−g)·η = g·(−η) exactly.
-	negLR, mu := V(16), V(17)
-	sgdStreams := []stream{{"theta", theta, true}, {"m", m, true}, {"g", gr, false}}
-	g.step("SGDStepNEON", "refSGDStep (kernels/ref_optim.go) without Nesterov",
-		"func(theta, m, g []float32, negLR, mu float32)", sgdStreams,
-		[]scalar{{"negLR", negLR}, {"mu", mu}}, func() {
-			g.w(neon.FMUL(t, gr, negLR))
-			g.w(neon.FMUL(u, m, mu))
-			g.w(neon.FADD(m, t, u))
-			g.w(neon.FADD(theta, theta, m))
-		})
-	g.step("SGDNesterovStepNEON", "refSGDStep (kernels/ref_optim.go) with Nesterov",
-		"func(theta, m, g []float32, negLR, mu float32)", sgdStreams,
-		[]scalar{{"negLR", negLR}, {"mu", mu}}, func() {
-			g.w(neon.FMUL(t, gr, negLR)) // a
-			g.w(neon.FMUL(u, m, mu))
-			g.w(neon.FADD(m, t, u))
-			g.w(neon.FMUL(u, m, mu))
-			g.w(neon.FADD(t, t, u))
-			g.w(neon.FADD(theta, theta, t))
-		})
-
-	// Adagrad: a ← a + g²; θ ← θ − (η·g)/sqrt(a + ε).
-	lr, eps := V(16), V(17)
-	g.step("AdagradStepNEON", "refAdagradStep (kernels/ref_optim.go)",
-		"func(theta, acc, g []float32, lr, eps float32)",
-		[]stream{{"theta", theta, true}, {"acc", v, true}, {"g", gr, false}},
-		[]scalar{{"lr", lr}, {"eps", eps}}, func() {
-			g.w(neon.FMUL(t, gr, gr))
-			g.w(neon.FADD(v, v, t))
-			g.w(neon.FMUL(u, lr, gr))
-			g.w(neon.FADD(d, v, eps))
-			g.w(neon.FSQRT(d, d))
-			g.w(neon.FDIV(u, u, d))
-			g.w(neon.FSUB(theta, theta, u))
-		})
-
-	// RMSprop, four variants: momentum buffer or not, centered or not.
+	g.sgdSteps()
+	g.adagradStep()
 	for _, variant := range []struct {
 		name              string
 		momentum, centred bool
 	}{{"", false, false}, {"Centered", false, true}, {"Momentum", true, false}, {"MomentumCentered", true, true}} {
-		rho, omr, lr, mu, eps := V(16), V(17), V(18), V(19), V(20)
-		sig := "func(theta, v"
-		streams := []stream{{"theta", theta, true}, {"v", v, true}}
-		if variant.momentum {
-			sig += ", mom"
-			streams = append(streams, stream{"mom", mom, true})
-		}
-		if variant.centred {
-			sig += ", mg"
-			streams = append(streams, stream{"mg", mg, true})
-		}
-		sig += ", g []float32, lr, rho, omr"
-		scalars := []scalar{{"lr", lr}, {"rho", rho}, {"omr", omr}, {"eps", eps}}
-		if variant.momentum {
-			sig += ", mu"
-			scalars = append(scalars, scalar{"mu", mu})
-		}
-		sig += ", eps float32)"
-		streams = append(streams, stream{"g", gr, false})
-		what := "refRMSpropStep (kernels/ref_optim.go) with "
-		if variant.momentum {
-			what += "mom and "
-		} else {
-			what += "mom nil and "
-		}
-		if variant.centred {
-			what += "mg"
-		} else {
-			what += "mg nil"
-		}
-		g.step("RMSprop"+variant.name+"StepNEON", what, sig, streams, scalars, func() {
-			// v ← (ρ·v) + (1−ρ)·(g·g)
-			g.w(neon.FMUL(t, gr, gr))
-			g.w(neon.FMUL(t, omr, t))
-			g.w(neon.FMUL(v, rho, v))
-			g.w(neon.FADD(v, v, t))
-			if variant.centred {
-				// ḡ ← (ρ·ḡ) + ((1−ρ)·g); d ← (v − ḡ·ḡ) + ε
-				g.w(neon.FMUL(mg, rho, mg))
-				g.w(neon.FMUL(t, omr, gr))
-				g.w(neon.FADD(mg, mg, t))
-				g.w(neon.FMUL(t, mg, mg))
-				g.w(neon.FSUB(d, v, t))
-				g.w(neon.FADD(d, d, eps))
-			} else {
-				g.w(neon.FADD(d, v, eps))
-			}
-			// inc ← (η·g)·(1/sqrt(d))
-			g.w(neon.FSQRT(d, d))
-			g.w(neon.FDIV(d, vOne, d))
-			g.w(neon.FMUL(u, lr, gr))
-			g.w(neon.FMUL(u, u, d))
-			if variant.momentum {
-				g.w(neon.FMUL(mom, mu, mom))
-				g.w(neon.FADD(mom, mom, u))
-				g.w(neon.FSUB(theta, theta, mom))
-			} else {
-				g.w(neon.FSUB(theta, theta, u))
-			}
-		})
+		g.rmspropStep(variant.name, variant.momentum, variant.centred)
 	}
-
-	// Adam: m ← m + (g − m)·(1−β1); v ← v + (g² − v)·(1−β2);
-	// θ ← θ − (m·α)/(sqrt(v) + ε), with v̂ ← max(v̂, v) in place of v for
-	// AMSGrad.
 	for _, ams := range []bool{false, true} {
-		alpha, omb1, omb2, eps := V(16), V(17), V(18), V(19)
-		streams := []stream{{"theta", theta, true}, {"m", m, true}, {"v", v, true}}
-		sig := "func(theta, m, v"
-		name, what := "AdamStepNEON", "refAdamStep (kernels/ref_optim.go) with vhat nil"
-		if ams {
-			streams = append(streams, stream{"vhat", vhat, true})
-			sig += ", vhat"
-			name, what = "AMSGradStepNEON", "refAdamStep (kernels/ref_optim.go) with vhat given"
-		}
-		streams = append(streams, stream{"g", gr, false})
-		sig += ", g []float32, alpha, omb1, omb2, eps float32)"
-		g.step(name, what, sig, streams,
-			[]scalar{{"alpha", alpha}, {"omb1", omb1}, {"omb2", omb2}, {"eps", eps}}, func() {
-				g.w(neon.FSUB(t, gr, m))
-				g.w(neon.FMUL(t, t, omb1))
-				g.w(neon.FADD(m, m, t))
-				g.w(neon.FMUL(t, gr, gr))
-				g.w(neon.FSUB(t, t, v))
-				g.w(neon.FMUL(t, t, omb2))
-				g.w(neon.FADD(v, v, t))
-				s := v
-				if ams {
-					// v̂ takes v where !(v̂ ≥ v), so a NaN in v reaches v̂.
-					g.w(neon.FCMGE(d, vhat, v))
-					g.f.I("VBIF V%d.B16, V%d.B16, V%d.B16", d, v, vhat)
-					s = vhat
-				}
-				g.w(neon.FSQRT(d, s))
-				g.w(neon.FADD(d, d, eps))
-				g.w(neon.FMUL(t, m, alpha))
-				g.w(neon.FDIV(t, t, d))
-				g.w(neon.FSUB(theta, theta, t))
-			})
+		g.adamStep(ams)
 	}
+	g.scaleClampSteps()
+}
 
+// sgdSteps emits SGD without and with Nesterov momentum.
+func (g *gen) sgdSteps() {
+	// SGD: m ← (g·(−η)) + (m·μ); θ ← θ + m. (−g)·η = g·(−η) exactly.
+	negLR, mu := V(16), V(17)
+	sgdStreams := []stream{{"theta", vTheta, true}, {"m", vM, true}, {"g", vG, false}}
+	g.step("SGDStepNEON", "refSGDStep (kernels/ref_optim.go) without Nesterov",
+		"func(theta, m, g []float32, negLR, mu float32)", sgdStreams,
+		[]scalar{{"negLR", negLR}, {"mu", mu}}, func() {
+			g.w(neon.FMUL(vT, vG, negLR))
+			g.w(neon.FMUL(vU, vM, mu))
+			g.w(neon.FADD(vM, vT, vU))
+			g.w(neon.FADD(vTheta, vTheta, vM))
+		})
+	g.step("SGDNesterovStepNEON", "refSGDStep (kernels/ref_optim.go) with Nesterov",
+		"func(theta, m, g []float32, negLR, mu float32)", sgdStreams,
+		[]scalar{{"negLR", negLR}, {"mu", mu}}, func() {
+			g.w(neon.FMUL(vT, vG, negLR)) // a
+			g.w(neon.FMUL(vU, vM, mu))
+			g.w(neon.FADD(vM, vT, vU))
+			g.w(neon.FMUL(vU, vM, mu))
+			g.w(neon.FADD(vT, vT, vU))
+			g.w(neon.FADD(vTheta, vTheta, vT))
+		})
+}
+
+// adagradStep emits Adagrad: a ← a + g²; θ ← θ − (η·g)/sqrt(a + ε).
+func (g *gen) adagradStep() {
+	lr, eps := V(16), V(17)
+	g.step("AdagradStepNEON", "refAdagradStep (kernels/ref_optim.go)",
+		"func(theta, acc, g []float32, lr, eps float32)",
+		[]stream{{"theta", vTheta, true}, {"acc", vV, true}, {"g", vG, false}},
+		[]scalar{{"lr", lr}, {"eps", eps}}, func() {
+			g.w(neon.FMUL(vT, vG, vG))
+			g.w(neon.FADD(vV, vV, vT))
+			g.w(neon.FMUL(vU, lr, vG))
+			g.w(neon.FADD(vD, vV, eps))
+			g.w(neon.FSQRT(vD, vD))
+			g.w(neon.FDIV(vU, vU, vD))
+			g.w(neon.FSUB(vTheta, vTheta, vU))
+		})
+}
+
+// rmspropStep emits one of RMSprop's four variants: with a momentum
+// buffer or not, centred or not. Each variant is its own kernel so that
+// its loop holds no branch.
+func (g *gen) rmspropStep(suffix string, momentum, centred bool) {
+	rho, omr, lr, mu, eps := V(16), V(17), V(18), V(19), V(20)
+	sig := "func(theta, v"
+	streams := []stream{{"theta", vTheta, true}, {"v", vV, true}}
+	if momentum {
+		sig += ", mom"
+		streams = append(streams, stream{"mom", vMom, true})
+	}
+	if centred {
+		sig += ", mg"
+		streams = append(streams, stream{"mg", vMG, true})
+	}
+	sig += ", g []float32, lr, rho, omr"
+	scalars := []scalar{{"lr", lr}, {"rho", rho}, {"omr", omr}, {"eps", eps}}
+	if momentum {
+		sig += ", mu"
+		scalars = append(scalars, scalar{"mu", mu})
+	}
+	sig += ", eps float32)"
+	streams = append(streams, stream{"g", vG, false})
+	what := "refRMSpropStep (kernels/ref_optim.go) with "
+	if momentum {
+		what += "mom and "
+	} else {
+		what += "mom nil and "
+	}
+	if centred {
+		what += "mg"
+	} else {
+		what += "mg nil"
+	}
+	g.step("RMSprop"+suffix+"StepNEON", what, sig, streams, scalars, func() {
+		g.rmspropBody(momentum, centred, rho, omr, lr, mu, eps)
+	})
+}
+
+// rmspropBody emits one vector of an RMSprop step, in the reference's
+// order of float32 operations.
+func (g *gen) rmspropBody(momentum, centred bool, rho, omr, lr, mu, eps V) {
+	// v ← (ρ·v) + (1−ρ)·(g·g)
+	g.w(neon.FMUL(vT, vG, vG))
+	g.w(neon.FMUL(vT, omr, vT))
+	g.w(neon.FMUL(vV, rho, vV))
+	g.w(neon.FADD(vV, vV, vT))
+	if centred {
+		// ḡ ← (ρ·ḡ) + ((1−ρ)·g); d ← (v − ḡ·ḡ) + ε
+		g.w(neon.FMUL(vMG, rho, vMG))
+		g.w(neon.FMUL(vT, omr, vG))
+		g.w(neon.FADD(vMG, vMG, vT))
+		g.w(neon.FMUL(vT, vMG, vMG))
+		g.w(neon.FSUB(vD, vV, vT))
+		g.w(neon.FADD(vD, vD, eps))
+	} else {
+		g.w(neon.FADD(vD, vV, eps))
+	}
+	// inc ← (η·g)·(1/sqrt(d))
+	g.w(neon.FSQRT(vD, vD))
+	g.w(neon.FDIV(vD, vOne, vD))
+	g.w(neon.FMUL(vU, lr, vG))
+	g.w(neon.FMUL(vU, vU, vD))
+	if momentum {
+		g.w(neon.FMUL(vMom, mu, vMom))
+		g.w(neon.FADD(vMom, vMom, vU))
+		g.w(neon.FSUB(vTheta, vTheta, vMom))
+	} else {
+		g.w(neon.FSUB(vTheta, vTheta, vU))
+	}
+}
+
+// adamStep emits Adam, or with ams AMSGrad: m ← m + (g − m)·(1−β1);
+// v ← v + (g² − v)·(1−β2); θ ← θ − (m·α)/(sqrt(v) + ε), with
+// v̂ ← max(v̂, v) in place of v for AMSGrad.
+func (g *gen) adamStep(ams bool) {
+	alpha, omb1, omb2, eps := V(16), V(17), V(18), V(19)
+	streams := []stream{{"theta", vTheta, true}, {"m", vM, true}, {"v", vV, true}}
+	sig := "func(theta, m, v"
+	name, what := "AdamStepNEON", "refAdamStep (kernels/ref_optim.go) with vhat nil"
+	if ams {
+		streams = append(streams, stream{"vhat", vVhat, true})
+		sig += ", vhat"
+		name, what = "AMSGradStepNEON", "refAdamStep (kernels/ref_optim.go) with vhat given"
+	}
+	streams = append(streams, stream{"g", vG, false})
+	sig += ", g []float32, alpha, omb1, omb2, eps float32)"
+	g.step(name, what, sig, streams,
+		[]scalar{{"alpha", alpha}, {"omb1", omb1}, {"omb2", omb2}, {"eps", eps}}, func() {
+			g.w(neon.FSUB(vT, vG, vM))
+			g.w(neon.FMUL(vT, vT, omb1))
+			g.w(neon.FADD(vM, vM, vT))
+			g.w(neon.FMUL(vT, vG, vG))
+			g.w(neon.FSUB(vT, vT, vV))
+			g.w(neon.FMUL(vT, vT, omb2))
+			g.w(neon.FADD(vV, vV, vT))
+			s := vV
+			if ams {
+				// v̂ takes v where !(v̂ ≥ v), so a NaN in v reaches v̂.
+				g.w(neon.FCMGE(vD, vVhat, vV))
+				g.f.I("VBIF V%d.B16, V%d.B16, V%d.B16", vD, vV, vVhat)
+				s = vVhat
+			}
+			g.w(neon.FSQRT(vD, s))
+			g.w(neon.FADD(vD, vD, eps))
+			g.w(neon.FMUL(vT, vM, alpha))
+			g.w(neon.FDIV(vT, vT, vD))
+			g.w(neon.FSUB(vTheta, vTheta, vT))
+		})
+}
+
+// scaleClampSteps emits Scale and Clamp, which work on x in place.
+func (g *gen) scaleClampSteps() {
 	scale := V(16)
 	g.step("ScaleNEON", "refScale (kernels/ref.go)", "func(x []float32, s float32)",
 		[]stream{{"x", 0, true}}, []scalar{{"s", scale}}, func() {
@@ -241,10 +274,10 @@ func (g *gen) steps() {
 		[]stream{{"x", 0, true}}, []scalar{{"lo", lo}, {"hi", hi}}, func() {
 			// Both masks from the original x, the lower bound winning
 			// as the reference's if/else does; NaN fails both.
-			g.w(neon.FCMGT(t, lo, 0))
-			g.w(neon.FCMGT(u, 0, hi))
-			g.f.I("VBIT V%d.B16, V%d.B16, V0.B16", u, hi)
-			g.f.I("VBIT V%d.B16, V%d.B16, V0.B16", t, lo)
+			g.w(neon.FCMGT(vT, lo, 0))
+			g.w(neon.FCMGT(vU, 0, hi))
+			g.f.I("VBIT V%d.B16, V%d.B16, V0.B16", vU, hi)
+			g.f.I("VBIT V%d.B16, V%d.B16, V0.B16", vT, lo)
 		})
 }
 

@@ -342,7 +342,7 @@ func (a *ElemLevel) biasKernel(name, ref, what string, pre []string, f func(VecV
 // ends with a whole vector that overlaps the one before it instead of a
 // masked tail: a masked store's range would reach into the next row, and
 // the next row's first load would then wait for that store to reach the
-// cache (measured: AddBias on 32×100 took 2.8 times as long as on 32×96).
+// cache (bench/README.md, "Narrow rows in the AVX row kernels", has the cost).
 // The overlapping vector is loaded and computed before the row's other
 // stores, so it writes the same bits they do.
 func (a *ElemLevel) biasWide(x, bias, rows, cols GPVirtual, f func(VecVirtual) VecVirtual) {

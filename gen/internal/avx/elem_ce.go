@@ -12,6 +12,19 @@ import (
 // The fused softmax cross-entropy: exponentials, probabilities and
 // gradient per row, then each row's loss in float64 lanes.
 
+// ceArgs holds what both row paths of the cross-entropy read. The
+// lengths of probs and grad stay in the argument frame (pl, gl): the
+// registers are short here.
+type ceArgs struct {
+	probs, grad, z, labels, rows, cols, stats GPVirtual
+	// buf is where the general path parks the exponentials: probs, or
+	// grad when probs is not written.
+	buf            GPVirtual
+	pl, gl         Mem
+	stats0, nrows  Mem
+	invBv, negInvB VecVirtual
+}
+
 // crossEntropy emits the fused softmax cross-entropy of
 // refSoftmaxCrossEntropy for up to CEStatsRows rows: per row the
 // exponentials, their float64 sums other (all but the label's) and s,
@@ -33,115 +46,141 @@ func (a *ElemLevel) crossEntropy() {
 		"as −other/s·invB for full relative precision. Preconditions: 1 ≤ rows ≤ 64, cols ≥ 1,",
 		"every label in [0, cols), len(logits) ≥ rows·cols, probs and grad empty or ≥ rows·cols,",
 		"len(labels) ≥ rows, len(stats) = 192.")
-	probs := elemArg(Param("probs").Base())
-	grad := elemArg(Param("grad").Base())
-	// The lengths stay in the argument frame: registers are short here.
-	pl, gl := elemArgAddr(Param("probs").Len()), elemArgAddr(Param("grad").Len())
-	z := elemArg(Param("logits").Base())
-	labels := elemArg(Param("labels").Base())
-	rows := elemArg(Param("rows"))
-	cols := elemArg(Param("cols"))
+	ca := a.ceLoadArgs()
+	lEnd := a.label("end")
+	a.smallRows(ca.cols, lEnd, func(slots []*elemChunk) { a.ceShortRows(ca, slots) })
+	a.ceLongRows(ca)
+	Label(lEnd)
+	a.ceLoss(ca.stats0, ca.nrows)
+	End()
+}
+
+// ceLoadArgs loads the cross-entropy's arguments and the invB vectors
+// both row paths scale by, and preloads exp's constants.
+func (a *ElemLevel) ceLoadArgs() *ceArgs {
+	ca := &ceArgs{}
+	ca.probs = elemArg(Param("probs").Base())
+	ca.grad = elemArg(Param("grad").Base())
+	ca.pl, ca.gl = elemArgAddr(Param("probs").Len()), elemArgAddr(Param("grad").Len())
+	ca.z = elemArg(Param("logits").Base())
+	ca.labels = elemArg(Param("labels").Base())
+	ca.rows = elemArg(Param("rows"))
+	ca.cols = elemArg(Param("cols"))
 	invB := XMM()
 	Load(Param("invB"), invB)
-	stats := elemArg(Param("stats").Base())
-	stats0, nrows := elemArgAddr(Param("stats").Base()), elemArgAddr(Param("rows"))
-	buf := GP64()
-	MOVQ(probs, buf)
-	CMPQ(pl, Imm(0))
-	CMOVQEQ(grad, buf)
-	// noBuf jumps to target when neither probs nor grad is written.
-	noBuf := func(target string) {
-		lHas := a.label("hasbuf")
-		CMPQ(pl, Imm(0))
-		JNE(LabelRef(lHas))
-		CMPQ(gl, Imm(0))
-		JEQ(LabelRef(target))
-		Label(lHas)
-	}
-	invBv := a.v()
-	VBROADCASTSD(invB, invBv)
-	negInvB := XMM()
-	VXORPD(negInvB, negInvB, negInvB)
-	VSUBSD(invB, negInvB, negInvB)
+	ca.stats = elemArg(Param("stats").Base())
+	ca.stats0, ca.nrows = elemArgAddr(Param("stats").Base()), elemArgAddr(Param("rows"))
+	ca.buf = GP64()
+	MOVQ(ca.probs, ca.buf)
+	CMPQ(ca.pl, Imm(0))
+	CMOVQEQ(ca.grad, ca.buf)
+	ca.invBv = a.v()
+	VBROADCASTSD(invB, ca.invBv)
+	ca.negInvB = XMM()
+	VXORPD(ca.negInvB, ca.negInvB, ca.negInvB)
+	VSUBSD(invB, ca.negInvB, ca.negInvB)
 	a.preload(elemExpConsts...)
+	return ca
+}
 
-	lEnd := a.label("end")
-	a.smallRows(cols, lEnd, func(slots []*elemChunk) {
-		// Short rows stay in registers: one load per slot, the
-		// exponentials kept for the outputs instead of parked in memory.
-		fill := a.cr("negInf")
-		a.rows(rows, cols, []GPVirtual{probs, grad, z}, func() {
-			lNext := a.label("next")
-			y := GP64()
-			MOVLQSX(Mem{Base: labels}, y)
-			vs := make([]VecVirtual, len(slots))
-			acc := a.v()
-			for i, c := range slots {
-				vs[i] = c.loadFill(z, fill)
-				if i == 0 {
-					VMOVUPS(vs[0], acc)
-				} else {
-					VMAXPS(vs[i], acc, acc)
-				}
-			}
-			m := a.hmax(acc)
-			yv := a.bcast32(y.As32())
-			oth, ey := a.v(), a.v()
-			VXORPS(oth, oth, oth)
-			VXORPS(ey, ey, ey)
-			es := make([]VecVirtual, len(slots))
-			for i, c := range slots {
-				VSUBPS(m, vs[i], vs[i])
-				es[i] = a.exp(vs[i])
-				c.active(es[i])
-				eo, et := a.v(), a.v()
-				if i > 0 {
-					VPSUBD(a.c("lanes"), yv, yv)
-				}
-				if a.is512 {
-					k := K()
-					VPCMPEQD(a.c("iota"), yv, k)
-					VMOVAPS_Z(es[i], k, et)
-					KNOTW(k, k)
-					VMOVAPS_Z(es[i], k, eo)
-				} else {
-					eq := a.v()
-					VPCMPEQD(a.c("iota"), yv, eq)
-					VANDPS(eq, es[i], et)
-					VANDNPS(es[i], eq, eo)
-				}
-				lo, hi := a.widen(eo)
-				VADDPD(lo, oth, oth)
-				VADDPD(hi, oth, oth)
-				lo, hi = a.widen(et)
-				VADDPD(lo, ey, ey)
-				VADDPD(hi, ey, ey)
-			}
-			other, sum := a.ceStats(oth, ey, m, z, y, stats)
-			noBuf(lNext)
-			invv, gyv := a.ceScale(other, sum, negInvB)
-			yv = a.bcast32(y.As32())
-			for i, c := range slots {
-				if i > 0 {
-					VPSUBD(a.c("lanes"), yv, yv)
-				}
-				a.ceOut(c, es[i], yv, invv, invBv, gyv, probs, grad, pl, gl)
-			}
-			Label(lNext)
-			ADDQ(U8(4), labels)
-			ADDQ(U8(8), stats)
-		})
-	})
+// ceNoBuf jumps to target when neither probs nor grad is written: the
+// row's outputs, and the parking of its exponentials, are then skipped.
+func (a *ElemLevel) ceNoBuf(ca *ceArgs, target string) {
+	lHas := a.label("hasbuf")
+	CMPQ(ca.pl, Imm(0))
+	JNE(LabelRef(lHas))
+	CMPQ(ca.gl, Imm(0))
+	JEQ(LabelRef(target))
+	Label(lHas)
+}
 
-	a.rows(rows, cols, []GPVirtual{probs, grad, z, buf}, func() {
+// ceSplitSums adds the exponentials e to the float64 sums: the label's
+// lane (where yv equals the lane index) to ey, every other lane to oth.
+// eo receives e without the label's lane; it may be e itself.
+func (a *ElemLevel) ceSplitSums(e, eo, et, yv, oth, ey VecVirtual) {
+	if a.is512 {
+		k := K()
+		VPCMPEQD(a.c("iota"), yv, k)
+		VMOVAPS_Z(e, k, et)
+		KNOTW(k, k)
+		VMOVAPS_Z(e, k, eo)
+	} else {
+		eq := a.v()
+		VPCMPEQD(a.c("iota"), yv, eq)
+		VANDPS(eq, e, et)
+		VANDNPS(e, eq, eo)
+	}
+	lo, hi := a.widen(eo)
+	VADDPD(lo, oth, oth)
+	VADDPD(hi, oth, oth)
+	lo, hi = a.widen(et)
+	VADDPD(lo, ey, ey)
+	VADDPD(hi, ey, ey)
+}
+
+// ceShortRows emits the cross-entropy's rows for short rows held in the
+// fixed slots: one load per slot, the exponentials kept in registers for
+// the outputs instead of parked in memory.
+func (a *ElemLevel) ceShortRows(ca *ceArgs, slots []*elemChunk) {
+	fill := a.cr("negInf")
+	a.rows(ca.rows, ca.cols, []GPVirtual{ca.probs, ca.grad, ca.z}, func() {
 		lNext := a.label("next")
 		y := GP64()
-		MOVLQSX(Mem{Base: labels}, y)
+		MOVLQSX(Mem{Base: ca.labels}, y)
+		vs := make([]VecVirtual, len(slots))
+		acc := a.v()
+		for i, c := range slots {
+			vs[i] = c.loadFill(ca.z, fill)
+			if i == 0 {
+				VMOVUPS(vs[0], acc)
+			} else {
+				VMAXPS(vs[i], acc, acc)
+			}
+		}
+		m := a.hmax(acc)
+		yv := a.bcast32(y.As32())
+		oth, ey := a.v(), a.v()
+		VXORPS(oth, oth, oth)
+		VXORPS(ey, ey, ey)
+		es := make([]VecVirtual, len(slots))
+		for i, c := range slots {
+			VSUBPS(m, vs[i], vs[i])
+			es[i] = a.exp(vs[i])
+			c.active(es[i])
+			eo, et := a.v(), a.v()
+			if i > 0 {
+				VPSUBD(a.c("lanes"), yv, yv)
+			}
+			a.ceSplitSums(es[i], eo, et, yv, oth, ey)
+		}
+		other, sum := a.ceStats(oth, ey, m, ca.z, y, ca.stats)
+		a.ceNoBuf(ca, lNext)
+		invv, gyv := a.ceScale(other, sum, ca.negInvB)
+		yv = a.bcast32(y.As32())
+		for i, c := range slots {
+			if i > 0 {
+				VPSUBD(a.c("lanes"), yv, yv)
+			}
+			a.ceOut(c, es[i], yv, invv, ca.invBv, gyv, ca.probs, ca.grad, ca.pl, ca.gl)
+		}
+		Label(lNext)
+		ADDQ(U8(4), ca.labels)
+		ADDQ(U8(8), ca.stats)
+	})
+}
+
+// ceLongRows emits the general cross-entropy row loop: three passes over
+// the row (max; exponentials, parked in buf, and their sums; outputs).
+func (a *ElemLevel) ceLongRows(ca *ceArgs) {
+	a.rows(ca.rows, ca.cols, []GPVirtual{ca.probs, ca.grad, ca.z, ca.buf}, func() {
+		lNext := a.label("next")
+		y := GP64()
+		MOVLQSX(Mem{Base: ca.labels}, y)
 
 		acc := a.copyc("negInf")
 		fill := a.cr("negInf")
-		a.loop(cols, func(c *elemChunk) {
-			VMAXPS(c.loadFill(z, fill), acc, acc)
+		a.loop(ca.cols, func(c *elemChunk) {
+			VMAXPS(c.loadFill(ca.z, fill), acc, acc)
 		})
 		m := a.hmax(acc)
 
@@ -149,52 +188,32 @@ func (a *ElemLevel) crossEntropy() {
 		oth, ey := a.v(), a.v()
 		VXORPS(oth, oth, oth)
 		VXORPS(ey, ey, ey)
-		a.loop(cols, func(c *elemChunk) {
-			v := c.load(z)
+		a.loop(ca.cols, func(c *elemChunk) {
+			v := c.load(ca.z)
 			VSUBPS(m, v, v)
 			e := a.exp(v)
 			lSkip := a.label("nobuf")
-			noBuf(lSkip)
-			c.store(e, buf)
+			a.ceNoBuf(ca, lSkip)
+			c.store(e, ca.buf)
 			Label(lSkip)
 			c.active(e)
 			et := a.v()
-			if a.is512 {
-				k := K()
-				VPCMPEQD(a.c("iota"), yv, k)
-				VMOVAPS_Z(e, k, et)
-				KNOTW(k, k)
-				VMOVAPS_Z(e, k, e)
-			} else {
-				eq := a.v()
-				VPCMPEQD(a.c("iota"), yv, eq)
-				VANDPS(eq, e, et)
-				VANDNPS(e, eq, e)
-			}
-			lo, hi := a.widen(e)
-			VADDPD(lo, oth, oth)
-			VADDPD(hi, oth, oth)
-			lo, hi = a.widen(et)
-			VADDPD(lo, ey, ey)
-			VADDPD(hi, ey, ey)
+			a.ceSplitSums(e, e, et, yv, oth, ey)
 			VPSUBD(a.c("lanes"), yv, yv)
 		})
-		other, sum := a.ceStats(oth, ey, m, z, y, stats)
-		noBuf(lNext)
-		invv, gyv := a.ceScale(other, sum, negInvB)
+		other, sum := a.ceStats(oth, ey, m, ca.z, y, ca.stats)
+		a.ceNoBuf(ca, lNext)
+		invv, gyv := a.ceScale(other, sum, ca.negInvB)
 		yv = a.bcast32(y.As32())
-		a.loop(cols, func(c *elemChunk) {
-			a.ceOut(c, c.load(buf), yv, invv, invBv, gyv, probs, grad, pl, gl)
+		a.loop(ca.cols, func(c *elemChunk) {
+			a.ceOut(c, c.load(ca.buf), yv, invv, ca.invBv, gyv, ca.probs, ca.grad, ca.pl, ca.gl)
 			VPSUBD(a.c("lanes"), yv, yv)
 		})
 
 		Label(lNext)
-		ADDQ(U8(4), labels)
-		ADDQ(U8(8), stats)
+		ADDQ(U8(4), ca.labels)
+		ADDQ(U8(8), ca.stats)
 	})
-	Label(lEnd)
-	a.ceLoss(stats0, nrows)
-	End()
 }
 
 // ceStats finishes a cross-entropy row's sums: other and e_y from their

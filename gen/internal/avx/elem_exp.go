@@ -49,8 +49,8 @@ func (a *ElemLevel) exp(x VecVirtual) VecVirtual {
 		VPSUBD(a.c("magic"), kv, kv) // n as an integer
 		// The lanes the reference flushes are found from n and p instead
 		// of from the product: forming a subnormal product costs a
-		// microcode assist per instruction on these cores (Exp of inputs
-		// near −88 ran five times slower). p·2ⁿ ≥ 2⁻¹²⁶ exactly when
+		// microcode assist per instruction on these cores (bench/README.md,
+		// "Subnormal results in the AVX exp"). p·2ⁿ ≥ 2⁻¹²⁶ exactly when
 		// n ≥ −125, or n = −126 and p ≥ 1−2⁻²⁴ (p·2⁻¹²⁶ then rounds, ties
 		// to even, to at least 2⁻¹²⁶, which is max(p, 1)·2⁻¹²⁶ exactly).
 		// The flushed lanes scale by 2⁰ and are cleared; NaN lanes are

@@ -202,6 +202,15 @@ func (a *ElemLevel) one64() Mem {
 	return m
 }
 
+// softmaxArgs are the operands of Softmax or BiasSoftmax. For
+// BiasSoftmax dst is x (in place) and bias is set.
+type softmaxArgs struct {
+	dst, x, bias, rows, cols GPVirtual
+	// ptrs are the row pointers the general row loop advances.
+	ptrs     []GPVirtual
+	withBias bool
+}
+
 // softmax emits Softmax (dst, x) or, withBias, BiasSoftmax (x in place
 // plus bias). Per row: the maximum, then the exponentials of x − max
 // stored in dst and summed in float64, then dst scaled by the float64
@@ -223,125 +232,143 @@ func (a *ElemLevel) softmax(withBias bool) {
 			"identical. rows, cols ≥ 1, len(dst), len(x) ≥ rows·cols; dst may be x. Rows of up to",
 			fmt.Sprint(a.smallMax())+" columns are loaded once and stored once, kept in registers.")
 	}
-	var dst, x, bias GPVirtual
-	var ptrs []GPVirtual
-	if withBias {
-		x = elemArg(Param("x").Base())
-		bias = elemArg(Param("bias").Base())
-		dst = x
-		ptrs = []GPVirtual{x}
-	} else {
-		dst = elemArg(Param("dst").Base())
-		x = elemArg(Param("x").Base())
-		ptrs = []GPVirtual{dst, x}
-	}
-	rows := elemArg(Param("rows"))
-	cols := elemArg(Param("cols"))
+	sa := softmaxLoadArgs(withBias)
 	a.preload(append([]string{"negInf"}, elemExpConsts...)...)
-	load := func(c *elemChunk) VecVirtual {
-		v := c.load(x)
-		if withBias {
-			VADDPS(c.load(bias), v, v)
-		}
-		return v
-	}
 	lEnd := a.label("end")
-	a.smallRows(cols, lEnd, func(slots []*elemChunk) {
-		// Software-pipelined: row i+1 is loaded before row i is stored,
-		// so that no load follows a masked store whose range covers it
-		// (in place, each row's store reaches into the next row).
-		fill := a.cr("negInf")
-		rd := GP64()
-		MOVQ(x, rd)
-		vs := make([]VecVirtual, len(slots))
-		for i := range vs {
-			vs[i] = a.v()
-		}
-		loadRow := func() {
-			for i, c := range slots {
-				v := c.loadFill(rd, fill)
-				if withBias {
-					VADDPS(c.load(bias), v, v) // −Inf + 0 in inactive lanes
-				}
-				VMOVUPS(v, vs[i])
-			}
-		}
-		loadRow()
-		lLoop, lLast := a.label("smallrow"), a.label("lastrow")
-		Label(lLoop)
-		acc := a.v()
-		VMOVUPS(vs[0], acc)
-		for _, v := range vs[1:] {
-			VMAXPS(v, acc, acc)
-		}
-		m := a.hmax(acc)
-		sum := a.v()
-		VXORPS(sum, sum, sum)
-		es := make([]VecVirtual, len(slots))
+	a.smallRows(sa.cols, lEnd, func(slots []*elemChunk) { a.softmaxShortRows(sa, slots) })
+	a.softmaxLongRows(sa)
+	Label(lEnd)
+	End()
+}
+
+// softmaxLoadArgs loads the arguments of Softmax, or of BiasSoftmax
+// withBias.
+func softmaxLoadArgs(withBias bool) *softmaxArgs {
+	sa := &softmaxArgs{withBias: withBias}
+	if withBias {
+		sa.x = elemArg(Param("x").Base())
+		sa.bias = elemArg(Param("bias").Base())
+		sa.dst = sa.x
+		sa.ptrs = []GPVirtual{sa.x}
+	} else {
+		sa.dst = elemArg(Param("dst").Base())
+		sa.x = elemArg(Param("x").Base())
+		sa.ptrs = []GPVirtual{sa.dst, sa.x}
+	}
+	sa.rows = elemArg(Param("rows"))
+	sa.cols = elemArg(Param("cols"))
+	return sa
+}
+
+// softmaxShortRows emits the softmax of short rows held in the fixed
+// slots. It is software-pipelined: row i+1 is loaded before row i is
+// stored, so that no load follows a masked store whose range covers it
+// (in place, each row's store reaches into the next row).
+func (a *ElemLevel) softmaxShortRows(sa *softmaxArgs, slots []*elemChunk) {
+	fill := a.cr("negInf")
+	rd := GP64()
+	MOVQ(sa.x, rd)
+	vs := make([]VecVirtual, len(slots))
+	for i := range vs {
+		vs[i] = a.v()
+	}
+	loadRow := func() {
 		for i, c := range slots {
-			d := a.v()
-			VSUBPS(m, vs[i], d)
-			es[i] = a.exp(d)
-			c.active(es[i])
-			lo, hi := a.widen(es[i])
-			VADDPD(lo, sum, sum)
-			VADDPD(hi, sum, sum)
-		}
-		_, inv := a.recip64(a.hsum64(sum))
-		for i := range es {
-			lo, hi := a.widen(es[i])
-			VMULPD(inv, lo, lo)
-			VMULPD(inv, hi, hi)
-			es[i] = a.narrow(lo, hi)
-		}
-		store := func() {
-			for i, c := range slots {
-				c.store(es[i], dst)
+			v := c.loadFill(rd, fill)
+			if sa.withBias {
+				VADDPS(c.load(sa.bias), v, v) // −Inf + 0 in inactive lanes
 			}
+			VMOVUPS(v, vs[i])
 		}
-		DECQ(rows)
-		JZ(LabelRef(lLast))
-		LEAQ(Mem{Base: rd, Index: cols, Scale: 4}, rd)
-		loadRow()
-		store()
-		LEAQ(Mem{Base: dst, Index: cols, Scale: 4}, dst)
-		JMP(LabelRef(lLoop))
-		Label(lLast)
-		store()
-	})
-	a.rows(rows, cols, ptrs, func() {
+	}
+	loadRow()
+	lLoop, lLast := a.label("smallrow"), a.label("lastrow")
+	Label(lLoop)
+	es := a.softmaxSlots(slots, vs)
+	store := func() {
+		for i, c := range slots {
+			c.store(es[i], sa.dst)
+		}
+	}
+	DECQ(sa.rows)
+	JZ(LabelRef(lLast))
+	LEAQ(Mem{Base: rd, Index: sa.cols, Scale: 4}, rd)
+	loadRow()
+	store()
+	LEAQ(Mem{Base: sa.dst, Index: sa.cols, Scale: 4}, sa.dst)
+	JMP(LabelRef(lLoop))
+	Label(lLast)
+	store()
+}
+
+// softmaxSlots returns the softmax of the row held in the registers vs,
+// which it leaves intact so that the next row can be loaded into them.
+func (a *ElemLevel) softmaxSlots(slots []*elemChunk, vs []VecVirtual) []VecVirtual {
+	acc := a.v()
+	VMOVUPS(vs[0], acc)
+	for _, v := range vs[1:] {
+		VMAXPS(v, acc, acc)
+	}
+	m := a.hmax(acc)
+	sum := a.v()
+	VXORPS(sum, sum, sum)
+	es := make([]VecVirtual, len(slots))
+	for i, c := range slots {
+		d := a.v()
+		VSUBPS(m, vs[i], d)
+		es[i] = a.exp(d)
+		c.active(es[i])
+		lo, hi := a.widen(es[i])
+		VADDPD(lo, sum, sum)
+		VADDPD(hi, sum, sum)
+	}
+	_, inv := a.recip64(a.hsum64(sum))
+	for i := range es {
+		lo, hi := a.widen(es[i])
+		VMULPD(inv, lo, lo)
+		VMULPD(inv, hi, hi)
+		es[i] = a.narrow(lo, hi)
+	}
+	return es
+}
+
+// softmaxLongRows emits the general softmax row loop: three passes over
+// the row (max; exponentials stored in dst and summed; scaling of dst).
+func (a *ElemLevel) softmaxLongRows(sa *softmaxArgs) {
+	a.rows(sa.rows, sa.cols, sa.ptrs, func() {
 		acc := a.copyc("negInf")
 		fill := a.cr("negInf")
-		a.loop(cols, func(c *elemChunk) {
-			v := c.loadFill(x, fill)
-			if withBias {
-				VADDPS(c.load(bias), v, v) // −Inf + 0 in inactive lanes
+		a.loop(sa.cols, func(c *elemChunk) {
+			v := c.loadFill(sa.x, fill)
+			if sa.withBias {
+				VADDPS(c.load(sa.bias), v, v) // −Inf + 0 in inactive lanes
 			}
 			VMAXPS(v, acc, acc)
 		})
 		m := a.hmax(acc)
 		sum := a.v()
 		VXORPS(sum, sum, sum)
-		a.loop(cols, func(c *elemChunk) {
-			v := load(c)
+		a.loop(sa.cols, func(c *elemChunk) {
+			v := c.load(sa.x)
+			if sa.withBias {
+				VADDPS(c.load(sa.bias), v, v)
+			}
 			VSUBPS(m, v, v)
 			e := a.exp(v)
-			c.store(e, dst)
+			c.store(e, sa.dst)
 			c.active(e)
 			lo, hi := a.widen(e)
 			VADDPD(lo, sum, sum)
 			VADDPD(hi, sum, sum)
 		})
 		_, inv := a.recip64(a.hsum64(sum))
-		a.loop(cols, func(c *elemChunk) {
-			lo, hi := a.widen(c.load(dst))
+		a.loop(sa.cols, func(c *elemChunk) {
+			lo, hi := a.widen(c.load(sa.dst))
 			VMULPD(inv, lo, lo)
 			VMULPD(inv, hi, hi)
-			c.store(a.narrow(lo, hi), dst)
+			c.store(a.narrow(lo, hi), sa.dst)
 		})
 	})
-	Label(lEnd)
-	End()
 }
 
 // softmaxGrad emits SoftmaxGrad: s = Σ dy·y summed in float64 in column

@@ -516,6 +516,27 @@ func (l *OptimLevel) allFinite() {
 // independent chains hide the latency of VADDPD.
 const optSumLanes = 32
 
+// sqSums is SumSquares's state while it is emitted: the element pointer
+// p, the index i of the next element, and the float64 partial sums
+// (hw per vector).
+type sqSums struct {
+	name string
+	p    Register
+	i    GPVirtual
+	hw   int
+	accs []VecVirtual
+}
+
+// mem addresses the element off bytes past element i.
+func (s *sqSums) mem(off int) Mem { return Mem{Base: s.p, Index: s.i, Scale: 4, Disp: off} }
+
+// addSq squares the float64s in d (exactly, they came from float32s) and
+// adds them to acc.
+func addSq(acc, d VecVirtual) {
+	VMULPD(d, d, d)
+	VADDPD(d, acc, acc)
+}
+
 // sumSquares: the squares of float32 values are exact in float64, so only
 // the additions round. Their order is not the reference's sequential one:
 // the result is within (n−1)·2⁻⁵³ of the exact sum relative to it, as the
@@ -528,113 +549,127 @@ func (l *OptimLevel) sumSquares() {
 		"then halved pairwise (s[k] += s[k+16], +8, +4, +2, +1). Both are within",
 		"(n−1)·2⁻⁵³ relative of the exact sum; the AVX2 and AVX-512 versions give",
 		"the same bits.")
-	p := Load(Param("x").Base(), GP64())
+	s := &sqSums{name: name}
+	s.p = Load(Param("x").Base(), GP64())
 	n := Load(Param("x").Len(), GP64())
-	hw := l.width() / 2 // float64 lanes per vector
-	accs := make([]VecVirtual, optSumLanes/hw)
-	for k := range accs {
-		accs[k] = l.vec()
-		VXORPD(accs[k], accs[k], accs[k])
+	s.hw = l.width() / 2 // float64 lanes per vector
+	s.accs = make([]VecVirtual, optSumLanes/s.hw)
+	for k := range s.accs {
+		s.accs[k] = l.vec()
+		VXORPD(s.accs[k], s.accs[k], s.accs[k])
 	}
-	i := GP64()
-	XORQ(i, i)
-	end := GP64()
-	mem := func(off int) Mem { return Mem{Base: p, Index: i, Scale: 4, Disp: off} }
-	addSq := func(acc, d VecVirtual) {
-		VMULPD(d, d, d)
-		VADDPD(d, acc, acc)
-	}
+	s.i = GP64()
+	XORQ(s.i, s.i)
+	l.sqBlocks(s, n)
+	l.sqRest(s, n)
+	l.sqReduce(s)
+	End()
+}
 
-	Label(name + "_block")
-	MOVQ(i, end)
+// sqBlocks emits the loop over whole blocks of optSumLanes elements.
+func (l *OptimLevel) sqBlocks(s *sqSums, n Register) {
+	end := GP64()
+	Label(s.name + "_block")
+	MOVQ(s.i, end)
 	ADDQ(U32(optSumLanes), end)
 	CMPQ(end, n)
-	JA(LabelRef(name + "_rest"))
-	for k, acc := range accs {
+	JA(LabelRef(s.name + "_rest"))
+	for k, acc := range s.accs {
 		d := l.vec()
-		VCVTPS2PD(mem(4*hw*k), d)
+		VCVTPS2PD(s.mem(4*s.hw*k), d)
 		addSq(acc, d)
 	}
-	MOVQ(end, i)
-	JMP(LabelRef(name + "_block"))
+	MOVQ(end, s.i)
+	JMP(LabelRef(s.name + "_block"))
+}
 
-	// The last r < 32 elements go to the partial sums they belong to:
-	// chunk k of hw elements to accs[k].
-	Label(name + "_rest")
+// sqRest adds the last r < 32 elements to the partial sums they belong
+// to: chunk k of hw elements to accs[k].
+func (l *OptimLevel) sqRest(s *sqSums, n Register) {
+	Label(s.name + "_rest")
 	r := GP64()
 	MOVQ(n, r)
-	SUBQ(i, r)
+	SUBQ(s.i, r)
 	if l.AVX512 {
 		// All four chunks under masks, some of them empty.
-		JZ(LabelRef(name + "_reduce"))
+		JZ(LabelRef(s.name + "_reduce"))
 		all := optKMask(r)
-		for k, acc := range accs {
+		for k, acc := range s.accs {
 			mk := all
 			if k > 0 {
 				mk = K()
 				KSHIFTRD(U8(8*k), all, mk)
 			}
 			h := YMM()
-			VMOVUPS_Z(mem(4*hw*k), mk, h)
+			VMOVUPS_Z(s.mem(4*s.hw*k), mk, h)
 			d := ZMM()
 			VCVTPS2PD(h, d)
 			addSq(acc, d)
 		}
 	} else {
-		// Whole chunks of four, then up to three elements gathered one by
-		// one into the next chunk (VMOVSS and VINSERTPS read exactly the
-		// element they name).
-		for k, acc := range accs {
-			CMPQ(r, U8(hw))
-			JB(LabelRef(fmt.Sprintf("%s_part%d", name, k)))
-			d := YMM()
-			VCVTPS2PD(mem(4*hw*k), d)
-			addSq(acc, d)
-			SUBQ(U8(hw), r)
-		}
-		JMP(LabelRef(name + "_reduce"))
-		for k, acc := range accs {
-			Label(fmt.Sprintf("%s_part%d", name, k))
-			TESTQ(r, r)
-			JZ(LabelRef(name + "_reduce"))
-			x := XMM()
-			VMOVSS(mem(4*hw*k), x)
-			for e := 1; e < hw-1; e++ {
-				CMPQ(r, U8(e))
-				JE(LabelRef(fmt.Sprintf("%s_part%d_loaded", name, k)))
-				VINSERTPS(U8(e<<4), mem(4*hw*k+4*e), x, x)
-			}
-			Label(fmt.Sprintf("%s_part%d_loaded", name, k))
-			d := YMM()
-			VCVTPS2PD(x, d)
-			addSq(acc, d)
-			JMP(LabelRef(name + "_reduce"))
-		}
+		sqRestAVX2(s, r)
 	}
+}
 
-	Label(name + "_reduce")
+// sqRestAVX2 is sqRest's AVX2 code: whole chunks of four, then up to
+// three elements gathered one by one into the next chunk (VMOVSS and
+// VINSERTPS read exactly the element they name).
+func sqRestAVX2(s *sqSums, r GPVirtual) {
+	name, hw := s.name, s.hw
+	for k, acc := range s.accs {
+		CMPQ(r, U8(hw))
+		JB(LabelRef(fmt.Sprintf("%s_part%d", name, k)))
+		d := YMM()
+		VCVTPS2PD(s.mem(4*hw*k), d)
+		addSq(acc, d)
+		SUBQ(U8(hw), r)
+	}
+	JMP(LabelRef(name + "_reduce"))
+	for k, acc := range s.accs {
+		Label(fmt.Sprintf("%s_part%d", name, k))
+		TESTQ(r, r)
+		JZ(LabelRef(name + "_reduce"))
+		x := XMM()
+		VMOVSS(s.mem(4*hw*k), x)
+		for e := 1; e < hw-1; e++ {
+			CMPQ(r, U8(e))
+			JE(LabelRef(fmt.Sprintf("%s_part%d_loaded", name, k)))
+			VINSERTPS(U8(e<<4), s.mem(4*hw*k+4*e), x, x)
+		}
+		Label(fmt.Sprintf("%s_part%d_loaded", name, k))
+		d := YMM()
+		VCVTPS2PD(x, d)
+		addSq(acc, d)
+		JMP(LabelRef(name + "_reduce"))
+	}
+}
+
+// sqReduce folds the partial sums by halving, in the order optSumLanes
+// describes, and stores their total as the result.
+func (l *OptimLevel) sqReduce(s *sqSums) {
+	Label(s.name + "_reduce")
+	accs := s.accs
 	for step := len(accs) / 2; step >= 1; step /= 2 {
 		for k := 0; k < step; k++ {
 			VADDPD(accs[k+step], accs[k], accs[k])
 		}
 	}
-	s := accs[0]
+	sum := accs[0]
 	x := XMM()
 	if l.AVX512 {
 		y := YMM()
-		VEXTRACTF64X4(U8(1), s, y)
-		VADDPD(y, s.AsY(), y) // s[k] += s[k+4]
+		VEXTRACTF64X4(U8(1), sum, y)
+		VADDPD(y, sum.AsY(), y) // s[k] += s[k+4]
 		VEXTRACTF64X2(U8(1), y, x)
 		VADDPD(x, y.AsX(), x) // s[k] += s[k+2]
 	} else {
-		VEXTRACTF128(U8(1), s, x)
-		VADDPD(x, s.AsX(), x) // s[k] += s[k+2]
+		VEXTRACTF128(U8(1), sum, x)
+		VADDPD(x, sum.AsX(), x) // s[k] += s[k+2]
 	}
 	hi := XMM()
 	VUNPCKHPD(x, x, hi)
 	VADDSD(hi, x, x) // s[0] += s[1]
 	Store(x, ReturnIndex(0))
-	End()
 }
 
 // colSum sums blocks of ColBlock vectors of columns down all the rows, in

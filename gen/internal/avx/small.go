@@ -232,69 +232,101 @@ func aAddr(r int, p0, p3, l, l3 Register) Mem {
 	panic(fmt.Sprintf("row %d of an A panel is not addressable", r))
 }
 
+// smallTail describes the last vector of a tile when only its first
+// lanes belong to C.
+type smallTail struct {
+	masked bool
+	kmask  Register // AVX-512: the opmask of the live lanes
+	maskAt Mem      // AVX2: the table's lanes whose first `live` are set
+	// keep: on AVX2 the mask stays in ymask through the k loop when the
+	// tile leaves a register free; otherwise it is reloaded from maskAt.
+	keep  bool
+	ymask VecVirtual
+}
+
+// smallPtrs are the k loop's cursors: B's row p at bp (stride ldb bytes),
+// kk steps left, and A's column p at ap, with lda in bytes in l (and 3·lda
+// in l3, rows 3-5 from ap3) for the panels that need them.
+type smallPtrs struct {
+	bp, ldb, kk, ap Register
+	ap3, l, l3      Register
+}
+
 // block computes the mr×nv-vector tile of C at column j of the panel
 // (aRow, cRow) over the whole k loop, then applies the epilogue and stores
 // it. live, when not nil, holds the number of lanes (1..w) of the last
 // vector that belong to C; the others are neither loaded nor stored.
 func (g *smallFunc) block(aRow, cRow, j, live Register, nv int) {
-	w := g.w()
-	masked := live != nil
-	Commentf("%d×%d-vector tile, masked tail: %v", g.mr, nv, masked)
+	Commentf("%d×%d-vector tile, masked tail: %v", g.mr, nv, live != nil)
+	tail := g.tailMask(live, nv)
+	p := g.kPointers(aRow, j)
+	acc := g.zeroTile(nv)
+	g.kLoop(p, acc, nv, tail)
+	g.epilogue(acc, cRow, j, tail.kmask, tail.maskAt, tail.masked)
+}
 
-	// The tail mask: an opmask for AVX-512, else a pointer to the lanes of
-	// the table whose first `live` lanes are set (reloaded where registers
-	// are short).
-	var kmask Register
-	var maskAt Mem
-	if masked {
+// tailMask sets up the mask of a tile's last vector when live is not
+// nil: an opmask for AVX-512, else a pointer to the lanes of the table
+// whose first `live` lanes are set, kept in a register where one is free.
+func (g *smallFunc) tailMask(live Register, nv int) smallTail {
+	tail := smallTail{masked: live != nil}
+	if tail.masked {
 		t := GP64()
 		LEAQ(g.table, t)
 		if g.Wide {
-			kmask = K()
-			KMOVW(Mem{Base: t, Index: live, Scale: 2}, kmask)
+			tail.kmask = K()
+			KMOVW(Mem{Base: t, Index: live, Scale: 2}, tail.kmask)
 		} else {
 			off := GP64()
 			MOVQ(U32(8), off)
 			SUBQ(live, off)
-			maskAt = Mem{Base: t, Index: off, Scale: 4}
+			tail.maskAt = Mem{Base: t, Index: off, Scale: 4}
 		}
 	}
-	// AVX2 keeps the mask in a register during the k loop when the tile
-	// leaves one free: 16 registers hold mr·nv sums, nv rows of B (one
-	// masked row when B is read from memory) and the broadcast.
+	// 16 registers hold mr·nv sums, nv rows of B (one masked row when B
+	// is read from memory) and the broadcast: the mask fits beside them
+	// only in the smaller tiles.
 	bRegs := nv
 	if g.memB() {
 		bRegs = 1
 	}
-	keepMask := masked && !g.Wide && g.mr*nv+bRegs+2 <= 16
-	var ymask VecVirtual
-	if keepMask {
-		ymask = YMM()
-		VMOVDQU(maskAt, ymask)
+	tail.keep = tail.masked && !g.Wide && g.mr*nv+bRegs+2 <= 16
+	if tail.keep {
+		tail.ymask = YMM()
+		VMOVDQU(tail.maskAt, tail.ymask)
 	}
+	return tail
+}
 
-	bp := Load(Param("b"), GP64())
-	LEAQ(Mem{Base: bp, Index: j, Scale: 4}, bp)
-	ldb := Load(Param("ldb"), GP64())
-	SHLQ(U8(2), ldb)
-	kk := Load(Param("k"), GP64())
+// kPointers loads the k loop's cursors for the tile at column j of the
+// panel whose A row (or, transposed, column) starts at aRow.
+func (g *smallFunc) kPointers(aRow, j Register) *smallPtrs {
+	p := &smallPtrs{}
+	p.bp = Load(Param("b"), GP64())
+	LEAQ(Mem{Base: p.bp, Index: j, Scale: 4}, p.bp)
+	p.ldb = Load(Param("ldb"), GP64())
+	SHLQ(U8(2), p.ldb)
+	p.kk = Load(Param("k"), GP64())
 
-	ap := GP64()
-	MOVQ(aRow, ap)
-	var ap3, l, l3 Register
+	p.ap = GP64()
+	MOVQ(aRow, p.ap)
 	if g.trans || g.mr > 1 {
-		l = Load(Param("lda"), GP64())
-		SHLQ(U8(2), l)
+		p.l = Load(Param("lda"), GP64())
+		SHLQ(U8(2), p.l)
 	}
 	if !g.trans && g.mr > 3 {
-		l3 = GP64()
-		LEAQ(Mem{Base: l, Index: l, Scale: 2}, l3)
+		p.l3 = GP64()
+		LEAQ(Mem{Base: p.l, Index: p.l, Scale: 2}, p.l3)
 		if g.mr > 5 {
-			ap3 = GP64()
-			LEAQ(Mem{Base: ap, Index: l3, Scale: 1}, ap3)
+			p.ap3 = GP64()
+			LEAQ(Mem{Base: p.ap, Index: p.l3, Scale: 1}, p.ap3)
 		}
 	}
+	return p
+}
 
+// zeroTile returns the tile's mr×nv accumulators, cleared.
+func (g *smallFunc) zeroTile(nv int) [][]VecVirtual {
 	acc := make([][]VecVirtual, g.mr)
 	for r := range acc {
 		acc[r] = make([]VecVirtual, nv)
@@ -303,40 +335,21 @@ func (g *smallFunc) block(aRow, cRow, j, live Register, nv int) {
 			VXORPS(acc[r][v], acc[r][v], acc[r][v])
 		}
 	}
+	return acc
+}
 
+// kLoop emits the k loop: per step p, B's row p against the broadcast
+// elements of op(A)'s column p, one FMA per accumulator.
+func (g *smallFunc) kLoop(p *smallPtrs, acc [][]VecVirtual, nv int, tail smallTail) {
 	loop := g.newLabel("k")
 	Label(loop)
-	// bv[v] is the v-th vector of B's row p: a register, or for memB the
-	// memory operand itself, except for a masked last vector, which is
-	// loaded so that no lane past C's row is read.
-	bv := make([]Op, nv)
-	t := g.vec()
-	for v := range nv {
-		m := Mem{Base: bp, Disp: 4 * w * v}
-		if g.memB() && (!masked || v < nv-1) {
-			bv[v] = m
-			continue
-		}
-		r := g.vec()
-		bv[v] = r
-		switch {
-		case !masked || v < nv-1:
-			VMOVUPS(m, bv[v])
-		case g.Wide:
-			VMOVUPS_Z(m, kmask, bv[v])
-		case keepMask:
-			VMASKMOVPS(m, ymask, bv[v])
-		default:
-			VMOVDQU(maskAt, t)
-			VMASKMOVPS(m, t, bv[v])
-		}
-	}
+	bv, t := g.loadBRow(p.bp, nv, tail)
 	for r := range g.mr {
 		var am Mem
 		if g.trans {
-			am = Mem{Base: ap, Disp: 4 * r}
+			am = Mem{Base: p.ap, Disp: 4 * r}
 		} else {
-			am = aAddr(r, ap, ap3, l, l3)
+			am = aAddr(r, p.ap, p.ap3, p.l, p.l3)
 		}
 		VBROADCASTSS(am, t)
 		for v := range nv {
@@ -344,18 +357,47 @@ func (g *smallFunc) block(aRow, cRow, j, live Register, nv int) {
 		}
 	}
 	if g.trans {
-		ADDQ(l, ap)
+		ADDQ(p.l, p.ap)
 	} else {
-		ADDQ(U8(4), ap)
-		if ap3 != nil {
-			ADDQ(U8(4), ap3)
+		ADDQ(U8(4), p.ap)
+		if p.ap3 != nil {
+			ADDQ(U8(4), p.ap3)
 		}
 	}
-	ADDQ(ldb, bp)
-	DECQ(kk)
+	ADDQ(p.ldb, p.bp)
+	DECQ(p.kk)
 	JNZ(LabelRef(loop))
+}
 
-	g.epilogue(acc, cRow, j, kmask, maskAt, masked)
+// loadBRow returns the nv vectors of B's row at bp and a temporary for
+// the broadcasts. bv[v] is a register, or for memB the memory operand
+// itself, except for a masked last vector, which is loaded so that no
+// lane past C's row is read.
+func (g *smallFunc) loadBRow(bp Register, nv int, tail smallTail) (bv []Op, t VecVirtual) {
+	w := g.w()
+	bv = make([]Op, nv)
+	t = g.vec()
+	for v := range nv {
+		m := Mem{Base: bp, Disp: 4 * w * v}
+		if g.memB() && (!tail.masked || v < nv-1) {
+			bv[v] = m
+			continue
+		}
+		r := g.vec()
+		bv[v] = r
+		switch {
+		case !tail.masked || v < nv-1:
+			VMOVUPS(m, bv[v])
+		case g.Wide:
+			VMOVUPS_Z(m, tail.kmask, bv[v])
+		case tail.keep:
+			VMASKMOVPS(m, tail.ymask, bv[v])
+		default:
+			VMOVDQU(tail.maskAt, t)
+			VMASKMOVPS(m, t, bv[v])
+		}
+	}
+	return bv, t
 }
 
 // epilogue applies alpha, beta·C, bias and ReLU as the flags ask, each a
