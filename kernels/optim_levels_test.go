@@ -70,7 +70,7 @@ var optVariants = func() []optVariant {
 			pos = append(pos, s.NonNegative)
 		}
 		pos = append(pos, false)
-		for _, c := range o.cases {
+		for _, c := range optimizerCases[o.Name] {
 			vs = append(vs, optVariant{c, pos})
 		}
 	}

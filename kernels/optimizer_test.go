@@ -26,10 +26,11 @@ func TestOptimizerTable(t *testing.T) {
 			}
 			slots[s.Name] = true
 		}
-		if len(o.cases) == 0 {
-			t.Errorf("optimizer %q has no cases, so no level is tested against its reference", o.Name)
+		cases := optimizerCases[o.Name]
+		if len(cases) == 0 {
+			t.Errorf("optimizer %q has no cases in optimizer_cases_test.go, so no level is tested against its reference", o.Name)
 		}
-		for _, c := range o.cases {
+		for _, c := range cases {
 			for which, run := range map[string]func([][]float32, optHyper){"api": c.api, "ref": c.ref} {
 				const n = 5
 				v := make([][]float32, len(o.Slots)+2)
@@ -47,6 +48,11 @@ func TestOptimizerTable(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+	for name := range optimizerCases {
+		if _, ok := LookupOptimizerKernel(name); !ok {
+			t.Errorf("optimizer_cases_test.go has cases for %q, which the table lacks", name)
 		}
 	}
 	got, ok := LookupOptimizerKernel("adam")
