@@ -128,7 +128,10 @@ func TestRegistryCoversKernels(t *testing.T) {
 }
 
 func TestWithLearningRateForeign(t *testing.T) {
-	if _, err := WithLearningRate(foreign{}, 0.1); err == nil || !strings.Contains(err.Error(), "SGD, Adagrad, RMSprop and Adam") {
+	// The message names every registered type, the first ones as written.
+	_, err := WithLearningRate(foreign{}, 0.1)
+	if err == nil || !strings.Contains(err.Error(), "Foreign") || !strings.Contains(err.Error(), "only SGD, Adagrad, RMSprop") ||
+		!strings.Contains(err.Error(), classNames()) {
 		t.Errorf("WithLearningRate(foreign) error = %v", err)
 	}
 }
