@@ -75,3 +75,17 @@ func ExampleAdamStep() {
 	// m     [0.050000 -0.025000 0.000000]
 	// v     [0.00025000 0.00006250 0.00000000]
 }
+
+// ParseActivation reads the Keras names that Dense(activation=...) takes
+// (ActivationNames lists them, for help texts); as in Keras, they are
+// case-sensitive and "" means linear.
+func ExampleParseActivation() {
+	for _, name := range []string{"relu", "", "Relu"} {
+		act, err := kernels.ParseActivation(name)
+		fmt.Printf("%q: %v %v\n", name, act, err != nil)
+	}
+	// Output:
+	// "relu": relu false
+	// "": linear false
+	// "Relu": linear true
+}

@@ -47,6 +47,18 @@ func ExampleByName() {
 	// optim: unknown optimizer "adamm"; valid names (any case): "sgd", "adagrad", "rmsprop", "adam"
 }
 
+// WithLearningRate sets the rate of any optimizer ByName returns (Names
+// lists those names), as the command's -lr flag does.
+func ExampleWithLearningRate() {
+	opt, err := optim.ByName("adam")
+	if err == nil {
+		opt, err = optim.WithLearningRate(opt, 0.01)
+	}
+	fmt.Println(opt, err)
+	// Output:
+	// Adam(learning_rate=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-07, amsgrad=False) <nil>
+}
+
 // Options are shared by every optimizer; zero means unset.
 func ExampleOptions() {
 	opt := optim.SGD{
