@@ -22,16 +22,14 @@ func TestNEONInstalled(t *testing.T) {
 		"softmaxCrossEntropy": {active.softmaxCrossEntropy, generic.softmaxCrossEntropy},
 	}
 	for _, act := range Activations() {
-		a, g := active.acts[act], generic.acts[act]
-		// The activations in elemNEONTable, and softmax, which elemNEON
-		// installs through its row drivers.
-		if elemNEONTable.forward[act] != nil || act == ActSoftmax {
+		a, g, k := active.acts[act], generic.acts[act], elemNEONActs[act]
+		if k.forward != nil {
 			kernels[act.String()+" forward"] = [2]any{a.forward, g.forward}
 		}
-		if elemNEONTable.bias[act] != nil || act == ActSoftmax {
+		if k.bias != nil {
 			kernels[act.String()+" bias"] = [2]any{a.bias, g.bias}
 		}
-		if elemNEONTable.grad[act] != nil || act == ActSoftmax {
+		if k.grad != nil {
 			kernels[act.String()+" grad"] = [2]any{a.grad, g.grad}
 		}
 	}

@@ -19,19 +19,6 @@ import (
 // in another order than the reference, which stays within their
 // documented bounds.
 
-// asmAct is one activation's assembly at one level; a nil kernel keeps
-// the level below's.
-type asmAct struct {
-	forward func(dst, x []float32, rows, cols int)
-	bias    func(x, bias []float32, rows, cols int)
-	grad    func(dx, dy, y []float32, rows, cols int)
-	// Rows narrower than minCols keep the level below's bias kernel, and
-	// its forward kernel too when the activation is rowwise (softmax):
-	// the assembly row kernels lose on narrow rows (see minBiasCols).
-	minCols int
-	rowwise bool
-}
-
 // elemAsm is one ISA's set of elementwise, row and loss kernels; the two
 // levels differ only in this table.
 type elemAsm struct {
@@ -77,21 +64,7 @@ var elemAVX512Asm = &elemAsm{
 // installElem installs a's kernels into l, which starts as a copy of the
 // level below.
 func installElem(l *impl, a *elemAsm) {
-	for act, k := range a.acts {
-		below := l.acts[act]
-		if k.forward != nil {
-			l.acts[act].forward = k.forward
-			if k.rowwise {
-				l.acts[act].forward = byCols(k.minCols, below.forward, k.forward)
-			}
-		}
-		if k.bias != nil {
-			l.acts[act].bias = byCols(k.minCols, below.bias, k.bias)
-		}
-		if k.grad != nil {
-			l.acts[act].grad = k.grad
-		}
-	}
+	installActs(l, &a.acts)
 	isa := a.rows
 	l.softmaxCrossEntropy = func(probs, grad, logits []float32, labels []int32, rows, cols int) float64 {
 		return softmaxCrossEntropyAsm(isa, probs, grad, logits, labels, rows, cols)
@@ -133,17 +106,6 @@ const (
 // cache, which made narrow rows slower than the generic level
 // (bench/README.md, "Narrow rows in the AVX row kernels").
 const narrowAVX512 = 8
-
-// byCols picks small for rows narrower than minCols columns, else big.
-func byCols(minCols int, small, big func(x, b []float32, rows, cols int)) func(x, b []float32, rows, cols int) {
-	return func(x, b []float32, rows, cols int) {
-		if cols < minCols {
-			small(x, b, rows, cols)
-			return
-		}
-		big(x, b, rows, cols)
-	}
-}
 
 // rowKernel wraps a softmax-style kernel so that an empty matrix never
 // reaches the assembly (a row of no columns has no softmax).

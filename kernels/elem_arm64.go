@@ -19,50 +19,22 @@ import "github.com/simdmlp/simdmlp/kernels/asm"
 // float64 sum (ExpShiftNEON), the scaling (NormalizeNEON) and
 // SoftmaxGrad's second pass (SubMulNEON) are assembly.
 
-// elemNEONAsm is the NEON assembly of the activations, by Activation; a
-// nil entry keeps the level below (the reference).
-type elemNEONAsm struct {
-	forward [numActivations]func(dst, x []float32)
-	bias    [numActivations]func(x, bias []float32, rows, cols int)
-	grad    [numActivations]func(dx, dy, y []float32)
-}
-
-var elemNEONTable = elemNEONAsm{
-	forward: [numActivations]func(dst, x []float32){
-		ActReLU: asm.ReluNEON, ActSigmoid: asm.SigmoidNEON, ActTanh: asm.TanhNEON,
-	},
-	bias: [numActivations]func(x, bias []float32, rows, cols int){
-		ActLinear: asm.AddBiasNEON, ActReLU: asm.BiasReluNEON, ActSigmoid: asm.BiasSigmoidNEON, ActTanh: asm.BiasTanhNEON,
-	},
-	grad: [numActivations]func(dx, dy, y []float32){
-		ActReLU: asm.ReluGradNEON, ActSigmoid: asm.SigmoidGradNEON, ActTanh: asm.TanhGradNEON,
-	},
+// elemNEONActs is the NEON activation table (see asmAct); every kernel
+// takes rows of any width.
+var elemNEONActs = [numActivations]asmAct{
+	ActLinear: {bias: biasRowsNEON(asm.AddBiasNEON)},
+	ActReLU: {forward: elementwise(asm.ReluNEON), bias: biasRowsNEON(asm.BiasReluNEON),
+		grad: elementwiseGrad(asm.ReluGradNEON)},
+	ActSigmoid: {forward: elementwise(asm.SigmoidNEON), bias: biasRowsNEON(asm.BiasSigmoidNEON),
+		grad: elementwiseGrad(asm.SigmoidGradNEON)},
+	ActTanh: {forward: elementwise(asm.TanhNEON), bias: biasRowsNEON(asm.BiasTanhNEON),
+		grad: elementwiseGrad(asm.TanhGradNEON)},
+	ActSoftmax: {forward: softmaxNEON, bias: biasSoftmaxNEON, grad: softmaxGradNEON, rowwise: true},
 }
 
 // elemNEON installs the NEON elementwise kernels into l.
 func elemNEON(l *impl) {
-	a := &elemNEONTable
-	for act := range numActivations {
-		k := &l.acts[act]
-		if f := a.forward[act]; f != nil {
-			k.forward = elementwise(f)
-		}
-		if f := a.bias[act]; f != nil {
-			k.bias = biasRowsNEON(f)
-		}
-		if f := a.grad[act]; f != nil {
-			k.grad = elementwiseGrad(f)
-		}
-	}
-	addBias := l.acts[ActLinear].bias
-	l.acts[ActSoftmax] = actKernels{
-		forward: softmaxNEON,
-		bias: func(x, bias []float32, rows, cols int) {
-			addBias(x, bias, rows, cols)
-			softmaxNEON(x, x, rows, cols)
-		},
-		grad: softmaxGradNEON,
-	}
+	installActs(l, &elemNEONActs)
 	l.softmaxCrossEntropy = softmaxCrossEntropyNEON
 	l.argmax = argmaxNEON
 	l.countCorrect = countCorrectNEON
@@ -90,6 +62,15 @@ func softmaxNEON(dst, x []float32, rows, cols int) {
 		s := asm.ExpShiftNEON(d, xr, rowMax(xr), -1)
 		asm.NormalizeNEON(d, d, 1/s, 1)
 	}
+}
+
+// biasSoftmaxNEON is refBiasSoftmax: AddBias, then softmaxNEON in place.
+func biasSoftmaxNEON(x, bias []float32, rows, cols int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	asm.AddBiasNEON(x[:rows*cols], bias[:cols], rows, cols)
+	softmaxNEON(x, x, rows, cols)
 }
 
 // softmaxGradNEON is refSoftmaxGrad: per row s = Σ dy·y, then (dy − s)·y.

@@ -2,8 +2,9 @@
 
 package kernels
 
-// Helpers of the assembly levels' elementwise glue (elem_amd64.go,
-// elem_arm64.go).
+// The elementwise glue both assembly architectures share: the row type of
+// their activation tables and its one installer (the tables are in
+// elem_amd64.go and elem_arm64.go), and the helpers of the row kernels.
 
 // ceChunk rows are handed to the cross-entropy and argmax assembly at a
 // time, so that their per-row results fit in a stack array (the
@@ -22,4 +23,54 @@ func countEqual(a, b []int32) int {
 		}
 	}
 	return n
+}
+
+// asmAct is one activation's assembly at one level, a row of the levels'
+// activation tables (elem_amd64.go, elem_arm64.go); a nil kernel keeps
+// the level below's.
+type asmAct struct {
+	forward func(dst, x []float32, rows, cols int)
+	bias    func(x, bias []float32, rows, cols int)
+	grad    func(dx, dy, y []float32, rows, cols int)
+	// Rows narrower than minCols keep the level below's bias kernel, and
+	// its forward kernel too when the activation is rowwise (softmax):
+	// the AVX row kernels lose on narrow rows (see minBiasCols). 0 means
+	// the assembly takes every width.
+	minCols int
+	rowwise bool
+}
+
+// installActs installs a level's activation table into l, which starts
+// as a copy of the level below.
+func installActs(l *impl, acts *[numActivations]asmAct) {
+	for act, k := range acts {
+		below := l.acts[act]
+		if k.forward != nil {
+			l.acts[act].forward = k.forward
+			if k.rowwise {
+				l.acts[act].forward = byCols(k.minCols, below.forward, k.forward)
+			}
+		}
+		if k.bias != nil {
+			l.acts[act].bias = byCols(k.minCols, below.bias, k.bias)
+		}
+		if k.grad != nil {
+			l.acts[act].grad = k.grad
+		}
+	}
+}
+
+// byCols picks small for rows narrower than minCols columns, else big;
+// with minCols ≤ 0 it is big itself, without a wrapper.
+func byCols(minCols int, small, big func(x, b []float32, rows, cols int)) func(x, b []float32, rows, cols int) {
+	if minCols <= 0 {
+		return big
+	}
+	return func(x, b []float32, rows, cols int) {
+		if cols < minCols {
+			small(x, b, rows, cols)
+			return
+		}
+		big(x, b, rows, cols)
+	}
 }
