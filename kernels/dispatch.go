@@ -47,6 +47,7 @@ type impl struct {
 	scale               func(x []float32, s float32)
 	clamp               func(x []float32, lo, hi float32)
 	allFinite           func(x []float32) bool
+	dropout             func(dst, x []float32, p DropoutParams)
 
 	// fmaPeak, when not nil, is the level's peak loop: iters rounds of
 	// fmaFlops floating-point operations in independent fused

@@ -23,4 +23,5 @@ var generic = &impl{
 	scale:      refScale,
 	clamp:      refClamp,
 	allFinite:  refAllFinite,
+	dropout:    refDropout,
 }
