@@ -37,21 +37,27 @@
 // # Model files
 //
 // Save writes a model as one safetensors file and Load reads it back,
-// built and uncompiled (the optimizer state is not kept). The tensors are
-// named after the layers, "dense/kernel" and "dense/bias", in Keras's
-// layout: each kernel is (in, units) row-major float32, as get_weights
-// returns it. The "__metadata__" map holds the architecture as strings:
-// "format" ("simdmlp"), "format_version" ("1"), "model_name",
-// "input_shape" (a JSON list such as "[28, 28]") and "layers" (a JSON list
-// of {"class_name": "Flatten" or "Dense", "name", "units", "activation"}).
+// built. The tensors are named after the layers, "dense/kernel" and
+// "dense/bias", in Keras's layout: each kernel is (in, units) row-major
+// float32, as get_weights returns it. The "__metadata__" map holds the
+// architecture as strings: "format" ("simdmlp"), "format_version" ("1"),
+// "model_name", "input_shape" (a JSON list such as "[28, 28]") and "layers"
+// (a JSON list of {"class_name": "Flatten", "Dense" or "Dropout", "name",
+// "units", "activation", "rate", "seed"}, each with the keys its class
+// has).
 //
-// SaveWith with IncludeOptimizer also keeps the optimizer, as Keras's
-// include_optimizer: "training_config" holds {"loss", "metrics",
-// "optimizer_config": {"class_name", "config"}, "iterations"} and each
-// optimizer slot is a tensor per weight, named like Keras's optimizer
-// variables ("optimizer/dense/kernel/m"). Load then returns the model
-// compiled, and Fit with the same Seed and InitialEpoch set to the epochs
-// already run continues bit for bit as if training had never stopped.
+// As Keras's model.save, Save keeps a compiled model's compile state:
+// "training_config" holds {"loss", "metrics", "optimizer_config":
+// {"class_name", "config"}, "iterations"} and each optimizer slot is a
+// tensor per weight, named like Keras's optimizer variables
+// ("optimizer/dense/kernel/m"). Load then returns the model compiled, and
+// Fit with the same Seed and InitialEpoch set to the epochs already run
+// continues bit for bit as if training had never stopped. SaveWith with
+// ExcludeOptimizer (Keras's include_optimizer=False) and SaveWeights leave
+// it out; LoadWeights reads the weights of either file into a model of the
+// same architecture, matching layers by order as Keras's load_weights.
+// Names ending in .h5, .hdf5 or .keras are refused: the format is
+// safetensors whatever the name, and a file must not pass for Keras's.
 //
 // A model trained in Keras comes over with a few lines of Python (numpy
 // and the safetensors package; Dense and Flatten layers only):

@@ -1,6 +1,7 @@
 package mlp
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -57,6 +58,9 @@ type FitConfig struct {
 	// Now is the clock of the progress output; nil means time.Now. Tests
 	// set it to check exact lines.
 	Now func() time.Time
+	// Callbacks are told of the training's events, in order, as Keras's
+	// callbacks= (see Callback).
+	Callbacks []Callback
 }
 
 // History is what Fit returns, as keras.callbacks.History.
@@ -103,7 +107,20 @@ func (m *meanMetric) result() float64 {
 // within the machine's memory; Fit checks both before it starts. A model
 // trains in one goroutine at a time: a Fit (or any other call) while one
 // is running returns ErrConcurrentUse.
+//
+// FitConfig.Callbacks are told of every epoch and may stop training early
+// (see Callback, EarlyStopping, ModelCheckpoint). An error from a callback
+// ends Fit with that error and the History of the epochs that completed.
 func (m *Sequential) Fit(x []float32, y []int32, cfg FitConfig) (*History, error) {
+	return m.FitContext(context.Background(), x, y, cfg)
+}
+
+// FitContext is Fit that stops when ctx is done: between two steps, so the
+// model holds the weights of the last completed step and can be saved,
+// evaluated or fitted again. It then returns the History of the epochs
+// that completed and an error that matches ctx.Err() (errors.Is), after
+// the callbacks' OnTrainEnd.
+func (m *Sequential) FitContext(ctx context.Context, x []float32, y []int32, cfg FitConfig) (*History, error) {
 	if err := checkFitConfig(cfg); err != nil {
 		return nil, err
 	}
@@ -130,59 +147,107 @@ func (m *Sequential) Fit(x []float32, y []int32, cfg FitConfig) (*History, error
 	if now == nil {
 		now = time.Now
 	}
-	seed := cfg.Seed
-	if seed == 0 {
-		seed = drawSeed()
+	mode := cfg.Verbose.mode()
+	t := &Training{m: m, out: out, verbose: mode, epochs: p.epochs, steps: p.steps}
+	cb, err := newCallbacks(cfg.Callbacks, t)
+	if err != nil {
+		return nil, err
+	}
+	r := &fitRun{
+		p: p, cfg: &cfg, cb: cb, t: t, out: out,
+		bar: &progbar{w: out, now: now, verbose: mode, buf: make([]byte, 0, 512)},
+		// The history grows with the epochs that run, not with the
+		// number asked for, which may be far more than memory could hold.
+		hist: newHistory(m.metric, p.validate, min(p.epochs-min(cfg.InitialEpoch, p.epochs), 1024)),
+	}
+	r.seed = cfg.Seed
+	if r.seed == 0 {
+		r.seed = drawSeed()
 	}
 	// The permutation buffer lives with the model so that repeated fits
 	// do not touch fresh memory.
 	if cap(m.perm) < p.n {
 		m.perm = make([]int, p.n)
 	}
-	perm := m.perm[:p.n]
-	for i := range perm {
-		perm[i] = i
+	r.perm = m.perm[:p.n]
+	for i := range r.perm {
+		r.perm[i] = i
 	}
+	r.vals = make([]metricValue, 0, len(r.hist.Keys))
+	err = m.runFit(ctx, r)
+	if endErr := cb.trainEnd(r.vals); err == nil {
+		err = endErr
+	}
+	return r.hist, err
+}
 
-	accName := m.metric
-	// The history grows with the epochs that run, not with the number
-	// asked for, which may be far more than memory could hold.
-	hist := newHistory(accName, p.validate, min(p.epochs-min(cfg.InitialEpoch, p.epochs), 1024))
-	vals := make([]metricValue, 0, len(hist.Keys))
-	mode := cfg.Verbose.mode()
-	bar := &progbar{w: out, now: now, verbose: mode, buf: make([]byte, 0, 512)}
-	var epochLine []byte
+// fitRun is the state of one Fit between its epochs.
+type fitRun struct {
+	p         *fitPlan
+	cfg       *FitConfig
+	cb        *callbacks
+	t         *Training
+	out       io.Writer
+	bar       *progbar
+	hist      *History
+	seed      uint64
+	perm      []int
+	vals      []metricValue // the last values shown or logged, reused
+	epochLine []byte
+}
 
-	for e := cfg.InitialEpoch; e < p.epochs; e++ {
+// runFit runs the epochs of r until the last, a callback's stop or error,
+// or ctx's end.
+func (m *Sequential) runFit(ctx context.Context, r *fitRun) error {
+	p, cfg, mode := r.p, r.cfg, r.bar.verbose
+	if err := r.cb.trainBegin(); err != nil {
+		return err
+	}
+	for e := cfg.InitialEpoch; e < p.epochs && !r.t.stop; e++ {
+		if err := r.cb.epochBegin(e); err != nil {
+			return err
+		}
 		if mode != VerboseSilent {
-			bar.reset(p.steps)
+			r.bar.reset(p.steps)
 			if p.epochs > 1 {
-				epochLine = fmt.Appendf(epochLine[:0], "Epoch %d/%d\n", e+1, p.epochs)
-				out.Write(epochLine) //nolint:errcheck // progress output is best effort
+				r.epochLine = fmt.Appendf(r.epochLine[:0], "Epoch %d/%d\n", e+1, p.epochs)
+				r.out.Write(r.epochLine) //nolint:errcheck // progress output is best effort
 			}
 		}
 		if !cfg.NoShuffle {
-			shuffleEpoch(perm, seed, e)
+			shuffleEpoch(r.perm, r.seed, e)
 		}
 		var lossM, accM meanMetric
-		vals = m.fitEpoch(p, perm, &lossM, &accM, bar, vals)
-		vals = appendTrainMetrics(vals[:0], accName, &lossM, &accM)
+		done, err := m.fitEpoch(ctx, r, &lossM, &accM)
+		if err != nil {
+			if mode == VerboseBar {
+				r.out.Write([]byte("\n")) //nolint:errcheck // ends the bar's line
+			}
+			return fmt.Errorf("mlp: Fit: stopped in epoch %d after %d of %d steps: %w", e+1, done, p.steps, err)
+		}
+		r.vals = appendTrainMetrics(r.vals[:0], m.metric, &lossM, &accM)
 		if p.validate {
 			sc := m.evaluate(p.vx, p.vy, p.vbs, nil)
-			vals = append(vals, metricValue{"val_loss", sc.Loss})
-			if accName != "" {
-				vals = append(vals, metricValue{"val_" + accName, sc.Accuracy})
+			r.vals = append(r.vals, metricValue{"val_loss", sc.Loss})
+			if m.metric != "" {
+				r.vals = append(r.vals, metricValue{"val_" + m.metric, sc.Accuracy})
 			}
 		}
-		for _, v := range vals {
-			hist.History[v.name] = append(hist.History[v.name], v.v)
-		}
-		hist.Epoch = append(hist.Epoch, e)
 		if mode != VerboseSilent {
-			bar.update(p.steps, vals, true)
+			r.bar.update(done, r.vals, true)
+		}
+		// Keras's History is the last callback: it records the epoch
+		// after the user's callbacks have run, even one that stops.
+		cbErr := r.cb.epochEnd(e, r.vals)
+		for _, v := range r.vals {
+			r.hist.History[v.name] = append(r.hist.History[v.name], v.v)
+		}
+		r.hist.Epoch = append(r.hist.Epoch, e)
+		if cbErr != nil {
+			return cbErr
 		}
 	}
-	return hist, nil
+	return nil
 }
 
 // checkFitConfig checks the arguments of cfg that need no model.
@@ -193,10 +258,7 @@ func checkFitConfig(cfg FitConfig) error {
 	if !(cfg.ValidationSplit >= 0 && cfg.ValidationSplit < 1) {
 		return fmt.Errorf("mlp: Fit: ValidationSplit = %v, must be in [0, 1)", cfg.ValidationSplit)
 	}
-	if cfg.Verbose < VerboseAuto || cfg.Verbose > VerboseEpoch {
-		return fmt.Errorf("mlp: Fit: unknown Verbose value %d", cfg.Verbose)
-	}
-	return nil
+	return cfg.Verbose.check("Fit")
 }
 
 // fitPlan is what Fit makes of its data and configuration before it
@@ -310,13 +372,19 @@ func newHistory(accName string, validate bool, capHint int) *History {
 	return hist
 }
 
-// fitEpoch runs one epoch's steps over the samples in perm's order,
-// adding each step's loss and accuracy to lossM and accM, and with the
-// progress bar draws them after every step. vals is the buffer of the
-// bar's values, returned for reuse so that no step allocates.
-func (m *Sequential) fitEpoch(p *fitPlan, perm []int, lossM, accM *meanMetric, bar *progbar, vals []metricValue) []metricValue {
+// fitEpoch runs one epoch's steps over the samples in r.perm's order,
+// adding each step's loss and accuracy to lossM and accM; with the progress
+// bar it draws them after every step, and it tells the batch callbacks.
+// It returns the number of steps run, which is short of the epoch's when a
+// batch callback stopped training or ctx ended (then with ctx's error).
+// r.vals is reused so that no step allocates.
+func (m *Sequential) fitEpoch(ctx context.Context, r *fitRun, lossM, accM *meanMetric) (int, error) {
+	p := r.p
 	for s := range p.steps {
-		idx := perm[s*p.bs : min((s+1)*p.bs, p.n)]
+		if err := ctx.Err(); err != nil {
+			return s, err
+		}
+		idx := r.perm[s*p.bs : min((s+1)*p.bs, p.n)]
 		rows := len(idx)
 		xb, yb := m.ws.x[:rows*m.inSize], m.ws.y[:rows]
 		// Rows picked at random from the whole data set: at batch 256
@@ -330,12 +398,22 @@ func (m *Sequential) fitEpoch(p *fitPlan, perm []int, lossM, accM *meanMetric, b
 		lossM.add(float32(lossSum/float64(rows)), float32(rows))
 		accM.total += float32(correct)
 		accM.count += float32(rows)
-		if bar.verbose == VerboseBar {
-			vals = appendTrainMetrics(vals[:0], m.metric, lossM, accM)
-			bar.update(s+1, vals, false)
+		if r.bar.verbose == VerboseBar || len(r.cb.batch) > 0 {
+			r.vals = appendTrainMetrics(r.vals[:0], m.metric, lossM, accM)
+		}
+		if r.bar.verbose == VerboseBar {
+			r.bar.update(s+1, r.vals, false)
+		}
+		if len(r.cb.batch) > 0 {
+			if err := r.cb.batchEnd(s, r.vals); err != nil {
+				return s + 1, err
+			}
+			if r.t.stop {
+				return s + 1, nil
+			}
 		}
 	}
-	return vals
+	return p.steps, nil
 }
 
 // appendTrainMetrics appends the running loss and, when the model has a
@@ -396,8 +474,8 @@ func (m *Sequential) EvaluateWith(x []float32, y []int32, cfg EvalConfig) (Score
 	if cfg.BatchSize < 0 {
 		return Scores{}, fmt.Errorf("mlp: Evaluate: BatchSize = %d must not be negative", cfg.BatchSize)
 	}
-	if cfg.Verbose < VerboseAuto || cfg.Verbose > VerboseEpoch {
-		return Scores{}, fmt.Errorf("mlp: Evaluate: unknown Verbose value %d", cfg.Verbose)
+	if err := cfg.Verbose.check("Evaluate"); err != nil {
+		return Scores{}, err
 	}
 	if m.err != nil {
 		return Scores{}, m.err
@@ -456,7 +534,7 @@ func (m *Sequential) evaluate(x []float32, y []int32, bs int, bar *progbar) Scor
 	for s := range steps {
 		lo, hi := s*bs, min((s+1)*bs, n)
 		rows := hi - lo
-		logits := m.forward(x[lo*m.inSize:hi*m.inSize], rows, false, nil)
+		logits := m.forward(x[lo*m.inSize:hi*m.inSize], rows, false, false, nil)
 		probs := m.ws.probs[:rows*last.units]
 		lossSum := kernels.SoftmaxCrossEntropy(probs, nil, logits, y[lo:hi], rows, last.units)
 		correct := kernels.CountCorrect(probs, y[lo:hi], rows, last.units)

@@ -59,6 +59,10 @@ type layerSpec struct {
 	Name       string `json:"name"`
 	Units      int    `json:"units,omitempty"`
 	Activation string `json:"activation,omitempty"`
+	// Dropout only: the rate, and the seed of its masks, so that a
+	// loaded model trains on as the saved one would have.
+	Rate float64 `json:"rate,omitempty"`
+	Seed uint64  `json:"seed,omitempty"`
 }
 
 // tensorInfo is one tensor's header entry, as the safetensors format

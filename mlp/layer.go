@@ -15,10 +15,11 @@ type layerKind uint8
 const (
 	kindDense layerKind = iota + 1
 	kindFlatten
+	kindDropout
 )
 
-// Layer is one layer of a Sequential model, made by Dense or Flatten. A
-// layer belongs to at most one model; its weights exist once that model is
+// Layer is one layer of a Sequential model, made by Dense, Flatten or
+// Dropout. A layer belongs to at most one model; its weights exist once that model is
 // built (its input shape is known).
 type Layer struct {
 	kind       layerKind
@@ -29,13 +30,22 @@ type Layer struct {
 	err        error // a construction error, reported when the layer is used
 	owner      *Sequential
 
+	// Dropout only.
+	rate    float64
+	seed    uint64 // the mask generator's seed, drawn when built unless set
+	seedSet bool
+	drop    kernels.DropoutParams // this step's mask, set by the forward pass
+
 	// Set when the model is built.
 	in     int   // flat input size
 	outDim []int // output shape without the batch dimension
 	w, b   []float32
+	// Dense only: the Dropout layers between the previous Dense layer (or
+	// the input) and this one, which training applies to its input.
+	drops []*Layer
 }
 
-// LayerOption configures a layer made by Dense or Flatten.
+// LayerOption configures a layer made by Dense, Flatten or Dropout.
 type LayerOption func(*Layer)
 
 // InputShape gives the shape of one input sample, without the batch
@@ -125,18 +135,50 @@ func Flatten(opts ...LayerOption) *Layer {
 	return l
 }
 
+// Dropout returns a layer that, while the model trains (Fit and
+// TrainOnBatch), sets each input value to zero with probability rate and
+// multiplies the others by 1/(1−rate), as keras.layers.Dropout(rate); in
+// Evaluate, Predict and a Predictor it passes its input through. It has no
+// weights and keeps its input's shape.
+//
+// The mask is drawn by kernels.Dropout from a seed the layer takes from
+// the generator SetRandomSeed seeds when its model is built (kept in the
+// model's file), the optimizer's step count and each value's place in
+// the batch, so a run is reproducible and gives the same bits on every
+// kernel level and with any number of threads. rate must be in [0, 1);
+// otherwise the error names it when the layer is added to a model.
+func Dropout(rate float64, opts ...LayerOption) *Layer {
+	l := &Layer{kind: kindDropout, rate: rate}
+	for _, o := range opts {
+		o(l)
+	}
+	if l.name == "" {
+		l.name = uniqueName("dropout")
+	}
+	if !(rate >= 0 && rate < 1) {
+		l.setErr(fmt.Errorf("Dropout rate = %v, must be in [0, 1) (the fraction of the inputs to drop)", rate))
+	}
+	return l
+}
+
+// Rate returns a Dropout layer's rate, or 0 for other layers.
+func (l *Layer) Rate() float64 { return l.rate }
+
 // Name returns the layer's name, such as "dense_1" or "hidden".
 func (l *Layer) Name() string { return l.name }
 
-// ClassName returns Keras's class name: "Dense" or "Flatten".
+// ClassName returns Keras's class name: "Dense", "Flatten" or "Dropout".
 func (l *Layer) ClassName() string {
-	if l.kind == kindDense {
+	switch l.kind {
+	case kindDense:
 		return "Dense"
+	case kindDropout:
+		return "Dropout"
 	}
 	return "Flatten"
 }
 
-// Units returns a Dense layer's number of outputs, or 0 for Flatten.
+// Units returns a Dense layer's number of outputs, or 0 for other layers.
 func (l *Layer) Units() int {
 	if l.kind == kindDense {
 		return l.units
@@ -145,7 +187,7 @@ func (l *Layer) Units() int {
 }
 
 // Activation returns a Dense layer's activation name ("linear" for none),
-// or "" for Flatten.
+// or "" for other layers.
 func (l *Layer) Activation() string {
 	if l.kind == kindDense {
 		return l.act.String()
@@ -158,7 +200,7 @@ func (l *Layer) Activation() string {
 func (l *Layer) OutputShape() []int { return append([]int(nil), l.outDim...) }
 
 // CountParams returns the number of weights: in·units + units for Dense
-// (0 while not built), 0 for Flatten.
+// (0 while not built), 0 for Flatten and Dropout.
 func (l *Layer) CountParams() int { return len(l.w) + len(l.b) }
 
 // build sets the layer's shapes for an input of shape inDim (no batch
@@ -172,6 +214,12 @@ func (l *Layer) build(inDim []int) error {
 	case kindFlatten:
 		l.in = n
 		l.outDim = []int{n}
+	case kindDropout:
+		l.in = n
+		l.outDim = append([]int(nil), inDim...)
+		if !l.seedSet {
+			l.seed = drawSeed()
+		}
 	case kindDense:
 		if len(inDim) != 1 {
 			return fmt.Errorf("Dense needs a flat input, got shape %s; put a Flatten layer before it",
@@ -187,6 +235,17 @@ func (l *Layer) build(inDim []int) error {
 		glorotUniform(l.w, n, l.units, drawSeed())
 	}
 	return nil
+}
+
+// dropoutParams returns the mask of layer l (a Dropout) for the step after
+// iterations optimizer steps: the layer's seed and the step are mixed into
+// the kernel's key by a SplitMix64 finaliser, so that consecutive steps and
+// layers get unrelated masks.
+func (l *Layer) dropoutParams(iterations int64) kernels.DropoutParams {
+	z := l.seed ^ (uint64(iterations)+1)*0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return kernels.NewDropoutParams(l.rate, z^z>>31)
 }
 
 // glorotUniform fills w with U[-limit, limit), limit = sqrt(6/(fanIn+fanOut)),

@@ -93,6 +93,9 @@ func plan(in []int, layers []*Layer) (params size, err error) {
 		if !ok {
 			return 0, fmt.Errorf("mlp: layer %q: input shape %s is too large", l.name, pyTuple(dims))
 		}
+		if l.kind == kindDropout {
+			continue
+		}
 		if l.kind != kindDense {
 			dims = []int{n}
 			continue
@@ -136,14 +139,18 @@ func slotsPerWeight(opt optim.Optimizer) uint64 {
 // optimizer values per weight on batches of rows samples: weights,
 // gradients, optimizer slots and the batch buffers of ensure.
 func (m *Sequential) trainingBytes(rows int, slots uint64) size {
-	var params, units size
+	var params, units, dropped size
 	for _, l := range m.dense {
 		params = params.add(size(len(l.w) + len(l.b)))
 		units = units.add(size(l.units))
+		if len(l.drops) > 0 {
+			dropped = dropped.add(size(l.in))
+		}
 	}
 	classes := size(m.OutputSize())
-	// x, y, each layer's output and delta, the probabilities.
-	perRow := size(m.inSize).add(1).add(units.mul(2)).add(classes)
+	// x, y, each layer's output and delta, the probabilities, the
+	// Dropout layers' outputs.
+	perRow := size(m.inSize).add(1).add(units.mul(2)).add(classes).add(dropped)
 	return params.mul(2 + slots).add(perRow.mul(uint64(max(rows, m.ws.rows)))).mul(4)
 }
 

@@ -21,9 +21,11 @@ import (
 
 // Load reads a model written by Save (or by any program following the same
 // layout; see the package documentation for a Keras model) and returns it
-// built with the saved weights, uncompiled; a file written by SaveWith
-// with IncludeOptimizer gives the model compiled as it was, its optimizer
-// holding the saved iteration count and slots. Every part of the file is
+// built with the saved weights. A file with the compile state (what Save
+// writes for a compiled model) gives the model compiled as it was, its
+// optimizer holding the saved iteration count and slots; without it (an
+// uncompiled model, ExcludeOptimizer, SaveWeights) the model is
+// uncompiled. Every part of the file is
 // checked before it is used: header length, JSON syntax, format version,
 // architecture, tensor names, dtypes (F32 only), shapes against the
 // architecture, and byte offsets (inside the data, in any order, covering
@@ -138,6 +140,9 @@ func readHeader(r io.Reader, size int64) ([]byte, int64, error) {
 	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
 		return nil, 0, fmt.Errorf("reading header length: %v", err)
 	}
+	if err := foreignFormat(lenBuf); err != nil {
+		return nil, 0, err
+	}
 	hlen := binary.LittleEndian.Uint64(lenBuf[:])
 	if hlen > maxHeader {
 		return nil, 0, fmt.Errorf("header length %d exceeds the %d-byte limit (not a safetensors file?)", hlen, maxHeader)
@@ -150,6 +155,18 @@ func readHeader(r io.Reader, size int64) ([]byte, int64, error) {
 		return nil, 0, fmt.Errorf("reading %d-byte header: %v", hlen, err)
 	}
 	return header, size - 8 - int64(hlen), nil
+}
+
+// foreignFormat names the formats a user may hand Load by mistake, from
+// a file's first eight bytes: Keras's HDF5 (.h5) and zip (.keras) files.
+func foreignFormat(magic [8]byte) error {
+	switch {
+	case string(magic[:]) == "\x89HDF\r\n\x1a\n":
+		return errors.New("this is an HDF5 file (Keras's .h5 format), not safetensors; convert the model as the package documentation shows")
+	case string(magic[:4]) == "PK\x03\x04":
+		return errors.New("this is a zip file (Keras's .keras format?), not safetensors; convert the model as the package documentation shows")
+	}
+	return nil
 }
 
 // checkWeightTensors checks that the file has every weight tensor the
@@ -195,9 +212,13 @@ func quoteSorted(names []string) string {
 func (a *arch) build() (*Sequential, error) {
 	layers := make([]*Layer, len(a.layers))
 	for i, s := range a.layers {
-		if s.ClassName == "Dense" {
+		switch s.ClassName {
+		case "Dense":
 			layers[i] = Dense(s.Units, s.Activation, Name(s.Name))
-		} else {
+		case "Dropout":
+			layers[i] = Dropout(s.Rate, Name(s.Name))
+			layers[i].seed, layers[i].seedSet = s.Seed, true
+		default:
 			layers[i] = Flatten(Name(s.Name))
 		}
 	}
@@ -498,11 +519,18 @@ func parseArch(meta map[string]string) (*arch, error) {
 				return nil, fmt.Errorf("layer %q: %w", l.Name, err)
 			}
 		case "Flatten":
+			if l.Units != 0 || l.Activation != "" || l.Rate != 0 || l.Seed != 0 {
+				return nil, fmt.Errorf("layer %q: a Flatten layer has no units, activation, rate or seed", l.Name)
+			}
+		case "Dropout":
 			if l.Units != 0 || l.Activation != "" {
-				return nil, fmt.Errorf("layer %q: a Flatten layer has no units or activation", l.Name)
+				return nil, fmt.Errorf("layer %q: a Dropout layer has no units or activation", l.Name)
+			}
+			if !(l.Rate >= 0 && l.Rate < 1) {
+				return nil, fmt.Errorf("layer %q: Dropout rate = %v, must be in [0, 1)", l.Name, l.Rate)
 			}
 		default:
-			return nil, fmt.Errorf("layer %q: class %q is not supported (Dense and Flatten are)", l.Name, l.ClassName)
+			return nil, fmt.Errorf("layer %q: class %q is not supported (Dense, Flatten and Dropout are)", l.Name, l.ClassName)
 		}
 	}
 	return a, nil
@@ -515,6 +543,9 @@ func (a *arch) weightShapes() (map[string][]int64, error) {
 	dims := a.inShape
 	for _, l := range a.layers {
 		n, _ := product(dims)
+		if l.ClassName == "Dropout" {
+			continue
+		}
 		if l.ClassName == "Flatten" {
 			dims = []int{n}
 			continue

@@ -173,6 +173,7 @@ func (m *Sequential) Add(l *Layer) error {
 	if l.kind == kindDense && m.built {
 		m.dense = append(m.dense, l)
 	}
+	m.linkDropouts()
 	m.uncompile()
 	m.ws = work{}
 	return nil
@@ -237,10 +238,26 @@ func (m *Sequential) build(inputShape []int) error {
 			m.dense = append(m.dense, l)
 		}
 	}
+	m.linkDropouts()
 	m.built = true
 	m.inShape = append([]int(nil), inputShape...)
 	m.inSize, _ = product(inputShape)
 	return nil
+}
+
+// linkDropouts gives each Dense layer the Dropout layers that feed it.
+func (m *Sequential) linkDropouts() {
+	var pending []*Layer
+	for _, l := range m.layers {
+		switch l.kind {
+		case kindDropout:
+			if l.rate > 0 {
+				pending = append(pending, l)
+			}
+		case kindDense:
+			l.drops, pending = pending, nil
+		}
+	}
 }
 
 func sameDims(a, b []int) bool {
@@ -422,6 +439,11 @@ func (m *Sequential) SetWeights(w [][]float32) error {
 		return err
 	}
 	defer m.release()
+	return m.setWeights(w)
+}
+
+// setWeights is SetWeights for a caller that holds the model.
+func (m *Sequential) setWeights(w [][]float32) error {
 	shapes := m.WeightShapes()
 	names := m.WeightNames()
 	if len(w) != len(shapes) {

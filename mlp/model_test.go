@@ -443,7 +443,7 @@ func TestErrorsLeaveModelUnchanged(t *testing.T) {
 		}, "ValidationData"},
 		{"val split", func() error { _, err := m.Fit(x, y, FitConfig{ValidationSplit: 1}); return err }, "ValidationSplit"},
 		{"epochs", func() error { _, err := m.Fit(x, y, FitConfig{Epochs: -1}); return err }, "negative"},
-		{"verbose", func() error { _, err := m.Fit(x, y, FitConfig{Verbose: 9}); return err }, "Verbose"},
+		{"verbose", func() error { _, err := m.Fit(x, y, FitConfig{Verbose: "9"}); return err }, "Verbose"},
 		{"SetWeights count", func() error { return m.SetWeights(w0[:3]) }, "got 3"},
 		{"SetWeights shape", func() error {
 			w := m.Weights()

@@ -1,6 +1,7 @@
 package mlp
 
 import (
+	"fmt"
 	"io"
 	"math"
 	"strconv"
@@ -8,36 +9,45 @@ import (
 )
 
 // Verbosity selects what Fit and EvaluateWith print, as Keras's verbose.
-type Verbosity int
+// It is a string so that Keras's spellings are its literals: "0" (silent),
+// "1" (the bar), "2" (one line per epoch) and "auto". An integer literal
+// such as Verbose: 1 does not compile, so a program ported from Keras
+// cannot silently mean something else than it says. The zero value ""
+// is Keras's default, "auto", which is the bar.
+type Verbosity string
 
-// The zero value is Keras's "auto", which is the progress bar.
+// The named levels. VerboseAuto is the zero value.
 const (
-	VerboseAuto   Verbosity = iota // Keras's "auto": the progress bar
-	VerboseSilent                  // verbose=0: nothing
-	VerboseBar                     // verbose=1: a progress bar redrawn in place
-	VerboseEpoch                   // verbose=2: one line per epoch
+	VerboseAuto   Verbosity = ""  // Keras's "auto": the progress bar
+	VerboseSilent Verbosity = "0" // verbose=0: nothing
+	VerboseBar    Verbosity = "1" // verbose=1: a progress bar redrawn in place
+	VerboseEpoch  Verbosity = "2" // verbose=2: one line per epoch
 )
 
 // String returns Keras's spelling: "auto", "0", "1" or "2".
 func (v Verbosity) String() string {
-	switch v {
-	case VerboseAuto:
+	if v == VerboseAuto {
 		return "auto"
-	case VerboseSilent:
-		return "0"
-	case VerboseBar:
-		return "1"
-	case VerboseEpoch:
-		return "2"
 	}
-	return "Verbosity(" + strconv.Itoa(int(v)) + ")"
+	return string(v)
 }
 
+// mode resolves "auto" to the bar; an unknown value resolves to itself,
+// which check rejects.
 func (v Verbosity) mode() Verbosity {
-	if v == VerboseAuto {
+	if v == VerboseAuto || v == "auto" {
 		return VerboseBar
 	}
 	return v
+}
+
+// check returns an error for a value that is none of Keras's.
+func (v Verbosity) check(what string) error {
+	switch v.mode() {
+	case VerboseSilent, VerboseBar, VerboseEpoch:
+		return nil
+	}
+	return fmt.Errorf("mlp: %s: Verbose = %q; Keras's values are \"0\" (silent), \"1\" (bar), \"2\" (one line per epoch) and \"auto\"", what, string(v))
 }
 
 // metricValue is one named value shown on a progress line.

@@ -13,7 +13,7 @@ import (
 // Stop after the first epoch with the optimizer saved, then resume in
 // another process: the same Seed and InitialEpoch make the second epoch
 // what it would have been without the stop.
-func ExampleSequential_SaveWith() {
+func ExampleSequential_Save() {
 	dir, err := os.MkdirTemp("", "example")
 	if err != nil {
 		log.Fatal(err)
@@ -37,7 +37,7 @@ func ExampleSequential_SaveWith() {
 	if _, err := m.Fit(x, y, cfg); err != nil {
 		log.Fatal(err)
 	}
-	if err := m.SaveWith(path, mlp.SaveOptions{IncludeOptimizer: true}); err != nil {
+	if err := m.Save(path); err != nil {
 		log.Fatal(err)
 	}
 

@@ -74,7 +74,7 @@ func TestSaveOptimizerResumesFitExactly(t *testing.T) {
 				t.Fatal(err)
 			}
 			path := filepath.Join(t.TempDir(), "m.safetensors")
-			if err := first.SaveWith(path, SaveOptions{IncludeOptimizer: true}); err != nil {
+			if err := first.Save(path); err != nil {
 				t.Fatal(err)
 			}
 			resumed, err := Load(path)
@@ -184,11 +184,21 @@ func TestSaveOptimizerStates(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Errorf("optimizer tensors %q, want %q", names, want)
 	}
-	if err := m.Save(p); err != nil {
+	if err := m.SaveWith(p, SaveOptions{ExcludeOptimizer: true}); err != nil {
 		t.Fatal(err)
 	}
 	if l, err = Load(p); err != nil || l.Optimizer() != nil {
 		t.Errorf("Save without the optimizer loads %v, %v", l.Optimizer(), err)
+	}
+	// Save keeps the compile state by default, as Keras's model.save.
+	if err := m.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = Load(p); err != nil || l.Optimizer() == nil || l.Iterations() != m.Iterations() {
+		t.Errorf("Save loads optimizer %v at %d iterations (want %d), %v", l.Optimizer(), l.Iterations(), m.Iterations(), err)
+	}
+	if err := m.SaveWith(p, SaveOptions{ExcludeOptimizer: true, IncludeOptimizer: true}); err == nil {
+		t.Error("ExcludeOptimizer with IncludeOptimizer: no error")
 	}
 	if err := NewSequential("u", Flatten(InputShape(3)), Dense(2, "softmax")).SaveWith(p, SaveOptions{IncludeOptimizer: true}); err == nil ||
 		!strings.Contains(err.Error(), "not compiled") {

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/simdmlp/simdmlp/internal/atomicfile"
 	"github.com/simdmlp/simdmlp/optim"
@@ -21,23 +24,34 @@ type saveTensor struct {
 
 // SaveOptions holds SaveWith's arguments; the zero value is Save's.
 type SaveOptions struct {
-	// IncludeOptimizer also saves what training needs to resume
-	// exactly, as Keras's include_optimizer: the compile configuration
-	// (optimizer class and arguments, loss, metric) and the optimizer's
-	// iteration count in the "training_config" metadata, and each of
-	// its slots as one tensor per weight, named like Keras's optimizer
-	// variables ("optimizer/dense/kernel/m"). The model must be
-	// compiled with one of package optim's optimizers. Load then returns
-	// the model compiled, with the optimizer where it stopped.
+	// ExcludeOptimizer leaves the compile state out of the file, as
+	// Keras's include_optimizer=False: Load then returns the model
+	// uncompiled. By default a compiled model is saved with it (see Save).
+	ExcludeOptimizer bool
+	// IncludeOptimizer asks for what Save now does by default; it is
+	// kept so that programs written before that still compile. With it,
+	// saving a model that is not compiled is an error, as it always was.
+	//
+	// Deprecated: the optimizer is saved by default; leave this unset.
 	IncludeOptimizer bool
 }
 
 // Save writes the model to path as one safetensors file: its weights, named
 // like Keras's ("dense/kernel", "dense/bias", with the model's layer names)
 // in Keras's layout (kernels in×units, row-major float32), and its
-// architecture and format version in the metadata. The optimizer state is
-// not saved (see SaveWith): a loaded model must be compiled again before
-// training, and its optimizer starts afresh.
+// architecture and format version in the metadata. As Keras's model.save,
+// it keeps a compiled model's compile state by default: the loss, the
+// metric, the optimizer's configuration and iteration count, and each of
+// the optimizer's slots as one tensor per weight, named like Keras's
+// optimizer variables ("optimizer/dense/kernel/m"). Load then returns the
+// model compiled, ready to Evaluate and to continue Fit where it stopped.
+// SaveWith with ExcludeOptimizer leaves the optimizer out; a model that
+// was never compiled is saved without one.
+//
+// The file format is safetensors, whatever the name: a path ending in .h5,
+// .hdf5 or .keras (Keras's own formats, which this package does not write)
+// is an error, so that no program mistakes the file for Keras's. Use
+// .safetensors.
 //
 // The file is written to a temporary file in the same directory, synced,
 // and renamed over path, so a failure or a crash leaves any previous file
@@ -48,11 +62,49 @@ type SaveOptions struct {
 // is an error naming its tensor, and the file is left as it was.
 func (m *Sequential) Save(path string) error { return m.SaveWith(path, SaveOptions{}) }
 
-// SaveWith is Save with options: with IncludeOptimizer it also saves the
-// optimizer, so that training resumes exactly after Load.
+// SaveWith is Save with options: ExcludeOptimizer saves the model without
+// its compile state.
 func (m *Sequential) SaveWith(path string, opts SaveOptions) error {
 	if m.err != nil {
 		return m.err
+	}
+	if err := m.acquire("Save"); err != nil {
+		return err
+	}
+	defer m.release()
+	return m.save(path, opts)
+}
+
+// SaveWeights writes only the model's weights to path, as Keras's
+// save_weights: the file is Save's without the compile state (the layer
+// names and architecture stay in it, so Load can read it too), for
+// LoadWeights into a model of the same architecture. The path rules and
+// the atomic write are Save's.
+func (m *Sequential) SaveWeights(path string) error {
+	return m.SaveWith(path, SaveOptions{ExcludeOptimizer: true})
+}
+
+// kerasFormats are the file name endings of Keras's own model formats,
+// which Save refuses rather than write safetensors under their names.
+var kerasFormats = []string{".h5", ".hdf5", ".keras"}
+
+// checkSavePath refuses a name that promises a Keras file.
+func checkSavePath(path string) error {
+	ext := strings.ToLower(filepath.Ext(path))
+	if slices.Contains(kerasFormats, ext) {
+		return fmt.Errorf("%q ends in %s, a Keras format, but simdmlp writes safetensors files (Keras's HDF5 and .keras formats are not written); name it %s",
+			path, ext, strings.TrimSuffix(path, filepath.Ext(path))+".safetensors")
+	}
+	return nil
+}
+
+// save is SaveWith for a caller that holds the model.
+func (m *Sequential) save(path string, opts SaveOptions) error {
+	if opts.ExcludeOptimizer && opts.IncludeOptimizer {
+		return fmt.Errorf("mlp: Save %s: ExcludeOptimizer and IncludeOptimizer contradict each other", path)
+	}
+	if err := checkSavePath(path); err != nil {
+		return fmt.Errorf("mlp: Save: %w", err)
 	}
 	if !m.built {
 		return fmt.Errorf("mlp: Save %s: %w", path, ErrNotBuilt)
@@ -60,10 +112,6 @@ func (m *Sequential) SaveWith(path string, opts SaveOptions) error {
 	if len(m.dense) == 0 {
 		return fmt.Errorf("mlp: Save %s: model %q has no Dense layer, so no weights to save", path, m.name)
 	}
-	if err := m.acquire("Save"); err != nil {
-		return err
-	}
-	defer m.release()
 	var tensors []saveTensor
 	for _, l := range m.dense {
 		tensors = append(tensors,
@@ -71,7 +119,7 @@ func (m *Sequential) SaveWith(path string, opts SaveOptions) error {
 			saveTensor{l.name + "/bias", []int{l.units}, l.b})
 	}
 	var training []byte
-	if opts.IncludeOptimizer {
+	if opts.IncludeOptimizer || (m.compiled && !opts.ExcludeOptimizer) {
 		var slots []saveTensor
 		var err error
 		training, slots, err = m.trainingState()
@@ -136,11 +184,11 @@ func (m *Sequential) trainingState() ([]byte, []saveTensor, error) {
 	}
 	r, ok := up.(optim.Resumable)
 	if !ok {
-		return nil, nil, fmt.Errorf("IncludeOptimizer: the state of optimizer %s (%T) cannot be saved", m.opt.Name(), m.opt)
+		return nil, nil, fmt.Errorf("the state of optimizer %s (%T) cannot be saved; save with ExcludeOptimizer", m.opt.Name(), m.opt)
 	}
 	class, cfg, err := optim.MarshalConfig(m.opt)
 	if err != nil {
-		return nil, nil, fmt.Errorf("IncludeOptimizer: %w", err)
+		return nil, nil, fmt.Errorf("the optimizer's configuration: %w; save with ExcludeOptimizer", err)
 	}
 	st := r.State()
 	spec := trainingSpec{
@@ -175,8 +223,11 @@ func (m *Sequential) fileHeader(tensors []saveTensor, training []byte) ([]byte, 
 	specs := make([]layerSpec, len(m.layers))
 	for i, l := range m.layers {
 		specs[i] = layerSpec{ClassName: l.ClassName(), Name: l.name}
-		if l.kind == kindDense {
+		switch l.kind {
+		case kindDense:
 			specs[i].Units, specs[i].Activation = l.units, l.act.String()
+		case kindDropout:
+			specs[i].Rate, specs[i].Seed = l.rate, l.seed
 		}
 	}
 	layers, err := json.Marshal(specs)

@@ -11,14 +11,18 @@ import (
 // samples and reused across steps so that training allocates nothing once
 // warmed up.
 type work struct {
-	rows   int
-	x      []float32   // gathered batch inputs, rows × inSize
-	y      []int32     // gathered batch labels
-	out    [][]float32 // per Dense layer: rows × units, pre- then post-activation
-	delta  [][]float32 // per Dense layer: gradient w.r.t. its pre-activation
-	probs  []float32   // softmax of the last layer, rows × classes
-	params [][]float32 // W1, b1, W2, b2, … as the optimizer sees them
-	grads  [][]float32 // their gradients, same order
+	rows  int
+	x     []float32   // gathered batch inputs, rows × inSize
+	y     []int32     // gathered batch labels
+	out   [][]float32 // per Dense layer: rows × units, pre- then post-activation
+	delta [][]float32 // per Dense layer: gradient w.r.t. its pre-activation
+	// dropped holds, per Dense layer fed by Dropout layers, its input
+	// after them (rows × in), which its weight gradient needs; nil for the
+	// others.
+	dropped [][]float32
+	probs   []float32   // softmax of the last layer, rows × classes
+	params  [][]float32 // W1, b1, W2, b2, … as the optimizer sees them
+	grads   [][]float32 // their gradients, same order
 }
 
 // ensure sizes the work buffers for batches of up to rows samples. It
@@ -35,9 +39,13 @@ func (m *Sequential) ensure(rows int) {
 	ws.y = make([]int32, rows)
 	ws.out = make([][]float32, nd)
 	ws.delta = make([][]float32, nd)
+	ws.dropped = make([][]float32, nd)
 	for i, l := range m.dense {
 		ws.out[i] = make([]float32, rows*l.units)
 		ws.delta[i] = make([]float32, rows*l.units)
+		if len(l.drops) > 0 {
+			ws.dropped[i] = make([]float32, rows*l.in)
+		}
 	}
 	ws.probs = make([]float32, rows*m.dense[nd-1].units)
 	if len(ws.params) != 2*nd {
@@ -54,11 +62,15 @@ func (m *Sequential) ensure(rows int) {
 // layer's activation is applied only when applyLast is set; otherwise its
 // output holds the logits (bias added). last, when not nil, receives the
 // last layer's output instead of the work buffer. It returns the last
-// layer's output.
-func (m *Sequential) forward(x []float32, rows int, applyLast bool, last []float32) []float32 {
+// layer's output. The Dropout layers act only when train is set: they then
+// draw this step's masks and leave their outputs in ws.dropped.
+func (m *Sequential) forward(x []float32, rows int, applyLast, train bool, last []float32) []float32 {
 	in := x
 	nd := len(m.dense)
 	for i, l := range m.dense {
+		if train && len(l.drops) > 0 {
+			in = m.dropForward(i, in, rows)
+		}
 		z := m.ws.out[i][:rows*l.units]
 		if i == nd-1 && last != nil {
 			z = last[:rows*l.units]
@@ -75,12 +87,27 @@ func (m *Sequential) forward(x []float32, rows int, applyLast bool, last []float
 	return in
 }
 
+// dropForward applies the Dropout layers that feed Dense layer i to its
+// input in, drawing their masks for the coming optimizer step, and returns
+// the result, which lies in ws.dropped[i].
+func (m *Sequential) dropForward(i int, in []float32, rows int) []float32 {
+	l := m.dense[i]
+	d := m.ws.dropped[i][:rows*l.in]
+	it := m.Iterations()
+	for _, dl := range l.drops {
+		dl.drop = dl.dropoutParams(it)
+		kernels.Dropout(d, in, dl.drop)
+		in = d
+	}
+	return d
+}
+
 // lossAndGrad runs the forward pass and the fused softmax cross-entropy on
 // a batch: it returns the summed per-sample loss and the number of correct
 // predictions, and leaves the probabilities in ws.probs and the gradient of
 // the mean loss with respect to the logits in the last delta buffer.
 func (m *Sequential) lossAndGrad(x []float32, y []int32, rows int) (lossSum float64, correct int) {
-	logits := m.forward(x, rows, false, nil)
+	logits := m.forward(x, rows, false, true, nil)
 	last := m.dense[len(m.dense)-1]
 	n := rows * last.units
 	probs := m.ws.probs[:n]
@@ -100,14 +127,22 @@ func (m *Sequential) backward(x []float32, rows int) {
 		if i > 0 {
 			in = ws.out[i-1][:rows*l.in]
 		}
+		fed := in // the layer's input as it saw it, after any Dropout
+		if len(l.drops) > 0 {
+			fed = ws.dropped[i][:rows*l.in]
+		}
 		// dW = inᵀ·dZ and db = column sums of dZ.
-		kernels.Sgemm(true, false, l.in, l.units, rows, 1, in, l.in, dz, l.units, 0, ws.grads[2*i], l.units)
+		kernels.Sgemm(true, false, l.in, l.units, rows, 1, fed, l.in, dz, l.units, 0, ws.grads[2*i], l.units)
 		kernels.ColSum(ws.grads[2*i+1], dz, rows, l.units)
 		if i > 0 {
 			// dA = dZ·Wᵀ, then through the previous layer's activation.
 			prev := m.dense[i-1]
 			da := ws.delta[i-1][:rows*prev.units]
 			kernels.Sgemm(false, true, rows, l.in, l.units, 1, dz, l.units, l.w, l.units, 0, da, l.in)
+			// A Dropout's gradient is its own mask and scale again.
+			for k := len(l.drops) - 1; k >= 0; k-- {
+				kernels.Dropout(da, da, l.drops[k].drop)
+			}
 			kernels.ActivationGrad(prev.act, da, da, in, rows, prev.units)
 		}
 	}
@@ -273,7 +308,7 @@ func (m *Sequential) Predict(x, out []float32) error {
 	m.ensure(min(batch, max(n, 1)))
 	for s := 0; s < n; s += batch {
 		rows := min(batch, n-s)
-		m.forward(x[s*m.inSize:(s+rows)*m.inSize], rows, true, out[s*units:(s+rows)*units])
+		m.forward(x[s*m.inSize:(s+rows)*m.inSize], rows, true, false, out[s*units:(s+rows)*units])
 	}
 	return nil
 }
