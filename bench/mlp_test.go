@@ -104,12 +104,12 @@ func BenchmarkEvaluate(b *testing.B) {
 	x, y = x[trainSamples*pixels:], y[trainSamples:]
 	forEachLevel(b, func(b *testing.B) {
 		m := tutorialModel(b)
-		if _, err := m.Evaluate(x, y); err != nil {
+		if _, err := m.EvaluateWith(x, y, mlp.EvalConfig{Verbose: mlp.VerboseSilent}); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := m.Evaluate(x, y); err != nil {
+			if _, err := m.EvaluateWith(x, y, mlp.EvalConfig{Verbose: mlp.VerboseSilent}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -327,7 +327,7 @@ func TestConcurrentUseRefused(t *testing.T) {
 	calls := map[string]func() error{
 		"Fit":          func() error { _, err := m.Fit(x, y, FitConfig{Verbose: VerboseSilent}); return err },
 		"TrainOnBatch": func() error { _, _, err := m.TrainOnBatch(x, y); return err },
-		"Evaluate":     func() error { _, err := m.Evaluate(x, y); return err },
+		"Evaluate":     func() error { _, err := m.EvaluateWith(x, y, EvalConfig{Verbose: VerboseSilent}); return err },
 		"Predict":      func() error { return m.Predict(x, make([]float32, 64*3)) },
 		"Predictor":    func() error { _, err := m.Predictor(); return err },
 		"Save":         func() error { return m.Save(p) },

@@ -52,12 +52,12 @@ func BenchmarkTrainOnBatch(b *testing.B) {
 func BenchmarkEvaluate(b *testing.B) {
 	x, y := benchData(12000)
 	m := tutorialModel(b, optim.Adam{})
-	if _, err := m.Evaluate(x, y); err != nil {
+	if _, err := m.EvaluateWith(x, y, EvalConfig{Verbose: VerboseSilent}); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := m.Evaluate(x, y); err != nil {
+		if _, err := m.EvaluateWith(x, y, EvalConfig{Verbose: VerboseSilent}); err != nil {
 			b.Fatal(err)
 		}
 	}

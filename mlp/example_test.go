@@ -99,7 +99,7 @@ func Example() {
 	if _, err := model.Fit(xTrain, yTrain, mlp.FitConfig{Epochs: 5, Verbose: mlp.VerboseSilent}); err != nil {
 		log.Fatal(err)
 	}
-	scores, err := model.Evaluate(xVal, yVal)
+	scores, err := model.EvaluateWith(xVal, yVal, mlp.EvalConfig{Verbose: mlp.VerboseSilent})
 	if err != nil {
 		log.Fatal(err)
 	}

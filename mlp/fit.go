@@ -460,16 +460,19 @@ type EvalConfig struct {
 }
 
 // Evaluate returns the mean loss and the accuracy of the model on x and y,
-// in batches of 32 without shuffling, as Keras's evaluate, silently. See
-// EvaluateWith for the progress bar. On error the model is unchanged.
+// in batches of 32 without shuffling, as Keras's model.evaluate(x, y), and
+// like it (and like Fit) draws the progress bar on standard output. Use
+// EvaluateWith to choose the batch size or the output, for example
+// EvalConfig{Verbose: VerboseSilent} for none. On error the model is
+// unchanged.
 func (m *Sequential) Evaluate(x []float32, y []int32) (Scores, error) {
-	return m.EvaluateWith(x, y, EvalConfig{Verbose: VerboseSilent})
+	return m.EvaluateWith(x, y, EvalConfig{})
 }
 
 // EvaluateWith is Evaluate with Keras's options: batch size and progress
-// output. The zero EvalConfig prints Keras's progress bar on standard
-// output, as model.evaluate(x, y) does. A BatchSize above the number of
-// samples evaluates them in one batch.
+// output. The zero EvalConfig is Evaluate's (and Keras's) default: the
+// progress bar on standard output. A BatchSize above the number of samples
+// evaluates them in one batch.
 func (m *Sequential) EvaluateWith(x []float32, y []int32, cfg EvalConfig) (Scores, error) {
 	if cfg.BatchSize < 0 {
 		return Scores{}, fmt.Errorf("mlp: Evaluate: BatchSize = %d must not be negative", cfg.BatchSize)

@@ -64,7 +64,7 @@ func TestTutorialOneEpoch(t *testing.T) {
 	if acc := hist.History["val_accuracy"][0]; acc < 0.82 {
 		t.Errorf("val_accuracy after one epoch = %.4f, want ≥ 0.82", acc)
 	}
-	sc, err := m.Evaluate(xv, yv)
+	sc, err := m.EvaluateWith(xv, yv, EvalConfig{Verbose: VerboseSilent})
 	if err != nil {
 		t.Fatal(err)
 	}

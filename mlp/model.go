@@ -16,9 +16,10 @@ import (
 //lint:ignore ST1005 Keras's wording, capitalised and punctuated as Keras prints it.
 var ErrNotBuilt = errors.New("This model has not yet been built. Build the model first by calling `build()` or by calling the model on a batch of data.")
 
-// ErrNotCompiled is matched by the error of Fit, Evaluate and TrainOnBatch
-// on a model that was not compiled.
-var ErrNotCompiled = errors.New("mlp: you must compile the model before training or evaluating it: call Compile(optimizer, loss, metrics...)")
+// ErrNotCompiled is matched (errors.Is) by the error of Fit, Evaluate and
+// TrainOnBatch on a model that was not compiled; the error names the
+// method and the model.
+var ErrNotCompiled = errors.New("you must compile the model before training or evaluating it: call Compile(optimizer, loss, metrics...)")
 
 // Sequential is a linear stack of layers, as keras.Sequential.
 type Sequential struct {

@@ -2,6 +2,7 @@ package mlp
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -173,7 +174,7 @@ func TestFitMatchesTrainOnBatch(t *testing.T) {
 func TestTrainOnBatchPreUpdate(t *testing.T) {
 	x, y := synth(20, 6, 3, 4)
 	m := small(t, "relu", optim.SGD{LearningRate: 0.5})
-	before, err := m.Evaluate(x, y)
+	before, err := m.EvaluateWith(x, y, EvalConfig{Verbose: VerboseSilent})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +189,7 @@ func TestTrainOnBatchPreUpdate(t *testing.T) {
 	if reflect.DeepEqual(w, m.Weights()) {
 		t.Error("TrainOnBatch did not change the weights")
 	}
-	after, _ := m.Evaluate(x, y)
+	after, _ := m.EvaluateWith(x, y, EvalConfig{Verbose: VerboseSilent})
 	if after.Loss >= before.Loss {
 		t.Errorf("loss did not fall after a step: %v → %v", before.Loss, after.Loss)
 	}
@@ -432,9 +433,9 @@ func TestErrorsLeaveModelUnchanged(t *testing.T) {
 		{"label ≥ units", func() error { _, err := m.Fit(x, badY, silent); return err }, "y[4] = 3"},
 		{"label < 0", func() error { _, _, err := m.TrainOnBatch(x, negY); return err }, "y[0] = -1"},
 		{"x not a multiple", func() error { _, err := m.Fit(x[:59], y, silent); return err }, "not a multiple"},
-		{"len(y) ≠ n", func() error { _, err := m.Fit(x, y[:9], silent); return err }, "len(y) = 9"},
+		{"len(y) ≠ n", func() error { _, err := m.Fit(x, y[:9], silent); return err }, "9 labels"},
 		{"NaN", func() error { _, err := m.Fit(nan, y, silent); return err }, "NaN"},
-		{"Inf", func() error { _, err := m.Evaluate(inf, y); return err }, "x[59]"},
+		{"Inf", func() error { _, err := m.EvaluateWith(inf, y, EvalConfig{Verbose: VerboseSilent}); return err }, "x[59]"},
 		{"Predict NaN", func() error { return m.Predict(nan, make([]float32, 30)) }, "NaN"},
 		{"Predict out", func() error { return m.Predict(x, make([]float32, 29)) }, "len(out)"},
 		{"val label", func() error {
@@ -486,13 +487,13 @@ func TestNotCompiled(t *testing.T) {
 	x, y := synth(4, 6, 3, 2)
 	m := NewSequential("", Dense(3, "softmax", InputShape(6)))
 	w := m.Weights()
-	if _, err := m.Fit(x, y, FitConfig{}); err != ErrNotCompiled {
+	if _, err := m.Fit(x, y, FitConfig{}); !errors.Is(err, ErrNotCompiled) {
 		t.Errorf("Fit before Compile: %v", err)
 	}
-	if _, err := m.Evaluate(x, y); err != ErrNotCompiled {
+	if _, err := m.EvaluateWith(x, y, EvalConfig{Verbose: VerboseSilent}); !errors.Is(err, ErrNotCompiled) {
 		t.Errorf("Evaluate before Compile: %v", err)
 	}
-	if _, _, err := m.TrainOnBatch(x, y); err != ErrNotCompiled {
+	if _, _, err := m.TrainOnBatch(x, y); !errors.Is(err, ErrNotCompiled) {
 		t.Errorf("TrainOnBatch before Compile: %v", err)
 	}
 	if !reflect.DeepEqual(w, m.Weights()) {
@@ -507,7 +508,7 @@ func TestNotCompiled(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustAdd(t, m, Dense(3, "softmax"))
-	if _, err := m.Evaluate(x, y); err != ErrNotCompiled {
+	if _, err := m.EvaluateWith(x, y, EvalConfig{Verbose: VerboseSilent}); !errors.Is(err, ErrNotCompiled) {
 		t.Errorf("Evaluate after Add: %v", err)
 	}
 }

@@ -175,14 +175,11 @@ func (m *Sequential) prepareTraining() error {
 // inSize and whose output has classes units, and returns the number of
 // samples. y may be nil when labels are not needed.
 func checkData(what string, x []float32, y []int32, inSize, classes int, needY bool) (int, error) {
-	if len(x)%inSize != 0 {
-		return 0, fmt.Errorf("mlp: %s: len(x) = %d is not a multiple of the input size %d", what, len(x), inSize)
+	if len(x)%inSize != 0 || (needY && len(y) != len(x)/inSize) {
+		return 0, fmt.Errorf("mlp: %s: %s", what, widthFault(len(x), len(y), inSize, needY, "labels in y"))
 	}
 	n := len(x) / inSize
 	if needY {
-		if len(y) != n {
-			return 0, fmt.Errorf("mlp: %s: len(y) = %d but x holds %d samples of %d values", what, len(y), n, inSize)
-		}
 		for i, c := range y {
 			if c < 0 || int(c) >= classes {
 				return 0, fmt.Errorf("mlp: %s: label y[%d] = %d is outside [0, %d): the output layer has %d units",
@@ -201,6 +198,23 @@ func checkData(what string, x []float32, y []int32, inSize, classes int, needY b
 	return n, nil
 }
 
+// widthFault says what is wrong with an input of xLen values for samples
+// of inSize values, counted by rows (labels, or rows of an output buffer)
+// when the caller gives a count: as Keras does, it names the width it
+// found when the count tells it.
+func widthFault(xLen, rows, inSize int, haveRows bool, rowsWhat string) string {
+	switch {
+	case haveRows && rows > 0 && xLen%rows == 0 && xLen%inSize != 0:
+		return fmt.Sprintf("expected %d values per sample, got %d (len(x) = %d for %d %s)", inSize, xLen/rows, xLen, rows, rowsWhat)
+	case haveRows && rows > 0 && xLen%rows == 0:
+		return fmt.Sprintf("x holds %d samples of %d values but there are %d %s (or its samples have %d values each, not %d)",
+			xLen/inSize, inSize, rows, rowsWhat, xLen/rows, inSize)
+	case xLen%inSize != 0:
+		return fmt.Sprintf("expected %d values per sample, but len(x) = %d is not a multiple of %d", inSize, xLen, inSize)
+	}
+	return fmt.Sprintf("x holds %d samples of %d values but there are %d %s", xLen/inSize, inSize, rows, rowsWhat)
+}
+
 // ready returns the error that keeps the model from training or
 // evaluating, building it from the data when its input shape is unknown.
 // more, if not nil, checks further data (validation sets) against the input
@@ -211,7 +225,7 @@ func (m *Sequential) ready(what string, x []float32, y []int32, needCompile bool
 		return 0, m.err
 	}
 	if needCompile && !m.compiled {
-		return 0, ErrNotCompiled
+		return 0, fmt.Errorf("mlp: %s: model %q: %w", what, m.name, ErrNotCompiled)
 	}
 	if len(m.layers) == 0 {
 		return 0, fmt.Errorf("mlp: %s: model %q has no layers", what, m.name)
@@ -296,11 +310,14 @@ func (m *Sequential) Predict(x, out []float32) error {
 	if len(m.dense) == 0 {
 		return fmt.Errorf("mlp: Predict: model %q has no Dense layer", m.name)
 	}
+	units := m.OutputSize()
+	if len(x)%m.inSize != 0 && len(out)%units == 0 {
+		return fmt.Errorf("mlp: Predict: %s", widthFault(len(x), len(out)/units, m.inSize, true, "rows of out"))
+	}
 	n, err := checkData("Predict", x, nil, m.inSize, 0, false)
 	if err != nil {
 		return err
 	}
-	units := m.OutputSize()
 	if len(out) != n*units {
 		return fmt.Errorf("mlp: Predict: len(out) = %d, need %d (%d samples × %d outputs)", len(out), n*units, n, units)
 	}
@@ -309,6 +326,46 @@ func (m *Sequential) Predict(x, out []float32) error {
 	for s := 0; s < n; s += batch {
 		rows := min(batch, n-s)
 		m.forward(x[s*m.inSize:(s+rows)*m.inSize], rows, true, false, out[s*units:(s+rows)*units])
+	}
+	return nil
+}
+
+// PredictClasses writes the predicted class of each sample of x into dst,
+// which must hold exactly one entry per sample: the index of the largest
+// output, the first one on a tie, as np.argmax(model.predict(x), axis=-1)
+// gives it in Keras. It runs the forward pass as Predict does (batches of
+// 32, no allocation once warmed up) and needs no Compile.
+func (m *Sequential) PredictClasses(x []float32, dst []int32) error {
+	if m.err != nil {
+		return m.err
+	}
+	if !m.built {
+		return fmt.Errorf("mlp: PredictClasses: %w", ErrNotBuilt)
+	}
+	if err := m.acquire("PredictClasses"); err != nil {
+		return err
+	}
+	defer m.release()
+	if len(m.dense) == 0 {
+		return fmt.Errorf("mlp: PredictClasses: model %q has no Dense layer", m.name)
+	}
+	if len(x)%m.inSize != 0 {
+		return fmt.Errorf("mlp: PredictClasses: %s", widthFault(len(x), len(dst), m.inSize, true, "entries in dst"))
+	}
+	n, err := checkData("PredictClasses", x, nil, m.inSize, 0, false)
+	if err != nil {
+		return err
+	}
+	if len(dst) != n {
+		return fmt.Errorf("mlp: PredictClasses: len(dst) = %d, need one entry for each of the %d samples", len(dst), n)
+	}
+	const batch = 32
+	m.ensure(min(batch, max(n, 1)))
+	units := m.OutputSize()
+	for s := 0; s < n; s += batch {
+		rows := min(batch, n-s)
+		out := m.forward(x[s*m.inSize:(s+rows)*m.inSize], rows, true, false, nil)
+		kernels.Argmax(dst[s:s+rows], out[:rows*units], rows, units)
 	}
 	return nil
 }

@@ -167,7 +167,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, dataError(err))
 	}
 	x := test.Scaled()
-	sc, err := m.Evaluate(x, test.Labels)
+	sc, err := m.EvaluateWith(x, test.Labels, mlp.EvalConfig{Verbose: mlp.VerboseSilent})
 	if err != nil {
 		return fail(stderr, err)
 	}

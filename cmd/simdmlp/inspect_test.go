@@ -225,7 +225,7 @@ func TestEvaluateCommand(t *testing.T) {
 	if err := m.Compile(nil, "sparse_categorical_crossentropy", "accuracy"); err != nil {
 		t.Fatal(err)
 	}
-	sc, err := m.Evaluate(test.Scaled(), test.Labels)
+	sc, err := m.EvaluateWith(test.Scaled(), test.Labels, mlp.EvalConfig{Verbose: mlp.VerboseSilent})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func TestTrainSaveAndPlot(t *testing.T) {
 	if err := m.Compile(nil, "sparse_categorical_crossentropy", "accuracy"); err != nil {
 		t.Fatal(err)
 	}
-	sc, err := m.Evaluate(test.Scaled(), test.Labels)
+	sc, err := m.EvaluateWith(test.Scaled(), test.Labels, mlp.EvalConfig{Verbose: mlp.VerboseSilent})
 	if err != nil {
 		t.Fatal(err)
 	}

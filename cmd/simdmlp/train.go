@@ -246,7 +246,7 @@ func train(c trainConfig, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "[%s, %s]\n", pyFloat(val.Loss), pyFloat(val.Accuracy))
-	test, err := m.Evaluate(d.xTest, d.yTest)
+	test, err := m.EvaluateWith(d.xTest, d.yTest, mlp.EvalConfig{Verbose: mlp.VerboseSilent})
 	if err != nil {
 		return err
 	}
