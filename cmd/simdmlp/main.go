@@ -3,8 +3,8 @@
 //
 // Usage:
 //
-//	simdmlp train [flags]      train a model (default: the tutorial's final one)
-//	simdmlp tutorial [flags]   replay the tutorial notebook cell by cell
+//	simdmlp train [flags]            train a model (default: the tutorial's final one)
+//	simdmlp tutorial [7-2] [flags]   replay a tutorial notebook cell by cell
 //	simdmlp evaluate -model m.safetensors [-confusion c.png]
 //	simdmlp predict -model m.safetensors image.png…
 //	simdmlp show -model m.safetensors [-n 25] grid.png
@@ -43,7 +43,8 @@ commands:
   train      train an MLP on Fashion-MNIST (default: the tutorial's final
              model, Flatten → Dense(100, relu) → Dense(10, softmax), Adam,
              5 epochs) and report validation and test accuracy
-  tutorial   replay the Keras tutorial (혼공머신 7-2) cell by cell
+  tutorial   replay a chapter of the Keras tutorial (혼공머신; 7-2, the
+             default) cell by cell
   evaluate   test a saved model: accuracy per class, confusion matrix
   predict    classify 28×28 images with a saved model (top 3 classes)
   show       draw test images labelled with a saved model's predictions

@@ -419,16 +419,26 @@ func loadSplit(dir string) (*split, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := train.Scaled()
-	tr, va := mnist.TrainTestSplit(train.N, 0.2, 42)
+	s, err := splitTrain(train.Scaled(), train.Labels)
+	if err != nil {
+		return nil, err
+	}
+	s.xTest, s.yTest = test.Scaled(), test.Labels
+	return s, nil
+}
+
+// splitTrain divides scaled training rows (pixels values each) and their
+// labels as train_test_split(x, y, test_size=0.2, random_state=42) does.
+// The test fields are left empty.
+func splitTrain(x []float32, labels []int32) (*split, error) {
+	tr, va := mnist.TrainTestSplit(len(labels), 0.2, 42)
 	s := &split{
 		xTrain: make([]float32, len(tr)*pixels), yTrain: make([]int32, len(tr)),
 		xVal: make([]float32, len(va)*pixels), yVal: make([]int32, len(va)),
-		xTest: test.Scaled(), yTest: test.Labels,
 	}
 	for _, err := range []error{
-		mnist.GatherRows(s.xTrain, x, pixels, tr), mnist.GatherRows(s.yTrain, train.Labels, 1, tr),
-		mnist.GatherRows(s.xVal, x, pixels, va), mnist.GatherRows(s.yVal, train.Labels, 1, va),
+		mnist.GatherRows(s.xTrain, x, pixels, tr), mnist.GatherRows(s.yTrain, labels, 1, tr),
+		mnist.GatherRows(s.xVal, x, pixels, va), mnist.GatherRows(s.yVal, labels, 1, va),
 	} {
 		if err != nil {
 			return nil, err

@@ -9,275 +9,354 @@ import (
 
 	"github.com/simdmlp/simdmlp/kernels"
 	"github.com/simdmlp/simdmlp/mlp"
+	"github.com/simdmlp/simdmlp/mnist"
 	"github.com/simdmlp/simdmlp/optim"
 )
 
-// runTutorial replays chapter 7-2 of the Keras tutorial (혼공머신, "deep
-// neural networks") cell by cell: each cell's Python source, then what
-// Keras printed, with this package's own numbers.
-func runTutorial(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("simdmlp tutorial", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", "", "directory holding Fashion-MNIST's four files (default: search, then download)")
-	epochs := fs.Int("epochs", 5, "epochs of each fit (the notebook uses 5)")
-	seed := fs.Uint64("seed", 42, "seed of weight initialisation and shuffling")
-	level := fs.String("kernels", "", "kernel level to use ("+strings.Join(kernels.Available(), ", ")+")")
-	verbose := fs.Int("verbose", 1, "progress output: 0 none, 1 progress bar, 2 one line per epoch")
-	limit := fs.Int("limit", 0, "train on only the first N samples of the training split (0: all 48000)")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: simdmlp tutorial [flags]\n\nReplays the Keras tutorial's cells with Go.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+// A chapter is one notebook of the Keras tutorial (혼공머신) that
+// `simdmlp tutorial` replays. cells is nil for a chapter that is planned
+// but not written yet.
+type chapter struct {
+	name  string
+	cells func(t *replay) []cell
+}
+
+// chapters lists the notebooks in the book's order; the first is the
+// default.
+var chapters = []chapter{
+	{name: "7-2", cells: cells72},
+	{name: "7-3"},
+}
+
+// findChapter returns the chapter called name, or an error for the user.
+func findChapter(name string) (chapter, error) {
+	for _, c := range chapters {
+		if c.name == name && c.cells == nil {
+			return c, fmt.Errorf("chapter %s is not replayed yet", name)
 		}
-		return 2
+		if c.name == name {
+			return c, nil
+		}
 	}
-	v := map[int]mlp.Verbosity{0: mlp.VerboseSilent, 1: mlp.VerboseBar, 2: mlp.VerboseEpoch}
-	verb, ok := v[*verbose]
-	if fs.NArg() > 0 || !ok || *epochs < 1 || *limit < 0 {
-		fmt.Fprintf(stderr, "simdmlp tutorial: bad arguments (want -verbose 0, 1 or 2, -epochs ≥ 1, -limit ≥ 0, no positional arguments)\n")
-		fs.Usage()
-		return 2
+	return chapter{}, fmt.Errorf("unknown chapter %q (chapters: %s)", name, readyChapters())
+}
+
+// readyChapters lists the chapters that can be replayed.
+func readyChapters() string {
+	var ready []string
+	for _, c := range chapters {
+		if c.cells != nil {
+			ready = append(ready, c.name)
+		}
 	}
-	if *level != "" {
-		restore, err := kernels.Use(*level)
+	return strings.Join(ready, ", ")
+}
+
+// tutorialArgs is what the command line of `simdmlp tutorial` asks for.
+type tutorialArgs struct {
+	chapter chapter
+	level   string
+	replay  replay
+}
+
+// runTutorial replays a chapter of the Keras tutorial cell by cell: each
+// code cell's Python source under the notebook's own cell number, then
+// what Keras printed for it, with this package's own numbers.
+func runTutorial(args []string, stdout, stderr io.Writer) int {
+	a, code := parseTutorialArgs(args, stderr)
+	if a == nil {
+		return code
+	}
+	if a.level != "" {
+		restore, err := kernels.Use(a.level)
 		if err != nil {
 			fmt.Fprintf(stderr, "simdmlp tutorial: %v\n", err)
 			return 2
 		}
 		defer restore()
 	}
-	t := &tutorial{out: stdout, epochs: *epochs, verbose: verb, seed: *seed, limit: *limit}
-	if err := t.play(*data); err != nil {
+	a.replay.out = stdout
+	if err := a.replay.play(a.chapter); err != nil {
 		fmt.Fprintf(stderr, "simdmlp: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-type tutorial struct {
+// parseTutorialArgs reads the optional chapter (before or after the flags)
+// and the flags. On nil it has reported the problem, or the help, and the
+// command exits with the status returned.
+func parseTutorialArgs(args []string, stderr io.Writer) (*tutorialArgs, int) {
+	fs := flag.NewFlagSet("simdmlp tutorial", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	a := &tutorialArgs{}
+	fs.StringVar(&a.replay.dataDir, "data", "", "directory holding Fashion-MNIST's four files (default: search, then download)")
+	fs.IntVar(&a.replay.epochs, "epochs", 5, "epochs of each fit (the notebook uses 5)")
+	fs.Uint64Var(&a.replay.seed, "seed", 42, "seed of weight initialisation and shuffling")
+	fs.StringVar(&a.level, "kernels", "", "kernel level to use ("+strings.Join(kernels.Available(), ", ")+")")
+	verbose := fs.Int("verbose", 1, "progress output: 0 none, 1 progress bar, 2 one line per epoch")
+	fs.IntVar(&a.replay.limit, "limit", 0, "train on only the first N samples of the training split (0: all 48000)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: simdmlp tutorial [chapter] [flags]\n\n"+
+			"Replays a chapter of the Keras tutorial (혼공머신) cell by cell with Go.\n"+
+			"chapters: %s (default %s)\n\nflags:\n", readyChapters(), chapters[0].name)
+		fs.PrintDefaults()
+	}
+	var names []string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		names, args = args[:1], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, 0
+		}
+		return nil, 2
+	}
+	names = append(names, fs.Args()...)
+	v := map[int]mlp.Verbosity{0: mlp.VerboseSilent, 1: mlp.VerboseBar, 2: mlp.VerboseEpoch}
+	verb, ok := v[*verbose]
+	if len(names) > 1 || !ok || a.replay.epochs < 1 || a.replay.limit < 0 {
+		fmt.Fprintf(stderr, "simdmlp tutorial: bad arguments (want at most one chapter, -verbose 0, 1 or 2, -epochs ≥ 1, -limit ≥ 0)\n")
+		fs.Usage()
+		return nil, 2
+	}
+	a.replay.verbose = verb
+	name := chapters[0].name
+	if len(names) == 1 {
+		name = names[0]
+	}
+	c, err := findChapter(name)
+	if err != nil {
+		fmt.Fprintf(stderr, "simdmlp tutorial: %v\n", err)
+		fs.Usage()
+		return nil, 2
+	}
+	a.chapter = c
+	return a, 0
+}
+
+// A cell is one code cell of a notebook: its execution count, as the
+// notebook shows it in "In [n]:", and its source, statement by statement.
+type cell struct {
+	n     int
+	steps []step
+}
+
+// A step is one statement of a cell's source (a line or several; a
+// comment or a blank line counts too) and the Go that does what it does.
+// run is nil where there is nothing to do: comments, blank lines, and
+// statements whose work Go does elsewhere, such as imports, which Go
+// resolves when the command is built. Such statements are still shown, so
+// that the replay shows each cell's source whole. run's value, if the step
+// is the last statement of its cell, is shown after the cell as Jupyter
+// shows the value of a cell's last expression; statements give nil.
+type step struct {
+	src string
+	run func() (any, error)
+}
+
+// show is a statement with nothing to run.
+func show(src string) step { return step{src: src} }
+
+// do is a statement that runs f and has no value.
+func do(src string, f func() error) step {
+	return step{src: src, run: func() (any, error) { return nil, f() }}
+}
+
+// replay holds the flags of a replay and the Python variables that the
+// cells of every chapter share.
+type replay struct {
 	out     io.Writer
+	dataDir string
 	epochs  int
 	verbose mlp.Verbosity
 	seed    uint64
 	limit   int
-	cell    int
+
+	trainInput *mnist.Dataset  // train_input and train_target
+	scaled     []float32       // train_scaled before it is split
+	data       *split          // train_scaled, val_scaled, train_target, val_target
+	model      *mlp.Sequential // model
 }
 
-// in prints a cell's source as the notebook shows it, numbered in order.
-func (t *tutorial) in(src string) {
-	t.cell++
-	fmt.Fprintf(t.out, "\nIn [%d]:\n%s\n\n", t.cell, strings.TrimSpace(src))
-}
-
-func (t *tutorial) fit(m *mlp.Sequential, d *split) error {
-	h, err := m.Fit(d.xTrain, d.yTrain, mlp.FitConfig{Epochs: t.epochs, Verbose: t.verbose, Out: t.out})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(t.out, "\n<mlp.History %v>\n", h.Keys)
-	return nil
-}
-
-func (t *tutorial) evaluate(m *mlp.Sequential, d *split) error {
-	sc, err := m.EvaluateWith(d.xVal, d.yVal, mlp.EvalConfig{Verbose: t.verbose, Out: t.out})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(t.out, "\n[%s, %s]\n", pyFloat(sc.Loss), pyFloat(sc.Accuracy))
-	return nil
-}
-
-// play runs the notebook's cells in order, from loading the data to the
-// model trained with Adam.
-func (t *tutorial) play(dir string) error {
+// play runs the chapter's cells in order from a fresh Keras session.
+func (t *replay) play(c chapter) error {
 	mlp.ResetNames()
 	mlp.SetRandomSeed(t.seed)
-	fmt.Fprintf(t.out, "simdmlp replay of 혼공머신 7-2 (Keras 2.14 names and output formats; kernels: %s)\n", kernels.Active())
-	d, err := t.dataCells(dir)
-	if err != nil {
-		return err
-	}
-	m, err := t.sequentialCells()
-	if err != nil {
-		return err
-	}
-	if err := t.trainCells(m, d); err != nil {
-		return err
-	}
-	if m, err = t.flattenCells(d); err != nil {
-		return err
-	}
-	if err := t.optimizerCells(m); err != nil {
-		return err
-	}
-	return t.adamCells(d)
-}
-
-// dataCells loads Fashion-MNIST and splits off the validation set.
-func (t *tutorial) dataCells(dir string) (*split, error) {
-	t.in(`from tensorflow import keras
-(train_input, train_target), (test_input, test_target) = keras.datasets.fashion_mnist.load_data()`)
-	d, err := loadSplit(dir)
-	if err != nil {
-		return nil, dataError(err)
-	}
-	if t.limit > 0 && t.limit < len(d.yTrain) {
-		d.xTrain, d.yTrain = d.xTrain[:t.limit*pixels], d.yTrain[:t.limit]
-	}
-	t.in(`from sklearn.model_selection import train_test_split
-train_scaled = train_input / 255.0
-train_scaled = train_scaled.reshape(-1, 28*28)
-train_scaled, val_scaled, train_target, val_target = train_test_split(
-    train_scaled, train_target, test_size=0.2, random_state=42)`)
-	fmt.Fprintf(t.out, "train %d × %d, validation %d × %d\n", len(d.yTrain), pixels, len(d.yVal), pixels)
-	return d, nil
-}
-
-// sequentialCells builds the sigmoid model the notebook's three ways, a
-// list of layers, named layers and Add, and returns the last.
-func (t *tutorial) sequentialCells() (*mlp.Sequential, error) {
-	t.in(`dense1 = keras.layers.Dense(100, activation='sigmoid', input_shape=(784,))
-dense2 = keras.layers.Dense(10, activation='softmax')
-model = keras.Sequential([dense1, dense2])
-model.summary()`)
-	m := mlp.NewSequential("", mlp.Dense(100, "sigmoid", mlp.InputShape(784)), mlp.Dense(10, "softmax"))
-	if err := m.Summary(t.out); err != nil {
-		return nil, err
-	}
-
-	t.in(`model = keras.Sequential([
-    keras.layers.Dense(100, activation='sigmoid', input_shape=(784,), name='hidden'),
-    keras.layers.Dense(10, activation='softmax', name='output')
-], name='패션 MNIST 모델')
-model.summary()`)
-	m = mlp.NewSequential("패션 MNIST 모델",
-		mlp.Dense(100, "sigmoid", mlp.InputShape(784), mlp.Name("hidden")),
-		mlp.Dense(10, "softmax", mlp.Name("output")))
-	if err := m.Summary(t.out); err != nil {
-		return nil, err
-	}
-
-	t.in(`model = keras.Sequential()
-model.add(keras.layers.Dense(100, activation='sigmoid', input_shape=(784,)))
-model.add(keras.layers.Dense(10, activation='softmax'))
-model.summary()`)
-	m = mlp.NewSequential("")
-	if err := addAll(m, mlp.Dense(100, "sigmoid", mlp.InputShape(784)), mlp.Dense(10, "softmax")); err != nil {
-		return nil, err
-	}
-	if err := m.Summary(t.out); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// trainCells compiles m with the default optimizer, trains and evaluates
-// it.
-func (t *tutorial) trainCells(m *mlp.Sequential, d *split) error {
-	t.in(fmt.Sprintf(`model.compile(loss='sparse_categorical_crossentropy', metrics='accuracy')
-model.fit(train_scaled, train_target, epochs=%d)`, t.epochs))
-	if err := m.Compile(nil, "sparse_categorical_crossentropy", "accuracy"); err != nil {
-		return err
-	}
-	fmt.Fprintf(t.out, "(no optimizer given: %v)\n", m.Optimizer())
-	if err := t.fit(m, d); err != nil {
-		return err
-	}
-	t.in(`model.evaluate(val_scaled, val_target)`)
-	return t.evaluate(m, d)
-}
-
-// flattenCells builds, trains and evaluates the ReLU model that takes
-// 28×28 images, and returns it.
-func (t *tutorial) flattenCells(d *split) (*mlp.Sequential, error) {
-	// From here the notebook keeps the images 28×28 and lets Flatten
-	// reshape them; the rows are the same 784 values in the same order.
-	t.in(`model = keras.Sequential()
-model.add(keras.layers.Flatten(input_shape=(28, 28)))
-model.add(keras.layers.Dense(100, activation='relu'))
-model.add(keras.layers.Dense(10, activation='softmax'))
-model.summary()`)
-	m, err := reluModel()
-	if err != nil {
-		return nil, err
-	}
-	if err := m.Summary(t.out); err != nil {
-		return nil, err
-	}
-	t.in(fmt.Sprintf(`model.compile(loss='sparse_categorical_crossentropy', metrics='accuracy')
-model.fit(train_scaled, train_target, epochs=%d)`, t.epochs))
-	if err := m.Compile(nil, "sparse_categorical_crossentropy", "accuracy"); err != nil {
-		return nil, err
-	}
-	if err := t.fit(m, d); err != nil {
-		return nil, err
-	}
-	t.in(`model.evaluate(val_scaled, val_target)`)
-	if err := t.evaluate(m, d); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// optimizerCells compiles m with each optimizer the notebook names.
-func (t *tutorial) optimizerCells(m *mlp.Sequential) error {
-	t.in(`model.compile(optimizer='sgd', loss='sparse_categorical_crossentropy', metrics='accuracy')
-sgd = keras.optimizers.SGD(learning_rate=0.1)
-sgd = keras.optimizers.SGD(momentum=0.9, nesterov=True)
-adagrad = keras.optimizers.Adagrad()
-rmsprop = keras.optimizers.RMSprop()
-adam = keras.optimizers.Adam()`)
-	sgd, err := optim.ByName("sgd")
-	if err != nil {
-		return err
-	}
-	for _, o := range []optim.Optimizer{sgd, optim.SGD{LearningRate: 0.1}, optim.SGD{Momentum: 0.9, Nesterov: true},
-		optim.Adagrad{}, optim.RMSprop{}, optim.Adam{}} {
-		if err := m.Compile(o, "sparse_categorical_crossentropy", "accuracy"); err != nil {
-			return err
-		}
-		fmt.Fprintf(t.out, "compiled with %v\n", o)
-	}
-	return nil
-}
-
-// adamCells trains and evaluates a fresh ReLU model with Adam.
-func (t *tutorial) adamCells(d *split) error {
-	t.in(fmt.Sprintf(`model = keras.Sequential()
-model.add(keras.layers.Flatten(input_shape=(28, 28)))
-model.add(keras.layers.Dense(100, activation='relu'))
-model.add(keras.layers.Dense(10, activation='softmax'))
-model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', metrics='accuracy')
-model.fit(train_scaled, train_target, epochs=%d)`, t.epochs))
-	m, err := reluModel()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(t.out, "%v\n", m)
-	if err := m.Compile(optim.Adam{}, "sparse_categorical_crossentropy", "accuracy"); err != nil {
-		return err
-	}
-	if err := t.fit(m, d); err != nil {
-		return err
-	}
-	t.in(`model.evaluate(val_scaled, val_target)`)
-	return t.evaluate(m, d)
-}
-
-func reluModel() (*mlp.Sequential, error) {
-	m := mlp.NewSequential("")
-	err := addAll(m, mlp.Flatten(mlp.InputShape(28, 28)), mlp.Dense(100, "relu"), mlp.Dense(10, "softmax"))
-	return m, err
-}
-
-func addAll(m *mlp.Sequential, layers ...*mlp.Layer) error {
-	for _, l := range layers {
-		if err := m.Add(l); err != nil {
+	fmt.Fprintf(t.out, "simdmlp replay of 혼공머신 %s (Keras 2.14 names and output formats; kernels: %s)\n", c.name, kernels.Active())
+	for _, cl := range c.cells(t) {
+		if err := t.run(cl); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// run shows a cell's source, runs its statements and shows the value of
+// its last one.
+func (t *replay) run(c cell) error {
+	t.showSource(c)
+	var last any
+	for _, s := range c.steps {
+		if s.comment() {
+			continue
+		}
+		last = nil
+		if s.run == nil {
+			continue
+		}
+		v, err := s.run()
+		if err != nil {
+			return err
+		}
+		last = v
+	}
+	t.display(last)
+	return nil
+}
+
+// showSource prints the cell's number and code as the notebook shows them.
+func (t *replay) showSource(c cell) {
+	fmt.Fprintf(t.out, "\nIn [%d]:\n%s\n\n", c.n, c.source())
+}
+
+// source is the cell's code, its statements one after another.
+func (c cell) source() string {
+	lines := make([]string, len(c.steps))
+	for i, s := range c.steps {
+		lines[i] = s.src
+	}
+	return strings.Join(lines, "\n")
+}
+
+// comment reports whether s is only a comment or a blank line.
+func (s step) comment() bool {
+	src := strings.TrimSpace(s.src)
+	return src == "" || strings.HasPrefix(src, "#")
+}
+
+// display prints a cell's value as Jupyter's Out does, with Go's names.
+func (t *replay) display(v any) {
+	switch v := v.(type) {
+	case nil:
+	case *mlp.History:
+		fmt.Fprintf(t.out, "\n<mlp.History %v>\n", v.Keys)
+	case mlp.Scores:
+		fmt.Fprintf(t.out, "\n[%s, %s]\n", pyFloat(v.Loss), pyFloat(v.Accuracy))
+	default:
+		fmt.Fprintf(t.out, "\n%v\n", v)
+	}
+}
+
+// The steps below are the statements the chapters have in common; src is
+// the statement as the notebook writes it.
+
+// loadData is `(train_input, train_target), (test_input, test_target) =
+// keras.datasets.fashion_mnist.load_data()`. The chapters never use the
+// test set, so it is not kept.
+func (t *replay) loadData(src string) step {
+	return do(src, func() error {
+		train, _, err := mnist.LoadFashion(t.dataDir)
+		if err != nil {
+			return dataError(err)
+		}
+		t.trainInput = train
+		return nil
+	})
+}
+
+// scale is `train_scaled = train_input / 255.0`. Whether the notebook then
+// reshapes the images to rows of 784 or leaves them 28×28 for a Flatten
+// layer, the values are the same in the same order, so Go keeps them flat.
+func (t *replay) scale(src string) step {
+	return do(src, func() error {
+		t.scaled = t.trainInput.Scaled()
+		return nil
+	})
+}
+
+// split is `train_scaled, val_scaled, train_target, val_target =
+// train_test_split(train_scaled, train_target, test_size=0.2,
+// random_state=42)`; -limit then keeps only the first samples for
+// training.
+func (t *replay) split(src string) step {
+	return do(src, func() error {
+		d, err := splitTrain(t.scaled, t.trainInput.Labels)
+		if err != nil {
+			return err
+		}
+		if t.limit > 0 && t.limit < len(d.yTrain) {
+			d.xTrain, d.yTrain = d.xTrain[:t.limit*pixels], d.yTrain[:t.limit]
+		}
+		t.data, t.scaled = d, nil
+		return nil
+	})
+}
+
+// sequential is `model = keras.Sequential(…)`; layers makes the layers
+// when the statement runs, so that they take their automatic names in the
+// notebook's order.
+func (t *replay) sequential(src, name string, layers func() []*mlp.Layer) step {
+	return do(src, func() error {
+		var ls []*mlp.Layer
+		if layers != nil {
+			ls = layers()
+		}
+		t.model = mlp.NewSequential(name, ls...)
+		return nil
+	})
+}
+
+// add is `model.add(…)`.
+func (t *replay) add(src string, layer func() *mlp.Layer) step {
+	return do(src, func() error { return t.model.Add(layer()) })
+}
+
+// summary is `model.summary()`.
+func (t *replay) summary(src string) step {
+	return do(src, func() error { return t.model.Summary(t.out) })
+}
+
+// compile is `model.compile(optimizer=…, loss='sparse_categorical_crossentropy',
+// metrics='accuracy')` with the optimizer opt returns when the statement
+// runs; nil is Keras's default.
+func (t *replay) compile(src string, opt func() optim.Optimizer) step {
+	return do(src, func() error {
+		var o optim.Optimizer
+		if opt != nil {
+			o = opt()
+		}
+		return t.model.Compile(o, "sparse_categorical_crossentropy", "accuracy")
+	})
+}
+
+// compileNamed is compile with the optimizer given as Keras's string, such
+// as optimizer='adam'.
+func (t *replay) compileNamed(src, optimizer string) step {
+	return do(src, func() error {
+		return t.model.CompileNamed(optimizer, "sparse_categorical_crossentropy", "accuracy")
+	})
+}
+
+// fit is `model.fit(train_scaled, train_target, epochs=…)`, with the
+// epochs of -epochs; src has a %d for them.
+func (t *replay) fit(src string) step {
+	return step{src: fmt.Sprintf(src, t.epochs), run: func() (any, error) {
+		h, err := t.model.Fit(t.data.xTrain, t.data.yTrain, mlp.FitConfig{Epochs: t.epochs, Verbose: t.verbose, Out: t.out})
+		if err != nil {
+			return nil, err
+		}
+		return h, nil
+	}}
+}
+
+// evaluate is `model.evaluate(val_scaled, val_target)`.
+func (t *replay) evaluate(src string) step {
+	return step{src: src, run: func() (any, error) {
+		sc, err := t.model.EvaluateWith(t.data.xVal, t.data.yVal, mlp.EvalConfig{Verbose: t.verbose, Out: t.out})
+		if err != nil {
+			return nil, err
+		}
+		return sc, nil
+	}}
 }
