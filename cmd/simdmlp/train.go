@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -8,9 +9,11 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/simdmlp/simdmlp/internal/atomicfile"
@@ -165,6 +168,9 @@ type report struct {
 	TestAccuracy float64 `json:"test_accuracy"`
 	TrainSeconds float64 `json:"train_seconds"`
 	Epochs       int     `json:"epochs"`
+	// Interrupted is set when Ctrl-C stopped the training early: the
+	// figures are then those of the weights it had reached.
+	Interrupted bool `json:"interrupted,omitempty"`
 	Kernels      string  `json:"kernels"`
 	Threads      int     `json:"threads"`
 }
@@ -195,17 +201,40 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		// the command in-process (the tests).
 		defer kernels.SetThreads(kernels.SetThreads(c.threads))
 	}
-	if err := train(c, stdout); err != nil {
+	// Ctrl-C (or SIGTERM) stops the training after the current step;
+	// the run then reports and writes what it was asked to with the
+	// weights it reached. A second Ctrl-C kills it as usual: the context
+	// stops listening once the first has arrived.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	err = train(ctx, c, stdout)
+	if errors.Is(err, errInterrupted) {
+		fmt.Fprintf(stderr, "simdmlp train: interrupted\n")
+		return 130 // as a shell reports a process ended by SIGINT
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "simdmlp: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
+// errInterrupted is train's error when ctx ended the training early and
+// everything else succeeded.
+var errInterrupted = errors.New("training interrupted")
+
 // train does the train command's work once its flags are checked and the
 // kernels chosen: it trains, evaluates and reports on stdout, then writes
 // the outputs the flags ask for.
-func train(c trainConfig, stdout io.Writer) error {
+//
+// When ctx ends during training, Fit stops after its current step and the
+// run goes on with the weights it reached (evaluation, -save, -plot,
+// -json), then returns errInterrupted.
+func train(ctx context.Context, c trainConfig, stdout io.Writer) error {
 	// Every output is proven writable before any work, so that a long
 	// run does not end in an error it could have given first.
 	for _, p := range []string{c.savePath, c.plotPath, c.jsonPath} {
@@ -235,8 +264,11 @@ func train(c trainConfig, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "optimizer: %v\n", c.optimizer)
 	fmt.Fprintf(stdout, "training on %d samples, validating on %d\n", len(yt), len(d.yVal))
-	hist, elapsed, err := fitTimed(c, m, d, xt, yt, stdout)
-	if err != nil {
+	hist, elapsed, err := fitTimed(ctx, c, m, d, xt, yt, stdout)
+	interrupted := errors.Is(err, context.Canceled)
+	if interrupted {
+		fmt.Fprintf(stdout, "interrupted: %v\n", withoutMLP(err))
+	} else if err != nil {
 		return err
 	}
 
@@ -256,8 +288,17 @@ func train(c trainConfig, stdout io.Writer) error {
 
 	r := report{ValLoss: val.Loss, ValAccuracy: val.Accuracy, TestLoss: test.Loss, TestAccuracy: test.Accuracy,
 		TrainSeconds: elapsed.Seconds(), Epochs: c.epochs, Kernels: kernels.Active(),
-		Threads: kernels.Threads()}
-	return writeTrainOutputs(c, m, hist, r, stdout)
+		Threads: kernels.Threads(), Interrupted: interrupted}
+	if interrupted {
+		r.Epochs = len(hist.Epoch)
+	}
+	if err := writeTrainOutputs(c, m, hist, r, stdout); err != nil {
+		return err
+	}
+	if interrupted {
+		return errInterrupted
+	}
+	return nil
 }
 
 // newTrainModel returns the model the flags describe, compiled and built.
@@ -286,7 +327,10 @@ func newTrainModel(c trainConfig) (*mlp.Sequential, error) {
 // fitTimed trains m on xt and yt as the flags say and returns the history
 // and the time it took; a run whose loss or weights are not finite is an
 // error.
-func fitTimed(c trainConfig, m *mlp.Sequential, d *split, xt []float32, yt []int32, stdout io.Writer) (*mlp.History, time.Duration, error) {
+//
+// When ctx ends first, it returns the History of the completed epochs with
+// an error matching context.Canceled, after the same checks.
+func fitTimed(ctx context.Context, c trainConfig, m *mlp.Sequential, d *split, xt []float32, yt []int32, stdout io.Writer) (*mlp.History, time.Duration, error) {
 	fc := mlp.FitConfig{Epochs: c.epochs, BatchSize: c.batch, Verbose: c.verbose, Out: stdout, Seed: c.seed}
 	if c.plotPath != "" {
 		// The curves need the validation results of every epoch; without
@@ -294,15 +338,16 @@ func fitTimed(c trainConfig, m *mlp.Sequential, d *split, xt []float32, yt []int
 		fc.ValidationData = &mlp.Data{X: d.xVal, Y: d.yVal}
 	}
 	start := time.Now()
-	hist, err := m.Fit(xt, yt, fc)
+	hist, err := m.FitContext(ctx, xt, yt, fc)
 	elapsed := time.Since(start)
-	if err != nil {
+	stopped := errors.Is(err, context.Canceled)
+	if err != nil && !stopped {
 		return nil, 0, withoutMLP(err)
 	}
 	if msg := diverged(m, hist); msg != "" {
 		return nil, 0, fmt.Errorf("the run diverged: %s; nothing was saved (try a lower -lr)", msg)
 	}
-	return hist, elapsed, nil
+	return hist, elapsed, err
 }
 
 // writeTrainOutputs saves the model, draws the curves and writes the JSON
@@ -314,7 +359,9 @@ func writeTrainOutputs(c trainConfig, m *mlp.Sequential, hist *mlp.History, r re
 		}
 		fmt.Fprintf(stdout, "model saved to %s\n", c.savePath)
 	}
-	if c.plotPath != "" {
+	if c.plotPath != "" && len(hist.Epoch) == 0 {
+		fmt.Fprintf(stdout, "no epoch completed: %s not drawn\n", c.plotPath)
+	} else if c.plotPath != "" {
 		if err := plotHistory(hist, c.plotPath); err != nil {
 			return err
 		}
