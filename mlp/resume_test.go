@@ -57,6 +57,8 @@ func TestSaveOptimizerResumesFitExactly(t *testing.T) {
 		optim.Adam{Amsgrad: true, LearningRate: 0.01},
 		optim.SGD{Momentum: 0.9, Nesterov: true}, optim.Adagrad{LearningRate: 0.05},
 		optim.RMSprop{Momentum: 0.3, Centered: true, Options: optim.Options{Clipnorm: 1}},
+		// Explicit zeros, which the file must keep apart from defaults.
+		optim.Adam{LearningRate: 0.01, Beta1: optim.Zero, Options: optim.Options{WeightDecay: optim.Zero}},
 	) {
 		// The defaults may carry no state that changes the next step (SGD
 		// without momentum); the configurations listed carry some, and

@@ -8,19 +8,23 @@ import (
 
 // Adagrad is Keras's Adagrad(learning_rate=0.001,
 // initial_accumulator_value=0.1, epsilon=1e-07). Zero fields take those
-// defaults. With an accumulator a that starts at the initial value, each
-// step is, in float32:
+// defaults, and Zero writes an explicit 0 (see the package doc). With an
+// accumulator a that starts at the initial value, each step is, in
+// float32:
 //
 //	a ← a + g²
 //	θ ← θ - η·g / sqrt(a + ε)
 //
-// ε sits inside the square root, as in Keras.
+// ε sits inside the square root, as in Keras. With both the initial value
+// and ε at Zero, the first step is θ ← θ - η·g/|g|, and 0/0 = NaN where g
+// is zero, as in Keras.
 type Adagrad struct {
-	// LearningRate is η; zero means 0.001.
+	// LearningRate is η; zero means 0.001, Zero means 0.
 	LearningRate float64
-	// InitialAccumulatorValue is the starting value of a; zero means 0.1.
+	// InitialAccumulatorValue is the starting value of a; zero means 0.1,
+	// Zero means 0.
 	InitialAccumulatorValue float64
-	// Epsilon is ε; zero means 1e-7.
+	// Epsilon is ε; zero means 1e-7, Zero means 0.
 	Epsilon float64
 	// Options are the clipping and weight decay options every optimizer
 	// shares.
@@ -35,6 +39,9 @@ func (o Adagrad) withLearningRate(lr float64) Adagrad {
 	return o
 }
 
+// withDefaults resolves every float field to the value used (see
+// orDefault). The result is not a configuration to build again: an
+// explicit zero has become 0, which a field reads as unset.
 func (o Adagrad) withDefaults() Adagrad {
 	o.LearningRate = orDefault(o.LearningRate, 0.001)
 	o.InitialAccumulatorValue = orDefault(o.InitialAccumulatorValue, 0.1)

@@ -8,9 +8,10 @@ import (
 )
 
 // Adam is Keras's Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999,
-// epsilon=1e-07, amsgrad=False). Zero fields take those defaults. With
-// moments m and v (and v̂ for amsgrad) that start at 0 and t the iteration
-// count plus one, each step is, in float32:
+// epsilon=1e-07, amsgrad=False). Zero fields take those defaults, and Zero
+// writes an explicit 0 (see the package doc). With moments m and v (and v̂
+// for amsgrad) that start at 0 and t the iteration count plus one, each
+// step is, in float32:
 //
 //	m ← m + (g - m)·(1-β1)
 //	v ← v + (g² - v)·(1-β2)
@@ -29,15 +30,20 @@ import (
 // TF's powf (glibc's) is within 1 ulp of it and almost always equal.
 //
 // Beta1 and Beta2 must lie in [0, 1): with β1 = 1, m stays zero while α
-// is infinite, and with β2 = 1 nothing is learned.
+// is infinite, and with β2 = 1 nothing is learned. With β1 = Zero the
+// first moment becomes m + (g - m), the last gradient up to rounding, and
+// 1 - β1^t is 1 (0^t = 0 for t ≥ 1); β2 = Zero does the same to v, g² and
+// 1 - β2^t.
 type Adam struct {
-	// LearningRate is η; zero means 0.001.
+	// LearningRate is η; zero means 0.001, Zero means 0.
 	LearningRate float64
-	// Beta1 is β1, the decay of the first moment; zero means 0.9.
+	// Beta1 is β1, the decay of the first moment; zero means 0.9, Zero
+	// means 0.
 	Beta1 float64
-	// Beta2 is β2, the decay of the second moment; zero means 0.999.
+	// Beta2 is β2, the decay of the second moment; zero means 0.999, Zero
+	// means 0.
 	Beta2 float64
-	// Epsilon is ε; zero means 1e-7.
+	// Epsilon is ε; zero means 1e-7, Zero means 0.
 	Epsilon float64
 	// Amsgrad divides by the running maximum of v rather than by v.
 	Amsgrad bool
@@ -54,6 +60,9 @@ func (o Adam) withLearningRate(lr float64) Adam {
 	return o
 }
 
+// withDefaults resolves every float field to the value used (see
+// orDefault). The result is not a configuration to build again: an
+// explicit zero has become 0, which a field reads as unset.
 func (o Adam) withDefaults() Adam {
 	o.LearningRate = orDefault(o.LearningRate, 0.001)
 	o.Beta1 = orDefault(o.Beta1, 0.9)

@@ -71,3 +71,35 @@ func ExampleOptions() {
 	// Output:
 	// SGD(learning_rate=0.1, momentum=0.9, nesterov=True, weight_decay=0.004, global_clipnorm=1.0)
 }
+
+// Zero writes an explicit zero where a 0 would mean Keras's default. With
+// rho=0 RMSprop keeps no moving average, v being the last g², and with
+// epsilon=0 as well each step moves every parameter by exactly the
+// learning rate, against the sign of its gradient.
+func ExampleZero() {
+	fmt.Println(optim.RMSprop{LearningRate: 0.5})
+	opt := optim.RMSprop{LearningRate: 0.5, Rho: optim.Zero, Epsilon: optim.Zero}
+	fmt.Println(opt)
+
+	u, err := opt.Build([]int{3})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	params := [][]float32{{1, 1, 1}}
+	u.Step(params, [][]float32{{4, -0.25, 2}})
+	fmt.Println(params[0])
+	u.Step(params, [][]float32{{-0.125, -8, 1}})
+	fmt.Println(params[0])
+
+	// A learning rate of zero leaves the parameters where they are.
+	u, _ = optim.SGD{LearningRate: optim.Zero, Momentum: 0.9}.Build([]int{3})
+	u.Step(params, [][]float32{{4, -0.25, 2}})
+	fmt.Println(params[0])
+	// Output:
+	// RMSprop(learning_rate=0.5, rho=0.9, momentum=0.0, epsilon=1e-07, centered=False)
+	// RMSprop(learning_rate=0.5, rho=0.0, momentum=0.0, epsilon=0.0, centered=False)
+	// [0.5 1.5 0.5]
+	// [1 2 0]
+	// [1 2 0]
+}

@@ -9,13 +9,21 @@
 // # Zero means default
 //
 // A zero field takes Keras's default: Adam{LearningRate: 0.01} is
-// Adam(learning_rate=0.01) with beta_1=0.9 and so on. The price is that an
-// explicit zero cannot be written. Where zero is already the default
-// (momentum, every shared option) nothing is lost. For a learning rate,
-// epsilon or initial accumulator value of exactly zero, give a positive
-// value below float32's range such as 1e-50: it rounds to zero when it is
-// used, as it would in Keras. Negative, NaN and infinite values, and values
-// that overflow float32, are rejected by Build.
+// Adam(learning_rate=0.01) with beta_1=0.9 and so on. To ask for an
+// explicit zero, write the constant Zero instead: RMSprop{Rho: optim.Zero}
+// is RMSprop(rho=0.0), Adam{Beta1: optim.Zero} is Adam(beta_1=0.0) and
+// SGD{LearningRate: optim.Zero} is SGD(learning_rate=0.0). Zero works in
+// every float64 field, including those whose default is already zero
+// (momentum and the shared Options), where it means what 0.0 means to
+// Keras; see Options for where that differs from leaving them unset.
+// String prints it as 0.0, and Build and Step use exactly 0 wherever the
+// field enters the arithmetic. An explicit zero is taken at its word: ε = 0
+// lets a step divide by zero (giving NaN or ±Inf) where Keras's would.
+//
+// Negative, NaN and infinite values, and values that overflow float32, are
+// rejected by Build. Any other value is used as given; a tiny one such as
+// 1e-50 rounds to float32 zero where it is converted, but unlike Zero it
+// is not 0 in the float64 arithmetic Keras does first, nor in String.
 //
 // # Numerics
 //
@@ -37,6 +45,17 @@ import (
 	"fmt"
 	"strings"
 )
+
+// Zero is the value that writes an explicit zero into a float64 field of
+// an optimizer or of Options, where 0 itself means Keras's default:
+// RMSprop{Rho: optim.Zero} is keras.optimizers.RMSprop(rho=0.0). It is the
+// smallest positive float64 (math.SmallestNonzeroFloat64), a value nobody
+// writes by accident: being positive and finite it passes every range
+// check, and being a constant it fits in a struct literal. Every place that
+// reads a field turns Zero into exactly 0 before using it. MarshalConfig
+// writes it as the JSON number 5e-324, which UnmarshalConfig reads back as
+// Zero.
+const Zero = 0x1p-1074
 
 // Optimizer is an optimizer configuration, such as Adam{} or
 // SGD{LearningRate: 0.1}. It is what mlp's Compile accepts. SGD, Adagrad,

@@ -240,8 +240,9 @@ func TestBuildErrors(t *testing.T) {
 	}
 }
 
-// TestTinyValuesRoundToZero shows the documented way to get an exact zero:
-// a learning rate below float32's range rounds to zero at use.
+// TestTinyValuesRoundToZero: a learning rate below float32's range, the
+// way to a zero rate before Zero existed, still rounds to zero at use, so
+// configurations written that way keep their meaning.
 func TestTinyValuesRoundToZero(t *testing.T) {
 	for _, o := range []Optimizer{SGD{LearningRate: 1e-50}, Adam{LearningRate: 1e-50}} {
 		u := mustBuild(t, o, 2)

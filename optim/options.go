@@ -13,15 +13,23 @@ import (
 // zero, as None is in Keras, and must not be negative. Embed them in a
 // configuration: Adam{Options: Options{Clipnorm: 1}}.
 //
-// Clipping follows Keras: Clipnorm if set, else GlobalClipnorm, else
-// Clipvalue; setting Clipnorm and GlobalClipnorm together is an error, and
-// Clipvalue is ignored when either is set. Clipping rewrites the gradients
-// in place. The norms are accumulated in float64 and the scale factor c/‖g‖
-// is rounded to float32 once, where TF sums in float32 and computes
-// g·c/max(‖g‖, c) element by element, so a clipped gradient can differ from
-// TF's by an ulp or two (and a norm above about 1.8e19, which overflows
-// TF's float32 sum, still clips here); a gradient whose norm is at most c
-// is left exactly as it is.
+// Clipping follows Keras: Clipnorm if above zero, else GlobalClipnorm if
+// above zero, else Clipvalue if above zero; setting Clipnorm and
+// GlobalClipnorm together is an error, and Clipvalue is ignored when
+// either is above zero. Clipping rewrites the gradients in place. The
+// norms are accumulated in float64 and the scale factor c/‖g‖ is rounded
+// to float32 once, where TF sums in float32 and computes g·c/max(‖g‖, c)
+// element by element, so a clipped gradient can differ from TF's by an ulp
+// or two (and a norm above about 1.8e19, which overflows TF's float32 sum,
+// still clips here); a gradient whose norm is at most c is left exactly as
+// it is.
+//
+// Zero in an option is Keras's 0.0 rather than None. Keras does not clip
+// at 0.0, so for clipping the two differ only in that Keras refuses
+// clipnorm and global_clipnorm both given, even as 0.0, and so does Build.
+// Keras does decay at 0.0, subtracting θ·0·η, which leaves finite weights
+// as they are but turns ±Inf into NaN (and -0 into +0); WeightDecay = Zero
+// does the same.
 type Options struct {
 	// WeightDecay enables decoupled weight decay: before each update every
 	// parameter becomes θ - θ·wd·η, in that float32 order, η being the
@@ -45,14 +53,15 @@ func (o Options) check(v *validator) {
 	v.nonNegative("Clipnorm", o.Clipnorm)
 	v.nonNegative("Clipvalue", o.Clipvalue)
 	v.nonNegative("GlobalClipnorm", o.GlobalClipnorm)
-	if v.err == nil && o.Clipnorm > 0 && o.GlobalClipnorm > 0 {
+	// Keras tests "is not None", so an explicit zero counts as set.
+	if v.err == nil && o.Clipnorm != 0 && o.GlobalClipnorm != 0 {
 		v.err = fmt.Errorf("optim: %s: Clipnorm = %g and GlobalClipnorm = %g: set at most one (Keras raises the same error)",
-			v.opt, o.Clipnorm, o.GlobalClipnorm)
+			v.opt, value(o.Clipnorm), value(o.GlobalClipnorm))
 	}
 }
 
-// format appends the options that are set to a Keras-style argument list,
-// in the order of Keras's constructor.
+// format appends the options that are set, an explicit zero included, to
+// a Keras-style argument list, in the order of Keras's constructor.
 func (o Options) format(b *strings.Builder) {
 	for _, f := range []struct {
 		name string
@@ -64,7 +73,7 @@ func (o Options) format(b *strings.Builder) {
 		{"global_clipnorm", o.GlobalClipnorm},
 	} {
 		if f.v != 0 {
-			fmt.Fprintf(b, ", %s=%s", f.name, pyFloat(f.v))
+			fmt.Fprintf(b, ", %s=%s", f.name, pyFloat(value(f.v)))
 		}
 	}
 }
@@ -113,13 +122,23 @@ func (v *validator) sizes(sizes []int) {
 	}
 }
 
-// orDefault returns def when x is zero, the "unset" of every field.
+// orDefault resolves a field to the value the optimizer uses: def when x
+// is 0 (unset), exactly 0 when x is Zero, x otherwise. Every read of a
+// float64 field goes through it (or value) before any arithmetic, so that
+// Zero never leaks into a formula: 1-Zero rounds to 1 in float64, but a
+// Zero that reached String or a "> 0" test would show.
 func orDefault(x, def float64) float64 {
-	if x == 0 {
+	switch x {
+	case 0:
 		return def
+	case Zero:
+		return 0
 	}
 	return x
 }
+
+// value resolves a field whose default is 0: both 0 and Zero give 0.
+func value(x float64) float64 { return orDefault(x, 0) }
 
 // core is the part of every updater that Keras's base optimizer does:
 // argument checks, clipping, weight decay and the iteration count.
@@ -150,19 +169,26 @@ const (
 	clipValue
 )
 
+// newCore takes the learning rate already resolved and the options as the
+// configuration holds them, since for weight decay set-to-zero and unset
+// differ.
 func newCore(name string, sizes []int, lr float64, o Options) core {
 	c := core{name: name, sizes: append([]int(nil), sizes...), lr: float32(lr)}
+	// Keras clips only for a threshold above 0, so an explicit zero
+	// (resolved to 0 here) leaves the gradients alone.
+	clipnorm, global, clipvalue := value(o.Clipnorm), value(o.GlobalClipnorm), value(o.Clipvalue)
 	switch {
-	case o.Clipnorm > 0:
-		c.clip, c.clipC = clipNorm, float32(o.Clipnorm)
-	case o.GlobalClipnorm > 0:
-		c.clip, c.clipC = clipGlobalNorm, float32(o.GlobalClipnorm)
-	case o.Clipvalue > 0:
-		c.clip, c.clipC = clipValue, float32(o.Clipvalue)
+	case clipnorm > 0:
+		c.clip, c.clipC = clipNorm, float32(clipnorm)
+	case global > 0:
+		c.clip, c.clipC = clipGlobalNorm, float32(global)
+	case clipvalue > 0:
+		c.clip, c.clipC = clipValue, float32(clipvalue)
 	}
-	// Keras decays whenever weight_decay is not None, so a value that
-	// rounds to float32 zero still runs (and still turns ±Inf into NaN).
-	c.decay, c.wd = o.WeightDecay > 0, float32(o.WeightDecay)
+	// Keras decays whenever weight_decay is not None: at 0.0 (Zero) or at
+	// a value that rounds to float32 zero the step still runs, and still
+	// turns ±Inf into NaN.
+	c.decay, c.wd = o.WeightDecay != 0, float32(value(o.WeightDecay))
 	return c
 }
 

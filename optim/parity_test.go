@@ -58,17 +58,36 @@ type kerasRef struct {
 	b1, b2, oneMinusB1, oneMinusB2 float32
 	amsgrad                        bool
 
-	opts Options
-	iter int64
+	// opts holds the shared options as Keras uses them (an explicit zero
+	// as 0); decays is whether weight_decay is not None.
+	opts   Options
+	decays bool
+	iter   int64
 
 	m, v, vhat, acc, mom, mg [][]float32
 }
 
+// def applies a default: the configuration's 0 is Keras's default and
+// Zero is Keras's 0.0.
 func def(x, d float64) float64 {
-	if x == 0 {
+	switch x {
+	case 0:
 		return d
+	case Zero:
+		return 0
 	}
 	return x
+}
+
+// kerasOptions returns the shared options as Keras sees them, and whether
+// it decays the weights (weight_decay is not None).
+func kerasOptions(o Options) (Options, bool) {
+	return Options{
+		WeightDecay:    def(o.WeightDecay, 0),
+		Clipnorm:       def(o.Clipnorm, 0),
+		Clipvalue:      def(o.Clipvalue, 0),
+		GlobalClipnorm: def(o.GlobalClipnorm, 0),
+	}, o.WeightDecay != 0
 }
 
 func zeros(sizes []int, fill float32) [][]float32 {
@@ -86,25 +105,29 @@ func newKerasRef(o Optimizer, sizes []int) *kerasRef {
 	r := &kerasRef{}
 	switch c := o.(type) {
 	case SGD:
-		r.kind, r.opts = "SGD", c.Options
+		r.kind = "SGD"
+		r.opts, r.decays = kerasOptions(c.Options)
 		r.lr = float32(def(c.LearningRate, 0.01))
-		r.sgdMu, r.nesterov = float32(c.Momentum), c.Nesterov
+		r.sgdMu, r.nesterov = float32(def(c.Momentum, 0)), c.Nesterov
 		r.m = zeros(sizes, 0)
 	case Adagrad:
-		r.kind, r.opts = "Adagrad", c.Options
+		r.kind = "Adagrad"
+		r.opts, r.decays = kerasOptions(c.Options)
 		r.lr = float32(def(c.LearningRate, 0.001))
 		r.eps = float32(def(c.Epsilon, 1e-7))
 		r.acc = zeros(sizes, float32(def(c.InitialAccumulatorValue, 0.1)))
 	case RMSprop:
-		r.kind, r.opts = "RMSprop", c.Options
+		r.kind = "RMSprop"
+		r.opts, r.decays = kerasOptions(c.Options)
 		r.lr = float32(def(c.LearningRate, 0.001))
 		rho := def(c.Rho, 0.9)
 		r.rho, r.oneMinusRho = float32(rho), float32(1-rho)
-		r.rmsMu, r.centered = float32(c.Momentum), c.Centered
+		r.rmsMu, r.centered = float32(def(c.Momentum, 0)), c.Centered
 		r.eps = float32(def(c.Epsilon, 1e-7))
 		r.v, r.mom, r.mg = zeros(sizes, 0), zeros(sizes, 0), zeros(sizes, 0)
 	case Adam:
-		r.kind, r.opts = "Adam", c.Options
+		r.kind = "Adam"
+		r.opts, r.decays = kerasOptions(c.Options)
 		r.lr = float32(def(c.LearningRate, 0.001))
 		b1, b2 := def(c.Beta1, 0.9), def(c.Beta2, 0.999)
 		r.b1, r.b2 = float32(b1), float32(b2)
@@ -173,7 +196,7 @@ func (r *kerasRef) clip(grads [][]float32) {
 
 // decay is Keras's _apply_weight_decay: θ ← θ - (θ·wd)·lr in float32.
 func (r *kerasRef) decay(params [][]float32) {
-	if r.opts.WeightDecay <= 0 {
+	if !r.decays {
 		return
 	}
 	wd := float32(r.opts.WeightDecay)
@@ -401,6 +424,23 @@ var parityConfigs = []Optimizer{
 	Adam{Amsgrad: true},
 	Adam{LearningRate: 0.01, Beta1: 0.8, Beta2: 0.99, Epsilon: 1e-3},
 	Adam{LearningRate: 0.02, Beta1: 0.5, Beta2: 0.75, Amsgrad: true},
+	// Explicit zeros. ε = 0 only where no denominator can come near 0:
+	// the gradients are never exactly zero, but v - ḡ² (centered) can
+	// round to 0 or below, and so can Adam's v + (g² - v) with β2 = 0,
+	// after a large gradient followed by a small one.
+	SGD{LearningRate: Zero, Momentum: 0.9},
+	SGD{Momentum: Zero, Nesterov: true},
+	Adagrad{InitialAccumulatorValue: Zero},
+	Adagrad{LearningRate: 0.05, InitialAccumulatorValue: Zero, Epsilon: Zero},
+	RMSprop{Rho: Zero},
+	RMSprop{Rho: Zero, Momentum: 0.5, Centered: true},
+	RMSprop{Momentum: Zero, Epsilon: Zero},
+	RMSprop{LearningRate: Zero, Momentum: 0.9},
+	Adam{Beta1: Zero},
+	Adam{Beta2: Zero, Amsgrad: true},
+	Adam{LearningRate: 0.01, Beta1: Zero, Beta2: Zero},
+	Adam{Epsilon: Zero, Amsgrad: true},
+	Adam{LearningRate: Zero},
 }
 
 var parityOptions = []Options{
@@ -412,6 +452,11 @@ var parityOptions = []Options{
 	{WeightDecay: 3},
 	{Clipnorm: 1.5, Clipvalue: 0.1}, // clipvalue ignored
 	{GlobalClipnorm: 2.5, Clipvalue: 0.3, WeightDecay: 0.01}, // clipvalue ignored
+	// Explicit zeros: decay by 0 still runs; a clipnorm of 0 clips
+	// nothing and leaves the next clipping mode its turn.
+	{WeightDecay: Zero},
+	{Clipnorm: Zero, Clipvalue: 0.5},
+	{GlobalClipnorm: Zero, Clipvalue: Zero, WeightDecay: 0.01},
 }
 
 // paritySizes includes a one-element and an empty tensor.

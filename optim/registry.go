@@ -18,9 +18,9 @@ type entry struct {
 	zero Optimizer
 	// slots are the kernel's slots, with the names saved models use.
 	slots []kernels.OptimizerSlot
-	// defaults returns the zero configuration with every default filled
-	// in, for the tests.
-	defaults func() Optimizer
+	// resolve returns o, which owns accepts, with every float field as
+	// Build uses it (withDefaults), for the tests.
+	resolve func(o Optimizer) Optimizer
 	// owns reports whether o is of this entry's configuration type.
 	owns func(o Optimizer) bool
 	// decode reads a configuration that MarshalConfig wrote, rejecting
@@ -49,10 +49,10 @@ func register[T config[T]]() entry {
 		panic(fmt.Sprintf("optim: %s is registered but kernels has no optimizer %q", zero.Name(), name))
 	}
 	return entry{
-		name:     name,
-		zero:     zero,
-		slots:    k.Slots,
-		defaults: func() Optimizer { return zero.withDefaults() },
+		name:    name,
+		zero:    zero,
+		slots:   k.Slots,
+		resolve: func(o Optimizer) Optimizer { return o.(T).withDefaults() },
 		owns: func(o Optimizer) bool {
 			_, ok := o.(T)
 			return ok
@@ -103,8 +103,10 @@ func Names() []string {
 	return names
 }
 
-// WithLearningRate returns o with its learning rate set to lr, where 0
-// means Keras's default as in the configuration structs. It does not
+// WithLearningRate returns o with its learning rate set to lr, read as the
+// configuration structs read it: 0 means Keras's default and Zero an
+// explicit zero rate. (0 stays "default" because callers such as the
+// command's -lr flag pass 0 when no rate was asked for.) It does not
 // validate lr (Build does), and gives an error for an optimizer that is
 // not of this package.
 func WithLearningRate(o Optimizer, lr float64) (Optimizer, error) {

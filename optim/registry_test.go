@@ -35,13 +35,13 @@ func TestRegistry(t *testing.T) {
 
 			// Defaults: the zero configuration and the filled one are the
 			// same optimizer, and every default the struct has is set.
-			def := e.defaults()
+			def := e.resolve(e.zero)
 			if reflect.DeepEqual(def, e.zero) {
-				t.Fatalf("defaults() fills in nothing: %#v", def)
+				t.Fatalf("resolve(zero) fills in nothing: %#v", def)
 			}
 			var fields map[string]any
 			if _, cfg, err := MarshalConfig(def); err != nil || json.Unmarshal(cfg, &fields) != nil {
-				t.Fatalf("MarshalConfig(defaults()): %v", err)
+				t.Fatalf("MarshalConfig(resolve(zero)): %v", err)
 			} else if lr, _ := fields["LearningRate"].(float64); !(lr > 0) {
 				t.Errorf("default learning rate %v, want Keras's positive default", fields["LearningRate"])
 			}

@@ -8,8 +8,9 @@ import (
 
 // RMSprop is Keras's RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0,
 // epsilon=1e-07, centered=False), the optimizer Keras's compile picks when
-// given none. Zero fields take those defaults. With slots v, ḡ and mom that
-// start at 0, each step is, in float32:
+// given none. Zero fields take those defaults, and Zero writes an explicit
+// 0 (see the package doc). With slots v, ḡ and mom that start at 0, each
+// step is, in float32:
 //
 //	v ← ρ·v + (1-ρ)·g²
 //	centered:  ḡ ← ρ·ḡ + (1-ρ)·g;  d = v - ḡ² + ε
@@ -20,15 +21,18 @@ import (
 //
 // ε sits inside the square root, as in Keras, and 1-ρ is computed in
 // float64 before rounding to float32. Rho and Momentum must lie in [0, 1];
-// Keras checks neither, but ρ > 1 makes v negative and d NaN.
+// Keras checks neither, but ρ > 1 makes v negative and d NaN. With
+// ρ = Zero there is no moving average: v = g² and ḡ = g at every step.
 type RMSprop struct {
-	// LearningRate is η; zero means 0.001.
+	// LearningRate is η; zero means 0.001, Zero means 0.
 	LearningRate float64
-	// Rho is ρ, the decay of the moving averages; zero means 0.9.
+	// Rho is ρ, the decay of the moving averages; zero means 0.9, Zero
+	// means 0 (1-ρ is then exactly 1).
 	Rho float64
-	// Momentum is the momentum coefficient; zero means no momentum.
+	// Momentum is the momentum coefficient; zero and Zero both mean no
+	// momentum (and no momentum slot).
 	Momentum float64
-	// Epsilon is ε; zero means 1e-7.
+	// Epsilon is ε; zero means 1e-7, Zero means 0.
 	Epsilon float64
 	// Centered divides by the estimated variance rather than the raw
 	// second moment.
@@ -46,9 +50,13 @@ func (o RMSprop) withLearningRate(lr float64) RMSprop {
 	return o
 }
 
+// withDefaults resolves every float field to the value used (see
+// orDefault). The result is not a configuration to build again: an
+// explicit zero has become 0, which a field reads as unset.
 func (o RMSprop) withDefaults() RMSprop {
 	o.LearningRate = orDefault(o.LearningRate, 0.001)
 	o.Rho = orDefault(o.Rho, 0.9)
+	o.Momentum = value(o.Momentum)
 	o.Epsilon = orDefault(o.Epsilon, 1e-7)
 	return o
 }

@@ -8,8 +8,9 @@ import (
 
 // SGD is Keras's SGD(learning_rate=0.01, momentum=0.0, nesterov=False):
 // gradient descent with optional (Nesterov) momentum. Zero fields take
-// those defaults. With m a slot that starts at 0 and η the learning rate,
-// each step is, in float32:
+// those defaults, and Zero writes an explicit 0 (see the package doc).
+// With m a slot that starts at 0 and η the learning rate, each step is, in
+// float32:
 //
 //	m ← -η·g + μ·m
 //	θ ← θ + m               (Nesterov false)
@@ -17,9 +18,11 @@ import (
 //
 // With μ = 0 that is exactly θ ← θ - η·g. Momentum must lie in [0, 1].
 type SGD struct {
-	// LearningRate is η; zero means 0.01.
+	// LearningRate is η; zero means 0.01. Zero makes it 0: finite
+	// parameters then never move, weight decay included, since it too is
+	// scaled by η.
 	LearningRate float64
-	// Momentum is μ; zero means no momentum.
+	// Momentum is μ; zero and Zero both mean no momentum.
 	Momentum float64
 	// Nesterov selects Nesterov momentum.
 	Nesterov bool
@@ -36,8 +39,12 @@ func (o SGD) withLearningRate(lr float64) SGD {
 	return o
 }
 
+// withDefaults resolves every float field to the value used (see
+// orDefault). The result is not a configuration to build again: an
+// explicit zero has become 0, which a field reads as unset.
 func (o SGD) withDefaults() SGD {
 	o.LearningRate = orDefault(o.LearningRate, 0.01)
+	o.Momentum = value(o.Momentum)
 	return o
 }
 

@@ -164,7 +164,11 @@ func slotNames(specs []slotSpec) string {
 // MarshalConfig returns an optimizer's class name and its configuration
 // as JSON (the struct's fields, zero meaning default as in the struct),
 // for UnmarshalConfig to rebuild it. It works for the optimizers of this
-// package.
+// package. An explicit zero is written as Zero's value, 5e-324, not as 0:
+// configurations have always stored 0 for "default", and saved models hold
+// such configurations, so 0 keeps that meaning. encoding/json writes and
+// reads that number exactly, so the configuration comes back equal, field
+// for field.
 func MarshalConfig(o Optimizer) (className string, config []byte, err error) {
 	if _, ok := entryOf(o); !ok {
 		return "", nil, fmt.Errorf("optim: cannot save the configuration of %T; only %s", o, classNames())
@@ -176,9 +180,10 @@ func MarshalConfig(o Optimizer) (className string, config []byte, err error) {
 	return o.Name(), config, nil
 }
 
-// UnmarshalConfig rebuilds the optimizer that MarshalConfig described. It
-// rejects unknown class names and fields, and configurations Build would
-// reject.
+// UnmarshalConfig rebuilds the optimizer that MarshalConfig described: 0
+// or a missing field means the default, 5e-324 an explicit zero (Zero),
+// and any other number itself. It rejects unknown class names and fields,
+// and configurations Build would reject.
 func UnmarshalConfig(className string, config []byte) (Optimizer, error) {
 	e, ok := entryByClass(className)
 	if !ok {

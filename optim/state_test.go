@@ -23,6 +23,11 @@ var stateConfigs = []struct {
 	{RMSprop{Centered: true, Options: Options{WeightDecay: 0.01}}, []string{"velocity", "average_gradient"}},
 	{Adam{}, []string{"m", "v"}},
 	{Adam{Amsgrad: true, Options: Options{GlobalClipnorm: 1}}, []string{"m", "v", "vhat"}},
+	// Explicit zeros: no momentum slot for a momentum of Zero. (RMSprop
+	// with ρ = 0 and no momentum carries nothing from step to step.)
+	{RMSprop{Momentum: Zero, Epsilon: Zero, Options: Options{WeightDecay: Zero}}, []string{"velocity"}},
+	{RMSprop{Rho: Zero, Momentum: 0.5}, []string{"velocity", "momentum"}},
+	{Adam{Beta1: Zero, Epsilon: Zero, Amsgrad: true, Options: Options{Clipnorm: Zero}}, []string{"m", "v", "vhat"}},
 }
 
 func copyState(s State) State {
