@@ -204,15 +204,22 @@ func checkData(what string, x []float32, y []int32, inSize, classes int, needY b
 // found when the count tells it.
 func widthFault(xLen, rows, inSize int, haveRows bool, rowsWhat string) string {
 	switch {
-	case haveRows && rows > 0 && xLen%rows == 0 && xLen%inSize != 0:
-		return fmt.Sprintf("expected %d values per sample, got %d (len(x) = %d for %d %s)", inSize, xLen/rows, xLen, rows, rowsWhat)
-	case haveRows && rows > 0 && xLen%rows == 0:
-		return fmt.Sprintf("x holds %d samples of %d values but there are %d %s (or its samples have %d values each, not %d)",
-			xLen/inSize, inSize, rows, rowsWhat, xLen/rows, inSize)
+	case haveRows && rows > 0 && xLen%rows == 0 && xLen/rows != inSize:
+		msg := fmt.Sprintf("expected %d values per sample, got %d (len(x) = %d for %d %s)", inSize, xLen/rows, xLen, rows, rowsWhat)
+		if xLen%inSize == 0 {
+			msg += fmt.Sprintf("; or, if x holds %d samples of %d values, there should be %d %s", xLen/inSize, inSize, xLen/inSize, rowsWhat)
+		}
+		return msg
 	case xLen%inSize != 0:
 		return fmt.Sprintf("expected %d values per sample, but len(x) = %d is not a multiple of %d", inSize, xLen, inSize)
 	}
 	return fmt.Sprintf("x holds %d samples of %d values but there are %d %s", xLen/inSize, inSize, rows, rowsWhat)
+}
+
+// wrongWidth reports whether x, for rows samples, holds samples of another
+// width than inSize: then widthFault has a width to name.
+func wrongWidth(xLen, rows, inSize int) bool {
+	return rows > 0 && xLen%rows == 0 && xLen/rows != inSize
 }
 
 // ready returns the error that keeps the model from training or
@@ -311,7 +318,7 @@ func (m *Sequential) Predict(x, out []float32) error {
 		return fmt.Errorf("mlp: Predict: model %q has no Dense layer", m.name)
 	}
 	units := m.OutputSize()
-	if len(x)%m.inSize != 0 && len(out)%units == 0 {
+	if len(out)%units == 0 && wrongWidth(len(x), len(out)/units, m.inSize) {
 		return fmt.Errorf("mlp: Predict: %s", widthFault(len(x), len(out)/units, m.inSize, true, "rows of out"))
 	}
 	n, err := checkData("Predict", x, nil, m.inSize, 0, false)
@@ -349,7 +356,7 @@ func (m *Sequential) PredictClasses(x []float32, dst []int32) error {
 	if len(m.dense) == 0 {
 		return fmt.Errorf("mlp: PredictClasses: model %q has no Dense layer", m.name)
 	}
-	if len(x)%m.inSize != 0 {
+	if len(x)%m.inSize != 0 || wrongWidth(len(x), len(dst), m.inSize) {
 		return fmt.Errorf("mlp: PredictClasses: %s", widthFault(len(x), len(dst), m.inSize, true, "entries in dst"))
 	}
 	n, err := checkData("PredictClasses", x, nil, m.inSize, 0, false)
