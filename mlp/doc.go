@@ -1,7 +1,9 @@
 // Package mlp is a Keras-compatible trainer for small multi-layer
-// perceptrons: Sequential models of Dense and Flatten layers, with
-// Keras 2.14's Summary text, Compile, Fit (with its progress bar and
-// History), Evaluate, Predict and TrainOnBatch.
+// perceptrons: Sequential models of Dense, Flatten and Dropout layers, with
+// Keras 2.14's Summary text, Compile, Fit (with its progress bar, History
+// and callbacks: EarlyStopping, ModelCheckpoint, CSVLogger or your own),
+// Evaluate, Predict, PredictClasses and TrainOnBatch, and model and
+// weight files (Save, Load, SaveWeights, LoadWeights).
 //
 // The tutorial's final model, written as in Keras:
 //
@@ -29,9 +31,26 @@
 // formats. Running means are kept in float32, as Keras's Mean metric does,
 // so History and Evaluate give the float32 values Keras would report.
 //
+// Printing follows Keras's defaults everywhere: Fit, Evaluate and
+// EvaluateWith with a zero config draw the progress bar on standard output
+// (verbose="auto"); FitConfig.Verbose and EvalConfig.Verbose take Keras's
+// values as string literals, "0", "1", "2" or "auto" (VerboseSilent,
+// VerboseBar, VerboseEpoch, VerboseAuto), so that Verbose: 1 written from
+// habit does not compile rather than mean something else. Predict,
+// PredictClasses and TrainOnBatch print nothing: they are the calls an
+// embedding program makes in a loop.
+//
+// Callbacks see the events Keras's do, in its order (train begin; each
+// epoch's begin, steps, validation and end with the logs; train end) and
+// stop training as model.stop_training does. Go's own way to stop a long
+// call is FitContext's context: a server shutting down, or a command on
+// Ctrl-C, ends training after the current step.
+//
 // What differs: weights come from our own seeded generator (SetRandomSeed),
 // not TensorFlow's Philox stream, so only their distribution matches Keras
-// (Glorot uniform kernels, zero biases); shuffles are likewise ours. The
+// (Glorot uniform kernels, zero biases); shuffles and Dropout masks are
+// likewise ours (the masks come from a counter-based hash, see Dropout, so
+// they are the same on every kernel level and thread count). The
 // only loss is sparse categorical cross-entropy on a softmax output layer.
 //
 // # Model files
