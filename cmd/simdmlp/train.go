@@ -27,6 +27,7 @@ import (
 type trainConfig struct {
 	hidden     []int
 	activation string
+	dropout    float64
 	optimizer  optim.Optimizer
 	epochs     int
 	batch      int
@@ -52,6 +53,7 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 	fs.SetOutput(stderr)
 	hidden := fs.String("hidden", "100", "hidden layer sizes, comma-separated (e.g. 100,50)")
 	act := fs.String("activation", "relu", "hidden layers' activation: "+strings.Join(kernels.ActivationNames(), ", "))
+	dropout := fs.Float64("dropout", 0, "Dropout rate after each hidden layer, in [0, 1) (chapter 7-3 uses 0.3); 0 adds none")
 	opt := fs.String("optimizer", "adam", "optimizer: "+strings.Join(optim.Names(), ", ")+" (any case)")
 	lr := fs.Float64("lr", 0, "learning rate; 0 means the optimizer's Keras default")
 	epochs := fs.Int("epochs", 5, "training epochs")
@@ -83,7 +85,7 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 	if fs.NArg() > 0 {
 		return bad("unexpected argument %q", fs.Arg(0))
 	}
-	c := trainConfig{activation: *act, epochs: *epochs, batch: *batch, seed: *seed, dataDir: *data,
+	c := trainConfig{activation: *act, dropout: *dropout, epochs: *epochs, batch: *batch, seed: *seed, dataDir: *data,
 		level: *level, threads: *threads, jsonPath: *jsonPath, limit: *limit, savePath: *save, plotPath: *plotPath}
 	if c.plotPath != "" {
 		if err := checkPNGPath("-plot", c.plotPath); err != nil {
@@ -112,6 +114,9 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 	}
 	if c.optimizer, err = withLearningRate(o, *lr); err != nil {
 		return bad("-lr: %v", err)
+	}
+	if !(c.dropout >= 0 && c.dropout < 1) {
+		return bad("-dropout %v: want a rate in [0, 1)", c.dropout)
 	}
 	if c.epochs < 1 {
 		return bad("-epochs %d: must be at least 1", c.epochs)
@@ -311,6 +316,9 @@ func newTrainModel(c trainConfig) (*mlp.Sequential, error) {
 	layers := []*mlp.Layer{mlp.Flatten()}
 	for _, h := range c.hidden {
 		layers = append(layers, mlp.Dense(h, c.activation))
+		if c.dropout > 0 {
+			layers = append(layers, mlp.Dropout(c.dropout))
+		}
 	}
 	layers = append(layers, mlp.Dense(10, "softmax"))
 	m := mlp.NewSequential("", layers...)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/simdmlp/simdmlp/kernels"
+	"github.com/simdmlp/simdmlp/mlp"
 	"github.com/simdmlp/simdmlp/mnist"
 )
 
@@ -52,5 +53,36 @@ func TestTrainThreadsReported(t *testing.T) {
 	}
 	if got := kernels.Threads(); got != before {
 		t.Errorf("kernels.Threads() = %d after the run, %d before", got, before)
+	}
+}
+
+// TestTrainDropoutFlag: -dropout puts a Dropout after each hidden layer,
+// kept in the saved model; a rate outside [0, 1) is a usage error.
+func TestTrainDropoutFlag(t *testing.T) {
+	code, _, stderr := runCmd("train", "-dropout", "1.5")
+	if code != 2 || !strings.Contains(stderr, "-dropout 1.5") {
+		t.Errorf("-dropout 1.5: exit %d, stderr %q", code, stderr)
+	}
+	if _, _, err := mnist.LoadFashionWith(mnist.Options{NoDownload: true}); err != nil {
+		t.Skipf("Fashion-MNIST not available: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	code, _, stderr = runCmd("train", "-epochs", "1", "-limit", "640", "-verbose", "0", "-hidden", "50,20", "-dropout", "0.3", "-save", path)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	m, err := mlp.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var classes []string
+	for _, l := range m.Layers() {
+		classes = append(classes, l.ClassName())
+		if l.ClassName() == "Dropout" && l.Rate() != 0.3 {
+			t.Errorf("%s rate %v", l.Name(), l.Rate())
+		}
+	}
+	if got := strings.Join(classes, " "); got != "Flatten Dense Dropout Dense Dropout Dense" {
+		t.Errorf("layers %s", got)
 	}
 }
