@@ -16,6 +16,7 @@ func TestAVXInstalled(t *testing.T) {
 			"sumSquares": {l.sumSquares, below.sumSquares}, "colSum": {l.colSum, below.colSum},
 			"softmaxCrossEntropy": {l.softmaxCrossEntropy, below.softmaxCrossEntropy},
 			"argmax":              {l.argmax, below.argmax}, "countCorrect": {l.countCorrect, below.countCorrect},
+			"dropout": {l.dropout, below.dropout},
 		}
 		tables := map[string]*elemAsm{"avx2": elemAVX2Asm, "avx512": elemAVX512Asm}
 		table := tables[l.name]

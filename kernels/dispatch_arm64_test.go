@@ -20,6 +20,7 @@ func TestNEONInstalled(t *testing.T) {
 		"clamp": {active.clamp, generic.clamp}, "allFinite": {active.allFinite, generic.allFinite},
 		"colSum":              {active.colSum, generic.colSum},
 		"softmaxCrossEntropy": {active.softmaxCrossEntropy, generic.softmaxCrossEntropy},
+		"dropout":             {active.dropout, generic.dropout},
 	}
 	for _, act := range Activations() {
 		a, g, k := active.acts[act], generic.acts[act], elemNEONActs[act]

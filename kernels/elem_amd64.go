@@ -14,10 +14,10 @@ import (
 // here. The exponential-based kernels compute exp32, sigmoid32 and tanh32
 // lane by lane with the reference's own operations, so Sigmoid, Tanh and
 // the exponentials inside Softmax and the cross-entropy are bit-identical
-// to the generic level, and so are the gradients, AddBias, SoftmaxGrad and
-// Argmax. Softmax and the cross-entropy sum their exponentials in float64
-// in another order than the reference, which stays within their
-// documented bounds.
+// to the generic level, and so are the gradients, AddBias, SoftmaxGrad,
+// Argmax and Dropout. Softmax and the cross-entropy sum their exponentials
+// in float64 in another order than the reference, which stays within
+// their documented bounds.
 
 // elemAsm is one ISA's set of elementwise, row and loss kernels; the two
 // levels differ only in this table.
@@ -25,7 +25,8 @@ type elemAsm struct {
 	acts [numActivations]asmAct
 	// rows selects the cross-entropy and argmax kernels, which are
 	// called directly (see ceChunk).
-	rows rowISA
+	rows    rowISA
+	dropout dropoutAsm
 }
 
 var elemAVX2Asm = &elemAsm{
@@ -40,7 +41,8 @@ var elemAVX2Asm = &elemAsm{
 		ActSoftmax: {forward: rowKernel(asm.SoftmaxAVX2), bias: rowKernel(asm.BiasSoftmaxAVX2),
 			grad: gradRowKernel(asm.SoftmaxGradAVX2), minCols: minSoftmaxCols, rowwise: true},
 	},
-	rows: rowsAVX2,
+	rows:    rowsAVX2,
+	dropout: asm.DropoutAVX2,
 }
 
 // The AVX-512 level keeps the AVX2 row kernels for rows narrower than
@@ -58,7 +60,8 @@ var elemAVX512Asm = &elemAsm{
 		ActSoftmax: {forward: rowKernel(asm.SoftmaxAVX512), bias: rowKernel(asm.BiasSoftmaxAVX512),
 			grad: gradRowKernel(asm.SoftmaxGradAVX512), minCols: narrowAVX512, rowwise: true},
 	},
-	rows: rowsAVX512,
+	rows:    rowsAVX512,
+	dropout: asm.DropoutAVX512,
 }
 
 // installElem installs a's kernels into l, which starts as a copy of the
@@ -79,6 +82,7 @@ func installElem(l *impl, a *elemAsm) {
 	l.countCorrect = func(x []float32, labels []int32, rows, cols int) int {
 		return countCorrectAsm(isa, x, labels, rows, cols)
 	}
+	installDropout(l, a.dropout)
 }
 
 // elemAVX2 installs the AVX2 elementwise kernels into l.

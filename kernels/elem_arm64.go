@@ -38,6 +38,7 @@ func elemNEON(l *impl) {
 	l.softmaxCrossEntropy = softmaxCrossEntropyNEON
 	l.argmax = argmaxNEON
 	l.countCorrect = countCorrectNEON
+	installDropout(l, asm.DropoutNEON)
 }
 
 // biasRowsNEON keeps an empty matrix from the assembly (which runs at

@@ -4,7 +4,8 @@ package kernels
 
 // The elementwise glue both assembly architectures share: the row type of
 // their activation tables and its one installer (the tables are in
-// elem_amd64.go and elem_arm64.go), and the helpers of the row kernels.
+// elem_amd64.go and elem_arm64.go), the Dropout installer, and the helpers
+// of the row kernels.
 
 // ceChunk rows are handed to the cross-entropy and argmax assembly at a
 // time, so that their per-row results fit in a stack array (the
@@ -72,5 +73,21 @@ func byCols(minCols int, small, big func(x, b []float32, rows, cols int)) func(x
 			return
 		}
 		big(x, b, rows, cols)
+	}
+}
+
+// dropoutAsm is the shape of the Dropout assembly (DropoutAVX2,
+// DropoutAVX512, DropoutNEON): the fields of DropoutParams as arguments,
+// since package asm cannot import kernels' types. Each handles any length,
+// 0 included, and its own tail.
+type dropoutAsm func(dst, x []float32, key0, key1, counter, threshold uint32, scale float32)
+
+// installDropout installs f as l's Dropout. Dropout has checked that dst
+// and x have the same length and that the threshold is at most 2²⁴; the
+// reslice repeats the first check where the assembly relies on it, for
+// one comparison.
+func installDropout(l *impl, f dropoutAsm) {
+	l.dropout = func(dst, x []float32, p DropoutParams) {
+		f(dst[:len(x)], x, p.Key0, p.Key1, p.Counter, p.Threshold, p.Scale)
 	}
 }

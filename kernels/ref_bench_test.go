@@ -173,6 +173,20 @@ func BenchmarkArgmax(b *testing.B) {
 	})
 }
 
+// BenchmarkDropout masks the hidden activations (32×100) and a batch of
+// 256 input images (256×784) at rate 0.3, reading x and writing dst.
+func BenchmarkDropout(b *testing.B) {
+	p := NewDropoutParams(0.3, 0x5eed)
+	forEachBenchLevel(b, func(b *testing.B) {
+		for _, shape := range [][2]int{{benchRows, benchHidden}, {256, 784}} {
+			n := shape[0] * shape[1]
+			x := benchVec(n, 1)
+			dst := make([]float32, n)
+			runBench(b, fmt.Sprintf("%dx%d", shape[0], shape[1]), n, 2, func() { Dropout(dst, x, p) })
+		}
+	})
+}
+
 // The optimizer benchmarks keep stepping the same state, which stays
 // finite: gradients are small and fixed, and every update is bounded.
 

@@ -1,7 +1,7 @@
 // Command elem_avx2 generates kernels/asm/elem_avx2_amd64.{s,go}: the
-// AVX2 activation, gradient, softmax, cross-entropy and argmax kernels of
-// package kernels. The kernels themselves are emitted by avx.GenerateElem, shared
-// with the other vector level.
+// AVX2 activation, gradient, softmax, cross-entropy, argmax and dropout
+// kernels of package kernels. The kernels themselves are emitted by
+// avx.GenerateElem, shared with the other vector level.
 package main
 
 import (

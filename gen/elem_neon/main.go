@@ -1,12 +1,13 @@
 // Command elem_neon generates the NEON elementwise kernels of package
 // kernels: the activations and their gradients, the bias-plus-activation
-// row kernels, and the vector passes of softmax, its gradient and the
-// cross-entropy (kernels/elem_arm64.go is the Go side). Every kernel
-// handles any length itself (gen/internal/neon's Loop runs the vector body
-// on the last len%4 elements too, loaded lane by lane). The exp-based ones
-// compute kernels.exp32, sigmoid32 and tanh32 lane by lane with the
-// reference's own operations in its order and no fused multiply-add, so
-// they are bit-identical to the generic level.
+// row kernels, the vector passes of softmax, its gradient and the
+// cross-entropy, and Dropout (kernels/elem_arm64.go is the Go side). Every
+// kernel handles any length itself (gen/internal/neon's Loop runs the
+// vector body on the last len%4 elements too, loaded lane by lane). The
+// exp-based ones compute kernels.exp32, sigmoid32 and tanh32 lane by lane
+// with the reference's own operations in its order and no fused
+// multiply-add, so they are bit-identical to the generic level; Dropout's
+// integer hash and single multiply are exact, so it is too.
 package main
 
 import (
@@ -43,6 +44,7 @@ func main() {
 	g.bias("BiasTanhNEON", "refBiasTanh", "tanh(x + bias)", nl.Tanh, needs{exp: true, tanh: true})
 	g.subMul()
 	g.argmax()
+	g.dropout()
 
 	cmd := "go run main.go " + strings.Join(os.Args[1:], " ")
 	if err := f.Write(cmd, *out, *stubs, *pkg); err != nil {
@@ -337,5 +339,83 @@ func (g *gen) argmax() {
 	f.I("ADD R3<<2, R1")
 	f.I("SUBS $1, R2")
 	f.I("BNE %s", f.L("row"))
+	f.I("RET")
+}
+
+// The multipliers of the Dropout hash's mixing function (dropoutMix in
+// kernels/dropout.go); the level tests compare with the reference bit for
+// bit, which a wrong one fails.
+const (
+	dropoutM1 = 0x7feb352d
+	dropoutM2 = 0x846ca68b
+)
+
+// dropout emits DropoutNEON: dst[i] = x[i]·scale where the hash of
+// counter+i keeps unit i, else +0 (kernels.refDropout). V22 holds the four
+// lanes' counters and moves on by four per vector, so the tail's lanes
+// hold the counters of the elements Loop loads into them.
+func (g *gen) dropout() {
+	f := g.f
+	const name = "DropoutNEON"
+	f.Text(&neon.Func{Name: name, Sig: "func(dst, x []float32, key0, key1, counter, threshold uint32, scale float32)", Doc: []string{
+		name + " sets dst[i] = x[i]·scale where h(counter+i)>>8 ≥ threshold, else +0,",
+		"with NEON, for i < len(x): h(c) = mix(mix(c^key0)^key1) is the hash of",
+		"kernels.DropoutParams, so the bits are those of kernels.refDropout for every",
+		"length (the last len%4 elements loaded and stored lane by lane). Assembly",
+		"because Go has no vector arithmetic.",
+		"",
+		"Preconditions (checked by kernels.Dropout): threshold ≤ 2²⁴; len(dst) ≥ len(x);",
+		"dst is x or does not overlap it.",
+	}})
+	const (
+		in, out, h, t       V = 0, 1, 2, 3
+		k0, k1, m1, m2, thr V = 16, 17, 18, 19, 20
+		sc, ctr, four       V = 21, 22, 23
+	)
+	f.I("MOVWU %s, R9", f.Arg("key0"))
+	f.I("VDUP R9, V%d.S4", k0)
+	f.I("MOVWU %s, R9", f.Arg("key1"))
+	f.I("VDUP R9, V%d.S4", k1)
+	f.I("MOVWU %s, R9", f.Arg("threshold"))
+	f.I("VDUP R9, V%d.S4", thr)
+	nl.Bits(f, m1, dropoutM1)
+	nl.Bits(f, m2, dropoutM2)
+	nl.Bits(f, four, 4)
+	nl.Arg32(f, sc, "scale")
+	// Lane i starts at counter+i; VMOV takes the low 32 bits of R9, so
+	// the counters wrap past 2³² as the reference's uint32 sum does.
+	f.I("MOVWU %s, R9", f.Arg("counter"))
+	for lane := range 4 {
+		if lane > 0 {
+			f.I("ADD $1, R9")
+		}
+		f.I("VMOV R9, V%d.S[%d]", ctr, lane)
+	}
+	f.I("MOVD %s, R0", f.Arg("dst_base"))
+	f.I("MOVD %s, R1", f.Arg("x_base"))
+	f.I("MOVD %s, R2", f.Arg("x_len"))
+	shiftXor := func(by int) {
+		f.I("VUSHR $%d, V%d.S4, V%d.S4", by, h, t)
+		f.I("VEOR V%d.B16, V%d.B16, V%d.B16", t, h, h)
+	}
+	mix := func() {
+		shiftXor(16)
+		g.w(neon.MUL(h, h, m1))
+		shiftXor(15)
+		g.w(neon.MUL(h, h, m2))
+		shiftXor(16)
+	}
+	nl.Loop(f, "", 2, 7, []nl.Stream{{Ptr: 1, Reg: in, Load: true}, {Ptr: 0, Reg: out, Store: true}}, func() {
+		f.I("VEOR V%d.B16, V%d.B16, V%d.B16", k0, ctr, h)
+		mix()
+		f.I("VEOR V%d.B16, V%d.B16, V%d.B16", k1, h, h)
+		mix()
+		f.I("VUSHR $8, V%d.S4, V%d.S4", h, h)
+		g.w(neon.CMHS(h, h, thr)) // h>>8 ≥ threshold, unsigned
+		g.w(neon.FMUL(out, in, sc))
+		// A dropped lane is +0 whatever x is, NaN included.
+		f.I("VAND V%d.B16, V%d.B16, V%d.B16", h, out, out)
+		f.I("VADD V%d.S4, V%d.S4, V%d.S4", four, ctr, ctr)
+	})
 	f.I("RET")
 }

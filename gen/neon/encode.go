@@ -113,6 +113,15 @@ func SSHR(d, n V, shift int) Word {
 	return Word{bits, fmt.Sprintf("sshr v%d.4s, v%d.4s, #%d", d, n, shift)}
 }
 
+// MUL is d = n · m on uint32 lanes, keeping the low 32 bits of each
+// product (the same bits for signed lanes). Go's assembler has VMUL for
+// no arrangement.
+func MUL(d, n, m V) Word { return three(0x4ea09c00, "mul", d, n, m) }
+
+// CMHS sets each lane of d to all ones where n ≥ m as unsigned integers
+// ("higher or same"), else zero.
+func CMHS(d, n, m V) Word { return three(0x6ea03c00, "cmhs", d, n, m) }
+
 // three2D encodes the "three registers of the same type" group for the
 // 2D (float64) arrangement.
 func three2D(base uint32, mn string, d, n, m V) Word {

@@ -51,6 +51,10 @@ func TestEncodings(t *testing.T) {
 		{FCVTN2(1, 2), 0x4e616841, "fcvtn2 v1.4s, v2.2d"},
 		{FADDPScalar2D(1, 2), 0x7e70d841, "faddp d1, v2.2d"},
 		{FADD(31, 31, 31), 0x4e3fd7ff, "fadd v31.4s, v31.4s, v31.4s"},
+		{MUL(1, 2, 3), 0x4ea39c41, "mul v1.4s, v2.4s, v3.4s"},
+		{MUL(31, 0, 18), 0x4eb29c1f, "mul v31.4s, v0.4s, v18.4s"},
+		{CMHS(1, 2, 3), 0x6ea33c41, "cmhs v1.4s, v2.4s, v3.4s"},
+		{CMHS(2, 2, 20), 0x6eb43c42, "cmhs v2.4s, v2.4s, v20.4s"},
 	}
 	for _, c := range cases {
 		if c.got.Bits != c.bits || c.got.Asm != c.asm {
@@ -69,6 +73,8 @@ func TestRangeChecks(t *testing.T) {
 		func() { FRECPE(0, 99) },
 		func() { SSHR(0, 0, 0) },
 		func() { SSHR(0, 0, 33) },
+		func() { MUL(0, 32, 0) },
+		func() { CMHS(0, 0, -1) },
 	} {
 		func() {
 			defer func() {

@@ -126,3 +126,12 @@ func SoftmaxCrossEntropyAVX2(probs []float32, grad []float32, logits []float32, 
 //
 //go:noescape
 func ArgmaxAVX2(dst []int32, x []float32, rows int, cols int)
+
+// DropoutAVX2 sets dst[i] = x[i]·scale where h(counter+i)>>8 ≥ threshold, else +0,
+// for i < len(x), with h(c) = mix(mix(c^key0)^key1) the hash of kernels.DropoutParams:
+// the bits of refDropout in package kernels. threshold ≤ 2²⁴; len(dst) ≥ len(x);
+// dst is x or does not overlap it.
+// Assembly because Go has no vector instructions: 8 lanes per instruction, the tail under a mask.
+//
+//go:noescape
+func DropoutAVX2(dst []float32, x []float32, key0 uint32, key1 uint32, counter uint32, threshold uint32, scale float32)

@@ -5452,3 +5452,155 @@ store327:
 rowsdone326:
 	VZEROUPPER
 	RET
+
+// func DropoutAVX2(dst []float32, x []float32, key0 uint32, key1 uint32, counter uint32, threshold uint32, scale float32)
+// Requires: AVX, AVX2
+TEXT ·DropoutAVX2(SB), NOSPLIT, $0-68
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         x_len+32(FP), DX
+	VBROADCASTSS key0+48(FP), Y0
+	VBROADCASTSS key1+52(FP), Y1
+	VBROADCASTSS scale+64(FP), Y2
+	VBROADCASTSS counter+56(FP), Y3
+	VPADDD       iota<>+0(SB), Y3, Y3
+	MOVL         threshold+60(FP), BX
+	DECL         BX
+	VMOVD        BX, X4
+	VPBROADCASTD X4, Y4
+	XORQ         BX, BX
+
+loop340:
+	MOVQ     DX, DI
+	SUBQ     BX, DI
+	CMPQ     DI, $0x08
+	JLT      tail341
+	VPXOR    Y0, Y3, Y5
+	VPSRLD   $0x10, Y5, Y6
+	VPXOR    Y6, Y5, Y5
+	VPMULLD  dropM1<>+0(SB), Y5, Y5
+	VPSRLD   $0x0f, Y5, Y6
+	VPXOR    Y6, Y5, Y5
+	VPMULLD  dropM2<>+0(SB), Y5, Y5
+	VPSRLD   $0x10, Y5, Y6
+	VPXOR    Y6, Y5, Y5
+	VPXOR    Y1, Y5, Y5
+	VPSRLD   $0x10, Y5, Y6
+	VPXOR    Y6, Y5, Y5
+	VPMULLD  dropM1<>+0(SB), Y5, Y5
+	VPSRLD   $0x0f, Y5, Y6
+	VPXOR    Y6, Y5, Y5
+	VPMULLD  dropM2<>+0(SB), Y5, Y5
+	VPSRLD   $0x10, Y5, Y6
+	VPXOR    Y6, Y5, Y5
+	VMOVUPS  (CX)(BX*4), Y6
+	VPSRLD   $0x08, Y5, Y5
+	VPCMPGTD Y4, Y5, Y5
+	VMULPS   Y2, Y6, Y6
+	VANDPS   Y5, Y6, Y6
+	VMOVUPS  Y6, (AX)(BX*4)
+	VPADDD   lanes<>+0(SB), Y3, Y3
+	ADDQ     $0x08, BX
+	JMP      loop340
+
+tail341:
+	TESTQ     DI, DI
+	JZ        done342
+	LEAQ      ymask<>+0(SB), DX
+	NEGQ      DI
+	VMOVUPS   32(DX)(DI*4), Y5
+	VPXOR     Y0, Y3, Y0
+	VPSRLD    $0x10, Y0, Y6
+	VPXOR     Y6, Y0, Y0
+	VPMULLD   dropM1<>+0(SB), Y0, Y0
+	VPSRLD    $0x0f, Y0, Y6
+	VPXOR     Y6, Y0, Y0
+	VPMULLD   dropM2<>+0(SB), Y0, Y0
+	VPSRLD    $0x10, Y0, Y6
+	VPXOR     Y6, Y0, Y0
+	VPXOR     Y1, Y0, Y0
+	VPSRLD    $0x10, Y0, Y1
+	VPXOR     Y1, Y0, Y0
+	VPMULLD   dropM1<>+0(SB), Y0, Y0
+	VPSRLD    $0x0f, Y0, Y1
+	VPXOR     Y1, Y0, Y0
+	VPMULLD   dropM2<>+0(SB), Y0, Y0
+	VPSRLD    $0x10, Y0, Y1
+	VPXOR     Y1, Y0, Y0
+	VXORPS    Y1, Y1, Y1
+	VMOVMSKPS Y5, DX
+	LEAQ      (CX)(BX*4), CX
+	VMOVUPS   rotup<>+0(SB), Y6
+	TESTL     DX, DX
+	JZ        lddone344
+
+ld343:
+	BSRL         DX, SI
+	VBROADCASTSS (CX)(SI*4), Y7
+	VPERMD       Y1, Y6, Y1
+	VBLENDPS     $0x01, Y7, Y1, Y1
+	BTRL         SI, DX
+	TESTL        DX, DX
+	JNZ          ld343
+
+lddone344:
+	VPSRLD    $0x08, Y0, Y0
+	VPCMPGTD  Y4, Y0, Y0
+	VMULPS    Y2, Y1, Y1
+	VANDPS    Y0, Y1, Y1
+	VMOVMSKPS Y5, CX
+	LEAQ      (AX)(BX*4), AX
+	VMOVUPS   Y1, Y0
+	VMOVUPS   rot<>+0(SB), Y1
+	TESTL     CX, CX
+	JZ        lanesdone346
+
+lanes345:
+	VMOVSS X0, (AX)
+	ADDQ   $0x04, AX
+	VPERMD Y0, Y1, Y0
+	SHRL   $0x01, CX
+	JNZ    lanes345
+
+lanesdone346:
+	VPADDD lanes<>+0(SB), Y3, Y3
+
+done342:
+	VZEROUPPER
+	RET
+
+DATA dropM1<>+0(SB)/4, $0x7feb352d
+DATA dropM1<>+4(SB)/4, $0x7feb352d
+DATA dropM1<>+8(SB)/4, $0x7feb352d
+DATA dropM1<>+12(SB)/4, $0x7feb352d
+DATA dropM1<>+16(SB)/4, $0x7feb352d
+DATA dropM1<>+20(SB)/4, $0x7feb352d
+DATA dropM1<>+24(SB)/4, $0x7feb352d
+DATA dropM1<>+28(SB)/4, $0x7feb352d
+DATA dropM1<>+32(SB)/4, $0x7feb352d
+DATA dropM1<>+36(SB)/4, $0x7feb352d
+DATA dropM1<>+40(SB)/4, $0x7feb352d
+DATA dropM1<>+44(SB)/4, $0x7feb352d
+DATA dropM1<>+48(SB)/4, $0x7feb352d
+DATA dropM1<>+52(SB)/4, $0x7feb352d
+DATA dropM1<>+56(SB)/4, $0x7feb352d
+DATA dropM1<>+60(SB)/4, $0x7feb352d
+GLOBL dropM1<>(SB), RODATA|NOPTR, $64
+
+DATA dropM2<>+0(SB)/4, $0x846ca68b
+DATA dropM2<>+4(SB)/4, $0x846ca68b
+DATA dropM2<>+8(SB)/4, $0x846ca68b
+DATA dropM2<>+12(SB)/4, $0x846ca68b
+DATA dropM2<>+16(SB)/4, $0x846ca68b
+DATA dropM2<>+20(SB)/4, $0x846ca68b
+DATA dropM2<>+24(SB)/4, $0x846ca68b
+DATA dropM2<>+28(SB)/4, $0x846ca68b
+DATA dropM2<>+32(SB)/4, $0x846ca68b
+DATA dropM2<>+36(SB)/4, $0x846ca68b
+DATA dropM2<>+40(SB)/4, $0x846ca68b
+DATA dropM2<>+44(SB)/4, $0x846ca68b
+DATA dropM2<>+48(SB)/4, $0x846ca68b
+DATA dropM2<>+52(SB)/4, $0x846ca68b
+DATA dropM2<>+56(SB)/4, $0x846ca68b
+DATA dropM2<>+60(SB)/4, $0x846ca68b
+GLOBL dropM2<>(SB), RODATA|NOPTR, $64

@@ -2969,3 +2969,123 @@ store132:
 rowsdone131:
 	VZEROUPPER
 	RET
+
+// func DropoutAVX512(dst []float32, x []float32, key0 uint32, key1 uint32, counter uint32, threshold uint32, scale float32)
+// Requires: AVX, AVX512F
+TEXT ·DropoutAVX512(SB), NOSPLIT, $0-68
+	MOVQ         dst_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         x_len+32(FP), DX
+	VBROADCASTSS key0+48(FP), Z0
+	VBROADCASTSS key1+52(FP), Z1
+	VBROADCASTSS scale+64(FP), Z2
+	VBROADCASTSS counter+56(FP), Z3
+	VPADDD       iota<>+0(SB), Z3, Z3
+	MOVL         threshold+60(FP), BX
+	CMPL         BX, $0x01000000
+	SBBL         SI, SI
+	KMOVW        SI, K1
+	SHLL         $0x08, BX
+	VPBROADCASTD BX, Z4
+	VMOVUPS      dropM1<>+0(SB), Z5
+	VMOVUPS      dropM2<>+0(SB), Z6
+	VMOVUPS      lanes<>+0(SB), Z7
+	XORQ         BX, BX
+
+loop141:
+	MOVQ       DX, SI
+	SUBQ       BX, SI
+	CMPQ       SI, $0x10
+	JLT        tail142
+	VPXORD     Z0, Z3, Z8
+	VPSRLD     $0x10, Z8, Z9
+	VPXORD     Z9, Z8, Z8
+	VPMULLD    Z5, Z8, Z8
+	VPSRLD     $0x0f, Z8, Z9
+	VPXORD     Z9, Z8, Z8
+	VPMULLD    Z6, Z8, Z8
+	VPSRLD     $0x10, Z8, Z9
+	VPTERNLOGD $0x96, Z1, Z9, Z8
+	VPSRLD     $0x10, Z8, Z9
+	VPXORD     Z9, Z8, Z8
+	VPMULLD    Z5, Z8, Z8
+	VPSRLD     $0x0f, Z8, Z9
+	VPXORD     Z9, Z8, Z8
+	VPMULLD    Z6, Z8, Z8
+	VPSRLD     $0x10, Z8, Z9
+	VPXORD     Z9, Z8, Z8
+	VMOVUPS    (CX)(BX*4), Z9
+	VPCMPUD    $0x05, Z4, Z8, K1, K2
+	VMULPS.Z   Z2, Z9, K2, Z9
+	VMOVUPS    Z9, (AX)(BX*4)
+	VPADDD     Z7, Z3, Z3
+	ADDQ       $0x10, BX
+	JMP        loop141
+
+tail142:
+	TESTQ      SI, SI
+	JZ         done143
+	LEAQ       kmask<>+0(SB), DX
+	KMOVW      (DX)(SI*2), K2
+	VPXORD     Z0, Z3, Z0
+	VPSRLD     $0x10, Z0, Z8
+	VPXORD     Z8, Z0, Z0
+	VPMULLD    Z5, Z0, Z0
+	VPSRLD     $0x0f, Z0, Z8
+	VPXORD     Z8, Z0, Z0
+	VPMULLD    Z6, Z0, Z0
+	VPSRLD     $0x10, Z0, Z8
+	VPTERNLOGD $0x96, Z1, Z8, Z0
+	VPSRLD     $0x10, Z0, Z1
+	VPXORD     Z1, Z0, Z0
+	VPMULLD    Z5, Z0, Z0
+	VPSRLD     $0x0f, Z0, Z1
+	VPXORD     Z1, Z0, Z0
+	VPMULLD    Z6, Z0, Z0
+	VPSRLD     $0x10, Z0, Z1
+	VPXORD     Z1, Z0, Z0
+	VMOVUPS.Z  (CX)(BX*4), K2, Z1
+	VPCMPUD    $0x05, Z4, Z0, K1, K1
+	VMULPS.Z   Z2, Z1, K1, Z1
+	VMOVUPS    Z1, K2, (AX)(BX*4)
+	VPADDD     Z7, Z3, Z3
+
+done143:
+	VZEROUPPER
+	RET
+
+DATA dropM1<>+0(SB)/4, $0x7feb352d
+DATA dropM1<>+4(SB)/4, $0x7feb352d
+DATA dropM1<>+8(SB)/4, $0x7feb352d
+DATA dropM1<>+12(SB)/4, $0x7feb352d
+DATA dropM1<>+16(SB)/4, $0x7feb352d
+DATA dropM1<>+20(SB)/4, $0x7feb352d
+DATA dropM1<>+24(SB)/4, $0x7feb352d
+DATA dropM1<>+28(SB)/4, $0x7feb352d
+DATA dropM1<>+32(SB)/4, $0x7feb352d
+DATA dropM1<>+36(SB)/4, $0x7feb352d
+DATA dropM1<>+40(SB)/4, $0x7feb352d
+DATA dropM1<>+44(SB)/4, $0x7feb352d
+DATA dropM1<>+48(SB)/4, $0x7feb352d
+DATA dropM1<>+52(SB)/4, $0x7feb352d
+DATA dropM1<>+56(SB)/4, $0x7feb352d
+DATA dropM1<>+60(SB)/4, $0x7feb352d
+GLOBL dropM1<>(SB), RODATA|NOPTR, $64
+
+DATA dropM2<>+0(SB)/4, $0x846ca68b
+DATA dropM2<>+4(SB)/4, $0x846ca68b
+DATA dropM2<>+8(SB)/4, $0x846ca68b
+DATA dropM2<>+12(SB)/4, $0x846ca68b
+DATA dropM2<>+16(SB)/4, $0x846ca68b
+DATA dropM2<>+20(SB)/4, $0x846ca68b
+DATA dropM2<>+24(SB)/4, $0x846ca68b
+DATA dropM2<>+28(SB)/4, $0x846ca68b
+DATA dropM2<>+32(SB)/4, $0x846ca68b
+DATA dropM2<>+36(SB)/4, $0x846ca68b
+DATA dropM2<>+40(SB)/4, $0x846ca68b
+DATA dropM2<>+44(SB)/4, $0x846ca68b
+DATA dropM2<>+48(SB)/4, $0x846ca68b
+DATA dropM2<>+52(SB)/4, $0x846ca68b
+DATA dropM2<>+56(SB)/4, $0x846ca68b
+DATA dropM2<>+60(SB)/4, $0x846ca68b
+GLOBL dropM2<>(SB), RODATA|NOPTR, $64

@@ -137,3 +137,15 @@ func SubMulNEON(dx, dy, y []float32, s float32)
 //
 //go:noescape
 func ArgmaxNEON(dst []int32, x []float32, rows, cols int)
+
+// DropoutNEON sets dst[i] = x[i]·scale where h(counter+i)>>8 ≥ threshold, else +0,
+// with NEON, for i < len(x): h(c) = mix(mix(c^key0)^key1) is the hash of
+// kernels.DropoutParams, so the bits are those of kernels.refDropout for every
+// length (the last len%4 elements loaded and stored lane by lane). Assembly
+// because Go has no vector arithmetic.
+//
+// Preconditions (checked by kernels.Dropout): threshold ≤ 2²⁴; len(dst) ≥ len(x);
+// dst is x or does not overlap it.
+//
+//go:noescape
+func DropoutNEON(dst, x []float32, key0, key1, counter, threshold uint32, scale float32)

@@ -1303,3 +1303,106 @@ ArgmaxNEON_store:
 	SUBS $1, R2
 	BNE ArgmaxNEON_row
 	RET
+
+// func DropoutNEON(dst, x []float32, key0, key1, counter, threshold uint32, scale float32)
+TEXT ·DropoutNEON(SB), NOSPLIT, $0-68
+	MOVWU key0+48(FP), R9
+	VDUP R9, V16.S4
+	MOVWU key1+52(FP), R9
+	VDUP R9, V17.S4
+	MOVWU threshold+60(FP), R9
+	VDUP R9, V20.S4
+	MOVW $0x7feb352d, R9
+	VDUP R9, V18.S4
+	MOVW $0x846ca68b, R9
+	VDUP R9, V19.S4
+	MOVW $0x00000004, R9
+	VDUP R9, V23.S4
+	FMOVS scale+64(FP), F21
+	VDUP V21.S[0], V21.S4
+	MOVWU counter+56(FP), R9
+	VMOV R9, V22.S[0]
+	ADD $1, R9
+	VMOV R9, V22.S[1]
+	ADD $1, R9
+	VMOV R9, V22.S[2]
+	ADD $1, R9
+	VMOV R9, V22.S[3]
+	MOVD dst_base+0(FP), R0
+	MOVD x_base+24(FP), R1
+	MOVD x_len+32(FP), R2
+	AND $3, R2, R7
+	LSR $2, R2
+	CBZ R2, DropoutNEON_tail
+DropoutNEON_loop:
+	VLD1.P 16(R1), [V0.S4]
+	VEOR V16.B16, V22.B16, V2.B16
+	VUSHR $16, V2.S4, V3.S4
+	VEOR V3.B16, V2.B16, V2.B16
+	WORD $0x4eb29c42 // mul v2.4s, v2.4s, v18.4s
+	VUSHR $15, V2.S4, V3.S4
+	VEOR V3.B16, V2.B16, V2.B16
+	WORD $0x4eb39c42 // mul v2.4s, v2.4s, v19.4s
+	VUSHR $16, V2.S4, V3.S4
+	VEOR V3.B16, V2.B16, V2.B16
+	VEOR V17.B16, V2.B16, V2.B16
+	VUSHR $16, V2.S4, V3.S4
+	VEOR V3.B16, V2.B16, V2.B16
+	WORD $0x4eb29c42 // mul v2.4s, v2.4s, v18.4s
+	VUSHR $15, V2.S4, V3.S4
+	VEOR V3.B16, V2.B16, V2.B16
+	WORD $0x4eb39c42 // mul v2.4s, v2.4s, v19.4s
+	VUSHR $16, V2.S4, V3.S4
+	VEOR V3.B16, V2.B16, V2.B16
+	VUSHR $8, V2.S4, V2.S4
+	WORD $0x6eb43c42 // cmhs v2.4s, v2.4s, v20.4s
+	WORD $0x6e35dc01 // fmul v1.4s, v0.4s, v21.4s
+	VAND V2.B16, V1.B16, V1.B16
+	VADD V23.S4, V22.S4, V22.S4
+	VST1.P [V1.S4], 16(R0)
+	SUBS $1, R2
+	BNE DropoutNEON_loop
+DropoutNEON_tail:
+	CBZ R7, DropoutNEON_done
+	VEOR V0.B16, V0.B16, V0.B16
+	VLD1.P 4(R1), V0.S[0]
+	CMP $2, R7
+	BLT DropoutNEON_tailload
+	VLD1.P 4(R1), V0.S[1]
+	CMP $3, R7
+	BLT DropoutNEON_tailload
+	VLD1.P 4(R1), V0.S[2]
+DropoutNEON_tailload:
+	VEOR V16.B16, V22.B16, V2.B16
+	VUSHR $16, V2.S4, V3.S4
+	VEOR V3.B16, V2.B16, V2.B16
+	WORD $0x4eb29c42 // mul v2.4s, v2.4s, v18.4s
+	VUSHR $15, V2.S4, V3.S4
+	VEOR V3.B16, V2.B16, V2.B16
+	WORD $0x4eb39c42 // mul v2.4s, v2.4s, v19.4s
+	VUSHR $16, V2.S4, V3.S4
+	VEOR V3.B16, V2.B16, V2.B16
+	VEOR V17.B16, V2.B16, V2.B16
+	VUSHR $16, V2.S4, V3.S4
+	VEOR V3.B16, V2.B16, V2.B16
+	WORD $0x4eb29c42 // mul v2.4s, v2.4s, v18.4s
+	VUSHR $15, V2.S4, V3.S4
+	VEOR V3.B16, V2.B16, V2.B16
+	WORD $0x4eb39c42 // mul v2.4s, v2.4s, v19.4s
+	VUSHR $16, V2.S4, V3.S4
+	VEOR V3.B16, V2.B16, V2.B16
+	VUSHR $8, V2.S4, V2.S4
+	WORD $0x6eb43c42 // cmhs v2.4s, v2.4s, v20.4s
+	WORD $0x6e35dc01 // fmul v1.4s, v0.4s, v21.4s
+	VAND V2.B16, V1.B16, V1.B16
+	VADD V23.S4, V22.S4, V22.S4
+	VST1.P V1.S[0], 4(R0)
+	CMP $2, R7
+	BLT DropoutNEON_tailstore
+	VST1.P V1.S[1], 4(R0)
+	CMP $3, R7
+	BLT DropoutNEON_tailstore
+	VST1.P V1.S[2], 4(R0)
+DropoutNEON_tailstore:
+DropoutNEON_done:
+	RET

@@ -17,9 +17,9 @@ import (
 // its constants and the elementwise and bias kernels; elem_loop.go the
 // loops and tails, elem_exp.go the exponential and the activations on it,
 // elem_rows.go the row kernels (softmax and its gradient), elem_ce.go the
-// cross-entropy, elem_argmax.go Argmax. Both levels share every formula:
-// only loads, tails, lane selection and the 2ⁿ scaling differ, and those
-// are ElemLevel methods.
+// cross-entropy, elem_argmax.go Argmax, elem_dropout.go Dropout. Both
+// levels share every formula: only loads, tails, lane selection and the 2ⁿ
+// scaling differ, and those are ElemLevel methods.
 //
 // The exponential and everything built on it (sigmoid, tanh) mirror the
 // scalar reference in kernels/ref_exp.go operation by operation: the same
@@ -181,7 +181,8 @@ func (a *ElemLevel) label(what string) string {
 	return fmt.Sprintf("%s%d", what, a.labels)
 }
 
-// GenerateElem emits every elementwise, row and loss kernel for level a.
+// GenerateElem emits every elementwise, row and loss kernel for level a,
+// and Dropout.
 func GenerateElem(a *ElemLevel) {
 	a.unaryKernels()
 	a.gradKernels()
@@ -191,6 +192,7 @@ func GenerateElem(a *ElemLevel) {
 	a.softmaxGrad()
 	a.crossEntropy()
 	a.argmax()
+	a.dropout()
 }
 
 // why is the doc line that says why a kernel is assembly.
