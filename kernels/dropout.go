@@ -91,14 +91,20 @@ func dropoutHash(k0, k1, c uint32) uint32 {
 }
 
 // refDropout is Dropout's reference.
+//
+// It selects without a branch: a large mask is as good as random, so a
+// branch on it is mispredicted about min(rate, 1−rate) of the time, which
+// made the reference three times slower per unit on 256×784 than on a
+// 32×100 mask the predictor had learnt. keep − Threshold fits in an int32
+// (both are at most 2²⁴), and its sign gives an all-ones or all-zeros
+// word to and with the scaled value's bits.
 func refDropout(dst, x []float32, p DropoutParams) {
+	dst = dst[:len(x)]
 	c := p.Counter
 	for i, v := range x {
-		if dropoutHash(p.Key0, p.Key1, c)>>8 >= p.Threshold {
-			dst[i] = v * p.Scale
-		} else {
-			dst[i] = 0
-		}
+		diff := int32(dropoutHash(p.Key0, p.Key1, c)>>8) - int32(p.Threshold)
+		keep := ^uint32(diff >> 31)
+		dst[i] = math.Float32frombits(math.Float32bits(v*p.Scale) & keep)
 		c++
 	}
 }
