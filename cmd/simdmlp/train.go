@@ -40,6 +40,9 @@ type trainConfig struct {
 	limit      int
 	savePath   string
 	plotPath   string
+	patience   int // -1: no early stopping
+	checkpoint string
+	csvPath    string
 }
 
 // usageError is a bad flag value: the command prints it with the usage and
@@ -68,6 +71,11 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
 	limit := fs.Int("limit", 0, "train on only the first N samples of the training split (0: all 48000)")
 	save := fs.String("save", "", "save the trained model to this safetensors file (see 'simdmlp evaluate')")
+	patience := fs.Int("patience", -1, "stop early when val_loss has not improved for this many epochs and keep the best epoch's weights "+
+		"(Keras's EarlyStopping(patience=N, restore_best_weights=True)); -1: train every epoch")
+	checkpoint := fs.String("checkpoint", "", "save the model of the epoch with the lowest val_loss to this safetensors file "+
+		"(Keras's ModelCheckpoint(save_best_only=True))")
+	csvPath := fs.String("csv", "", "log loss and accuracy per epoch to this CSV file (Keras's CSVLogger)")
 	plotPath := fs.String("plot", "", "draw loss and accuracy per epoch, training and validation, into this PNG file "+
 		"(validation then runs after each epoch)")
 	fs.Usage = func() {
@@ -86,13 +94,18 @@ func parseTrainFlags(args []string, stderr io.Writer) (trainConfig, error) {
 		return bad("unexpected argument %q", fs.Arg(0))
 	}
 	c := trainConfig{activation: *act, dropout: *dropout, epochs: *epochs, batch: *batch, seed: *seed, dataDir: *data,
-		level: *level, threads: *threads, jsonPath: *jsonPath, limit: *limit, savePath: *save, plotPath: *plotPath}
+		level: *level, threads: *threads, jsonPath: *jsonPath, limit: *limit, savePath: *save, plotPath: *plotPath,
+		patience: *patience, checkpoint: *checkpoint, csvPath: *csvPath}
 	if c.plotPath != "" {
 		if err := checkPNGPath("-plot", c.plotPath); err != nil {
 			return trainConfig{}, err
 		}
 	}
-	if err := distinctOutputs([][2]string{{"-save", c.savePath}, {"-plot", c.plotPath}, {"-json", c.jsonPath}}); err != nil {
+	if c.patience < -1 {
+		return bad("-patience %d: want a number of epochs ≥ 0, or -1 for none", c.patience)
+	}
+	if err := distinctOutputs([][2]string{{"-save", c.savePath}, {"-plot", c.plotPath}, {"-json", c.jsonPath},
+		{"-checkpoint", c.checkpoint}, {"-csv", c.csvPath}}); err != nil {
 		return trainConfig{}, err
 	}
 	for _, f := range strings.Split(*hidden, ",") {
@@ -242,7 +255,7 @@ var errInterrupted = errors.New("training interrupted")
 func train(ctx context.Context, c trainConfig, stdout io.Writer) error {
 	// Every output is proven writable before any work, so that a long
 	// run does not end in an error it could have given first.
-	for _, p := range []string{c.savePath, c.plotPath, c.jsonPath} {
+	for _, p := range []string{c.savePath, c.plotPath, c.jsonPath, c.checkpoint, c.csvPath} {
 		if p == "" {
 			continue
 		}
@@ -288,15 +301,18 @@ func train(ctx context.Context, c trainConfig, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "test accuracy: %.4f (loss %.4f) on %d samples\n", test.Accuracy, test.Loss, len(d.yTest))
+	// Early stopping and Ctrl-C end a run before c.epochs: report the
+	// epochs that ran (an interrupted one counts as started).
+	epochs := len(hist.Epoch)
+	if interrupted {
+		epochs++
+	}
 	fmt.Fprintf(stdout, "training time: %.2fs (%.2f s/epoch, %d epochs, kernels %s, %d threads)\n",
-		elapsed.Seconds(), elapsed.Seconds()/float64(c.epochs), c.epochs, kernels.Active(), kernels.Threads())
+		elapsed.Seconds(), elapsed.Seconds()/float64(max(epochs, 1)), epochs, kernels.Active(), kernels.Threads())
 
 	r := report{ValLoss: val.Loss, ValAccuracy: val.Accuracy, TestLoss: test.Loss, TestAccuracy: test.Accuracy,
-		TrainSeconds: elapsed.Seconds(), Epochs: c.epochs, Kernels: kernels.Active(),
+		TrainSeconds: elapsed.Seconds(), Epochs: len(hist.Epoch), Kernels: kernels.Active(),
 		Threads: kernels.Threads(), Interrupted: interrupted}
-	if interrupted {
-		r.Epochs = len(hist.Epoch)
-	}
 	if err := writeTrainOutputs(c, m, hist, r, stdout); err != nil {
 		return err
 	}
@@ -340,10 +356,21 @@ func newTrainModel(c trainConfig) (*mlp.Sequential, error) {
 // an error matching context.Canceled, after the same checks.
 func fitTimed(ctx context.Context, c trainConfig, m *mlp.Sequential, d *split, xt []float32, yt []int32, stdout io.Writer) (*mlp.History, time.Duration, error) {
 	fc := mlp.FitConfig{Epochs: c.epochs, BatchSize: c.batch, Verbose: c.verbose, Out: stdout, Seed: c.seed}
-	if c.plotPath != "" {
-		// The curves need the validation results of every epoch; without
-		// -plot the run prints what it always did.
+	if c.plotPath != "" || c.patience >= 0 || c.checkpoint != "" {
+		// The curves and the callbacks need the validation results of
+		// every epoch; without them the run prints what it always did.
 		fc.ValidationData = &mlp.Data{X: d.xVal, Y: d.yVal}
+	}
+	var early *mlp.EarlyStopping
+	if c.checkpoint != "" {
+		fc.Callbacks = append(fc.Callbacks, &mlp.ModelCheckpoint{Path: c.checkpoint, SaveBestOnly: true})
+	}
+	if c.patience >= 0 {
+		early = &mlp.EarlyStopping{Patience: c.patience, RestoreBestWeights: true, Verbose: c.verbose != mlp.VerboseSilent}
+		fc.Callbacks = append(fc.Callbacks, early)
+	}
+	if c.csvPath != "" {
+		fc.Callbacks = append(fc.Callbacks, &mlp.CSVLogger{Path: c.csvPath})
 	}
 	start := time.Now()
 	hist, err := m.FitContext(ctx, xt, yt, fc)
@@ -354,6 +381,10 @@ func fitTimed(ctx context.Context, c trainConfig, m *mlp.Sequential, d *split, x
 	}
 	if msg := diverged(m, hist); msg != "" {
 		return nil, 0, fmt.Errorf("the run diverged: %s; nothing was saved (try a lower -lr)", msg)
+	}
+	if early != nil && early.StoppedEpoch > 0 {
+		fmt.Fprintf(stdout, "stopped early after epoch %d; the weights are those of epoch %d (val_loss %s)\n",
+			early.StoppedEpoch+1, early.BestEpoch()+1, pyFloat(early.Best()))
 	}
 	return hist, elapsed, err
 }

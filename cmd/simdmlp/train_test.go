@@ -86,3 +86,38 @@ func TestTrainDropoutFlag(t *testing.T) {
 		t.Errorf("layers %s", got)
 	}
 }
+
+// TestTrainCallbackFlags: -checkpoint, -csv and -patience run Keras's
+// callbacks with validation after every epoch.
+func TestTrainCallbackFlags(t *testing.T) {
+	code, _, stderr := runCmd("train", "-patience", "-2")
+	if code != 2 || !strings.Contains(stderr, "-patience -2") {
+		t.Errorf("-patience -2: exit %d, stderr %q", code, stderr)
+	}
+	if _, _, err := mnist.LoadFashionWith(mnist.Options{NoDownload: true}); err != nil {
+		t.Skipf("Fashion-MNIST not available: %v", err)
+	}
+	dir := t.TempDir()
+	best, logPath, rep := filepath.Join(dir, "best.safetensors"), filepath.Join(dir, "log.csv"), filepath.Join(dir, "r.json")
+	code, stdout, stderr := runCmd("train", "-epochs", "3", "-limit", "640", "-verbose", "0", "-patience", "5",
+		"-checkpoint", best, "-csv", logPath, "-json", rep)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q\n%s", code, stderr, stdout)
+	}
+	b, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSuffix(string(b), "\r\n"), "\r\n")
+	if len(rows) != 4 || rows[0] != "epoch,accuracy,loss,val_accuracy,val_loss" || !strings.HasPrefix(rows[3], "2,") {
+		t.Errorf("CSV log:\n%s", b)
+	}
+	m, err := mlp.Load(best)
+	if err != nil || m.Optimizer() == nil {
+		t.Errorf("checkpoint: %v (compiled: %v)", err, err == nil && m.Optimizer() != nil)
+	}
+	var r report
+	if b, err := os.ReadFile(rep); err != nil || json.Unmarshal(b, &r) != nil || r.Epochs != 3 {
+		t.Errorf("report %+v, %v", r, err)
+	}
+}
