@@ -188,9 +188,9 @@ type report struct {
 	Epochs       int     `json:"epochs"`
 	// Interrupted is set when Ctrl-C stopped the training early: the
 	// figures are then those of the weights it had reached.
-	Interrupted bool `json:"interrupted,omitempty"`
-	Kernels      string  `json:"kernels"`
-	Threads      int     `json:"threads"`
+	Interrupted bool   `json:"interrupted,omitempty"`
+	Kernels     string `json:"kernels"`
+	Threads     int    `json:"threads"`
 }
 
 func runTrain(args []string, stdout, stderr io.Writer) int {
