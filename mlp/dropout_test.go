@@ -13,65 +13,6 @@ import (
 	"github.com/simdmlp/simdmlp/optim"
 )
 
-// refLossMasked is refLoss with a Dropout before some Dense layers: masks[l],
-// when not nil, multiplies Dense layer l's input element by element (0
-// for a dropped unit, 1/(1-rate) for a kept one), as the layer saw it
-// during the training step.
-func refLossMasked(w [][]float64, acts []string, in int, x []float32, y []int32, masks [][]float64) float64 {
-	n := len(y)
-	var total float64
-	for i := range n {
-		a := make([]float64, in)
-		for k := range in {
-			a[k] = float64(x[i*in+k])
-		}
-		for l := range acts {
-			if masks[l] != nil {
-				width := len(a)
-				for k := range a {
-					a[k] *= masks[l][i*width+k]
-				}
-			}
-			W, b := w[2*l], w[2*l+1]
-			units := len(b)
-			z := make([]float64, units)
-			for j := range units {
-				s := b[j]
-				for k := range a {
-					s += a[k] * W[k*units+j]
-				}
-				z[j] = s
-			}
-			if l == len(acts)-1 {
-				mx := math.Inf(-1)
-				for _, v := range z {
-					mx = math.Max(mx, v)
-				}
-				var sum float64
-				for _, v := range z {
-					sum += math.Exp(v - mx)
-				}
-				total += math.Log(sum) - (z[y[i]] - mx)
-				break
-			}
-			switch acts[l] {
-			case "relu":
-				for j := range z {
-					z[j] = math.Max(z[j], 0)
-				}
-			case "tanh":
-				for j := range z {
-					z[j] = math.Tanh(z[j])
-				}
-			default:
-				panic("refLossMasked: no reference for " + acts[l])
-			}
-			a = z
-		}
-	}
-	return total / float64(n)
-}
-
 // maskOf returns the multipliers of the masks the Dropout layers feeding
 // Dense layer l applied in the last training step, read from the
 // kernel's mask function (DropoutKeep) and the float64 scale 1/(1-rate).

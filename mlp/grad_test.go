@@ -11,6 +11,14 @@ import (
 // refLoss is the mean sparse categorical cross-entropy of the model given
 // by w (Keras's order) on x, y, computed in float64 without the kernels.
 func refLoss(w [][]float64, acts []string, in int, x []float32, y []int32) float64 {
+	return refLossMasked(w, acts, in, x, y, nil)
+}
+
+// refLossMasked is refLoss with Dropout before some Dense layers: masks[l],
+// when masks and masks[l] are not nil, multiplies Dense layer l's input
+// element by element (0 for a dropped unit, 1/(1-rate) for a kept one), as
+// the layer saw it during the training step.
+func refLossMasked(w [][]float64, acts []string, in int, x []float32, y []int32, masks [][]float64) float64 {
 	n := len(y)
 	var total float64
 	for i := range n {
@@ -19,6 +27,12 @@ func refLoss(w [][]float64, acts []string, in int, x []float32, y []int32) float
 			a[k] = float64(x[i*in+k])
 		}
 		for l := range acts {
+			if masks != nil && masks[l] != nil {
+				width := len(a)
+				for k := range a {
+					a[k] *= masks[l][i*width+k]
+				}
+			}
 			W, b := w[2*l], w[2*l+1]
 			units := len(b)
 			z := make([]float64, units)
