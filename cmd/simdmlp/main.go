@@ -3,8 +3,8 @@
 //
 // Usage:
 //
-//	simdmlp train [flags]            train a model (default: the tutorial's final one)
-//	simdmlp tutorial [7-2] [flags]   replay a tutorial notebook cell by cell
+//	simdmlp train [flags]               train a model (default: the tutorial's final one)
+//	simdmlp tutorial [7-2|7-3] [flags]  replay a tutorial notebook cell by cell
 //	simdmlp evaluate -model m.safetensors [-confusion c.png]
 //	simdmlp predict -model m.safetensors image.png…
 //	simdmlp show -model m.safetensors [-n 25] grid.png
@@ -14,6 +14,13 @@
 // directory, kernel level, verbosity, a JSON report file, the model file to
 // save (-save) and the training curves to draw (-plot). Flags may be
 // written with one dash or two.
+//
+// tutorial replays chapter 7-2 (deep neural networks) or 7-3 (training a
+// neural network model: loss curves, Dropout, saving and loading, the
+// ModelCheckpoint and EarlyStopping callbacks) of the Keras book 혼공머신,
+// printing each code cell and what Keras prints for it. 7-3 writes its
+// models (.safetensors) and figures (PNG) in the -out directory, by
+// default a new temporary directory named at the start.
 //
 // evaluate reports a saved model's test loss and accuracy, its accuracy per
 // class and its confusion matrix (also drawn as a PNG with -confusion);
@@ -43,8 +50,9 @@ commands:
   train      train an MLP on Fashion-MNIST (default: the tutorial's final
              model, Flatten → Dense(100, relu) → Dense(10, softmax), Adam,
              5 epochs) and report validation and test accuracy
-  tutorial   replay a chapter of the Keras tutorial (혼공머신; 7-2, the
-             default) cell by cell
+  tutorial   replay a chapter of the Keras tutorial (혼공머신) cell by
+             cell: 7-2 (the default) or 7-3, which writes its models and
+             figures in -out DIR (default: a new temporary directory)
   evaluate   test a saved model: accuracy per class, confusion matrix
   predict    classify 28×28 images with a saved model (top 3 classes)
   show       draw test images labelled with a saved model's predictions

@@ -211,3 +211,63 @@ func className(names []string, c int) string {
 	}
 	return fmt.Sprint(c)
 }
+
+// figure is matplotlib's current figure as chapter 7-3 uses it: curves
+// given as plt.plot(list) draws them, against 0, 1, … (the list's
+// indices, here the 0-based epochs), axis labels and a legend.
+type figure struct {
+	curves         [][]float64
+	xlabel, ylabel string
+	legend         []string // one name per curve, in order; none without plt.legend
+}
+
+// matplotlib's first two default line colours (tab:blue, tab:orange), so
+// that 'train' and 'val' have the colours the book's figures have.
+var mplColors = []color.RGBA{{0x1f, 0x77, 0xb4, 255}, {0xff, 0x7f, 0x0e, 255}, {0x2c, 0xa0, 0x2c, 255}, {0xd6, 0x27, 0x28, 255}}
+
+// writePNG draws the figure as a 640×480 PNG, matplotlib's default size at
+// its default 100 dpi.
+func (f *figure) writePNG(path string) error {
+	if len(f.curves) == 0 {
+		return fmt.Errorf("plotting %s: nothing was plotted", path)
+	}
+	p := plot.New()
+	p.X.Label.Text = f.xlabel
+	p.Y.Label.Text = f.ylabel
+	p.Legend.Top = true
+	// Inset the legend from the corner, as matplotlib's is.
+	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(8), -vg.Points(8)
+	n := 0
+	for i, ys := range f.curves {
+		xy := make(plotter.XYs, len(ys))
+		for j, y := range ys {
+			xy[j] = plotter.XY{X: float64(j), Y: y}
+		}
+		line, err := plotter.NewLine(xy)
+		if err != nil {
+			return fmt.Errorf("plotting %s: %w", path, err)
+		}
+		line.LineStyle.Color = mplColors[i%len(mplColors)]
+		line.LineStyle.Width = vg.Points(1.5)
+		p.Add(line)
+		if i < len(f.legend) {
+			p.Legend.Add(f.legend[i], line)
+		}
+		n = max(n, len(ys))
+	}
+	// A single epoch gives a zero-width x range, which matplotlib widens
+	// around the point; so does this.
+	if n == 1 {
+		p.X.Min, p.X.Max = -0.5, 0.5
+	}
+	img := vgimg.NewWith(vgimg.UseWH(6.4*vg.Inch, 4.8*vg.Inch), vgimg.UseDPI(100))
+	// A margin round the axes, which gonum/plot otherwise draws to the
+	// picture's edges.
+	m := vg.Points(10)
+	p.Draw(vgdraw.Crop(vgdraw.New(img), m, -m, m, -m))
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
+		return fmt.Errorf("plotting %s: %w", path, err)
+	}
+	return atomicfile.WriteFile(path, buf.Bytes())
+}

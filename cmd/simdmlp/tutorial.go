@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/simdmlp/simdmlp/kernels"
@@ -15,17 +16,19 @@ import (
 
 // A chapter is one notebook of the Keras tutorial (혼공머신) that
 // `simdmlp tutorial` replays. cells is nil for a chapter that is planned
-// but not written yet.
+// but not written yet. files is set for a chapter whose notebook writes
+// files (models, figures), which the replay puts in the -out directory.
 type chapter struct {
 	name  string
 	cells func(t *replay) []cell
+	files bool
 }
 
 // chapters lists the notebooks in the book's order; the first is the
 // default.
 var chapters = []chapter{
 	{name: "7-2", cells: cells72},
-	{name: "7-3"},
+	{name: "7-3", cells: cells73, files: true},
 }
 
 // findChapter returns the chapter called name, or an error for the user.
@@ -60,8 +63,9 @@ type tutorialArgs struct {
 }
 
 // runTutorial replays a chapter of the Keras tutorial cell by cell: each
-// code cell's Python source under the notebook's own cell number, then
-// what Keras printed for it, with this package's own numbers.
+// code cell's Python source under its cell number (the notebook's own for
+// 7-2, ours for 7-3, whose notebook is not kept), then what Keras printed
+// for it, with this package's own numbers.
 func runTutorial(args []string, stdout, stderr io.Writer) int {
 	a, code := parseTutorialArgs(args, stderr)
 	if a == nil {
@@ -91,15 +95,21 @@ func parseTutorialArgs(args []string, stderr io.Writer) (*tutorialArgs, int) {
 	fs.SetOutput(stderr)
 	a := &tutorialArgs{}
 	fs.StringVar(&a.replay.dataDir, "data", "", "directory holding Fashion-MNIST's four files (default: search, then download)")
-	fs.IntVar(&a.replay.epochs, "epochs", 5, "epochs of each fit (the notebook uses 5)")
+	fs.IntVar(&a.replay.epochs, "epochs", 0, "epochs of every fit (0: the notebook's own, 5 in 7-2, 5 to 20 in 7-3)")
 	fs.Uint64Var(&a.replay.seed, "seed", 42, "seed of weight initialisation and shuffling")
 	fs.StringVar(&a.level, "kernels", "", "kernel level to use ("+strings.Join(kernels.Available(), ", ")+")")
-	verbose := fs.Int("verbose", 1, "progress output: 0 none, 1 progress bar, 2 one line per epoch")
+	verbose := fs.Int("verbose", 1, "progress output of the calls that leave verbose to Keras's default (7-2: fit and evaluate; 7-3: evaluate and predict, its fits say verbose=0): 0 none, 1 progress bar, 2 one line per call or epoch")
 	fs.IntVar(&a.replay.limit, "limit", 0, "train on only the first N samples of the training split (0: all 48000)")
+	fs.StringVar(&a.replay.dir, "out", "", "directory for the files a chapter writes (7-3: models and figures), made if missing (default: a new temporary directory, printed at the start)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: simdmlp tutorial [chapter] [flags]\n\n"+
 			"Replays a chapter of the Keras tutorial (혼공머신) cell by cell with Go.\n"+
-			"chapters: %s (default %s)\n\nflags:\n", readyChapters(), chapters[0].name)
+			"chapters: %s (default %s)\n"+
+			"  7-2  deep neural networks: Dense layers, summary, optimizers\n"+
+			"  7-3  training a neural network model: loss curves, validation loss, Dropout,\n"+
+			"       saving and loading, ModelCheckpoint and EarlyStopping. Its notebook's\n"+
+			"       .h5 files are .safetensors files here and its matplotlib figures PNG\n"+
+			"       files, all in the -out directory.\n\nflags:\n", readyChapters(), chapters[0].name)
 		fs.PrintDefaults()
 	}
 	var names []string
@@ -115,8 +125,8 @@ func parseTutorialArgs(args []string, stderr io.Writer) (*tutorialArgs, int) {
 	names = append(names, fs.Args()...)
 	v := map[int]mlp.Verbosity{0: mlp.VerboseSilent, 1: mlp.VerboseBar, 2: mlp.VerboseEpoch}
 	verb, ok := v[*verbose]
-	if len(names) > 1 || !ok || a.replay.epochs < 1 || a.replay.limit < 0 {
-		fmt.Fprintf(stderr, "simdmlp tutorial: bad arguments (want at most one chapter, -verbose 0, 1 or 2, -epochs ≥ 1, -limit ≥ 0)\n")
+	if len(names) > 1 || !ok || a.replay.epochs < 0 || a.replay.limit < 0 {
+		fmt.Fprintf(stderr, "simdmlp tutorial: bad arguments (want at most one chapter, -verbose 0, 1 or 2, -epochs ≥ 0, -limit ≥ 0)\n")
 		fs.Usage()
 		return nil, 2
 	}
@@ -172,11 +182,15 @@ type replay struct {
 	verbose mlp.Verbosity
 	seed    uint64
 	limit   int
+	dir     string // -out: where the chapter's files go
 
 	trainInput *mnist.Dataset  // train_input and train_target
 	scaled     []float32       // train_scaled before it is split
 	data       *split          // train_scaled, val_scaled, train_target, val_target
 	model      *mlp.Sequential // model
+
+	cellN     int                  // the number of the cell being run
+	histories map[int]*mlp.History // each cell's last History, which tests compare with the output
 }
 
 // play runs the chapter's cells in order from a fresh Keras session.
@@ -184,6 +198,13 @@ func (t *replay) play(c chapter) error {
 	mlp.ResetNames()
 	mlp.SetRandomSeed(t.seed)
 	fmt.Fprintf(t.out, "simdmlp replay of 혼공머신 %s (Keras 2.14 names and output formats; kernels: %s)\n", c.name, kernels.Active())
+	if c.files {
+		if err := t.makeDir(c.name); err != nil {
+			return err
+		}
+		fmt.Fprintf(t.out, "files written in %s\n", t.dir)
+	}
+	t.histories = map[int]*mlp.History{}
 	for _, cl := range c.cells(t) {
 		if err := t.run(cl); err != nil {
 			return err
@@ -192,9 +213,37 @@ func (t *replay) play(c chapter) error {
 	return nil
 }
 
+// makeDir makes the -out directory, or without -out a new temporary one:
+// a replay run twice from the same shell should neither scatter models
+// and figures over the current directory nor overwrite an earlier run's.
+func (t *replay) makeDir(chapter string) error {
+	if t.dir == "" {
+		d, err := os.MkdirTemp("", "simdmlp-"+chapter+"-")
+		if err != nil {
+			return fmt.Errorf("tutorial %s: %w", chapter, err)
+		}
+		t.dir = d
+		return nil
+	}
+	if err := os.MkdirAll(t.dir, 0o755); err != nil {
+		return fmt.Errorf("tutorial %s: -out: %w", chapter, err)
+	}
+	return nil
+}
+
+// epochsOr is the epochs of a fit that the notebook runs for n: -epochs
+// when given, else n.
+func (t *replay) epochsOr(n int) int {
+	if t.epochs > 0 {
+		return t.epochs
+	}
+	return n
+}
+
 // run shows a cell's source, runs its statements and shows the value of
 // its last one.
 func (t *replay) run(c cell) error {
+	t.cellN = c.n
 	t.showSource(c)
 	var last any
 	for _, s := range c.steps {
@@ -338,14 +387,17 @@ func (t *replay) compileNamed(src, optimizer string) step {
 	})
 }
 
-// fit is `model.fit(train_scaled, train_target, epochs=…)`, with the
-// epochs of -epochs; src has a %d for them.
+// fit is `model.fit(train_scaled, train_target, epochs=…)` of chapter
+// 7-2, which fits 5 epochs unless -epochs says otherwise; src has a %d for
+// them.
 func (t *replay) fit(src string) step {
-	return step{src: fmt.Sprintf(src, t.epochs), run: func() (any, error) {
-		h, err := t.model.Fit(t.data.xTrain, t.data.yTrain, mlp.FitConfig{Epochs: t.epochs, Verbose: t.verbose, Out: t.out})
+	epochs := t.epochsOr(5)
+	return step{src: fmt.Sprintf(src, epochs), run: func() (any, error) {
+		h, err := t.model.Fit(t.data.xTrain, t.data.yTrain, mlp.FitConfig{Epochs: epochs, Verbose: t.verbose, Out: t.out})
 		if err != nil {
 			return nil, err
 		}
+		t.histories[t.cellN] = h
 		return h, nil
 	}}
 }

@@ -327,10 +327,11 @@ func TestTutorialArgs(t *testing.T) {
 		chapter string
 		epochs  int
 	}{
-		{nil, "7-2", 5},
-		{[]string{"7-2"}, "7-2", 5},
+		{nil, "7-2", 0},
+		{[]string{"7-2"}, "7-2", 0},
 		{[]string{"7-2", "-epochs", "3"}, "7-2", 3},
 		{[]string{"-epochs", "3", "7-2"}, "7-2", 3},
+		{[]string{"7-3", "-out", "x"}, "7-3", 0},
 	} {
 		var stderr bytes.Buffer
 		a, code := parseTutorialArgs(c.args, &stderr)
@@ -342,9 +343,9 @@ func TestTutorialArgs(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"7-3"}, "chapter 7-3 is not replayed yet"},
-		{[]string{"-limit", "10", "7-3"}, "chapter 7-3 is not replayed yet"},
-		{[]string{"8-1"}, `unknown chapter "8-1" (chapters: 7-2)`},
+		{[]string{"8-1"}, `unknown chapter "8-1" (chapters: 7-2, 7-3)`},
+		{[]string{"-limit", "10", "8-1"}, `unknown chapter "8-1"`},
+		{[]string{"7-3", "-epochs", "-1"}, "bad arguments"},
 		{[]string{"7-2", "7-3"}, "bad arguments"},
 		{[]string{"7-2", "-epochs", "2", "extra"}, "bad arguments"},
 	} {
