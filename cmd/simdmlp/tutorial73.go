@@ -221,7 +221,10 @@ func saving73(t *replay, v *vars73) []cell {
 func callbacks73(t *replay, v *vars73) []cell {
 	checkpoint := do(`checkpoint_cb = keras.callbacks.ModelCheckpoint('best-model.safetensors',
                                                 save_best_only=True)`, func() error {
-		v.checkpointCb = &mlp.ModelCheckpoint{Path: t.file("best-model.safetensors"), SaveBestOnly: true}
+		// ModelCheckpoint formats its path as Python's str.format does, so
+		// braces in the -out directory's name must be doubled.
+		path := strings.NewReplacer("{", "{{", "}", "}}").Replace(t.file("best-model.safetensors"))
+		v.checkpointCb = &mlp.ModelCheckpoint{Path: path, SaveBestOnly: true}
 		return nil
 	})
 	return []cell{
