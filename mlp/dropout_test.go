@@ -88,31 +88,9 @@ func TestDropoutGradientCheck(t *testing.T) {
 		if dropped == 0 {
 			t.Fatalf("%s: the masks drop nothing", level)
 		}
-		w64 := make([][]float64, len(w))
-		for i := range w {
-			w64[i] = make([]float64, len(w[i]))
-			for j := range w[i] {
-				w64[i][j] = float64(w[i][j])
-			}
-		}
-		if ref := refLossMasked(w64, acts, in, x, y, masks); math.Abs(lossSum/n-ref) > 1e-5*math.Max(1, ref) {
-			t.Errorf("%s: loss %v, float64 reference %v", level, lossSum/n, ref)
-		}
-		const h = 1e-5
-		for p := range w64 {
-			for j := range w64[p] {
-				orig := w64[p][j]
-				w64[p][j] = orig + h
-				up := refLossMasked(w64, acts, in, x, y, masks)
-				w64[p][j] = orig - h
-				down := refLossMasked(w64, acts, in, x, y, masks)
-				w64[p][j] = orig
-				num := (up - down) / (2 * h)
-				if got := float64(m.ws.grads[p][j]); math.Abs(got-num) > 1e-5+1e-3*math.Abs(num) {
-					t.Errorf("%s: gradient of %s[%d] = %v, finite difference %v", level, m.WeightNames()[p], j, got, num)
-				}
-			}
-		}
+		checkGradients(t, level, m, lossSum/n, func(w64 [][]float64) float64 {
+			return refLossMasked(w64, acts, in, x, y, masks)
+		})
 		restore()
 	}
 }

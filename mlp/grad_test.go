@@ -126,34 +126,44 @@ func TestGradientCheck(t *testing.T) {
 			lossSum, _ := m.lossAndGrad(x, y, n)
 			m.backward(x, n)
 
-			w64 := make([][]float64, len(w))
-			for i := range w {
-				w64[i] = make([]float64, len(w[i]))
-				for j := range w[i] {
-					w64[i][j] = float64(w[i][j])
-				}
-			}
-			if ref := refLoss(w64, acts, 4, x, y); math.Abs(lossSum/n-ref) > 1e-5*math.Max(1, ref) {
-				t.Errorf("%s/%s: loss %v, float64 reference %v", level, hidden, lossSum/n, ref)
-			}
-			const h = 1e-5
-			for p := range w64 {
-				for j := range w64[p] {
-					orig := w64[p][j]
-					w64[p][j] = orig + h
-					up := refLoss(w64, acts, 4, x, y)
-					w64[p][j] = orig - h
-					down := refLoss(w64, acts, 4, x, y)
-					w64[p][j] = orig
-					num := (up - down) / (2 * h)
-					got := float64(m.ws.grads[p][j])
-					if math.Abs(got-num) > 1e-5+1e-3*math.Abs(num) {
-						t.Errorf("%s/%s: gradient of %s[%d] = %v, finite difference %v",
-							level, hidden, m.WeightNames()[p], j, got, num)
-					}
-				}
-			}
+			checkGradients(t, level+"/"+hidden, m, lossSum/n, func(w64 [][]float64) float64 {
+				return refLoss(w64, acts, 4, x, y)
+			})
 		}
 		restore()
+	}
+}
+
+// checkGradients compares the loss and the weight gradients of m's last
+// training step (lossAndGrad and backward, on weights that are the
+// model's) with a float64 reference loss of the weights and its central
+// finite differences.
+func checkGradients(t *testing.T, label string, m *Sequential, loss float64, ref func(w64 [][]float64) float64) {
+	t.Helper()
+	w := m.Weights()
+	w64 := make([][]float64, len(w))
+	for i := range w {
+		w64[i] = make([]float64, len(w[i]))
+		for j := range w[i] {
+			w64[i][j] = float64(w[i][j])
+		}
+	}
+	if r := ref(w64); math.Abs(loss-r) > 1e-5*math.Max(1, r) {
+		t.Errorf("%s: loss %v, float64 reference %v", label, loss, r)
+	}
+	const h = 1e-5
+	for p := range w64 {
+		for j := range w64[p] {
+			orig := w64[p][j]
+			w64[p][j] = orig + h
+			up := ref(w64)
+			w64[p][j] = orig - h
+			down := ref(w64)
+			w64[p][j] = orig
+			num := (up - down) / (2 * h)
+			if got := float64(m.ws.grads[p][j]); math.Abs(got-num) > 1e-5+1e-3*math.Abs(num) {
+				t.Errorf("%s: gradient of %s[%d] = %v, finite difference %v", label, m.WeightNames()[p], j, got, num)
+			}
+		}
 	}
 }

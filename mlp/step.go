@@ -304,19 +304,10 @@ func (m *Sequential) TrainOnBatch(x []float32, y []int32) (loss, acc float64, er
 // the tutorial's models, in input order. It works in batches of 32 and,
 // once warmed up, allocates nothing. It needs no Compile.
 func (m *Sequential) Predict(x, out []float32) error {
-	if m.err != nil {
-		return m.err
-	}
-	if !m.built {
-		return fmt.Errorf("mlp: Predict: %w", ErrNotBuilt)
-	}
-	if err := m.acquire("Predict"); err != nil {
+	if err := m.startInference("Predict"); err != nil {
 		return err
 	}
 	defer m.release()
-	if len(m.dense) == 0 {
-		return fmt.Errorf("mlp: Predict: model %q has no Dense layer", m.name)
-	}
 	units := m.OutputSize()
 	if len(out)%units == 0 && wrongWidth(len(x), len(out)/units, m.inSize) {
 		return fmt.Errorf("mlp: Predict: %s", widthFault(len(x), len(out)/units, m.inSize, true, "rows of out"))
@@ -343,19 +334,10 @@ func (m *Sequential) Predict(x, out []float32) error {
 // gives it in Keras. It runs the forward pass as Predict does (batches of
 // 32, no allocation once warmed up) and needs no Compile.
 func (m *Sequential) PredictClasses(x []float32, dst []int32) error {
-	if m.err != nil {
-		return m.err
-	}
-	if !m.built {
-		return fmt.Errorf("mlp: PredictClasses: %w", ErrNotBuilt)
-	}
-	if err := m.acquire("PredictClasses"); err != nil {
+	if err := m.startInference("PredictClasses"); err != nil {
 		return err
 	}
 	defer m.release()
-	if len(m.dense) == 0 {
-		return fmt.Errorf("mlp: PredictClasses: model %q has no Dense layer", m.name)
-	}
 	if len(x)%m.inSize != 0 || wrongWidth(len(x), len(dst), m.inSize) {
 		return fmt.Errorf("mlp: PredictClasses: %s", widthFault(len(x), len(dst), m.inSize, true, "entries in dst"))
 	}
@@ -373,6 +355,25 @@ func (m *Sequential) PredictClasses(x []float32, dst []int32) error {
 		rows := min(batch, n-s)
 		out := m.forward(x[s*m.inSize:(s+rows)*m.inSize], rows, true, false, nil)
 		kernels.Argmax(dst[s:s+rows], out[:rows*units], rows, units)
+	}
+	return nil
+}
+
+// startInference checks what the method what needs to run the forward
+// pass and takes the model; on success the caller must release it.
+func (m *Sequential) startInference(what string) error {
+	if m.err != nil {
+		return m.err
+	}
+	if !m.built {
+		return fmt.Errorf("mlp: %s: %w", what, ErrNotBuilt)
+	}
+	if err := m.acquire(what); err != nil {
+		return err
+	}
+	if len(m.dense) == 0 {
+		m.release()
+		return fmt.Errorf("mlp: %s: model %q has no Dense layer", what, m.name)
 	}
 	return nil
 }
