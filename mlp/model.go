@@ -36,6 +36,7 @@ type Sequential struct {
 	compiled bool
 	opt      optim.Optimizer
 	metric   string // "" when no accuracy metric
+	loss     string // SparseCategoricalCrossentropy or …FromLogits
 	updater  optim.Updater
 	slots    uint64 // optimizer values per weight, for the memory checks
 
@@ -97,6 +98,16 @@ func (m *Sequential) Err() error { return m.err }
 
 // Name returns the model's name.
 func (m *Sequential) Name() string { return m.name }
+
+// InputShape returns the shape of one input sample without the batch
+// dimension ((28, 28) for the tutorial's models), or nil while the model is
+// not built.
+func (m *Sequential) InputShape() []int { return append([]int(nil), m.inShape...) }
+
+// Loss returns the loss given to Compile, in its canonical spelling
+// (SparseCategoricalCrossentropy or SparseCategoricalCrossentropyFromLogits),
+// or "" before Compile.
+func (m *Sequential) Loss() string { return m.loss }
 
 // Layers returns the model's layers in order.
 func (m *Sequential) Layers() []*Layer { return append([]*Layer(nil), m.layers...) }
@@ -273,10 +284,27 @@ func sameDims(a, b []int) bool {
 	return true
 }
 
-// losses lists the loss strings Compile accepts.
+// The losses Compile accepts, by the names a saved model records.
+const (
+	// SparseCategoricalCrossentropy is Keras's default form of the loss
+	// for integer labels: the model's last layer is a Dense layer with
+	// softmax activation, whose outputs are probabilities.
+	SparseCategoricalCrossentropy = "sparse_categorical_crossentropy"
+	// SparseCategoricalCrossentropyFromLogits is Keras's
+	// SparseCategoricalCrossentropy(from_logits=True): the last layer is a
+	// Dense layer with linear activation, whose outputs are logits, and
+	// the loss applies the softmax itself. Predict then returns logits.
+	// Models imported without a final softmax (from PyTorch, say) train
+	// with it.
+	SparseCategoricalCrossentropyFromLogits = "sparse_categorical_crossentropy_from_logits"
+)
+
+// losses maps the loss strings Compile accepts to whether the model's
+// outputs are logits.
 var losses = map[string]bool{
-	"sparse_categorical_crossentropy": true,
-	"SparseCategoricalCrossentropy":   true,
+	SparseCategoricalCrossentropy:           false,
+	"SparseCategoricalCrossentropy":         false,
+	SparseCategoricalCrossentropyFromLogits: true,
 }
 
 // metricNames lists the metric strings Compile accepts; all are Keras's
@@ -291,10 +319,11 @@ var metricNames = map[string]bool{
 // Compile configures training, as Keras's compile(optimizer, loss,
 // metrics). A nil optimizer means RMSprop{}, Keras's default; use
 // optim.ByName for Keras's strings ("adam", "sgd", …). loss must be
-// "sparse_categorical_crossentropy" and the last layer a Dense with softmax
-// activation (the loss is computed from its logits). metrics may be
-// "accuracy" (or "acc", "sparse_categorical_accuracy"), reported under the
-// name given.
+// "sparse_categorical_crossentropy" with a Dense layer with softmax
+// activation last (the loss is computed from its logits), or
+// SparseCategoricalCrossentropyFromLogits with a Dense layer with linear
+// activation last. metrics may be "accuracy" (or "acc",
+// "sparse_categorical_accuracy"), reported under the name given.
 //
 // Compiling again keeps the weights and starts a fresh optimizer state
 // (iteration 0, zero slots), as in Keras. On error the model is unchanged.
@@ -308,16 +337,30 @@ func (m *Sequential) Compile(opt optim.Optimizer, loss string, metrics ...string
 	if loss == "" {
 		return fmt.Errorf("mlp: Compile: no loss given; use \"sparse_categorical_crossentropy\"")
 	}
-	if !losses[loss] {
-		return fmt.Errorf("mlp: Compile: unknown or unsupported loss %q; supported: \"sparse_categorical_crossentropy\"", loss)
+	fromLogits, ok := losses[loss]
+	if !ok {
+		return fmt.Errorf("mlp: Compile: unknown or unsupported loss %q; supported: %q and %q",
+			loss, SparseCategoricalCrossentropy, SparseCategoricalCrossentropyFromLogits)
 	}
 	if len(m.layers) == 0 {
 		return fmt.Errorf("mlp: Compile: model %q has no layers", m.name)
 	}
 	last := m.layers[len(m.layers)-1]
-	if last.kind != kindDense || last.act != kernels.ActSoftmax {
-		return fmt.Errorf("mlp: Compile: sparse_categorical_crossentropy needs a Dense layer with softmax activation last; "+
-			"layer %q (%s, activation %q) is not supported yet", last.name, last.ClassName(), last.Activation())
+	switch {
+	case fromLogits && (last.kind != kindDense || last.act != kernels.ActLinear):
+		return fmt.Errorf("mlp: Compile: %s needs a Dense layer with linear activation last (its outputs are the logits); "+
+			"layer %q is %s with activation %q", loss, last.name, last.ClassName(), last.Activation())
+	case !fromLogits && (last.kind != kindDense || last.act != kernels.ActSoftmax):
+		msg := fmt.Sprintf("mlp: Compile: sparse_categorical_crossentropy needs a Dense layer with softmax activation last; "+
+			"layer %q (%s, activation %q) is not supported", last.name, last.ClassName(), last.Activation())
+		if last.kind == kindDense && last.act == kernels.ActLinear {
+			msg += "; for a linear output (logits) use " + SparseCategoricalCrossentropyFromLogits
+		}
+		return errors.New(msg)
+	}
+	loss = SparseCategoricalCrossentropy
+	if fromLogits {
+		loss = SparseCategoricalCrossentropyFromLogits
 	}
 	metric := ""
 	for _, s := range metrics {
@@ -352,7 +395,7 @@ func (m *Sequential) Compile(opt optim.Optimizer, loss string, metrics ...string
 	if !m.built {
 		up = nil
 	}
-	m.compiled, m.opt, m.metric, m.updater = true, opt, metric, up
+	m.compiled, m.opt, m.metric, m.updater, m.loss = true, opt, metric, up, loss
 	m.slots = slotsPerWeight(opt)
 	return nil
 }
@@ -388,7 +431,7 @@ func (m *Sequential) Iterations() int64 {
 }
 
 func (m *Sequential) uncompile() {
-	m.compiled, m.opt, m.metric, m.updater, m.slots = false, nil, "", nil, 0
+	m.compiled, m.opt, m.metric, m.updater, m.slots, m.loss = false, nil, "", nil, 0, ""
 }
 
 func (m *Sequential) paramSizes() []int {

@@ -192,7 +192,7 @@ func (m *Sequential) trainingState() ([]byte, []saveTensor, error) {
 	}
 	st := r.State()
 	spec := trainingSpec{
-		Loss:       "sparse_categorical_crossentropy",
+		Loss:       m.loss,
 		Metrics:    []string{},
 		Optimizer:  optimizerSpec{ClassName: class, Config: cfg},
 		Iterations: st.Iterations,
