@@ -59,12 +59,19 @@ test-root:
 # under qemu-user, so the last line checks that SIMDMLP_KERNELS=generic
 # still forces the reference there. The arm64 run is -short: the long
 # end-to-end runs (the full chapter 7-3 replay, the load test) repeat
-# what the native run proves, at emulated speed.
+# what the native run proves, at emulated speed. So are the
+# interoperability tests (ONNX Runtime through node, PyTorch through
+# python3): they skip under -short, and SIMDMLP_TEST_REQUIRE_INTEROP, which
+# CI sets to fail a run whose interop tests skipped, is dropped for this
+# run: node and python3 are host programs, so an arm64 test binary would
+# only repeat the native run's check, and train its models at emulated
+# speed first.
 QEMU_X86   := qemu-x86_64-static -cpu Haswell
 QEMU_ARM64 := qemu-aarch64-static -cpu cortex-a53
 test-emulated:
 	SIMDMLP_TEST_LEVELS=generic,avx2 SIMDMLP_TEST_REQUIRE=avx2 $(GO) test -count=1 -exec '$(QEMU_X86)' ./kernels/...
-	SIMDMLP_TEST_LEVELS=generic,neon SIMDMLP_TEST_REQUIRE=neon GOARCH=arm64 $(GO) test -count=1 -short -exec '$(QEMU_ARM64)' ./...
+	env -u SIMDMLP_TEST_REQUIRE_INTEROP SIMDMLP_TEST_LEVELS=generic,neon SIMDMLP_TEST_REQUIRE=neon GOARCH=arm64 \
+		$(GO) test -count=1 -short -exec '$(QEMU_ARM64)' ./...
 	SIMDMLP_KERNELS=generic SIMDMLP_TEST_REQUIRE=generic GOARCH=arm64 $(GO) test -count=1 -exec '$(QEMU_ARM64)' -run '^TestRequiredLevel$$' ./kernels/
 
 # Each fuzz target for FUZZ_RUNS generated inputs: counted, because
@@ -278,6 +285,26 @@ gate-baseline:
 	$(call gate_suite,$(GATE_BASELINE)) && \
 	cd bench && $(GO) run ./cmd/gate -ratios -new "../$(GATE_BASELINE)" | grep -c peakflops/op | \
 		xargs echo "peak-cost samples in $(GATE_BASELINE):"
+
+# ONNX Runtime for Node.js (the onnxruntime-node package, whose CPU
+# runtime ships inside it), for the ONNX interoperability tests and the
+# ONNX Runtime benchmark (internal/ort, bench/cmd/ortpeer). ort-deps
+# installs ORT_VERSION into ORT_DIR: $SIMDMLP_ORT_DIR when set, else the
+# directory of the user cache that the tests install into themselves on
+# first use (so without it they still run wherever npm is). The install
+# script is skipped: it fetches optional GPU providers from outside the npm
+# registry. .ci/run calls this with SIMDMLP_ORT_DIR set and exported.
+ORT_VERSION := 1.30.0
+ORT_DIR     ?= $(or $(SIMDMLP_ORT_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/simdmlp/ort-$(ORT_VERSION))
+
+.PHONY: ort-deps
+ort-deps:
+	@have=$$(node -p "require('$(ORT_DIR)/node_modules/onnxruntime-node/package.json').version" 2>/dev/null); \
+	if [ "$$have" = "$(ORT_VERSION)" ]; then exit 0; fi; \
+	command -v npm >/dev/null || { echo "ort-deps needs node and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }; \
+	echo "installing onnxruntime-node@$(ORT_VERSION) into $(ORT_DIR)"; \
+	mkdir -p "$(ORT_DIR)" && npm install --prefix "$(ORT_DIR)" --ignore-scripts --no-audit --no-fund \
+		--loglevel=error onnxruntime-node@$(ORT_VERSION)
 
 # Installs Debian's Fashion-MNIST when no copy is found and apt is usable;
 # otherwise simdmlp downloads the files itself into the user cache.
