@@ -2,11 +2,14 @@ package mlp
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/simdmlp/simdmlp/internal/interoptest"
 )
 
 // python returns the path of Debian's python3 with numpy, or skips the
@@ -16,10 +19,10 @@ func python(t *testing.T) string {
 	t.Helper()
 	const py = "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
-		t.Skipf("skipping: %s not found (install Debian's python3-numpy to run the interoperability test)", py)
+		interoptest.Skip(t, py+" not found (install Debian's python3-numpy to run the interoperability test)")
 	}
 	if out, err := exec.Command(py, "-c", "import numpy").CombinedOutput(); err != nil {
-		t.Skipf("skipping: %s has no numpy (install Debian's python3-numpy): %v %s", py, err, out)
+		interoptest.Skip(t, fmt.Sprintf("%s has no numpy (install Debian's python3-numpy): %v %s", py, err, out))
 	}
 	return py
 }

@@ -31,16 +31,9 @@ import (
 // test checks.
 const Version = "1.30.0"
 
-// Environment variables read by Find and the test helpers.
-const (
-	// EnvDir names a directory holding node_modules/onnxruntime-node.
-	// When set, only that directory is used and nothing is installed.
-	EnvDir = "SIMDMLP_ORT_DIR"
-	// EnvRequire set to 1 turns the skip of an interoperability test whose
-	// tools are missing into a failure, so that CI cannot pass without
-	// running them.
-	EnvRequire = "SIMDMLP_TEST_REQUIRE_INTEROP"
-)
+// EnvDir names a directory holding node_modules/onnxruntime-node. When
+// set, Find uses only that directory and installs nothing.
+const EnvDir = "SIMDMLP_ORT_DIR"
 
 // installTimeout bounds the one npm install into the cache: the package is
 // about 60 MB to download and 300 MB unpacked.

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simdmlp/simdmlp/internal/interoptest"
 	"github.com/simdmlp/simdmlp/internal/ort"
-	"github.com/simdmlp/simdmlp/internal/ort/orttest"
 )
 
 // TestRunAffine runs a fixed model written by PyTorch's exporter
@@ -18,7 +18,7 @@ import (
 // and output files, shapes and byte order are right, independently of
 // simdmlp's exporter.
 func TestRunAffine(t *testing.T) {
-	rt := orttest.Runtime(t)
+	rt := interoptest.ORT(t)
 	const n, in, out = 5, 4, 3
 	x := make([]float32, n*in)
 	for i := range x {
@@ -73,7 +73,7 @@ func TestRunAffine(t *testing.T) {
 // TestRunBadModel: a file that is not a model is an error, not a hang or
 // an empty result.
 func TestRunBadModel(t *testing.T) {
-	rt := orttest.Runtime(t)
+	rt := interoptest.ORT(t)
 	bad := t.TempDir() + "/bad.onnx"
 	if err := os.WriteFile(bad, []byte("not a model"), 0o644); err != nil {
 		t.Fatal(err)
