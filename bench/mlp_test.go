@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/simdmlp/simdmlp/bench/internal/tutorial"
 	"github.com/simdmlp/simdmlp/kernels"
 	"github.com/simdmlp/simdmlp/mlp"
 	"github.com/simdmlp/simdmlp/optim"
@@ -43,18 +44,12 @@ var benchData = sync.OnceValues(func() ([]float32, []int32) {
 })
 
 // tutorialModel builds and compiles the tutorial's model with fixed
-// initial weights.
-func tutorialModel(b *testing.B) *mlp.Sequential {
-	b.Helper()
-	mlp.SetRandomSeed(1)
-	m := mlp.NewSequential("")
-	for _, l := range []*mlp.Layer{mlp.Flatten(mlp.InputShape(28, 28)), mlp.Dense(100, "relu"), mlp.Dense(classes, "softmax")} {
-		if err := m.Add(l); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := m.Compile(optim.Adam{}, "sparse_categorical_crossentropy", "accuracy"); err != nil {
-		b.Fatal(err)
+// initial weights (package tutorial, which the ONNX Runtime peer shares).
+func tutorialModel(tb testing.TB) *mlp.Sequential {
+	tb.Helper()
+	m, err := tutorial.Model()
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return m
 }

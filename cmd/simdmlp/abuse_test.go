@@ -153,25 +153,37 @@ func TestTrainDivergedKeepsFile(t *testing.T) {
 	}
 }
 
-// A model whose outputs are not softmax probabilities: predict calls the
-// numbers scores, evaluate refuses it before reading the data.
+// A model whose outputs are neither probabilities nor logits: predict
+// calls the numbers scores, evaluate refuses it before reading the data.
+// A linear output is logits: predict shows their softmax and says so.
 func TestNotSoftmaxModel(t *testing.T) {
 	dir := t.TempDir()
-	m := mlp.NewSequential("logits", mlp.Flatten(mlp.InputShape(28, 28)), mlp.Dense(10, "linear"))
-	p := filepath.Join(dir, "logits.safetensors")
+	img := filepath.Join(dir, "x.png")
+	writePNG(t, img, grayImage(28, 28))
+	m := mlp.NewSequential("scores", mlp.Flatten(mlp.InputShape(28, 28)), mlp.Dense(10, "sigmoid"))
+	p := filepath.Join(dir, "scores.safetensors")
 	if err := m.Save(p); err != nil {
 		t.Fatal(err)
 	}
-	img := filepath.Join(dir, "x.png")
-	writePNG(t, img, grayImage(28, 28))
 	code, stdout, stderr := runCmd("predict", "-model", p, img)
-	if code != 0 || !strings.Contains(stdout, "not softmax: the numbers are scores, not probabilities") ||
+	if code != 0 || !strings.Contains(stdout, "is sigmoid, not softmax: the numbers are scores, not probabilities") ||
 		!strings.Contains(stdout, img+": ") || strings.Count(stdout, " score ") != 3 {
 		t.Errorf("predict: exit %d, stderr %q, stdout:\n%s", code, stderr, stdout)
 	}
 	code, stdout, stderr = runCmd("evaluate", "-model", p, "-data", filepath.Join(dir, "nodata"))
-	if code != 1 || stdout != "" || !strings.Contains(stderr, "activation is linear") || strings.Contains(stderr, "Fashion") {
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "activation is sigmoid") || strings.Contains(stderr, "Fashion") {
 		t.Errorf("evaluate: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+
+	m = mlp.NewSequential("logits", mlp.Flatten(mlp.InputShape(28, 28)), mlp.Dense(10, "linear"))
+	p = filepath.Join(dir, "logits.safetensors")
+	if err := m.Save(p); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCmd("predict", "-model", p, img)
+	if code != 0 || !strings.Contains(stdout, "is linear: its outputs are logits, and the probabilities below are their softmax") ||
+		strings.Contains(stdout, "score") {
+		t.Errorf("predict: exit %d, stderr %q, stdout:\n%s", code, stderr, stdout)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	_ "image/gif"  // predict reads GIF images too
 	_ "image/jpeg" // and JPEG
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -44,12 +46,13 @@ func fail(stderr io.Writer, err error) int {
 	return 1
 }
 
-// loadImageModel loads a model file and checks that it takes 28×28 images
-// and gives ten class probabilities, as the Fashion-MNIST commands need.
+// loadImageModel loads a model file (ours or ONNX, by its name) and checks
+// that it takes 28×28 images and gives ten class outputs, as the
+// Fashion-MNIST commands need.
 func loadImageModel(path string) (*mlp.Sequential, error) {
-	m, err := mlp.Load(path)
+	m, err := loadModel(path)
 	if err != nil {
-		return nil, withoutMLP(err)
+		return nil, err
 	}
 	if m.InputSize() != pixels || m.OutputSize() != len(mnist.FashionClasses) {
 		return nil, fmt.Errorf("model %s takes %d inputs and gives %d outputs; Fashion-MNIST needs %d and %d",
@@ -103,9 +106,9 @@ func lastActivation(m *mlp.Sequential) string {
 
 func argmax(p []float32) int { return top3(p)[0] }
 
-// modelFlag adds the -model and -data flags every inspecting command has.
+// modelFlags adds the -model and -data flags every inspecting command has.
 func modelFlags(fs *flag.FlagSet, withData bool) (model, data *string) {
-	model = fs.String("model", "", "model file written by 'simdmlp train -save' (required)")
+	model = fs.String("model", "", "model file written by 'simdmlp train -save', or an ONNX model (a name ending in .onnx) (required)")
 	if withData {
 		data = fs.String("data", "", "directory holding Fashion-MNIST's files (default: search as train does)")
 	}
@@ -125,12 +128,15 @@ func newFlagSet(name, synopsis, about string, stderr io.Writer) *flag.FlagSet {
 // runEvaluate is `simdmlp evaluate`: the model's loss and accuracy on the
 // test set, per-class accuracy and the confusion matrix.
 func runEvaluate(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("evaluate", "-model m.safetensors [flags]",
+	fs := newFlagSet("evaluate", "-model m.safetensors|m.onnx [flags]",
 		"Evaluates a saved model on Fashion-MNIST's test set: loss, accuracy,\n"+
 			"accuracy per class and the confusion matrix (as text, and as a PNG\n"+
-			"with -confusion).", stderr)
+			"with -confusion). The loss is the sparse categorical cross-entropy: of\n"+
+			"the probabilities when the last layer is softmax, from logits when it\n"+
+			"is linear (as an ONNX model without a final Softmax usually is).", stderr)
 	model, data := modelFlags(fs, true)
 	confusion := fs.String("confusion", "", "also draw the confusion matrix into this PNG file")
+	jsonOut := fs.String("json", "", `also write {"loss", "accuracy", "samples"} into this JSON file`)
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
@@ -144,7 +150,15 @@ func runEvaluate(args []string, stdout, stderr io.Writer) int {
 		if err := checkPNGPath("-confusion", *confusion); err != nil {
 			return usageFail(stderr, "evaluate", err)
 		}
-		if err := atomicfile.CheckWritable(*confusion); err != nil {
+	}
+	if err := distinctOutputs([][2]string{{"-confusion", *confusion}, {"-json", *jsonOut}, {"-model", *model}}); err != nil {
+		return usageFail(stderr, "evaluate", err)
+	}
+	for _, out := range []string{*confusion, *jsonOut} {
+		if out == "" {
+			continue
+		}
+		if err := atomicfile.CheckWritable(out); err != nil {
 			return fail(stderr, err)
 		}
 	}
@@ -155,11 +169,18 @@ func runEvaluate(args []string, stdout, stderr io.Writer) int {
 	// Evaluate needs a compiled model (the optimizer is never used), and
 	// Compile refuses a model whose loss cannot be computed: find that
 	// out before reading the data.
-	if act := lastActivation(m); act != "softmax" {
+	loss := mlp.SparseCategoricalCrossentropy
+	switch act := lastActivation(m); act {
+	case "softmax":
+	case "linear":
+		// Logits, as Keras's from_logits=True and PyTorch's
+		// CrossEntropyLoss take them: the cross-entropy of their softmax.
+		loss = mlp.SparseCategoricalCrossentropyFromLogits
+	default:
 		return fail(stderr, fmt.Errorf("model %s cannot be evaluated: its last layer's activation is %s, "+
-			"and the cross-entropy loss needs softmax probabilities", *model, act))
+			"and the cross-entropy loss needs softmax probabilities or linear logits", *model, act))
 	}
-	if err := m.Compile(nil, "sparse_categorical_crossentropy", "accuracy"); err != nil {
+	if err := m.Compile(nil, loss, "accuracy"); err != nil {
 		return fail(stderr, err)
 	}
 	_, test, err := mnist.LoadFashion(*data)
@@ -184,6 +205,9 @@ func runEvaluate(args []string, stdout, stderr io.Writer) int {
 		conf[y][argmax(probs[i*k:(i+1)*k])]++
 	}
 	fmt.Fprintf(stdout, "model: %s (%s)\n", *model, m)
+	if loss == mlp.SparseCategoricalCrossentropyFromLogits {
+		fmt.Fprintln(stdout, "the last layer is linear: its outputs are logits, and the loss is the cross-entropy of their softmax")
+	}
 	fmt.Fprintf(stdout, "test set: %d images; loss %.4f, accuracy %.4f\n\n", test.N, sc.Loss, sc.Accuracy)
 	fmt.Fprintln(stdout, "accuracy per class:")
 	for c, row := range conf {
@@ -216,16 +240,36 @@ func runEvaluate(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "\nconfusion matrix drawn in %s\n", *confusion)
 	}
+	if *jsonOut != "" {
+		b, err := json.MarshalIndent(evalReport{Loss: sc.Loss, Accuracy: sc.Accuracy, Samples: test.N}, "", "  ")
+		if err != nil {
+			return fail(stderr, err)
+		}
+		if err := atomicfile.WriteFile(*jsonOut, append(b, '\n')); err != nil {
+			return fail(stderr, err)
+		}
+		fmt.Fprintf(stdout, "scores written to %s\n", *jsonOut)
+	}
 	return 0
+}
+
+// evalReport is what evaluate -json writes: Evaluate's scores (float32
+// values widened, as Keras reports them) and the number of test images.
+type evalReport struct {
+	Loss     float64 `json:"loss"`
+	Accuracy float64 `json:"accuracy"`
+	Samples  int     `json:"samples"`
 }
 
 // runPredict is `simdmlp predict`: the top three classes of each image.
 func runPredict(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("predict", "-model m.safetensors image.png…",
+	fs := newFlagSet("predict", "-model m.safetensors|m.onnx image.png…",
 		"Prints the three most probable Fashion-MNIST classes of each image with\n"+
 			"their probabilities. Images should be 28×28 grayscale PNGs, a light\n"+
 			"object on a dark background as in Fashion-MNIST; colour images are\n"+
-			"converted to gray and other sizes resized (JPEG and GIF are read too).", stderr)
+			"converted to gray and other sizes resized (JPEG and GIF are read too).\n"+
+			"A model whose last layer is linear gives logits: the probabilities\n"+
+			"shown are then their softmax, as the note above them says.", stderr)
 	model, _ := modelFlags(fs, false)
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
@@ -240,10 +284,19 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	softmax := lastActivation(m) == "softmax"
-	if !softmax {
+	act := lastActivation(m)
+	// Logits become probabilities through a softmax, which is what the
+	// model's loss (from logits) takes them for; other activations give
+	// numbers that rank the classes but sum to nothing in particular.
+	logits := act == "linear"
+	probabilities := act == "softmax" || logits
+	switch {
+	case logits:
+		fmt.Fprintf(stdout, "note: the last layer of %s is linear: its outputs are logits, and the probabilities "+
+			"below are their softmax (computed here, not by the model)\n", *model)
+	case !probabilities:
 		fmt.Fprintf(stdout, "note: the last layer of %s is %s, not softmax: the numbers are scores, not probabilities\n",
-			*model, lastActivation(m))
+			*model, act)
 	}
 	code := 0
 	x := make([]float32, pixels)
@@ -258,9 +311,30 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 			code = fail(stderr, err)
 			continue
 		}
-		fmt.Fprintf(stdout, "%s%s: %s\n", path, note, formatTop3(probs, softmax))
+		if logits {
+			softmaxInPlace(probs)
+		}
+		fmt.Fprintf(stdout, "%s%s: %s\n", path, note, formatTop3(probs, probabilities))
 	}
 	return code
+}
+
+// softmaxInPlace turns logits into probabilities, in float64 after
+// subtracting the largest logit so that no exponential overflows.
+func softmaxInPlace(z []float32) {
+	top := math.Inf(-1)
+	for _, v := range z {
+		top = max(top, float64(v))
+	}
+	sum := 0.0
+	e := make([]float64, len(z))
+	for i, v := range z {
+		e[i] = math.Exp(float64(v) - top)
+		sum += e[i]
+	}
+	for i := range z {
+		z[i] = float32(e[i] / sum)
+	}
 }
 
 // maxImagePixels bounds the images predict decodes: 16 megapixels, 64 MiB
@@ -333,7 +407,7 @@ func readImage(path string, x []float32) (note string, err error) {
 // runShow is `simdmlp show`: a picture of test images with the model's
 // predictions.
 func runShow(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("show", "-model m.safetensors [-n 25] grid.png",
+	fs := newFlagSet("show", "-model m.safetensors|m.onnx [-n 25] grid.png",
 		"Draws the first n test images in a grid, each labelled with the\n"+
 			"predicted (p) and true (t) class; wrong predictions are framed in red.", stderr)
 	model, data := modelFlags(fs, true)

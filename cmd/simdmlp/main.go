@@ -5,9 +5,10 @@
 //
 //	simdmlp train [flags]               train a model (default: the tutorial's final one)
 //	simdmlp tutorial [7-2|7-3] [flags]  replay a tutorial notebook cell by cell
-//	simdmlp evaluate -model m.safetensors [-confusion c.png]
+//	simdmlp evaluate -model m.safetensors [-confusion c.png] [-json r.json]
 //	simdmlp predict -model m.safetensors image.png…
 //	simdmlp show -model m.safetensors [-n 25] grid.png
+//	simdmlp export -model m.safetensors -o m.onnx
 //
 // `simdmlp train -h` lists the training flags: hidden layer sizes,
 // activation, optimizer and learning rate, epochs, batch size, seed, data
@@ -23,9 +24,15 @@
 // default a new temporary directory named at the start.
 //
 // evaluate reports a saved model's test loss and accuracy, its accuracy per
-// class and its confusion matrix (also drawn as a PNG with -confusion);
-// predict prints the three most probable classes of 28×28 images; show
-// draws test images labelled with the predicted and true classes.
+// class and its confusion matrix (also drawn as a PNG with -confusion, and
+// the scores as JSON with -json); predict prints the three most probable
+// classes of 28×28 images; show draws test images labelled with the
+// predicted and true classes. export writes a model as an ONNX file, for
+// ONNX Runtime and other engines. These four take an ONNX model (a -model
+// name ending in .onnx, read by package mlp/onnx: from PyTorch's or
+// tf2onnx's exporters, say) as well as simdmlp's own files. A model whose
+// last layer is linear gives logits: evaluate then uses the cross-entropy
+// from logits, and predict shows the softmax of the logits.
 //
 // The data are found as package mnist finds them: in the -data directory or
 // $SIMDMLP_DATA when given (and only there), else in Debian's
@@ -56,6 +63,10 @@ commands:
   evaluate   test a saved model: accuracy per class, confusion matrix
   predict    classify 28×28 images with a saved model (top 3 classes)
   show       draw test images labelled with a saved model's predictions
+  export     write a saved model as an ONNX model (-o m.onnx)
+
+evaluate, predict, show and export read simdmlp's model files and ONNX
+models (-model m.onnx) alike, and tell them apart by the .onnx name.
 
 Run 'simdmlp <command> -h' for the command's flags.
 `
@@ -78,6 +89,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runPredict(args[1:], stdout, stderr)
 	case "show":
 		return runShow(args[1:], stdout, stderr)
+	case "export":
+		return runExport(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

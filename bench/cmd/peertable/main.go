@@ -13,8 +13,9 @@
 // simdmlp's best kernel level in the file.
 //
 // The header names the machine (the cpu: line of the results, or
-// /proc/cpuinfo), the Go version, the OpenBLAS cores and the PyTorch and
-// numpy versions, which the bench programs print as '#' lines; those
+// /proc/cpuinfo), the Go version, the OpenBLAS cores and the PyTorch,
+// numpy and ONNX Runtime versions, which the bench programs print as '#'
+// lines; those
 // stay comments rather than configuration lines because benchstat would
 // split a table at every configuration change.
 //
@@ -100,13 +101,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // info is what the '#' lines of the results say about the peers.
 type info struct {
-	openblasCores, torch, numpy, kernels []string
+	openblasCores, torch, numpy, kernels, onnxruntime []string
 }
 
 // readInfo collects the distinct values of the '#' lines the bench
 // programs print: "# openblas: core X, …" (Go), "# openblas-core: X",
-// "# torch-version: X", "# numpy-version: X" (Python) and
-// "# simdmlp kernels: …".
+// "# torch-version: X", "# numpy-version: X" (Python),
+// "# onnxruntime-version: X" (peers/ort_mlp.js) and "# simdmlp kernels: …".
 func readInfo(path string) (info, error) {
 	var in info
 	f, err := os.Open(path)
@@ -137,6 +138,8 @@ func readInfo(path string) (info, error) {
 			add(&in.torch, val)
 		case "numpy-version":
 			add(&in.numpy, val)
+		case "onnxruntime-version":
+			add(&in.onnxruntime, val)
 		case "simdmlp kernels":
 			add(&in.kernels, val)
 		}
@@ -163,7 +166,13 @@ func header(set *benchset.Set, in info) string {
 	if len(in.kernels) > 0 {
 		fmt.Fprintf(&b, "simdmlp kernels: %s. ", none(in.kernels))
 	}
-	fmt.Fprintf(&b, "OpenBLAS cores: %s. PyTorch %s. numpy %s.\n", none(in.openblasCores), none(in.torch), none(in.numpy))
+	fmt.Fprintf(&b, "OpenBLAS cores: %s. PyTorch %s. numpy %s.", none(in.openblasCores), none(in.torch), none(in.numpy))
+	if len(in.onnxruntime) > 0 {
+		// Only when measured: most runs (make bench-torch, older files)
+		// have no ONNX Runtime, and saying so in every header is noise.
+		fmt.Fprintf(&b, " ONNX Runtime %s (onnxruntime-node, one thread).", none(in.onnxruntime))
+	}
+	b.WriteString("\n")
 	return b.String()
 }
 
