@@ -26,8 +26,6 @@ const (
 	fModelGraph           protowire.Number = 7
 	fModelOpsetImport     protowire.Number = 8
 	fModelMetadataProps   protowire.Number = 14
-	fModelTrainingInfo    protowire.Number = 20
-	fModelFunctions       protowire.Number = 25
 )
 
 // Field numbers of GraphProto.
@@ -141,9 +139,6 @@ type modelProto struct {
 	graph           *graphProto
 	opsetImport     []opsetID
 	metadataProps   []stringEntry
-
-	// Read only: parts of a model this package cannot honour.
-	hasTrainingInfo, hasFunctions bool
 }
 
 // opsetID is OperatorSetIdProto.
