@@ -36,10 +36,11 @@ func runExport(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("export", "-model m.safetensors -o m.onnx",
 		"Writes a saved model as an ONNX model (opset 13: Flatten, then Gemm and\n"+
 			"its activation per Dense layer; Dropout is left out), which ONNX Runtime\n"+
-			"and other ONNX engines run. The input is named \"input\", shaped\n"+
-			"[N, 28, 28] for a model that starts with Flatten(28×28) and [N, 784]\n"+
-			"for one that takes 784 values; the output is \"output\", [N, classes].\n"+
-			"The file is written whole or not at all.", stderr)
+			"and other ONNX engines run. The input is named \"input\" and shaped\n"+
+			"[N, the model's input shape] ([N, 28, 28] for a model that starts with\n"+
+			"Flatten(28×28), [N, 784] for one that takes 784 values); the output is\n"+
+			"\"output\", [N, units of the last layer]. The file is written whole or\n"+
+			"not at all.", stderr)
 	model := fs.String("model", "", "model file to export: written by 'simdmlp train -save', or an .onnx file (required)")
 	out := fs.String("o", "", "the ONNX file to write; its name must end in .onnx (required)")
 	if code := parseFlags(fs, args); code >= 0 {

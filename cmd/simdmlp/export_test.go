@@ -126,8 +126,9 @@ func TestExportThenEvaluate(t *testing.T) {
 			if reports[0].Accuracy < 0.7 {
 				t.Errorf("accuracy %.4f: the model did not train, so the comparison proves little", reports[0].Accuracy)
 			}
-			// Everything after the model line is the same text.
-			after := func(s string) string { return s[strings.Index(s, "\n")+1:] }
+			// Everything between the model line and the line naming the
+			// JSON file is the same text.
+			after := func(s string) string { return s[strings.Index(s, "\n")+1 : strings.Index(s, "scores written to")] }
 			if after(outs[0]) != after(outs[1]) {
 				t.Errorf("the reports differ:\n%s\n---\n%s", outs[0], outs[1])
 			}
