@@ -182,7 +182,7 @@ OWN_CORE    := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 
 .PHONY: bench-peers bench-deps bench-openblas bench-torch
 
-bench-peers: bench-deps
+bench-peers: bench-deps ort-deps
 	cd bench && GOMAXPROCS=1 $(GO) test -tags openblas -run '^$$' -bench . -count $(BENCH_COUNT) . | tee ../bench-peers.txt
 	cd bench && $(OWN_CORE) GOMAXPROCS=1 $(GO) test -tags openblas -run '^$$' -bench 'Sgemm/impl=openblas' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
 	cd bench && GOMAXPROCS=2 $(GO) test -tags openblas -run '^$$' -bench 'Sgemm/impl=/threads=2' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
@@ -192,6 +192,7 @@ bench-peers: bench-deps
 	$(OWN_CORE) $(PEER_PYTHON) bench/peers/torch_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
 	$(PEER_PYTHON) bench/peers/numpy_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
 	$(OWN_CORE) $(PEER_PYTHON) bench/peers/numpy_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
+	$(ORT_PEER) | tee -a ../bench-peers.txt
 	$(BENCHSTAT) -col /impl bench-peers.txt
 	cd bench && $(GO) run ./cmd/peertable -o ../bench-peers.md -png ../bench-peers.png ../bench-peers.txt
 	@echo "wrote bench-peers.md and bench-peers.png"
@@ -202,6 +203,20 @@ bench-openblas: bench-deps
 	cd bench && GOMAXPROCS=1 $(GO) test -tags openblas -run '^$$' -bench Sgemm -count $(BENCH_COUNT) . | tee ../bench-peers.txt
 	cd bench && $(OWN_CORE) GOMAXPROCS=1 $(GO) test -tags openblas -run '^$$' -bench 'Sgemm/impl=openblas' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
 	$(BENCHSTAT) -col /impl bench-peers.txt
+
+# ONNX Runtime only (onnxruntime-node, one thread), beside the Predictor
+# benchmarks it is compared with: the native model's, and the model read
+# back from its ONNX export (the same code, so the same time). Appends to
+# bench-peers.txt, so that it can complete a full run's table by hand
+# (bench/README.md). ORT_PEER runs peers/ort_mlp.js through cmd/ortpeer,
+# which exports the model and checks ONNX Runtime's outputs first.
+ORT_PEER = cd bench && SIMDMLP_ORT_DIR="$(ORT_DIR)" $(GO) run ./cmd/ortpeer -reps $(BENCH_COUNT)
+
+.PHONY: bench-ort
+bench-ort: ort-deps
+	cd bench && GOMAXPROCS=1 $(GO) test -run '^$$' -bench '^BenchmarkPredictor(One|Batch)(ONNX)?$$' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
+	$(ORT_PEER) | tee -a ../bench-peers.txt
+	$(BENCHSTAT) -col /impl -filter '/impl:(avx512 OR avx2 OR neon OR onnxruntime)' bench-peers.txt
 
 # PyTorch and numpy only, both cores.
 bench-torch: bench-deps
