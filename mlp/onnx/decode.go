@@ -12,9 +12,10 @@ import (
 // keeps for one file. Each of them takes more memory decoded than on the
 // wire (a two-byte empty node becomes a struct of a hundred bytes), so a
 // file made of nothing else could otherwise make a small file cost
-// gigabytes; an MLP needs a few hundred. Floats are not counted: their
+// gigabytes; an MLP needs a few hundred (a thousand layers, a few
+// thousand nodes). Floats are not counted: their
 // decoded size never exceeds their size in the file.
-const maxItems = 1 << 20
+const maxItems = 1 << 18
 
 // decoder holds the budget of one decoding.
 type decoder struct{ items int }

@@ -227,7 +227,7 @@ func importModel(model *modelProto) (*mlp.Sequential, error) {
 		im.uses[o.name]++
 	}
 	if k := im.uses[input.name]; k > 1 {
-		return nil, fmt.Errorf("graph input %q feeds %d nodes; only a chain of layers is supported", input.name, k)
+		return nil, fmt.Errorf("graph input %q is read %d times; only a chain of layers is supported", input.name, k)
 	}
 
 	for i, n := range g.nodes {
@@ -416,7 +416,7 @@ func (im *importer) defineConst(i int, n *nodeProto, t *tensorProto) error {
 func (im *importer) advance(i int, n *nodeProto, shape []int) error {
 	out := n.outputs[0]
 	if k := im.uses[out]; k > 1 {
-		return nodeError(i, n, "its output %q feeds %d nodes or graph outputs; only a chain of layers is supported", out, k)
+		return nodeError(i, n, "its output %q is read %d times (by nodes, or as the graph's output); only a chain of layers is supported", out, k)
 	}
 	for _, o := range n.outputs[1:] {
 		if o == "" {

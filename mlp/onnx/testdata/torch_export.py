@@ -2,6 +2,7 @@
 """Exports PyTorch MLPs to ONNX for the Go tests of mlp/onnx (torch_test.go).
 
 Usage: torch_export.py OUTDIR
+       torch_export.py --tiny FILE
 
 Builds several MLPs with random weights from a fixed seed, in the shapes
 people write (nn.Sequential of Flatten, Linear and activations, with and
@@ -10,6 +11,10 @@ that PyTorch exports as Reshape, MatMul, Add and Constant nodes), exports
 each with torch.onnx.export at opsets 11, 13, 15 and 17 with a dynamic
 batch dimension, and writes for each model 64 inputs and PyTorch's outputs
 as raw little-endian float32 files. OUTDIR/manifest.json lists them.
+
+With --tiny it writes one small model (3x2 inputs, Linear(6, 4), Tanh,
+Linear(4, 3), opset 13) to FILE: testdata/torch_tiny.onnx, a seed of the
+fuzz target FuzzRead, was made so.
 
 Needs only torch (1.13 or later); the onnx Python package is not used.
 """
@@ -83,7 +88,19 @@ def write_f32(path, t):
         f.write(t.detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes())
 
 
+def tiny(path):
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(6, 4), nn.Tanh(), nn.Linear(4, 3)).eval()
+    torch.onnx.export(model, torch.rand(2, 3, 2), path, opset_version=13,
+                      input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+
+
 def main():
+    if sys.argv[1] == "--tiny":
+        warnings.simplefilter("ignore")
+        tiny(sys.argv[2])
+        return
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     warnings.simplefilter("ignore")
