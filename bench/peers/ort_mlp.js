@@ -7,7 +7,7 @@
 // builds it with the weights bench/ uses, exports it, computes its Predictor's
 // outputs on 12000 random inputs, and starts this script with the files:
 //
-//   node ort_mlp.js -ort-dir DIR -model m.onnx -x x.f32 -want want.f32 [-reps 5] [-min-time 1]
+//   node ort_mlp.js -ort-dir DIR -model m.onnx -x x.f32 -want want.f32 [-trivial t.onnx] [-reps 5] [-min-time 1]
 //
 // Before timing, the script runs the 12000 inputs once and fails unless every
 // output is within 1e-5 of simdmlp's, so the figures are those of a session
@@ -19,7 +19,9 @@
 //
 // Each call awaits session.run, whose native work onnxruntime-node does off
 // the JavaScript thread; its time is what a Node.js program pays per call,
-// the binding's hand-off included. The input tensor is made once and reused,
+// the binding's hand-off included. With -trivial (a model of one 1×1 Gemm)
+// the script also times session.run of that model, a '#' line: the fixed
+// cost of a call, which the one-sample figure includes. The input tensor is made once and reused,
 // as bench/ reuses its input slice. Timing uses process.hrtime.bigint inside
 // this one process, so node's start-up and the session's creation are not
 // counted.
@@ -33,10 +35,10 @@ const path = require('path');
 
 function parseArgs(argv) {
   const opts = { reps: 5, minTime: 1 };
-  const names = { '-ort-dir': 'ortDir', '-model': 'model', '-x': 'x', '-want': 'want', '-reps': 'reps', '-min-time': 'minTime' };
+  const names = { '-ort-dir': 'ortDir', '-model': 'model', '-x': 'x', '-want': 'want', '-trivial': 'trivial', '-reps': 'reps', '-min-time': 'minTime' };
   for (let i = 0; i < argv.length; i += 2) {
     const key = names[argv[i]];
-    if (!key || i + 1 >= argv.length) throw new Error(`bad argument ${argv[i]}; usage: node ort_mlp.js -ort-dir DIR -model m.onnx -x x.f32 -want want.f32 [-reps N] [-min-time SECONDS]`);
+    if (!key || i + 1 >= argv.length) throw new Error(`bad argument ${argv[i]}; usage: node ort_mlp.js -ort-dir DIR -model m.onnx -x x.f32 -want want.f32 [-trivial t.onnx] [-reps N] [-min-time SECONDS]`);
     opts[key] = key === 'reps' || key === 'minTime' ? Number(argv[i + 1]) : argv[i + 1];
   }
   for (const k of ['ortDir', 'model', 'x', 'want']) {
@@ -87,10 +89,15 @@ async function timed(fn, reps, minTime) {
   return out;
 }
 
+// summary is the '#' line of a measurement: median, minimum and maximum.
+function summary(name, perOp) {
+  return `# ${name.padEnd(48)} median ${human(median(perOp))}  (min ${human(Math.min(...perOp))}, max ${human(Math.max(...perOp))}, ${perOp.length} reps)`;
+}
+
 function report(name, runs) {
   const perOp = runs.map(([calls, ns]) => ns / calls);
   runs.forEach(([calls], i) => console.log(`${name}\t${calls}\t${perOp[i].toFixed(0)} ns/op`));
-  console.log(`# ${name.padEnd(48)} median ${human(median(perOp))}  (min ${human(Math.min(...perOp))}, max ${human(Math.max(...perOp))}, ${perOp.length} reps)`);
+  console.log(summary(name, perOp));
 }
 
 async function main() {
@@ -132,6 +139,14 @@ async function main() {
   report('BenchmarkPredictorOne/impl=onnxruntime', await timed(() => session.run(one), opts.reps, opts.minTime));
   report(`BenchmarkPredictorBatch/impl=onnxruntime`, await timed(() => session.run(batch), opts.reps, opts.minTime));
   await session.release();
+
+  if (opts.trivial) {
+    const t = await ort.InferenceSession.create(opts.trivial, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+    const feeds = { [t.inputNames[0]]: new ort.Tensor('float32', new Float32Array([1]), [1, 1]) };
+    const runs = await timed(() => t.run(feeds), opts.reps, opts.minTime);
+    console.log(summary('onnxruntime-call: session.run of a 1x1 Gemm', runs.map(([calls, ns]) => ns / calls)));
+    await t.release();
+  }
 }
 
 main().catch((err) => {

@@ -5,7 +5,9 @@
 // Node.js on the same file and inputs. The script checks ONNX Runtime's
 // outputs against simdmlp's (within 1e-5) and then times one-sample and
 // 12000-sample predictions on one thread, printing Go benchmark lines
-// (impl=onnxruntime) that go into bench-peers.txt beside the Go results.
+// (impl=onnxruntime) that go into bench-peers.txt beside the Go results,
+// and the time of a call to a one-weight model (a '#' line), the fixed
+// cost every call pays.
 //
 //	cd bench && go run ./cmd/ortpeer [-reps 5] [-min-time 1s] [-script peers/ort_mlp.js]
 //
@@ -28,6 +30,7 @@ import (
 
 	"github.com/simdmlp/simdmlp/bench/internal/tutorial"
 	"github.com/simdmlp/simdmlp/internal/ort"
+	"github.com/simdmlp/simdmlp/mlp"
 	"github.com/simdmlp/simdmlp/mlp/onnx"
 )
 
@@ -100,6 +103,13 @@ func measure(script string, reps int, minTime time.Duration, stdout, stderr io.W
 	if err := p.Predict(x, samples, want); err != nil {
 		return err
 	}
+	// The smallest model there is, one weight: its time is what any
+	// session.run costs, whatever the model.
+	tiny := mlp.NewSequential("trivial", mlp.Dense(1, "linear", mlp.InputShape(1)))
+	trivial := filepath.Join(dir, "trivial.onnx")
+	if err := onnx.Save(tiny, trivial); err != nil {
+		return err
+	}
 	xs, ws := filepath.Join(dir, "x.f32"), filepath.Join(dir, "want.f32")
 	if err := ort.WriteF32(xs, x); err != nil {
 		return err
@@ -112,7 +122,7 @@ func measure(script string, reps int, minTime time.Duration, stdout, stderr io.W
 	budget := time.Duration(2*(reps+1))*minTime + 5*time.Minute
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, rt.Node, script, "-ort-dir", rt.Dir, "-model", model, "-x", xs, "-want", ws,
+	cmd := exec.CommandContext(ctx, rt.Node, script, "-ort-dir", rt.Dir, "-model", model, "-x", xs, "-want", ws, "-trivial", trivial,
 		"-reps", fmt.Sprint(reps), "-min-time", fmt.Sprint(minTime.Seconds()))
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Run(); err != nil {

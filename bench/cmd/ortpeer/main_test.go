@@ -26,7 +26,7 @@ func TestORTPeer(t *testing.T) {
 			t.Errorf("%d result lines for %s, want 2:\n%s", n, name, s)
 		}
 	}
-	for _, want := range []string{"# onnxruntime-version: ", "# onnxruntime-check: 12000 samples"} {
+	for _, want := range []string{"# onnxruntime-version: ", "# onnxruntime-check: 12000 samples", "# onnxruntime-call: session.run of a 1x1 Gemm"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
