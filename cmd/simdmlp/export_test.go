@@ -81,6 +81,9 @@ var evalLine = regexp.MustCompile(`test set: (\d+) images; loss ([0-9.]+), accur
 // model with Dropout and for a linear output evaluated from logits; and
 // -json holds what the text says.
 func TestExportThenEvaluate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: trains two models and evaluates each four times; the native run covers it")
+	}
 	for _, c := range []struct{ name, last, loss string }{
 		{"softmax", "softmax", mlp.SparseCategoricalCrossentropy},
 		{"logits", "linear", mlp.SparseCategoricalCrossentropyFromLogits},
@@ -141,6 +144,9 @@ func TestExportThenEvaluate(t *testing.T) {
 // linear output, predict says that it applies a softmax and prints
 // probabilities, which are the softmax of the .safetensors model's logits.
 func TestPredictAndShowONNX(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: trains a model first; the native run covers it")
+	}
 	test := needData(t)
 	dir := t.TempDir()
 	st := filepath.Join(dir, "m.safetensors")
