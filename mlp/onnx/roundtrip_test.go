@@ -3,6 +3,7 @@ package onnx
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -208,6 +209,7 @@ func TestSaveAtomic(t *testing.T) {
 		t.Fatal(err)
 	}
 	unbuilt := mlp.NewSequential("unbuilt", mlp.Dense(3, "relu"))
+	other := roundTripCase{image: true, hidden: []int{30}, act: "relu", last: "softmax"}.build(t, "other")
 	cases := []struct {
 		name string
 		save func() error
@@ -218,6 +220,15 @@ func TestSaveAtomic(t *testing.T) {
 		{"nil", func() error { return Save(nil, path) }, "nil model"},
 		{"directory", func() error { return Save(good, dir) }, "directory"},
 	}
+	cases = append(cases, struct {
+		name string
+		save func() error
+		want string
+	}{"write fails half-way", func() error {
+		saveWriterHook = func(w io.Writer) io.Writer { return &limitedWriter{w: w, left: 1000} }
+		defer func() { saveWriterHook = nil }()
+		return Save(other, path)
+	}, "no space left"})
 	for _, c := range cases {
 		err := c.save()
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -248,6 +259,22 @@ func TestWriteError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("Write to a failing writer: %v", err)
 	}
+}
+
+// limitedWriter passes on left bytes, then fails as a full disk does.
+type limitedWriter struct {
+	w    io.Writer
+	left int
+}
+
+func (l *limitedWriter) Write(b []byte) (int, error) {
+	if len(b) > l.left {
+		n, _ := l.w.Write(b[:l.left])
+		l.left = 0
+		return n, fmt.Errorf("no space left on device")
+	}
+	l.left -= len(b)
+	return l.w.Write(b)
 }
 
 type failingWriter struct{}
