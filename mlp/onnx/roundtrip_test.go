@@ -165,6 +165,33 @@ func TestRoundTripNames(t *testing.T) {
 	}
 }
 
+// TestRoundTripOddLayers covers layer orders mlp builds although Keras
+// users rarely write them: a Dropout last (the graph's output is then the
+// last Dense layer's), a Dropout first, and a Flatten between Dense
+// layers (a Flatten node on 2-D values, which reads back as a Flatten).
+func TestRoundTripOddLayers(t *testing.T) {
+	m := mlp.NewSequential("odd",
+		mlp.Dropout(0.1, mlp.InputShape(4, 3), mlp.Name("d0")),
+		mlp.Flatten(mlp.Name("f0")),
+		mlp.Dense(6, "sigmoid", mlp.Name("a")),
+		mlp.Flatten(mlp.Name("f1")),
+		mlp.Dense(3, "linear", mlp.Name("b")),
+		mlp.Dropout(0.3, mlp.Name("d1")))
+	if err := m.Err(); err != nil {
+		t.Fatal(err)
+	}
+	randomize(t, m, 4)
+	got, err := Read(bytes.NewReader(writeBytes(t, m)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSameModel(t, m, got)
+	x := inputs(9, 12, 4)
+	if i, ok := sameBits(predict(t, got, x), predict(t, m, x)); !ok {
+		t.Fatalf("Predict differs after the round trip at %d", i)
+	}
+}
+
 // TestLoadSave runs the round trip through files.
 func TestLoadSave(t *testing.T) {
 	m := roundTripCase{image: true, hidden: []int{20}, act: "relu", last: "softmax"}.build(t, "file_model")
