@@ -13,7 +13,8 @@ import (
 	"github.com/simdmlp/simdmlp/mlp"
 )
 
-// The versions written; the package doc states them.
+// What Save and Write write (the package documentation describes the
+// whole graph).
 const (
 	// IRVersion is the ONNX IR version of the files Save and Write
 	// produce (IR 8, ONNX 1.10 and later).
