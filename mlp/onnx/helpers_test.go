@@ -16,9 +16,16 @@ func randomize(t *testing.T, m *mlp.Sequential, seed uint64) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 1))
 	w := m.Weights()
-	for _, v := range w {
+	shapes := m.WeightShapes()
+	for k, v := range w {
+		// Kernels scaled by 1/sqrt(inputs), as trained layers are, so
+		// that outputs stay of order 1 through any depth.
+		scale := 0.3
+		if len(shapes[k]) == 2 {
+			scale = 1 / math.Sqrt(float64(shapes[k][0]))
+		}
 		for i := range v {
-			v[i] = float32(r.NormFloat64() * 0.3)
+			v[i] = float32(r.NormFloat64() * scale)
 		}
 	}
 	if err := m.SetWeights(w); err != nil {

@@ -3,6 +3,7 @@ package onnx
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -164,6 +165,33 @@ func TestRoundTripNames(t *testing.T) {
 	}
 }
 
+// TestRoundTripOddLayers covers layer orders mlp builds although Keras
+// users rarely write them: a Dropout last (the graph's output is then the
+// last Dense layer's), a Dropout first, and a Flatten between Dense
+// layers (a Flatten node on 2-D values, which reads back as a Flatten).
+func TestRoundTripOddLayers(t *testing.T) {
+	m := mlp.NewSequential("odd",
+		mlp.Dropout(0.1, mlp.InputShape(4, 3), mlp.Name("d0")),
+		mlp.Flatten(mlp.Name("f0")),
+		mlp.Dense(6, "sigmoid", mlp.Name("a")),
+		mlp.Flatten(mlp.Name("f1")),
+		mlp.Dense(3, "linear", mlp.Name("b")),
+		mlp.Dropout(0.3, mlp.Name("d1")))
+	if err := m.Err(); err != nil {
+		t.Fatal(err)
+	}
+	randomize(t, m, 4)
+	got, err := Read(bytes.NewReader(writeBytes(t, m)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSameModel(t, m, got)
+	x := inputs(9, 12, 4)
+	if i, ok := sameBits(predict(t, got, x), predict(t, m, x)); !ok {
+		t.Fatalf("Predict differs after the round trip at %d", i)
+	}
+}
+
 // TestLoadSave runs the round trip through files.
 func TestLoadSave(t *testing.T) {
 	m := roundTripCase{image: true, hidden: []int{20}, act: "relu", last: "softmax"}.build(t, "file_model")
@@ -208,6 +236,7 @@ func TestSaveAtomic(t *testing.T) {
 		t.Fatal(err)
 	}
 	unbuilt := mlp.NewSequential("unbuilt", mlp.Dense(3, "relu"))
+	other := roundTripCase{image: true, hidden: []int{30}, act: "relu", last: "softmax"}.build(t, "other")
 	cases := []struct {
 		name string
 		save func() error
@@ -218,6 +247,15 @@ func TestSaveAtomic(t *testing.T) {
 		{"nil", func() error { return Save(nil, path) }, "nil model"},
 		{"directory", func() error { return Save(good, dir) }, "directory"},
 	}
+	cases = append(cases, struct {
+		name string
+		save func() error
+		want string
+	}{"write fails half-way", func() error {
+		saveWriterHook = func(w io.Writer) io.Writer { return &limitedWriter{w: w, left: 1000} }
+		defer func() { saveWriterHook = nil }()
+		return Save(other, path)
+	}, "no space left"})
 	for _, c := range cases {
 		err := c.save()
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -248,6 +286,22 @@ func TestWriteError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("Write to a failing writer: %v", err)
 	}
+}
+
+// limitedWriter passes on left bytes, then fails as a full disk does.
+type limitedWriter struct {
+	w    io.Writer
+	left int
+}
+
+func (l *limitedWriter) Write(b []byte) (int, error) {
+	if len(b) > l.left {
+		n, _ := l.w.Write(b[:l.left])
+		l.left = 0
+		return n, fmt.Errorf("no space left on device")
+	}
+	l.left -= len(b)
+	return l.w.Write(b)
 }
 
 type failingWriter struct{}

@@ -19,11 +19,13 @@ const requireInterop = "SIMDMLP_TEST_REQUIRE_INTEROP"
 // both round to float32, summing 784 products in different orders.
 const torchTolerance = 1e-5
 
-// torchPython returns a Python that imports torch, or skips (fails under
-// SIMDMLP_TEST_REQUIRE_INTEROP=1) saying why not. SIMDMLP_PYTHON picks
-// one; otherwise Debian's /usr/bin/python3 (where apt's python3-torch
-// lives, ahead of any pyenv or venv on PATH), then python3 on PATH.
-func torchPython(t *testing.T) string {
+// interopPython returns a Python that can run imports (a statement such
+// as "import torch"), or skips the test (fails it under
+// SIMDMLP_TEST_REQUIRE_INTEROP=1) saying why not and which Debian
+// packages (debs) provide them. SIMDMLP_PYTHON picks the Python;
+// otherwise Debian's /usr/bin/python3 (where apt's packages live, ahead
+// of any pyenv or venv on PATH), then python3 on PATH.
+func interopPython(t *testing.T, what, imports, debs string) string {
 	t.Helper()
 	var candidates []string
 	if p := os.Getenv("SIMDMLP_PYTHON"); p != "" {
@@ -38,17 +40,17 @@ func torchPython(t *testing.T) string {
 			why += c + ": not found; "
 			continue
 		}
-		out, err := exec.Command(p, "-c", "import torch, torch.onnx").CombinedOutput()
+		out, err := exec.Command(p, "-c", imports).CombinedOutput()
 		if err == nil {
 			return p
 		}
-		why += c + ": cannot import torch (" + lastLine(out) + "); "
+		why += c + ": " + lastLine(out) + "; "
 	}
-	msg := "no Python with torch (" + why + "install Debian's python3-torch, or set SIMDMLP_PYTHON)"
+	msg := "no Python that can " + imports + " (" + why + "install Debian's " + debs + ", or set SIMDMLP_PYTHON)"
 	if os.Getenv(requireInterop) == "1" {
-		t.Fatal(requireInterop + "=1 and the PyTorch interoperability test cannot run: " + msg)
+		t.Fatal(requireInterop + "=1 and the " + what + " cannot run: " + msg)
 	}
-	t.Skip("!!! SKIPPING the PyTorch interoperability test: " + msg + " !!!")
+	t.Skip("!!! SKIPPING the " + what + ": " + msg + " !!!")
 	return ""
 }
 
@@ -99,7 +101,7 @@ func readF32(t *testing.T, path string) []float32 {
 // Predict agrees with PyTorch's outputs and that the imported models
 // fine-tune, with and without a final softmax.
 func TestTorch(t *testing.T) {
-	py := torchPython(t)
+	py := interopPython(t, "PyTorch interoperability test", "import torch, torch.onnx", "python3-torch")
 	dir := t.TempDir()
 	cmd := exec.Command(py, filepath.Join("testdata", "torch_export.py"), dir)
 	if out, err := cmd.CombinedOutput(); err != nil {

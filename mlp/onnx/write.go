@@ -13,7 +13,8 @@ import (
 	"github.com/simdmlp/simdmlp/mlp"
 )
 
-// The versions written; the package doc states them.
+// What Save and Write write (the package documentation describes the
+// whole graph).
 const (
 	// IRVersion is the ONNX IR version of the files Save and Write
 	// produce (IR 8, ONNX 1.10 and later).
@@ -64,6 +65,10 @@ var producerVersion = sync.OnceValue(func() string {
 	return "devel"
 })
 
+// saveWriterHook, when set (by tests only), wraps the writer Save writes
+// the file through, so that a test can make the write fail half-way.
+var saveWriterHook func(io.Writer) io.Writer
+
 // Save writes m to path as an ONNX model (see Write), atomically as mlp's
 // Save: into a temporary file beside path, synced, then renamed over it,
 // so that a failure leaves any old file at path whole and no temporary
@@ -74,6 +79,9 @@ func Save(m *mlp.Sequential, path string) error {
 		return fmt.Errorf("onnx: Save %s: %w", path, err)
 	}
 	if err := atomicfile.Write(path, func(w io.Writer) error {
+		if saveWriterHook != nil {
+			w = saveWriterHook(w)
+		}
 		_, err := w.Write(model.marshal())
 		return err
 	}); err != nil {
