@@ -27,6 +27,11 @@ const torchTolerance = 1e-5
 // of any pyenv or venv on PATH), then python3 on PATH.
 func interopPython(t *testing.T, what, imports, debs string) string {
 	t.Helper()
+	if testing.Short() {
+		// make test's emulated arm64 run is -short: the Python side would
+		// run natively and prove again what the native run proves.
+		t.Skip("-short: the " + what + " runs in the full suite")
+	}
 	var candidates []string
 	if p := os.Getenv("SIMDMLP_PYTHON"); p != "" {
 		candidates = []string{p}
