@@ -79,7 +79,8 @@
 // safetensors whatever the name, and a file must not pass for Keras's.
 //
 // A model trained in Keras comes over with a few lines of Python (numpy
-// and the safetensors package; Dense and Flatten layers only):
+// and the safetensors package; Dense, Flatten and Dropout layers), or
+// through ONNX (package mlp/onnx):
 //
 //	import json
 //	from safetensors.numpy import save_file
@@ -93,6 +94,8 @@
 //	        tensors[layer.name + "/bias"] = bias
 //	        spec["units"] = layer.units
 //	        spec["activation"] = layer.get_config()["activation"]
+//	    elif spec["class_name"] == "Dropout":
+//	        spec["rate"] = layer.rate
 //	    layers.append(spec)
 //	save_file(tensors, "model.safetensors", metadata={
 //	    "format": "simdmlp", "format_version": "1", "model_name": model.name,
