@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/simdmlp/simdmlp/internal/pyfmt"
 )
 
 // CSVLogger writes one line per epoch to a CSV file, as
@@ -115,7 +117,7 @@ func (c *CSVLogger) OnEpochEnd(_ *Training, epoch int, logs Logs) error {
 		b = append(b, c.sep...)
 		start := len(b)
 		if v, ok := logs[k]; ok {
-			b = appendPyRepr(b, v)
+			b = pyfmt.AppendRepr(b, v)
 		} else {
 			b = append(b, "NA"...)
 		}

@@ -7,11 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/simdmlp/simdmlp/internal/pyfmt"
 )
 
 // csvRows is the CSV Keras's CSVLogger writes for the History h: the
 // header, then one row per epoch, with Python's repr of each value. The
-// repr is appendPyRepr's, which TestPyFormatRepr checks against CPython.
+// repr is pyfmt.AppendRepr's, which TestPyFormatRepr checks against CPython.
 func csvRows(h *History, sep string, header bool) string {
 	var b strings.Builder
 	keys := []string{"accuracy", "loss", "val_accuracy", "val_loss"}
@@ -23,7 +25,7 @@ func csvRows(h *History, sep string, header bool) string {
 		for _, k := range keys {
 			b.WriteString(sep)
 			if vals, ok := h.History[k]; ok {
-				b.Write(appendPyRepr(nil, vals[i]))
+				b.Write(pyfmt.AppendRepr(nil, vals[i]))
 			} else {
 				b.WriteString("NA")
 			}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/simdmlp/simdmlp/internal/pyfmt"
 )
 
 // EarlyStopping stops training when a monitored value has stopped
@@ -257,7 +259,7 @@ func kerasLogKeys(logs Logs) string {
 // use ("inf" for the initial best).
 func appendPyFixed5(dst []byte, v float64) []byte {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return appendPyNonFinite(dst, v, false)
+		return pyfmt.AppendNonFinite(dst, v, false)
 	}
 	return strconv.AppendFloat(dst, v, 'f', 5, 64)
 }

@@ -7,128 +7,18 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/simdmlp/simdmlp/internal/pyfmt"
 )
 
 // Keras's callbacks write numbers the way Python does: CSVLogger's rows
 // hold repr(float), ModelCheckpoint's file names come from
 // str.format(epoch=..., **logs), and the verbose lines use f-strings such as
-// f"{best:.5f}". Go's strconv finds the same correctly rounded digits but
-// lays them out differently: its shortest %g writes 1234567.0 as
-// 1.234567e+06 where Python's repr writes 1234567.0, and it spells
-// infinity "+Inf" where Python writes "inf". So this file takes strconv's
-// digits and lays them out by Python's rules (checked against CPython 3.11
-// on 30,000 random values and specs while it was written). Everything
-// appends to a caller's buffer, so that a callback formats once per epoch
-// without allocating.
-
-// appendPyRepr appends Python's repr of v: the shortest digits that read
-// back as v, in positional notation when the decimal exponent lies in
-// [-4, 16), with ".0" after an integral value (2.0), and in exponent
-// notation otherwise (1e-05, 1e+16), as CPython's float_repr_style
-// "short".
-func appendPyRepr(dst []byte, v float64) []byte {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return appendPyNonFinite(dst, v, false)
-	}
-	if math.Signbit(v) {
-		dst = append(dst, '-')
-		v = -v
-	}
-	var scratch [32]byte
-	digits, decpt := pyDigits(scratch[:0], v, -1)
-	return appendPyLayout(dst, digits, decpt, decpt <= -4 || decpt > 16, true)
-}
-
-// appendPyNonFinite appends NaN and the infinities as Python spells them;
-// upper selects the spelling of the F, E and G presentation types. The
-// sign of a NaN is not shown, as Python's repr does not show it.
-func appendPyNonFinite(dst []byte, v float64, upper bool) []byte {
-	s := "inf"
-	switch {
-	case math.IsNaN(v):
-		s = "nan"
-	case v < 0:
-		dst = append(dst, '-')
-	}
-	if upper {
-		s = strings.ToUpper(s)
-	}
-	return append(dst, s...)
-}
-
-// pyDigits returns the decimal digits of v ≥ 0 (finite) without leading
-// or trailing zeros ("0" for zero) and the position of the decimal point
-// relative to them (v = 0.DIGITS × 10^decpt), rounded to prec significant
-// digits or, with prec = -1, the shortest that reads back as v. The digits
-// live in scratch's array when it is large enough.
-func pyDigits(scratch []byte, v float64, prec int) ([]byte, int) {
-	if prec >= 0 {
-		prec-- // 'e' counts the digits after the first
-	}
-	b := strconv.AppendFloat(scratch, v, 'e', prec, 64)
-	// b is "d.ddde±XX" or "de±XX".
-	e := slices.Index(b, 'e')
-	exp, _ := strconv.Atoi(string(b[e+1:])) // a short string: converting it does not allocate
-	digits := b[:0]
-	for _, c := range b[:e] {
-		if c != '.' {
-			digits = append(digits, c)
-		}
-	}
-	for len(digits) > 1 && digits[len(digits)-1] == '0' {
-		digits = digits[:len(digits)-1]
-	}
-	if len(digits) == 1 && digits[0] == '0' {
-		return digits, 1
-	}
-	return digits, exp + 1
-}
-
-// appendPyLayout appends digits with the decimal point at decpt (see
-// pyDigits), in exponent notation when useExp, else positionally; dot0
-// adds ".0" to a positional integer, as repr and the format type "" do.
-func appendPyLayout(dst, digits []byte, decpt int, useExp, dot0 bool) []byte {
-	if useExp {
-		dst = append(dst, digits[0])
-		if len(digits) > 1 {
-			dst = append(dst, '.')
-			dst = append(dst, digits[1:]...)
-		}
-		exp := decpt - 1
-		dst = append(dst, 'e')
-		if exp < 0 {
-			dst = append(dst, '-')
-			exp = -exp
-		} else {
-			dst = append(dst, '+')
-		}
-		if exp < 10 {
-			dst = append(dst, '0')
-		}
-		return strconv.AppendInt(dst, int64(exp), 10)
-	}
-	switch {
-	case decpt <= 0:
-		dst = append(dst, "0."...)
-		for range -decpt {
-			dst = append(dst, '0')
-		}
-		dst = append(dst, digits...)
-	case decpt >= len(digits):
-		dst = append(dst, digits...)
-		for range decpt - len(digits) {
-			dst = append(dst, '0')
-		}
-		if dot0 {
-			dst = append(dst, ".0"...)
-		}
-	default:
-		dst = append(dst, digits[:decpt]...)
-		dst = append(dst, '.')
-		dst = append(dst, digits[decpt:]...)
-	}
-	return dst
-}
+// f"{best:.5f}". Package pyfmt holds Python's repr and its digit layout;
+// this file adds the format specifications and templates on top of it
+// (checked against CPython 3.11 on 30,000 random values and specs while it
+// was written). Everything appends to a caller's buffer, so that a
+// callback formats once per epoch without allocating.
 
 // pySpec is a parsed Python format specification, the part of a
 // replacement field after the colon: [[fill]align][sign][0][width]
@@ -231,12 +121,12 @@ func appendPyFloat(dst, scratch []byte, v float64, sp pySpec) ([]byte, []byte, e
 	case sp.typ != 0 && !strings.ContainsRune("fFeEgG%", rune(sp.typ)):
 		return dst, scratch, fmt.Errorf("unknown format code %q for object of type 'float'", sp.typ)
 	case math.IsNaN(a) || math.IsInf(a, 0):
-		body = appendPyNonFinite(body, a, upper)
+		body = pyfmt.AppendNonFinite(body, a, upper)
 		if sp.typ == '%' {
 			body = append(body, '%')
 		}
 	case sp.typ == 0 && sp.prec < 0:
-		body = appendPyRepr(body, a)
+		body = pyfmt.AppendRepr(body, a)
 	case sp.typ == 'f' || sp.typ == 'F' || sp.typ == '%':
 		prec := sp.prec
 		if prec < 0 {
@@ -259,7 +149,7 @@ func appendPyFloat(dst, scratch []byte, v float64, sp pySpec) ([]byte, []byte, e
 		}
 		prec = max(prec, 1)
 		dot0 := sp.typ == 0
-		digits, decpt := pyDigits(body, a, prec)
+		digits, decpt := pyfmt.Digits(body, a, prec)
 		limit := prec
 		if dot0 {
 			limit = prec - 1
@@ -267,7 +157,7 @@ func appendPyFloat(dst, scratch []byte, v float64, sp pySpec) ([]byte, []byte, e
 		// The digits sit at the start of body; lay them out after them
 		// and move the result down.
 		n := len(digits)
-		out := appendPyLayout(digits, digits, decpt, decpt <= -4 || decpt > limit, dot0)
+		out := pyfmt.AppendLayout(digits, digits, decpt, decpt <= -4 || decpt > limit, dot0)
 		body = append(out[:0], out[n:]...)
 	}
 	if upper {
@@ -530,7 +420,7 @@ func (t *pyTemplate) appendFormat(dst, scratch []byte, intName string, intVal in
 			if isInt {
 				scratch = strconv.AppendInt(scratch, int64(intVal), 10)
 			} else {
-				scratch = appendPyRepr(scratch, f)
+				scratch = pyfmt.AppendRepr(scratch, f)
 			}
 			// The string is converted only for the call; the
 			// compiler keeps such a conversion on the stack when

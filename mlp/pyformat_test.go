@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/simdmlp/simdmlp/internal/pyfmt"
 )
 
 // The tables below were produced by CPython 3.11 (repr(v), format(v,
@@ -143,7 +145,7 @@ var intSpecCases = []struct {
 
 func TestPyFormatRepr(t *testing.T) {
 	for _, c := range reprCases {
-		if got := string(appendPyRepr(nil, c.v)); got != c.want {
+		if got := string(pyfmt.AppendRepr(nil, c.v)); got != c.want {
 			t.Errorf("repr(%v) = %q, want %q", c.v, got, c.want)
 		}
 	}
@@ -262,7 +264,7 @@ func TestPyFormatAllocs(t *testing.T) {
 	}); a != 0 {
 		t.Errorf("appendFormat allocates %v times", a)
 	}
-	if a := testing.AllocsPerRun(50, func() { dst = appendPyRepr(dst[:0], math.Pi) }); a != 0 {
-		t.Errorf("appendPyRepr allocates %v times", a)
+	if a := testing.AllocsPerRun(50, func() { dst = pyfmt.AppendRepr(dst[:0], math.Pi) }); a != 0 {
+		t.Errorf("pyfmt.AppendRepr allocates %v times", a)
 	}
 }

@@ -3,9 +3,9 @@ package optim
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
+	"github.com/simdmlp/simdmlp/internal/pyfmt"
 	"github.com/simdmlp/simdmlp/kernels"
 )
 
@@ -301,28 +301,7 @@ func slots(sizes []int, init float32) [][]float32 {
 
 // pyFloat formats x as Python's repr does, so that String reads like the
 // Keras call: 0.001, 0.9, 1e-07, 0.0, 10.0.
-func pyFloat(x float64) string {
-	switch {
-	case math.IsNaN(x):
-		return "nan"
-	case math.IsInf(x, 1):
-		return "inf"
-	case math.IsInf(x, -1):
-		return "-inf"
-	}
-	e := strconv.FormatFloat(x, 'e', -1, 64)
-	exp, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
-	// Python switches to exponent form below 1e-4 and from 1e16 on; both
-	// languages write the shortest digits that round-trip.
-	if x != 0 && (exp < -4 || exp >= 16) {
-		return e
-	}
-	f := strconv.FormatFloat(x, 'f', -1, 64)
-	if !strings.ContainsRune(f, '.') {
-		f += ".0"
-	}
-	return f
-}
+func pyFloat(x float64) string { return pyfmt.Repr(x) }
 
 func pyBool(b bool) string {
 	if b {

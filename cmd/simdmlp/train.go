@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/simdmlp/simdmlp/internal/atomicfile"
+	"github.com/simdmlp/simdmlp/internal/pyfmt"
 	"github.com/simdmlp/simdmlp/kernels"
 	"github.com/simdmlp/simdmlp/mlp"
 	"github.com/simdmlp/simdmlp/mnist"
@@ -422,13 +423,7 @@ func withoutMLP(err error) error {
 
 // pyFloat formats v as Python's repr of a float: the shortest text that
 // reads back as v, e.g. 0.8725833296775818.
-func pyFloat(v float64) string {
-	s := strconv.FormatFloat(v, 'g', -1, 64)
-	if !strings.ContainsAny(s, ".eIN") {
-		s += ".0"
-	}
-	return s
-}
+func pyFloat(v float64) string { return pyfmt.Repr(v) }
 
 // writeJSON writes r to path atomically (see package atomicfile): a reader
 // never sees half a file and a failed run leaves any previous file intact.
