@@ -7,12 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
-)
 
-// requireInterop is the environment variable that turns a missing Python
-// or PyTorch from a skip into a failure (CI sets it).
-const requireInterop = "SIMDMLP_TEST_REQUIRE_INTEROP"
+	"github.com/simdmlp/simdmlp/internal/interoptest"
+)
 
 // torchTolerance is the largest absolute difference allowed between our
 // Predict and PyTorch's outputs on the same float32 weights and inputs:
@@ -21,7 +20,7 @@ const torchTolerance = 1e-5
 
 // interopPython returns a Python that can run imports (a statement such
 // as "import torch"), or skips the test (fails it under
-// SIMDMLP_TEST_REQUIRE_INTEROP=1) saying why not and which Debian
+// SIMDMLP_TEST_REQUIRE_INTEROP=1, see package interoptest) saying why not and which Debian
 // packages (debs) provide them. SIMDMLP_PYTHON picks the Python;
 // otherwise Debian's /usr/bin/python3 (where apt's packages live, ahead
 // of any pyenv or venv on PATH), then python3 on PATH.
@@ -51,11 +50,8 @@ func interopPython(t *testing.T, what, imports, debs string) string {
 		}
 		why += c + ": " + lastLine(out) + "; "
 	}
-	msg := "no Python that can " + imports + " (" + why + "install Debian's " + debs + ", or set SIMDMLP_PYTHON)"
-	if os.Getenv(requireInterop) == "1" {
-		t.Fatal(requireInterop + "=1 and the " + what + " cannot run: " + msg)
-	}
-	t.Skip("!!! SKIPPING the " + what + ": " + msg + " !!!")
+	interoptest.Skip(t, "the "+what+" cannot run: no Python that can "+imports+" ("+why+
+		"install Debian's "+debs+", or set SIMDMLP_PYTHON)")
 	return ""
 }
 
@@ -138,7 +134,7 @@ func TestTorch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := m.InputShape(); !sameInts(got, spec.InputShape) {
+				if got := m.InputShape(); !slices.Equal(got, spec.InputShape) {
 					t.Errorf("input shape %v, want %v", got, spec.InputShape)
 				}
 				layers := m.Layers()
@@ -164,16 +160,4 @@ func TestTorch(t *testing.T) {
 	if !tuned[true] || !tuned[false] {
 		t.Errorf("fine-tuned models with softmax: %v, without: %v; want both", tuned[true], tuned[false])
 	}
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
