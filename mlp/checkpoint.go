@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -107,15 +105,11 @@ func (c *ModelCheckpoint) OnTrainBegin(t *Training) error {
 		c.tmpl, c.tmplSrc = tmpl, c.Path
 	}
 	// Save would refuse a Keras file name only at the first epoch's end;
-	// when the ending does not depend on the epoch, say so now.
-	if !c.tmpl.fields() {
-		if err := checkSavePath(c.tmpl.suffix()); err != nil {
-			return fmt.Errorf("ModelCheckpoint: %w", err)
-		}
-	} else if sfx := c.tmpl.suffix(); strings.Contains(sfx, ".") && !strings.ContainsAny(sfx, `/\`) {
-		if ext := strings.ToLower(filepath.Ext(sfx)); slices.Contains(kerasFormats, ext) {
-			return fmt.Errorf("ModelCheckpoint: Path %q ends in %s, a Keras format, but simdmlp writes safetensors files (Keras's HDF5 and .keras formats are not written); end it in .safetensors",
-				c.Path, ext)
+	// when the ending does not depend on the epoch (the text after the
+	// last field holds no directory separator), say so now.
+	if sfx := c.tmpl.suffix(); !c.tmpl.fields() || !strings.ContainsAny(sfx, `/\`) {
+		if err := checkSavePath(sfx); err != nil {
+			return fmt.Errorf("ModelCheckpoint: Path %q: %w", c.Path, err)
 		}
 	}
 	// The directory is looked for again in every Fit, in case it was
