@@ -222,6 +222,12 @@ func TestInputWidthErrors(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	if err := m.PredictClasses(make([]float32, 2*784), y); err == nil || !strings.Contains(err.Error(), "there should be 2 entries in dst") {
+		t.Errorf("PredictClasses with a dst for 32 samples of 2: %v", err)
+	}
+	if err := m.PredictClasses(make([]float32, 32*784), y[:31]); err == nil || !strings.Contains(err.Error(), "len(dst) = 31, need one entry for each of the 32 samples") {
+		t.Errorf("PredictClasses with a dst for 31 of 32 samples: %v", err)
+	}
 	if _, err := m.Fit(make([]float32, 1000), y, FitConfig{Verbose: VerboseSilent}); err == nil ||
 		!strings.Contains(err.Error(), "len(x) = 1000 is not a multiple of 784") {
 		t.Errorf("ragged x: %v", err)
