@@ -94,6 +94,12 @@ func TestTrainCallbackFlags(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "-patience -2") {
 		t.Errorf("-patience -2: exit %d, stderr %q", code, stderr)
 	}
+	for _, args := range [][]string{{"-checkpoint", "m.safetensors", "-save", "m.safetensors"}, {"-csv", "r.json", "-json", "r.json"}} {
+		code, _, stderr := runCmd(append([]string{"train"}, args...)...)
+		if code != 2 || !strings.Contains(stderr, "both name") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
 	if _, _, err := mnist.LoadFashionWith(mnist.Options{NoDownload: true}); err != nil {
 		t.Skipf("Fashion-MNIST not available: %v", err)
 	}
