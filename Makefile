@@ -159,11 +159,13 @@ check-neon-words:
 	gen/neon/checkwords.sh $(LLVM_MC) $$(find kernels/asm -name '*_arm64.s')
 
 # Kernel benchmarks, then the pure-Go side of bench/ (every kernel level
-# against gonum, end to end: epoch, evaluate, predict), on one core. The
-# C and Python peers are `make bench-peers`; see bench/README.md.
+# against gonum, end to end: epoch, evaluate, predict, the step's phases),
+# on one core, then the two-thread epochs and phases on two. The C and
+# Python peers are `make bench-peers`; see bench/README.md.
 bench:
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -count $(BENCH_COUNT) ./kernels/ | tee bench-kernels.txt
 	cd bench && GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -count $(BENCH_COUNT) ./... | tee ../bench-peers.txt
+	cd bench && GOMAXPROCS=2 $(GO) test -run '^$$' -bench '(EpochThreads|StepPhases)/impl=/batch=/threads=2' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
 
 # The peers, all in bench-peers.txt, compared with
 # `benchstat -col /impl bench-peers.txt` (bench/README.md explains):
@@ -249,7 +251,10 @@ bench-deps:
 # path (Sgemm on the batch-256 forward product and the 512 square, on the
 # vector levels: the generic level's scalar loops are the ones a busy
 # neighbour core slows most, by up to a quarter, and its one-thread
-# figures already gate it) beside the two-thread peak. GATE_ROUNDS rounds, each a process per suite that
+# figures already gate it) beside the two-thread peak; then bench's epoch
+# benchmarks on the vector levels (batch 32 and 256 on one and two
+# threads), which report their share of the FMA peak measured in their
+# own process (peak-fraction), gated as such. GATE_ROUNDS rounds, each a process per suite that
 # runs every benchmark GATE_COUNT times; the one-thread suite is pinned to
 # each CPU in turn (taskset), since on a shared machine one core's
 # neighbour can slow loads and stores by half for minutes while leaving
@@ -264,6 +269,7 @@ bench-deps:
 # one microarchitecture to another) and told how to record its own.
 GATE_BENCH     := ^BenchmarkFMAPeak$$/impl=/threads=1$$|^BenchmarkSgemm$$/impl=/^m=(32,n=100,k=784|784,n=100,k=32,tA|32,n=10,k=100|256,n=256,k=256|512,n=512,k=512)$$|^BenchmarkRelu$$/impl=/n=|^BenchmarkAdamStep$$/impl=/n=78500$$
 GATE_BENCH_2   := ^BenchmarkFMAPeak$$/impl=/threads=2$$|^BenchmarkSgemm$$/impl=[^g]/threads=2$$/^m=(256,n=100,k=784|512,n=512,k=512)$$
+GATE_BENCH_EPOCH := ^BenchmarkEpochThreads$$/impl=[^g]/batch=
 GATE_ROUNDS    ?= 10
 GATE_COUNT     ?= 3
 GATE_BENCHTIME ?= 50ms
@@ -278,6 +284,7 @@ GATE_FALLBACK  ?= $(GATE_DIR)/AuthenticAMD-26-2.txt
 # (which the caller makes and removes) and renamed into place only when
 # every round ran, so that a failed run leaves nothing half-written.
 gate_suite = $(GO) test -c -o "$$tmp/kernels.test" ./kernels && \
+	(cd bench && $(GO) test -c -o "$$tmp/bench.test" .) && \
 	cpus=$$(nproc 2>/dev/null || echo 1); \
 	for i in $$(seq $(GATE_ROUNDS)); do \
 		pin=""; if [ "$$cpus" -gt 1 ] && command -v taskset >/dev/null; then pin="taskset -c $$((i % cpus))"; fi; \
@@ -285,6 +292,8 @@ gate_suite = $(GO) test -c -o "$$tmp/kernels.test" ./kernels && \
 			-test.benchtime $(GATE_BENCHTIME) -test.count $(GATE_COUNT) || exit 1; \
 		GOMAXPROCS=2 "$$tmp/kernels.test" -test.run '^$$' -test.bench '$(GATE_BENCH_2)' \
 			-test.benchtime $(GATE_BENCHTIME) -test.count $(GATE_COUNT) || exit 1; \
+		GOMAXPROCS=2 "$$tmp/bench.test" -test.run '^$$' -test.bench '$(GATE_BENCH_EPOCH)' \
+			-test.benchtime 1x -test.count $(GATE_COUNT) || exit 1; \
 	done > "$$tmp/rounds.txt" && cp "$$tmp/rounds.txt" $(1).tmp && mv $(1).tmp $(1)
 
 .PHONY: test-gate gate-baseline

@@ -71,7 +71,9 @@ func forEachLevel(b *testing.B, bench func(b *testing.B)) {
 
 // BenchmarkEpoch is one training epoch, Fit on 48000 samples (1500
 // shuffled steps of 32, with the loss and accuracy Keras tracks), as
-// BenchmarkEpoch/impl=<level>; ns/step is the time per step.
+// BenchmarkEpoch/impl=<level>; ns/step is the time per step, and
+// peak-fraction the epoch's GEMM flops per second over the level's FMA
+// peak on the kernels' thread count (see reportPeakFraction).
 func BenchmarkEpoch(b *testing.B) {
 	x, y := benchData()
 	x, y = x[:trainSamples*pixels], y[:trainSamples]
@@ -89,6 +91,7 @@ func BenchmarkEpoch(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(trainSamples/32), "ns/step")
+		reportPeakFraction(b, trainFLOPs(denseShapes(m), trainSamples))
 	})
 }
 
@@ -157,7 +160,8 @@ func BenchmarkPredictorOne(b *testing.B) {
 
 // BenchmarkEpochThreads is BenchmarkEpoch at batch 32 and 256 on one and
 // two threads, as BenchmarkEpochThreads/impl=<level>/batch=<b>/threads=<n>:
-// Fit on 48000 samples (1500 or 188 steps), ns/step the time per step.
+// Fit on 48000 samples (1500 or 188 steps), ns/step the time per step,
+// peak-fraction the share of the FMA peak of as many cores as threads.
 // The threads=2 figures need GOMAXPROCS ≥ 2 and are skipped otherwise.
 func BenchmarkEpochThreads(b *testing.B) {
 	x, y := benchData()
@@ -184,6 +188,7 @@ func BenchmarkEpochThreads(b *testing.B) {
 					}
 					steps := (trainSamples + bs - 1) / bs
 					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(steps), "ns/step")
+					reportPeakFraction(b, trainFLOPs(denseShapes(m), trainSamples))
 				})
 			}
 		}
@@ -194,8 +199,9 @@ func BenchmarkEpochThreads(b *testing.B) {
 // model, Dense(100, sigmoid) → Dense(10, softmax) on the flattened 784
 // pixels, compiled with RMSprop (Keras's default optimizer) and sparse
 // categorical cross-entropy, at batch 32 and 256 on one thread, as
-// BenchmarkEpochSigmoidRMSprop/impl=<level>/batch=<b>; the Python peers
-// run the same model under the same names.
+// BenchmarkEpochSigmoidRMSprop/impl=<level>/batch=<b>, with ns/step and
+// peak-fraction as BenchmarkEpoch; the Python peers run the same model
+// under the same names.
 func BenchmarkEpochSigmoidRMSprop(b *testing.B) {
 	x, y := benchData()
 	x, y = x[:trainSamples*pixels], y[:trainSamples]
@@ -221,6 +227,7 @@ func BenchmarkEpochSigmoidRMSprop(b *testing.B) {
 				}
 				steps := (trainSamples + bs - 1) / bs
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(steps), "ns/step")
+				reportPeakFraction(b, trainFLOPs(denseShapes(m), trainSamples))
 			})
 		}
 	})

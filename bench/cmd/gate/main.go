@@ -18,7 +18,11 @@
 // measures in every round (see benchset.Set.Ratios): each benchmark's
 // time times the peak's flop rate (peakflops/op, the unit gated by
 // default), each GEMM's share of the peak (peak-fraction) and each level's
-// speedup over generic (speedup, shown). Nothing the kernels do can slow
+// speedup over generic (speedup, shown). A benchmark that reports its own
+// peak-fraction, against the peak measured in its own process (bench's
+// epoch benchmarks), keeps it, and is gated on it by default: the
+// default units are peakflops/op, and peak-fraction where a benchmark
+// has no peakflops/op. Nothing the kernels do can slow
 // the peak down, so a slowdown of one kernel, of one level or of every
 // level at once shows; and ratios cancel a machine's load and speed, so a
 // baseline recorded earlier gates a run now:
@@ -64,6 +68,10 @@ type config struct {
 	levels           []string
 	bestOf           int
 	best             bool
+	// ownFractions gates peak-fraction only where a benchmark has no
+	// peakflops/op: a GEMM's fraction is its peak cost seen upside
+	// down, an epoch's the only ratio it has (the default with -ratios).
+	ownFractions bool
 }
 
 // run is the command with its arguments and outputs, returning the exit
@@ -77,7 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.newPath, "new", "", "results to check (Go benchmark format)")
 	fs.StringVar(&threshold, "threshold", "10%", "largest tolerated worsening of a median, as 10% or 0.1")
 	fs.Float64Var(&cfg.alpha, "alpha", 0.05, "significance level of the Mann-Whitney U test")
-	fs.StringVar(&units, "units", "", "comma-separated units to gate (default sec/op, or speedup,peak-fraction with -ratios)")
+	fs.StringVar(&units, "units", "", "comma-separated units to gate (default sec/op; with -ratios, peakflops/op, and peak-fraction for the benchmarks without peakflops/op)")
 	fs.BoolVar(&cfg.ratios, "ratios", false, "compare within-run ratios against the FMA peak (peakflops/op, peak-fraction; speedup over generic is shown) instead of raw values")
 	fs.BoolVar(&cfg.best, "best", false, "compare each side's best tenth (the value a tenth of the way from its smallest cost or largest rate) with -threshold alone, instead of medians with a significance test")
 	fs.IntVar(&cfg.bestOf, "best-of", 1, "keep the best of every run of this many consecutive results of a benchmark (one round written with -count N)")
@@ -123,7 +131,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case units != "":
 		cfg.units = strings.Split(units, ",")
 	case cfg.ratios:
-		cfg.units = []string{benchset.UnitPeakCost}
+		cfg.units = []string{benchset.UnitPeakCost, benchset.UnitPeakFraction}
+		cfg.ownFractions = true
 	default:
 		cfg.units = []string{"sec/op"}
 	}
@@ -233,6 +242,11 @@ func compare(oldSet, newSet *benchset.Set, cfg config) report {
 				ov, ok := oldSet.Samples[c]
 				if !ok {
 					continue
+				}
+				if cfg.ownFractions && unit == benchset.UnitPeakFraction {
+					if _, cost := oldSet.Samples[benchset.Cell{Row: row, Col: col, Unit: benchset.UnitPeakCost}]; cost {
+						continue
+					}
 				}
 				l := line{name: benchset.Name(row, "impl", col), unit: unit, oldN: len(ov)}
 				oldS := benchmath.NewSample(slices.Clone(ov), thr)

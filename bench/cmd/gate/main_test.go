@@ -324,3 +324,74 @@ func TestBestBimodal(t *testing.T) {
 		t.Errorf("best values not labelled:\n%s", out)
 	}
 }
+
+// TestOwnPeakFractions: bench's epoch benchmarks run in a test binary of
+// their own and report peak-fraction against the peak they measured
+// themselves. In a file beside the kernel suite, those fractions are kept
+// as they are (no peak cost from the kernel suite's FMAPeak rows, whose
+// rounds need not pair with theirs) and gated by default.
+func TestOwnPeakFractions(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	epochs := []string{"EpochThreads/impl=avx2/batch=32/threads=1", "EpochThreads/impl=avx512/batch=32/threads=1", "EpochThreads/impl=avx512/batch=256/threads=2"}
+	// write writes 10 rounds: the FMA peak and ReLU of two levels, then
+	// the epochs with their own fractions (0.4 unless drop names one,
+	// which then reaches 0.4·factor) and times that vary with the load.
+	write := func(name, drop string, factor float64) string {
+		var b strings.Builder
+		b.WriteString("pkg: example.com/kernels\n")
+		for range 10 {
+			for _, l := range []string{"avx2", "avx512"} {
+				fmt.Fprintf(&b, "BenchmarkFMAPeak/impl=%s/threads=1\t10\t1000 ns/op\t%.2f GFLOP/s\n", l, noisy(r, peakGFLOPs[l], 0.03))
+				fmt.Fprintf(&b, "BenchmarkRelu/impl=%s/n=3200\t1000\t%.1f ns/op\n", l, noisy(r, 500, 0.03))
+			}
+		}
+		b.WriteString("pkg: example.com/bench\n")
+		for range 10 {
+			load := noisy(r, 1.5, 0.4)
+			for _, e := range epochs {
+				f := 0.4
+				if e == drop {
+					f *= factor
+				}
+				fmt.Fprintf(&b, "Benchmark%s-2\t1\t%.0f ns/op\t%.4f peak-fraction\n", e, 1e8*load/f, noisy(r, f, 0.02))
+			}
+		}
+		path := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	base := write("base.txt", "", 1)
+	code, out, errOut := runGate(t, "-ratios", "-new", base)
+	if code != 0 {
+		t.Fatalf("gate -ratios -new: exit %d: %s", code, errOut)
+	}
+	for _, e := range epochs {
+		if n := strings.Count(out, "Benchmark"+e+"\t1\t"); n != 10 {
+			t.Errorf("%s: %d lines, want its 10 own peak fractions:\n%s", e, n, out)
+		}
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "Epoch") && !strings.HasSuffix(l, " peak-fraction") {
+			t.Errorf("an epoch benchmark got a ratio from the kernel suite's peak: %q", l)
+		}
+	}
+	args := func(p string) []string {
+		return []string{"-ratios", "-best", "-old", base, "-new", p, "-threshold", "15%"}
+	}
+	code, out, _ = runGate(t, args(write("same.txt", "", 1))...)
+	if code != 0 || !strings.Contains(out, "5 compared") {
+		t.Fatalf("an unchanged run: exit %d, want 0 with 2 ReLU peak costs and 3 epoch fractions compared:\n%s", code, out)
+	}
+	code, out, _ = runGate(t, args(write("slow.txt", epochs[1], 0.75))...)
+	var f []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "FAIL") && strings.HasPrefix(l, "Epoch") {
+			f = append(f, strings.Fields(l)[0])
+		}
+	}
+	if code != 1 || len(f) != 1 || f[0] != epochs[1] {
+		t.Fatalf("one epoch at 0.75 of its fraction: exit %d, failing %q, want only %s:\n%s", code, f, epochs[1], out)
+	}
+}

@@ -17,7 +17,9 @@ const (
 	// to the kernels can lower the peak it is measured against.
 	UnitPeakCost = "peakflops/op"
 	// UnitPeakFraction is a GEMM's GFLOP/s over the FMA peak of the same
-	// round: the share of the peak it reaches.
+	// round: the share of the peak it reaches. A benchmark may also
+	// report it itself, against the peak it measured in its own process
+	// (bench's epoch benchmarks do); Ratios then keeps its values.
 	UnitPeakFraction = "peak-fraction"
 	// UnitSpeedup is a contender's speed over impl=generic, the Go
 	// reference, on the same benchmark in the same round. It is shown,
@@ -58,8 +60,16 @@ var (
 // same thread count as the benchmark (threads=N in its name, else 1); a
 // level without a peak loop (generic) is measured against the first level
 // that has one, in column order. A cell whose partner is missing is left
-// out. Ratios returns ErrNoPeak, with the speedups, when the file has no
-// peak.
+// out.
+//
+// A benchmark and column that report peak-fraction themselves measured
+// their peak in their own process, when they ran (bench's epoch
+// benchmarks, which run in another test binary than FMAPeak): their
+// values are kept as they are, and the file's FMAPeak rows are not
+// applied to them, as their rounds need not pair with its rounds.
+//
+// Ratios returns ErrNoPeak, with the speedups, when the file has neither
+// a peak nor a benchmark's own peak-fraction.
 func (s *Set) Ratios() (*Set, error) {
 	out := New()
 	for _, k := range s.ConfigKeys {
@@ -91,6 +101,13 @@ func (s *Set) Ratios() (*Set, error) {
 			continue
 		}
 		for _, col := range s.Cols {
+			if own, ok := s.Samples[Cell{row, col, UnitPeakFraction}]; ok {
+				havePeak = true
+				for _, v := range own {
+					out.Add(Cell{row, col, UnitPeakFraction}, v)
+				}
+				continue
+			}
 			peak := s.peak(threadsOf(row), col)
 			if peak == nil {
 				continue
