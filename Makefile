@@ -166,7 +166,8 @@ bench:
 	cd bench && GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -count $(BENCH_COUNT) ./... | tee ../bench-peers.txt
 
 # The peers, all in bench-peers.txt, compared with
-# `benchstat -col /impl bench-peers.txt` (bench/README.md explains):
+# `benchstat -col /impl -ignore pkg bench-peers.txt` (the GoMLX peer is
+# another package; bench/README.md explains):
 # bench/ with OpenBLAS linked (build tag openblas: every Go benchmark, with
 # impl=openblas-<core> beside the kernel levels and gonum) on one core,
 # then the GEMMs and the epochs that have a threads=2 variant on both
@@ -199,7 +200,7 @@ bench-peers: bench-deps ort-deps gomlx-deps
 	$(OWN_CORE) $(PEER_PYTHON) bench/peers/numpy_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
 	$(ORT_PEER) | tee -a ../bench-peers.txt
 	@$(GOMLX_PEER)
-	$(BENCHSTAT) -col /impl bench-peers.txt
+	$(BENCHSTAT) -col /impl -ignore pkg bench-peers.txt
 	cd bench && $(GO) run ./cmd/peertable -o ../bench-peers.md -png ../bench-peers.png ../bench-peers.txt
 	@echo "wrote bench-peers.md and bench-peers.png"
 
@@ -253,7 +254,7 @@ gomlx-deps:
 bench-gomlx: gomlx-deps
 	cd bench && GOMAXPROCS=1 $(GO) test -run '^$$' -bench '^Benchmark(Epoch|PredictOne|PredictorOne)$$' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
 	@$(GOMLX_PEER)
-	$(BENCHSTAT) -col /impl -filter '/impl:(avx512 OR avx2 OR neon OR gomlx-go OR gomlx-go-sequential)' bench-peers.txt
+	$(BENCHSTAT) -col /impl -ignore pkg -filter '/impl:(avx512 OR avx2 OR neon OR gomlx-go OR gomlx-go-sequential)' bench-peers.txt
 
 # PyTorch and numpy only, both cores.
 bench-torch: bench-deps
