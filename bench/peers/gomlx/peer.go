@@ -1,19 +1,22 @@
 // Package gomlxpeer is simdmlp's Go peer: the tutorial's model trained and
 // run with GoMLX on its pure-Go backend, the framework a Go programmer
 // would otherwise pick, measured under the names of bench/'s benchmarks
-// (BenchmarkEpoch/impl=gomlx-go, BenchmarkPredictOne/impl=gomlx-go) so
-// that bench/cmd/peertable puts its rows beside ours.
+// (BenchmarkEpoch/impl=gomlx-go, BenchmarkPredictOne/impl=gomlx-go, and
+// the same with impl=gomlx-go-sequential, see Configs) so that
+// bench/cmd/peertable puts its rows beside ours.
 //
-// It is a module of its own, so that neither the library nor bench/
-// downloads GoMLX. Run it from the repository root with
-// `make bench-peers`, or by hand:
+// It is a module of its own, pinned to GoMLX v0.28.2 and compute v0.1.3,
+// so that neither the library nor bench/ downloads GoMLX. Run it from the
+// repository root with `make bench-gomlx` or `make bench-peers`, or by
+// hand:
 //
 //	cd bench/peers/gomlx
 //	GOEXPERIMENT=simd GOMAXPROCS=1 go test -run '^$' -bench . -count 5
 //
-// GOEXPERIMENT=simd is required: without it the backend's matrix products
-// fall back to portable Go loops, a different and much slower build, and
-// TestMain refuses to run.
+// GOEXPERIMENT=simd is required on amd64: without it the backend's matrix
+// products are portable Go loops instead of its AVX-512 and AVX2 code,
+// which is not the build a GoMLX user on this CPU runs, and the benchmarks
+// stop with a message. The tests run either way.
 //
 // The model is the one bench/'s end-to-end benchmarks measure:
 // Flatten(28×28) → Dense(100, relu) → Dense(10, softmax), sparse
@@ -79,7 +82,8 @@ func BenchData() ([]float32, []int32) {
 // column of the peers table: the defaults, and "ops_sequential", which
 // runs a graph's operations one after another instead of handing them to
 // goroutines. A user who sets GOMLX_BACKEND=go:ops_sequential gets the
-// second; it halves a one-sample prediction's time on one core here.
+// second; on one core here it halves a one-sample prediction's time and
+// lengthens an epoch by about a third.
 var Configs = []struct{ Impl, Config string }{
 	{"gomlx-go", ""},
 	{"gomlx-go-sequential", "ops_sequential"},
