@@ -168,7 +168,8 @@ bench:
 	cd bench && GOMAXPROCS=2 $(GO) test -run '^$$' -bench '(EpochThreads|StepPhases)/impl=/batch=/threads=2' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
 
 # The peers, all in bench-peers.txt, compared with
-# `benchstat -col /impl bench-peers.txt` (bench/README.md explains):
+# `benchstat -col /impl -ignore pkg bench-peers.txt` (the GoMLX peer is
+# another package; bench/README.md explains):
 # bench/ with OpenBLAS linked (build tag openblas: every Go benchmark, with
 # impl=openblas-<core> beside the kernel levels and gonum) on one core,
 # then the GEMMs and the epochs that have a threads=2 variant on both
@@ -177,7 +178,11 @@ bench:
 # once with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed for that one
 # command, so OpenBLAS picks its own (AVX-512, SkylakeX/Cooperlake) kernels.
 # The core that ran is in each result's name. bench-deps installs
-# Debian's libopenblas-dev and python3-torch when missing.
+# Debian's libopenblas-dev and python3-torch when missing. The GoMLX peer
+# (bench/peers/gomlx, a module of its own, pinned to GoMLX v0.28.2 and
+# compute v0.1.3) is built, vetted and tested first by gomlx-deps, so that
+# a GoMLX that cannot be downloaded or built stops the run loudly before
+# the long part; its benchmarks run last on one core.
 BENCH_COUNT ?= 5
 PEER_PYTHON ?= /usr/bin/python3
 BENCHSTAT   ?= $(shell test -x $(GOBIN)/benchstat && echo $(GOBIN)/benchstat || echo "$(GO) run golang.org/x/perf/cmd/benchstat@latest")
@@ -185,7 +190,7 @@ OWN_CORE    := env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE
 
 .PHONY: bench-peers bench-deps bench-openblas bench-torch
 
-bench-peers: bench-deps ort-deps
+bench-peers: bench-deps ort-deps gomlx-deps
 	cd bench && GOMAXPROCS=1 $(GO) test -tags openblas -run '^$$' -bench . -count $(BENCH_COUNT) . | tee ../bench-peers.txt
 	cd bench && $(OWN_CORE) GOMAXPROCS=1 $(GO) test -tags openblas -run '^$$' -bench 'Sgemm/impl=openblas' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
 	cd bench && GOMAXPROCS=2 $(GO) test -tags openblas -run '^$$' -bench 'Sgemm/impl=/threads=2' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
@@ -196,7 +201,8 @@ bench-peers: bench-deps ort-deps
 	$(PEER_PYTHON) bench/peers/numpy_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
 	$(OWN_CORE) $(PEER_PYTHON) bench/peers/numpy_mlp.py -reps $(BENCH_COUNT) | tee -a bench-peers.txt
 	$(ORT_PEER) | tee -a ../bench-peers.txt
-	$(BENCHSTAT) -col /impl bench-peers.txt
+	@$(GOMLX_PEER)
+	$(BENCHSTAT) -col /impl -ignore pkg bench-peers.txt
 	cd bench && $(GO) run ./cmd/peertable -o ../bench-peers.md -png ../bench-peers.png ../bench-peers.txt
 	@echo "wrote bench-peers.md and bench-peers.png"
 
@@ -220,6 +226,37 @@ bench-ort: ort-deps
 	cd bench && GOMAXPROCS=1 $(GO) test -run '^$$' -bench '^BenchmarkPredictor(One|Batch)(ONNX)?$$' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
 	$(ORT_PEER) | tee -a ../bench-peers.txt
 	$(BENCHSTAT) -col /impl -filter '/impl:(avx512 OR avx2 OR neon OR onnxruntime)' bench-peers.txt
+
+# GoMLX (bench/peers/gomlx): its pure-Go backend trains the tutorial's
+# model for an epoch and predicts one sample, as impl=gomlx-go (its
+# defaults) and impl=gomlx-go-sequential (GOMLX_BACKEND=go:ops_sequential).
+# A module of its own, so neither the library nor bench/ depends on GoMLX,
+# and not part of make test: its download is about 70 MB, and go vet of
+# it needs the same download, so gomlx-deps vets it instead. GOEXPERIMENT=simd
+# (its AVX-512/AVX2 matrix products) is set for these commands only; the
+# benchmarks refuse to run on amd64 without it. GOMLX_PEER appends to
+# bench-peers.txt only after the run succeeded (a pipe into tee would hide
+# a failure), and says loudly when it did not.
+GOMLX_DIR  := bench/peers/gomlx
+GOMLX_LOUD  = echo '*** THE GOMLX PEER $(1): NO GOMLX ROWS. See bench/README.md ("GoMLX"). ***' >&2; exit 1
+GOMLX_PEER  = out=$$(mktemp) && trap 'rm -f "$$out"' EXIT && \
+	if (cd $(GOMLX_DIR) && GOEXPERIMENT=simd GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -count $(BENCH_COUNT) .) >"$$out" 2>&1; \
+	then cat "$$out"; cat "$$out" >> bench-peers.txt; \
+	else cat "$$out"; $(call GOMLX_LOUD,FAILED); fi
+
+.PHONY: gomlx-deps bench-gomlx
+gomlx-deps:
+	@echo "GoMLX peer: downloading, vetting and testing $(GOMLX_DIR) (GOEXPERIMENT=simd)"
+	@cd $(GOMLX_DIR) && GOEXPERIMENT=simd $(GO) mod download && GOEXPERIMENT=simd $(GO) vet . && \
+		GOEXPERIMENT=simd $(GO) test -count=1 . || { $(call GOMLX_LOUD,DID NOT DOWNLOAD$(comma) BUILD OR PASS ITS TESTS); }
+
+# GoMLX beside the benchmarks it is compared with (our epoch and
+# one-sample predictions, every level, one core). Appends to
+# bench-peers.txt, as bench-ort does.
+bench-gomlx: gomlx-deps
+	cd bench && GOMAXPROCS=1 $(GO) test -run '^$$' -bench '^Benchmark(Epoch|PredictOne|PredictorOne)$$' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
+	@$(GOMLX_PEER)
+	$(BENCHSTAT) -col /impl -ignore pkg -filter '/impl:(avx512 OR avx2 OR neon OR gomlx-go OR gomlx-go-sequential)' bench-peers.txt
 
 # PyTorch and numpy only, both cores.
 bench-torch: bench-deps

@@ -14,8 +14,8 @@
 //
 // The header names the machine (the cpu: line of the results, or
 // /proc/cpuinfo), the Go version, the OpenBLAS cores and the PyTorch,
-// numpy and ONNX Runtime versions, which the bench programs print as '#'
-// lines; those
+// numpy, ONNX Runtime and GoMLX versions, which the bench programs print
+// as '#' lines; those
 // stay comments rather than configuration lines because benchstat would
 // split a table at every configuration change.
 //
@@ -101,13 +101,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // info is what the '#' lines of the results say about the peers.
 type info struct {
-	openblasCores, torch, numpy, kernels, onnxruntime []string
+	openblasCores, torch, numpy, kernels, onnxruntime, gomlx []string
 }
 
 // readInfo collects the distinct values of the '#' lines the bench
 // programs print: "# openblas: core X, …" (Go), "# openblas-core: X",
 // "# torch-version: X", "# numpy-version: X" (Python),
-// "# onnxruntime-version: X" (peers/ort_mlp.js) and "# simdmlp kernels: …".
+// "# onnxruntime-version: X" (peers/ort_mlp.js), "# gomlx-version: X"
+// (peers/gomlx) and "# simdmlp kernels: …".
 func readInfo(path string) (info, error) {
 	var in info
 	f, err := os.Open(path)
@@ -140,6 +141,8 @@ func readInfo(path string) (info, error) {
 			add(&in.numpy, val)
 		case "onnxruntime-version":
 			add(&in.onnxruntime, val)
+		case "gomlx-version":
+			add(&in.gomlx, val)
 		case "simdmlp kernels":
 			add(&in.kernels, val)
 		}
@@ -171,6 +174,9 @@ func header(set *benchset.Set, in info) string {
 		// Only when measured: most runs (make bench-torch, older files)
 		// have no ONNX Runtime, and saying so in every header is noise.
 		fmt.Fprintf(&b, " ONNX Runtime %s (onnxruntime-node, one thread).", none(in.onnxruntime))
+	}
+	if len(in.gomlx) > 0 {
+		fmt.Fprintf(&b, " GoMLX %s (its pure-Go backend, GOEXPERIMENT=simd).", none(in.gomlx))
 	}
 	b.WriteString("\n")
 	return b.String()

@@ -85,7 +85,7 @@ func TestTable(t *testing.T) {
 	if len(c) != 2 {
 		t.Errorf("%d rows, want 2:\n%s", len(c), out)
 	}
-	for _, w := range []string{"Fixture CPU 9000", "OpenBLAS cores: Haswell, Cooperlake", "PyTorch 1.13.1", "numpy 1.24.2", "simdmlp kernels: generic avx2 avx512", "ONNX Runtime 1.30.0", "relative to avx512"} {
+	for _, w := range []string{"Fixture CPU 9000", "OpenBLAS cores: Haswell, Cooperlake", "PyTorch 1.13.1", "numpy 1.24.2", "simdmlp kernels: generic avx2 avx512", "ONNX Runtime 1.30.0", "GoMLX v0.28.2, compute v0.1.3 (its pure-Go backend", "relative to avx512"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("header lacks %q:\n%s", w, out)
 		}
