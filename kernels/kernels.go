@@ -39,9 +39,25 @@ import "fmt"
 // no fused multiply-add: the updates are the exact IEEE float32 values of
 // Keras's graph, the same bits on every level.
 //
-//	m ← -LR·g + Momentum·m
+//	m ← flush(-LR·g + Momentum·m)
 //	θ ← θ + m                       (Nesterov false)
 //	θ ← θ + (-LR·g + Momentum·m)    (Nesterov true, with the new m)
+//
+// One rule departs from IEEE arithmetic, the same on every level: flush
+// stores a slot value whose magnitude is below 2⁻¹²⁶, the smallest normal
+// float32, as +0 (so −0 and the subnormals of either sign become +0; NaN
+// and ±Inf are kept), and the rest of the step computes with the stored
+// value. Every slot that decays toward zero goes through it: SGD's m,
+// RMSprop's v, ḡ and mom, Adam's m, v and v̂ (OptimizerSlot.Flushed).
+// Without it a slot whose gradient stays zero, such as a dead ReLU unit's,
+// decays through the subnormal range for hundreds of steps (Adam's v for
+// thousands) and, where rounding stops the decay a few steps above zero,
+// stays there; every operation with a subnormal result costs a microcode
+// assist on AMD cores, which made the fused Adam step three times slower.
+// TensorFlow, and so Keras, runs on CPU with flush-to-zero and
+// denormals-are-zero and never stores such a slot either; its exact
+// rounding at the threshold differs between x86 and arm64, so this plain
+// rule replaces it.
 type SGDParams struct {
 	LR, Momentum float32
 	Nesterov     bool
@@ -50,6 +66,9 @@ type SGDParams struct {
 // AdagradParams holds the scalars of one Adagrad step:
 //
 //	a ← a + g²;  θ ← θ - (LR·g) / sqrt(a + Epsilon)
+//
+// The accumulator only grows, from Keras's initial 0.1, so it is stored as
+// computed, without SGDParams's flush of decaying slots.
 type AdagradParams struct {
 	LR, Epsilon float32
 }
@@ -58,10 +77,12 @@ type AdagradParams struct {
 // separately because Keras rounds the float64 value 1-ρ to float32, which is
 // not always float32(1) - float32(ρ).
 //
-//	v ← Rho·v + OneMinusRho·g²
-//	centered: ḡ ← Rho·ḡ + OneMinusRho·g;  d = v - ḡ² + Epsilon;  else d = v + Epsilon
+//	v ← flush(Rho·v + OneMinusRho·g²)
+//	centered: ḡ ← flush(Rho·ḡ + OneMinusRho·g);  d = v - ḡ² + Epsilon;  else d = v + Epsilon
 //	inc = (LR·g)·(1/sqrt(d))
-//	Momentum > 0: mom ← Momentum·mom + inc;  θ ← θ - mom;  else θ ← θ - inc
+//	Momentum > 0: mom ← flush(Momentum·mom + inc);  θ ← θ - mom;  else θ ← θ - inc
+//
+// flush is SGDParams's rule for decaying slots.
 //
 // 1/sqrt(d) is a correctly rounded square root then a correctly rounded
 // division; Keras calls rsqrt, which TF may evaluate less exactly, so TF's
@@ -74,10 +95,12 @@ type RMSpropParams struct {
 // AdamParams holds the scalars of one Adam step. Alpha is the bias-corrected
 // rate LR·sqrt(1-β2^t)/(1-β1^t), computed by the caller once per step.
 //
-//	m ← m + (g - m)·OneMinusBeta1
-//	v ← v + (g² - v)·OneMinusBeta2
-//	amsgrad: v̂ ← max(v̂, v), and v̂ replaces v below
+//	m ← flush(m + (g - m)·OneMinusBeta1)
+//	v ← flush(v + (g² - v)·OneMinusBeta2)
+//	amsgrad: v̂ ← flush(max(v̂, v)), and v̂ replaces v below
 //	θ ← θ - (m·Alpha) / (sqrt(v) + Epsilon)
+//
+// flush is SGDParams's rule for decaying slots.
 type AdamParams struct {
 	Alpha, OneMinusBeta1, OneMinusBeta2, Epsilon float32
 	Amsgrad                                      bool

@@ -705,10 +705,23 @@ func TestArgmaxCountCorrect(t *testing.T) {
 }
 
 // The optimizer transcriptions: Keras 2.14's update_step for one element,
-// one TF op per call.
+// one TF op per call, with the package's rule for the slots that decay
+// (slotFlush below).
+
+// slotFlush is the rule the package documents (flushSlot in
+// ref_optim.go), written here from its statement instead of its code: a
+// slot value strictly between −2⁻¹²⁶ and 2⁻¹²⁶ is stored as +0. TF runs on
+// CPU with flush-to-zero and denormals-are-zero, so Keras never stores
+// such a value either, although its FTZ rounding differs at the edge.
+func slotFlush(x float32) float32 {
+	if x > -0x1p-126 && x < 0x1p-126 {
+		return 0
+	}
+	return x
+}
 
 func sgdRef(theta, m, g float32, p SGDParams) (float32, float32) {
-	m = f32add(f32mul(-g, p.LR), f32mul(m, p.Momentum))
+	m = slotFlush(f32add(f32mul(-g, p.LR), f32mul(m, p.Momentum)))
 	if p.Nesterov {
 		return f32add(theta, f32add(f32mul(-g, p.LR), f32mul(m, p.Momentum))), m
 	}
@@ -721,30 +734,31 @@ func adagradRef(theta, a, g float32, p AdagradParams) (float32, float32) {
 }
 
 func rmspropRef(theta, v, mom, mg, g float32, p RMSpropParams) (float32, float32, float32, float32) {
-	v = f32add(f32mul(p.Rho, v), f32mul(p.OneMinusRho, f32mul(g, g)))
+	v = slotFlush(f32add(f32mul(p.Rho, v), f32mul(p.OneMinusRho, f32mul(g, g))))
 	var d float32
 	if p.Centered {
-		mg = f32add(f32mul(p.Rho, mg), f32mul(p.OneMinusRho, g))
+		mg = slotFlush(f32add(f32mul(p.Rho, mg), f32mul(p.OneMinusRho, g)))
 		d = f32add(f32sub(v, f32mul(mg, mg)), p.Epsilon)
 	} else {
 		d = f32add(v, p.Epsilon)
 	}
 	inc := f32mul(f32mul(p.LR, g), f32div(1, f32sqrt(d)))
 	if p.Momentum > 0 {
-		mom = f32add(f32mul(p.Momentum, mom), inc)
+		mom = slotFlush(f32add(f32mul(p.Momentum, mom), inc))
 		return f32sub(theta, mom), v, mom, mg
 	}
 	return f32sub(theta, inc), v, mom, mg
 }
 
 func adamRef(theta, m, v, vhat, g float32, p AdamParams) (float32, float32, float32, float32) {
-	m = f32add(m, f32mul(f32sub(g, m), p.OneMinusBeta1))
-	v = f32add(v, f32mul(f32sub(f32mul(g, g), v), p.OneMinusBeta2))
+	m = slotFlush(f32add(m, f32mul(f32sub(g, m), p.OneMinusBeta1)))
+	v = slotFlush(f32add(v, f32mul(f32sub(f32mul(g, g), v), p.OneMinusBeta2)))
 	vv := v
 	if p.Amsgrad {
 		if !(vhat >= v) {
 			vhat = v
 		}
+		vhat = slotFlush(vhat)
 		vv = vhat
 	}
 	return f32sub(theta, f32div(f32mul(m, p.Alpha), f32add(f32sqrt(vv), p.Epsilon))), m, v, vhat

@@ -2,6 +2,8 @@ package kernels
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -59,6 +61,85 @@ func BenchmarkOptimReductions(b *testing.B) {
 			rows, cols := sh[0], sh[1]
 			m, dst := benchVec(rows*cols, 1), make([]float32, cols)
 			runBench(b, fmt.Sprintf("ColSum/%dx%d", rows, cols), rows*cols, 1, func() { ColSum(dst, m, rows, cols) })
+		}
+	})
+}
+
+// BenchmarkOptimDecay times the optimizer variants whose slots decay on
+// the state a zero gradient leaves behind (a dead ReLU unit, an input
+// pixel that is 0 in every batch), over the tutorial's first weight
+// matrix, 784·100 elements:
+//
+//	GOMAXPROCS=1 go test -run '^$' -bench 'OptimDecay' -count 6 ./kernels | benchstat -col /impl -
+//
+// state=subnormal starts every slot as a subnormal of random magnitude and
+// sign (sums of squares positive) and steps it on with g = ±0: without the
+// flush of decaying slots (see SGDParams) it stays subnormal, since
+// rounding stops the decay a few ulps above zero, and every product with
+// it takes a microcode assist on AMD cores; with it the first step stores
+// +0. state=nearmin starts the slots between 2⁻¹²⁶ and 2⁻¹¹⁶: normal
+// values, but their products with 1−β2 = 0.001 (Adam's v), 1−β1 or the
+// rate are subnormal, and the flush, which acts on stored slots only,
+// does not reach those intermediate results. It is the window a decaying
+// slot crosses before it is flushed (for Adam's v about 6 900 steps), and
+// this case shows what it still costs. Its state is restored every 256
+// steps, with the timer stopped, so that it stays in that range.
+func BenchmarkOptimDecay(b *testing.B) {
+	const n = 784 * 100
+	h := optHyper{0.001, 0.9, 1e-7, 0.1, 0.9}
+	hAdam := optHyper{0.001, 0.9, 1e-7, 0.1, 0.001} // Adam's mu is 1−β2
+	forEachBenchLevel(b, func(b *testing.B) {
+		for _, vr := range optVariants {
+			if !hasFlushed(vr) {
+				continue
+			}
+			hv := h
+			if strings.HasPrefix(vr.name, "Adam/") {
+				hv = hAdam
+			}
+			name := strings.ReplaceAll(vr.name, "/", ",")
+			for _, state := range []string{"subnormal", "nearmin"} {
+				r := rand.New(rand.NewPCG(uint64(len(vr.name)), 41))
+				v := make([][]float32, len(vr.pos))
+				for k := range v {
+					v[k] = make([]float32, n)
+					for i := range v[k] {
+						var x float32
+						switch {
+						case k == 0:
+							x = float32(r.NormFloat64() * 0.05)
+						case k == len(v)-1:
+							x = float32(math.Copysign(0, float64(i%2)-0.5))
+						case state == "subnormal":
+							x = math.Float32frombits(1 + r.Uint32N(0x007fffff))
+						default:
+							x = float32(0x1p-126 * math.Pow(2, 10*r.Float64()))
+						}
+						if k > 0 && k < len(v)-1 && !vr.pos[k] && r.IntN(2) == 0 {
+							x = -x
+						}
+						v[k][i] = x
+					}
+				}
+				start := make([][]float32, len(v))
+				for k := range v {
+					start[k] = clone(v[k])
+				}
+				b.Run(fmt.Sprintf("%s/state=%s/n=%d", name, state, n), func(b *testing.B) {
+					b.SetBytes(int64(4 * n * len(v)))
+					b.ReportAllocs()
+					for i := 0; i < b.N; i++ {
+						if state == "nearmin" && i%256 == 0 {
+							b.StopTimer()
+							for k := range v {
+								copy(v[k], start[k])
+							}
+							b.StartTimer()
+						}
+						vr.api(v, hv)
+					}
+				})
+			}
 		}
 	})
 }

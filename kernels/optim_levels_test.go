@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -58,6 +59,9 @@ func checkOffsetGuards(t *testing.T, what string, buf []float32, n int) {
 type optVariant struct {
 	optCase
 	pos []bool
+	// flushed marks the slots the step flushes (OptimizerSlot.Flushed and
+	// not among the case's unused ones), indexed as pos.
+	flushed []bool
 }
 
 // optVariants lists every case of every row of the optimizer table, so a
@@ -71,7 +75,11 @@ var optVariants = func() []optVariant {
 		}
 		pos = append(pos, false)
 		for _, c := range optimizerCases[o.Name] {
-			vs = append(vs, optVariant{c, pos})
+			flushed := []bool{false}
+			for _, s := range o.Slots {
+				flushed = append(flushed, s.Flushed && !slices.Contains(c.unused, s.Name))
+			}
+			vs = append(vs, optVariant{c, pos, append(flushed, false)})
 		}
 	}
 	return vs
@@ -93,11 +101,15 @@ func optHypers(r *rand.Rand) []optHyper {
 }
 
 // optSpecials are the state and gradient values mixed into the inputs:
-// zeros of both signs, infinities, NaN, subnormals, huge and tiny values.
+// zeros of both signs, infinities, NaN, subnormals, huge and tiny values,
+// and both signs of the smallest normal float32 and its neighbours (the
+// largest subnormal, the next normal), where the slots' flush begins. All
+// but the first five are finite.
 var optSpecials = []float32{
 	0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()),
 	1e-40, -1e-40, 1e-45, 1e-30, -1e-30, 1e19, -1e19, 1e30, -1e30, math.MaxFloat32, -math.MaxFloat32,
 	0x1p-126, 1, -1, 0.5, 3,
+	-0x1p-126, 0x1.fffffcp-127, -0x1.fffffcp-127, 0x1.000002p-126, -0x1.000002p-126, -1e-45,
 }
 
 // fillOpt fills v: about one value in withSpecials is a special (none
@@ -117,19 +129,21 @@ func fillOpt(r *rand.Rand, v []float32, pos bool, withSpecials int) {
 
 // runOptVariant runs one variant on the active level over guarded vectors
 // filled by fill, and on clones through the reference, and compares every
-// vector bit for bit (NaN matching any NaN).
-func runOptVariant(t *testing.T, vr optVariant, n int, h optHyper, fill func(k int, v []float32)) {
+// vector bit for bit (NaN matching any NaN). It returns the inputs and the
+// level's results.
+func runOptVariant(t *testing.T, vr optVariant, n int, h optHyper, fill func(k int, v []float32)) (in, got [][]float32) {
 	t.Helper()
 	nv := len(vr.pos)
 	bufs := make([][]float32, nv)
-	got := make([][]float32, nv)
+	got = make([][]float32, nv)
 	want := make([][]float32, nv)
+	in = make([][]float32, nv)
 	for k := range got {
 		bufs[k], got[k] = offsetGuarded(n)
 		fill(k, got[k])
 		want[k] = clone(got[k])
+		in[k] = clone(got[k])
 	}
-	in := clone(got[nv-1])
 	vr.api(got, h)
 	vr.ref(want, h)
 	for k := range got {
@@ -137,13 +151,14 @@ func runOptVariant(t *testing.T, vr optVariant, n int, h optHyper, fill func(k i
 		for i := range got[k] {
 			if !sameBitsOrNaN(got[k][i], want[k][i]) {
 				t.Fatalf("%s %+v n=%d: vector %d [%d] = %v (%#x), reference %v (%#x); g[%d] = %v",
-					vr.name, h, n, k, i, got[k][i], math.Float32bits(got[k][i]), want[k][i], math.Float32bits(want[k][i]), i, in[i])
+					vr.name, h, n, k, i, got[k][i], math.Float32bits(got[k][i]), want[k][i], math.Float32bits(want[k][i]), i, in[nv-1][i])
 			}
 		}
 	}
-	if i := firstDiff(got[nv-1], in); i >= 0 {
+	if i := firstDiff(got[nv-1], in[nv-1]); i >= 0 {
 		t.Fatalf("%s n=%d: g[%d] changed", vr.name, n, i)
 	}
+	return in, got
 }
 
 func TestOptimVariantsBitExact(t *testing.T) {

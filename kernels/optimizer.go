@@ -8,6 +8,11 @@ type OptimizerSlot struct {
 	// NonNegative marks a slot that holds a sum of squares, which a
 	// restored state must not make negative.
 	NonNegative bool
+	// Flushed marks a slot that the step stores with magnitudes below
+	// 2⁻¹²⁶, the smallest normal float32, as +0 (subnormals and −0; see
+	// SGDParams): every slot that decays toward zero, and Adam's v̂ beside
+	// its v.
+	Flushed bool
 }
 
 // OptimizerKernel describes one fused optimizer update: what package optim
@@ -28,10 +33,11 @@ type OptimizerKernel struct {
 // run on every level; the levels without assembly for it run the
 // reference (DEVELOPERS.md, "How to add an optimizer").
 var optimizers = []OptimizerKernel{
-	{Name: "sgd", Slots: []OptimizerSlot{{"m", false}}},
-	{Name: "adagrad", Slots: []OptimizerSlot{{"accumulator", true}}},
-	{Name: "rmsprop", Slots: []OptimizerSlot{{"velocity", true}, {"momentum", false}, {"average_gradient", false}}},
-	{Name: "adam", Slots: []OptimizerSlot{{"m", false}, {"v", true}, {"vhat", true}}},
+	{Name: "sgd", Slots: []OptimizerSlot{{"m", false, true}}},
+	// Adagrad's accumulator only grows: see refAdagradStep.
+	{Name: "adagrad", Slots: []OptimizerSlot{{"accumulator", true, false}}},
+	{Name: "rmsprop", Slots: []OptimizerSlot{{"velocity", true, true}, {"momentum", false, true}, {"average_gradient", false, true}}},
+	{Name: "adam", Slots: []OptimizerSlot{{"m", false, true}, {"v", true, true}, {"vhat", true, true}}},
 }
 
 // OptimizerKernels returns every fused optimizer update, in table order.

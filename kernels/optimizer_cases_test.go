@@ -14,10 +14,12 @@ type optHyper struct{ lr, beta, eps, omb, mu float32 }
 
 // optCase is one setting of an optimizer's parameters. Both functions take
 // v = θ, then one array per slot in table order, then g: api runs the
-// exported step on the active level, ref the Go reference.
+// exported step on the active level, ref the Go reference. unused names
+// the slots (as the table does) that the setting leaves untouched.
 type optCase struct {
 	name     string
 	api, ref func(v [][]float32, h optHyper)
+	unused   []string
 }
 
 // optimizerCases maps each optimizer of the table to its cases.
@@ -25,7 +27,7 @@ var optimizerCases = map[string][]optCase{
 	"sgd": sgdCases(),
 	"adagrad": {{"Adagrad",
 		func(v [][]float32, h optHyper) { AdagradStep(v[0], v[1], v[2], AdagradParams{h.lr, h.eps}) },
-		func(v [][]float32, h optHyper) { refAdagradStep(v[0], v[1], v[2], AdagradParams{h.lr, h.eps}) }}},
+		func(v [][]float32, h optHyper) { refAdagradStep(v[0], v[1], v[2], AdagradParams{h.lr, h.eps}) }, nil}},
 	"rmsprop": rmspropCases(),
 	"adam":    adamCases(),
 }
@@ -45,7 +47,7 @@ func sgdCases() []optCase {
 		}
 		cs = append(cs, optCase{c.name,
 			func(v [][]float32, h optHyper) { SGDStep(v[0], v[1], v[2], p(h)) },
-			func(v [][]float32, h optHyper) { refSGDStep(v[0], v[1], v[2], p(h)) }})
+			func(v [][]float32, h optHyper) { refSGDStep(v[0], v[1], v[2], p(h)) }, nil})
 	}
 	return cs
 }
@@ -73,13 +75,20 @@ func rmspropCases() []optCase {
 	var cs []optCase
 	for _, mom := range []bool{false, true} {
 		for _, centered := range []bool{false, true} {
+			var unused []string
+			if !mom {
+				unused = append(unused, "momentum")
+			}
+			if !centered {
+				unused = append(unused, "average_gradient")
+			}
 			cs = append(cs, optCase{"RMSprop/momentum=" + strconv.FormatBool(mom) + "/centered=" + strconv.FormatBool(centered),
 				// The unused buffers are passed anyway: they must stay
 				// untouched.
 				func(v [][]float32, h optHyper) {
 					RMSpropStep(v[0], v[1], v[2], v[3], v[4], params(h, mom, centered))
 				},
-				func(v [][]float32, h optHyper) { ref(v, params(h, mom, centered)) }})
+				func(v [][]float32, h optHyper) { ref(v, params(h, mom, centered)) }, unused})
 		}
 	}
 	return cs
@@ -91,6 +100,10 @@ func adamCases() []optCase {
 	}
 	var cs []optCase
 	for _, ams := range []bool{false, true} {
+		var unused []string
+		if !ams {
+			unused = []string{"vhat"}
+		}
 		cs = append(cs, optCase{"Adam/amsgrad=" + strconv.FormatBool(ams),
 			func(v [][]float32, h optHyper) { AdamStep(v[0], v[1], v[2], v[3], v[4], params(h, ams)) },
 			func(v [][]float32, h optHyper) {
@@ -99,7 +112,7 @@ func adamCases() []optCase {
 					vh = nil
 				}
 				refAdamStep(v[0], v[1], v[2], vh, v[4], params(h, ams))
-			}})
+			}, unused})
 	}
 	return cs
 }

@@ -9,14 +9,44 @@ import "math"
 // arm64 compiler cannot fuse them into an FMA: the results are then the
 // exact IEEE float32 values of the Keras formula on every architecture.
 // (TF itself may differ in RMSprop's rsqrt, which Eigen approximates.)
+//
+// One rule departs from plain IEEE arithmetic: every slot that decays
+// (SGD's m, RMSprop's v, mom and ḡ, Adam's m, v and v̂) is stored through
+// flushSlot, and the rest of the step uses that flushed value. See
+// flushSlot for why; Adagrad's accumulator only grows and is stored as
+// computed.
 
 // sqrt32 is the correctly rounded float32 square root: a float64 square
 // root rounded to float32 is correctly rounded, and the compiler turns this
 // pattern into one SQRTSS/FSQRT.
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 
-// refSGDStep: m ← −g·η + m·μ; θ ← θ + m, or with Nesterov
-// θ ← θ + (−g·η + m·μ) using the new m.
+// minNormalBits is the bit pattern of 2⁻¹²⁶, the smallest normal float32.
+const minNormalBits = 0x00800000
+
+// flushSlot returns x, or +0 when |x| < 2⁻¹²⁶: a subnormal of either sign
+// or −0 becomes +0, while NaN, ±Inf and every normal value are kept. The
+// optimizers store each decaying slot through it. A slot whose gradient
+// stays zero (a dead ReLU unit, a pixel that is 0 in every batch) decays
+// geometrically (Adam's m by β1 a step) and would otherwise spend hundreds
+// of steps (v thousands) as a subnormal, and every operation with a
+// subnormal result costs a microcode assist on AMD cores: the fused Adam
+// step ran three times slower over such state. TensorFlow, and so Keras
+// on CPU, runs with flush-to-zero and denormals-are-zero and never stores
+// a subnormal slot either. Their exact FTZ/DAZ rounding cannot be had on
+// every ISA (x86 detects tininess after rounding, arm64 before), so the
+// rule is this plain comparison of the stored value, which every level
+// applies with the same bits (on the magnitude's bits: |x| < 2⁻¹²⁶ exactly
+// when they are below 2⁻¹²⁶'s, and a NaN's are above).
+func flushSlot(x float32) float32 {
+	if math.Float32bits(x)&0x7fffffff < minNormalBits {
+		return 0
+	}
+	return x
+}
+
+// refSGDStep: m ← flush(−g·η + m·μ); θ ← θ + m, or with Nesterov
+// θ ← θ + (−g·η + m·μ) using the new (flushed) m.
 func refSGDStep(theta, m, g []float32, p SGDParams) {
 	m = m[:len(theta)]
 	g = g[:len(theta)]
@@ -24,20 +54,24 @@ func refSGDStep(theta, m, g []float32, p SGDParams) {
 	if p.Nesterov {
 		for i := range theta {
 			a := float32(-g[i] * lr)
-			mi := a + float32(m[i]*mu)
+			mi := flushSlot(a + float32(m[i]*mu))
 			m[i] = mi
 			theta[i] += a + float32(mi*mu)
 		}
 		return
 	}
 	for i := range theta {
-		mi := float32(-g[i]*lr) + float32(m[i]*mu)
+		mi := flushSlot(float32(-g[i]*lr) + float32(m[i]*mu))
 		m[i] = mi
 		theta[i] += mi
 	}
 }
 
-// refAdagradStep: a ← a + g²; θ ← θ − (η·g)/sqrt(a + ε).
+// refAdagradStep: a ← a + g²; θ ← θ − (η·g)/sqrt(a + ε). The accumulator
+// is not flushed: it never decays (g² ≥ 0 is added to an initial value
+// that Keras sets to 0.1), so a training run does not drift into the
+// subnormal range as the decaying slots do, and Adagrad keeps the plain
+// IEEE result.
 func refAdagradStep(theta, acc, g []float32, p AdagradParams) {
 	acc = acc[:len(theta)]
 	g = g[:len(theta)]
@@ -50,9 +84,10 @@ func refAdagradStep(theta, acc, g []float32, p AdagradParams) {
 	}
 }
 
-// refRMSpropStep: v ← ρ·v + (1−ρ)·g²; d = v + ε, or v − ḡ² + ε when
-// centered with ḡ ← ρ·ḡ + (1−ρ)·g; inc = (η·g)·(1/sqrt(d)); then θ ← θ − inc,
-// or through the momentum buffer.
+// refRMSpropStep: v ← flush(ρ·v + (1−ρ)·g²); d = v + ε, or v − ḡ² + ε
+// when centered with ḡ ← flush(ρ·ḡ + (1−ρ)·g); inc = (η·g)·(1/sqrt(d));
+// then θ ← θ − inc, or through the momentum buffer
+// mom ← flush(μ·mom + inc); θ ← θ − mom.
 func refRMSpropStep(theta, v, mom, mg, g []float32, p RMSpropParams) {
 	v = v[:len(theta)]
 	g = g[:len(theta)]
@@ -65,11 +100,11 @@ func refRMSpropStep(theta, v, mom, mg, g []float32, p RMSpropParams) {
 	lr, rho, omr, mu, eps := p.LR, p.Rho, p.OneMinusRho, p.Momentum, p.Epsilon
 	for i := range theta {
 		gi := g[i]
-		vi := float32(rho*v[i]) + float32(omr*float32(gi*gi))
+		vi := flushSlot(float32(rho*v[i]) + float32(omr*float32(gi*gi)))
 		v[i] = vi
 		var d float32
 		if mg != nil {
-			a := float32(rho*mg[i]) + float32(omr*gi)
+			a := flushSlot(float32(rho*mg[i]) + float32(omr*gi))
 			mg[i] = a
 			d = vi - float32(a*a) + eps
 		} else {
@@ -77,7 +112,7 @@ func refRMSpropStep(theta, v, mom, mg, g []float32, p RMSpropParams) {
 		}
 		inc := float32(float32(lr*gi) * (1 / sqrt32(d)))
 		if mom != nil {
-			mi := float32(mu*mom[i]) + inc
+			mi := flushSlot(float32(mu*mom[i]) + inc)
 			mom[i] = mi
 			theta[i] -= mi
 		} else {
@@ -86,8 +121,11 @@ func refRMSpropStep(theta, v, mom, mg, g []float32, p RMSpropParams) {
 	}
 }
 
-// refAdamStep: m ← m + (g − m)·(1−β1); v ← v + (g² − v)·(1−β2);
-// v̂ ← max(v̂, v) for AMSGrad; θ ← θ − (m·α)/(sqrt(v or v̂) + ε).
+// refAdamStep: m ← flush(m + (g − m)·(1−β1)); v ← flush(v + (g² − v)·(1−β2));
+// v̂ ← flush(max(v̂, v)) for AMSGrad; θ ← θ − (m·α)/(sqrt(v or v̂) + ε). v̂ is
+// flushed too, although the maximum of flushed values never needs it,
+// so that no stored slot is subnormal even after a state that was loaded
+// with one.
 func refAdamStep(theta, m, v, vhat, g []float32, p AdamParams) {
 	m = m[:len(theta)]
 	v = v[:len(theta)]
@@ -97,8 +135,8 @@ func refAdamStep(theta, m, v, vhat, g []float32, p AdamParams) {
 		vhat = vhat[:len(theta)]
 		for i := range theta {
 			gi := g[i]
-			mi := m[i] + float32((gi-m[i])*omb1)
-			vi := v[i] + float32((float32(gi*gi)-v[i])*omb2)
+			mi := flushSlot(m[i] + float32((gi-m[i])*omb1))
+			vi := flushSlot(v[i] + float32((float32(gi*gi)-v[i])*omb2))
 			m[i], v[i] = mi, vi
 			// Written so that a NaN in v reaches v̂ (and θ) instead of being
 			// dropped by the comparison.
@@ -106,6 +144,7 @@ func refAdamStep(theta, m, v, vhat, g []float32, p AdamParams) {
 			if !(vh >= vi) {
 				vh = vi
 			}
+			vh = flushSlot(vh)
 			vhat[i] = vh
 			theta[i] -= float32(mi*alpha) / (sqrt32(vh) + eps)
 		}
@@ -113,8 +152,8 @@ func refAdamStep(theta, m, v, vhat, g []float32, p AdamParams) {
 	}
 	for i := range theta {
 		gi := g[i]
-		mi := m[i] + float32((gi-m[i])*omb1)
-		vi := v[i] + float32((float32(gi*gi)-v[i])*omb2)
+		mi := flushSlot(m[i] + float32((gi-m[i])*omb1))
+		vi := flushSlot(v[i] + float32((float32(gi*gi)-v[i])*omb2))
 		m[i], v[i] = mi, vi
 		theta[i] -= float32(mi*alpha) / (sqrt32(vi) + eps)
 	}

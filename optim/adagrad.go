@@ -15,7 +15,9 @@ import (
 //	a ← a + g²
 //	θ ← θ - η·g / sqrt(a + ε)
 //
-// ε sits inside the square root, as in Keras. With both the initial value
+// ε sits inside the square root, as in Keras. The accumulator only grows,
+// so unlike the other optimizers' slots it never decays into the subnormal
+// range and is stored exactly as computed (see the package doc). With both the initial value
 // and ε at Zero, the first step is θ ← θ - η·g/|g|, and 0/0 = NaN where g
 // is zero, as in Keras.
 type Adagrad struct {

@@ -35,6 +35,19 @@
 // Everything else is float32 in Keras's operation order; see each
 // optimizer for its formula.
 //
+// One rule departs from plain float32 arithmetic: a slot that decays (SGD's
+// momentum, RMSprop's velocity, momentum and average gradient, Adam's m, v
+// and v̂) is stored as +0 when its magnitude falls below 2⁻¹²⁶, the
+// smallest normal float32, so it never holds a subnormal or −0 (NaN and
+// ±Inf are kept), and the step goes on with that stored value. TensorFlow,
+// and so Keras, runs on CPU with flush-to-zero and denormals-are-zero,
+// which never stores such a slot either, and arithmetic on subnormals
+// costs a microcode assist per result on AMD cores: a dead unit's decaying
+// moments made Adam's step three times slower. The rule is the same bits
+// on every kernel level and architecture (kernels.SGDParams has the
+// details); Adagrad's accumulator, which only grows, is stored as
+// computed.
+//
 // Every Step applies, in Keras's order: gradient clipping (Clipnorm, else
 // GlobalClipnorm, else Clipvalue; see Options), decoupled weight decay, the
 // update of every tensor with the same iteration count, and finally

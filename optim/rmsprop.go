@@ -20,7 +20,13 @@ import (
 //	otherwise:    θ ← θ - inc
 //
 // ε sits inside the square root, as in Keras, and 1-ρ is computed in
-// float64 before rounding to float32. Rho and Momentum must lie in [0, 1];
+// float64 before rounding to float32. v, ḡ and mom are stored as +0 when
+// their magnitude falls below 2⁻¹²⁶, the smallest normal float32 (NaN and
+// ±Inf are kept), and the rest of the step uses the stored values: with a
+// zero gradient they decay by ρ or the momentum each step and would
+// otherwise pass through the subnormal range, where each result costs a
+// microcode assist on AMD cores; TensorFlow, and so Keras, flushes
+// subnormals to zero on CPU too (see the package doc). Rho and Momentum must lie in [0, 1];
 // Keras checks neither, but ρ > 1 makes v negative and d NaN. With
 // ρ = Zero there is no moving average: v = g² and ḡ = g at every step.
 type RMSprop struct {

@@ -16,7 +16,13 @@ import (
 //	θ ← θ + m               (Nesterov false)
 //	θ ← θ + (-η·g + μ·m)    (Nesterov true, with the new m)
 //
-// With μ = 0 that is exactly θ ← θ - η·g. Momentum must lie in [0, 1].
+// With μ = 0 that is exactly θ ← θ - η·g, except that m, and so the
+// update, is stored as +0 when its magnitude is below 2⁻¹²⁶, the smallest
+// normal float32 (NaN and ±Inf are kept): with a zero gradient m decays by
+// μ a step and would otherwise sit in the subnormal range, where every
+// result costs a microcode assist on AMD cores; TensorFlow, and so Keras,
+// flushes subnormals to zero on CPU too (see the package doc). Momentum
+// must lie in [0, 1].
 type SGD struct {
 	// LearningRate is η; zero means 0.01. Zero makes it 0: finite
 	// parameters then never move, weight decay included, since it too is

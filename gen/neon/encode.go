@@ -83,6 +83,13 @@ func FCMGE(d, n, m V) Word { return three(0x6e20e400, "fcmge", d, n, m) }
 // FCMEQ sets each lane of d to all ones where n == m.
 func FCMEQ(d, n, m V) Word { return three(0x4e20e400, "fcmeq", d, n, m) }
 
+// BIC is d = n AND NOT m, bitwise on all 128 bits. Go's assembler has
+// VBIF, VBIT and VBSL but no VBIC.
+func BIC(d, n, m V) Word {
+	bits := uint32(0x4e601c00) | m.check()<<16 | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("bic v%d.16b, v%d.16b, v%d.16b", d, n, m)}
+}
+
 // FNEG negates each lane.
 func FNEG(d, n V) Word { return two(0x6ea0f800, "fneg", d, n) }
 

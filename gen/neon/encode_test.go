@@ -55,6 +55,8 @@ func TestEncodings(t *testing.T) {
 		{MUL(31, 0, 18), 0x4eb29c1f, "mul v31.4s, v0.4s, v18.4s"},
 		{CMHS(1, 2, 3), 0x6ea33c41, "cmhs v1.4s, v2.4s, v3.4s"},
 		{CMHS(2, 2, 20), 0x6eb43c42, "cmhs v2.4s, v2.4s, v20.4s"},
+		{BIC(1, 2, 3), 0x4e631c41, "bic v1.16b, v2.16b, v3.16b"},
+		{BIC(31, 8, 17), 0x4e711d1f, "bic v31.16b, v8.16b, v17.16b"},
 	}
 	for _, c := range cases {
 		if c.got.Bits != c.bits || c.got.Asm != c.asm {
@@ -75,6 +77,7 @@ func TestRangeChecks(t *testing.T) {
 		func() { SSHR(0, 0, 33) },
 		func() { MUL(0, 32, 0) },
 		func() { CMHS(0, 0, -1) },
+		func() { BIC(0, 32, 0) },
 	} {
 		func() {
 			defer func() {

@@ -56,6 +56,10 @@ type scalar struct {
 // One is +1.0 in every lane, for the steps that take 1/sqrt(d).
 const vOne V = 31
 
+// vMinNormal holds 2⁻¹²⁶, the smallest normal float32, in every lane, for
+// flush.
+const vMinNormal V = 30
+
 // step emits an elementwise kernel over len(first stream) elements, any
 // length (gen/internal/neon's Loop finishes the tail lane by lane):
 // streams in V0…, scalars in V16…, temporaries from V8 on.
@@ -73,6 +77,7 @@ func (g *gen) step(name, ref, sig string, streams []stream, scalars []scalar, bo
 	}
 	f.I("FMOVS $1.0, F%d", vOne)
 	f.I("VDUP V%d.S[0], V%d.S4", vOne, vOne)
+	nl.Bits(f, vMinNormal, 0x00800000)
 	var ls []nl.Stream
 	for i, s := range streams {
 		f.I("MOVD %s, R%d", f.Arg(s.name+"_base"), i)
@@ -90,6 +95,17 @@ const (
 	vTheta, vM, vV, vMom, vMG, vVhat, vG V = 0, 1, 2, 3, 4, 5, 6
 	vT, vU, vD                           V = 8, 9, 10
 )
+
+// flush applies kernels' flushSlot to x in place, with tmp as scratch:
+// the lanes whose magnitude is below 2⁻¹²⁶ (subnormals of either sign and
+// −0) become +0. A NaN compares false and keeps its bits, as ±Inf and the
+// normal values do. FABS and FCMGT with FPCR.FZ clear (as Go runs) see a
+// subnormal as it is and form no subnormal result.
+func (g *gen) flush(x, tmp V) {
+	g.w(neon.FABS(tmp, x))
+	g.w(neon.FCMGT(tmp, vMinNormal, tmp)) // 2⁻¹²⁶ > |x|: the lanes to clear
+	g.w(neon.BIC(x, x, tmp))
+}
 
 // steps emits the optimizers' update kernels and the elementwise
 // Scale and Clamp.
@@ -110,7 +126,8 @@ func (g *gen) steps() {
 
 // sgdSteps emits SGD without and with Nesterov momentum.
 func (g *gen) sgdSteps() {
-	// SGD: m ← (g·(−η)) + (m·μ); θ ← θ + m. (−g)·η = g·(−η) exactly.
+	// SGD: m ← flush((g·(−η)) + (m·μ)); θ ← θ + m. (−g)·η = g·(−η)
+	// exactly.
 	negLR, mu := V(16), V(17)
 	sgdStreams := []stream{{"theta", vTheta, true}, {"m", vM, true}, {"g", vG, false}}
 	g.step("SGDStepNEON", "refSGDStep (kernels/ref_optim.go) without Nesterov",
@@ -119,6 +136,7 @@ func (g *gen) sgdSteps() {
 			g.w(neon.FMUL(vT, vG, negLR))
 			g.w(neon.FMUL(vU, vM, mu))
 			g.w(neon.FADD(vM, vT, vU))
+			g.flush(vM, vU)
 			g.w(neon.FADD(vTheta, vTheta, vM))
 		})
 	g.step("SGDNesterovStepNEON", "refSGDStep (kernels/ref_optim.go) with Nesterov",
@@ -127,6 +145,7 @@ func (g *gen) sgdSteps() {
 			g.w(neon.FMUL(vT, vG, negLR)) // a
 			g.w(neon.FMUL(vU, vM, mu))
 			g.w(neon.FADD(vM, vT, vU))
+			g.flush(vM, vU)
 			g.w(neon.FMUL(vU, vM, mu))
 			g.w(neon.FADD(vT, vT, vU))
 			g.w(neon.FADD(vTheta, vTheta, vT))
@@ -192,16 +211,18 @@ func (g *gen) rmspropStep(suffix string, momentum, centred bool) {
 // rmspropBody emits one vector of an RMSprop step, in the reference's
 // order of float32 operations.
 func (g *gen) rmspropBody(momentum, centred bool, rho, omr, lr, mu, eps V) {
-	// v ← (ρ·v) + (1−ρ)·(g·g)
+	// v ← flush((ρ·v) + (1−ρ)·(g·g))
 	g.w(neon.FMUL(vT, vG, vG))
 	g.w(neon.FMUL(vT, omr, vT))
 	g.w(neon.FMUL(vV, rho, vV))
 	g.w(neon.FADD(vV, vV, vT))
+	g.flush(vV, vT)
 	if centred {
-		// ḡ ← (ρ·ḡ) + ((1−ρ)·g); d ← (v − ḡ·ḡ) + ε
+		// ḡ ← flush((ρ·ḡ) + ((1−ρ)·g)); d ← (v − ḡ·ḡ) + ε
 		g.w(neon.FMUL(vMG, rho, vMG))
 		g.w(neon.FMUL(vT, omr, vG))
 		g.w(neon.FADD(vMG, vMG, vT))
+		g.flush(vMG, vT)
 		g.w(neon.FMUL(vT, vMG, vMG))
 		g.w(neon.FSUB(vD, vV, vT))
 		g.w(neon.FADD(vD, vD, eps))
@@ -216,15 +237,16 @@ func (g *gen) rmspropBody(momentum, centred bool, rho, omr, lr, mu, eps V) {
 	if momentum {
 		g.w(neon.FMUL(vMom, mu, vMom))
 		g.w(neon.FADD(vMom, vMom, vU))
+		g.flush(vMom, vT)
 		g.w(neon.FSUB(vTheta, vTheta, vMom))
 	} else {
 		g.w(neon.FSUB(vTheta, vTheta, vU))
 	}
 }
 
-// adamStep emits Adam, or with ams AMSGrad: m ← m + (g − m)·(1−β1);
-// v ← v + (g² − v)·(1−β2); θ ← θ − (m·α)/(sqrt(v) + ε), with
-// v̂ ← max(v̂, v) in place of v for AMSGrad.
+// adamStep emits Adam, or with ams AMSGrad: m ← flush(m + (g − m)·(1−β1));
+// v ← flush(v + (g² − v)·(1−β2)); θ ← θ − (m·α)/(sqrt(v) + ε), with
+// v̂ ← flush(max(v̂, v)) in place of v for AMSGrad.
 func (g *gen) adamStep(ams bool) {
 	alpha, omb1, omb2, eps := V(16), V(17), V(18), V(19)
 	streams := []stream{{"theta", vTheta, true}, {"m", vM, true}, {"v", vV, true}}
@@ -242,15 +264,18 @@ func (g *gen) adamStep(ams bool) {
 			g.w(neon.FSUB(vT, vG, vM))
 			g.w(neon.FMUL(vT, vT, omb1))
 			g.w(neon.FADD(vM, vM, vT))
+			g.flush(vM, vT)
 			g.w(neon.FMUL(vT, vG, vG))
 			g.w(neon.FSUB(vT, vT, vV))
 			g.w(neon.FMUL(vT, vT, omb2))
 			g.w(neon.FADD(vV, vV, vT))
+			g.flush(vV, vT)
 			s := vV
 			if ams {
 				// v̂ takes v where !(v̂ ≥ v), so a NaN in v reaches v̂.
 				g.w(neon.FCMGE(vD, vVhat, vV))
 				g.f.I("VBIF V%d.B16, V%d.B16, V%d.B16", vD, vV, vVhat)
+				g.flush(vVhat, vD)
 				s = vVhat
 			}
 			g.w(neon.FSQRT(vD, s))

@@ -5,7 +5,8 @@
 package asm
 
 // SGDStepAVX2 is refSGDStep with Nesterov false (kernels/ref_optim.go), bit for bit,
-// with negLR = −LR: (−g)·LR and g·(−LR) are the same float32.
+// with negLR = −LR: (−g)·LR and g·(−LR) are the same float32. m is flushed
+// as flushSlot does.
 // It reads len(theta) elements of every slice, which must all be at least that long.
 // In assembly because Go does not vectorise it: 8 lanes per instruction.
 //
@@ -13,7 +14,8 @@ package asm
 func SGDStepAVX2(theta []float32, m []float32, g []float32, negLR float32, mu float32)
 
 // SGDNesterovStepAVX2 is refSGDStep with Nesterov true (kernels/ref_optim.go), bit for bit,
-// with negLR = −LR: (−g)·LR and g·(−LR) are the same float32.
+// with negLR = −LR: (−g)·LR and g·(−LR) are the same float32. m is flushed
+// as flushSlot does.
 // It reads len(theta) elements of every slice, which must all be at least that long.
 // In assembly because Go does not vectorise it: 8 lanes per instruction.
 //
@@ -29,6 +31,7 @@ func AdagradStepAVX2(theta []float32, acc []float32, g []float32, lr float32, ep
 
 // RMSpropStepAVX2 is refRMSpropStep (kernels/ref_optim.go) with mom nil and mg nil, bit for bit;
 // omr is OneMinusRho. 1/sqrt(d) is a square root then a division, as in the reference.
+// Every slot is flushed as flushSlot does.
 // It reads len(theta) elements of every slice, which must all be at least that long.
 // In assembly because Go does not vectorise it: 8 lanes per instruction.
 //
@@ -37,6 +40,7 @@ func RMSpropStepAVX2(theta []float32, v []float32, g []float32, lr float32, rho 
 
 // RMSpropCenteredStepAVX2 is refRMSpropStep (kernels/ref_optim.go) with mom nil and mg given, bit for bit;
 // omr is OneMinusRho. 1/sqrt(d) is a square root then a division, as in the reference.
+// Every slot is flushed as flushSlot does.
 // It reads len(theta) elements of every slice, which must all be at least that long.
 // In assembly because Go does not vectorise it: 8 lanes per instruction.
 //
@@ -45,6 +49,7 @@ func RMSpropCenteredStepAVX2(theta []float32, v []float32, mg []float32, g []flo
 
 // RMSpropMomentumStepAVX2 is refRMSpropStep (kernels/ref_optim.go) with mom given and mg nil, bit for bit;
 // omr is OneMinusRho. 1/sqrt(d) is a square root then a division, as in the reference.
+// Every slot is flushed as flushSlot does.
 // It reads len(theta) elements of every slice, which must all be at least that long.
 // In assembly because Go does not vectorise it: 8 lanes per instruction.
 //
@@ -53,6 +58,7 @@ func RMSpropMomentumStepAVX2(theta []float32, v []float32, mom []float32, g []fl
 
 // RMSpropMomentumCenteredStepAVX2 is refRMSpropStep (kernels/ref_optim.go) with mom given and mg given, bit for bit;
 // omr is OneMinusRho. 1/sqrt(d) is a square root then a division, as in the reference.
+// Every slot is flushed as flushSlot does.
 // It reads len(theta) elements of every slice, which must all be at least that long.
 // In assembly because Go does not vectorise it: 8 lanes per instruction.
 //
@@ -60,7 +66,8 @@ func RMSpropMomentumStepAVX2(theta []float32, v []float32, mom []float32, g []fl
 func RMSpropMomentumCenteredStepAVX2(theta []float32, v []float32, mom []float32, mg []float32, g []float32, lr float32, rho float32, omr float32, mu float32, eps float32)
 
 // AdamStepAVX2 is refAdamStep (kernels/ref_optim.go) with vhat nil, bit for bit;
-// omb1 and omb2 are OneMinusBeta1 and OneMinusBeta2.
+// omb1 and omb2 are OneMinusBeta1 and OneMinusBeta2. Every slot is flushed as
+// flushSlot does.
 // It reads len(theta) elements of every slice, which must all be at least that long.
 // In assembly because Go does not vectorise it: 8 lanes per instruction.
 //
@@ -68,7 +75,8 @@ func RMSpropMomentumCenteredStepAVX2(theta []float32, v []float32, mom []float32
 func AdamStepAVX2(theta []float32, m []float32, v []float32, g []float32, alpha float32, omb1 float32, omb2 float32, eps float32)
 
 // AMSGradStepAVX2 is refAdamStep (kernels/ref_optim.go) with vhat given, bit for bit;
-// omb1 and omb2 are OneMinusBeta1 and OneMinusBeta2.
+// omb1 and omb2 are OneMinusBeta1 and OneMinusBeta2. Every slot is flushed as
+// flushSlot does.
 // It reads len(theta) elements of every slice, which must all be at least that long.
 // In assembly because Go does not vectorise it: 8 lanes per instruction.
 //

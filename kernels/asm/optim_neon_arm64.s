@@ -12,6 +12,8 @@ TEXT ·SGDStepNEON(SB), NOSPLIT, $0-80
 	VDUP V17.S[0], V17.S4
 	FMOVS $1.0, F31
 	VDUP V31.S[0], V31.S4
+	MOVW $0x00800000, R9
+	VDUP R9, V30.S4
 	MOVD theta_base+0(FP), R0
 	MOVD m_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -26,6 +28,9 @@ SGDStepNEON_loop:
 	WORD $0x6e30dcc8 // fmul v8.4s, v6.4s, v16.4s
 	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
 	WORD $0x4e29d501 // fadd v1.4s, v8.4s, v9.4s
+	WORD $0x4ea0f829 // fabs v9.4s, v1.4s
+	WORD $0x6ea9e7c9 // fcmgt v9.4s, v30.4s, v9.4s
+	WORD $0x4e691c21 // bic v1.16b, v1.16b, v9.16b
 	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
 	VST1.P [V0.S4], 16(R0)
 	VST1.P [V1.S4], 16(R1)
@@ -55,6 +60,9 @@ SGDStepNEON_tailload:
 	WORD $0x6e30dcc8 // fmul v8.4s, v6.4s, v16.4s
 	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
 	WORD $0x4e29d501 // fadd v1.4s, v8.4s, v9.4s
+	WORD $0x4ea0f829 // fabs v9.4s, v1.4s
+	WORD $0x6ea9e7c9 // fcmgt v9.4s, v30.4s, v9.4s
+	WORD $0x4e691c21 // bic v1.16b, v1.16b, v9.16b
 	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
 	VST1.P V0.S[0], 4(R0)
 	VST1.P V1.S[0], 4(R1)
@@ -78,6 +86,8 @@ TEXT ·SGDNesterovStepNEON(SB), NOSPLIT, $0-80
 	VDUP V17.S[0], V17.S4
 	FMOVS $1.0, F31
 	VDUP V31.S[0], V31.S4
+	MOVW $0x00800000, R9
+	VDUP R9, V30.S4
 	MOVD theta_base+0(FP), R0
 	MOVD m_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -92,6 +102,9 @@ SGDNesterovStepNEON_loop:
 	WORD $0x6e30dcc8 // fmul v8.4s, v6.4s, v16.4s
 	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
 	WORD $0x4e29d501 // fadd v1.4s, v8.4s, v9.4s
+	WORD $0x4ea0f829 // fabs v9.4s, v1.4s
+	WORD $0x6ea9e7c9 // fcmgt v9.4s, v30.4s, v9.4s
+	WORD $0x4e691c21 // bic v1.16b, v1.16b, v9.16b
 	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
 	WORD $0x4e29d508 // fadd v8.4s, v8.4s, v9.4s
 	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
@@ -123,6 +136,9 @@ SGDNesterovStepNEON_tailload:
 	WORD $0x6e30dcc8 // fmul v8.4s, v6.4s, v16.4s
 	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
 	WORD $0x4e29d501 // fadd v1.4s, v8.4s, v9.4s
+	WORD $0x4ea0f829 // fabs v9.4s, v1.4s
+	WORD $0x6ea9e7c9 // fcmgt v9.4s, v30.4s, v9.4s
+	WORD $0x4e691c21 // bic v1.16b, v1.16b, v9.16b
 	WORD $0x6e31dc29 // fmul v9.4s, v1.4s, v17.4s
 	WORD $0x4e29d508 // fadd v8.4s, v8.4s, v9.4s
 	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
@@ -148,6 +164,8 @@ TEXT ·AdagradStepNEON(SB), NOSPLIT, $0-80
 	VDUP V17.S[0], V17.S4
 	FMOVS $1.0, F31
 	VDUP V31.S[0], V31.S4
+	MOVW $0x00800000, R9
+	VDUP R9, V30.S4
 	MOVD theta_base+0(FP), R0
 	MOVD acc_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -224,6 +242,8 @@ TEXT ·RMSpropStepNEON(SB), NOSPLIT, $0-88
 	VDUP V20.S[0], V20.S4
 	FMOVS $1.0, F31
 	VDUP V31.S[0], V31.S4
+	MOVW $0x00800000, R9
+	VDUP R9, V30.S4
 	MOVD theta_base+0(FP), R0
 	MOVD v_base+24(FP), R1
 	MOVD g_base+48(FP), R2
@@ -239,6 +259,9 @@ RMSpropStepNEON_loop:
 	WORD $0x6e28de28 // fmul v8.4s, v17.4s, v8.4s
 	WORD $0x6e22de02 // fmul v2.4s, v16.4s, v2.4s
 	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x4ea0f848 // fabs v8.4s, v2.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c42 // bic v2.16b, v2.16b, v8.16b
 	WORD $0x4e34d44a // fadd v10.4s, v2.4s, v20.4s
 	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
 	WORD $0x6e2affea // fdiv v10.4s, v31.4s, v10.4s
@@ -274,6 +297,9 @@ RMSpropStepNEON_tailload:
 	WORD $0x6e28de28 // fmul v8.4s, v17.4s, v8.4s
 	WORD $0x6e22de02 // fmul v2.4s, v16.4s, v2.4s
 	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x4ea0f848 // fabs v8.4s, v2.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c42 // bic v2.16b, v2.16b, v8.16b
 	WORD $0x4e34d44a // fadd v10.4s, v2.4s, v20.4s
 	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
 	WORD $0x6e2affea // fdiv v10.4s, v31.4s, v10.4s
@@ -306,6 +332,8 @@ TEXT ·RMSpropCenteredStepNEON(SB), NOSPLIT, $0-112
 	VDUP V20.S[0], V20.S4
 	FMOVS $1.0, F31
 	VDUP V31.S[0], V31.S4
+	MOVW $0x00800000, R9
+	VDUP R9, V30.S4
 	MOVD theta_base+0(FP), R0
 	MOVD v_base+24(FP), R1
 	MOVD mg_base+48(FP), R2
@@ -323,9 +351,15 @@ RMSpropCenteredStepNEON_loop:
 	WORD $0x6e28de28 // fmul v8.4s, v17.4s, v8.4s
 	WORD $0x6e22de02 // fmul v2.4s, v16.4s, v2.4s
 	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x4ea0f848 // fabs v8.4s, v2.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c42 // bic v2.16b, v2.16b, v8.16b
 	WORD $0x6e24de04 // fmul v4.4s, v16.4s, v4.4s
 	WORD $0x6e26de28 // fmul v8.4s, v17.4s, v6.4s
 	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	WORD $0x4ea0f888 // fabs v8.4s, v4.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c84 // bic v4.16b, v4.16b, v8.16b
 	WORD $0x6e24dc88 // fmul v8.4s, v4.4s, v4.4s
 	WORD $0x4ea8d44a // fsub v10.4s, v2.4s, v8.4s
 	WORD $0x4e34d54a // fadd v10.4s, v10.4s, v20.4s
@@ -369,9 +403,15 @@ RMSpropCenteredStepNEON_tailload:
 	WORD $0x6e28de28 // fmul v8.4s, v17.4s, v8.4s
 	WORD $0x6e22de02 // fmul v2.4s, v16.4s, v2.4s
 	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x4ea0f848 // fabs v8.4s, v2.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c42 // bic v2.16b, v2.16b, v8.16b
 	WORD $0x6e24de04 // fmul v4.4s, v16.4s, v4.4s
 	WORD $0x6e26de28 // fmul v8.4s, v17.4s, v6.4s
 	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	WORD $0x4ea0f888 // fabs v8.4s, v4.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c84 // bic v4.16b, v4.16b, v8.16b
 	WORD $0x6e24dc88 // fmul v8.4s, v4.4s, v4.4s
 	WORD $0x4ea8d44a // fsub v10.4s, v2.4s, v8.4s
 	WORD $0x4e34d54a // fadd v10.4s, v10.4s, v20.4s
@@ -411,6 +451,8 @@ TEXT ·RMSpropMomentumStepNEON(SB), NOSPLIT, $0-116
 	VDUP V19.S[0], V19.S4
 	FMOVS $1.0, F31
 	VDUP V31.S[0], V31.S4
+	MOVW $0x00800000, R9
+	VDUP R9, V30.S4
 	MOVD theta_base+0(FP), R0
 	MOVD v_base+24(FP), R1
 	MOVD mom_base+48(FP), R2
@@ -428,6 +470,9 @@ RMSpropMomentumStepNEON_loop:
 	WORD $0x6e28de28 // fmul v8.4s, v17.4s, v8.4s
 	WORD $0x6e22de02 // fmul v2.4s, v16.4s, v2.4s
 	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x4ea0f848 // fabs v8.4s, v2.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c42 // bic v2.16b, v2.16b, v8.16b
 	WORD $0x4e34d44a // fadd v10.4s, v2.4s, v20.4s
 	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
 	WORD $0x6e2affea // fdiv v10.4s, v31.4s, v10.4s
@@ -435,6 +480,9 @@ RMSpropMomentumStepNEON_loop:
 	WORD $0x6e2add29 // fmul v9.4s, v9.4s, v10.4s
 	WORD $0x6e23de63 // fmul v3.4s, v19.4s, v3.4s
 	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
+	WORD $0x4ea0f868 // fabs v8.4s, v3.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c63 // bic v3.16b, v3.16b, v8.16b
 	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
 	VST1.P [V0.S4], 16(R0)
 	VST1.P [V2.S4], 16(R1)
@@ -471,6 +519,9 @@ RMSpropMomentumStepNEON_tailload:
 	WORD $0x6e28de28 // fmul v8.4s, v17.4s, v8.4s
 	WORD $0x6e22de02 // fmul v2.4s, v16.4s, v2.4s
 	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x4ea0f848 // fabs v8.4s, v2.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c42 // bic v2.16b, v2.16b, v8.16b
 	WORD $0x4e34d44a // fadd v10.4s, v2.4s, v20.4s
 	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
 	WORD $0x6e2affea // fdiv v10.4s, v31.4s, v10.4s
@@ -478,6 +529,9 @@ RMSpropMomentumStepNEON_tailload:
 	WORD $0x6e2add29 // fmul v9.4s, v9.4s, v10.4s
 	WORD $0x6e23de63 // fmul v3.4s, v19.4s, v3.4s
 	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
+	WORD $0x4ea0f868 // fabs v8.4s, v3.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c63 // bic v3.16b, v3.16b, v8.16b
 	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
 	VST1.P V0.S[0], 4(R0)
 	VST1.P V2.S[0], 4(R1)
@@ -510,6 +564,8 @@ TEXT ·RMSpropMomentumCenteredStepNEON(SB), NOSPLIT, $0-140
 	VDUP V19.S[0], V19.S4
 	FMOVS $1.0, F31
 	VDUP V31.S[0], V31.S4
+	MOVW $0x00800000, R9
+	VDUP R9, V30.S4
 	MOVD theta_base+0(FP), R0
 	MOVD v_base+24(FP), R1
 	MOVD mom_base+48(FP), R2
@@ -529,9 +585,15 @@ RMSpropMomentumCenteredStepNEON_loop:
 	WORD $0x6e28de28 // fmul v8.4s, v17.4s, v8.4s
 	WORD $0x6e22de02 // fmul v2.4s, v16.4s, v2.4s
 	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x4ea0f848 // fabs v8.4s, v2.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c42 // bic v2.16b, v2.16b, v8.16b
 	WORD $0x6e24de04 // fmul v4.4s, v16.4s, v4.4s
 	WORD $0x6e26de28 // fmul v8.4s, v17.4s, v6.4s
 	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	WORD $0x4ea0f888 // fabs v8.4s, v4.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c84 // bic v4.16b, v4.16b, v8.16b
 	WORD $0x6e24dc88 // fmul v8.4s, v4.4s, v4.4s
 	WORD $0x4ea8d44a // fsub v10.4s, v2.4s, v8.4s
 	WORD $0x4e34d54a // fadd v10.4s, v10.4s, v20.4s
@@ -541,6 +603,9 @@ RMSpropMomentumCenteredStepNEON_loop:
 	WORD $0x6e2add29 // fmul v9.4s, v9.4s, v10.4s
 	WORD $0x6e23de63 // fmul v3.4s, v19.4s, v3.4s
 	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
+	WORD $0x4ea0f868 // fabs v8.4s, v3.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c63 // bic v3.16b, v3.16b, v8.16b
 	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
 	VST1.P [V0.S4], 16(R0)
 	VST1.P [V2.S4], 16(R1)
@@ -583,9 +648,15 @@ RMSpropMomentumCenteredStepNEON_tailload:
 	WORD $0x6e28de28 // fmul v8.4s, v17.4s, v8.4s
 	WORD $0x6e22de02 // fmul v2.4s, v16.4s, v2.4s
 	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x4ea0f848 // fabs v8.4s, v2.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c42 // bic v2.16b, v2.16b, v8.16b
 	WORD $0x6e24de04 // fmul v4.4s, v16.4s, v4.4s
 	WORD $0x6e26de28 // fmul v8.4s, v17.4s, v6.4s
 	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	WORD $0x4ea0f888 // fabs v8.4s, v4.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c84 // bic v4.16b, v4.16b, v8.16b
 	WORD $0x6e24dc88 // fmul v8.4s, v4.4s, v4.4s
 	WORD $0x4ea8d44a // fsub v10.4s, v2.4s, v8.4s
 	WORD $0x4e34d54a // fadd v10.4s, v10.4s, v20.4s
@@ -595,6 +666,9 @@ RMSpropMomentumCenteredStepNEON_tailload:
 	WORD $0x6e2add29 // fmul v9.4s, v9.4s, v10.4s
 	WORD $0x6e23de63 // fmul v3.4s, v19.4s, v3.4s
 	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
+	WORD $0x4ea0f868 // fabs v8.4s, v3.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c63 // bic v3.16b, v3.16b, v8.16b
 	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
 	VST1.P V0.S[0], 4(R0)
 	VST1.P V2.S[0], 4(R1)
@@ -628,6 +702,8 @@ TEXT ·AdamStepNEON(SB), NOSPLIT, $0-112
 	VDUP V19.S[0], V19.S4
 	FMOVS $1.0, F31
 	VDUP V31.S[0], V31.S4
+	MOVW $0x00800000, R9
+	VDUP R9, V30.S4
 	MOVD theta_base+0(FP), R0
 	MOVD m_base+24(FP), R1
 	MOVD v_base+48(FP), R2
@@ -644,10 +720,16 @@ AdamStepNEON_loop:
 	WORD $0x4ea1d4c8 // fsub v8.4s, v6.4s, v1.4s
 	WORD $0x6e31dd08 // fmul v8.4s, v8.4s, v17.4s
 	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	WORD $0x4ea0f828 // fabs v8.4s, v1.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c21 // bic v1.16b, v1.16b, v8.16b
 	WORD $0x6e26dcc8 // fmul v8.4s, v6.4s, v6.4s
 	WORD $0x4ea2d508 // fsub v8.4s, v8.4s, v2.4s
 	WORD $0x6e32dd08 // fmul v8.4s, v8.4s, v18.4s
 	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x4ea0f848 // fabs v8.4s, v2.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c42 // bic v2.16b, v2.16b, v8.16b
 	WORD $0x6ea1f84a // fsqrt v10.4s, v2.4s
 	WORD $0x4e33d54a // fadd v10.4s, v10.4s, v19.4s
 	WORD $0x6e30dc28 // fmul v8.4s, v1.4s, v16.4s
@@ -687,10 +769,16 @@ AdamStepNEON_tailload:
 	WORD $0x4ea1d4c8 // fsub v8.4s, v6.4s, v1.4s
 	WORD $0x6e31dd08 // fmul v8.4s, v8.4s, v17.4s
 	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	WORD $0x4ea0f828 // fabs v8.4s, v1.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c21 // bic v1.16b, v1.16b, v8.16b
 	WORD $0x6e26dcc8 // fmul v8.4s, v6.4s, v6.4s
 	WORD $0x4ea2d508 // fsub v8.4s, v8.4s, v2.4s
 	WORD $0x6e32dd08 // fmul v8.4s, v8.4s, v18.4s
 	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x4ea0f848 // fabs v8.4s, v2.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c42 // bic v2.16b, v2.16b, v8.16b
 	WORD $0x6ea1f84a // fsqrt v10.4s, v2.4s
 	WORD $0x4e33d54a // fadd v10.4s, v10.4s, v19.4s
 	WORD $0x6e30dc28 // fmul v8.4s, v1.4s, v16.4s
@@ -725,6 +813,8 @@ TEXT ·AMSGradStepNEON(SB), NOSPLIT, $0-136
 	VDUP V19.S[0], V19.S4
 	FMOVS $1.0, F31
 	VDUP V31.S[0], V31.S4
+	MOVW $0x00800000, R9
+	VDUP R9, V30.S4
 	MOVD theta_base+0(FP), R0
 	MOVD m_base+24(FP), R1
 	MOVD v_base+48(FP), R2
@@ -743,12 +833,21 @@ AMSGradStepNEON_loop:
 	WORD $0x4ea1d4c8 // fsub v8.4s, v6.4s, v1.4s
 	WORD $0x6e31dd08 // fmul v8.4s, v8.4s, v17.4s
 	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	WORD $0x4ea0f828 // fabs v8.4s, v1.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c21 // bic v1.16b, v1.16b, v8.16b
 	WORD $0x6e26dcc8 // fmul v8.4s, v6.4s, v6.4s
 	WORD $0x4ea2d508 // fsub v8.4s, v8.4s, v2.4s
 	WORD $0x6e32dd08 // fmul v8.4s, v8.4s, v18.4s
 	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x4ea0f848 // fabs v8.4s, v2.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c42 // bic v2.16b, v2.16b, v8.16b
 	WORD $0x6e22e4aa // fcmge v10.4s, v5.4s, v2.4s
 	VBIF V10.B16, V2.B16, V5.B16
+	WORD $0x4ea0f8aa // fabs v10.4s, v5.4s
+	WORD $0x6eaae7ca // fcmgt v10.4s, v30.4s, v10.4s
+	WORD $0x4e6a1ca5 // bic v5.16b, v5.16b, v10.16b
 	WORD $0x6ea1f8aa // fsqrt v10.4s, v5.4s
 	WORD $0x4e33d54a // fadd v10.4s, v10.4s, v19.4s
 	WORD $0x6e30dc28 // fmul v8.4s, v1.4s, v16.4s
@@ -794,12 +893,21 @@ AMSGradStepNEON_tailload:
 	WORD $0x4ea1d4c8 // fsub v8.4s, v6.4s, v1.4s
 	WORD $0x6e31dd08 // fmul v8.4s, v8.4s, v17.4s
 	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	WORD $0x4ea0f828 // fabs v8.4s, v1.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c21 // bic v1.16b, v1.16b, v8.16b
 	WORD $0x6e26dcc8 // fmul v8.4s, v6.4s, v6.4s
 	WORD $0x4ea2d508 // fsub v8.4s, v8.4s, v2.4s
 	WORD $0x6e32dd08 // fmul v8.4s, v8.4s, v18.4s
 	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	WORD $0x4ea0f848 // fabs v8.4s, v2.4s
+	WORD $0x6ea8e7c8 // fcmgt v8.4s, v30.4s, v8.4s
+	WORD $0x4e681c42 // bic v2.16b, v2.16b, v8.16b
 	WORD $0x6e22e4aa // fcmge v10.4s, v5.4s, v2.4s
 	VBIF V10.B16, V2.B16, V5.B16
+	WORD $0x4ea0f8aa // fabs v10.4s, v5.4s
+	WORD $0x6eaae7ca // fcmgt v10.4s, v30.4s, v10.4s
+	WORD $0x4e6a1ca5 // bic v5.16b, v5.16b, v10.16b
 	WORD $0x6ea1f8aa // fsqrt v10.4s, v5.4s
 	WORD $0x4e33d54a // fadd v10.4s, v10.4s, v19.4s
 	WORD $0x6e30dc28 // fmul v8.4s, v1.4s, v16.4s
@@ -831,6 +939,8 @@ TEXT ·ScaleNEON(SB), NOSPLIT, $0-28
 	VDUP V16.S[0], V16.S4
 	FMOVS $1.0, F31
 	VDUP V31.S[0], V31.S4
+	MOVW $0x00800000, R9
+	VDUP R9, V30.S4
 	MOVD x_base+0(FP), R0
 	MOVD x_len+8(FP), R10
 	AND $3, R10, R11
@@ -874,6 +984,8 @@ TEXT ·ClampNEON(SB), NOSPLIT, $0-32
 	VDUP V17.S[0], V17.S4
 	FMOVS $1.0, F31
 	VDUP V31.S[0], V31.S4
+	MOVW $0x00800000, R9
+	VDUP R9, V30.S4
 	MOVD x_base+0(FP), R0
 	MOVD x_len+8(FP), R10
 	AND $3, R10, R11

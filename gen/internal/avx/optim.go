@@ -32,6 +32,8 @@ type OptimLevel struct {
 	Unroll int
 	// ColBlock is how many vectors of columns ColSum sums at once.
 	ColBlock int
+
+	flush *slotFlush // set by GenerateOptim
 }
 
 // width is the number of float32 lanes of one vector.
@@ -119,6 +121,65 @@ func (l *OptimLevel) broadcastBits(bits uint32) VecVirtual {
 	return v
 }
 
+// slotFlush applies kernels' flushSlot to vectors: every lane whose
+// magnitude is below 2⁻¹²⁶ (a subnormal of either sign, or −0) becomes +0;
+// NaN, ±Inf and normal lanes are kept. The optimizers store each decaying
+// slot through it and compute on with the flushed value, as the
+// reference does. Both forms work on the classes or the bits of the value,
+// never on arithmetic with it, so a subnormal lane costs no microcode
+// assist here and the result does not depend on MXCSR.DAZ.
+type slotFlush struct {
+	l *OptimLevel
+	// AVX2: 0x7fffffff (the magnitude's bits) and 0x007fffff (the largest
+	// magnitude that is flushed) in every lane, read from memory: the
+	// RMSprop kernel with momentum and ḡ already needs all 16 YMM
+	// registers but one.
+	abs, lim Mem
+}
+
+// newSlotFlush returns the flush of l's kernels. GenerateOptim calls it
+// once: the AVX2 constants are symbols of the file.
+func (l *OptimLevel) newSlotFlush() *slotFlush {
+	f := &slotFlush{l: l}
+	if !l.AVX512 {
+		f.abs = optConst("flushabs", 0x7fffffff)
+		f.lim = optConst("flushlim", 0x007fffff)
+	}
+	return f
+}
+
+// optConst defines the read-only symbol name, 32 bytes of bits in every
+// float32 lane.
+func optConst(name string, bits uint32) Mem {
+	m := GLOBL(name, RODATA|NOPTR)
+	for i := 0; i < 8; i++ {
+		DATA(4*i, U32(bits))
+	}
+	return m
+}
+
+// vpclassNegZeroDenormal is the VFPCLASSPS category set {−0, denormal}:
+// exactly the lanes flushSlot turns into +0, the others being +0 already.
+const vpclassNegZeroDenormal = 0x04 | 0x20
+
+// apply flushes x in place.
+func (f *slotFlush) apply(x VecVirtual) {
+	if f.l.AVX512 {
+		// x ^= x (giving +0) in the lanes that are −0 or subnormal.
+		k := K()
+		VFPCLASSPSZ(U8(vpclassNegZeroDenormal), x, k)
+		VXORPS(x, x, k, x)
+		return
+	}
+	// As integers the magnitude's bits exceed 0x007fffff exactly when
+	// |x| ≥ 2⁻¹²⁶ or x is ±Inf or NaN: those lanes keep their bits, the
+	// others are cleared.
+	t := f.l.vec()
+	VPAND(f.abs, x, t)
+	VPCMPGTD(f.lim, t, t) // |x| bits > lim
+	VPAND(t, x, x)
+}
+
 // optIO gives a loop body access to one block of each array.
 type optIO struct {
 	l    *OptimLevel
@@ -204,6 +265,7 @@ func optBases(names ...string) []Register {
 // GenerateOptim emits every optimizer and reduction kernel for l.
 func GenerateOptim(l *OptimLevel) {
 	Setup()
+	l.flush = l.newSlotFlush()
 	l.sgd(false)
 	l.sgd(true)
 	l.adagrad()
@@ -232,17 +294,20 @@ func (l *OptimLevel) sgd(nesterov bool) {
 	}
 	l.optFunc(name, "func(theta, m, g []float32, negLR, mu float32)",
 		name+" is "+ref+" (kernels/ref_optim.go), bit for bit,",
-		"with negLR = −LR: (−g)·LR and g·(−LR) are the same float32.",
+		"with negLR = −LR: (−g)·LR and g·(−LR) are the same float32. m is flushed",
+		"as flushSlot does.",
 		optPreconds)
 	ptrs := optBases("theta", "m", "g")
 	n := Load(Param("theta").Len(), GP64())
 	nlr, mu := l.broadcast("negLR"), l.broadcast("mu")
+	fl := l.flush
 	l.elementwise(name, n, ptrs, func(e optIO) {
 		g, m := e.ld(2), e.ld(1)
 		a := l.vec()
 		VMULPS(nlr, g, a) // a = −g·η
 		VMULPS(mu, m, m)  // m·μ
 		VADDPS(m, a, m)   // m' = a + m·μ
+		fl.apply(m)
 		e.st(1, m)
 		th := e.ld(0)
 		if nesterov {
@@ -307,6 +372,7 @@ func (l *OptimLevel) rmsprop(mom, centered bool) {
 		fmt.Sprintf("%s is refRMSpropStep (kernels/ref_optim.go) with mom %s and mg %s, bit for bit;",
 			name, map[bool]string{false: "nil", true: "given"}[mom], map[bool]string{false: "nil", true: "given"}[centered]),
 		"omr is OneMinusRho. 1/sqrt(d) is a square root then a division, as in the reference.",
+		"Every slot is flushed as flushSlot does.",
 		optPreconds)
 	ptrs := optBases(arrays...)
 	const thI, vI = 0, 1
@@ -322,6 +388,7 @@ func (l *OptimLevel) rmsprop(mom, centered bool) {
 	}
 	eps := l.broadcast("eps")
 	one := l.broadcastBits(0x3f800000)
+	fl := l.flush
 	l.elementwise(name, n, ptrs, func(e optIO) {
 		g, v := e.ld(gI), e.ld(vI)
 		a := l.vec()
@@ -329,6 +396,7 @@ func (l *OptimLevel) rmsprop(mom, centered bool) {
 		VMULPS(a, omr, a) // (1−ρ)·g²
 		VMULPS(v, rho, v) // ρ·v
 		VADDPS(a, v, v)   // v'
+		fl.apply(v)
 		e.st(vI, v)
 		if centered {
 			mg := e.ld(mgI)
@@ -336,6 +404,7 @@ func (l *OptimLevel) rmsprop(mom, centered bool) {
 			VMULPS(mg, rho, mg) // ρ·ḡ
 			VMULPS(g, omr, b)   // (1−ρ)·g
 			VADDPS(b, mg, mg)   // ḡ'
+			fl.apply(mg)
 			e.st(mgI, mg)
 			VMULPS(mg, mg, mg) // ḡ'²
 			VSUBPS(mg, v, v)   // v' − ḡ'²
@@ -350,6 +419,7 @@ func (l *OptimLevel) rmsprop(mom, centered bool) {
 			m := e.ld(momI)
 			VMULPS(m, mu, m) // μ·mom
 			VADDPS(g, m, m)  // + inc
+			fl.apply(m)
 			e.st(momI, m)
 			VSUBPS(m, th, th)
 		} else {
@@ -377,25 +447,29 @@ func (l *OptimLevel) adam(ams bool) {
 	l.optFunc(name, "func("+args+", g []float32, alpha, omb1, omb2, eps float32)",
 		fmt.Sprintf("%s is refAdamStep (kernels/ref_optim.go) with vhat %s, bit for bit;",
 			name, map[bool]string{false: "nil", true: "given"}[ams]),
-		"omb1 and omb2 are OneMinusBeta1 and OneMinusBeta2.",
+		"omb1 and omb2 are OneMinusBeta1 and OneMinusBeta2. Every slot is flushed as",
+		"flushSlot does.",
 		optPreconds)
 	ptrs := optBases(arrays...)
 	const thI, mI, vI, vhI = 0, 1, 2, 3
 	gI := len(arrays) - 1
 	n := Load(Param("theta").Len(), GP64())
 	alpha, omb1, omb2, eps := l.broadcast("alpha"), l.broadcast("omb1"), l.broadcast("omb2"), l.broadcast("eps")
+	fl := l.flush
 	l.elementwise(name, n, ptrs, func(e optIO) {
 		g, m := e.ld(gI), e.ld(mI)
 		a := l.vec()
 		VSUBPS(m, g, a)    // g − m
 		VMULPS(omb1, a, a) // ·(1−β1)
 		VADDPS(a, m, m)    // m'
+		fl.apply(m)
 		e.st(mI, m)
 		v := e.ld(vI)
 		VMULPS(g, g, g)    // g²
 		VSUBPS(v, g, g)    // g² − v
 		VMULPS(omb2, g, g) // ·(1−β2)
 		VADDPS(g, v, v)    // v'
+		fl.apply(v)
 		e.st(vI, v)
 		if ams {
 			vh := e.ld(vhI)
@@ -408,6 +482,7 @@ func (l *OptimLevel) adam(ams bool) {
 				VCMPPS(U8(optCmpNGEUQ), v, vh, c)
 				VBLENDVPS(c, v, vh, vh)
 			}
+			fl.apply(vh)
 			e.st(vhI, vh)
 			v = vh
 		}
