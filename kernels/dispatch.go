@@ -48,6 +48,9 @@ type impl struct {
 	clamp               func(x []float32, lo, hi float32)
 	allFinite           func(x []float32) bool
 	dropout             func(dst, x []float32, p DropoutParams)
+	// prefetchRows issues the cache hints of PrefetchRows, its
+	// arguments checked; the generic level's does nothing.
+	prefetchRows func(src []float32, cols int, idx []int)
 
 	// fmaPeak, when not nil, is the level's peak loop: iters rounds of
 	// fmaFlops floating-point operations in independent fused

@@ -25,6 +25,7 @@ func archLevels() []*impl {
 		gemmSmallAVX2(l)
 		elemAVX2(l)
 		optimAVX2(l)
+		prefetchAMD64(l)
 		l.fmaPeak, l.fmaFlops = asm.FMAPeakAVX2, 2*8*14
 		levels = append(levels, l)
 		below = l

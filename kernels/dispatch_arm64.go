@@ -18,6 +18,7 @@ func archLevels() []*impl {
 	gemmSmallNEON(&l)
 	elemNEON(&l)
 	optimNEON(&l)
+	prefetchNEON(&l)
 	l.fmaPeak, l.fmaFlops = asm.FMAPeakNEON, 2*4*24
 	return []*impl{&l}
 }

@@ -24,4 +24,6 @@ var generic = &impl{
 	clamp:      refClamp,
 	allFinite:  refAllFinite,
 	dropout:    refDropout,
+
+	prefetchRows: refPrefetchRows,
 }

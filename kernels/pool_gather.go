@@ -18,12 +18,7 @@ func GatherRows(dst, src []float32, cols int, idx []int) {
 		panic(fmt.Sprintf("kernels: GatherRows: cols = %d, need ≥ 1", cols))
 	}
 	checkLen("GatherRows", "dst", len(dst), len(idx)*cols)
-	rows := len(src) / cols
-	for k, i := range idx {
-		if i < 0 || i >= rows {
-			panic(fmt.Sprintf("kernels: GatherRows: idx[%d] = %d, need 0 ≤ idx < %d (rows of src)", k, i, rows))
-		}
-	}
+	checkRowIndices("GatherRows", len(src)/cols, idx)
 	bytes := 4 * len(idx) * cols
 	if parts, threads := splitParts(bytes*gatherMACsPerByte, len(idx), 2); parts > 1 {
 		j := gatherJobs.Get()
@@ -60,6 +55,16 @@ var gatherJobs freelist.List[gatherJob]
 func (j *gatherJob) part(i, parts, _ int) {
 	lo, hi := blockRange(i, parts, len(j.idx), 1)
 	gatherRows(j.dst[lo*j.cols:], j.src, j.cols, j.idx[lo:hi])
+}
+
+// checkRowIndices panics, naming fn, unless every index of idx picks one
+// of the rows of src.
+func checkRowIndices(fn string, rows int, idx []int) {
+	for k, i := range idx {
+		if i < 0 || i >= rows {
+			panic(fmt.Sprintf("kernels: %s: idx[%d] = %d, need 0 ≤ idx < %d (rows of src)", fn, k, i, rows))
+		}
+	}
 }
 
 func gatherRows(dst, src []float32, cols int, idx []int) {

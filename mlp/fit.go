@@ -394,6 +394,17 @@ func (m *Sequential) fitEpoch(ctx context.Context, r *fitRun, lossM, accM *meanM
 		for k, i := range idx {
 			yb[k] = p.y[i]
 		}
+		// The next batch's rows, from memory into this core's caches
+		// while this step computes: a hint, which changes no result.
+		// Issuing it waits on the core's misses in flight, so it saves
+		// only part of the copy's wait: 3 to 5% of a step at batches of
+		// 32 to 512 on one thread on Zen 5. PrefetchRows skips the
+		// batches that GatherRows splits over threads.
+		// The last step has no next batch: the next epoch's order is
+		// drawn after validation and the callbacks.
+		if s+1 < p.steps {
+			kernels.PrefetchRows(p.x, m.inSize, r.perm[(s+1)*p.bs:min((s+2)*p.bs, p.n)])
+		}
 		lossSum, correct := m.step(xb, yb, rows)
 		lossM.add(float32(lossSum/float64(rows)), float32(rows))
 		accM.total += float32(correct)

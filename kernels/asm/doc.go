@@ -23,3 +23,5 @@ package asm
 //go:generate go run -C ../../gen ./peak_avx2 -out ../kernels/asm/peak_avx2_amd64.s -stubs ../kernels/asm/peak_avx2_amd64.go -pkg asm
 //go:generate go run -C ../../gen ./peak_avx512 -out ../kernels/asm/peak_avx512_amd64.s -stubs ../kernels/asm/peak_avx512_amd64.go -pkg asm
 //go:generate go run -C ../../gen ./peak_neon -out ../kernels/asm/peak_neon_arm64.s -stubs ../kernels/asm/peak_neon_arm64.go -pkg asm
+//go:generate go run -C ../../gen ./prefetch_amd64 -out ../kernels/asm/prefetch_amd64.s -stubs ../kernels/asm/prefetch_amd64.go -pkg asm
+//go:generate go run -C ../../gen ./prefetch_arm64 -out ../kernels/asm/prefetch_arm64.s -stubs ../kernels/asm/prefetch_arm64.go -pkg asm
