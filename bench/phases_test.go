@@ -19,6 +19,7 @@ import (
 const (
 	phShuffle  = iota // the epoch's permutation, spread over its steps
 	phGather          // GatherRows of the batch's images, and its labels
+	phPrefetch        // PrefetchRows of the next batch's images
 	phForward1        // DenseForward of the hidden layer, bias and ReLU fused
 	phForward2        // DenseForward of the output layer (logits)
 	phLoss            // SoftmaxCrossEntropy, CountCorrect, the running metrics
@@ -33,6 +34,7 @@ const (
 var phaseUnits = [numPhases]string{
 	phShuffle:  "shuffle-ns/step",
 	phGather:   "gather-ns/step",
+	phPrefetch: "prefetch-ns/step",
 	phForward1: "fwd1-ns/step",
 	phForward2: "fwd2-ns/step",
 	phLoss:     "loss-ns/step",
@@ -145,15 +147,20 @@ func (r *stepReplica) epoch(bs int) int {
 	r.t[phShuffle] += time.Since(t0)
 	steps := (r.n + bs - 1) / bs
 	for s := range steps {
-		r.step(r.perm[s*bs : min((s+1)*bs, r.n)])
+		var next []int // none after the last step, as in fitEpoch
+		if s+1 < steps {
+			next = r.perm[(s+1)*bs : min((s+2)*bs, r.n)]
+		}
+		r.step(r.perm[s*bs:min((s+1)*bs, r.n)], next)
 	}
 	return steps
 }
 
-// step is one training step on the samples idx, each phase timed. It
-// returns the batch's summed loss and its correct predictions, measured
-// before the update, as mlp's step does.
-func (r *stepReplica) step(idx []int) (lossSum float64, correct int) {
+// step is one training step on the samples idx, each phase timed, with
+// the rows of the samples next (the next step's) prefetched after the
+// gather, as fitEpoch does. It returns the batch's summed loss and its
+// correct predictions, measured before the update, as mlp's step does.
+func (r *stepReplica) step(idx, next []int) (lossSum float64, correct int) {
 	rows := len(idx)
 	in, hid, cls := r.in, r.hidden, r.classes
 	xb, yb := r.xb[:rows*in], r.yb[:rows]
@@ -167,6 +174,10 @@ func (r *stepReplica) step(idx []int) (lossSum float64, correct int) {
 		yb[k] = r.y[i]
 	}
 	t1 := time.Now()
+	if next != nil {
+		kernels.PrefetchRows(r.x, in, next)
+	}
+	tp := time.Now()
 	// lossAndGrad → forward (train, applyLast = false): the hidden layer
 	// with its ReLU, the output layer linear (its softmax is fused into
 	// the loss).
@@ -199,7 +210,8 @@ func (r *stepReplica) step(idx []int) (lossSum float64, correct int) {
 	t9 := time.Now()
 
 	r.t[phGather] += t1.Sub(t0)
-	r.t[phForward1] += t2.Sub(t1)
+	r.t[phPrefetch] += tp.Sub(t1)
+	r.t[phForward1] += t2.Sub(tp)
 	r.t[phForward2] += t3.Sub(t2)
 	r.t[phLoss] += t4.Sub(t3)
 	r.t[phGradW2] += t5.Sub(t4)
@@ -247,7 +259,7 @@ func BenchmarkStepPhases(b *testing.B) {
 					// One untimed step touches every buffer and slot
 					// once (fresh pages are slow here); it is a real
 					// training step, so the state stays a trainer's.
-					r.step(r.perm[:bs])
+					r.step(r.perm[:bs], nil)
 					r.t = [numPhases]time.Duration{}
 					steps := 0
 					for b.Loop() {
@@ -292,7 +304,7 @@ func TestStepReplicaMatchesTrainOnBatch(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, 4))
 			for s, rows := range []int{32, 256, 128, 32, 32} {
 				idx := rng.Perm(trainSamples)[:rows]
-				lossSum, correct := r.step(idx)
+				lossSum, correct := r.step(idx, nil)
 				loss, acc, err := m.TrainOnBatch(r.xb[:rows*pixels], r.yb[:rows])
 				if err != nil {
 					t.Fatal(err)
