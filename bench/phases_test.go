@@ -242,38 +242,59 @@ func (r *stepReplica) step(idx, next []int) (lossSum float64, correct int) {
 // moments.
 func BenchmarkStepPhases(b *testing.B) {
 	x, y := benchData()
-	x, y = x[:trainSamples*pixels], y[:trainSamples]
+	sets := []struct {
+		name string
+		x    []float32
+		y    []int32
+	}{{"random", x[:trainSamples*pixels], y[:trainSamples]}}
+	if d, err := fashionData(); err == nil {
+		sets = append(sets, struct {
+			name string
+			x    []float32
+			y    []int32
+		}{"fashion", d.x, d.y})
+	} else {
+		b.Logf("no data=fashion rows: %v", err)
+	}
 	forEachLevel(b, func(b *testing.B) {
 		for _, bs := range []int{32, 256} {
 			for _, threads := range []int{1, 2} {
-				b.Run(fmt.Sprintf("batch=%d/threads=%d", bs, threads), func(b *testing.B) {
-					if runtime.GOMAXPROCS(0) < threads {
-						b.Skipf("GOMAXPROCS=%d < %d threads", runtime.GOMAXPROCS(0), threads)
-					}
-					defer kernels.SetThreads(kernels.SetThreads(threads))
-					m := tutorialModel(b)
-					r, err := newStepReplica(m.Weights(), x, y, bs)
-					if err != nil {
-						b.Fatal(err)
-					}
-					// One untimed step touches every buffer and slot
-					// once (fresh pages are slow here); it is a real
-					// training step, so the state stays a trainer's.
-					r.step(r.perm[:bs], nil)
-					r.t = [numPhases]time.Duration{}
-					steps := 0
-					for b.Loop() {
-						steps += r.epoch(bs)
-					}
-					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(steps), "ns/step")
-					for p, unit := range phaseUnits {
-						b.ReportMetric(float64(r.t[p].Nanoseconds())/float64(steps), unit)
-					}
-					reportPeakFraction(b, trainFLOPs(r.layers(), trainSamples))
-				})
+				for _, set := range sets {
+					b.Run(fmt.Sprintf("batch=%d/threads=%d/data=%s", bs, threads, set.name), func(b *testing.B) {
+						benchPhases(b, set.x, set.y, bs, threads)
+					})
+				}
 			}
 		}
 	})
+}
+
+// benchPhases is one BenchmarkStepPhases cell: epochs of stepReplica on
+// x and y at batch bs on threads threads.
+func benchPhases(b *testing.B, x []float32, y []int32, bs, threads int) {
+	if runtime.GOMAXPROCS(0) < threads {
+		b.Skipf("GOMAXPROCS=%d < %d threads", runtime.GOMAXPROCS(0), threads)
+	}
+	defer kernels.SetThreads(kernels.SetThreads(threads))
+	m := tutorialModel(b)
+	r, err := newStepReplica(m.Weights(), x, y, bs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// One untimed step touches every buffer and slot
+	// once (fresh pages are slow here); it is a real
+	// training step, so the state stays a trainer's.
+	r.step(r.perm[:bs], nil)
+	r.t = [numPhases]time.Duration{}
+	steps := 0
+	for b.Loop() {
+		steps += r.epoch(bs)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(steps), "ns/step")
+	for p, unit := range phaseUnits {
+		b.ReportMetric(float64(r.t[p].Nanoseconds())/float64(steps), unit)
+	}
+	reportPeakFraction(b, trainFLOPs(r.layers(), len(y)))
 }
 
 // TestStepReplicaMatchesTrainOnBatch: stepReplica computes what mlp's
