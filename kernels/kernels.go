@@ -327,6 +327,12 @@ func CountCorrect(x []float32, labels []int32, rows, cols int) int {
 func SGDStep(theta, m, g []float32, p SGDParams) {
 	checkSame("SGDStep", "m", len(m), "theta", len(theta))
 	checkSame("SGDStep", "g", len(g), "theta", len(theta))
+	if j, parts, threads := splitOptim(len(theta)); j != nil {
+		j.kind, j.theta, j.s1, j.g, j.sgd = optimSGD, theta, m, g, p
+		j.run(j, parts, threads)
+		j.finish()
+		return
+	}
 	active.sgdStep(theta, m, g, p)
 }
 
@@ -335,6 +341,12 @@ func SGDStep(theta, m, g []float32, p SGDParams) {
 func AdagradStep(theta, acc, g []float32, p AdagradParams) {
 	checkSame("AdagradStep", "acc", len(acc), "theta", len(theta))
 	checkSame("AdagradStep", "g", len(g), "theta", len(theta))
+	if j, parts, threads := splitOptim(len(theta)); j != nil {
+		j.kind, j.theta, j.s1, j.g, j.adagrad = optimAdagrad, theta, acc, g, p
+		j.run(j, parts, threads)
+		j.finish()
+		return
+	}
 	active.adagradStep(theta, acc, g, p)
 }
 
@@ -355,12 +367,22 @@ func RMSpropStep(theta, v, mom, mg, g []float32, p RMSpropParams) {
 	} else {
 		mg = nil
 	}
+	if j, parts, threads := splitOptim(len(theta)); j != nil {
+		j.kind, j.theta, j.s1, j.s2, j.s3, j.g, j.rmsprop = optimRMSprop, theta, v, mom, mg, g, p
+		j.run(j, parts, threads)
+		j.finish()
+		return
+	}
 	active.rmspropStep(theta, v, mom, mg, g, p)
 }
 
 // AdamStep applies one fused Adam update (see AdamParams) to theta, with
 // moments m and v and gradient g. vhat is the running maximum of v, used
 // only when p.Amsgrad (else it may be nil).
+//
+// Like every optimizer step, it splits a large update (from about 330,000
+// elements) into blocks over the threads SetThreads allows: the update is
+// elementwise, so the result is the same bits for any thread count.
 func AdamStep(theta, m, v, vhat, g []float32, p AdamParams) {
 	checkSame("AdamStep", "m", len(m), "theta", len(theta))
 	checkSame("AdamStep", "v", len(v), "theta", len(theta))
@@ -369,6 +391,12 @@ func AdamStep(theta, m, v, vhat, g []float32, p AdamParams) {
 		checkSame("AdamStep", "vhat", len(vhat), "theta", len(theta))
 	} else {
 		vhat = nil
+	}
+	if j, parts, threads := splitOptim(len(theta)); j != nil {
+		j.kind, j.theta, j.s1, j.s2, j.s3, j.g, j.adam = optimAdam, theta, m, v, vhat, g, p
+		j.run(j, parts, threads)
+		j.finish()
+		return
 	}
 	active.adamStep(theta, m, v, vhat, g, p)
 }

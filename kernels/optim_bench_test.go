@@ -143,3 +143,39 @@ func BenchmarkOptimDecay(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkOptimThreads times Adam and RMSprop on the active level over
+// one and two threads, at the tutorial's parameter count (never split)
+// and at the sizes of larger layers (784·512 and 2²²), which AdamStep and
+// its siblings split into blocks of elements over the kernels' threads:
+//
+//	GOMAXPROCS=2 go test -run '^$' -bench OptimThreads -count 5 ./kernels
+func BenchmarkOptimThreads(b *testing.B) {
+	h := optHyper{0.001, 0.9, 1e-7, 0.1, 0.9}
+	for _, vr := range optVariants {
+		if vr.name != "Adam/amsgrad=false" && vr.name != "RMSprop/momentum=false/centered=false" {
+			continue
+		}
+		for _, n := range []int{benchParams, 784 * 512, 1 << 22} {
+			v := make([][]float32, len(vr.pos))
+			for k := range v {
+				v[k] = benchVec(n+k, 0.1)[:n]
+				if vr.pos[k] {
+					for i := range v[k] {
+						v[k][i] *= v[k][i]
+					}
+				}
+			}
+			for _, threads := range []int{1, 2} {
+				name := strings.ReplaceAll(vr.name, "/", ",")
+				b.Run(fmt.Sprintf("%s/n=%d/threads=%d", name, n, threads), func(b *testing.B) {
+					defer SetThreads(SetThreads(threads))
+					b.SetBytes(int64(4 * n * len(v)))
+					for b.Loop() {
+						vr.api(v, h)
+					}
+				})
+			}
+		}
+	}
+}

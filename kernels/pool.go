@@ -16,7 +16,9 @@ const maxThreads = 1024
 
 // SetThreads sets how many cores one large kernel call may use: Sgemm and
 // DenseForward split a large C into independent blocks of rows or
-// columns and hand all but one to a persistent pool of worker goroutines.
+// columns, the optimizer steps and GatherRows split large arrays into
+// blocks of elements or rows, and they hand all but one block to a
+// persistent pool of worker goroutines.
 // n ≤ 0 restores the default, min(GOMAXPROCS, runtime.NumCPU()) read at
 // each call; n is capped at 1024. Problems too small to gain from a
 // second core (the trainer's batch-32 products among them) run on the
