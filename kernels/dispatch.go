@@ -52,6 +52,11 @@ type impl struct {
 	// arguments checked; the generic level's does nothing.
 	prefetchRows func(src []float32, cols int, idx []int)
 
+	// quantizeRowsU8 and int8Dense are the two steps of DenseInt8, their
+	// arguments checked (see refQuantizeRowsU8 and refInt8Dense).
+	quantizeRowsU8 func(q []uint8, ldq int, scale []float32, zero []int32, x []float32, ldx, m, k int)
+	int8Dense      func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int)
+
 	// fmaPeak, when not nil, is the level's peak loop: iters rounds of
 	// fmaFlops floating-point operations in independent fused
 	// multiply-adds on the level's widest vectors, and nothing else

@@ -26,4 +26,7 @@ var generic = &impl{
 	dropout:    refDropout,
 
 	prefetchRows: refPrefetchRows,
+
+	quantizeRowsU8: refQuantizeRowsU8,
+	int8Dense:      refInt8Dense,
 }
