@@ -80,7 +80,7 @@ test-emulated:
 FUZZ_RUNS ?= 3000
 FUZZ_TARGETS := kernels:FuzzSoftmax kernels:FuzzSoftmaxCrossEntropy kernels:FuzzActivations \
 	kernels:FuzzOptimizers kernels:FuzzOptimLevels kernels:FuzzReductionLevels kernels:FuzzElemLevels \
-	kernels:FuzzSgemm kernels:FuzzDenseForward kernels:FuzzDropoutLevels mnist:FuzzReadIDX mnist:FuzzDecodeNPY mlp:FuzzLoad \
+	kernels:FuzzSgemm kernels:FuzzDenseForward kernels:FuzzDropoutLevels mnist:FuzzReadIDX mnist:FuzzDecodeNPY mlp:FuzzLoad mlp:FuzzLoadPredictor \
 	mlp/onnx:FuzzRead
 
 test-fuzz:

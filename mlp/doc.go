@@ -133,4 +133,11 @@
 // allocation per call once warmed up, and the same bits as the model's
 // Predict on the same kernel level. examples/serve is an HTTP service
 // built on it.
+//
+// QuantizedPredictor gives the same core in int8 (post-training dynamic
+// quantization: int8 weights with one scale per unit, each layer's input
+// quantized per sample when it runs, exact int32 sums, float32 bias,
+// scales and activations), whose outputs are the same bits on every
+// kernel level. Predictor.Save and LoadPredictor store and read either
+// kind; an int8 file holds I8 kernels with their scales beside them.
 package mlp

@@ -32,6 +32,11 @@ const (
 	// trainingSpec; the slots are then tensors named
 	// "optimizer/<weight>/<slot>" (optimizerTensor).
 	metaTraining = "training_config"
+	// metaQuantization marks an int8 predictor file (Predictor.Save of a
+	// QuantizedPredictor): its value is "int8", each Dense kernel is an
+	// I8 tensor "<layer>/kernel" with an F32 tensor "<layer>/kernel_scale"
+	// of one scale per unit beside it, and there is no training state.
+	metaQuantization = "quantization"
 )
 
 // trainingSpec is the compile configuration and optimizer position saved

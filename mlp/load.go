@@ -19,6 +19,11 @@ import (
 	"github.com/simdmlp/simdmlp/optim"
 )
 
+// ErrPredictorFile is the error Load returns (wrapped) for an int8
+// predictor file, which holds quantized weights and no model to train:
+// LoadPredictor reads it.
+var ErrPredictorFile = errors.New("an int8 predictor file, not a model: read it with mlp.LoadPredictor")
+
 // Load reads a model written by Save (or by any program following the same
 // layout; see the package documentation for a Keras model) and returns it
 // built with the saved weights. A file with the compile state (what Save
@@ -53,7 +58,7 @@ func Load(path string) (*Sequential, error) {
 func load(name string, r io.Reader, size int64) (*Sequential, error) {
 	m, err := loadFrom(r, size)
 	if err != nil {
-		return nil, fmt.Errorf("mlp: Load %s: %v", name, err)
+		return nil, fmt.Errorf("mlp: Load %s: %w", name, err)
 	}
 	return m, nil
 }
@@ -74,6 +79,14 @@ func loadFrom(r io.Reader, size int64) (*Sequential, error) {
 	arch, err := parseArch(meta)
 	if err != nil {
 		return nil, err
+	}
+	if q, ok := meta[metaQuantization]; ok {
+		return nil, fmt.Errorf("%w (quantization %s)", ErrPredictorFile, clip(q))
+	}
+	for n, t := range tensors {
+		if t.Dtype != "F32" {
+			return nil, fmt.Errorf("tensor %q has dtype %q; a model file holds only F32", n, t.Dtype)
+		}
 	}
 	var training *trainingSpec
 	var opt optim.Optimizer
@@ -118,7 +131,7 @@ func loadFrom(r io.Reader, size int64) (*Sequential, error) {
 		}
 		return nil, fmt.Errorf("unexpected tensors %s: optimizer %s has no such slots", quoteSorted(extra), opt.Name())
 	}
-	if err := readTensors(r, tensors, dst); err != nil {
+	if err := readTensors(r, tensors, dst, nil); err != nil {
 		return nil, err
 	}
 	if resume != nil {
@@ -269,9 +282,9 @@ func (m *Sequential) resumeSlots(training *trainingSpec, opt optim.Optimizer, te
 	return resume, slots, nil
 }
 
-// readTensors reads the data of every tensor into its array in dst, in
-// the order of the file's bytes, refusing NaN and ±Inf.
-func readTensors(r io.Reader, tensors map[string]tensorInfo, dst map[string][]float32) error {
+// readTensors reads the data of every tensor into its array in dst (F32)
+// or codes (I8), in the order of the file's bytes, refusing NaN and ±Inf.
+func readTensors(r io.Reader, tensors map[string]tensorInfo, dst map[string][]float32, codes map[string][]int8) error {
 	order := make([]string, 0, len(tensors))
 	for n := range tensors {
 		order = append(order, n)
@@ -282,6 +295,19 @@ func readTensors(r io.Reader, tensors map[string]tensorInfo, dst map[string][]fl
 	br := bufio.NewReaderSize(r, 64<<10)
 	var buf [4096]byte
 	for _, n := range order {
+		if c, ok := codes[n]; ok {
+			for i := 0; i < len(c); {
+				k := min(len(c)-i, len(buf))
+				if _, err := io.ReadFull(br, buf[:k]); err != nil {
+					return fmt.Errorf("reading tensor %q: %v", n, err)
+				}
+				for j, b := range buf[:k] {
+					c[i+j] = int8(b)
+				}
+				i += k
+			}
+			continue
+		}
 		t := dst[n]
 		for i := 0; i < len(t); {
 			k := min(len(t)-i, len(buf)/4)
@@ -299,6 +325,18 @@ func readTensors(r io.Reader, tensors map[string]tensorInfo, dst map[string][]fl
 		}
 	}
 	return nil
+}
+
+// dtypeSize returns the bytes per element of a safetensors dtype this
+// package reads, or 0 for any other.
+func dtypeSize(dtype string) int64 {
+	switch dtype {
+	case "F32":
+		return 4
+	case "I8":
+		return 1
+	}
+	return 0
 }
 
 // parseTraining decodes the "training_config" metadata and rebuilds its
@@ -367,8 +405,8 @@ func parseHeader(header []byte) (map[string]string, map[string]tensorInfo, error
 		if err := strictUnmarshal(raw, &t); err != nil {
 			return nil, nil, fmt.Errorf("tensor %q: bad entry: %s", key, jsonErr(err, raw))
 		}
-		if t.Dtype != "F32" {
-			return nil, nil, fmt.Errorf("tensor %q has dtype %q; only F32 is supported", key, t.Dtype)
+		if dtypeSize(t.Dtype) == 0 {
+			return nil, nil, fmt.Errorf("tensor %q has dtype %q; only F32 (and I8 in int8 predictor files) is supported", key, t.Dtype)
 		}
 		if len(t.DataOffsets) != 2 {
 			return nil, nil, fmt.Errorf("tensor %q: data_offsets has %d values, want [begin, end]", key, len(t.DataOffsets))
@@ -427,7 +465,7 @@ func checkOffsets(tensors map[string]tensorInfo, dataLen int64) error {
 		if b < 0 || e < b || e > dataLen {
 			return fmt.Errorf("tensor %q: data_offsets [%d, %d] are not inside the %d data bytes", n, b, e, dataLen)
 		}
-		nb := int64(4)
+		nb := dtypeSize(t.Dtype)
 		for _, d := range t.Shape {
 			if d < 0 {
 				return fmt.Errorf("tensor %q: shape %v has a negative dimension", n, t.Shape)
@@ -438,7 +476,7 @@ func checkOffsets(tensors map[string]tensorInfo, dataLen int64) error {
 			nb *= d
 		}
 		if nb != e-b {
-			return fmt.Errorf("tensor %q: shape %v needs %d bytes of F32, data_offsets [%d, %d] give %d", n, t.Shape, nb, b, e, e-b)
+			return fmt.Errorf("tensor %q: shape %v needs %d bytes of %s, data_offsets [%d, %d] give %d", n, t.Shape, nb, t.Dtype, b, e, e-b)
 		}
 		spans = append(spans, span{n, b, e})
 	}

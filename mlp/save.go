@@ -20,6 +20,9 @@ type saveTensor struct {
 	name  string
 	shape []int
 	data  []float32
+	// codes, when not nil, are the tensor's int8 values (dtype I8), and
+	// data is unused.
+	codes []int8
 }
 
 // SaveOptions holds SaveWith's arguments; the zero value is Save's.
@@ -115,8 +118,8 @@ func (m *Sequential) save(path string, opts SaveOptions) error {
 	var tensors []saveTensor
 	for _, l := range m.dense {
 		tensors = append(tensors,
-			saveTensor{l.name + "/kernel", []int{l.in, l.units}, l.w},
-			saveTensor{l.name + "/bias", []int{l.units}, l.b})
+			saveTensor{name: l.name + "/kernel", shape: []int{l.in, l.units}, data: l.w},
+			saveTensor{name: l.name + "/bias", shape: []int{l.units}, data: l.b})
 	}
 	var training []byte
 	if opts.IncludeOptimizer || (m.compiled && !opts.ExcludeOptimizer) {
@@ -142,12 +145,31 @@ func (m *Sequential) save(path string, opts SaveOptions) error {
 	if err != nil {
 		return fmt.Errorf("mlp: Save %s: %w", path, err)
 	}
-	err = atomicfile.Write(path, func(w io.Writer) error {
+	if err := writeFile(path, header, tensors); err != nil {
+		return fmt.Errorf("mlp: Save: %w", err)
+	}
+	return nil
+}
+
+// writeFile writes header and then the tensors' bytes to path atomically
+// (see Save).
+func writeFile(path string, header []byte, tensors []saveTensor) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		if _, err := w.Write(header); err != nil {
 			return err
 		}
 		var buf [4096]byte
 		for _, st := range tensors {
+			for c := st.codes; len(c) > 0; {
+				k := min(len(c), len(buf))
+				for i, v := range c[:k] {
+					buf[i] = byte(v)
+				}
+				if _, err := w.Write(buf[:k]); err != nil {
+					return err
+				}
+				c = c[k:]
+			}
 			for t := st.data; len(t) > 0; {
 				k := min(len(t), len(buf)/4)
 				for i, v := range t[:k] {
@@ -161,10 +183,6 @@ func (m *Sequential) save(path string, opts SaveOptions) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("mlp: Save: %w", err)
-	}
-	return nil
 }
 
 // trainingState returns the "training_config" metadata and the slot
@@ -208,8 +226,8 @@ func (m *Sequential) trainingState() ([]byte, []saveTensor, error) {
 	for _, sl := range st.Slots {
 		for i, l := range m.dense {
 			slots = append(slots,
-				saveTensor{optimizerTensor(l.name+"/kernel", sl.Name), []int{l.in, l.units}, sl.Values[2*i]},
-				saveTensor{optimizerTensor(l.name+"/bias", sl.Name), []int{l.units}, sl.Values[2*i+1]})
+				saveTensor{name: optimizerTensor(l.name+"/kernel", sl.Name), shape: []int{l.in, l.units}, data: sl.Values[2*i]},
+				saveTensor{name: optimizerTensor(l.name+"/bias", sl.Name), shape: []int{l.units}, data: sl.Values[2*i+1]})
 		}
 	}
 	return meta, slots, nil
@@ -220,6 +238,18 @@ func (m *Sequential) trainingState() ([]byte, []saveTensor, error) {
 // order: the weights in Keras's order, then any optimizer slots) so that
 // the same model always gives the same bytes.
 func (m *Sequential) fileHeader(tensors []saveTensor, training []byte) ([]byte, error) {
+	meta, err := archMeta(m.name, m.inShape, m.layerSpecs())
+	if err != nil {
+		return nil, err
+	}
+	if training != nil {
+		meta = append(meta, [2]string{metaTraining, string(training)})
+	}
+	return writeHeader(meta, tensors), nil
+}
+
+// layerSpecs describes the model's layers as a file lists them.
+func (m *Sequential) layerSpecs() []layerSpec {
 	specs := make([]layerSpec, len(m.layers))
 	for i, l := range m.layers {
 		specs[i] = layerSpec{ClassName: l.ClassName(), Name: l.name}
@@ -230,24 +260,32 @@ func (m *Sequential) fileHeader(tensors []saveTensor, training []byte) ([]byte, 
 			specs[i].Rate, specs[i].Seed = l.rate, l.seed
 		}
 	}
+	return specs
+}
+
+// archMeta returns the metadata entries that describe a model: format,
+// version, name, input shape and layers, in the order files have them.
+func archMeta(name string, inShape []int, specs []layerSpec) ([][2]string, error) {
 	layers, err := json.Marshal(specs)
 	if err != nil {
 		return nil, err
 	}
-	shape, err := json.Marshal(m.inShape)
+	shape, err := json.Marshal(inShape)
 	if err != nil {
 		return nil, err
 	}
-	meta := [][2]string{
+	return [][2]string{
 		{metaFormat, FormatName},
 		{metaVersion, FormatVersion},
-		{metaName, m.name},
+		{metaName, name},
 		{metaInputShape, string(shape)},
 		{metaLayers, string(layers)},
-	}
-	if training != nil {
-		meta = append(meta, [2]string{metaTraining, string(training)})
-	}
+	}, nil
+}
+
+// writeHeader returns the 8-byte length and the padded JSON header of a
+// file with the metadata meta and the tensors, in order.
+func writeHeader(meta [][2]string, tensors []saveTensor) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"__metadata__":{`)
 	for i, kv := range meta {
@@ -261,10 +299,13 @@ func (m *Sequential) fileHeader(tensors []saveTensor, training []byte) ([]byte, 
 	b.WriteByte('}')
 	var off int64
 	for _, t := range tensors {
-		n := 4 * int64(len(t.data))
+		dtype, n := "F32", 4*int64(len(t.data))
+		if t.codes != nil {
+			dtype, n = "I8", int64(len(t.codes))
+		}
 		b.WriteByte(',')
 		writeJSONString(&b, t.name)
-		fmt.Fprintf(&b, `:{"dtype":"F32","shape":%s,"data_offsets":[%d,%d]}`, jsonInts(t.shape), off, off+n)
+		fmt.Fprintf(&b, `:{"dtype":"%s","shape":%s,"data_offsets":[%d,%d]}`, dtype, jsonInts(t.shape), off, off+n)
 		off += n
 	}
 	b.WriteByte('}')
@@ -273,7 +314,7 @@ func (m *Sequential) fileHeader(tensors []saveTensor, training []byte) ([]byte, 
 	}
 	out := make([]byte, 8, 8+b.Len())
 	binary.LittleEndian.PutUint64(out, uint64(b.Len()))
-	return append(out, b.Bytes()...), nil
+	return append(out, b.Bytes()...)
 }
 
 func writeJSONString(b *bytes.Buffer, s string) {

@@ -46,19 +46,62 @@ func fail(stderr io.Writer, err error) int {
 	return 1
 }
 
-// loadImageModel loads a model file (ours or ONNX, by its name) and checks
-// that it takes 28×28 images and gives ten class outputs, as the
-// Fashion-MNIST commands need.
-func loadImageModel(path string) (*mlp.Sequential, error) {
+// imageModel is what evaluate, predict and show run: a model (simdmlp's
+// or ONNX), or an int8 predictor file (simdmlp quantize), which holds a
+// Predictor and no model.
+type imageModel struct {
+	m *mlp.Sequential // nil for an int8 predictor file
+	p *mlp.Predictor  // the int8 predictor; nil for a model
+}
+
+func (im *imageModel) String() string {
+	if im.p != nil {
+		return im.p.String()
+	}
+	return im.m.String()
+}
+
+// lastActivation returns the activation of the last Dense layer.
+func (im *imageModel) lastActivation() string {
+	if im.p != nil {
+		return im.p.OutputActivation()
+	}
+	layers := im.m.Layers()
+	return layers[len(layers)-1].Activation()
+}
+
+// predict writes the outputs of the samples of x (pixels values each).
+func (im *imageModel) predict(x, out []float32) error {
+	if im.p != nil {
+		return im.p.Predict(x, len(x)/pixels, out)
+	}
+	return im.m.Predict(x, out)
+}
+
+// loadImageModel loads a model file (ours or ONNX, by its name) or an int8
+// predictor file and checks that it takes 28×28 images and gives ten class
+// outputs, as the Fashion-MNIST commands need.
+func loadImageModel(path string) (*imageModel, error) {
+	im := new(imageModel)
+	var in, out int
 	m, err := loadModel(path)
-	if err != nil {
+	switch {
+	case errors.Is(err, mlp.ErrPredictorFile):
+		p, err := mlp.LoadPredictor(path)
+		if err != nil {
+			return nil, withoutMLP(err)
+		}
+		im.p, in, out = p, p.InputSize(), p.OutputSize()
+	case err != nil:
 		return nil, err
+	default:
+		im.m, in, out = m, m.InputSize(), m.OutputSize()
 	}
-	if m.InputSize() != pixels || m.OutputSize() != len(mnist.FashionClasses) {
+	if in != pixels || out != len(mnist.FashionClasses) {
 		return nil, fmt.Errorf("model %s takes %d inputs and gives %d outputs; Fashion-MNIST needs %d and %d",
-			path, m.InputSize(), m.OutputSize(), pixels, len(mnist.FashionClasses))
+			path, in, out, pixels, len(mnist.FashionClasses))
 	}
-	return m, nil
+	return im, nil
 }
 
 // top3 returns the indices of the three largest probabilities, largest
@@ -96,12 +139,6 @@ func formatTop3(p []float32, probabilities bool) string {
 		}
 	}
 	return b.String()
-}
-
-// lastActivation returns the activation of the model's last layer.
-func lastActivation(m *mlp.Sequential) string {
-	layers := m.Layers()
-	return layers[len(layers)-1].Activation()
 }
 
 func argmax(p []float32) int { return top3(p)[0] }
@@ -170,7 +207,7 @@ func runEvaluate(args []string, stdout, stderr io.Writer) int {
 	// Compile refuses a model whose loss cannot be computed: find that
 	// out before reading the data.
 	loss := mlp.SparseCategoricalCrossentropy
-	switch act := lastActivation(m); act {
+	switch act := m.lastActivation(); act {
 	case "softmax":
 	case "linear":
 		// Logits, as Keras's from_logits=True and PyTorch's
@@ -180,22 +217,28 @@ func runEvaluate(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, fmt.Errorf("model %s cannot be evaluated: its last layer's activation is %s, "+
 			"and the cross-entropy loss needs softmax probabilities or linear logits", *model, act))
 	}
-	if err := m.Compile(nil, loss, "accuracy"); err != nil {
-		return fail(stderr, err)
+	if m.m != nil {
+		if err := m.m.Compile(nil, loss, "accuracy"); err != nil {
+			return fail(stderr, err)
+		}
 	}
 	_, test, err := mnist.LoadFashion(*data)
 	if err != nil {
 		return fail(stderr, dataError(err))
 	}
 	x := test.Scaled()
-	sc, err := m.EvaluateWith(x, test.Labels, mlp.EvalConfig{Verbose: mlp.VerboseSilent})
-	if err != nil {
-		return fail(stderr, err)
-	}
 	k := len(mnist.FashionClasses)
 	probs := make([]float32, test.N*k)
-	if err := m.Predict(x, probs); err != nil {
+	if err := m.predict(x, probs); err != nil {
 		return fail(stderr, err)
+	}
+	var sc mlp.Scores
+	if m.m != nil {
+		if sc, err = m.m.EvaluateWith(x, test.Labels, mlp.EvalConfig{Verbose: mlp.VerboseSilent}); err != nil {
+			return fail(stderr, err)
+		}
+	} else {
+		sc = scoreOutputs(probs, test.Labels, loss == mlp.SparseCategoricalCrossentropyFromLogits)
 	}
 	conf := make([][]int, k)
 	for i := range conf {
@@ -205,6 +248,9 @@ func runEvaluate(args []string, stdout, stderr io.Writer) int {
 		conf[y][argmax(probs[i*k:(i+1)*k])]++
 	}
 	fmt.Fprintf(stdout, "model: %s (%s)\n", *model, m)
+	if m.p != nil {
+		fmt.Fprintln(stdout, "an int8 predictor: loss and accuracy come from its outputs, the loss computed in float64")
+	}
 	if loss == mlp.SparseCategoricalCrossentropyFromLogits {
 		fmt.Fprintln(stdout, "the last layer is linear: its outputs are logits, and the loss is the cross-entropy of their softmax")
 	}
@@ -284,7 +330,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	act := lastActivation(m)
+	act := m.lastActivation()
 	// Logits become probabilities through a softmax, which is what the
 	// model's loss (from logits) takes them for; other activations give
 	// numbers that rank the classes but sum to nothing in particular.
@@ -307,7 +353,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 			code = fail(stderr, err)
 			continue
 		}
-		if err := m.Predict(x, probs); err != nil {
+		if err := m.predict(x, probs); err != nil {
 			code = fail(stderr, err)
 			continue
 		}
@@ -317,6 +363,45 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s%s: %s\n", path, note, formatTop3(probs, probabilities))
 	}
 	return code
+}
+
+// scoreOutputs is Evaluate's loss and accuracy computed from outputs
+// already at hand (an int8 predictor has no Evaluate): the mean sparse
+// categorical cross-entropy, of the probabilities clipped to
+// [1e-7, 1−1e-7] after normalising each row as Keras does, or from logits
+// through a log-softmax; and the share of rows whose largest output is at
+// the label. It sums in float64.
+func scoreOutputs(out []float32, labels []int32, logits bool) mlp.Scores {
+	k := len(out) / len(labels)
+	var loss float64
+	right := 0
+	for i, y := range labels {
+		row := out[i*k : (i+1)*k]
+		if argmax(row) == int(y) {
+			right++
+		}
+		if logits {
+			top := math.Inf(-1)
+			for _, v := range row {
+				top = max(top, float64(v))
+			}
+			sum := 0.0
+			for _, v := range row {
+				sum += math.Exp(float64(v) - top)
+			}
+			loss += top + math.Log(sum) - float64(row[y])
+			continue
+		}
+		sum := 0.0
+		for _, v := range row {
+			sum += float64(v)
+		}
+		p := min(max(float64(row[y])/sum, 1e-7), 1-1e-7)
+		loss -= math.Log(p)
+	}
+	n := float64(len(labels))
+	// Rounded to float32 and widened, as Evaluate's scores are.
+	return mlp.Scores{Loss: float64(float32(loss / n)), Accuracy: float64(float32(float64(right) / n))}
 }
 
 // softmaxInPlace turns logits into probabilities, in float64 after
@@ -443,7 +528,7 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 	x := test.Scaled()[:k*pixels]
 	nc := len(mnist.FashionClasses)
 	probs := make([]float32, k*nc)
-	if err := m.Predict(x, probs); err != nil {
+	if err := m.predict(x, probs); err != nil {
 		return fail(stderr, err)
 	}
 	imgs := make([][]uint8, k)

@@ -9,6 +9,7 @@
 //	simdmlp predict -model m.safetensors image.png…
 //	simdmlp show -model m.safetensors [-n 25] grid.png
 //	simdmlp export -model m.safetensors -o m.onnx
+//	simdmlp quantize -model m.safetensors -o q.safetensors
 //
 // `simdmlp train -h` lists the training flags: hidden layer sizes,
 // activation, optimizer and learning rate, epochs, batch size, seed, data
@@ -33,6 +34,10 @@
 // tf2onnx's exporters, say) as well as simdmlp's own files. A model whose
 // last layer is linear gives logits: evaluate then uses the cross-entropy
 // from logits, and predict shows the softmax of the logits.
+//
+// quantize writes a model's int8 predictor (mlp's QuantizedPredictor:
+// int8 weights, inputs quantized per sample at run time), which
+// evaluate, predict and show read in place of a model.
 //
 // The data are found as package mnist finds them: in the -data directory or
 // $SIMDMLP_DATA when given (and only there), else in Debian's
@@ -64,9 +69,11 @@ commands:
   predict    classify 28×28 images with a saved model (top 3 classes)
   show       draw test images labelled with a saved model's predictions
   export     write a saved model as an ONNX model (-o m.onnx)
+  quantize   write a saved model's int8 predictor (-o q.safetensors)
 
-evaluate, predict, show and export read simdmlp's model files and ONNX
-models (-model m.onnx) alike, and tell them apart by the .onnx name.
+evaluate, predict, show, export and quantize read simdmlp's model files
+and ONNX models (-model m.onnx) alike, and tell them apart by the .onnx
+name; evaluate, predict and show also read quantize's int8 files.
 
 Run 'simdmlp <command> -h' for the command's flags.
 `
@@ -91,6 +98,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runShow(args[1:], stdout, stderr)
 	case "export":
 		return runExport(args[1:], stdout, stderr)
+	case "quantize":
+		return runQuantize(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -418,8 +418,18 @@ func writeTrainOutputs(c trainConfig, m *mlp.Sequential, hist *mlp.History, r re
 // withoutMLP drops the "mlp: " that package mlp starts its errors with,
 // which the command's own "simdmlp: " makes redundant.
 func withoutMLP(err error) error {
-	return errors.New(strings.TrimPrefix(err.Error(), "mlp: "))
+	return trimmedError{strings.TrimPrefix(err.Error(), "mlp: "), err}
 }
+
+// trimmedError is an error with a shorter message that still matches
+// what the original matches (errors.Is, errors.As).
+type trimmedError struct {
+	msg string
+	err error
+}
+
+func (e trimmedError) Error() string { return e.msg }
+func (e trimmedError) Unwrap() error { return e.err }
 
 // pyFloat formats v as Python's repr of a float: the shortest text that
 // reads back as v, e.g. 0.8725833296775818.

@@ -69,22 +69,13 @@ type buffers struct {
 }
 
 func newHandler(path string) (*handler, error) {
-	m, err := mlp.Load(path)
+	// A model file gives its float32 Predictor, an int8 predictor file
+	// (simdmlp quantize) its int8 one.
+	p, err := mlp.LoadPredictor(path)
 	if err != nil {
 		return nil, err
 	}
-	p, err := m.Predictor()
-	if err != nil {
-		return nil, err
-	}
-	h := &handler{p: p, mux: http.NewServeMux()}
-	// Flatten reports no activation; the outputs are those of the last
-	// layer that has one. Predictor has already refused a model without a
-	// Dense layer.
-	layers := m.Layers()
-	for i := len(layers) - 1; i >= 0 && h.lastAct == ""; i-- {
-		h.lastAct = layers[i].Activation()
-	}
+	h := &handler{p: p, mux: http.NewServeMux(), lastAct: p.OutputActivation()}
 	if h.lastAct != "softmax" {
 		h.note = fmt.Sprintf("the model's last layer has activation %q, not softmax: the scores are its raw outputs, not probabilities", h.lastAct)
 	}
@@ -109,7 +100,7 @@ func (h *handler) describe() string {
 	if h.lastAct != "softmax" {
 		what = fmt.Sprintf("raw %s scores, not probabilities", h.lastAct)
 	}
-	return fmt.Sprintf("%d inputs → %d outputs, replies give %s", h.p.InputSize(), h.p.OutputSize(), what)
+	return fmt.Sprintf("%s predictor, %d inputs → %d outputs, replies give %s", h.p.Precision(), h.p.InputSize(), h.p.OutputSize(), what)
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }

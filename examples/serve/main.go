@@ -5,6 +5,10 @@
 //
 //	serve -model model.safetensors [-addr localhost:8080] [timeout flags]
 //
+// The model file is one written by simdmlp train -save or mlp.Save, or an
+// int8 predictor file written by simdmlp quantize (mlp.LoadPredictor reads
+// both).
+//
 // Endpoints:
 //
 //	POST /predict  {"pixels": [784 numbers]} → {"top": [{"class": 9, "label": "Ankle boot", "probability": 0.97}, …]}
@@ -68,7 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	// The back-quoted word in a usage string is the flag's argument name
 	// in -h; other quotes must not be back quotes.
-	fs.StringVar(&o.model, "model", "", "model `file` written by 'simdmlp train --save' or mlp.Save (required)")
+	fs.StringVar(&o.model, "model", "", "model `file` written by 'simdmlp train --save' or mlp.Save, or an int8 predictor file from 'simdmlp quantize' (required)")
 	fs.StringVar(&o.addr, "addr", "localhost:8080", "`host:port` to listen on")
 	fs.DurationVar(&o.server.ReadHeaderTimeout, "header-timeout", o.server.ReadHeaderTimeout, "longest wait for a request's headers")
 	fs.DurationVar(&o.server.ReadTimeout, "read-timeout", o.server.ReadTimeout, "longest time to read a whole request, headers and body")

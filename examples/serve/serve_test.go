@@ -272,3 +272,48 @@ func toF64(px []int) []float64 {
 	}
 	return f
 }
+
+// TestPredictEndpointInt8 serves an int8 predictor file (simdmlp
+// quantize's): the replies are the int8 Predictor's outputs.
+func TestPredictEndpointInt8(t *testing.T) {
+	_, m := testModel(t)
+	q, err := m.QuantizedPredictor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "q.safetensors")
+	if err := q.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	h, err := newHandler(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := h.describe(); !strings.HasPrefix(d, "int8 predictor") {
+		t.Errorf("describe: %q", d)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	r := rand.New(rand.NewPCG(3, 4))
+	ints := make([]int, 784)
+	x := make([]float32, 784)
+	for i := range ints {
+		ints[i] = r.IntN(256)
+		x[i] = float32(ints[i]) / 255
+	}
+	want := make([]float32, 10)
+	if err := q.PredictOne(x, want); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]any{"pixels": ints})
+	code, resp := post(t, srv.Client(), srv.URL, b)
+	var rep reply
+	if code != 200 || json.Unmarshal(resp, &rep) != nil || len(rep.Top) != 3 {
+		t.Fatalf("status %d: %s", code, resp)
+	}
+	for _, c := range rep.Top {
+		if c.Probability == nil || *c.Probability != want[c.Class] {
+			t.Errorf("class %d: %s, want probability %v", c.Class, resp, want[c.Class])
+		}
+	}
+}
