@@ -53,7 +53,9 @@ type impl struct {
 	prefetchRows func(src []float32, cols int, idx []int)
 
 	// quantizeRowsU8 and int8Dense are the two steps of DenseInt8, their
-	// arguments checked (see refQuantizeRowsU8 and refInt8Dense).
+	// arguments checked (see refQuantizeRowsU8 and refInt8Dense);
+	// int8Dense gets at most 32 rows of codes whose leading dimension is
+	// roundUp(w.in, 4), the codes past w.in zero.
 	quantizeRowsU8 func(q []uint8, ldq int, scale []float32, zero []int32, x []float32, ldx, m, k int)
 	int8Dense      func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int)
 

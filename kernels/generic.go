@@ -28,5 +28,5 @@ var generic = &impl{
 	prefetchRows: refPrefetchRows,
 
 	quantizeRowsU8: refQuantizeRowsU8,
-	int8Dense:      refInt8Dense,
+	int8Dense:      genericInt8Dense,
 }
