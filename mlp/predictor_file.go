@@ -15,7 +15,9 @@ import (
 // one's holds each Dense kernel as an I8 tensor "<layer>/kernel" of its
 // codes (in×units, row-major) beside an F32 tensor "<layer>/kernel_scale"
 // of one scale per unit, the biases as F32, and the metadata key
-// "quantization" = "int8". LoadPredictor reads either kind.
+// "quantization" = "int8". LoadPredictor reads either kind. A weight that
+// is NaN or ±Inf is an error naming its tensor, and the file is left as
+// it was.
 func (p *Predictor) Save(path string) error {
 	if err := checkSavePath(path); err != nil {
 		return fmt.Errorf("mlp: Predictor.Save: %w", err)
@@ -34,6 +36,9 @@ func (p *Predictor) Save(path string) error {
 			tensors = append(tensors, saveTensor{name: l.name + "/kernel", shape: []int{l.in, l.units}, data: l.w})
 		}
 		tensors = append(tensors, saveTensor{name: l.name + "/bias", shape: []int{l.units}, data: l.b})
+	}
+	if err := checkFinite(tensors); err != nil {
+		return fmt.Errorf("mlp: Predictor.Save %s: %w", path, err)
 	}
 	if p.int8 {
 		meta = append(meta, [2]string{metaQuantization, "int8"})

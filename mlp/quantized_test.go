@@ -228,6 +228,13 @@ func TestPredictorSaveLoad(t *testing.T) {
 	if err := want.Save(filepath.Join(dir, "p.h5")); err == nil || !strings.Contains(err.Error(), "Keras format") {
 		t.Fatalf("Save to .h5: %v", err)
 	}
+	want.layers[1].b[2] = float32(math.NaN())
+	if err := want.Save(path); err == nil || !strings.Contains(err.Error(), "holds NaN at index 2") {
+		t.Fatalf("Save of a NaN bias: %v", err)
+	}
+	if _, err := LoadPredictor(path); err != nil {
+		t.Fatalf("the refused Save damaged the file: %v", err)
+	}
 }
 
 // int8File returns the bytes of a small int8 predictor file.

@@ -131,15 +131,8 @@ func (m *Sequential) save(path string, opts SaveOptions) error {
 		}
 		tensors = append(tensors, slots...)
 	}
-	// Load refuses NaN and ±Inf, so Save does too, before it touches
-	// the file: a diverged model must not replace a good one.
-	for _, st := range tensors {
-		for i, v := range st.data {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("mlp: Save %s: tensor %q holds %v at index %d (did training diverge?); the file was not written",
-					path, st.name, v, i)
-			}
-		}
+	if err := checkFinite(tensors); err != nil {
+		return fmt.Errorf("mlp: Save %s: %w", path, err)
 	}
 	header, err := m.fileHeader(tensors, training)
 	if err != nil {
@@ -147,6 +140,19 @@ func (m *Sequential) save(path string, opts SaveOptions) error {
 	}
 	if err := writeFile(path, header, tensors); err != nil {
 		return fmt.Errorf("mlp: Save: %w", err)
+	}
+	return nil
+}
+
+// checkFinite refuses NaN and ±Inf in the tensors, as Load does, before
+// a file is touched: a diverged model must not replace a good one.
+func checkFinite(tensors []saveTensor) error {
+	for _, st := range tensors {
+		for i, v := range st.data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("tensor %q holds %v at index %d (did training diverge?); the file was not written", st.name, v, i)
+			}
+		}
 	}
 	return nil
 }
