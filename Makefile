@@ -68,11 +68,25 @@ test-root:
 # speed first.
 QEMU_X86   := qemu-x86_64-static -cpu Haswell
 QEMU_ARM64 := qemu-aarch64-static -cpu cortex-a53
+# The int8 product has a second arm64 variant, for cores with the
+# dot-product extension (SDOT), which the Cortex-A53 lacks: the int8 tests
+# run again on an emulated core that has it (-cpu max), where
+# SIMDMLP_TEST_INT8 makes TestInt8NEONVariant fail unless the SDOT variant
+# was installed, and once more there with GODEBUG=cpu.asimddp=off (read by
+# golang.org/x/sys/cpu) given to the test binary alone, which must select
+# the widening one (the runtime's own parser prints a harmless
+# "GODEBUG: unknown cpu feature" line for it).
+QEMU_ARM64_DOT := qemu-aarch64-static -cpu max
+INT8_TESTS     := Int8|QuantizeRows|Installed
 test-emulated:
 	SIMDMLP_TEST_LEVELS=generic,avx2 SIMDMLP_TEST_REQUIRE=avx2 $(GO) test -count=1 -exec '$(QEMU_X86)' ./kernels/...
-	env -u SIMDMLP_TEST_REQUIRE_INTEROP SIMDMLP_TEST_LEVELS=generic,neon SIMDMLP_TEST_REQUIRE=neon GOARCH=arm64 \
+	env -u SIMDMLP_TEST_REQUIRE_INTEROP SIMDMLP_TEST_LEVELS=generic,neon SIMDMLP_TEST_REQUIRE=neon SIMDMLP_TEST_INT8=wide GOARCH=arm64 \
 		$(GO) test -count=1 -short -exec '$(QEMU_ARM64)' ./...
 	SIMDMLP_KERNELS=generic SIMDMLP_TEST_REQUIRE=generic GOARCH=arm64 $(GO) test -count=1 -exec '$(QEMU_ARM64)' -run '^TestRequiredLevel$$' ./kernels/
+	SIMDMLP_TEST_LEVELS=generic,neon SIMDMLP_TEST_REQUIRE=neon SIMDMLP_TEST_INT8=sdot GOARCH=arm64 \
+		$(GO) test -count=1 -exec '$(QEMU_ARM64_DOT)' -run '$(INT8_TESTS)' ./kernels/
+	SIMDMLP_TEST_LEVELS=generic,neon SIMDMLP_TEST_REQUIRE=neon SIMDMLP_TEST_INT8=wide GOARCH=arm64 \
+		$(GO) test -count=1 -exec 'env GODEBUG=cpu.asimddp=off $(QEMU_ARM64_DOT)' -run '$(INT8_TESTS)' ./kernels/
 
 # Each fuzz target for FUZZ_RUNS generated inputs: counted, because
 # time-based fuzzing is flaky on Go 1.26, and several inputs per target

@@ -65,3 +65,15 @@ func (l *impl) denseForward(act Activation, m, n, k int, x []float32, ldx int, w
 		biasAct(y[i*step:i*step+rows*n], bias, rows, n)
 	}
 }
+
+// applyActivationRows applies activation act with l's kernel, in place,
+// to the m×n matrix y whose bias has already been added. It lives here,
+// untagged, because DenseInt8 calls it on every build (purego included).
+func applyActivationRows(l *impl, act Activation, m, n int, y []float32, ldy int) {
+	rows, step := denseRows(m, n, ldy)
+	forward := l.acts[act].forward
+	for i := 0; i < m; i += rows {
+		z := y[i*step : i*step+rows*n]
+		forward(z, z, rows, n)
+	}
+}

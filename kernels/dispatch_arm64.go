@@ -9,7 +9,7 @@ import "github.com/simdmlp/simdmlp/kernels/asm"
 // so there is nothing to detect.
 //
 // The level starts as a copy of generic, so a kernel area with no NEON
-// assembly keeps the Go reference; the gemm*/elem*/optim* functions
+// assembly keeps the Go reference; the gemm*/elem*/optim*/int8* functions
 // install what the level has in assembly.
 func archLevels() []*impl {
 	l := *generic
@@ -18,6 +18,7 @@ func archLevels() []*impl {
 	gemmSmallNEON(&l)
 	elemNEON(&l)
 	optimNEON(&l)
+	int8NEON(&l)
 	prefetchNEON(&l)
 	l.fmaPeak, l.fmaFlops = asm.FMAPeakNEON, 2*4*24
 	return []*impl{&l}

@@ -21,6 +21,8 @@ func TestNEONInstalled(t *testing.T) {
 		"colSum":              {active.colSum, generic.colSum},
 		"softmaxCrossEntropy": {active.softmaxCrossEntropy, generic.softmaxCrossEntropy},
 		"dropout":             {active.dropout, generic.dropout},
+		"quantizeRowsU8":      {active.quantizeRowsU8, generic.quantizeRowsU8},
+		"int8Dense":           {active.int8Dense, generic.int8Dense},
 	}
 	for _, act := range Activations() {
 		a, g, k := active.acts[act], generic.acts[act], elemNEONActs[act]

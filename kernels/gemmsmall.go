@@ -229,14 +229,3 @@ func (j *smallJob) part(i, parts, _ int) {
 	}
 	j.s.runRows(j.transA, hi-lo, j.n, j.k, j.alpha, j.a[aoff:], j.lda, j.b, j.ldb, j.beta, j.c[lo*j.ldc:], j.ldc, j.bias, j.flags)
 }
-
-// applyActivationRows applies activation act with l's kernel, in place,
-// to the m×n matrix y whose bias has already been added.
-func applyActivationRows(l *impl, act Activation, m, n int, y []float32, ldy int) {
-	rows, step := denseRows(m, n, ldy)
-	forward := l.acts[act].forward
-	for i := 0; i < m; i += rows {
-		z := y[i*step : i*step+rows*n]
-		forward(z, z, rows, n)
-	}
-}

@@ -18,7 +18,7 @@ fi
 # llvm-mc reads the bytes in memory order: little-endian.
 awk -F'\t' '{ w = $1; printf "0x%s 0x%s 0x%s 0x%s\n", substr(w,7,2), substr(w,5,2), substr(w,3,2), substr(w,1,2) }' \
 	"$tmp/words" >"$tmp/bytes"
-"$mc" --disassemble -triple=aarch64 -mattr=+neon <"$tmp/bytes" 2>"$tmp/err" |
+"$mc" --disassemble -triple=aarch64 -mattr=+neon,+dotprod <"$tmp/bytes" 2>"$tmp/err" |
 	grep -v '^\s*\.text' | sed -E 's/^\s+//; s/\s+/ /g; s/ *\/\/.*$//' >"$tmp/dis"
 if [ -s "$tmp/err" ]; then
 	cat "$tmp/err" >&2

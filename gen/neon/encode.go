@@ -176,3 +176,79 @@ func FADDPScalar2D(d, n V) Word {
 	bits := uint32(0x7e70d800) | n.check()<<5 | d.check()
 	return Word{bits, fmt.Sprintf("faddp d%d, v%d.2d", d, n)}
 }
+
+// FMINV sets lane 0 of d to the smallest of n's four lanes (a scalar: d's
+// other lanes are zeroed), NaN if any lane is NaN.
+func FMINV(d, n V) Word {
+	bits := uint32(0x6eb0f800) | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("fminv s%d, v%d.4s", d, n)}
+}
+
+// SCVTF converts signed int32 lanes to float32 (rounded to nearest).
+func SCVTF(d, n V) Word { return two(0x4e21d800, "scvtf", d, n) }
+
+// FCVTNS converts float32 lanes to int32, rounding to nearest with ties
+// to even and saturating (NaN becomes 0).
+func FCVTNS(d, n V) Word { return two(0x4e21a800, "fcvtns", d, n) }
+
+// SDOTElem is the dot-product extension's by-element SDOT: each int32
+// lane c of d gets the sum of the four signed byte products of n's bytes
+// 4c..4c+3 with the four signed bytes of m's 32-bit element idx. Arm
+// makes it optional in ARMv8.2 (FEAT_DotProd, HWCAP asimddp), so only a
+// kernel installed after checking that flag may contain it.
+func SDOTElem(d, n, m V, idx int) Word {
+	if idx < 0 || idx > 3 {
+		panic(fmt.Sprintf("neon: sdot element index %d out of range 0..3", idx))
+	}
+	i := uint32(idx)
+	bits := uint32(0x4f80e000) | (i&1)<<21 | m.check()<<16 | (i>>1)<<11 | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("sdot v%d.4s, v%d.16b, v%d.4b[%d]", d, n, m, idx)}
+}
+
+// narrow encodes the two-register groups whose source lanes are twice
+// as wide as the destination's: from and to name the arrangements.
+func narrow(base uint32, mn, to, from string, d, n V) Word {
+	bits := base | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("%s v%d.%s, v%d.%s", mn, d, to, n, from)}
+}
+
+// SXTL sign-extends the eight low int8 lanes of n to int16 (LLVM prints
+// it as its underlying form, SSHLL by 0). Go's assembler has only the
+// unsigned VUXTL.
+func SXTL(d, n V) Word {
+	bits := uint32(0x0f08a400) | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("sshll v%d.8h, v%d.8b, #0", d, n)}
+}
+
+// SXTL2 sign-extends the eight high int8 lanes of n to int16.
+func SXTL2(d, n V) Word {
+	bits := uint32(0x4f08a400) | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("sshll2 v%d.8h, v%d.16b, #0", d, n)}
+}
+
+// SMLAL adds the exact int32 products of the four low int16 lanes of n
+// and m to d's four int32 lanes (wrapping).
+func SMLAL(d, n, m V) Word {
+	bits := uint32(0x0e608000) | m.check()<<16 | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("smlal v%d.4s, v%d.4h, v%d.4h", d, n, m)}
+}
+
+// SMLAL2 is SMLAL on the four high int16 lanes of n and m.
+func SMLAL2(d, n, m V) Word {
+	bits := uint32(0x4e608000) | m.check()<<16 | n.check()<<5 | d.check()
+	return Word{bits, fmt.Sprintf("smlal2 v%d.4s, v%d.8h, v%d.8h", d, n, m)}
+}
+
+// SQXTN narrows n's four int32 lanes to int16, saturating, into the low
+// half of d (zeroing the high half).
+func SQXTN(d, n V) Word { return narrow(0x0e614800, "sqxtn", "4h", "4s", d, n) }
+
+// SQXTN2 is SQXTN into the high half of d, keeping the low half.
+func SQXTN2(d, n V) Word { return narrow(0x4e614800, "sqxtn2", "8h", "4s", d, n) }
+
+// SQXTUN narrows n's eight int16 lanes to uint8, saturating (negative
+// values become 0, values above 255 become 255), into the low half of d.
+func SQXTUN(d, n V) Word { return narrow(0x2e212800, "sqxtun", "8b", "8h", d, n) }
+
+// SQXTUN2 is SQXTUN into the high half of d, keeping the low half.
+func SQXTUN2(d, n V) Word { return narrow(0x6e212800, "sqxtun2", "16b", "8h", d, n) }

@@ -57,6 +57,18 @@ func TestEncodings(t *testing.T) {
 		{CMHS(2, 2, 20), 0x6eb43c42, "cmhs v2.4s, v2.4s, v20.4s"},
 		{BIC(1, 2, 3), 0x4e631c41, "bic v1.16b, v2.16b, v3.16b"},
 		{BIC(31, 8, 17), 0x4e711d1f, "bic v31.16b, v8.16b, v17.16b"},
+		{FMINV(1, 2), 0x6eb0f841, "fminv s1, v2.4s"},
+		{SDOTElem(1, 2, 3, 0), 0x4f83e041, "sdot v1.4s, v2.16b, v3.4b[0]"},
+		{SDOTElem(1, 2, 31, 3), 0x4fbfe841, "sdot v1.4s, v2.16b, v31.4b[3]"},
+		{SDOTElem(0, 26, 17, 2), 0x4f91eb40, "sdot v0.4s, v26.16b, v17.4b[2]"},
+		{SXTL(1, 2), 0x0f08a441, "sshll v1.8h, v2.8b, #0"},
+		{SXTL2(1, 2), 0x4f08a441, "sshll2 v1.8h, v2.16b, #0"},
+		{SMLAL(1, 2, 3), 0x0e638041, "smlal v1.4s, v2.4h, v3.4h"},
+		{SMLAL2(1, 2, 3), 0x4e638041, "smlal2 v1.4s, v2.8h, v3.8h"},
+		{SQXTN(1, 2), 0x0e614841, "sqxtn v1.4h, v2.4s"},
+		{SQXTN2(1, 2), 0x4e614841, "sqxtn2 v1.8h, v2.4s"},
+		{SQXTUN(1, 2), 0x2e212841, "sqxtun v1.8b, v2.8h"},
+		{SQXTUN2(1, 2), 0x6e212841, "sqxtun2 v1.16b, v2.8h"},
 	}
 	for _, c := range cases {
 		if c.got.Bits != c.bits || c.got.Asm != c.asm {
@@ -78,6 +90,11 @@ func TestRangeChecks(t *testing.T) {
 		func() { MUL(0, 32, 0) },
 		func() { CMHS(0, 0, -1) },
 		func() { BIC(0, 32, 0) },
+		func() { SDOTElem(0, 0, 0, 4) },
+		func() { SDOTElem(0, 0, 32, 0) },
+		func() { SMLAL2(0, 0, 32) },
+		func() { SQXTUN(-1, 0) },
+		func() { FMINV(0, 32) },
 	} {
 		func() {
 			defer func() {

@@ -19,14 +19,8 @@ func FRECPE(d, n V) Word { return two(0x4ea1d800, "frecpe", d, n) }
 // FRECPS is d = 2 - n·m, the Newton-Raphson step of a reciprocal.
 func FRECPS(d, n, m V) Word { return three(0x4e20fc00, "frecps", d, n, m) }
 
-// SCVTF converts signed int32 lanes to float32.
-func SCVTF(d, n V) Word { return two(0x4e21d800, "scvtf", d, n) }
-
 // FCVTZS converts float32 lanes to int32, rounding toward zero.
 func FCVTZS(d, n V) Word { return two(0x4ea1b800, "fcvtzs", d, n) }
-
-// FCVTNS converts float32 lanes to int32, rounding to nearest even.
-func FCVTNS(d, n V) Word { return two(0x4e21a800, "fcvtns", d, n) }
 
 // FRINTN rounds each lane to an integral value, ties to even.
 func FRINTN(d, n V) Word { return two(0x4e218800, "frintn", d, n) }

@@ -20,6 +20,7 @@ package asm
 //go:generate go run -C ../../gen ./elem_neon -out ../kernels/asm/elem_neon_arm64.s -stubs ../kernels/asm/elem_neon_arm64.go -pkg asm
 //go:generate go run -C ../../gen ./optim_neon -out ../kernels/asm/optim_neon_arm64.s -stubs ../kernels/asm/optim_neon_arm64.go -pkg asm
 //go:generate go run -C ../../gen ./gemmsmall_neon -out ../kernels/asm/gemmsmall_neon_arm64.s -stubs ../kernels/asm/gemmsmall_neon_arm64.go -pkg asm
+//go:generate go run -C ../../gen ./int8_neon -out ../kernels/asm/int8_neon_arm64.s -stubs ../kernels/asm/int8_neon_arm64.go -pkg asm
 //go:generate go run -C ../../gen ./peak_avx2 -out ../kernels/asm/peak_avx2_amd64.s -stubs ../kernels/asm/peak_avx2_amd64.go -pkg asm
 //go:generate go run -C ../../gen ./peak_avx512 -out ../kernels/asm/peak_avx512_amd64.s -stubs ../kernels/asm/peak_avx512_amd64.go -pkg asm
 //go:generate go run -C ../../gen ./peak_neon -out ../kernels/asm/peak_neon_arm64.s -stubs ../kernels/asm/peak_neon_arm64.go -pkg asm
