@@ -228,12 +228,17 @@ func DenseInt8(act Activation, m int, x []float32, ldx int, w *Int8Weights, bias
 // scale and a zero point of its own, so that x ≈ (q − zero)·scale:
 //
 //	lo = min(0, min x), hi = max(0, max x)
-//	scale = (hi − lo) / 255, inv = 1 / scale    (float32 division)
+//	scale = max((hi − lo) / 255, 2⁻¹²⁶)    (float32 division)
+//	inv   = 1 / scale
 //	zero  = clamp(round(−lo·inv), 0, 255)
 //	q     = clamp(round(x·inv) + zero, 0, 255)
 //
 // rounding to nearest, ties to even; a row of zeros has scale 1 and zero
-// point 0. Zero is always exactly a code, so ReLU's zeros stay exact.
+// point 0. Zero is always exactly a code, so ReLU's zeros stay exact. The
+// floor on the scale keeps inv finite for a row of tiny values (below
+// about 1e-36), whose codes would otherwise depend on how a CPU converts
+// infinity to an integer. Values beyond ±1.7e38 make hi − lo overflow and
+// the layer's outputs NaN: far outside what the int8 path is for.
 // The codes from k to ldq−1 of each row are set to 0. This is the first
 // step of DenseInt8, exported so that it can be tested and timed alone.
 func QuantizeRowsU8(q []uint8, ldq int, scale []float32, zero []int32, x []float32, ldx, m, k int) {

@@ -132,6 +132,21 @@ func TestQuantizeRowsU8Rules(t *testing.T) {
 	if s := float32(4) / 255; scale[2] != s || zero[2] != 255 || q[16+2] != 0 || q[16] != uint8(255+roundEvenInt32(-1*(1/s))) {
 		t.Errorf("row 2: scale %v zero %v codes %v", scale[2], zero[2], q[16:24])
 	}
+	// A row of tiny values: the scale's floor, every code in range and
+	// the values back within half a step.
+	tiny := []float32{1e-40, -3e-41, 0, 1e-45, -1e-45, 2e-39}
+	tq := make([]uint8, 8)
+	var ts [1]float32
+	var tz [1]int32
+	refQuantizeRowsU8(tq, 8, ts[:], tz[:], tiny, 6, 1, 6)
+	if ts[0] != 0x1p-126 {
+		t.Errorf("tiny row: scale %v, want 2⁻¹²⁶", ts[0])
+	}
+	for i, v := range tiny {
+		if back := float64(int32(tq[i])-tz[0]) * float64(ts[0]); math.Abs(back-float64(v)) > float64(ts[0])*0.5001 {
+			t.Errorf("tiny row: %v coded as %d (zero %d) comes back as %v", v, tq[i], tz[0], back)
+		}
+	}
 	// On random rows: zero is exactly the zero point's code, every value
 	// comes back within half a step, and the padding is zero.
 	r := rand.New(rand.NewPCG(1, 2))
@@ -239,9 +254,13 @@ func int8Input(r *rand.Rand, c int8Case) []float32 {
 	x := make([]float32, c.off+(c.m-1)*c.ldx+c.in)[c.off:]
 	for i := range c.m {
 		row := x[i*c.ldx : i*c.ldx+c.in]
-		kind := r.IntN(6)
+		kind := r.IntN(7)
 		for k := range row {
 			switch kind {
+			case 6:
+				// A tiny range (subnormals among them), where the scale's
+				// floor keeps 1/scale finite.
+				row[k] = float32(r.NormFloat64() * 1e-39)
 			case 0:
 				row[k] = float32(r.IntN(256)) / 255
 			case 1:

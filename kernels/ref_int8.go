@@ -14,7 +14,9 @@ func refQuantizeRowsU8(q []uint8, ldq int, scale []float32, zero []int32, x []fl
 		}
 		s, inv, zp := float32(1), float32(1), int32(0)
 		if hi != lo {
-			s = (hi - lo) / 255
+			// At least the smallest normal float32, so that inv stays
+			// finite for a row of tiny values.
+			s = max((hi-lo)/255, 0x1p-126)
 			inv = 1 / s
 			zp = clampU8(roundEvenInt32(-lo * inv))
 		}

@@ -118,6 +118,10 @@ func (g *gen) quantize() {
 	f.I("BEQ %s", f.L("flat"))
 	f.I("FSUBS F0, F1, F2") // hi − lo
 	f.I("FDIVS F3, F2, F2") // (hi − lo)/255
+	// At least 2⁻¹²⁶, so that 1/scale stays finite (see QuantizeRowsU8).
+	f.I("MOVW $0x00800000, R9")
+	f.I("FMOVS R9, F6")
+	f.I("FMAXS F6, F2, F2")
 	f.I("FMOVS $1.0, F4")
 	f.I("FDIVS F2, F4, F4") // 1/scale
 	f.I("FNEGS F0, F5")
