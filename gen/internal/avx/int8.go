@@ -182,9 +182,9 @@ func (l Int8Level) GenerateQuantize() {
 	JE(LabelRef(constRow))
 	VSUBSS(lo, hi, s) // hi − lo, exact order of the reference
 	VMOVD(c255, t)
-	VDIVSS(t, s, s)   // (hi − lo) / 255
+	VDIVSS(t, s, s) // (hi − lo) / 255
 	VMOVD(one, inv)
-	VDIVSS(s, inv, inv) // 1 / s
+	VDIVSS(s, inv, inv)       // 1 / s
 	VSUBSS(lo, xmm(vzero), t) // −lo (the sign of a zero does not survive rounding)
 	VMULSS(inv, t, t)
 	VCVTSS2SI(t, zpt)
