@@ -1860,6 +1860,14 @@ i8col68:
 	SUBQ  CX, DX
 	TESTQ DX, DX
 	JLE   i8coldone69
+	CMPQ  DX, $0x00000070
+	JG    i8r1c77
+	CMPQ  DX, $0x00000060
+	JG    i8r1c76
+	CMPQ  DX, $0x00000050
+	JG    i8r1c75
+	CMPQ  DX, $0x00000040
+	JG    i8r1c74
 	CMPQ  DX, $0x00000030
 	JG    i8r1c73
 	CMPQ  DX, $0x00000020
@@ -1880,9 +1888,9 @@ i8col68:
 	SHLQ  $0x02, SI
 	MOVQ  kg+8(FP), DI
 
-i8kset75:
+i8kset79:
 	CMPQ         DI, $0x00000002
-	JL           i8krest76
+	JL           i8krest80
 	VPBROADCASTD (BX), Z3
 	VPDPBUSD     (DX), Z3, Z0
 	ADDQ         SI, DX
@@ -1891,21 +1899,21 @@ i8kset75:
 	ADDQ         SI, DX
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, DI
-	JMP          i8kset75
+	JMP          i8kset79
 
-i8krest76:
+i8krest80:
 	TESTQ DI, DI
-	JZ    i8kdone74
+	JZ    i8kdone78
 
-i8k177:
+i8k181:
 	VPBROADCASTD (BX), Z3
 	VPDPBUSD     (DX), Z3, Z0
 	ADDQ         SI, DX
 	ADDQ         $0x00000004, BX
 	DECQ         DI
-	JNZ          i8k177
+	JNZ          i8k181
 
-i8kdone74:
+i8kdone78:
 	VPADDD       Z1, Z0, Z0
 	MOVQ         zero_base+72(FP), DX
 	LEAQ         (DX)(AX*4), DX
@@ -1952,9 +1960,9 @@ i8r1c71:
 	SHLQ  $0x02, SI
 	MOVQ  kg+8(FP), DI
 
-i8kset79:
+i8kset83:
 	CMPQ         DI, $0x00000002
-	JL           i8krest80
+	JL           i8krest84
 	VPBROADCASTD (BX), Z6
 	VPDPBUSD     (DX), Z6, Z0
 	VPDPBUSD     64(DX), Z6, Z1
@@ -1965,22 +1973,22 @@ i8kset79:
 	ADDQ         SI, DX
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, DI
-	JMP          i8kset79
+	JMP          i8kset83
 
-i8krest80:
+i8krest84:
 	TESTQ DI, DI
-	JZ    i8kdone78
+	JZ    i8kdone82
 
-i8k181:
+i8k185:
 	VPBROADCASTD (BX), Z6
 	VPDPBUSD     (DX), Z6, Z0
 	VPDPBUSD     64(DX), Z6, Z1
 	ADDQ         SI, DX
 	ADDQ         $0x00000004, BX
 	DECQ         DI
-	JNZ          i8k181
+	JNZ          i8k185
 
-i8kdone78:
+i8kdone82:
 	VPADDD       Z2, Z0, Z0
 	VPADDD       Z3, Z1, Z1
 	MOVQ         zero_base+72(FP), DX
@@ -2037,9 +2045,9 @@ i8r1c72:
 	SHLQ  $0x02, SI
 	MOVQ  kg+8(FP), DI
 
-i8kset83:
+i8kset87:
 	CMPQ         DI, $0x00000002
-	JL           i8krest84
+	JL           i8krest88
 	VPBROADCASTD (BX), Z9
 	VPDPBUSD     (DX), Z9, Z0
 	VPDPBUSD     64(DX), Z9, Z1
@@ -2052,13 +2060,13 @@ i8kset83:
 	ADDQ         SI, DX
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, DI
-	JMP          i8kset83
+	JMP          i8kset87
 
-i8krest84:
+i8krest88:
 	TESTQ DI, DI
-	JZ    i8kdone82
+	JZ    i8kdone86
 
-i8k185:
+i8k189:
 	VPBROADCASTD (BX), Z9
 	VPDPBUSD     (DX), Z9, Z0
 	VPDPBUSD     64(DX), Z9, Z1
@@ -2066,9 +2074,9 @@ i8k185:
 	ADDQ         SI, DX
 	ADDQ         $0x00000004, BX
 	DECQ         DI
-	JNZ          i8k185
+	JNZ          i8k189
 
-i8kdone82:
+i8kdone86:
 	VPADDD       Z3, Z0, Z0
 	VPADDD       Z4, Z1, Z1
 	VPADDD       Z5, Z2, Z2
@@ -2114,33 +2122,30 @@ i8kdone82:
 	JMP          i8coldone69
 
 i8r1c73:
-	MOVQ    $0x00000040, BX
-	CMPQ    DX, BX
-	CMOVQGT BX, DX
-	SUBQ    $0x00000030, DX
-	LEAQ    int8mask<>+0(SB), BX
-	KMOVW   (BX)(DX*2), K1
-	VPXOR   X0, X0, X0
-	VPXOR   X1, X1, X1
-	VPXOR   X2, X2, X2
-	VPXOR   X3, X3, X3
-	VPXOR   X4, X4, X4
-	VPXOR   X5, X5, X5
-	VPXOR   X6, X6, X6
-	VPXOR   X7, X7, X7
-	MOVQ    lda+40(FP), DX
-	MOVQ    a_base+16(FP), BX
-	IMULQ   AX, DX
-	ADDQ    DX, BX
-	MOVQ    w_base+96(FP), DX
-	LEAQ    (DX)(CX*4), DX
-	MOVQ    np+120(FP), SI
-	SHLQ    $0x02, SI
-	MOVQ    kg+8(FP), DI
+	SUBQ  $0x00000030, DX
+	LEAQ  int8mask<>+0(SB), BX
+	KMOVW (BX)(DX*2), K1
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	MOVQ  lda+40(FP), DX
+	MOVQ  a_base+16(FP), BX
+	IMULQ AX, DX
+	ADDQ  DX, BX
+	MOVQ  w_base+96(FP), DX
+	LEAQ  (DX)(CX*4), DX
+	MOVQ  np+120(FP), SI
+	SHLQ  $0x02, SI
+	MOVQ  kg+8(FP), DI
 
-i8kset87:
+i8kset91:
 	CMPQ         DI, $0x00000002
-	JL           i8krest88
+	JL           i8krest92
 	VPBROADCASTD (BX), Z12
 	VPDPBUSD     (DX), Z12, Z0
 	VPDPBUSD     64(DX), Z12, Z1
@@ -2155,13 +2160,13 @@ i8kset87:
 	ADDQ         SI, DX
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, DI
-	JMP          i8kset87
+	JMP          i8kset91
 
-i8krest88:
+i8krest92:
 	TESTQ DI, DI
-	JZ    i8kdone86
+	JZ    i8kdone90
 
-i8k189:
+i8k193:
 	VPBROADCASTD (BX), Z12
 	VPDPBUSD     (DX), Z12, Z0
 	VPDPBUSD     64(DX), Z12, Z1
@@ -2170,9 +2175,9 @@ i8k189:
 	ADDQ         SI, DX
 	ADDQ         $0x00000004, BX
 	DECQ         DI
-	JNZ          i8k189
+	JNZ          i8k193
 
-i8kdone86:
+i8kdone90:
 	VPADDD       Z4, Z0, Z0
 	VPADDD       Z5, Z1, Z1
 	VPADDD       Z6, Z2, Z2
@@ -2190,8 +2195,8 @@ i8kdone86:
 	MOVQ         ldy+224(FP), R9
 	SHLQ         $0x02, R9
 	IMULQ        AX, R9
-	MOVQ         y_base+200(FP), R10
-	ADDQ         R10, R9
+	MOVQ         y_base+200(FP), AX
+	ADDQ         AX, R9
 	LEAQ         (R9)(CX*4), R9
 	VPBROADCASTD (DX), Z8
 	VBROADCASTSS (BX), Z9
@@ -2223,7 +2228,576 @@ i8kdone86:
 	VMULPS       Z10, Z3, Z3
 	VADDPS.Z     192(R8), Z3, K1, Z3
 	VMOVUPS      Z3, K1, 192(R9)
-	ADDQ         $0x00000040, CX
+	JMP          i8coldone69
+
+i8r1c74:
+	SUBQ  $0x00000040, DX
+	LEAQ  int8mask<>+0(SB), BX
+	KMOVW (BX)(DX*2), K1
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	VPXOR X9, X9, X9
+	MOVQ  lda+40(FP), DX
+	MOVQ  a_base+16(FP), BX
+	IMULQ AX, DX
+	ADDQ  DX, BX
+	MOVQ  w_base+96(FP), DX
+	LEAQ  (DX)(CX*4), DX
+	MOVQ  np+120(FP), SI
+	SHLQ  $0x02, SI
+	MOVQ  kg+8(FP), DI
+
+i8kset95:
+	CMPQ         DI, $0x00000002
+	JL           i8krest96
+	VPBROADCASTD (BX), Z15
+	VPDPBUSD     (DX), Z15, Z0
+	VPDPBUSD     64(DX), Z15, Z1
+	VPDPBUSD     128(DX), Z15, Z2
+	VPDPBUSD     192(DX), Z15, Z3
+	VPDPBUSD     256(DX), Z15, Z4
+	ADDQ         SI, DX
+	VPBROADCASTD 4(BX), Z15
+	VPDPBUSD     (DX), Z15, Z5
+	VPDPBUSD     64(DX), Z15, Z6
+	VPDPBUSD     128(DX), Z15, Z7
+	VPDPBUSD     192(DX), Z15, Z8
+	VPDPBUSD     256(DX), Z15, Z9
+	ADDQ         SI, DX
+	ADDQ         $0x00000008, BX
+	SUBQ         $0x00000002, DI
+	JMP          i8kset95
+
+i8krest96:
+	TESTQ DI, DI
+	JZ    i8kdone94
+
+i8k197:
+	VPBROADCASTD (BX), Z15
+	VPDPBUSD     (DX), Z15, Z0
+	VPDPBUSD     64(DX), Z15, Z1
+	VPDPBUSD     128(DX), Z15, Z2
+	VPDPBUSD     192(DX), Z15, Z3
+	VPDPBUSD     256(DX), Z15, Z4
+	ADDQ         SI, DX
+	ADDQ         $0x00000004, BX
+	DECQ         DI
+	JNZ          i8k197
+
+i8kdone94:
+	VPADDD       Z5, Z0, Z0
+	VPADDD       Z6, Z1, Z1
+	VPADDD       Z7, Z2, Z2
+	VPADDD       Z8, Z3, Z3
+	VPADDD       Z9, Z4, Z4
+	MOVQ         zero_base+72(FP), DX
+	LEAQ         (DX)(AX*4), DX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(CX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(CX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(CX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	IMULQ        AX, R9
+	MOVQ         y_base+200(FP), AX
+	ADDQ         AX, R9
+	LEAQ         (R9)(CX*4), R9
+	VPBROADCASTD (DX), Z10
+	VBROADCASTSS (BX), Z11
+	VPMULLD      (SI), Z10, Z12
+	VPSUBD       Z12, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (DI), Z11, Z12
+	VMULPS       Z12, Z0, Z0
+	VADDPS       (R8), Z0, Z0
+	VMOVUPS      Z0, (R9)
+	VPMULLD      64(SI), Z10, Z12
+	VPSUBD       Z12, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       64(DI), Z11, Z12
+	VMULPS       Z12, Z1, Z1
+	VADDPS       64(R8), Z1, Z1
+	VMOVUPS      Z1, 64(R9)
+	VPMULLD      128(SI), Z10, Z12
+	VPSUBD       Z12, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       128(DI), Z11, Z12
+	VMULPS       Z12, Z2, Z2
+	VADDPS       128(R8), Z2, Z2
+	VMOVUPS      Z2, 128(R9)
+	VPMULLD      192(SI), Z10, Z12
+	VPSUBD       Z12, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       192(DI), Z11, Z12
+	VMULPS       Z12, Z3, Z3
+	VADDPS       192(R8), Z3, Z3
+	VMOVUPS      Z3, 192(R9)
+	VPMULLD.Z    256(SI), Z10, K1, Z12
+	VPSUBD       Z12, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS.Z     256(DI), Z11, K1, Z12
+	VMULPS       Z12, Z4, Z4
+	VADDPS.Z     256(R8), Z4, K1, Z4
+	VMOVUPS      Z4, K1, 256(R9)
+	JMP          i8coldone69
+
+i8r1c75:
+	SUBQ  $0x00000050, DX
+	LEAQ  int8mask<>+0(SB), BX
+	KMOVW (BX)(DX*2), K1
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	VPXOR X9, X9, X9
+	VPXOR X10, X10, X10
+	VPXOR X11, X11, X11
+	MOVQ  lda+40(FP), DX
+	MOVQ  a_base+16(FP), BX
+	IMULQ AX, DX
+	ADDQ  DX, BX
+	MOVQ  w_base+96(FP), DX
+	LEAQ  (DX)(CX*4), DX
+	MOVQ  np+120(FP), SI
+	SHLQ  $0x02, SI
+	MOVQ  kg+8(FP), DI
+
+i8kset99:
+	CMPQ         DI, $0x00000002
+	JL           i8krest100
+	VPBROADCASTD (BX), Z18
+	VPDPBUSD     (DX), Z18, Z0
+	VPDPBUSD     64(DX), Z18, Z1
+	VPDPBUSD     128(DX), Z18, Z2
+	VPDPBUSD     192(DX), Z18, Z3
+	VPDPBUSD     256(DX), Z18, Z4
+	VPDPBUSD     320(DX), Z18, Z5
+	ADDQ         SI, DX
+	VPBROADCASTD 4(BX), Z18
+	VPDPBUSD     (DX), Z18, Z6
+	VPDPBUSD     64(DX), Z18, Z7
+	VPDPBUSD     128(DX), Z18, Z8
+	VPDPBUSD     192(DX), Z18, Z9
+	VPDPBUSD     256(DX), Z18, Z10
+	VPDPBUSD     320(DX), Z18, Z11
+	ADDQ         SI, DX
+	ADDQ         $0x00000008, BX
+	SUBQ         $0x00000002, DI
+	JMP          i8kset99
+
+i8krest100:
+	TESTQ DI, DI
+	JZ    i8kdone98
+
+i8k1101:
+	VPBROADCASTD (BX), Z18
+	VPDPBUSD     (DX), Z18, Z0
+	VPDPBUSD     64(DX), Z18, Z1
+	VPDPBUSD     128(DX), Z18, Z2
+	VPDPBUSD     192(DX), Z18, Z3
+	VPDPBUSD     256(DX), Z18, Z4
+	VPDPBUSD     320(DX), Z18, Z5
+	ADDQ         SI, DX
+	ADDQ         $0x00000004, BX
+	DECQ         DI
+	JNZ          i8k1101
+
+i8kdone98:
+	VPADDD       Z6, Z0, Z0
+	VPADDD       Z7, Z1, Z1
+	VPADDD       Z8, Z2, Z2
+	VPADDD       Z9, Z3, Z3
+	VPADDD       Z10, Z4, Z4
+	VPADDD       Z11, Z5, Z5
+	MOVQ         zero_base+72(FP), DX
+	LEAQ         (DX)(AX*4), DX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(CX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(CX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(CX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	IMULQ        AX, R9
+	MOVQ         y_base+200(FP), AX
+	ADDQ         AX, R9
+	LEAQ         (R9)(CX*4), R9
+	VPBROADCASTD (DX), Z12
+	VBROADCASTSS (BX), Z13
+	VPMULLD      (SI), Z12, Z14
+	VPSUBD       Z14, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (DI), Z13, Z14
+	VMULPS       Z14, Z0, Z0
+	VADDPS       (R8), Z0, Z0
+	VMOVUPS      Z0, (R9)
+	VPMULLD      64(SI), Z12, Z14
+	VPSUBD       Z14, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       64(DI), Z13, Z14
+	VMULPS       Z14, Z1, Z1
+	VADDPS       64(R8), Z1, Z1
+	VMOVUPS      Z1, 64(R9)
+	VPMULLD      128(SI), Z12, Z14
+	VPSUBD       Z14, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       128(DI), Z13, Z14
+	VMULPS       Z14, Z2, Z2
+	VADDPS       128(R8), Z2, Z2
+	VMOVUPS      Z2, 128(R9)
+	VPMULLD      192(SI), Z12, Z14
+	VPSUBD       Z14, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       192(DI), Z13, Z14
+	VMULPS       Z14, Z3, Z3
+	VADDPS       192(R8), Z3, Z3
+	VMOVUPS      Z3, 192(R9)
+	VPMULLD      256(SI), Z12, Z14
+	VPSUBD       Z14, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       256(DI), Z13, Z14
+	VMULPS       Z14, Z4, Z4
+	VADDPS       256(R8), Z4, Z4
+	VMOVUPS      Z4, 256(R9)
+	VPMULLD.Z    320(SI), Z12, K1, Z14
+	VPSUBD       Z14, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS.Z     320(DI), Z13, K1, Z14
+	VMULPS       Z14, Z5, Z5
+	VADDPS.Z     320(R8), Z5, K1, Z5
+	VMOVUPS      Z5, K1, 320(R9)
+	JMP          i8coldone69
+
+i8r1c76:
+	SUBQ  $0x00000060, DX
+	LEAQ  int8mask<>+0(SB), BX
+	KMOVW (BX)(DX*2), K1
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	VPXOR X9, X9, X9
+	VPXOR X10, X10, X10
+	VPXOR X11, X11, X11
+	VPXOR X12, X12, X12
+	VPXOR X13, X13, X13
+	MOVQ  lda+40(FP), DX
+	MOVQ  a_base+16(FP), BX
+	IMULQ AX, DX
+	ADDQ  DX, BX
+	MOVQ  w_base+96(FP), DX
+	LEAQ  (DX)(CX*4), DX
+	MOVQ  np+120(FP), SI
+	SHLQ  $0x02, SI
+	MOVQ  kg+8(FP), DI
+
+i8kset103:
+	CMPQ         DI, $0x00000002
+	JL           i8krest104
+	VPBROADCASTD (BX), Z21
+	VPDPBUSD     (DX), Z21, Z0
+	VPDPBUSD     64(DX), Z21, Z1
+	VPDPBUSD     128(DX), Z21, Z2
+	VPDPBUSD     192(DX), Z21, Z3
+	VPDPBUSD     256(DX), Z21, Z4
+	VPDPBUSD     320(DX), Z21, Z5
+	VPDPBUSD     384(DX), Z21, Z6
+	ADDQ         SI, DX
+	VPBROADCASTD 4(BX), Z21
+	VPDPBUSD     (DX), Z21, Z7
+	VPDPBUSD     64(DX), Z21, Z8
+	VPDPBUSD     128(DX), Z21, Z9
+	VPDPBUSD     192(DX), Z21, Z10
+	VPDPBUSD     256(DX), Z21, Z11
+	VPDPBUSD     320(DX), Z21, Z12
+	VPDPBUSD     384(DX), Z21, Z13
+	ADDQ         SI, DX
+	ADDQ         $0x00000008, BX
+	SUBQ         $0x00000002, DI
+	JMP          i8kset103
+
+i8krest104:
+	TESTQ DI, DI
+	JZ    i8kdone102
+
+i8k1105:
+	VPBROADCASTD (BX), Z21
+	VPDPBUSD     (DX), Z21, Z0
+	VPDPBUSD     64(DX), Z21, Z1
+	VPDPBUSD     128(DX), Z21, Z2
+	VPDPBUSD     192(DX), Z21, Z3
+	VPDPBUSD     256(DX), Z21, Z4
+	VPDPBUSD     320(DX), Z21, Z5
+	VPDPBUSD     384(DX), Z21, Z6
+	ADDQ         SI, DX
+	ADDQ         $0x00000004, BX
+	DECQ         DI
+	JNZ          i8k1105
+
+i8kdone102:
+	VPADDD       Z7, Z0, Z0
+	VPADDD       Z8, Z1, Z1
+	VPADDD       Z9, Z2, Z2
+	VPADDD       Z10, Z3, Z3
+	VPADDD       Z11, Z4, Z4
+	VPADDD       Z12, Z5, Z5
+	VPADDD       Z13, Z6, Z6
+	MOVQ         zero_base+72(FP), DX
+	LEAQ         (DX)(AX*4), DX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(CX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(CX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(CX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	IMULQ        AX, R9
+	MOVQ         y_base+200(FP), AX
+	ADDQ         AX, R9
+	LEAQ         (R9)(CX*4), R9
+	VPBROADCASTD (DX), Z14
+	VBROADCASTSS (BX), Z15
+	VPMULLD      (SI), Z14, Z16
+	VPSUBD       Z16, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (DI), Z15, Z16
+	VMULPS       Z16, Z0, Z0
+	VADDPS       (R8), Z0, Z0
+	VMOVUPS      Z0, (R9)
+	VPMULLD      64(SI), Z14, Z16
+	VPSUBD       Z16, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       64(DI), Z15, Z16
+	VMULPS       Z16, Z1, Z1
+	VADDPS       64(R8), Z1, Z1
+	VMOVUPS      Z1, 64(R9)
+	VPMULLD      128(SI), Z14, Z16
+	VPSUBD       Z16, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       128(DI), Z15, Z16
+	VMULPS       Z16, Z2, Z2
+	VADDPS       128(R8), Z2, Z2
+	VMOVUPS      Z2, 128(R9)
+	VPMULLD      192(SI), Z14, Z16
+	VPSUBD       Z16, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       192(DI), Z15, Z16
+	VMULPS       Z16, Z3, Z3
+	VADDPS       192(R8), Z3, Z3
+	VMOVUPS      Z3, 192(R9)
+	VPMULLD      256(SI), Z14, Z16
+	VPSUBD       Z16, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       256(DI), Z15, Z16
+	VMULPS       Z16, Z4, Z4
+	VADDPS       256(R8), Z4, Z4
+	VMOVUPS      Z4, 256(R9)
+	VPMULLD      320(SI), Z14, Z16
+	VPSUBD       Z16, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       320(DI), Z15, Z16
+	VMULPS       Z16, Z5, Z5
+	VADDPS       320(R8), Z5, Z5
+	VMOVUPS      Z5, 320(R9)
+	VPMULLD.Z    384(SI), Z14, K1, Z16
+	VPSUBD       Z16, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS.Z     384(DI), Z15, K1, Z16
+	VMULPS       Z16, Z6, Z6
+	VADDPS.Z     384(R8), Z6, K1, Z6
+	VMOVUPS      Z6, K1, 384(R9)
+	JMP          i8coldone69
+
+i8r1c77:
+	MOVQ    $0x00000080, BX
+	CMPQ    DX, BX
+	CMOVQGT BX, DX
+	SUBQ    $0x00000070, DX
+	LEAQ    int8mask<>+0(SB), BX
+	KMOVW   (BX)(DX*2), K1
+	VPXOR   X0, X0, X0
+	VPXOR   X1, X1, X1
+	VPXOR   X2, X2, X2
+	VPXOR   X3, X3, X3
+	VPXOR   X4, X4, X4
+	VPXOR   X5, X5, X5
+	VPXOR   X6, X6, X6
+	VPXOR   X7, X7, X7
+	VPXOR   X8, X8, X8
+	VPXOR   X9, X9, X9
+	VPXOR   X10, X10, X10
+	VPXOR   X11, X11, X11
+	VPXOR   X12, X12, X12
+	VPXOR   X13, X13, X13
+	VPXOR   X14, X14, X14
+	VPXOR   X15, X15, X15
+	MOVQ    lda+40(FP), DX
+	MOVQ    a_base+16(FP), BX
+	IMULQ   AX, DX
+	ADDQ    DX, BX
+	MOVQ    w_base+96(FP), DX
+	LEAQ    (DX)(CX*4), DX
+	MOVQ    np+120(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    kg+8(FP), DI
+
+i8kset107:
+	CMPQ         DI, $0x00000002
+	JL           i8krest108
+	VPBROADCASTD (BX), Z24
+	VPDPBUSD     (DX), Z24, Z0
+	VPDPBUSD     64(DX), Z24, Z1
+	VPDPBUSD     128(DX), Z24, Z2
+	VPDPBUSD     192(DX), Z24, Z3
+	VPDPBUSD     256(DX), Z24, Z4
+	VPDPBUSD     320(DX), Z24, Z5
+	VPDPBUSD     384(DX), Z24, Z6
+	VPDPBUSD     448(DX), Z24, Z7
+	ADDQ         SI, DX
+	VPBROADCASTD 4(BX), Z24
+	VPDPBUSD     (DX), Z24, Z8
+	VPDPBUSD     64(DX), Z24, Z9
+	VPDPBUSD     128(DX), Z24, Z10
+	VPDPBUSD     192(DX), Z24, Z11
+	VPDPBUSD     256(DX), Z24, Z12
+	VPDPBUSD     320(DX), Z24, Z13
+	VPDPBUSD     384(DX), Z24, Z14
+	VPDPBUSD     448(DX), Z24, Z15
+	ADDQ         SI, DX
+	ADDQ         $0x00000008, BX
+	SUBQ         $0x00000002, DI
+	JMP          i8kset107
+
+i8krest108:
+	TESTQ DI, DI
+	JZ    i8kdone106
+
+i8k1109:
+	VPBROADCASTD (BX), Z24
+	VPDPBUSD     (DX), Z24, Z0
+	VPDPBUSD     64(DX), Z24, Z1
+	VPDPBUSD     128(DX), Z24, Z2
+	VPDPBUSD     192(DX), Z24, Z3
+	VPDPBUSD     256(DX), Z24, Z4
+	VPDPBUSD     320(DX), Z24, Z5
+	VPDPBUSD     384(DX), Z24, Z6
+	VPDPBUSD     448(DX), Z24, Z7
+	ADDQ         SI, DX
+	ADDQ         $0x00000004, BX
+	DECQ         DI
+	JNZ          i8k1109
+
+i8kdone106:
+	VPADDD       Z8, Z0, Z0
+	VPADDD       Z9, Z1, Z1
+	VPADDD       Z10, Z2, Z2
+	VPADDD       Z11, Z3, Z3
+	VPADDD       Z12, Z4, Z4
+	VPADDD       Z13, Z5, Z5
+	VPADDD       Z14, Z6, Z6
+	VPADDD       Z15, Z7, Z7
+	MOVQ         zero_base+72(FP), DX
+	LEAQ         (DX)(AX*4), DX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(CX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(CX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(CX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	IMULQ        AX, R9
+	MOVQ         y_base+200(FP), R10
+	ADDQ         R10, R9
+	LEAQ         (R9)(CX*4), R9
+	VPBROADCASTD (DX), Z16
+	VBROADCASTSS (BX), Z17
+	VPMULLD      (SI), Z16, Z18
+	VPSUBD       Z18, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (DI), Z17, Z18
+	VMULPS       Z18, Z0, Z0
+	VADDPS       (R8), Z0, Z0
+	VMOVUPS      Z0, (R9)
+	VPMULLD      64(SI), Z16, Z18
+	VPSUBD       Z18, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       64(DI), Z17, Z18
+	VMULPS       Z18, Z1, Z1
+	VADDPS       64(R8), Z1, Z1
+	VMOVUPS      Z1, 64(R9)
+	VPMULLD      128(SI), Z16, Z18
+	VPSUBD       Z18, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       128(DI), Z17, Z18
+	VMULPS       Z18, Z2, Z2
+	VADDPS       128(R8), Z2, Z2
+	VMOVUPS      Z2, 128(R9)
+	VPMULLD      192(SI), Z16, Z18
+	VPSUBD       Z18, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       192(DI), Z17, Z18
+	VMULPS       Z18, Z3, Z3
+	VADDPS       192(R8), Z3, Z3
+	VMOVUPS      Z3, 192(R9)
+	VPMULLD      256(SI), Z16, Z18
+	VPSUBD       Z18, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       256(DI), Z17, Z18
+	VMULPS       Z18, Z4, Z4
+	VADDPS       256(R8), Z4, Z4
+	VMOVUPS      Z4, 256(R9)
+	VPMULLD      320(SI), Z16, Z18
+	VPSUBD       Z18, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       320(DI), Z17, Z18
+	VMULPS       Z18, Z5, Z5
+	VADDPS       320(R8), Z5, Z5
+	VMOVUPS      Z5, 320(R9)
+	VPMULLD      384(SI), Z16, Z18
+	VPSUBD       Z18, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       384(DI), Z17, Z18
+	VMULPS       Z18, Z6, Z6
+	VADDPS       384(R8), Z6, Z6
+	VMOVUPS      Z6, 384(R9)
+	VPMULLD.Z    448(SI), Z16, K1, Z18
+	VPSUBD       Z18, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS.Z     448(DI), Z17, K1, Z18
+	VMULPS       Z18, Z7, Z7
+	VADDPS.Z     448(R8), Z7, K1, Z7
+	VMOVUPS      Z7, K1, 448(R9)
+	ADDQ         $0x00000080, CX
 	JMP          i8col68
 
 i8coldone69:

@@ -16,7 +16,8 @@ import (
 //
 // Three variants:
 //   - VNNI512: VPDPBUSD on ZMM (AVX512-VNNI), tiles of up to 4 rows × 4
-//     vectors (64 columns), the last vector of a row under an opmask;
+//     vectors (64 columns; one row takes 8, 128 columns), the last vector
+//     of a row under an opmask;
 //   - VNNI256: VPDPBUSD on YMM with the VEX encoding (AVX-VNNI), tiles
 //     of up to 4 rows × 16 columns;
 //   - Madd256 (AVX2 without VNNI): the weights widened to int16
@@ -145,24 +146,32 @@ func (d *int8Dense) rowBlock(r int) {
 	rem := Load(Param("n"), GP64())
 	SUBQ(d.j0, rem)
 	if d.wide() {
+		// One row takes up to 8 vectors (128 columns): the tutorial's
+		// 100 units in one pass, so the weights stream through in order
+		// (a group's np columns are contiguous) instead of in strided
+		// slices, which the prefetchers follow far worse.
+		maxC := 4
+		if r == 1 {
+			maxC = 8
+		}
 		TESTQ(rem, rem)
 		JLE(LabelRef(done))
-		cl := make([]string, 5)
-		for c := 1; c <= 4; c++ {
+		cl := make([]string, maxC+1)
+		for c := 1; c <= maxC; c++ {
 			cl[c] = int8NewLabel(fmt.Sprintf("r%dc", r))
 		}
-		for c := 4; c >= 2; c-- {
+		for c := maxC; c >= 2; c-- {
 			CMPQ(rem, U32(16*(c-1)))
 			JG(LabelRef(cl[c]))
 		}
-		for c := 1; c <= 4; c++ {
+		for c := 1; c <= maxC; c++ {
 			Label(cl[c])
-			// Live columns of the last vector: min(rem, 64) − 16·(c−1).
-			if c == 4 {
-				cap64 := GP64()
-				MOVQ(U32(64), cap64)
-				CMPQ(rem, cap64)
-				CMOVQGT(cap64, rem)
+			// Live columns of the last vector: min(rem, 16·maxC) − 16·(c−1).
+			if c == maxC {
+				capC := GP64()
+				MOVQ(U32(16*maxC), capC)
+				CMPQ(rem, capC)
+				CMOVQGT(capC, rem)
 			}
 			if c > 1 {
 				SUBQ(U32(16*(c-1)), rem)
@@ -171,8 +180,8 @@ func (d *int8Dense) rowBlock(r int) {
 			LEAQ(d.table, tbl)
 			KMOVW(Mem{Base: tbl, Index: rem, Scale: 2}, kk)
 			d.tile(r, c, kk, nil)
-			if c == 4 {
-				ADDQ(U32(64), d.j0)
+			if c == maxC {
+				ADDQ(U32(16*maxC), d.j0)
 				JMP(LabelRef(col))
 			} else {
 				JMP(LabelRef(done))
