@@ -25,6 +25,7 @@ func archLevels() []*impl {
 		gemmSmallAVX2(l)
 		elemAVX2(l)
 		optimAVX2(l)
+		int8AVX2(l)
 		prefetchAMD64(l)
 		l.fmaPeak, l.fmaFlops = asm.FMAPeakAVX2, 2*8*14
 		levels = append(levels, l)
@@ -36,6 +37,7 @@ func archLevels() []*impl {
 		gemmSmallAVX512(l)
 		elemAVX512(l)
 		optimAVX512(l)
+		int8AVX512(l)
 		l.fmaPeak, l.fmaFlops = asm.FMAPeakAVX512, 2*16*28
 		levels = append(levels, l)
 	}

@@ -16,6 +16,8 @@ package asm
 //go:generate go run -C ../../gen ./gemmsmall_avx512 -out ../kernels/asm/gemmsmall_avx512_amd64.s -stubs ../kernels/asm/gemmsmall_avx512_amd64.go -pkg asm
 //go:generate go run -C ../../gen ./optim_avx2 -out ../kernels/asm/optim_avx2_amd64.s -stubs ../kernels/asm/optim_avx2_amd64.go -pkg asm
 //go:generate go run -C ../../gen ./optim_avx512 -out ../kernels/asm/optim_avx512_amd64.s -stubs ../kernels/asm/optim_avx512_amd64.go -pkg asm
+//go:generate go run -C ../../gen ./int8_avx2 -out ../kernels/asm/int8_avx2_amd64.s -stubs ../kernels/asm/int8_avx2_amd64.go -pkg asm
+//go:generate go run -C ../../gen ./int8_avx512 -out ../kernels/asm/int8_avx512_amd64.s -stubs ../kernels/asm/int8_avx512_amd64.go -pkg asm
 //go:generate go run -C ../../gen ./gemm_neon -out ../kernels/asm/gemm_neon_arm64.s -stubs ../kernels/asm/gemm_neon_arm64.go -pkg asm
 //go:generate go run -C ../../gen ./elem_neon -out ../kernels/asm/elem_neon_arm64.s -stubs ../kernels/asm/elem_neon_arm64.go -pkg asm
 //go:generate go run -C ../../gen ./optim_neon -out ../kernels/asm/optim_neon_arm64.s -stubs ../kernels/asm/optim_neon_arm64.go -pkg asm

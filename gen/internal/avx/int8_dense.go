@@ -1,0 +1,465 @@
+package avx
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The int8 product C = A·W of kernels.DenseInt8 with its epilogue
+// y = float32(acc − zero·colSum)·(scale·wscale) + bias. A holds uint8
+// codes (rows at stride lda, a multiple of 4); W is Int8Weights.packed:
+// group g of 4 inputs is a row of np columns of 4 bytes, so one 64-byte
+// load holds 16 columns × 4 inputs, the operand VPDPBUSD wants.
+//
+// Three variants:
+//   - VNNI512: VPDPBUSD on ZMM (AVX512-VNNI), tiles of up to 4 rows × 4
+//     vectors (64 columns; one row takes 8, 128 columns), the last vector
+//     of a row under an opmask;
+//   - VNNI256: VPDPBUSD on YMM with the VEX encoding (AVX-VNNI), tiles
+//     of up to 4 rows × 16 columns;
+//   - Madd256 (AVX2 without VNNI): the weights widened to int16
+//     (VPMOVSXBW), the row's 4 codes broadcast as int16, VPMADDWD, and
+//     the lane pairs added once at the end. Tiles of up to 2 rows × 16
+//     columns.
+//
+// Short tiles keep several sets of sums over alternate groups of inputs
+// (added at the end, exactly), so that one row — a single prediction —
+// still has enough independent dot products in flight to cover the
+// instruction's latency.
+
+const (
+	int8VNNI512 = iota
+	int8VNNI256
+	int8Madd256
+)
+
+type int8Dense struct {
+	kind  int
+	mr    int
+	table Mem // opmasks (VNNI512)
+	stack Mem // the tail's sums (256-bit variants)
+	// GP registers live across the tiles.
+	i0, j0 Register
+}
+
+func (d *int8Dense) wide() bool { return d.kind == int8VNNI512 }
+
+// sets is the number of sets of sums a tile of r rows keeps.
+func (d *int8Dense) sets(r int) int {
+	switch d.kind {
+	case int8VNNI512:
+		if r <= 2 {
+			return 2
+		}
+	case int8VNNI256:
+		switch r {
+		case 1:
+			return 4
+		case 2, 3:
+			return 2
+		}
+	}
+	return 1
+}
+
+// GenerateDenseVNNI emits Int8DenseVNNI<Suffix>: AVX512-VNNI on the wide
+// level, AVX-VNNI (VEX) on the AVX2 level.
+func (l Int8Level) GenerateDenseVNNI() {
+	d := &int8Dense{kind: int8VNNI256, mr: 4}
+	if l.Wide {
+		d.kind = int8VNNI512
+		d.table = int8MaskTable()
+	}
+	d.emit("Int8DenseVNNI" + l.Suffix)
+}
+
+// GenerateDenseMadd emits Int8Dense<Suffix> for AVX2 without VNNI.
+func (l Int8Level) GenerateDenseMadd() {
+	if l.Wide {
+		panic("int8: the VPMADDWD kernel is the AVX2 level's")
+	}
+	d := &int8Dense{kind: int8Madd256, mr: 2}
+	d.emit("Int8Dense" + l.Suffix)
+}
+
+func (d *int8Dense) emit(name string) {
+	TEXT(name, NOSPLIT, "func(m, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy, n int)")
+	Pragma("noescape")
+	how := map[int]string{
+		int8VNNI512: "VPDPBUSD on ZMM (AVX512-VNNI), tiles of up to 4 rows × 64 columns",
+		int8VNNI256: "VEX VPDPBUSD on YMM (AVX-VNNI, emitted as bytes), tiles of up to 4 rows × 16 columns",
+		int8Madd256: "VPMOVSXBW/VPMADDWD (AVX2, no VNNI; never saturates), tiles of up to 2 rows × 16 columns",
+	}[d.kind]
+	Doc(
+		name+" computes, for m rows of uint8 codes a (stride lda, a multiple of 4) and the packed",
+		"int8 weights w (kg groups of 4 inputs, each a row of np columns × 4 bytes), the exact int32",
+		"sums acc and y[i][j] = float32(acc − zero[i]·colSum[j])·(scale[i]·wscale[j]) + bias[j],",
+		"multiply then add, never fused, for the n columns. Go reference: refInt8Dense",
+		"(kernels/ref_int8.go), bit for bit. "+how+".",
+		"Assembly because the Go compiler emits no integer dot-product instructions.",
+		"Preconditions: m, kg, n ≥ 1; a holds (m−1)·lda + 4·kg bytes; w holds kg·np·4 bytes,",
+		"np a multiple of 16 ≥ n, zero past n; scale, zero ≥ m values; colSum, wscale, bias ≥ n;",
+		"y ≥ (m−1)·ldy + n. Only the n columns of y's m rows are written.",
+	)
+	if !d.wide() {
+		d.stack = AllocLocal(4 * 16 * d.mr)
+	}
+	d.i0 = GP64()
+	XORQ(d.i0, d.i0)
+	rowLoop, done := int8NewLabel("rows"), int8NewLabel("end")
+	Label(rowLoop)
+	rem := Load(Param("m"), GP64())
+	SUBQ(d.i0, rem)
+	labels := make([]string, d.mr+1)
+	for r := 1; r <= d.mr; r++ {
+		labels[r] = int8NewLabel(fmt.Sprintf("r%d", r))
+	}
+	CMPQ(rem, U32(d.mr))
+	JGE(LabelRef(labels[d.mr]))
+	for r := 1; r < d.mr; r++ {
+		CMPQ(rem, U32(r))
+		JE(LabelRef(labels[r]))
+	}
+	for r := d.mr; r >= 1; r-- {
+		Label(labels[r])
+		d.rowBlock(r)
+		if r == d.mr {
+			ADDQ(U32(r), d.i0)
+			CMPQ(d.i0, Load(Param("m"), GP64()))
+			JL(LabelRef(rowLoop))
+		}
+		JMP(LabelRef(done))
+	}
+	Label(done)
+	End()
+}
+
+// rowBlock emits the column loop over r rows from i0.
+func (d *int8Dense) rowBlock(r int) {
+	d.j0 = GP64()
+	XORQ(d.j0, d.j0)
+	col, done := int8NewLabel("col"), int8NewLabel("coldone")
+	Label(col)
+	rem := Load(Param("n"), GP64())
+	SUBQ(d.j0, rem)
+	if d.wide() {
+		// One row takes up to 8 vectors (128 columns): the tutorial's
+		// 100 units in one pass, so the weights stream through in order
+		// (a group's np columns are contiguous) instead of in strided
+		// slices, which the prefetchers follow far worse.
+		maxC := 4
+		if r == 1 {
+			maxC = 8
+		}
+		TESTQ(rem, rem)
+		JLE(LabelRef(done))
+		cl := make([]string, maxC+1)
+		for c := 1; c <= maxC; c++ {
+			cl[c] = int8NewLabel(fmt.Sprintf("r%dc", r))
+		}
+		for c := maxC; c >= 2; c-- {
+			CMPQ(rem, U32(16*(c-1)))
+			JG(LabelRef(cl[c]))
+		}
+		for c := 1; c <= maxC; c++ {
+			Label(cl[c])
+			// Live columns of the last vector: min(rem, 16·maxC) − 16·(c−1).
+			if c == maxC {
+				capC := GP64()
+				MOVQ(U32(16*maxC), capC)
+				CMPQ(rem, capC)
+				CMOVQGT(capC, rem)
+			}
+			if c > 1 {
+				SUBQ(U32(16*(c-1)), rem)
+			}
+			kk, tbl := K(), GP64()
+			LEAQ(d.table, tbl)
+			KMOVW(Mem{Base: tbl, Index: rem, Scale: 2}, kk)
+			d.tile(r, c, kk, nil)
+			if c == maxC {
+				ADDQ(U32(16*maxC), d.j0)
+				JMP(LabelRef(col))
+			} else {
+				JMP(LabelRef(done))
+			}
+		}
+	} else {
+		tail := int8NewLabel("coltail")
+		CMPQ(rem, U32(16))
+		JL(LabelRef(tail))
+		d.tile(r, 2, nil, nil)
+		ADDQ(U32(16), d.j0)
+		JMP(LabelRef(col))
+		Label(tail)
+		TESTQ(rem, rem)
+		JLE(LabelRef(done))
+		d.tile(r, 2, nil, rem)
+	}
+	Label(done)
+}
+
+// int8AAddr addresses the 4 codes of row r at byte offset disp from the row
+// block's pointer.
+func int8AAddr(ap, lda, lda3 Register, r, disp int) Mem {
+	switch r {
+	case 0:
+		return Mem{Base: ap, Disp: disp}
+	case 1:
+		return Mem{Base: ap, Index: lda, Scale: 1, Disp: disp}
+	case 2:
+		return Mem{Base: ap, Index: lda, Scale: 2, Disp: disp}
+	}
+	return Mem{Base: ap, Index: lda3, Scale: 1, Disp: disp}
+}
+
+// tile emits one r-row tile of nv vectors at columns j0: the sums over
+// all kg groups, then the epilogue. VNNI512 masks its last vector with
+// kk; the 256-bit variants compute 16 columns and, when live is not nil
+// (1..15 columns left), write live of them one at a time.
+func (d *int8Dense) tile(r, nv int, kk Op, live Register) {
+	v := &vecs{wide: d.wide()}
+	s := d.sets(r)
+	// Sums: acc[set][row][vector]. Madd256 holds 4 vectors of 4 columns
+	// (pairs of lanes) per 16 columns.
+	na := nv
+	if d.kind == int8Madd256 {
+		na = 4
+	}
+	acc := make([][][]VecPhysical, s)
+	for si := range acc {
+		acc[si] = make([][]VecPhysical, r)
+		for ri := range r {
+			acc[si][ri] = make([]VecPhysical, na)
+			for c := range na {
+				acc[si][ri][c] = v.get()
+				VPXOR(xmm(acc[si][ri][c]), xmm(acc[si][ri][c]), xmm(acc[si][ri][c]))
+			}
+		}
+	}
+	nacc := v.next
+	wv := make([]VecPhysical, na)
+	for c := range na {
+		wv[c] = v.get()
+	}
+	bc, tmp := v.get(), v.get()
+
+	lda := Load(Param("lda"), GP64())
+	ap := Load(Param("a").Base(), GP64())
+	off := GP64()
+	MOVQ(lda, off)
+	IMULQ(d.i0, off)
+	ADDQ(off, ap)
+	var lda3 Register
+	if r == 4 {
+		lda3 = GP64()
+		LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	}
+	wp := Load(Param("w").Base(), GP64())
+	LEAQ(Mem{Base: wp, Index: d.j0, Scale: 4}, wp)
+	npb := Load(Param("np"), GP64())
+	SHLQ(U8(2), npb)
+	cnt := Load(Param("kg"), GP64())
+
+	group := func(si, disp int) {
+		switch d.kind {
+		case int8VNNI512:
+			if r == 1 {
+				VPBROADCASTD(int8AAddr(ap, lda, lda3, 0, disp), bc)
+				for c := range nv {
+					VPDPBUSD(Mem{Base: wp, Disp: 64 * c}, bc, acc[si][0][c])
+				}
+				break
+			}
+			for c := range nv {
+				VMOVDQU32(Mem{Base: wp, Disp: 64 * c}, wv[c])
+			}
+			for ri := range r {
+				VPBROADCASTD(int8AAddr(ap, lda, lda3, ri, disp), bc)
+				for c := range nv {
+					VPDPBUSD(wv[c], bc, acc[si][ri][c])
+				}
+			}
+		case int8VNNI256:
+			for c := range nv {
+				VMOVDQU(Mem{Base: wp, Disp: 32 * c}, wv[c])
+			}
+			for ri := range r {
+				VPBROADCASTD(int8AAddr(ap, lda, lda3, ri, disp), bc)
+				for c := range nv {
+					vpdpbusdVEX(acc[si][ri][c], bc, wv[c])
+				}
+			}
+		case int8Madd256:
+			// 16 bytes = 4 columns × 4 inputs → 16 int16.
+			for c := range na {
+				VPMOVSXBW(Mem{Base: wp, Disp: 16 * c}, wv[c])
+			}
+			for ri := range r {
+				// The row's 4 codes, zero-extended, four times.
+				VPBROADCASTD(int8AAddr(ap, lda, lda3, ri, disp), xmm(bc))
+				VPMOVZXBW(xmm(bc), bc)
+				for c := range na {
+					// Each int32 lane gets a·w + a'·w', at most
+					// 2·255·127 = 64770 in magnitude: VPMADDWD
+					// saturates only for two products of −32768·−32768,
+					// which uint8·int8 cannot reach (VPMADDUBSW would
+					// saturate its int16 sums: 2·255·127 > 32767). The
+					// lanes then sum at most 16384 groups:
+					// 16384·64770 < 2³¹, and the wrap-around int32
+					// arithmetic would be exact mod 2³² anyway.
+					VPMADDWD(wv[c], bc, tmp)
+					VPADDD(tmp, acc[si][ri][c], acc[si][ri][c])
+				}
+			}
+		}
+		ADDQ(npb, wp)
+	}
+	kdone := int8NewLabel("kdone")
+	if s > 1 {
+		ks, krest := int8NewLabel("kset"), int8NewLabel("krest")
+		Label(ks)
+		CMPQ(cnt, U32(s))
+		JL(LabelRef(krest))
+		for si := range s {
+			group(si, 4*si)
+		}
+		ADDQ(U32(4*s), ap)
+		SUBQ(U32(s), cnt)
+		JMP(LabelRef(ks))
+		Label(krest)
+		TESTQ(cnt, cnt)
+		JZ(LabelRef(kdone))
+	}
+	k1 := int8NewLabel("k1")
+	Label(k1)
+	group(0, 0)
+	ADDQ(U32(4), ap)
+	DECQ(cnt)
+	JNZ(LabelRef(k1))
+	Label(kdone)
+	for si := 1; si < s; si++ {
+		for ri := range r {
+			for c := range na {
+				VPADDD(acc[si][ri][c], acc[0][ri][c], acc[0][ri][c])
+			}
+		}
+	}
+	sums := acc[0]
+	if d.kind == int8Madd256 {
+		// [c0 c0 c1 c1 | c2 c2 c3 c3] and the next four columns →
+		// VPHADDD [c0 c1 c4 c5 | c2 c3 c6 c7] → VPERMQ 0,2,1,3 → c0..c7.
+		for ri := range r {
+			a := sums[ri]
+			VPHADDD(a[1], a[0], a[0])
+			VPERMQ(U8(0xD8), a[0], a[0])
+			VPHADDD(a[3], a[2], a[2])
+			VPERMQ(U8(0xD8), a[2], a[2])
+			sums[ri] = []VecPhysical{a[0], a[2]}
+		}
+	}
+	v.next = nacc
+	d.epilogue(v, r, nv, sums, kk, live)
+}
+
+// epilogue writes y = float32(acc − zero·colSum)·(scale·wscale) + bias
+// for the tile's rows.
+func (d *int8Dense) epilogue(v *vecs, r, nv int, sums [][]VecPhysical, kk Op, live Register) {
+	zr, sr, tmp := v.get(), v.get(), v.get()
+	i0 := d.i0
+	zp := Load(Param("zero").Base(), GP64())
+	LEAQ(Mem{Base: zp, Index: i0, Scale: 4}, zp)
+	sp := Load(Param("scale").Base(), GP64())
+	LEAQ(Mem{Base: sp, Index: i0, Scale: 4}, sp)
+	col := func(name string) Register {
+		p := Load(Param(name).Base(), GP64())
+		LEAQ(Mem{Base: p, Index: d.j0, Scale: 4}, p)
+		return p
+	}
+	cs, ws, bs := col("colSum"), col("wscale"), col("bias")
+	ldyb := Load(Param("ldy"), GP64())
+	SHLQ(U8(2), ldyb)
+	yp := GP64()
+	MOVQ(ldyb, yp)
+	IMULQ(i0, yp)
+	ADDQ(Load(Param("y").Base(), GP64()), yp)
+	LEAQ(Mem{Base: yp, Index: d.j0, Scale: 4}, yp)
+
+	if live != nil {
+		d.scalarTail(r, sums, zp, sp, cs, ws, bs, yp, ldyb, live)
+		return
+	}
+	vb := 32
+	if d.wide() {
+		vb = 64
+	}
+	for ri := range r {
+		VPBROADCASTD(Mem{Base: zp, Disp: 4 * ri}, zr)
+		VBROADCASTSS(Mem{Base: sp, Disp: 4 * ri}, sr)
+		for c := range nv {
+			a := sums[ri][c]
+			masked := kk != nil && c == nv-1
+			if masked {
+				// Zero-masked loads: lanes past n are never read.
+				VPMULLD_Z(Mem{Base: cs, Disp: vb * c}, zr, kk, tmp)
+			} else {
+				VPMULLD(Mem{Base: cs, Disp: vb * c}, zr, tmp)
+			}
+			VPSUBD(tmp, a, a) // acc − zero·colSum, wrapping as Go's int32
+			VCVTDQ2PS(a, a)
+			if masked {
+				VMULPS_Z(Mem{Base: ws, Disp: vb * c}, sr, kk, tmp)
+			} else {
+				VMULPS(Mem{Base: ws, Disp: vb * c}, sr, tmp) // c = scale·wscale
+			}
+			VMULPS(tmp, a, a) // t·c, rounded
+			if masked {
+				VADDPS_Z(Mem{Base: bs, Disp: vb * c}, a, kk, a)
+				VMOVUPS(a, kk, Mem{Base: yp, Disp: vb * c})
+			} else {
+				VADDPS(Mem{Base: bs, Disp: vb * c}, a, a) // + bias, rounded
+				VMOVUPS(a, Mem{Base: yp, Disp: vb * c})
+			}
+		}
+		if ri < r-1 {
+			ADDQ(ldyb, yp)
+		}
+	}
+}
+
+// scalarTail finishes the last 1..15 columns of 256-bit tiles one value
+// at a time, with the scalar forms of the same instructions, so that
+// nothing past column n of colSum, wscale, bias or y is touched.
+func (d *int8Dense) scalarTail(r int, sums [][]VecPhysical, zp, sp, cs, ws, bs, yp, ldyb, live Register) {
+	for ri := range r {
+		VMOVDQU(sums[ri][0], Mem{Base: d.stack.Base, Disp: d.stack.Disp + 64*ri})
+		VMOVDQU(sums[ri][1], Mem{Base: d.stack.Base, Disp: d.stack.Disp + 64*ri + 32})
+	}
+	xt, xc, xs := X13, X14, X15
+	for ri := range r {
+		zr, j, t, u := GP32(), GP64(), GP32(), GP32()
+		MOVL(Mem{Base: zp, Disp: 4 * ri}, zr)
+		VMOVSS(Mem{Base: sp, Disp: 4 * ri}, xs)
+		XORQ(j, j)
+		lp := int8NewLabel("tailcol")
+		Label(lp)
+		MOVL(Mem{Base: d.stack.Base, Index: j, Scale: 4, Disp: d.stack.Disp + 64*ri}, t)
+		MOVL(Mem{Base: cs, Index: j, Scale: 4}, u)
+		IMULL(zr, u)
+		SUBL(u, t)
+		VCVTSI2SSL(t, xt, xt)
+		VMULSS(Mem{Base: ws, Index: j, Scale: 4}, xs, xc)
+		VMULSS(xc, xt, xt)
+		VADDSS(Mem{Base: bs, Index: j, Scale: 4}, xt, xt)
+		VMOVSS(xt, Mem{Base: yp, Index: j, Scale: 4})
+		INCQ(j)
+		CMPQ(j, live)
+		JL(LabelRef(lp))
+		if ri < r-1 {
+			ADDQ(ldyb, yp)
+		}
+	}
+}
