@@ -82,6 +82,9 @@ i8mmtail3:
 	VSUBSS        X1, X2, X7
 	VMOVD         R9, X6
 	VDIVSS        X6, X7, X7
+	MOVL          $0x00800000, R10
+	VMOVD         R10, X6
+	VMAXSS        X6, X7, X7
 	VMOVD         R8, X8
 	VDIVSS        X7, X8, X8
 	VSUBSS        X1, X0, X6

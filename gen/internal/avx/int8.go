@@ -183,6 +183,11 @@ func (l Int8Level) GenerateQuantize() {
 	VSUBSS(lo, hi, s) // hi − lo, exact order of the reference
 	VMOVD(c255, t)
 	VDIVSS(t, s, s) // (hi − lo) / 255
+	// At least 2⁻¹²⁶, so that 1/s stays finite (kernels.QuantizeRowsU8).
+	floor := GP32()
+	MOVL(U32(math.Float32bits(0x1p-126)), floor)
+	VMOVD(floor, t)
+	VMAXSS(t, s, s)
 	VMOVD(one, inv)
 	VDIVSS(s, inv, inv)       // 1 / s
 	VSUBSS(lo, xmm(vzero), t) // −lo (the sign of a zero does not survive rounding)
