@@ -137,8 +137,10 @@ func (p *Predictor) PredictOne(x, out []float32) error {
 // row-major) into out (n × OutputSize values): for a float32 predictor bit
 // for bit what the model's Predict gave when the snapshot was taken, on
 // the same kernel level; for an int8 one the quantized forward pass (see
-// QuantizedPredictor), the same bits on every level. x must be finite. It
-// is safe for concurrent use.
+// QuantizedPredictor), the same bits on every level. x must be finite:
+// a NaN or ±Inf is an error naming the sample and feature, and out may
+// then hold the outputs of the samples before it (x is checked in blocks
+// as it is read). It is safe for concurrent use.
 func (p *Predictor) Predict(x []float32, n int, out []float32) error {
 	if n < 0 {
 		return fmt.Errorf("mlp: Predictor.Predict: n = %d is negative", n)
@@ -149,10 +151,6 @@ func (p *Predictor) Predict(x []float32, n int, out []float32) error {
 	if len(out) != n*p.outSize {
 		return fmt.Errorf("mlp: Predictor.Predict: len(out) = %d, need %d (%d samples × %d outputs)", len(out), n*p.outSize, n, p.outSize)
 	}
-	if !kernels.AllFinite(x) {
-		_, err := checkData("Predictor.Predict", x, nil, p.inSize, 0, false)
-		return err
-	}
 	if n == 0 {
 		return nil
 	}
@@ -160,6 +158,14 @@ func (p *Predictor) Predict(x []float32, n int, out []float32) error {
 	for lo := 0; lo < n; lo += predictBatch {
 		rows := min(predictBatch, n-lo)
 		in := x[lo*p.inSize : (lo+rows)*p.inSize]
+		// Each block is checked just before it runs rather than all of x
+		// first: a large x then streams from memory once, into the
+		// caches the first layer reads it from.
+		if !kernels.AllFinite(in) {
+			p.free.Put(s)
+			_, err := checkData("Predictor.Predict", x, nil, p.inSize, 0, false)
+			return err
+		}
 		a, b := s.a, s.b
 		for i := range p.layers {
 			l := &p.layers[i]

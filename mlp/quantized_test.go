@@ -440,3 +440,31 @@ func BenchmarkQuantizedPredictorOne(b *testing.B) {
 		}
 	}
 }
+
+// TestPredictorNonFiniteLaterBlock: a NaN in a later block of 32 samples
+// is an error naming it, for both kinds; the blocks before it have been
+// predicted, as Predict documents.
+func TestPredictorNonFiniteLaterBlock(t *testing.T) {
+	m := predictorModel(t)
+	x, _ := synth(70, 63, 10, 3)
+	for _, int8 := range []bool{false, true} {
+		p, err := m.Predictor()
+		if int8 {
+			p, err = m.QuantizedPredictor()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := predictAll(t, p, x[:32*63])
+		bad := append([]float32(nil), x...)
+		bad[40*63+5] = float32(math.NaN())
+		out := make([]float32, 70*10)
+		err = p.Predict(bad, 70, out)
+		if err == nil || !strings.Contains(err.Error(), "(sample 40, feature 5)") {
+			t.Fatalf("%s: %v", p.Precision(), err)
+		}
+		if !reflect.DeepEqual(out[:32*10], want) {
+			t.Errorf("%s: the first block's outputs are not the first 32 samples'", p.Precision())
+		}
+	}
+}
