@@ -31,20 +31,11 @@ func BenchmarkPredictorBatchInt8(b *testing.B) {
 }
 
 // benchQuantized times Predict of n samples of x through the tutorial
-// model's int8 predictor, after one call that warms the scratch buffers.
+// model's int8 predictor.
 func benchQuantized(b *testing.B, x []float32, n int) {
 	p, err := tutorialModel(b).QuantizedPredictor()
 	if err != nil {
 		b.Fatal(err)
 	}
-	out := make([]float32, n*classes)
-	if err := p.Predict(x, n, out); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := p.Predict(x, n, out); err != nil {
-			b.Fatal(err)
-		}
-	}
+	timePredict(b, p, x, n)
 }

@@ -66,13 +66,18 @@ func BenchmarkPredictorBatchONNX(b *testing.B) {
 	})
 }
 
-// benchPredictor times p.Predict of n samples of m's Predictor, after one
-// call that warms the scratch buffers.
+// benchPredictor times Predict of n samples of m's Predictor.
 func benchPredictor(b *testing.B, m *mlp.Sequential, x []float32, n int) {
 	p, err := m.Predictor()
 	if err != nil {
 		b.Fatal(err)
 	}
+	timePredict(b, p, x, n)
+}
+
+// timePredict times p.Predict of n samples of x, after one call that
+// warms the scratch buffers.
+func timePredict(b *testing.B, p *mlp.Predictor, x []float32, n int) {
 	out := make([]float32, n*classes)
 	if err := p.Predict(x, n, out); err != nil {
 		b.Fatal(err)

@@ -39,19 +39,31 @@ var ErrPredictorFile = errors.New("an int8 predictor file, not a model: read it 
 // Loading does not advance the automatic name counters: the model and its
 // layers keep their saved names.
 func Load(path string) (*Sequential, error) {
-	f, err := os.Open(path)
+	f, size, err := openRegular("Load", path)
 	if err != nil {
-		return nil, fmt.Errorf("mlp: Load: %w", err)
+		return nil, err
 	}
 	defer f.Close()
+	return load(path, f, size)
+}
+
+// openRegular opens path for fn's reading and returns its size; a path
+// that is not a regular file (a directory, a pipe, a device) is an error.
+func openRegular(fn, path string) (*os.File, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("mlp: %s: %w", fn, err)
+	}
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("mlp: Load: %w", err)
+		f.Close()
+		return nil, 0, fmt.Errorf("mlp: %s: %w", fn, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("mlp: Load %s: not a regular file", path)
+		f.Close()
+		return nil, 0, fmt.Errorf("mlp: %s %s: not a regular file", fn, path)
 	}
-	return load(path, f, fi.Size())
+	return f, fi.Size(), nil
 }
 
 // load reads a model file of size bytes from r; name is used in errors.

@@ -3,7 +3,6 @@ package mlp
 import (
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/simdmlp/simdmlp/kernels"
@@ -58,19 +57,12 @@ func (p *Predictor) Save(path string) error {
 // symmetric range) and scales that are negative or not finite. An error
 // names the file and the fault.
 func LoadPredictor(path string) (*Predictor, error) {
-	f, err := os.Open(path)
+	f, size, err := openRegular("LoadPredictor", path)
 	if err != nil {
-		return nil, fmt.Errorf("mlp: LoadPredictor: %w", err)
+		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("mlp: LoadPredictor: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("mlp: LoadPredictor %s: not a regular file", path)
-	}
-	return loadPredictor(path, f, fi.Size())
+	return loadPredictor(path, f, size)
 }
 
 // loadPredictor is LoadPredictor on a file of size bytes read from r;
