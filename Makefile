@@ -237,7 +237,7 @@ ORT_PEER = cd bench && SIMDMLP_ORT_DIR="$(ORT_DIR)" $(GO) run ./cmd/ortpeer -rep
 
 .PHONY: bench-ort
 bench-ort: ort-deps
-	cd bench && GOMAXPROCS=1 $(GO) test -run '^$$' -bench '^BenchmarkPredictor(One|Batch)(ONNX)?$$' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
+	cd bench && GOMAXPROCS=1 $(GO) test -run '^$$' -bench '^BenchmarkPredictor(One|Batch)(ONNX|Int8)?$$' -count $(BENCH_COUNT) . | tee -a ../bench-peers.txt
 	$(ORT_PEER) | tee -a ../bench-peers.txt
 	$(BENCHSTAT) -col /impl -filter '/impl:(avx512 OR avx2 OR neon OR onnxruntime)' bench-peers.txt
 
