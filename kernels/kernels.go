@@ -381,8 +381,10 @@ func RMSpropStep(theta, v, mom, mg, g []float32, p RMSpropParams) {
 // only when p.Amsgrad (else it may be nil).
 //
 // Like every optimizer step, it splits a large update (from about 330,000
-// elements) into blocks over the threads SetThreads allows: the update is
-// elementwise, so the result is the same bits for any thread count.
+// elements, or from 65,536 right after a product was split over the
+// cores, whose blocks of rows it then matches) into blocks over the
+// threads SetThreads allows: the update is elementwise, so the result is
+// the same bits for any thread count.
 func AdamStep(theta, m, v, vhat, g []float32, p AdamParams) {
 	checkSame("AdamStep", "m", len(m), "theta", len(theta))
 	checkSame("AdamStep", "v", len(v), "theta", len(theta))

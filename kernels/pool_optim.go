@@ -16,6 +16,11 @@ import "github.com/simdmlp/simdmlp/internal/freelist"
 // split would move their state between the cores' caches every step.
 const optimMACsPerElem = 25
 
+// optimHotMin is the least update split over threads because a worker
+// is spinning (see splitOptim): the tutorial's W1 (78,400 weights) and
+// larger, not its biases or its second layer.
+const optimHotMin = 1 << 16
+
 // optimUnit is the blocks' granularity, in elements: whole 64-byte lines
 // of aligned data, so that two cores never write one line.
 const optimUnit = 16
@@ -50,6 +55,17 @@ var optimJobs freelist.List[optimJob]
 // worth splitting, else nil.
 func splitOptim(n int) (j *optimJob, parts, threads int) {
 	parts, threads = splitParts(n*optimMACsPerElem, ceilDiv(n, optimUnit), 2)
+	if parts < 2 && n >= optimHotMin && workers.spinning.Load() > 0 {
+		// A worker is spinning: the product that made this gradient was
+		// just split over the cores, so its blocks of rows lie in their
+		// caches. One block per thread then matches that split's rows
+		// (the trainer's weight gradients split by rows of W, one part
+		// per thread), each core updates what it computed, and the
+		// hand-off costs no wake-up.
+		if threads = Threads(); threads >= 2 {
+			parts = min(threads, ceilDiv(n, optimUnit))
+		}
+	}
 	if parts < 2 {
 		return nil, 1, 1
 	}

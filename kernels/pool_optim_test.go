@@ -3,7 +3,9 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // TestOptimThreadsBitIdentical runs every optimizer variant split over
@@ -64,6 +66,62 @@ func TestOptimThreadsAllocs(t *testing.T) {
 	for _, vr := range optVariants {
 		if a := testing.AllocsPerRun(20, func() { vr.api(vecs, h) }); a != 0 {
 			t.Errorf("%s split over 2 threads: %v allocations per call", vr.name, a)
+		}
+	}
+}
+
+// TestOptimHotSplit: right after a split product, while a worker spins,
+// an update of W1's size (below the cold threshold) is split one block
+// per thread, and gives the reference's bits. Whether a worker still
+// spins depends on timing, so the test retries for a while before
+// failing.
+func TestOptimHotSplit(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs GOMAXPROCS ≥ 2: a spinning worker would hold the only P")
+	}
+	setThreads(t, 2)
+	r := rand.New(rand.NewPCG(45, 45))
+	h := optHypers(r)[0]
+	vr := optVariants[len(optVariants)-1]
+	n := 784 * 100
+	if got, _ := splitParts(n*optimMACsPerElem, ceilDiv(n, optimUnit), 2); got != 1 {
+		t.Fatalf("W1's update splits cold into %d parts; this test is about the hot path", got)
+	}
+	a, b, c := make([]float32, 256*784), make([]float32, 784*100), make([]float32, 256*100)
+	in := make([][]float32, len(vr.pos))
+	for k := range in {
+		in[k] = make([]float32, n)
+		fillOpt(r, in[k], vr.pos[k], 50)
+	}
+	want := make([][]float32, len(in))
+	for k := range in {
+		want[k] = clone(in[k])
+	}
+	vr.ref(want, h)
+	got := make([][]float32, len(in))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for k := range in {
+			got[k] = clone(in[k])
+		}
+		// The batch-256 forward product: split, and it leaves a worker
+		// spinning for the update that follows at once.
+		Sgemm(false, false, 256, 100, 784, 1, a, 784, b, 100, 0, c, 100)
+		before := forkedParts.Load()
+		vr.api(got, h)
+		split := forkedParts.Load()-before == 2
+		for k := range got {
+			for i := range got[k] {
+				if !sameBitsOrNaN(got[k][i], want[k][i]) {
+					t.Fatalf("%s split %v: vector %d [%d] = %v, reference %v", vr.name, split, k, i, got[k][i], want[k][i])
+				}
+			}
+		}
+		if split {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s on %d elements was never split right after a split product", vr.name, n)
 		}
 	}
 }
