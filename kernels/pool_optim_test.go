@@ -107,6 +107,11 @@ func TestOptimHotSplit(t *testing.T) {
 		// The batch-256 forward product: split, and it leaves a worker
 		// spinning for the update that follows at once.
 		Sgemm(false, false, 256, 100, 784, 1, a, 784, b, 100, 0, c, 100)
+		// The worker starts spinning a moment after its part (longer
+		// under emulation): wait for it, as the trainer's next call
+		// would find it.
+		for t0 := time.Now(); workers.spinning.Load() == 0 && time.Since(t0) < 50*time.Millisecond; {
+		}
 		before := forkedParts.Load()
 		vr.api(got, h)
 		split := forkedParts.Load()-before == 2
