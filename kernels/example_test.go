@@ -89,3 +89,28 @@ func ExampleParseActivation() {
 	// "": linear false
 	// "Relu": linear true
 }
+
+// A dense layer in int8: the kernel quantized once, the input quantized
+// per row on every call; the outputs are the same bits on every level.
+func ExampleDenseInt8() {
+	// A 4×2 kernel: column j's codes are w[·][j] / (max|w[·][j]| / 127).
+	w := []float32{
+		0.5, -1.0,
+		0.25, 0.5,
+		-0.5, 0.0,
+		1.0, 0.25,
+	}
+	q := kernels.QuantizeWeights(w, 4, 2)
+	fmt.Println("codes", q.Codes(), "scales", q.Scales())
+
+	x := []float32{1, 0.5, 0, 2} // one sample
+	y := make([]float32, 2)
+	kernels.DenseInt8(kernels.ActLinear, 1, x, 4, q, []float32{0.1, -0.1}, y, 2)
+	fmt.Printf("int8    %.3f\n", y)
+	// float32: 1·0.5 + 0.5·0.25 + 2·1 + 0.1 = 2.725; −1 + 0.25 + 0.5 − 0.1 = −0.35
+	fmt.Println("float32 [2.725 -0.350]")
+	// Output:
+	// codes [64 -127 32 64 -64 0 127 32] scales [0.007874016 0.007874016]
+	// int8    [2.728 -0.339]
+	// float32 [2.725 -0.350]
+}
