@@ -275,3 +275,22 @@ func (s *int8Scratch) grow(rows, kp int) {
 		s.zero = make([]int32, rows)
 	}
 }
+
+// int8AsmArgs checks the arguments of a level's assembly product (the
+// int8Dense hook) and returns the number of 4-code groups per row, and
+// whether the assembly may run: it reads whole groups, roundUp(w.in, 4)
+// codes from each row (the codes past w.in meet zero weights, so their
+// values do not matter, nor whether they overlap the next row's, but
+// they must lie inside a). DenseInt8's scratch rows always qualify; a caller
+// whose rows do not gets false and should run refInt8Dense, which reads
+// only w.in codes. A slice too short for the call panics here, before any
+// assembly sees it.
+func int8AsmArgs(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias, y []float32, ldy int) (kg int, ok bool) {
+	const fn = "int8Dense"
+	kg = ceilDiv(w.in, int8Group)
+	checkLen(fn, "scale", len(scale), m)
+	checkLen(fn, "zero", len(zero), m)
+	checkLen(fn, "bias", len(bias), w.units)
+	checkLen(fn, "y", len(y), (m-1)*ldy+w.units)
+	return kg, ldy >= w.units && len(a) >= (m-1)*lda+kg*int8Group
+}

@@ -46,19 +46,15 @@ func int8AVX512(l *impl) {
 	}
 }
 
-// int8DenseAsm adapts an assembly product to the level's hook. The
-// assembly reads whole groups of 4 codes (4·kg per row: the codes past
-// w.in meet the packed weights' zero padding, so their values do not
-// matter), which DenseInt8's scratch rows always hold; a caller whose
-// rows are shorter, or whose lda is not a multiple of 4, gets the
-// reference instead of a read past a.
+// int8DenseAsm adapts an assembly product to the level's hook, through
+// int8AsmArgs's checks.
 func int8DenseAsm(f func(m, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale, bias, y []float32, ldy, n int)) func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int) {
 	return func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int) {
 		if m == 0 {
 			return
 		}
-		kg := ceilDiv(w.in, int8Group)
-		if lda%int8Group != 0 || len(a) < (m-1)*lda+kg*int8Group {
+		kg, ok := int8AsmArgs(m, a, lda, scale, zero, w, bias, y, ldy)
+		if !ok {
 			refInt8Dense(m, a, lda, scale, zero, w, bias, y, ldy)
 			return
 		}

@@ -47,23 +47,14 @@ func int8DenseWide(m int, a []uint8, lda int, scale []float32, zero []int32, w *
 
 type int8DenseKernel func(a []uint8, lda int, scale []float32, zero []int32, packed []int8, colSum []int32, wscale, bias, y []float32, ldy, m, n, kg int)
 
-// int8DenseAsm checks what the assembly relies on and calls it. The
-// kernels read whole groups, roundUp(w.in, 4) codes from each row: the
-// codes past w.in meet zero weights, so their values do not matter, but
-// they must be inside a. DenseInt8's rows always are (its scratch rows
-// are padded); a caller whose last row ends exactly at w.in codes, not a
-// multiple of 4, gets the reference, which reads only w.in codes.
+// int8DenseAsm calls the assembly product k through int8AsmArgs's
+// checks.
 func int8DenseAsm(k int8DenseKernel, m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int) {
 	if m == 0 {
 		return
 	}
-	const fn = "int8Dense"
-	kg := ceilDiv(w.in, int8Group)
-	checkLen(fn, "scale", len(scale), m)
-	checkLen(fn, "zero", len(zero), m)
-	checkLen(fn, "bias", len(bias), w.units)
-	checkLen(fn, "y", len(y), (m-1)*ldy+w.units)
-	if ldy < w.units || len(a) < (m-1)*lda+kg*int8Group {
+	kg, ok := int8AsmArgs(m, a, lda, scale, zero, w, bias, y, ldy)
+	if !ok {
 		refInt8Dense(m, a, lda, scale, zero, w, bias, y, ldy)
 		return
 	}

@@ -427,3 +427,36 @@ func TestDenseInt8Allocs(t *testing.T) {
 		}
 	})
 }
+
+// TestInt8DenseRowsApart drives each level's product with rows of codes
+// whose leading dimension is not a multiple of 4 (the assembly's groups
+// then run into the next row, against zero weights) and with junk past
+// w.In() in every row: the reference reads only w.In() codes.
+func TestInt8DenseRowsApart(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	forEachLevel(t, func(t *testing.T) {
+		for _, c := range []struct{ m, in, units, lda int }{{5, 17, 9, 19}, {3, 5, 33, 5}, {9, 63, 16, 66}, {2, 100, 10, 103}} {
+			wf := make([]float32, c.in*c.units)
+			for i := range wf {
+				wf[i] = float32(r.NormFloat64())
+			}
+			w := QuantizeWeights(wf, c.in, c.units)
+			a := make([]uint8, (c.m-1)*c.lda+roundUp(c.in, 4))
+			for i := range a {
+				a[i] = uint8(r.IntN(256))
+			}
+			scale, zero, bias := make([]float32, c.m), make([]int32, c.m), make([]float32, c.units)
+			for i := range scale {
+				scale[i], zero[i] = float32(r.Float64()), int32(r.IntN(256))
+			}
+			buf, got := guarded((c.m-1)*c.units + c.units)
+			want := clone(got)
+			active.int8Dense(c.m, a, c.lda, scale, zero, w, bias, got, c.units)
+			refInt8Dense(c.m, a, c.lda, scale, zero, w, bias, want, c.units)
+			checkGuards(t, fmt.Sprintf("%+v", c), buf)
+			if i := firstDiff(got, want); i >= 0 {
+				t.Fatalf("%+v: y[%d] = %v, reference %v", c, i, got[i], want[i])
+			}
+		}
+	})
+}

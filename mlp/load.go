@@ -85,6 +85,12 @@ func loadFrom(r io.Reader, size int64) (*Sequential, error) {
 	if err != nil {
 		return nil, err
 	}
+	return loadParsed(r, meta, tensors, dataLen)
+}
+
+// loadParsed is loadFrom after the header: r is at the first of the
+// dataLen data bytes.
+func loadParsed(r io.Reader, meta map[string]string, tensors map[string]tensorInfo, dataLen int64) (*Sequential, error) {
 	if err := checkOffsets(tensors, dataLen); err != nil {
 		return nil, err
 	}

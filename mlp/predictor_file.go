@@ -67,7 +67,7 @@ func LoadPredictor(path string) (*Predictor, error) {
 
 // loadPredictor is LoadPredictor on a file of size bytes read from r;
 // name is used in errors.
-func loadPredictor(name string, r io.ReadSeeker, size int64) (*Predictor, error) {
+func loadPredictor(name string, r io.Reader, size int64) (*Predictor, error) {
 	p, err := loadPredictorFrom(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("mlp: LoadPredictor %s: %v", name, err)
@@ -75,7 +75,7 @@ func loadPredictor(name string, r io.ReadSeeker, size int64) (*Predictor, error)
 	return p, nil
 }
 
-func loadPredictorFrom(r io.ReadSeeker, size int64) (*Predictor, error) {
+func loadPredictorFrom(r io.Reader, size int64) (*Predictor, error) {
 	header, dataLen, err := readHeader(r, size)
 	if err != nil {
 		return nil, err
@@ -87,11 +87,7 @@ func loadPredictorFrom(r io.ReadSeeker, size int64) (*Predictor, error) {
 	if _, ok := meta[metaQuantization]; ok {
 		return readInt8Predictor(r, meta, tensors, dataLen)
 	}
-	// A model file: Load's reader takes it from the start.
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	m, err := loadFrom(r, size)
+	m, err := loadParsed(r, meta, tensors, dataLen) // a model file
 	if err != nil {
 		return nil, err
 	}
