@@ -55,7 +55,8 @@ test-root:
 # whole suite built for arm64 on an emulated Cortex-A53, which must select
 # the neon level (the trainer's tests included). Emulated timings mean
 # nothing; these runs are for correctness only. (The arm64 run takes 7 to
-# 9 minutes on 2 cores.) TestEnvVar cannot re-execute an arm64 binary
+# 9 minutes on 2 cores; mlp's package alone took 9.5 to over 10 minutes,
+# go test's default timeout, hence -timeout 30m.) TestEnvVar cannot re-execute an arm64 binary
 # under qemu-user, so the last line checks that SIMDMLP_KERNELS=generic
 # still forces the reference there. The arm64 run is -short: the long
 # end-to-end runs (the full chapter 7-3 replay, the load test) repeat
@@ -81,7 +82,7 @@ INT8_TESTS     := Int8|QuantizeRows|Installed
 test-emulated:
 	SIMDMLP_TEST_LEVELS=generic,avx2 SIMDMLP_TEST_REQUIRE=avx2 $(GO) test -count=1 -exec '$(QEMU_X86)' ./kernels/...
 	env -u SIMDMLP_TEST_REQUIRE_INTEROP SIMDMLP_TEST_LEVELS=generic,neon SIMDMLP_TEST_REQUIRE=neon SIMDMLP_TEST_INT8=wide GOARCH=arm64 \
-		$(GO) test -count=1 -short -exec '$(QEMU_ARM64)' ./...
+		$(GO) test -count=1 -short -timeout 30m -exec '$(QEMU_ARM64)' ./...
 	SIMDMLP_KERNELS=generic SIMDMLP_TEST_REQUIRE=generic GOARCH=arm64 $(GO) test -count=1 -exec '$(QEMU_ARM64)' -run '^TestRequiredLevel$$' ./kernels/
 	SIMDMLP_TEST_LEVELS=generic,neon SIMDMLP_TEST_REQUIRE=neon SIMDMLP_TEST_INT8=sdot GOARCH=arm64 \
 		$(GO) test -count=1 -exec '$(QEMU_ARM64_DOT)' -run '$(INT8_TESTS)' ./kernels/
