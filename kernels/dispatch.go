@@ -55,9 +55,11 @@ type impl struct {
 	// quantizeRowsU8 and int8Dense are the two steps of DenseInt8, their
 	// arguments checked (see refQuantizeRowsU8 and refInt8Dense);
 	// int8Dense gets at most 32 rows of codes whose leading dimension is
-	// roundUp(w.in, 4), the codes past w.in zero.
+	// roundUp(w.in, 4), the codes past w.in zero, and pf, the rows of x
+	// DenseInt8 quantizes next, which a level may prefetch as it goes
+	// (never read; possibly empty).
 	quantizeRowsU8 func(q []uint8, ldq int, scale []float32, zero []int32, x []float32, ldx, m, k int)
-	int8Dense      func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int)
+	int8Dense      func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, pf []float32)
 
 	// fmaPeak, when not nil, is the level's peak loop: iters rounds of
 	// fmaFlops floating-point operations in independent fused

@@ -63,6 +63,17 @@ type Int8Weights struct {
 	// One 64-byte load then gives 16 columns × 4 inputs, as VPDPBUSD
 	// on a zmm wants, and 16 bytes give 4 × 4 as SDOT wants.
 	packed []int8
+	// tail holds the last units mod 16 columns (nt of them, from column
+	// nm = units − nt) again, for the AVX-512 kernel, which then reads
+	// only the full 16-column vectors of packed: a zmm covers 4 of these
+	// columns × 4 groups of inputs, so the partial vector that would cost
+	// a whole VPDPBUSD (and a cache line) per group costs a quarter of
+	// one. Vector t of block b (tv = ceil(nt/4) vectors per block of 4
+	// groups) has, in lane l, the 4 codes of column nm + 4t + l/4 for
+	// the inputs of group 4b + l%4 — the lanes a 16-byte broadcast of the
+	// block's codes meets; zero past in and units. Empty when units is a
+	// multiple of 16.
+	tail []int8
 }
 
 // QuantizeWeights quantizes the in×units row-major kernel w (leading
@@ -131,11 +142,20 @@ func newInt8Weights(q []int8, scale []float32, in, units int) *Int8Weights {
 	w := &Int8Weights{in: in, units: units, scale: scale, q: q, colSum: make([]int32, units)}
 	np := roundUp(units, int8Cols)
 	w.packed = make([]int8, ceilDiv(in, int8Group)*np*int8Group)
+	nm := units &^ (int8Cols - 1)
+	tv := ceilDiv(units-nm, 4)
+	if tv > 0 {
+		w.tail = make([]int8, ceilDiv(in, 4*int8Group)*tv*64)
+	}
 	for k := range in {
 		g, r := k/int8Group, k%int8Group
 		for j, v := range q[k*units : (k+1)*units] {
 			w.colSum[j] += int32(v)
 			w.packed[(g*np+j)*int8Group+r] = v
+			if j >= nm {
+				t, l := (j-nm)/4, (j-nm)%4*4+g%4
+				w.tail[((g/4*tv+t)*16+l)*int8Group+r] = v
+			}
 		}
 	}
 	return w
@@ -187,40 +207,85 @@ func checkInt8Shape(fn string, in, units int) {
 //	y = t·c + bias[j]                   (the product rounded, then the sum)
 //
 // after which act is applied to the row as ApplyActivation would. Every
-// kernel level gives the same bits. x must be finite (Inf would make a
-// row's scale infinite); y must not overlap x. A bad argument panics with
-// a message naming it; m == 0 returns at once. Once warmed up it
-// allocates nothing, and it is safe for concurrent use.
-func DenseInt8(act Activation, m int, x []float32, ldx int, w *Int8Weights, bias []float32, y []float32, ldy int) {
-	const fn = "DenseInt8"
+// kernel level gives the same bits. It reports whether x was finite: a
+// row holding a NaN or ±Inf is found by the quantizer's pass over it (so
+// a caller need not read x once more to check it), and makes DenseInt8
+// return false with that row of y unspecified. y must not overlap x. It
+// may prefetch (never read) x past its m rows: a caller that runs a long
+// x in several calls passes x from the first row of each to its end, so
+// that every call's first rows are already on their way to the cache. A bad
+// argument panics with a message naming it; m == 0 returns true at once.
+// It takes its workspace from a free list, so once warmed up it allocates
+// nothing, and it is safe for concurrent use; Int8Scratch.DenseInt8 is
+// the same with a workspace the caller keeps.
+func DenseInt8(act Activation, m int, x []float32, ldx int, w *Int8Weights, bias []float32, y []float32, ldy int) bool {
+	s := int8Scratches.Get()
+	ok := s.dense("DenseInt8", act, m, x, ldx, w, bias, y, ldy)
+	int8Scratches.Put(s)
+	return ok
+}
+
+// Int8Scratch is the workspace of DenseInt8: a block of rows' codes and
+// their scales, grown to the largest call and reused. An embedding that
+// already keeps a workspace per concurrent caller (as mlp's Predictor
+// does) holds one of these in it and skips the shared free list's lock.
+// The zero value is ready to use; it is not safe for concurrent use.
+type Int8Scratch struct {
+	q     []uint8
+	scale []float32
+	zero  []int32
+}
+
+// DenseInt8 is the package's DenseInt8, with s as its workspace.
+func (s *Int8Scratch) DenseInt8(act Activation, m int, x []float32, ldx int, w *Int8Weights, bias []float32, y []float32, ldy int) bool {
+	return s.dense("Int8Scratch.DenseInt8", act, m, x, ldx, w, bias, y, ldy)
+}
+
+func (s *Int8Scratch) dense(fn string, act Activation, m int, x []float32, ldx int, w *Int8Weights, bias []float32, y []float32, ldy int) bool {
 	if w == nil {
-		panic("kernels: DenseInt8: nil weights")
+		panic("kernels: " + fn + ": nil weights")
 	}
 	checkDim(fn, "m", m)
 	checkLd(fn, "ldx", ldx, w.in, "w.In()")
 	checkLd(fn, "ldy", ldy, w.units, "w.Units()")
 	mustActivation(fn, act)
 	if m == 0 {
-		return
+		return true
 	}
 	checkLen(fn, "x", len(x), matrixLen(fn, m, w.in, ldx))
 	checkLen(fn, "bias", len(bias), w.units)
 	checkLen(fn, "y", len(y), matrixLen(fn, m, w.units, ldy))
 	l := active
-	s := int8Scratches.Get()
-	kp := roundUp(w.in, int8Group)
+	// Rows of whole blocks of 4 groups, for the AVX-512 kernel's tail
+	// columns; the quantizer zeroes the codes past w.in.
+	kp := roundUp(w.in, 4*int8Group)
 	// The rows go through in blocks, so that the codes of a block stay in
 	// L1 while the weights stream past them.
 	const block = 32
 	s.grow(min(m, block), kp)
+	finite := true
 	for lo := 0; lo < m; lo += block {
 		rows := min(block, m-lo)
 		l.quantizeRowsU8(s.q, kp, s.scale, s.zero, x[lo*ldx:], ldx, rows, w.in)
+		for _, v := range s.scale[:rows] {
+			// Only a row that is not finite gets a NaN scale.
+			finite = finite && v == v
+		}
 		yb := y[lo*ldy:]
-		l.int8Dense(rows, s.q, kp, s.scale, s.zero, w, bias[:w.units], yb, ldy)
+		// The rows two blocks on, which the product prefetches as it
+		// goes: a large x streams from memory during the arithmetic
+		// instead of stalling the quantizer's first pass over it. (One
+		// block on is too late: the lines are still in flight when the
+		// quantizer reaches them.) Rows past m that x still holds are
+		// prefetched too, as a caller's next call will want them.
+		var pf []float32
+		if start := (lo + 2*block) * ldx; start < len(x) {
+			pf = x[start:min(len(x), start+(block-1)*ldx+w.in)]
+		}
+		l.int8Dense(rows, s.q, kp, s.scale, s.zero, w, bias[:w.units], yb, ldy, pf)
 		applyActivationRows(l, act, rows, w.units, yb, ldy)
 	}
-	int8Scratches.Put(s)
+	return finite
 }
 
 // QuantizeRowsU8 quantizes each of the m rows of x (k values, leading
@@ -239,8 +304,11 @@ func DenseInt8(act Activation, m int, x []float32, ldx int, w *Int8Weights, bias
 // about 1e-36), whose codes would otherwise depend on how a CPU converts
 // infinity to an integer. Values beyond ±1.7e38 make hi − lo overflow and
 // the layer's outputs NaN: far outside what the int8 path is for.
-// The codes from k to ldq−1 of each row are set to 0. This is the first
-// step of DenseInt8, exported so that it can be tested and timed alone.
+// The codes from k to ldq−1 of each row are set to 0. A row holding a NaN
+// or ±Inf gets scale NaN and zero point 0, and its codes are left as they
+// were: the check of the input rides along the min/max pass. This is the
+// first step of DenseInt8, exported so that it can be tested and timed
+// alone.
 func QuantizeRowsU8(q []uint8, ldq int, scale []float32, zero []int32, x []float32, ldx, m, k int) {
 	const fn = "QuantizeRowsU8"
 	checkDim(fn, "m", m)
@@ -257,16 +325,9 @@ func QuantizeRowsU8(q []uint8, ldq int, scale []float32, zero []int32, x []float
 	active.quantizeRowsU8(q, ldq, scale, zero, x, ldx, m, k)
 }
 
-// int8Scratch holds one call's quantized rows and their scales.
-type int8Scratch struct {
-	q     []uint8
-	scale []float32
-	zero  []int32
-}
+var int8Scratches freelist.List[Int8Scratch]
 
-var int8Scratches freelist.List[int8Scratch]
-
-func (s *int8Scratch) grow(rows, kp int) {
+func (s *Int8Scratch) grow(rows, kp int) {
 	if len(s.q) < rows*kp {
 		s.q = make([]uint8, rows*kp)
 	}
@@ -279,18 +340,23 @@ func (s *int8Scratch) grow(rows, kp int) {
 // int8AsmArgs checks the arguments of a level's assembly product (the
 // int8Dense hook) and returns the number of 4-code groups per row, and
 // whether the assembly may run: it reads whole groups, roundUp(w.in, 4)
-// codes from each row (the codes past w.in meet zero weights, so their
-// values do not matter, nor whether they overlap the next row's, but
-// they must lie inside a). DenseInt8's scratch rows always qualify; a caller
+// codes from each row, or whole blocks of 4 groups, roundUp(w.in, 16),
+// when blocks is set and w has tail columns (the codes past w.in meet
+// zero weights, so their values do not matter, nor whether they overlap
+// the next row's, but they must lie inside a). DenseInt8's scratch rows always qualify; a caller
 // whose rows do not gets false and should run refInt8Dense, which reads
 // only w.in codes. A slice too short for the call panics here, before any
 // assembly sees it.
-func int8AsmArgs(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias, y []float32, ldy int) (kg int, ok bool) {
+func int8AsmArgs(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias, y []float32, ldy int, blocks bool) (kg int, ok bool) {
 	const fn = "int8Dense"
 	kg = ceilDiv(w.in, int8Group)
 	checkLen(fn, "scale", len(scale), m)
 	checkLen(fn, "zero", len(zero), m)
 	checkLen(fn, "bias", len(bias), w.units)
 	checkLen(fn, "y", len(y), (m-1)*ldy+w.units)
-	return kg, ldy >= w.units && len(a) >= (m-1)*lda+kg*int8Group
+	read := kg
+	if blocks && len(w.tail) > 0 {
+		read = roundUp(kg, 4)
+	}
+	return kg, ldy >= w.units && len(a) >= (m-1)*lda+read*int8Group
 }

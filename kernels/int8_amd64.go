@@ -24,9 +24,9 @@ import (
 // int8Dense* are the installed products, package variables so that the
 // tests can tell which one a level holds.
 var (
-	int8DenseMaddAVX2   = int8DenseAsm(asm.Int8DenseAVX2)
-	int8DenseVNNIAVX2   = int8DenseAsm(asm.Int8DenseVNNIAVX2)
-	int8DenseVNNIAVX512 = int8DenseAsm(asm.Int8DenseVNNIAVX512)
+	int8DenseMaddAVX2   = int8DenseAsm(asm.Int8DenseAVX2, false)
+	int8DenseVNNIAVX2   = int8DenseAsm(asm.Int8DenseVNNIAVX2, false)
+	int8DenseVNNIAVX512 = int8DenseAsm(asm.Int8DenseVNNIAVX512, true)
 )
 
 // int8AVX2 installs the AVX2 level's int8 kernels into l.
@@ -47,17 +47,18 @@ func int8AVX512(l *impl) {
 }
 
 // int8DenseAsm adapts an assembly product to the level's hook, through
-// int8AsmArgs's checks.
-func int8DenseAsm(f func(m, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale, bias, y []float32, ldy, n int)) func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int) {
-	return func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int) {
+// int8AsmArgs's checks; tail says whether it reads w.tail (the AVX-512
+// kernel) rather than the partial vector of w.packed.
+func int8DenseAsm(f func(m, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale, bias, y []float32, ldy, n int, pf []float32, tail []int8), tail bool) func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, pf []float32) {
+	return func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, pf []float32) {
 		if m == 0 {
 			return
 		}
-		kg, ok := int8AsmArgs(m, a, lda, scale, zero, w, bias, y, ldy)
+		kg, ok := int8AsmArgs(m, a, lda, scale, zero, w, bias, y, ldy, tail)
 		if !ok {
 			refInt8Dense(m, a, lda, scale, zero, w, bias, y, ldy)
 			return
 		}
-		f(m, kg, a, lda, scale, zero, w.packed, roundUp(w.units, int8Cols), w.colSum, w.scale, bias, y, ldy, w.units)
+		f(m, kg, a, lda, scale, zero, w.packed, roundUp(w.units, int8Cols), w.colSum, w.scale, bias, y, ldy, w.units, pf, w.tail)
 	}
 }

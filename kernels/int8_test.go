@@ -206,7 +206,7 @@ func TestInt8SumsExact(t *testing.T) {
 		}
 		forEachLevel(t, func(t *testing.T) {
 			y := make([]float32, units)
-			active.int8Dense(1, a, in, []float32{1}, []int32{c.zero}, w, make([]float32, units), y, units)
+			active.int8Dense(1, a, in, []float32{1}, []int32{c.zero}, w, make([]float32, units), y, units, nil)
 			for j := range units {
 				var exact int64
 				for k := range in {
@@ -425,6 +425,106 @@ func TestDenseInt8Allocs(t *testing.T) {
 		if a := testing.AllocsPerRun(20, func() { DenseInt8(ActReLU, 50, x, 784, w, bias, y, 100) }); a != 0 {
 			t.Errorf("%v allocations per call", a)
 		}
+		var s Int8Scratch
+		if a := testing.AllocsPerRun(20, func() { s.DenseInt8(ActReLU, 50, x, 784, w, bias, y, 100) }); a != 0 {
+			t.Errorf("Int8Scratch.DenseInt8: %v allocations per call", a)
+		}
+	})
+}
+
+// TestQuantizeRowsU8NonFinite plants a NaN or an infinity at each kind of
+// place the levels read a row from (the first vector, the middle, a
+// masked or scalar tail): that row, and only it, gets scale NaN and zero
+// point 0 with its codes unwritten, at every level as in the reference;
+// rows of huge but finite values are not flagged.
+func TestQuantizeRowsU8NonFinite(t *testing.T) {
+	bad := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), math.Float32frombits(0xffc00001)}
+	forEachLevel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(13, 14))
+		for _, k := range []int{1, 3, 7, 8, 9, 15, 16, 17, 33, 100, 784} {
+			for _, pos := range []int{0, k / 2, k - 1} {
+				for bi, v := range bad {
+					const m = 3
+					x := make([]float32, m*k)
+					for i := range x {
+						x[i] = float32(r.NormFloat64())
+					}
+					x[k+pos] = v
+					ldq := roundUp(k, 4)
+					for _, quantize := range []func(q []uint8, s []float32, z []int32){
+						func(q []uint8, s []float32, z []int32) { QuantizeRowsU8(q, ldq, s, z, x, k, m, k) },
+						func(q []uint8, s []float32, z []int32) { refQuantizeRowsU8(q, ldq, s, z, x, k, m, k) },
+					} {
+						q := make([]uint8, m*ldq)
+						for i := range q {
+							q[i] = 0xA5
+						}
+						s, z := []float32{-1, -1, -1}, []int32{-1, -1, -1}
+						quantize(q, s, z)
+						what := fmt.Sprintf("k %d, x[%d] = %v", k, pos, v)
+						if !math.IsNaN(float64(s[1])) || z[1] != 0 {
+							t.Fatalf("%s: row 1's scale %v and zero point %d, want NaN and 0", what, s[1], z[1])
+						}
+						if math.IsNaN(float64(s[0])) || math.IsNaN(float64(s[2])) {
+							t.Fatalf("%s: a finite row got scale NaN: %v", what, s)
+						}
+						for i, c := range q[ldq : 2*ldq] {
+							if c != 0xA5 {
+								t.Fatalf("%s: code %d of the non-finite row written (%d)", what, i, c)
+							}
+						}
+						if bi > 0 || pos > 0 {
+							break // the reference once per k is enough
+						}
+					}
+				}
+			}
+		}
+		for _, row := range [][]float32{{math.MaxFloat32, 1}, {-math.MaxFloat32, math.MaxFloat32}, {0, -math.MaxFloat32, 3}} {
+			s, z := make([]float32, 1), make([]int32, 1)
+			QuantizeRowsU8(make([]uint8, 4), 4, s, z, row, len(row), 1, len(row))
+			if math.IsNaN(float64(s[0])) {
+				t.Errorf("finite row %v flagged as not finite", row)
+			}
+		}
+	})
+}
+
+// TestDenseInt8ReportsNonFinite checks DenseInt8's result: true for a
+// finite x, false when any row of any block holds a NaN or ±Inf, the
+// same from a caller's Int8Scratch, whose outputs are DenseInt8's bits.
+func TestDenseInt8ReportsNonFinite(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(15, 16))
+		const m, in, units = 70, 100, 10
+		wf := make([]float32, in*units)
+		for i := range wf {
+			wf[i] = float32(r.NormFloat64())
+		}
+		w := QuantizeWeights(wf, in, units)
+		bias := make([]float32, units)
+		x := make([]float32, m*in)
+		for i := range x {
+			x[i] = float32(r.Float64())
+		}
+		y, y2 := make([]float32, m*units), make([]float32, m*units)
+		var s Int8Scratch
+		if !DenseInt8(ActReLU, m, x, in, w, bias, y, units) || !s.DenseInt8(ActReLU, m, x, in, w, bias, y2, units) {
+			t.Fatal("finite x reported as not finite")
+		}
+		if i := firstDiff(y, y2); i >= 0 {
+			t.Fatalf("Int8Scratch.DenseInt8 y[%d] = %v, DenseInt8 %v", i, y2[i], y[i])
+		}
+		for _, at := range []int{0, 31*in + 99, 33*in + 50, m*in - 1} {
+			for _, v := range []float32{float32(math.NaN()), float32(math.Inf(-1))} {
+				old := x[at]
+				x[at] = v
+				if DenseInt8(ActReLU, m, x, in, w, bias, y, units) || s.DenseInt8(ActSoftmax, m, x, in, w, bias, y, units) {
+					t.Errorf("x[%d] = %v not reported", at, v)
+				}
+				x[at] = old
+			}
+		}
 	})
 }
 
@@ -441,7 +541,8 @@ func TestInt8DenseRowsApart(t *testing.T) {
 				wf[i] = float32(r.NormFloat64())
 			}
 			w := QuantizeWeights(wf, c.in, c.units)
-			a := make([]uint8, (c.m-1)*c.lda+roundUp(c.in, 4))
+			// Long enough for the AVX-512 kernel's blocks of 4 groups.
+			a := make([]uint8, (c.m-1)*c.lda+roundUp(c.in, 16))
 			for i := range a {
 				a[i] = uint8(r.IntN(256))
 			}
@@ -451,7 +552,7 @@ func TestInt8DenseRowsApart(t *testing.T) {
 			}
 			buf, got := guarded((c.m-1)*c.units + c.units)
 			want := clone(got)
-			active.int8Dense(c.m, a, c.lda, scale, zero, w, bias, got, c.units)
+			active.int8Dense(c.m, a, c.lda, scale, zero, w, bias, got, c.units, nil)
 			refInt8Dense(c.m, a, c.lda, scale, zero, w, bias, want, c.units)
 			checkGuards(t, fmt.Sprintf("%+v", c), buf)
 			if i := firstDiff(got, want); i >= 0 {

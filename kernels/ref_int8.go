@@ -12,6 +12,13 @@ func refQuantizeRowsU8(q []uint8, ldq int, scale []float32, zero []int32, x []fl
 			lo = min(lo, v)
 			hi = max(hi, v)
 		}
+		// Go's min and max carry a NaN through, and with lo ≤ 0 ≤ hi the
+		// sum is finite exactly when both are: the row holds a NaN or ±Inf
+		// when it is not.
+		if t := lo + hi; t != t || t-t != 0 {
+			scale[i], zero[i] = float32(math.NaN()), 0
+			continue
+		}
 		s, inv, zp := float32(1), float32(1), int32(0)
 		if hi != lo {
 			// At least the smallest normal float32, so that inv stays

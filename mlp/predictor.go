@@ -12,6 +12,13 @@ import (
 // and give the same bits.
 const predictBatch = 32
 
+// int8Batch is the number of rows per forward pass of an int8 predictor,
+// whose rows are computed independently (the bits do not depend on it):
+// within a pass kernels.DenseInt8 prefetches each block of 32 rows while
+// it multiplies the one before, so longer passes keep the input streaming
+// from memory; the hidden outputs of 256 rows of 100 units stay in L2.
+const int8Batch = 256
+
 // Predictor is an immutable snapshot of a model's weights with a forward
 // pass that any number of goroutines may call at once: an embeddable
 // inference core. Made by Sequential.Predictor, it shares nothing with the
@@ -26,6 +33,7 @@ type Predictor struct {
 	outSize int
 	layers  []predLayer
 	scratch int // floats per scratch buffer; 0 when there is one layer
+	block   int // rows per forward pass: predictBatch or int8Batch
 	// int8 marks a quantized predictor (see QuantizedPredictor).
 	int8 bool
 	// inShape and specs describe the model as its file does, for Save.
@@ -44,8 +52,12 @@ type predLayer struct {
 	q *kernels.Int8Weights
 }
 
-// predScratch holds two ping-pong buffers for the hidden layers' outputs.
-type predScratch struct{ a, b []float32 }
+// predScratch holds two ping-pong buffers for the hidden layers' outputs
+// and, for an int8 predictor, the quantized rows' workspace.
+type predScratch struct {
+	a, b []float32
+	i8   kernels.Int8Scratch
+}
 
 // Predictor returns an immutable copy of the model's forward pass for
 // concurrent inference. The model must be built and have a Dense layer.
@@ -85,7 +97,10 @@ func (m *Sequential) predictor(fn string, int8 bool) (*Predictor, error) {
 	}
 	defer m.release()
 	p := &Predictor{name: m.name, inSize: m.inSize, outSize: m.OutputSize(), int8: int8,
-		inShape: append([]int(nil), m.inShape...), specs: m.layerSpecs()}
+		inShape: append([]int(nil), m.inShape...), specs: m.layerSpecs(), block: predictBatch}
+	if int8 {
+		p.block = int8Batch
+	}
 	for i, l := range m.dense {
 		pl := predLayer{name: l.name, in: l.in, units: l.units, act: l.act, b: append([]float32(nil), l.b...)}
 		if int8 {
@@ -101,7 +116,7 @@ func (m *Sequential) predictor(fn string, int8 bool) (*Predictor, error) {
 		}
 		p.layers = append(p.layers, pl)
 		if i < len(m.dense)-1 {
-			p.scratch = max(p.scratch, predictBatch*l.units)
+			p.scratch = max(p.scratch, p.block*l.units)
 		}
 	}
 	return p, nil
@@ -155,16 +170,20 @@ func (p *Predictor) Predict(x []float32, n int, out []float32) error {
 		return nil
 	}
 	s := p.get()
-	for lo := 0; lo < n; lo += predictBatch {
-		rows := min(predictBatch, n-lo)
+	for lo := 0; lo < n; lo += p.block {
+		rows := min(p.block, n-lo)
 		in := x[lo*p.inSize : (lo+rows)*p.inSize]
+		if p.int8 {
+			// The rest of x too: DenseInt8 prefetches the rows past its
+			// own from it, so the next pass starts on rows in cache.
+			in = x[lo*p.inSize:]
+		}
 		// Each block is checked just before it runs rather than all of x
 		// first: a large x then streams from memory once, into the
-		// caches the first layer reads it from.
-		if !kernels.AllFinite(in) {
-			p.free.Put(s)
-			_, err := checkData("Predictor.Predict", x, nil, p.inSize, 0, false)
-			return err
+		// caches the first layer reads it from. An int8 first layer
+		// checks it itself, in the pass that quantizes it.
+		if !p.int8 && !kernels.AllFinite(in) {
+			return p.badInput(s, x)
 		}
 		a, b := s.a, s.b
 		for i := range p.layers {
@@ -177,7 +196,12 @@ func (p *Predictor) Predict(x []float32, n int, out []float32) error {
 				a, b = b, a
 			}
 			if l.q != nil {
-				kernels.DenseInt8(l.act, rows, in, l.in, l.q, l.b, z, l.units)
+				// A later layer's outputs come from finite inputs and
+				// weights; should they overflow, they flow on as the
+				// float32 path's would.
+				if !s.i8.DenseInt8(l.act, rows, in, l.in, l.q, l.b, z, l.units) && i == 0 {
+					return p.badInput(s, x)
+				}
 			} else {
 				kernels.DenseForward(l.act, rows, l.units, l.in, in, l.in, l.w, l.units, l.b, z, l.units)
 			}
@@ -186,6 +210,13 @@ func (p *Predictor) Predict(x []float32, n int, out []float32) error {
 	}
 	p.free.Put(s)
 	return nil
+}
+
+// badInput returns s and the error for an x that is not finite.
+func (p *Predictor) badInput(s *predScratch, x []float32) error {
+	p.free.Put(s)
+	_, err := checkData("Predictor.Predict", x, nil, p.inSize, 0, false)
+	return err
 }
 
 // get takes a scratch buffer from the free list, or makes one when every

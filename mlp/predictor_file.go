@@ -148,7 +148,7 @@ func readInt8Predictor(r io.Reader, meta map[string]string, tensors map[string]t
 	if len(extra) > 0 {
 		return nil, fmt.Errorf("unexpected tensors %s", quoteSorted(extra))
 	}
-	p := &Predictor{name: a.name, int8: true, inShape: a.inShape, specs: a.layers}
+	p := &Predictor{name: a.name, int8: true, inShape: a.inShape, specs: a.layers, block: int8Batch}
 	p.inSize, _ = product(a.inShape)
 	f32 := make(map[string][]float32)
 	codes := make(map[string][]int8)
@@ -177,7 +177,7 @@ func readInt8Predictor(r io.Reader, meta map[string]string, tensors map[string]t
 			return nil, fmt.Errorf("layer %q: %v", l.name, err)
 		}
 		if i < len(p.layers)-1 {
-			p.scratch = max(p.scratch, predictBatch*l.units)
+			p.scratch = max(p.scratch, p.block*l.units)
 		}
 	}
 	p.outSize = p.layers[len(p.layers)-1].units

@@ -441,30 +441,33 @@ func BenchmarkQuantizedPredictorOne(b *testing.B) {
 	}
 }
 
-// TestPredictorNonFiniteLaterBlock: a NaN in a later block of 32 samples
-// is an error naming it, for both kinds; the blocks before it have been
-// predicted, as Predict documents.
+// TestPredictorNonFiniteLaterBlock: a NaN in a later pass (32 samples
+// for float32, int8Batch for int8) is an error naming it, for both kinds;
+// the passes before it have been predicted, as Predict documents.
 func TestPredictorNonFiniteLaterBlock(t *testing.T) {
 	m := predictorModel(t)
-	x, _ := synth(70, 63, 10, 3)
 	for _, int8 := range []bool{false, true} {
 		p, err := m.Predictor()
+		block := predictBatch
 		if int8 {
 			p, err = m.QuantizedPredictor()
+			block = int8Batch
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := predictAll(t, p, x[:32*63])
+		n := block + 38
+		x, _ := synth(n, 63, 10, 3)
+		want := predictAll(t, p, x[:block*63])
 		bad := append([]float32(nil), x...)
-		bad[40*63+5] = float32(math.NaN())
-		out := make([]float32, 70*10)
-		err = p.Predict(bad, 70, out)
-		if err == nil || !strings.Contains(err.Error(), "(sample 40, feature 5)") {
+		bad[(block+8)*63+5] = float32(math.NaN())
+		out := make([]float32, n*10)
+		err = p.Predict(bad, n, out)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("(sample %d, feature 5)", block+8)) {
 			t.Fatalf("%s: %v", p.Precision(), err)
 		}
-		if !reflect.DeepEqual(out[:32*10], want) {
-			t.Errorf("%s: the first block's outputs are not the first 32 samples'", p.Precision())
+		if !reflect.DeepEqual(out[:block*10], want) {
+			t.Errorf("%s: the first pass's outputs are not the first %d samples'", p.Precision(), block)
 		}
 	}
 }

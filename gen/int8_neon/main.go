@@ -57,7 +57,8 @@ func (g *gen) quantize() {
 		Doc: []string{
 			"QuantizeRowsU8NEON is kernels.refQuantizeRowsU8, bit for bit: m rows of k",
 			"float32s (leading dimension ldx) to uint8 codes (leading dimension ldq ≥ k,",
-			"the codes from k to ldq−1 cleared) with a scale and a zero point per row.",
+			"the codes from k to ldq−1 cleared) with a scale and a zero point per row;",
+			"a row holding a NaN or ±Inf gets scale NaN, zero point 0 and no codes.",
 			"It reads exactly the rows' k values and writes exactly m rows of ldq codes",
 			"and m scales and zero points; m, k ≥ 1 and the lengths are checked by",
 			"kernels.QuantizeRowsU8. Assembly because Go does not vectorise the",
@@ -111,6 +112,20 @@ func (g *gen) quantize() {
 	f.Label("mmdone")
 	g.w(neon.FMINV(0, 0))
 	g.w(neon.FMAXV(1, 1))
+	// FMIN, FMAX and their reductions carry a NaN through, and with
+	// lo ≤ 0 ≤ hi the sum lo + hi is finite exactly when both are: a row
+	// holding a NaN or ±Inf gets scale NaN and zero point 0, no codes.
+	f.I("FADDS F0, F1, F8")
+	f.I("FABSS F8, F8")
+	f.I("MOVW $0x7f800000, R9")
+	f.I("FMOVS R9, F9")
+	f.I("FCMPS F9, F8")
+	f.I("BMI %s", f.L("finite"))
+	f.I("MOVW $0x7fc00000, R9")
+	f.I("MOVW R9, (R2)")
+	f.I("MOVW ZR, (R3)")
+	f.I("B %s", f.L("next"))
+	f.Label("finite")
 
 	// scale F2, inv F4, zero point R12; a row whose minimum and maximum
 	// are equal is all zeros and has scale 1, zero point 0.

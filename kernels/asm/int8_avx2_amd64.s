@@ -7,33 +7,72 @@
 // func QuantizeRowsU8AVX2(q []uint8, ldq int, scale []float32, zero []int32, x []float32, ldx int, m int, k int)
 // Requires: AVX, AVX2, CMOV
 TEXT ·QuantizeRowsU8AVX2(SB), NOSPLIT, $0-128
-	MOVQ  q_base+0(FP), AX
-	MOVQ  scale_base+32(FP), CX
-	MOVQ  zero_base+56(FP), DX
-	MOVQ  x_base+80(FP), BX
-	MOVQ  m+112(FP), SI
-	MOVQ  k+120(FP), DI
-	VPXOR X0, X0, X0
-	MOVL  $0x3f800000, R8
-	MOVL  $0x437f0000, R9
+	MOVQ         q_base+0(FP), AX
+	MOVQ         scale_base+32(FP), CX
+	MOVQ         zero_base+56(FP), DX
+	MOVQ         x_base+80(FP), BX
+	MOVQ         m+112(FP), SI
+	MOVQ         k+120(FP), DI
+	VPXOR        X0, X0, X0
+	MOVL         $0x7fffffff, R8
+	VMOVD        R8, X9
+	VPBROADCASTD X9, Y9
+	MOVL         $0x3f800000, R8
+	MOVL         $0x437f0000, R9
 
 i8qrow1:
 	VMOVUPS Y0, Y1
 	VMOVUPS Y0, Y2
+	VMOVUPS Y0, Y10
+	VMOVUPS Y0, Y12
+	VMOVUPS Y0, Y13
+	VMOVUPS Y0, Y14
 	XORQ    R10, R10
-
-i8mm2:
 	MOVQ    DI, R11
-	SUBQ    R10, R11
-	CMPQ    R11, $0x00000008
-	JL      i8mmtail3
+
+i8mm42:
+	CMPQ    R11, $0x00000020
+	JL      i8mm3
 	VMOVUPS (BX)(R10*4), Y3
 	VMINPS  Y3, Y1, Y1
 	VMAXPS  Y3, Y2, Y2
-	ADDQ    $0x00000008, R10
-	JMP     i8mm2
+	VPAND   Y9, Y3, Y11
+	VPMAXUD Y11, Y10, Y10
+	VMOVUPS 32(BX)(R10*4), Y3
+	VMINPS  Y3, Y12, Y12
+	VMAXPS  Y3, Y13, Y13
+	VPAND   Y9, Y3, Y11
+	VPMAXUD Y11, Y14, Y14
+	VMOVUPS 64(BX)(R10*4), Y3
+	VMINPS  Y3, Y1, Y1
+	VMAXPS  Y3, Y2, Y2
+	VPAND   Y9, Y3, Y11
+	VPMAXUD Y11, Y10, Y10
+	VMOVUPS 96(BX)(R10*4), Y3
+	VMINPS  Y3, Y12, Y12
+	VMAXPS  Y3, Y13, Y13
+	VPAND   Y9, Y3, Y11
+	VPMAXUD Y11, Y14, Y14
+	ADDQ    $0x00000020, R10
+	SUBQ    $0x00000020, R11
+	JMP     i8mm42
 
-i8mmtail3:
+i8mm3:
+	CMPQ    R11, $0x00000008
+	JL      i8mmtail4
+	VMOVUPS (BX)(R10*4), Y3
+	VMINPS  Y3, Y1, Y1
+	VMAXPS  Y3, Y2, Y2
+	VPAND   Y9, Y3, Y11
+	VPMAXUD Y11, Y10, Y10
+	ADDQ    $0x00000008, R10
+	SUBQ    $0x00000008, R11
+	JMP     i8mm3
+
+i8mmtail4:
+	VMINPS       Y12, Y1, Y1
+	VMAXPS       Y13, Y2, Y2
+	VPMAXUD      Y14, Y10, Y10
 	VEXTRACTF128 $0x01, Y1, X6
 	VMINPS       X6, X1, X1
 	VEXTRACTF128 $0x01, Y2, X6
@@ -46,22 +85,39 @@ i8mmtail3:
 	VMINSS       X6, X1, X1
 	VMOVSHDUP    X2, X6
 	VMAXSS       X6, X2, X2
+	VEXTRACTI128 $0x01, Y10, X11
+	VPMAXUD      X11, X10, X10
+	VPSHUFD      $0x4e, X10, X11
+	VPMAXUD      X11, X10, X10
+	VPSHUFD      $0xb1, X10, X11
+	VPMAXUD      X11, X10, X10
 
-i8mmscalar5:
-	CMPQ   R10, DI
-	JGE    i8mmdone4
-	VMOVSS (BX)(R10*4), X6
-	VMINSS X6, X1, X1
-	VMAXSS X6, X2, X2
-	INCQ   R10
-	JMP    i8mmscalar5
+i8mmscalar6:
+	CMPQ    R10, DI
+	JGE     i8mmdone5
+	VMOVSS  (BX)(R10*4), X6
+	VMINSS  X6, X1, X1
+	VMAXSS  X6, X2, X2
+	VPAND   X9, X6, X11
+	VPMAXUD X11, X10, X10
+	INCQ    R10
+	JMP     i8mmscalar6
 
-i8mmdone4:
+i8mmdone5:
+	VMOVD X10, R10
+	CMPL  R10, $0x7f800000
+	JB    i8finite8
+	MOVL  $0x7fc00000, R10
+	MOVL  R10, (CX)
+	MOVL  $0x00000000, (DX)
+	JMP   i8nextrow7
+
+i8finite8:
 	VMOVD     R8, X7
 	VMOVD     R8, X8
 	XORL      R12, R12
 	VUCOMISS  X2, X1
-	JE        i8const6
+	JE        i8const9
 	VSUBSS    X1, X2, X7
 	VMOVD     R9, X6
 	VDIVSS    X6, X7, X7
@@ -80,19 +136,53 @@ i8mmdone4:
 	CMPL      R12, $0x00000000
 	CMOVLLT   R10, R12
 
-i8const6:
+i8const9:
 	VMOVSS       X7, (CX)
 	MOVL         R12, (DX)
 	VBROADCASTSS X8, Y4
 	VMOVD        R12, X5
 	VPBROADCASTD X5, Y5
 	XORQ         R10, R10
-
-i8codes7:
 	MOVQ         DI, R11
-	SUBQ         R10, R11
+
+i8codes410:
+	CMPQ         R11, $0x00000020
+	JL           i8codes11
+	VMULPS       (BX)(R10*4), Y4, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       Y5, Y3, Y3
+	VEXTRACTI128 $0x01, Y3, X6
+	VPACKUSDW    X6, X3, X3
+	VPACKUSWB    X3, X3, X3
+	VMOVQ        X3, (AX)(R10*1)
+	VMULPS       32(BX)(R10*4), Y4, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       Y5, Y3, Y3
+	VEXTRACTI128 $0x01, Y3, X6
+	VPACKUSDW    X6, X3, X3
+	VPACKUSWB    X3, X3, X3
+	VMOVQ        X3, 8(AX)(R10*1)
+	VMULPS       64(BX)(R10*4), Y4, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       Y5, Y3, Y3
+	VEXTRACTI128 $0x01, Y3, X6
+	VPACKUSDW    X6, X3, X3
+	VPACKUSWB    X3, X3, X3
+	VMOVQ        X3, 16(AX)(R10*1)
+	VMULPS       96(BX)(R10*4), Y4, Y3
+	VCVTPS2DQ    Y3, Y3
+	VPADDD       Y5, Y3, Y3
+	VEXTRACTI128 $0x01, Y3, X6
+	VPACKUSDW    X6, X3, X3
+	VPACKUSWB    X3, X3, X3
+	VMOVQ        X3, 24(AX)(R10*1)
+	ADDQ         $0x00000020, R10
+	SUBQ         $0x00000020, R11
+	JMP          i8codes410
+
+i8codes11:
 	CMPQ         R11, $0x00000008
-	JL           i8codestail8
+	JL           i8codestail12
 	VMULPS       (BX)(R10*4), Y4, Y3
 	VCVTPS2DQ    Y3, Y3
 	VPADDD       Y5, Y3, Y3
@@ -101,12 +191,13 @@ i8codes7:
 	VPACKUSWB    X3, X3, X3
 	VMOVQ        X3, (AX)(R10*1)
 	ADDQ         $0x00000008, R10
-	JMP          i8codes7
+	SUBQ         $0x00000008, R11
+	JMP          i8codes11
 
-i8codestail8:
-i8codesscalar10:
+i8codestail12:
+i8codesscalar14:
 	CMPQ      R10, DI
-	JGE       i8codesdone9
+	JGE       i8codesdone13
 	VMOVSS    (BX)(R10*4), X6
 	VMULSS    X8, X6, X6
 	VCVTSS2SI X6, R11
@@ -119,29 +210,31 @@ i8codesscalar10:
 	CMOVLLT   R13, R11
 	MOVB      R11, (AX)(R10*1)
 	INCQ      R10
-	JMP       i8codesscalar10
+	JMP       i8codesscalar14
 
-i8codesdone9:
+i8codesdone13:
 	MOVQ ldq+24(FP), R12
 
-i8pad11:
+i8pad15:
 	MOVQ    R12, R11
 	SUBQ    R10, R11
 	CMPQ    R11, $0x00000010
-	JL      i8padbyte12
+	JL      i8padbyte16
 	VMOVDQU X0, (AX)(R10*1)
 	ADDQ    $0x00000010, R10
-	JMP     i8pad11
+	JMP     i8pad15
 
-i8padbyte12:
+i8padbyte16:
 	CMPQ R10, R12
-	JGE  i8paddone13
+	JGE  i8paddone17
 	MOVB $0x00, (AX)(R10*1)
 	INCQ R10
-	JMP  i8padbyte12
+	JMP  i8padbyte16
 
-i8paddone13:
-	ADDQ R12, AX
+i8paddone17:
+i8nextrow7:
+	MOVQ ldq+24(FP), R10
+	ADDQ R10, AX
 	MOVQ ldx+104(FP), R10
 	LEAQ (BX)(R10*4), BX
 	ADDQ $0x04, CX
@@ -151,31 +244,35 @@ i8paddone13:
 	VZEROUPPER
 	RET
 
-// func Int8DenseVNNIAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int)
-// Requires: AVX, AVX2
-TEXT ·Int8DenseVNNIAVX2(SB), NOSPLIT, $256-240
+// func Int8DenseVNNIAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8)
+// Requires: AVX, AVX2, CMOV, MMX+
+TEXT ·Int8DenseVNNIAVX2(SB), NOSPLIT, $256-288
 	XORQ AX, AX
+	MOVQ pf_base+240(FP), CX
+	MOVQ pf_len+248(FP), DX
+	SHLQ $0x02, DX
+	ADDQ CX, DX
 
-i8rows14:
-	MOVQ m+0(FP), CX
-	SUBQ AX, CX
-	CMPQ CX, $0x00000004
-	JGE  i8r419
-	CMPQ CX, $0x00000001
-	JE   i8r116
-	CMPQ CX, $0x00000002
-	JE   i8r217
-	CMPQ CX, $0x00000003
-	JE   i8r318
+i8rows18:
+	MOVQ m+0(FP), BX
+	SUBQ AX, BX
+	CMPQ BX, $0x00000004
+	JGE  i8r423
+	CMPQ BX, $0x00000001
+	JE   i8r120
+	CMPQ BX, $0x00000002
+	JE   i8r221
+	CMPQ BX, $0x00000003
+	JE   i8r322
 
-i8r419:
-	XORQ CX, CX
+i8r423:
+	XORQ BX, BX
 
-i8col20:
-	MOVQ  n+232(FP), DX
-	SUBQ  CX, DX
-	CMPQ  DX, $0x00000010
-	JL    i8coltail22
+i8col24:
+	MOVQ  n+232(FP), SI
+	SUBQ  BX, SI
+	CMPQ  SI, $0x00000010
+	JL    i8coltail26
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -184,22 +281,22 @@ i8col20:
 	VPXOR X5, X5, X5
 	VPXOR X6, X6, X6
 	VPXOR X7, X7, X7
-	MOVQ  lda+40(FP), DX
-	MOVQ  a_base+16(FP), BX
-	MOVQ  DX, SI
-	IMULQ AX, SI
-	ADDQ  SI, BX
-	LEAQ  (DX)(DX*2), SI
-	MOVQ  w_base+96(FP), DI
-	LEAQ  (DI)(CX*4), DI
-	MOVQ  np+120(FP), R8
-	SHLQ  $0x02, R8
-	MOVQ  kg+8(FP), R9
+	MOVQ  lda+40(FP), SI
+	MOVQ  a_base+16(FP), DI
+	MOVQ  SI, R8
+	IMULQ AX, R8
+	ADDQ  R8, DI
+	LEAQ  (SI)(SI*2), R8
+	MOVQ  w_base+96(FP), R9
+	LEAQ  (R9)(BX*4), R9
+	MOVQ  np+120(FP), R10
+	SHLQ  $0x02, R10
+	MOVQ  kg+8(FP), R11
 
-i8k124:
-	VMOVDQU      (DI), Y8
-	VMOVDQU      32(DI), Y9
-	VPBROADCASTD (BX), Y10
+i8k128:
+	VMOVDQU      (R9), Y8
+	VMOVDQU      32(R9), Y9
+	VPBROADCASTD (DI), Y10
 
 	// {vex} vpdpbusd %ymm8, %ymm10, %ymm0 (acc += a·w)
 	BYTE $0xc4
@@ -214,7 +311,7 @@ i8k124:
 	BYTE         $0x2d
 	BYTE         $0x50
 	BYTE         $0xc9
-	VPBROADCASTD (BX)(DX*1), Y10
+	VPBROADCASTD (DI)(SI*1), Y10
 
 	// {vex} vpdpbusd %ymm8, %ymm10, %ymm2 (acc += a·w)
 	BYTE $0xc4
@@ -229,7 +326,7 @@ i8k124:
 	BYTE         $0x2d
 	BYTE         $0x50
 	BYTE         $0xd9
-	VPBROADCASTD (BX)(DX*2), Y10
+	VPBROADCASTD (DI)(SI*2), Y10
 
 	// {vex} vpdpbusd %ymm8, %ymm10, %ymm4 (acc += a·w)
 	BYTE $0xc4
@@ -244,7 +341,7 @@ i8k124:
 	BYTE         $0x2d
 	BYTE         $0x50
 	BYTE         $0xe9
-	VPBROADCASTD (BX)(SI*1), Y10
+	VPBROADCASTD (DI)(R8*1), Y10
 
 	// {vex} vpdpbusd %ymm8, %ymm10, %ymm6 (acc += a·w)
 	BYTE $0xc4
@@ -259,100 +356,104 @@ i8k124:
 	BYTE         $0x2d
 	BYTE         $0x50
 	BYTE         $0xf9
-	ADDQ         R8, DI
-	ADDQ         $0x00000004, BX
-	DECQ         R9
-	JNZ          i8k124
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
-	MOVQ         scale_base+48(FP), BX
-	LEAQ         (BX)(AX*4), BX
-	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
-	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
-	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
-	MOVQ         ldy+224(FP), R9
-	SHLQ         $0x02, R9
-	MOVQ         R9, R10
-	IMULQ        AX, R10
-	MOVQ         y_base+200(FP), R11
-	ADDQ         R11, R10
-	LEAQ         (R10)(CX*4), R10
-	VPBROADCASTD (DX), Y8
-	VBROADCASTSS (BX), Y9
-	VPMULLD      (SI), Y8, Y10
+	ADDQ         R10, R9
+	PREFETCHNTA  (CX)
+	LEAQ         64(CX), R12
+	CMPQ         R12, DX
+	CMOVQLT      R12, CX
+	ADDQ         $0x00000004, DI
+	DECQ         R11
+	JNZ          i8k128
+	MOVQ         zero_base+72(FP), SI
+	LEAQ         (SI)(AX*4), SI
+	MOVQ         scale_base+48(FP), DI
+	LEAQ         (DI)(AX*4), DI
+	MOVQ         colSum_base+128(FP), R8
+	LEAQ         (R8)(BX*4), R8
+	MOVQ         wscale_base+152(FP), R9
+	LEAQ         (R9)(BX*4), R9
+	MOVQ         bias_base+176(FP), R10
+	LEAQ         (R10)(BX*4), R10
+	MOVQ         ldy+224(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         R11, R12
+	IMULQ        AX, R12
+	MOVQ         y_base+200(FP), R13
+	ADDQ         R13, R12
+	LEAQ         (R12)(BX*4), R12
+	VPBROADCASTD (SI), Y8
+	VBROADCASTSS (DI), Y9
+	VPMULLD      (R8), Y8, Y10
 	VPSUBD       Y10, Y0, Y0
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (DI), Y9, Y10
+	VMULPS       (R9), Y9, Y10
 	VMULPS       Y10, Y0, Y0
-	VADDPS       (R8), Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VPMULLD      32(SI), Y8, Y10
+	VADDPS       (R10), Y0, Y0
+	VMOVUPS      Y0, (R12)
+	VPMULLD      32(R8), Y8, Y10
 	VPSUBD       Y10, Y1, Y1
 	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(DI), Y9, Y10
+	VMULPS       32(R9), Y9, Y10
 	VMULPS       Y10, Y1, Y1
-	VADDPS       32(R8), Y1, Y1
-	VMOVUPS      Y1, 32(R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 4(DX), Y8
-	VBROADCASTSS 4(BX), Y9
-	VPMULLD      (SI), Y8, Y10
+	VADDPS       32(R10), Y1, Y1
+	VMOVUPS      Y1, 32(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 4(SI), Y8
+	VBROADCASTSS 4(DI), Y9
+	VPMULLD      (R8), Y8, Y10
 	VPSUBD       Y10, Y2, Y2
 	VCVTDQ2PS    Y2, Y2
-	VMULPS       (DI), Y9, Y10
+	VMULPS       (R9), Y9, Y10
 	VMULPS       Y10, Y2, Y2
-	VADDPS       (R8), Y2, Y2
-	VMOVUPS      Y2, (R10)
-	VPMULLD      32(SI), Y8, Y10
+	VADDPS       (R10), Y2, Y2
+	VMOVUPS      Y2, (R12)
+	VPMULLD      32(R8), Y8, Y10
 	VPSUBD       Y10, Y3, Y3
 	VCVTDQ2PS    Y3, Y3
-	VMULPS       32(DI), Y9, Y10
+	VMULPS       32(R9), Y9, Y10
 	VMULPS       Y10, Y3, Y3
-	VADDPS       32(R8), Y3, Y3
-	VMOVUPS      Y3, 32(R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 8(DX), Y8
-	VBROADCASTSS 8(BX), Y9
-	VPMULLD      (SI), Y8, Y10
+	VADDPS       32(R10), Y3, Y3
+	VMOVUPS      Y3, 32(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 8(SI), Y8
+	VBROADCASTSS 8(DI), Y9
+	VPMULLD      (R8), Y8, Y10
 	VPSUBD       Y10, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (DI), Y9, Y10
+	VMULPS       (R9), Y9, Y10
 	VMULPS       Y10, Y4, Y4
-	VADDPS       (R8), Y4, Y4
-	VMOVUPS      Y4, (R10)
-	VPMULLD      32(SI), Y8, Y10
+	VADDPS       (R10), Y4, Y4
+	VMOVUPS      Y4, (R12)
+	VPMULLD      32(R8), Y8, Y10
 	VPSUBD       Y10, Y5, Y5
 	VCVTDQ2PS    Y5, Y5
-	VMULPS       32(DI), Y9, Y10
+	VMULPS       32(R9), Y9, Y10
 	VMULPS       Y10, Y5, Y5
-	VADDPS       32(R8), Y5, Y5
-	VMOVUPS      Y5, 32(R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 12(DX), Y8
-	VBROADCASTSS 12(BX), Y9
-	VPMULLD      (SI), Y8, Y10
+	VADDPS       32(R10), Y5, Y5
+	VMOVUPS      Y5, 32(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 12(SI), Y8
+	VBROADCASTSS 12(DI), Y9
+	VPMULLD      (R8), Y8, Y10
 	VPSUBD       Y10, Y6, Y6
 	VCVTDQ2PS    Y6, Y6
-	VMULPS       (DI), Y9, Y10
+	VMULPS       (R9), Y9, Y10
 	VMULPS       Y10, Y6, Y6
-	VADDPS       (R8), Y6, Y6
-	VMOVUPS      Y6, (R10)
-	VPMULLD      32(SI), Y8, Y10
+	VADDPS       (R10), Y6, Y6
+	VMOVUPS      Y6, (R12)
+	VPMULLD      32(R8), Y8, Y10
 	VPSUBD       Y10, Y7, Y7
 	VCVTDQ2PS    Y7, Y7
-	VMULPS       32(DI), Y9, Y10
+	VMULPS       32(R9), Y9, Y10
 	VMULPS       Y10, Y7, Y7
-	VADDPS       32(R8), Y7, Y7
-	VMOVUPS      Y7, 32(R10)
-	ADDQ         $0x00000010, CX
-	JMP          i8col20
+	VADDPS       32(R10), Y7, Y7
+	VMOVUPS      Y7, 32(R12)
+	ADDQ         $0x00000010, BX
+	JMP          i8col24
 
-i8coltail22:
-	TESTQ DX, DX
-	JLE   i8coldone21
+i8coltail26:
+	TESTQ SI, SI
+	JLE   i8coldone25
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -361,22 +462,22 @@ i8coltail22:
 	VPXOR X5, X5, X5
 	VPXOR X6, X6, X6
 	VPXOR X7, X7, X7
-	MOVQ  lda+40(FP), BX
-	MOVQ  a_base+16(FP), SI
-	MOVQ  BX, DI
-	IMULQ AX, DI
-	ADDQ  DI, SI
-	LEAQ  (BX)(BX*2), DI
-	MOVQ  w_base+96(FP), R8
-	LEAQ  (R8)(CX*4), R8
-	MOVQ  np+120(FP), R9
-	SHLQ  $0x02, R9
-	MOVQ  kg+8(FP), R10
+	MOVQ  lda+40(FP), DI
+	MOVQ  a_base+16(FP), R8
+	MOVQ  DI, R9
+	IMULQ AX, R9
+	ADDQ  R9, R8
+	LEAQ  (DI)(DI*2), R9
+	MOVQ  w_base+96(FP), R10
+	LEAQ  (R10)(BX*4), R10
+	MOVQ  np+120(FP), R11
+	SHLQ  $0x02, R11
+	MOVQ  kg+8(FP), R12
 
-i8k126:
-	VMOVDQU      (R8), Y8
-	VMOVDQU      32(R8), Y9
-	VPBROADCASTD (SI), Y10
+i8k130:
+	VMOVDQU      (R10), Y8
+	VMOVDQU      32(R10), Y9
+	VPBROADCASTD (R8), Y10
 
 	// {vex} vpdpbusd %ymm8, %ymm10, %ymm0 (acc += a·w)
 	BYTE $0xc4
@@ -391,7 +492,7 @@ i8k126:
 	BYTE         $0x2d
 	BYTE         $0x50
 	BYTE         $0xc9
-	VPBROADCASTD (SI)(BX*1), Y10
+	VPBROADCASTD (R8)(DI*1), Y10
 
 	// {vex} vpdpbusd %ymm8, %ymm10, %ymm2 (acc += a·w)
 	BYTE $0xc4
@@ -406,7 +507,7 @@ i8k126:
 	BYTE         $0x2d
 	BYTE         $0x50
 	BYTE         $0xd9
-	VPBROADCASTD (SI)(BX*2), Y10
+	VPBROADCASTD (R8)(DI*2), Y10
 
 	// {vex} vpdpbusd %ymm8, %ymm10, %ymm4 (acc += a·w)
 	BYTE $0xc4
@@ -421,7 +522,7 @@ i8k126:
 	BYTE         $0x2d
 	BYTE         $0x50
 	BYTE         $0xe9
-	VPBROADCASTD (SI)(DI*1), Y10
+	VPBROADCASTD (R8)(R9*1), Y10
 
 	// {vex} vpdpbusd %ymm8, %ymm10, %ymm6 (acc += a·w)
 	BYTE $0xc4
@@ -431,127 +532,131 @@ i8k126:
 	BYTE $0xf0
 
 	// {vex} vpdpbusd %ymm9, %ymm10, %ymm7 (acc += a·w)
-	BYTE    $0xc4
-	BYTE    $0xc2
-	BYTE    $0x2d
-	BYTE    $0x50
-	BYTE    $0xf9
-	ADDQ    R9, R8
-	ADDQ    $0x00000004, SI
-	DECQ    R10
-	JNZ     i8k126
-	MOVQ    zero_base+72(FP), BX
-	LEAQ    (BX)(AX*4), BX
-	MOVQ    scale_base+48(FP), SI
-	LEAQ    (SI)(AX*4), SI
-	MOVQ    colSum_base+128(FP), DI
-	LEAQ    (DI)(CX*4), DI
-	MOVQ    wscale_base+152(FP), R8
-	LEAQ    (R8)(CX*4), R8
-	MOVQ    bias_base+176(FP), R9
-	LEAQ    (R9)(CX*4), R9
-	MOVQ    ldy+224(FP), R10
-	SHLQ    $0x02, R10
-	MOVQ    R10, R11
-	IMULQ   AX, R11
-	MOVQ    y_base+200(FP), R12
-	ADDQ    R12, R11
-	LEAQ    (R11)(CX*4), R11
-	VMOVDQU Y0, (SP)
-	VMOVDQU Y1, 32(SP)
-	VMOVDQU Y2, 64(SP)
-	VMOVDQU Y3, 96(SP)
-	VMOVDQU Y4, 128(SP)
-	VMOVDQU Y5, 160(SP)
-	VMOVDQU Y6, 192(SP)
-	VMOVDQU Y7, 224(SP)
-	MOVL    (BX), CX
-	VMOVSS  (SI), X15
-	XORQ    R12, R12
+	BYTE        $0xc4
+	BYTE        $0xc2
+	BYTE        $0x2d
+	BYTE        $0x50
+	BYTE        $0xf9
+	ADDQ        R11, R10
+	PREFETCHNTA (CX)
+	LEAQ        64(CX), R13
+	CMPQ        R13, DX
+	CMOVQLT     R13, CX
+	ADDQ        $0x00000004, R8
+	DECQ        R12
+	JNZ         i8k130
+	MOVQ        zero_base+72(FP), DI
+	LEAQ        (DI)(AX*4), DI
+	MOVQ        scale_base+48(FP), R8
+	LEAQ        (R8)(AX*4), R8
+	MOVQ        colSum_base+128(FP), R9
+	LEAQ        (R9)(BX*4), R9
+	MOVQ        wscale_base+152(FP), R10
+	LEAQ        (R10)(BX*4), R10
+	MOVQ        bias_base+176(FP), R11
+	LEAQ        (R11)(BX*4), R11
+	MOVQ        ldy+224(FP), R12
+	SHLQ        $0x02, R12
+	MOVQ        R12, R13
+	IMULQ       AX, R13
+	MOVQ        y_base+200(FP), R14
+	ADDQ        R14, R13
+	LEAQ        (R13)(BX*4), R13
+	VMOVDQU     Y0, (SP)
+	VMOVDQU     Y1, 32(SP)
+	VMOVDQU     Y2, 64(SP)
+	VMOVDQU     Y3, 96(SP)
+	VMOVDQU     Y4, 128(SP)
+	VMOVDQU     Y5, 160(SP)
+	VMOVDQU     Y6, 192(SP)
+	VMOVDQU     Y7, 224(SP)
+	MOVL        (DI), BX
+	VMOVSS      (R8), X15
+	XORQ        R14, R14
 
-i8tailcol27:
-	MOVL       (SP)(R12*4), R13
-	MOVL       (DI)(R12*4), R14
-	IMULL      CX, R14
-	SUBL       R14, R13
-	VCVTSI2SSL R13, X13, X13
-	VMULSS     (R8)(R12*4), X15, X14
+i8tailcol31:
+	MOVL       (SP)(R14*4), R15
+	MOVL       (R9)(R14*4), BP
+	IMULL      BX, BP
+	SUBL       BP, R15
+	VCVTSI2SSL R15, X13, X13
+	VMULSS     (R10)(R14*4), X15, X14
 	VMULSS     X14, X13, X13
-	VADDSS     (R9)(R12*4), X13, X13
-	VMOVSS     X13, (R11)(R12*4)
-	INCQ       R12
-	CMPQ       R12, DX
-	JL         i8tailcol27
-	ADDQ       R10, R11
-	MOVL       4(BX), CX
-	VMOVSS     4(SI), X15
-	XORQ       R12, R12
+	VADDSS     (R11)(R14*4), X13, X13
+	VMOVSS     X13, (R13)(R14*4)
+	INCQ       R14
+	CMPQ       R14, SI
+	JL         i8tailcol31
+	ADDQ       R12, R13
+	MOVL       4(DI), BX
+	VMOVSS     4(R8), X15
+	XORQ       R14, R14
 
-i8tailcol28:
-	MOVL       64(SP)(R12*4), R13
-	MOVL       (DI)(R12*4), R14
-	IMULL      CX, R14
-	SUBL       R14, R13
-	VCVTSI2SSL R13, X13, X13
-	VMULSS     (R8)(R12*4), X15, X14
+i8tailcol32:
+	MOVL       64(SP)(R14*4), R15
+	MOVL       (R9)(R14*4), BP
+	IMULL      BX, BP
+	SUBL       BP, R15
+	VCVTSI2SSL R15, X13, X13
+	VMULSS     (R10)(R14*4), X15, X14
 	VMULSS     X14, X13, X13
-	VADDSS     (R9)(R12*4), X13, X13
-	VMOVSS     X13, (R11)(R12*4)
-	INCQ       R12
-	CMPQ       R12, DX
-	JL         i8tailcol28
-	ADDQ       R10, R11
-	MOVL       8(BX), CX
-	VMOVSS     8(SI), X15
-	XORQ       R12, R12
+	VADDSS     (R11)(R14*4), X13, X13
+	VMOVSS     X13, (R13)(R14*4)
+	INCQ       R14
+	CMPQ       R14, SI
+	JL         i8tailcol32
+	ADDQ       R12, R13
+	MOVL       8(DI), BX
+	VMOVSS     8(R8), X15
+	XORQ       R14, R14
 
-i8tailcol29:
-	MOVL       128(SP)(R12*4), R13
-	MOVL       (DI)(R12*4), R14
-	IMULL      CX, R14
-	SUBL       R14, R13
-	VCVTSI2SSL R13, X13, X13
-	VMULSS     (R8)(R12*4), X15, X14
+i8tailcol33:
+	MOVL       128(SP)(R14*4), R15
+	MOVL       (R9)(R14*4), BP
+	IMULL      BX, BP
+	SUBL       BP, R15
+	VCVTSI2SSL R15, X13, X13
+	VMULSS     (R10)(R14*4), X15, X14
 	VMULSS     X14, X13, X13
-	VADDSS     (R9)(R12*4), X13, X13
-	VMOVSS     X13, (R11)(R12*4)
-	INCQ       R12
-	CMPQ       R12, DX
-	JL         i8tailcol29
-	ADDQ       R10, R11
-	MOVL       12(BX), CX
-	VMOVSS     12(SI), X15
-	XORQ       BX, BX
+	VADDSS     (R11)(R14*4), X13, X13
+	VMOVSS     X13, (R13)(R14*4)
+	INCQ       R14
+	CMPQ       R14, SI
+	JL         i8tailcol33
+	ADDQ       R12, R13
+	MOVL       12(DI), BX
+	VMOVSS     12(R8), X15
+	XORQ       DI, DI
 
-i8tailcol30:
-	MOVL       192(SP)(BX*4), SI
-	MOVL       (DI)(BX*4), R10
-	IMULL      CX, R10
-	SUBL       R10, SI
-	VCVTSI2SSL SI, X13, X13
-	VMULSS     (R8)(BX*4), X15, X14
+i8tailcol34:
+	MOVL       192(SP)(DI*4), R8
+	MOVL       (R9)(DI*4), R12
+	IMULL      BX, R12
+	SUBL       R12, R8
+	VCVTSI2SSL R8, X13, X13
+	VMULSS     (R10)(DI*4), X15, X14
 	VMULSS     X14, X13, X13
-	VADDSS     (R9)(BX*4), X13, X13
-	VMOVSS     X13, (R11)(BX*4)
-	INCQ       BX
-	CMPQ       BX, DX
-	JL         i8tailcol30
+	VADDSS     (R11)(DI*4), X13, X13
+	VMOVSS     X13, (R13)(DI*4)
+	INCQ       DI
+	CMPQ       DI, SI
+	JL         i8tailcol34
 
-i8coldone21:
+i8coldone25:
 	ADDQ $0x00000004, AX
-	MOVQ m+0(FP), CX
-	CMPQ AX, CX
-	JL   i8rows14
-	JMP  i8end15
+	MOVQ m+0(FP), BX
+	CMPQ AX, BX
+	JL   i8rows18
+	JMP  i8end19
 
-i8r318:
+i8r322:
 	XORQ CX, CX
 
-i8col31:
+i8col35:
 	MOVQ  n+232(FP), DX
 	SUBQ  CX, DX
 	CMPQ  DX, $0x00000010
-	JL    i8coltail33
+	JL    i8coltail37
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -575,9 +680,9 @@ i8col31:
 	SHLQ  $0x02, DI
 	MOVQ  kg+8(FP), R8
 
-i8kset35:
+i8kset39:
 	CMPQ         R8, $0x00000002
-	JL           i8krest36
+	JL           i8krest40
 	VMOVDQU      (SI), Y12
 	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (BX), Y14
@@ -676,13 +781,13 @@ i8kset35:
 	ADDQ DI, SI
 	ADDQ $0x00000008, BX
 	SUBQ $0x00000002, R8
-	JMP  i8kset35
+	JMP  i8kset39
 
-i8krest36:
+i8krest40:
 	TESTQ R8, R8
-	JZ    i8kdone34
+	JZ    i8kdone38
 
-i8k137:
+i8k141:
 	VMOVDQU      (SI), Y12
 	VMOVDQU      32(SI), Y13
 	VPBROADCASTD (BX), Y14
@@ -733,9 +838,9 @@ i8k137:
 	ADDQ DI, SI
 	ADDQ $0x00000004, BX
 	DECQ R8
-	JNZ  i8k137
+	JNZ  i8k141
 
-i8kdone34:
+i8kdone38:
 	VPADDD       Y6, Y0, Y0
 	VPADDD       Y7, Y1, Y1
 	VPADDD       Y8, Y2, Y2
@@ -810,11 +915,11 @@ i8kdone34:
 	VADDPS       32(R8), Y5, Y5
 	VMOVUPS      Y5, 32(R10)
 	ADDQ         $0x00000010, CX
-	JMP          i8col31
+	JMP          i8col35
 
-i8coltail33:
+i8coltail37:
 	TESTQ DX, DX
-	JLE   i8coldone32
+	JLE   i8coldone36
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -838,9 +943,9 @@ i8coltail33:
 	SHLQ  $0x02, R8
 	MOVQ  kg+8(FP), R9
 
-i8kset39:
+i8kset43:
 	CMPQ         R9, $0x00000002
-	JL           i8krest40
+	JL           i8krest44
 	VMOVDQU      (DI), Y12
 	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (SI), Y14
@@ -939,13 +1044,13 @@ i8kset39:
 	ADDQ R8, DI
 	ADDQ $0x00000008, SI
 	SUBQ $0x00000002, R9
-	JMP  i8kset39
+	JMP  i8kset43
 
-i8krest40:
+i8krest44:
 	TESTQ R9, R9
-	JZ    i8kdone38
+	JZ    i8kdone42
 
-i8k141:
+i8k145:
 	VMOVDQU      (DI), Y12
 	VMOVDQU      32(DI), Y13
 	VPBROADCASTD (SI), Y14
@@ -996,9 +1101,9 @@ i8k141:
 	ADDQ R8, DI
 	ADDQ $0x00000004, SI
 	DECQ R9
-	JNZ  i8k141
+	JNZ  i8k145
 
-i8kdone38:
+i8kdone42:
 	VPADDD  Y6, Y0, Y0
 	VPADDD  Y7, Y1, Y1
 	VPADDD  Y8, Y2, Y2
@@ -1032,7 +1137,7 @@ i8kdone38:
 	VMOVSS  (SI), X15
 	XORQ    CX, CX
 
-i8tailcol42:
+i8tailcol46:
 	MOVL       (SP)(CX*4), R12
 	MOVL       (DI)(CX*4), R13
 	IMULL      AX, R13
@@ -1044,13 +1149,13 @@ i8tailcol42:
 	VMOVSS     X13, (R11)(CX*4)
 	INCQ       CX
 	CMPQ       CX, DX
-	JL         i8tailcol42
+	JL         i8tailcol46
 	ADDQ       R10, R11
 	MOVL       4(BX), AX
 	VMOVSS     4(SI), X15
 	XORQ       CX, CX
 
-i8tailcol43:
+i8tailcol47:
 	MOVL       64(SP)(CX*4), R12
 	MOVL       (DI)(CX*4), R13
 	IMULL      AX, R13
@@ -1062,13 +1167,13 @@ i8tailcol43:
 	VMOVSS     X13, (R11)(CX*4)
 	INCQ       CX
 	CMPQ       CX, DX
-	JL         i8tailcol43
+	JL         i8tailcol47
 	ADDQ       R10, R11
 	MOVL       8(BX), AX
 	VMOVSS     8(SI), X15
 	XORQ       CX, CX
 
-i8tailcol44:
+i8tailcol48:
 	MOVL       128(SP)(CX*4), BX
 	MOVL       (DI)(CX*4), SI
 	IMULL      AX, SI
@@ -1080,19 +1185,19 @@ i8tailcol44:
 	VMOVSS     X13, (R11)(CX*4)
 	INCQ       CX
 	CMPQ       CX, DX
-	JL         i8tailcol44
+	JL         i8tailcol48
 
-i8coldone32:
-	JMP i8end15
+i8coldone36:
+	JMP i8end19
 
-i8r217:
+i8r221:
 	XORQ CX, CX
 
-i8col45:
+i8col49:
 	MOVQ  n+232(FP), DX
 	SUBQ  CX, DX
 	CMPQ  DX, $0x00000010
-	JL    i8coltail47
+	JL    i8coltail51
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -1112,9 +1217,9 @@ i8col45:
 	SHLQ  $0x02, DI
 	MOVQ  kg+8(FP), R8
 
-i8kset49:
+i8kset53:
 	CMPQ         R8, $0x00000002
-	JL           i8krest50
+	JL           i8krest54
 	VMOVDQU      (SI), Y8
 	VMOVDQU      32(SI), Y9
 	VPBROADCASTD (BX), Y10
@@ -1183,13 +1288,13 @@ i8kset49:
 	ADDQ DI, SI
 	ADDQ $0x00000008, BX
 	SUBQ $0x00000002, R8
-	JMP  i8kset49
+	JMP  i8kset53
 
-i8krest50:
+i8krest54:
 	TESTQ R8, R8
-	JZ    i8kdone48
+	JZ    i8kdone52
 
-i8k151:
+i8k155:
 	VMOVDQU      (SI), Y8
 	VMOVDQU      32(SI), Y9
 	VPBROADCASTD (BX), Y10
@@ -1225,9 +1330,9 @@ i8k151:
 	ADDQ DI, SI
 	ADDQ $0x00000004, BX
 	DECQ R8
-	JNZ  i8k151
+	JNZ  i8k155
 
-i8kdone48:
+i8kdone52:
 	VPADDD       Y4, Y0, Y0
 	VPADDD       Y5, Y1, Y1
 	VPADDD       Y6, Y2, Y2
@@ -1283,11 +1388,11 @@ i8kdone48:
 	VADDPS       32(R8), Y3, Y3
 	VMOVUPS      Y3, 32(R10)
 	ADDQ         $0x00000010, CX
-	JMP          i8col45
+	JMP          i8col49
 
-i8coltail47:
+i8coltail51:
 	TESTQ DX, DX
-	JLE   i8coldone46
+	JLE   i8coldone50
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -1307,9 +1412,9 @@ i8coltail47:
 	SHLQ  $0x02, R8
 	MOVQ  kg+8(FP), R9
 
-i8kset53:
+i8kset57:
 	CMPQ         R9, $0x00000002
-	JL           i8krest54
+	JL           i8krest58
 	VMOVDQU      (DI), Y8
 	VMOVDQU      32(DI), Y9
 	VPBROADCASTD (SI), Y10
@@ -1378,13 +1483,13 @@ i8kset53:
 	ADDQ R8, DI
 	ADDQ $0x00000008, SI
 	SUBQ $0x00000002, R9
-	JMP  i8kset53
+	JMP  i8kset57
 
-i8krest54:
+i8krest58:
 	TESTQ R9, R9
-	JZ    i8kdone52
+	JZ    i8kdone56
 
-i8k155:
+i8k159:
 	VMOVDQU      (DI), Y8
 	VMOVDQU      32(DI), Y9
 	VPBROADCASTD (SI), Y10
@@ -1420,9 +1525,9 @@ i8k155:
 	ADDQ R8, DI
 	ADDQ $0x00000004, SI
 	DECQ R9
-	JNZ  i8k155
+	JNZ  i8k159
 
-i8kdone52:
+i8kdone56:
 	VPADDD  Y4, Y0, Y0
 	VPADDD  Y5, Y1, Y1
 	VPADDD  Y6, Y2, Y2
@@ -1452,7 +1557,7 @@ i8kdone52:
 	VMOVSS  (SI), X15
 	XORQ    CX, CX
 
-i8tailcol56:
+i8tailcol60:
 	MOVL       (SP)(CX*4), R12
 	MOVL       (DI)(CX*4), R13
 	IMULL      AX, R13
@@ -1464,13 +1569,13 @@ i8tailcol56:
 	VMOVSS     X13, (R11)(CX*4)
 	INCQ       CX
 	CMPQ       CX, DX
-	JL         i8tailcol56
+	JL         i8tailcol60
 	ADDQ       R10, R11
 	MOVL       4(BX), AX
 	VMOVSS     4(SI), X15
 	XORQ       CX, CX
 
-i8tailcol57:
+i8tailcol61:
 	MOVL       64(SP)(CX*4), BX
 	MOVL       (DI)(CX*4), SI
 	IMULL      AX, SI
@@ -1482,19 +1587,19 @@ i8tailcol57:
 	VMOVSS     X13, (R11)(CX*4)
 	INCQ       CX
 	CMPQ       CX, DX
-	JL         i8tailcol57
+	JL         i8tailcol61
 
-i8coldone46:
-	JMP i8end15
+i8coldone50:
+	JMP i8end19
 
-i8r116:
+i8r120:
 	XORQ CX, CX
 
-i8col58:
+i8col62:
 	MOVQ  n+232(FP), DX
 	SUBQ  CX, DX
 	CMPQ  DX, $0x00000010
-	JL    i8coltail60
+	JL    i8coltail64
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -1513,9 +1618,9 @@ i8col58:
 	SHLQ  $0x02, SI
 	MOVQ  kg+8(FP), DI
 
-i8kset62:
+i8kset66:
 	CMPQ         DI, $0x00000004
-	JL           i8krest63
+	JL           i8krest67
 	VMOVDQU      (DX), Y8
 	VMOVDQU      32(DX), Y9
 	VPBROADCASTD (BX), Y10
@@ -1590,13 +1695,13 @@ i8kset62:
 	ADDQ SI, DX
 	ADDQ $0x00000010, BX
 	SUBQ $0x00000004, DI
-	JMP  i8kset62
+	JMP  i8kset66
 
-i8krest63:
+i8krest67:
 	TESTQ DI, DI
-	JZ    i8kdone61
+	JZ    i8kdone65
 
-i8k164:
+i8k168:
 	VMOVDQU      (DX), Y8
 	VMOVDQU      32(DX), Y9
 	VPBROADCASTD (BX), Y10
@@ -1617,9 +1722,9 @@ i8k164:
 	ADDQ SI, DX
 	ADDQ $0x00000004, BX
 	DECQ DI
-	JNZ  i8k164
+	JNZ  i8k168
 
-i8kdone61:
+i8kdone65:
 	VPADDD       Y2, Y0, Y0
 	VPADDD       Y3, Y1, Y1
 	VPADDD       Y4, Y0, Y0
@@ -1659,11 +1764,11 @@ i8kdone61:
 	VADDPS       32(R8), Y1, Y1
 	VMOVUPS      Y1, 32(R9)
 	ADDQ         $0x00000010, CX
-	JMP          i8col58
+	JMP          i8col62
 
-i8coltail60:
+i8coltail64:
 	TESTQ DX, DX
-	JLE   i8coldone59
+	JLE   i8coldone63
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -1682,9 +1787,9 @@ i8coltail60:
 	SHLQ  $0x02, DI
 	MOVQ  kg+8(FP), R8
 
-i8kset66:
+i8kset70:
 	CMPQ         R8, $0x00000004
-	JL           i8krest67
+	JL           i8krest71
 	VMOVDQU      (BX), Y8
 	VMOVDQU      32(BX), Y9
 	VPBROADCASTD (SI), Y10
@@ -1759,13 +1864,13 @@ i8kset66:
 	ADDQ DI, BX
 	ADDQ $0x00000010, SI
 	SUBQ $0x00000004, R8
-	JMP  i8kset66
+	JMP  i8kset70
 
-i8krest67:
+i8krest71:
 	TESTQ R8, R8
-	JZ    i8kdone65
+	JZ    i8kdone69
 
-i8k168:
+i8k172:
 	VMOVDQU      (BX), Y8
 	VMOVDQU      32(BX), Y9
 	VPBROADCASTD (SI), Y10
@@ -1786,9 +1891,9 @@ i8k168:
 	ADDQ DI, BX
 	ADDQ $0x00000004, SI
 	DECQ R8
-	JNZ  i8k168
+	JNZ  i8k172
 
-i8kdone65:
+i8kdone69:
 	VPADDD  Y2, Y0, Y0
 	VPADDD  Y3, Y1, Y1
 	VPADDD  Y4, Y0, Y0
@@ -1817,7 +1922,7 @@ i8kdone65:
 	VMOVSS  (SI), X15
 	XORQ    CX, CX
 
-i8tailcol69:
+i8tailcol73:
 	MOVL       (SP)(CX*4), BX
 	MOVL       (DI)(CX*4), SI
 	IMULL      AX, SI
@@ -1829,34 +1934,38 @@ i8tailcol69:
 	VMOVSS     X13, (R10)(CX*4)
 	INCQ       CX
 	CMPQ       CX, DX
-	JL         i8tailcol69
+	JL         i8tailcol73
 
-i8coldone59:
-i8end15:
+i8coldone63:
+i8end19:
 	VZEROUPPER
 	RET
 
-// func Int8DenseAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int)
-// Requires: AVX, AVX2
-TEXT ·Int8DenseAVX2(SB), NOSPLIT, $128-240
+// func Int8DenseAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8)
+// Requires: AVX, AVX2, CMOV, MMX+
+TEXT ·Int8DenseAVX2(SB), NOSPLIT, $128-288
 	XORQ AX, AX
+	MOVQ pf_base+240(FP), CX
+	MOVQ pf_len+248(FP), DX
+	SHLQ $0x02, DX
+	ADDQ CX, DX
 
-i8rows70:
-	MOVQ m+0(FP), CX
-	SUBQ AX, CX
-	CMPQ CX, $0x00000002
-	JGE  i8r273
-	CMPQ CX, $0x00000001
-	JE   i8r172
+i8rows74:
+	MOVQ m+0(FP), BX
+	SUBQ AX, BX
+	CMPQ BX, $0x00000002
+	JGE  i8r277
+	CMPQ BX, $0x00000001
+	JE   i8r176
 
-i8r273:
-	XORQ CX, CX
+i8r277:
+	XORQ BX, BX
 
-i8col74:
-	MOVQ  n+232(FP), DX
-	SUBQ  CX, DX
-	CMPQ  DX, $0x00000010
-	JL    i8coltail76
+i8col78:
+	MOVQ  n+232(FP), SI
+	SUBQ  BX, SI
+	CMPQ  SI, $0x00000010
+	JL    i8coltail80
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -1865,23 +1974,23 @@ i8col74:
 	VPXOR X5, X5, X5
 	VPXOR X6, X6, X6
 	VPXOR X7, X7, X7
-	MOVQ  lda+40(FP), DX
-	MOVQ  a_base+16(FP), BX
-	MOVQ  DX, SI
-	IMULQ AX, SI
-	ADDQ  SI, BX
-	MOVQ  w_base+96(FP), SI
-	LEAQ  (SI)(CX*4), SI
-	MOVQ  np+120(FP), DI
-	SHLQ  $0x02, DI
-	MOVQ  kg+8(FP), R8
+	MOVQ  lda+40(FP), SI
+	MOVQ  a_base+16(FP), DI
+	MOVQ  SI, R8
+	IMULQ AX, R8
+	ADDQ  R8, DI
+	MOVQ  w_base+96(FP), R8
+	LEAQ  (R8)(BX*4), R8
+	MOVQ  np+120(FP), R9
+	SHLQ  $0x02, R9
+	MOVQ  kg+8(FP), R10
 
-i8k178:
-	VPMOVSXBW    (SI), Y8
-	VPMOVSXBW    16(SI), Y9
-	VPMOVSXBW    32(SI), Y10
-	VPMOVSXBW    48(SI), Y11
-	VPBROADCASTD (BX), X12
+i8k182:
+	VPMOVSXBW    (R8), Y8
+	VPMOVSXBW    16(R8), Y9
+	VPMOVSXBW    32(R8), Y10
+	VPMOVSXBW    48(R8), Y11
+	VPBROADCASTD (DI), X12
 	VPMOVZXBW    X12, Y12
 	VPMADDWD     Y8, Y12, Y13
 	VPADDD       Y13, Y0, Y0
@@ -1891,7 +2000,7 @@ i8k178:
 	VPADDD       Y13, Y2, Y2
 	VPMADDWD     Y11, Y12, Y13
 	VPADDD       Y13, Y3, Y3
-	VPBROADCASTD (BX)(DX*1), X12
+	VPBROADCASTD (DI)(SI*1), X12
 	VPMOVZXBW    X12, Y12
 	VPMADDWD     Y8, Y12, Y13
 	VPADDD       Y13, Y4, Y4
@@ -1901,10 +2010,14 @@ i8k178:
 	VPADDD       Y13, Y6, Y6
 	VPMADDWD     Y11, Y12, Y13
 	VPADDD       Y13, Y7, Y7
-	ADDQ         DI, SI
-	ADDQ         $0x00000004, BX
-	DECQ         R8
-	JNZ          i8k178
+	ADDQ         R9, R8
+	PREFETCHNTA  (CX)
+	LEAQ         64(CX), R11
+	CMPQ         R11, DX
+	CMOVQLT      R11, CX
+	ADDQ         $0x00000004, DI
+	DECQ         R10
+	JNZ          i8k182
 	VPHADDD      Y1, Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
 	VPHADDD      Y3, Y2, Y2
@@ -1913,62 +2026,62 @@ i8k178:
 	VPERMQ       $0xd8, Y4, Y4
 	VPHADDD      Y7, Y6, Y6
 	VPERMQ       $0xd8, Y6, Y6
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
-	MOVQ         scale_base+48(FP), BX
-	LEAQ         (BX)(AX*4), BX
-	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
-	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
-	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
-	MOVQ         ldy+224(FP), R9
-	SHLQ         $0x02, R9
-	MOVQ         R9, R10
-	IMULQ        AX, R10
-	MOVQ         y_base+200(FP), R11
-	ADDQ         R11, R10
-	LEAQ         (R10)(CX*4), R10
-	VPBROADCASTD (DX), Y8
-	VBROADCASTSS (BX), Y9
-	VPMULLD      (SI), Y8, Y10
+	MOVQ         zero_base+72(FP), SI
+	LEAQ         (SI)(AX*4), SI
+	MOVQ         scale_base+48(FP), DI
+	LEAQ         (DI)(AX*4), DI
+	MOVQ         colSum_base+128(FP), R8
+	LEAQ         (R8)(BX*4), R8
+	MOVQ         wscale_base+152(FP), R9
+	LEAQ         (R9)(BX*4), R9
+	MOVQ         bias_base+176(FP), R10
+	LEAQ         (R10)(BX*4), R10
+	MOVQ         ldy+224(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         R11, R12
+	IMULQ        AX, R12
+	MOVQ         y_base+200(FP), R13
+	ADDQ         R13, R12
+	LEAQ         (R12)(BX*4), R12
+	VPBROADCASTD (SI), Y8
+	VBROADCASTSS (DI), Y9
+	VPMULLD      (R8), Y8, Y10
 	VPSUBD       Y10, Y0, Y0
 	VCVTDQ2PS    Y0, Y0
-	VMULPS       (DI), Y9, Y10
+	VMULPS       (R9), Y9, Y10
 	VMULPS       Y10, Y0, Y0
-	VADDPS       (R8), Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VPMULLD      32(SI), Y8, Y10
+	VADDPS       (R10), Y0, Y0
+	VMOVUPS      Y0, (R12)
+	VPMULLD      32(R8), Y8, Y10
 	VPSUBD       Y10, Y2, Y2
 	VCVTDQ2PS    Y2, Y2
-	VMULPS       32(DI), Y9, Y10
+	VMULPS       32(R9), Y9, Y10
 	VMULPS       Y10, Y2, Y2
-	VADDPS       32(R8), Y2, Y2
-	VMOVUPS      Y2, 32(R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 4(DX), Y8
-	VBROADCASTSS 4(BX), Y9
-	VPMULLD      (SI), Y8, Y10
+	VADDPS       32(R10), Y2, Y2
+	VMOVUPS      Y2, 32(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 4(SI), Y8
+	VBROADCASTSS 4(DI), Y9
+	VPMULLD      (R8), Y8, Y10
 	VPSUBD       Y10, Y4, Y4
 	VCVTDQ2PS    Y4, Y4
-	VMULPS       (DI), Y9, Y10
+	VMULPS       (R9), Y9, Y10
 	VMULPS       Y10, Y4, Y4
-	VADDPS       (R8), Y4, Y4
-	VMOVUPS      Y4, (R10)
-	VPMULLD      32(SI), Y8, Y10
+	VADDPS       (R10), Y4, Y4
+	VMOVUPS      Y4, (R12)
+	VPMULLD      32(R8), Y8, Y10
 	VPSUBD       Y10, Y6, Y6
 	VCVTDQ2PS    Y6, Y6
-	VMULPS       32(DI), Y9, Y10
+	VMULPS       32(R9), Y9, Y10
 	VMULPS       Y10, Y6, Y6
-	VADDPS       32(R8), Y6, Y6
-	VMOVUPS      Y6, 32(R10)
-	ADDQ         $0x00000010, CX
-	JMP          i8col74
+	VADDPS       32(R10), Y6, Y6
+	VMOVUPS      Y6, 32(R12)
+	ADDQ         $0x00000010, BX
+	JMP          i8col78
 
-i8coltail76:
-	TESTQ DX, DX
-	JLE   i8coldone75
+i8coltail80:
+	TESTQ SI, SI
+	JLE   i8coldone79
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -1977,23 +2090,23 @@ i8coltail76:
 	VPXOR X5, X5, X5
 	VPXOR X6, X6, X6
 	VPXOR X7, X7, X7
-	MOVQ  lda+40(FP), BX
-	MOVQ  a_base+16(FP), SI
-	MOVQ  BX, DI
-	IMULQ AX, DI
-	ADDQ  DI, SI
-	MOVQ  w_base+96(FP), DI
-	LEAQ  (DI)(CX*4), DI
-	MOVQ  np+120(FP), R8
-	SHLQ  $0x02, R8
-	MOVQ  kg+8(FP), R9
+	MOVQ  lda+40(FP), DI
+	MOVQ  a_base+16(FP), R8
+	MOVQ  DI, R9
+	IMULQ AX, R9
+	ADDQ  R9, R8
+	MOVQ  w_base+96(FP), R9
+	LEAQ  (R9)(BX*4), R9
+	MOVQ  np+120(FP), R10
+	SHLQ  $0x02, R10
+	MOVQ  kg+8(FP), R11
 
-i8k180:
-	VPMOVSXBW    (DI), Y8
-	VPMOVSXBW    16(DI), Y9
-	VPMOVSXBW    32(DI), Y10
-	VPMOVSXBW    48(DI), Y11
-	VPBROADCASTD (SI), X12
+i8k184:
+	VPMOVSXBW    (R9), Y8
+	VPMOVSXBW    16(R9), Y9
+	VPMOVSXBW    32(R9), Y10
+	VPMOVSXBW    48(R9), Y11
+	VPBROADCASTD (R8), X12
 	VPMOVZXBW    X12, Y12
 	VPMADDWD     Y8, Y12, Y13
 	VPADDD       Y13, Y0, Y0
@@ -2003,7 +2116,7 @@ i8k180:
 	VPADDD       Y13, Y2, Y2
 	VPMADDWD     Y11, Y12, Y13
 	VPADDD       Y13, Y3, Y3
-	VPBROADCASTD (SI)(BX*1), X12
+	VPBROADCASTD (R8)(DI*1), X12
 	VPMOVZXBW    X12, Y12
 	VPMADDWD     Y8, Y12, Y13
 	VPADDD       Y13, Y4, Y4
@@ -2013,10 +2126,14 @@ i8k180:
 	VPADDD       Y13, Y6, Y6
 	VPMADDWD     Y11, Y12, Y13
 	VPADDD       Y13, Y7, Y7
-	ADDQ         R8, DI
-	ADDQ         $0x00000004, SI
-	DECQ         R9
-	JNZ          i8k180
+	ADDQ         R10, R9
+	PREFETCHNTA  (CX)
+	LEAQ         64(CX), R12
+	CMPQ         R12, DX
+	CMOVQLT      R12, CX
+	ADDQ         $0x00000004, R8
+	DECQ         R11
+	JNZ          i8k184
 	VPHADDD      Y1, Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
 	VPHADDD      Y3, Y2, Y2
@@ -2025,78 +2142,78 @@ i8k180:
 	VPERMQ       $0xd8, Y4, Y4
 	VPHADDD      Y7, Y6, Y6
 	VPERMQ       $0xd8, Y6, Y6
-	MOVQ         zero_base+72(FP), BX
-	LEAQ         (BX)(AX*4), BX
-	MOVQ         scale_base+48(FP), SI
-	LEAQ         (SI)(AX*4), SI
-	MOVQ         colSum_base+128(FP), DI
-	LEAQ         (DI)(CX*4), DI
-	MOVQ         wscale_base+152(FP), R8
-	LEAQ         (R8)(CX*4), R8
-	MOVQ         bias_base+176(FP), R9
-	LEAQ         (R9)(CX*4), R9
-	MOVQ         ldy+224(FP), R10
-	SHLQ         $0x02, R10
-	MOVQ         R10, R11
-	IMULQ        AX, R11
-	MOVQ         y_base+200(FP), R12
-	ADDQ         R12, R11
-	LEAQ         (R11)(CX*4), R11
+	MOVQ         zero_base+72(FP), DI
+	LEAQ         (DI)(AX*4), DI
+	MOVQ         scale_base+48(FP), R8
+	LEAQ         (R8)(AX*4), R8
+	MOVQ         colSum_base+128(FP), R9
+	LEAQ         (R9)(BX*4), R9
+	MOVQ         wscale_base+152(FP), R10
+	LEAQ         (R10)(BX*4), R10
+	MOVQ         bias_base+176(FP), R11
+	LEAQ         (R11)(BX*4), R11
+	MOVQ         ldy+224(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R12, R13
+	IMULQ        AX, R13
+	MOVQ         y_base+200(FP), R14
+	ADDQ         R14, R13
+	LEAQ         (R13)(BX*4), R13
 	VMOVDQU      Y0, (SP)
 	VMOVDQU      Y2, 32(SP)
 	VMOVDQU      Y4, 64(SP)
 	VMOVDQU      Y6, 96(SP)
-	MOVL         (BX), CX
-	VMOVSS       (SI), X15
-	XORQ         R12, R12
+	MOVL         (DI), BX
+	VMOVSS       (R8), X15
+	XORQ         R14, R14
 
-i8tailcol81:
-	MOVL       (SP)(R12*4), R13
-	MOVL       (DI)(R12*4), R14
-	IMULL      CX, R14
-	SUBL       R14, R13
-	VCVTSI2SSL R13, X13, X13
-	VMULSS     (R8)(R12*4), X15, X14
+i8tailcol85:
+	MOVL       (SP)(R14*4), R15
+	MOVL       (R9)(R14*4), BP
+	IMULL      BX, BP
+	SUBL       BP, R15
+	VCVTSI2SSL R15, X13, X13
+	VMULSS     (R10)(R14*4), X15, X14
 	VMULSS     X14, X13, X13
-	VADDSS     (R9)(R12*4), X13, X13
-	VMOVSS     X13, (R11)(R12*4)
-	INCQ       R12
-	CMPQ       R12, DX
-	JL         i8tailcol81
-	ADDQ       R10, R11
-	MOVL       4(BX), CX
-	VMOVSS     4(SI), X15
-	XORQ       BX, BX
+	VADDSS     (R11)(R14*4), X13, X13
+	VMOVSS     X13, (R13)(R14*4)
+	INCQ       R14
+	CMPQ       R14, SI
+	JL         i8tailcol85
+	ADDQ       R12, R13
+	MOVL       4(DI), BX
+	VMOVSS     4(R8), X15
+	XORQ       DI, DI
 
-i8tailcol82:
-	MOVL       64(SP)(BX*4), SI
-	MOVL       (DI)(BX*4), R10
-	IMULL      CX, R10
-	SUBL       R10, SI
-	VCVTSI2SSL SI, X13, X13
-	VMULSS     (R8)(BX*4), X15, X14
+i8tailcol86:
+	MOVL       64(SP)(DI*4), R8
+	MOVL       (R9)(DI*4), R12
+	IMULL      BX, R12
+	SUBL       R12, R8
+	VCVTSI2SSL R8, X13, X13
+	VMULSS     (R10)(DI*4), X15, X14
 	VMULSS     X14, X13, X13
-	VADDSS     (R9)(BX*4), X13, X13
-	VMOVSS     X13, (R11)(BX*4)
-	INCQ       BX
-	CMPQ       BX, DX
-	JL         i8tailcol82
+	VADDSS     (R11)(DI*4), X13, X13
+	VMOVSS     X13, (R13)(DI*4)
+	INCQ       DI
+	CMPQ       DI, SI
+	JL         i8tailcol86
 
-i8coldone75:
+i8coldone79:
 	ADDQ $0x00000002, AX
-	MOVQ m+0(FP), CX
-	CMPQ AX, CX
-	JL   i8rows70
-	JMP  i8end71
+	MOVQ m+0(FP), BX
+	CMPQ AX, BX
+	JL   i8rows74
+	JMP  i8end75
 
-i8r172:
+i8r176:
 	XORQ CX, CX
 
-i8col83:
+i8col87:
 	MOVQ  n+232(FP), DX
 	SUBQ  CX, DX
 	CMPQ  DX, $0x00000010
-	JL    i8coltail85
+	JL    i8coltail89
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -2111,7 +2228,7 @@ i8col83:
 	SHLQ  $0x02, SI
 	MOVQ  kg+8(FP), DI
 
-i8k187:
+i8k191:
 	VPMOVSXBW    (DX), Y4
 	VPMOVSXBW    16(DX), Y5
 	VPMOVSXBW    32(DX), Y6
@@ -2129,7 +2246,7 @@ i8k187:
 	ADDQ         SI, DX
 	ADDQ         $0x00000004, BX
 	DECQ         DI
-	JNZ          i8k187
+	JNZ          i8k191
 	VPHADDD      Y1, Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
 	VPHADDD      Y3, Y2, Y2
@@ -2167,11 +2284,11 @@ i8k187:
 	VADDPS       32(R8), Y2, Y2
 	VMOVUPS      Y2, 32(R9)
 	ADDQ         $0x00000010, CX
-	JMP          i8col83
+	JMP          i8col87
 
-i8coltail85:
+i8coltail89:
 	TESTQ DX, DX
-	JLE   i8coldone84
+	JLE   i8coldone88
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -2186,7 +2303,7 @@ i8coltail85:
 	SHLQ  $0x02, DI
 	MOVQ  kg+8(FP), R8
 
-i8k189:
+i8k193:
 	VPMOVSXBW    (BX), Y4
 	VPMOVSXBW    16(BX), Y5
 	VPMOVSXBW    32(BX), Y6
@@ -2204,7 +2321,7 @@ i8k189:
 	ADDQ         DI, BX
 	ADDQ         $0x00000004, SI
 	DECQ         R8
-	JNZ          i8k189
+	JNZ          i8k193
 	VPHADDD      Y1, Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
 	VPHADDD      Y3, Y2, Y2
@@ -2231,7 +2348,7 @@ i8k189:
 	VMOVSS       (SI), X15
 	XORQ         CX, CX
 
-i8tailcol90:
+i8tailcol94:
 	MOVL       (SP)(CX*4), BX
 	MOVL       (DI)(CX*4), SI
 	IMULL      AX, SI
@@ -2243,9 +2360,9 @@ i8tailcol90:
 	VMOVSS     X13, (R10)(CX*4)
 	INCQ       CX
 	CMPQ       CX, DX
-	JL         i8tailcol90
+	JL         i8tailcol94
 
-i8coldone84:
-i8end71:
+i8coldone88:
+i8end75:
 	VZEROUPPER
 	RET

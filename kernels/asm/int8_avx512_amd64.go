@@ -9,6 +9,9 @@ package asm
 // row. Go reference: refQuantizeRowsU8 (kernels/ref_int8.go), bit for bit: min/max pass,
 // VDIVSS for the scale and its inverse, VCVTPS2DQ (ties to even under Go's MXCSR), then
 // saturating packs to bytes. Assembly because the Go compiler does not vectorise it.
+// A row holding a NaN or ±Inf (its largest |x| bits ≥ 0x7f800000, kept by an integer max
+// beside the float min/max, whose NaN handling depends on operand order) gets scale NaN
+// and zero point 0, its codes unwritten.
 // Preconditions: m ≥ 1, k ≥ 1, all of x, q, scale and zero in bounds; nothing outside
 // the m rows of q (k..ldq-1 included) and m values of scale and zero is written.
 //
@@ -24,6 +27,10 @@ func QuantizeRowsU8AVX512(q []uint8, ldq int, scale []float32, zero []int32, x [
 // Preconditions: m, kg, n ≥ 1; a holds (m−1)·lda + 4·kg bytes; w holds kg·np·4 bytes,
 // np a multiple of 16 ≥ n, zero past n; scale, zero ≥ m values; colSum, wscale, bias ≥ n;
 // y ≥ (m−1)·ldy + n. Only the n columns of y's m rows are written.
+// The last n mod 16 columns come from tail (kernels.Int8Weights.tail), 4 columns × 4 groups a vector; a then holds (m−1)·lda + 16·⌈kg/4⌉ bytes.
+// Full-height tiles prefetch one line of pf (the caller's next rows, which may be empty)
+// per group of inputs, so that the next block's stream from memory overlaps this
+// block's arithmetic; prefetches never fault, and nothing of pf is read otherwise.
 //
 //go:noescape
-func Int8DenseVNNIAVX512(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int)
+func Int8DenseVNNIAVX512(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8)

@@ -24,40 +24,83 @@ DATA int8mask<>+32(SB)/2, $0xffff
 GLOBL int8mask<>(SB), RODATA|NOPTR, $34
 
 // func QuantizeRowsU8AVX512(q []uint8, ldq int, scale []float32, zero []int32, x []float32, ldx int, m int, k int)
-// Requires: AVX, AVX512F, CMOV
+// Requires: AVX, AVX2, AVX512F, CMOV
 TEXT ·QuantizeRowsU8AVX512(SB), NOSPLIT, $0-128
-	MOVQ  q_base+0(FP), AX
-	MOVQ  scale_base+32(FP), CX
-	MOVQ  zero_base+56(FP), DX
-	MOVQ  x_base+80(FP), BX
-	MOVQ  m+112(FP), SI
-	MOVQ  k+120(FP), DI
-	VPXOR X0, X0, X0
-	MOVL  $0x3f800000, R8
-	MOVL  $0x437f0000, R9
+	MOVQ         q_base+0(FP), AX
+	MOVQ         scale_base+32(FP), CX
+	MOVQ         zero_base+56(FP), DX
+	MOVQ         x_base+80(FP), BX
+	MOVQ         m+112(FP), SI
+	MOVQ         k+120(FP), DI
+	VPXOR        X0, X0, X0
+	MOVL         $0x7fffffff, R8
+	VMOVD        R8, X9
+	VPBROADCASTD X9, Z9
+	MOVL         $0x3f800000, R8
+	MOVL         $0x437f0000, R9
 
 i8qrow1:
 	VMOVUPS Z0, Z1
 	VMOVUPS Z0, Z2
+	VMOVUPS Z0, Z10
+	VMOVUPS Z0, Z12
+	VMOVUPS Z0, Z13
+	VMOVUPS Z0, Z14
 	XORQ    R10, R10
-
-i8mm2:
 	MOVQ    DI, R11
-	SUBQ    R10, R11
-	CMPQ    R11, $0x00000010
-	JL      i8mmtail3
+
+i8mm42:
+	CMPQ    R11, $0x00000040
+	JL      i8mm3
 	VMOVUPS (BX)(R10*4), Z3
 	VMINPS  Z3, Z1, Z1
 	VMAXPS  Z3, Z2, Z2
-	ADDQ    $0x00000010, R10
-	JMP     i8mm2
+	VPANDD  Z9, Z3, Z11
+	VPMAXUD Z11, Z10, Z10
+	VMOVUPS 64(BX)(R10*4), Z3
+	VMINPS  Z3, Z12, Z12
+	VMAXPS  Z3, Z13, Z13
+	VPANDD  Z9, Z3, Z11
+	VPMAXUD Z11, Z14, Z14
+	VMOVUPS 128(BX)(R10*4), Z3
+	VMINPS  Z3, Z1, Z1
+	VMAXPS  Z3, Z2, Z2
+	VPANDD  Z9, Z3, Z11
+	VPMAXUD Z11, Z10, Z10
+	VMOVUPS 192(BX)(R10*4), Z3
+	VMINPS  Z3, Z12, Z12
+	VMAXPS  Z3, Z13, Z13
+	VPANDD  Z9, Z3, Z11
+	VPMAXUD Z11, Z14, Z14
+	ADDQ    $0x00000040, R10
+	SUBQ    $0x00000040, R11
+	JMP     i8mm42
 
-i8mmtail3:
+i8mm3:
+	CMPQ    R11, $0x00000010
+	JL      i8mmtail4
+	VMOVUPS (BX)(R10*4), Z3
+	VMINPS  Z3, Z1, Z1
+	VMAXPS  Z3, Z2, Z2
+	VPANDD  Z9, Z3, Z11
+	VPMAXUD Z11, Z10, Z10
+	ADDQ    $0x00000010, R10
+	SUBQ    $0x00000010, R11
+	JMP     i8mm3
+
+i8mmtail4:
+	VMINPS        Z12, Z1, Z1
+	VMAXPS        Z13, Z2, Z2
+	VPMAXUD       Z14, Z10, Z10
 	LEAQ          int8mask<>+0(SB), R12
 	KMOVW         (R12)(R11*2), K1
 	VMOVUPS.Z     (BX)(R10*4), K1, Z3
 	VMINPS        Z3, Z1, Z1
 	VMAXPS        Z3, Z2, Z2
+	VPANDD        Z9, Z3, Z11
+	VPMAXUD       Z11, Z10, Z10
+	VEXTRACTI64X4 $0x01, Z10, Y11
+	VPMAXUD       Y11, Y10, Y10
 	VEXTRACTF64X4 $0x01, Z1, Y6
 	VMINPS        Y6, Y1, Y1
 	VEXTRACTF64X4 $0x01, Z2, Y6
@@ -74,51 +117,93 @@ i8mmtail3:
 	VMINSS        X6, X1, X1
 	VMOVSHDUP     X2, X6
 	VMAXSS        X6, X2, X2
-	VMOVD         R8, X7
-	VMOVD         R8, X8
-	XORL          R10, R10
-	VUCOMISS      X2, X1
-	JE            i8const5
-	VSUBSS        X1, X2, X7
-	VMOVD         R9, X6
-	VDIVSS        X6, X7, X7
-	MOVL          $0x00800000, R10
-	VMOVD         R10, X6
-	VMAXSS        X6, X7, X7
-	VMOVD         R8, X8
-	VDIVSS        X7, X8, X8
-	VSUBSS        X1, X0, X6
-	VMULSS        X8, X6, X6
-	VCVTSS2SI     X6, R10
-	MOVL          $0x000000ff, R11
-	CMPL          R10, $0x000000ff
-	CMOVLGT       R11, R10
-	XORL          R11, R11
-	CMPL          R10, $0x00000000
-	CMOVLLT       R11, R10
+	VEXTRACTI128  $0x01, Y10, X11
+	VPMAXUD       X11, X10, X10
+	VPSHUFD       $0x4e, X10, X11
+	VPMAXUD       X11, X10, X10
+	VPSHUFD       $0xb1, X10, X11
+	VPMAXUD       X11, X10, X10
+	VMOVD         X10, R10
+	CMPL          R10, $0x7f800000
+	JB            i8finite7
+	MOVL          $0x7fc00000, R10
+	MOVL          R10, (CX)
+	MOVL          $0x00000000, (DX)
+	JMP           i8nextrow6
 
-i8const5:
+i8finite7:
+	VMOVD     R8, X7
+	VMOVD     R8, X8
+	XORL      R10, R10
+	VUCOMISS  X2, X1
+	JE        i8const8
+	VSUBSS    X1, X2, X7
+	VMOVD     R9, X6
+	VDIVSS    X6, X7, X7
+	MOVL      $0x00800000, R10
+	VMOVD     R10, X6
+	VMAXSS    X6, X7, X7
+	VMOVD     R8, X8
+	VDIVSS    X7, X8, X8
+	VSUBSS    X1, X0, X6
+	VMULSS    X8, X6, X6
+	VCVTSS2SI X6, R10
+	MOVL      $0x000000ff, R11
+	CMPL      R10, $0x000000ff
+	CMOVLGT   R11, R10
+	XORL      R11, R11
+	CMPL      R10, $0x00000000
+	CMOVLLT   R11, R10
+
+i8const8:
 	VMOVSS       X7, (CX)
 	MOVL         R10, (DX)
 	VBROADCASTSS X8, Z4
 	VMOVD        R10, X5
 	VPBROADCASTD X5, Z5
 	XORQ         R10, R10
+	MOVQ         DI, R11
 
-i8codes6:
-	MOVQ      DI, R11
-	SUBQ      R10, R11
+i8codes49:
+	CMPQ      R11, $0x00000040
+	JL        i8codes10
+	VMULPS    (BX)(R10*4), Z4, Z3
+	VCVTPS2DQ Z3, Z3
+	VPADDD    Z5, Z3, Z3
+	VPMAXSD   Z0, Z3, Z3
+	VPMOVUSDB Z3, (AX)(R10*1)
+	VMULPS    64(BX)(R10*4), Z4, Z3
+	VCVTPS2DQ Z3, Z3
+	VPADDD    Z5, Z3, Z3
+	VPMAXSD   Z0, Z3, Z3
+	VPMOVUSDB Z3, 16(AX)(R10*1)
+	VMULPS    128(BX)(R10*4), Z4, Z3
+	VCVTPS2DQ Z3, Z3
+	VPADDD    Z5, Z3, Z3
+	VPMAXSD   Z0, Z3, Z3
+	VPMOVUSDB Z3, 32(AX)(R10*1)
+	VMULPS    192(BX)(R10*4), Z4, Z3
+	VCVTPS2DQ Z3, Z3
+	VPADDD    Z5, Z3, Z3
+	VPMAXSD   Z0, Z3, Z3
+	VPMOVUSDB Z3, 48(AX)(R10*1)
+	ADDQ      $0x00000040, R10
+	SUBQ      $0x00000040, R11
+	JMP       i8codes49
+
+i8codes10:
 	CMPQ      R11, $0x00000010
-	JL        i8codestail7
+	JL        i8codestail11
 	VMULPS    (BX)(R10*4), Z4, Z3
 	VCVTPS2DQ Z3, Z3
 	VPADDD    Z5, Z3, Z3
 	VPMAXSD   Z0, Z3, Z3
 	VPMOVUSDB Z3, (AX)(R10*1)
 	ADDQ      $0x00000010, R10
-	JMP       i8codes6
+	SUBQ      $0x00000010, R11
+	JMP       i8codes10
 
-i8codestail7:
+i8codestail11:
 	LEAQ      int8mask<>+0(SB), R12
 	KMOVW     (R12)(R11*2), K1
 	VMOVUPS.Z (BX)(R10*4), K1, Z3
@@ -130,24 +215,26 @@ i8codestail7:
 	ADDQ      R11, R10
 	MOVQ      ldq+24(FP), R12
 
-i8pad9:
+i8pad13:
 	MOVQ    R12, R11
 	SUBQ    R10, R11
 	CMPQ    R11, $0x00000010
-	JL      i8padbyte10
+	JL      i8padbyte14
 	VMOVDQU X0, (AX)(R10*1)
 	ADDQ    $0x00000010, R10
-	JMP     i8pad9
+	JMP     i8pad13
 
-i8padbyte10:
+i8padbyte14:
 	CMPQ R10, R12
-	JGE  i8paddone11
+	JGE  i8paddone15
 	MOVB $0x00, (AX)(R10*1)
 	INCQ R10
-	JMP  i8padbyte10
+	JMP  i8padbyte14
 
-i8paddone11:
-	ADDQ R12, AX
+i8paddone15:
+i8nextrow6:
+	MOVQ ldq+24(FP), R10
+	ADDQ R10, AX
 	MOVQ ldx+104(FP), R10
 	LEAQ (BX)(R10*4), BX
 	ADDQ $0x04, CX
@@ -157,131 +244,162 @@ i8paddone11:
 	VZEROUPPER
 	RET
 
-// func Int8DenseVNNIAVX512(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int)
-// Requires: AVX, AVX512F, AVX512VNNI, CMOV
-TEXT ·Int8DenseVNNIAVX512(SB), NOSPLIT, $0-240
+DATA int8tailperm<>+0(SB)/4, $0x00000000
+DATA int8tailperm<>+4(SB)/4, $0x00000004
+DATA int8tailperm<>+8(SB)/4, $0x00000008
+DATA int8tailperm<>+12(SB)/4, $0x0000000c
+DATA int8tailperm<>+16(SB)/4, $0x00000000
+DATA int8tailperm<>+20(SB)/4, $0x00000004
+DATA int8tailperm<>+24(SB)/4, $0x00000008
+DATA int8tailperm<>+28(SB)/4, $0x0000000c
+DATA int8tailperm<>+32(SB)/4, $0x00000000
+DATA int8tailperm<>+36(SB)/4, $0x00000004
+DATA int8tailperm<>+40(SB)/4, $0x00000008
+DATA int8tailperm<>+44(SB)/4, $0x0000000c
+DATA int8tailperm<>+48(SB)/4, $0x00000000
+DATA int8tailperm<>+52(SB)/4, $0x00000004
+DATA int8tailperm<>+56(SB)/4, $0x00000008
+DATA int8tailperm<>+60(SB)/4, $0x0000000c
+GLOBL int8tailperm<>(SB), RODATA|NOPTR, $64
+
+// func Int8DenseVNNIAVX512(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8)
+// Requires: AVX, AVX512F, AVX512VNNI, CMOV, MMX+
+TEXT ·Int8DenseVNNIAVX512(SB), NOSPLIT, $0-288
 	XORQ AX, AX
+	MOVQ pf_base+240(FP), CX
+	MOVQ pf_len+248(FP), DX
+	SHLQ $0x02, DX
+	ADDQ CX, DX
 
-i8rows12:
-	MOVQ m+0(FP), CX
-	SUBQ AX, CX
-	CMPQ CX, $0x00000004
-	JGE  i8r417
-	CMPQ CX, $0x00000001
-	JE   i8r114
-	CMPQ CX, $0x00000002
-	JE   i8r215
-	CMPQ CX, $0x00000003
-	JE   i8r316
+i8rows16:
+	MOVQ m+0(FP), BX
+	SUBQ AX, BX
+	CMPQ BX, $0x00000004
+	JGE  i8r421
+	CMPQ BX, $0x00000001
+	JE   i8r118
+	CMPQ BX, $0x00000002
+	JE   i8r219
+	CMPQ BX, $0x00000003
+	JE   i8r320
 
-i8r417:
-	XORQ CX, CX
+i8r421:
+	XORQ BX, BX
 
-i8col18:
-	MOVQ  n+232(FP), DX
-	SUBQ  CX, DX
-	TESTQ DX, DX
-	JLE   i8coldone19
-	CMPQ  DX, $0x00000030
-	JG    i8r4c23
-	CMPQ  DX, $0x00000020
-	JG    i8r4c22
-	CMPQ  DX, $0x00000010
-	JG    i8r4c21
-	LEAQ  int8mask<>+0(SB), BX
-	KMOVW (BX)(DX*2), K1
+i8col22:
+	MOVQ  n+232(FP), SI
+	ANDQ  $-16, SI
+	SUBQ  BX, SI
+	TESTQ SI, SI
+	JLE   i8coldone23
+	CMPQ  SI, $0x00000050
+	JG    i8r4c29
+	CMPQ  SI, $0x00000040
+	JG    i8r4c28
+	CMPQ  SI, $0x00000030
+	JG    i8r4c27
+	CMPQ  SI, $0x00000020
+	JG    i8r4c26
+	CMPQ  SI, $0x00000010
+	JG    i8r4c25
+	LEAQ  int8mask<>+0(SB), DI
+	KMOVW (DI)(SI*2), K1
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
 	VPXOR X3, X3, X3
-	MOVQ  lda+40(FP), DX
-	MOVQ  a_base+16(FP), BX
-	MOVQ  DX, SI
-	IMULQ AX, SI
-	ADDQ  SI, BX
-	LEAQ  (DX)(DX*2), SI
-	MOVQ  w_base+96(FP), DI
-	LEAQ  (DI)(CX*4), DI
-	MOVQ  np+120(FP), R8
-	SHLQ  $0x02, R8
-	MOVQ  kg+8(FP), R9
+	MOVQ  lda+40(FP), SI
+	MOVQ  a_base+16(FP), DI
+	MOVQ  SI, R8
+	IMULQ AX, R8
+	ADDQ  R8, DI
+	LEAQ  (SI)(SI*2), R8
+	MOVQ  w_base+96(FP), R9
+	LEAQ  (R9)(BX*4), R9
+	MOVQ  np+120(FP), R10
+	SHLQ  $0x02, R10
+	MOVQ  kg+8(FP), R11
 
-i8k125:
-	VMOVDQU32    (DI), Z4
-	VPBROADCASTD (BX), Z5
+i8k131:
+	VMOVDQU32    (R9), Z4
+	VPBROADCASTD (DI), Z5
 	VPDPBUSD     Z4, Z5, Z0
-	VPBROADCASTD (BX)(DX*1), Z5
+	VPBROADCASTD (DI)(SI*1), Z5
 	VPDPBUSD     Z4, Z5, Z1
-	VPBROADCASTD (BX)(DX*2), Z5
+	VPBROADCASTD (DI)(SI*2), Z5
 	VPDPBUSD     Z4, Z5, Z2
-	VPBROADCASTD (BX)(SI*1), Z5
+	VPBROADCASTD (DI)(R8*1), Z5
 	VPDPBUSD     Z4, Z5, Z3
-	ADDQ         R8, DI
-	ADDQ         $0x00000004, BX
-	DECQ         R9
-	JNZ          i8k125
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
-	MOVQ         scale_base+48(FP), BX
-	LEAQ         (BX)(AX*4), BX
-	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
-	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
-	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
-	MOVQ         ldy+224(FP), R9
-	SHLQ         $0x02, R9
-	MOVQ         R9, R10
-	IMULQ        AX, R10
-	MOVQ         y_base+200(FP), R11
-	ADDQ         R11, R10
-	LEAQ         (R10)(CX*4), R10
-	VPBROADCASTD (DX), Z4
-	VBROADCASTSS (BX), Z5
-	VPMULLD.Z    (SI), Z4, K1, Z6
+	ADDQ         R10, R9
+	PREFETCHNTA  (CX)
+	LEAQ         64(CX), R12
+	CMPQ         R12, DX
+	CMOVQLT      R12, CX
+	ADDQ         $0x00000004, DI
+	DECQ         R11
+	JNZ          i8k131
+	MOVQ         zero_base+72(FP), SI
+	LEAQ         (SI)(AX*4), SI
+	MOVQ         scale_base+48(FP), DI
+	LEAQ         (DI)(AX*4), DI
+	MOVQ         colSum_base+128(FP), R8
+	LEAQ         (R8)(BX*4), R8
+	MOVQ         wscale_base+152(FP), R9
+	LEAQ         (R9)(BX*4), R9
+	MOVQ         bias_base+176(FP), R10
+	LEAQ         (R10)(BX*4), R10
+	MOVQ         ldy+224(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         R11, R12
+	IMULQ        AX, R12
+	MOVQ         y_base+200(FP), R13
+	ADDQ         R13, R12
+	LEAQ         (R12)(BX*4), R12
+	VPBROADCASTD (SI), Z4
+	VBROADCASTSS (DI), Z5
+	VPMULLD.Z    (R8), Z4, K1, Z6
 	VPSUBD       Z6, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS.Z     (DI), Z5, K1, Z6
+	VMULPS.Z     (R9), Z5, K1, Z6
 	VMULPS       Z6, Z0, Z0
-	VADDPS.Z     (R8), Z0, K1, Z0
-	VMOVUPS      Z0, K1, (R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 4(DX), Z4
-	VBROADCASTSS 4(BX), Z5
-	VPMULLD.Z    (SI), Z4, K1, Z6
+	VADDPS.Z     (R10), Z0, K1, Z0
+	VMOVUPS      Z0, K1, (R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 4(SI), Z4
+	VBROADCASTSS 4(DI), Z5
+	VPMULLD.Z    (R8), Z4, K1, Z6
 	VPSUBD       Z6, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS.Z     (DI), Z5, K1, Z6
+	VMULPS.Z     (R9), Z5, K1, Z6
 	VMULPS       Z6, Z1, Z1
-	VADDPS.Z     (R8), Z1, K1, Z1
-	VMOVUPS      Z1, K1, (R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 8(DX), Z4
-	VBROADCASTSS 8(BX), Z5
-	VPMULLD.Z    (SI), Z4, K1, Z6
+	VADDPS.Z     (R10), Z1, K1, Z1
+	VMOVUPS      Z1, K1, (R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 8(SI), Z4
+	VBROADCASTSS 8(DI), Z5
+	VPMULLD.Z    (R8), Z4, K1, Z6
 	VPSUBD       Z6, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS.Z     (DI), Z5, K1, Z6
+	VMULPS.Z     (R9), Z5, K1, Z6
 	VMULPS       Z6, Z2, Z2
-	VADDPS.Z     (R8), Z2, K1, Z2
-	VMOVUPS      Z2, K1, (R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 12(DX), Z4
-	VBROADCASTSS 12(BX), Z5
-	VPMULLD.Z    (SI), Z4, K1, Z6
+	VADDPS.Z     (R10), Z2, K1, Z2
+	VMOVUPS      Z2, K1, (R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 12(SI), Z4
+	VBROADCASTSS 12(DI), Z5
+	VPMULLD.Z    (R8), Z4, K1, Z6
 	VPSUBD       Z6, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS.Z     (DI), Z5, K1, Z6
+	VMULPS.Z     (R9), Z5, K1, Z6
 	VMULPS       Z6, Z3, Z3
-	VADDPS.Z     (R8), Z3, K1, Z3
-	VMOVUPS      Z3, K1, (R10)
-	JMP          i8coldone19
+	VADDPS.Z     (R10), Z3, K1, Z3
+	VMOVUPS      Z3, K1, (R12)
+	JMP          i8coldone23
 
-i8r4c21:
-	SUBQ  $0x00000010, DX
-	LEAQ  int8mask<>+0(SB), BX
-	KMOVW (BX)(DX*2), K1
+i8r4c25:
+	SUBQ  $0x00000010, SI
+	LEAQ  int8mask<>+0(SB), DI
+	KMOVW (DI)(SI*2), K1
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -290,127 +408,131 @@ i8r4c21:
 	VPXOR X5, X5, X5
 	VPXOR X6, X6, X6
 	VPXOR X7, X7, X7
-	MOVQ  lda+40(FP), DX
-	MOVQ  a_base+16(FP), BX
-	MOVQ  DX, SI
-	IMULQ AX, SI
-	ADDQ  SI, BX
-	LEAQ  (DX)(DX*2), SI
-	MOVQ  w_base+96(FP), DI
-	LEAQ  (DI)(CX*4), DI
-	MOVQ  np+120(FP), R8
-	SHLQ  $0x02, R8
-	MOVQ  kg+8(FP), R9
+	MOVQ  lda+40(FP), SI
+	MOVQ  a_base+16(FP), DI
+	MOVQ  SI, R8
+	IMULQ AX, R8
+	ADDQ  R8, DI
+	LEAQ  (SI)(SI*2), R8
+	MOVQ  w_base+96(FP), R9
+	LEAQ  (R9)(BX*4), R9
+	MOVQ  np+120(FP), R10
+	SHLQ  $0x02, R10
+	MOVQ  kg+8(FP), R11
 
-i8k127:
-	VMOVDQU32    (DI), Z8
-	VMOVDQU32    64(DI), Z9
-	VPBROADCASTD (BX), Z10
+i8k133:
+	VMOVDQU32    (R9), Z8
+	VMOVDQU32    64(R9), Z9
+	VPBROADCASTD (DI), Z10
 	VPDPBUSD     Z8, Z10, Z0
 	VPDPBUSD     Z9, Z10, Z1
-	VPBROADCASTD (BX)(DX*1), Z10
+	VPBROADCASTD (DI)(SI*1), Z10
 	VPDPBUSD     Z8, Z10, Z2
 	VPDPBUSD     Z9, Z10, Z3
-	VPBROADCASTD (BX)(DX*2), Z10
+	VPBROADCASTD (DI)(SI*2), Z10
 	VPDPBUSD     Z8, Z10, Z4
 	VPDPBUSD     Z9, Z10, Z5
-	VPBROADCASTD (BX)(SI*1), Z10
+	VPBROADCASTD (DI)(R8*1), Z10
 	VPDPBUSD     Z8, Z10, Z6
 	VPDPBUSD     Z9, Z10, Z7
-	ADDQ         R8, DI
-	ADDQ         $0x00000004, BX
-	DECQ         R9
-	JNZ          i8k127
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
-	MOVQ         scale_base+48(FP), BX
-	LEAQ         (BX)(AX*4), BX
-	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
-	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
-	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
-	MOVQ         ldy+224(FP), R9
-	SHLQ         $0x02, R9
-	MOVQ         R9, R10
-	IMULQ        AX, R10
-	MOVQ         y_base+200(FP), R11
-	ADDQ         R11, R10
-	LEAQ         (R10)(CX*4), R10
-	VPBROADCASTD (DX), Z8
-	VBROADCASTSS (BX), Z9
-	VPMULLD      (SI), Z8, Z10
+	ADDQ         R10, R9
+	PREFETCHNTA  (CX)
+	LEAQ         64(CX), R12
+	CMPQ         R12, DX
+	CMOVQLT      R12, CX
+	ADDQ         $0x00000004, DI
+	DECQ         R11
+	JNZ          i8k133
+	MOVQ         zero_base+72(FP), SI
+	LEAQ         (SI)(AX*4), SI
+	MOVQ         scale_base+48(FP), DI
+	LEAQ         (DI)(AX*4), DI
+	MOVQ         colSum_base+128(FP), R8
+	LEAQ         (R8)(BX*4), R8
+	MOVQ         wscale_base+152(FP), R9
+	LEAQ         (R9)(BX*4), R9
+	MOVQ         bias_base+176(FP), R10
+	LEAQ         (R10)(BX*4), R10
+	MOVQ         ldy+224(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         R11, R12
+	IMULQ        AX, R12
+	MOVQ         y_base+200(FP), R13
+	ADDQ         R13, R12
+	LEAQ         (R12)(BX*4), R12
+	VPBROADCASTD (SI), Z8
+	VBROADCASTSS (DI), Z9
+	VPMULLD      (R8), Z8, Z10
 	VPSUBD       Z10, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       (DI), Z9, Z10
+	VMULPS       (R9), Z9, Z10
 	VMULPS       Z10, Z0, Z0
-	VADDPS       (R8), Z0, Z0
-	VMOVUPS      Z0, (R10)
-	VPMULLD.Z    64(SI), Z8, K1, Z10
+	VADDPS       (R10), Z0, Z0
+	VMOVUPS      Z0, (R12)
+	VPMULLD.Z    64(R8), Z8, K1, Z10
 	VPSUBD       Z10, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS.Z     64(DI), Z9, K1, Z10
+	VMULPS.Z     64(R9), Z9, K1, Z10
 	VMULPS       Z10, Z1, Z1
-	VADDPS.Z     64(R8), Z1, K1, Z1
-	VMOVUPS      Z1, K1, 64(R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 4(DX), Z8
-	VBROADCASTSS 4(BX), Z9
-	VPMULLD      (SI), Z8, Z10
+	VADDPS.Z     64(R10), Z1, K1, Z1
+	VMOVUPS      Z1, K1, 64(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 4(SI), Z8
+	VBROADCASTSS 4(DI), Z9
+	VPMULLD      (R8), Z8, Z10
 	VPSUBD       Z10, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       (DI), Z9, Z10
+	VMULPS       (R9), Z9, Z10
 	VMULPS       Z10, Z2, Z2
-	VADDPS       (R8), Z2, Z2
-	VMOVUPS      Z2, (R10)
-	VPMULLD.Z    64(SI), Z8, K1, Z10
+	VADDPS       (R10), Z2, Z2
+	VMOVUPS      Z2, (R12)
+	VPMULLD.Z    64(R8), Z8, K1, Z10
 	VPSUBD       Z10, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS.Z     64(DI), Z9, K1, Z10
+	VMULPS.Z     64(R9), Z9, K1, Z10
 	VMULPS       Z10, Z3, Z3
-	VADDPS.Z     64(R8), Z3, K1, Z3
-	VMOVUPS      Z3, K1, 64(R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 8(DX), Z8
-	VBROADCASTSS 8(BX), Z9
-	VPMULLD      (SI), Z8, Z10
+	VADDPS.Z     64(R10), Z3, K1, Z3
+	VMOVUPS      Z3, K1, 64(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 8(SI), Z8
+	VBROADCASTSS 8(DI), Z9
+	VPMULLD      (R8), Z8, Z10
 	VPSUBD       Z10, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       (DI), Z9, Z10
+	VMULPS       (R9), Z9, Z10
 	VMULPS       Z10, Z4, Z4
-	VADDPS       (R8), Z4, Z4
-	VMOVUPS      Z4, (R10)
-	VPMULLD.Z    64(SI), Z8, K1, Z10
+	VADDPS       (R10), Z4, Z4
+	VMOVUPS      Z4, (R12)
+	VPMULLD.Z    64(R8), Z8, K1, Z10
 	VPSUBD       Z10, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS.Z     64(DI), Z9, K1, Z10
+	VMULPS.Z     64(R9), Z9, K1, Z10
 	VMULPS       Z10, Z5, Z5
-	VADDPS.Z     64(R8), Z5, K1, Z5
-	VMOVUPS      Z5, K1, 64(R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 12(DX), Z8
-	VBROADCASTSS 12(BX), Z9
-	VPMULLD      (SI), Z8, Z10
+	VADDPS.Z     64(R10), Z5, K1, Z5
+	VMOVUPS      Z5, K1, 64(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 12(SI), Z8
+	VBROADCASTSS 12(DI), Z9
+	VPMULLD      (R8), Z8, Z10
 	VPSUBD       Z10, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       (DI), Z9, Z10
+	VMULPS       (R9), Z9, Z10
 	VMULPS       Z10, Z6, Z6
-	VADDPS       (R8), Z6, Z6
-	VMOVUPS      Z6, (R10)
-	VPMULLD.Z    64(SI), Z8, K1, Z10
+	VADDPS       (R10), Z6, Z6
+	VMOVUPS      Z6, (R12)
+	VPMULLD.Z    64(R8), Z8, K1, Z10
 	VPSUBD       Z10, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS.Z     64(DI), Z9, K1, Z10
+	VMULPS.Z     64(R9), Z9, K1, Z10
 	VMULPS       Z10, Z7, Z7
-	VADDPS.Z     64(R8), Z7, K1, Z7
-	VMOVUPS      Z7, K1, 64(R10)
-	JMP          i8coldone19
+	VADDPS.Z     64(R10), Z7, K1, Z7
+	VMOVUPS      Z7, K1, 64(R12)
+	JMP          i8coldone23
 
-i8r4c22:
-	SUBQ  $0x00000020, DX
-	LEAQ  int8mask<>+0(SB), BX
-	KMOVW (BX)(DX*2), K1
+i8r4c26:
+	SUBQ  $0x00000020, SI
+	LEAQ  int8mask<>+0(SB), DI
+	KMOVW (DI)(SI*2), K1
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -423,163 +545,618 @@ i8r4c22:
 	VPXOR X9, X9, X9
 	VPXOR X10, X10, X10
 	VPXOR X11, X11, X11
-	MOVQ  lda+40(FP), DX
-	MOVQ  a_base+16(FP), BX
-	MOVQ  DX, SI
-	IMULQ AX, SI
-	ADDQ  SI, BX
-	LEAQ  (DX)(DX*2), SI
-	MOVQ  w_base+96(FP), DI
-	LEAQ  (DI)(CX*4), DI
-	MOVQ  np+120(FP), R8
-	SHLQ  $0x02, R8
-	MOVQ  kg+8(FP), R9
+	MOVQ  lda+40(FP), SI
+	MOVQ  a_base+16(FP), DI
+	MOVQ  SI, R8
+	IMULQ AX, R8
+	ADDQ  R8, DI
+	LEAQ  (SI)(SI*2), R8
+	MOVQ  w_base+96(FP), R9
+	LEAQ  (R9)(BX*4), R9
+	MOVQ  np+120(FP), R10
+	SHLQ  $0x02, R10
+	MOVQ  kg+8(FP), R11
 
-i8k129:
-	VMOVDQU32    (DI), Z12
-	VMOVDQU32    64(DI), Z13
-	VMOVDQU32    128(DI), Z14
-	VPBROADCASTD (BX), Z15
+i8k135:
+	VMOVDQU32    (R9), Z12
+	VMOVDQU32    64(R9), Z13
+	VMOVDQU32    128(R9), Z14
+	VPBROADCASTD (DI), Z15
 	VPDPBUSD     Z12, Z15, Z0
 	VPDPBUSD     Z13, Z15, Z1
 	VPDPBUSD     Z14, Z15, Z2
-	VPBROADCASTD (BX)(DX*1), Z15
+	VPBROADCASTD (DI)(SI*1), Z15
 	VPDPBUSD     Z12, Z15, Z3
 	VPDPBUSD     Z13, Z15, Z4
 	VPDPBUSD     Z14, Z15, Z5
-	VPBROADCASTD (BX)(DX*2), Z15
+	VPBROADCASTD (DI)(SI*2), Z15
 	VPDPBUSD     Z12, Z15, Z6
 	VPDPBUSD     Z13, Z15, Z7
 	VPDPBUSD     Z14, Z15, Z8
-	VPBROADCASTD (BX)(SI*1), Z15
+	VPBROADCASTD (DI)(R8*1), Z15
 	VPDPBUSD     Z12, Z15, Z9
 	VPDPBUSD     Z13, Z15, Z10
 	VPDPBUSD     Z14, Z15, Z11
-	ADDQ         R8, DI
-	ADDQ         $0x00000004, BX
-	DECQ         R9
-	JNZ          i8k129
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
-	MOVQ         scale_base+48(FP), BX
-	LEAQ         (BX)(AX*4), BX
-	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
-	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
-	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
-	MOVQ         ldy+224(FP), R9
-	SHLQ         $0x02, R9
-	MOVQ         R9, R10
-	IMULQ        AX, R10
-	MOVQ         y_base+200(FP), R11
-	ADDQ         R11, R10
-	LEAQ         (R10)(CX*4), R10
-	VPBROADCASTD (DX), Z12
-	VBROADCASTSS (BX), Z13
-	VPMULLD      (SI), Z12, Z14
+	ADDQ         R10, R9
+	PREFETCHNTA  (CX)
+	LEAQ         64(CX), R12
+	CMPQ         R12, DX
+	CMOVQLT      R12, CX
+	ADDQ         $0x00000004, DI
+	DECQ         R11
+	JNZ          i8k135
+	MOVQ         zero_base+72(FP), SI
+	LEAQ         (SI)(AX*4), SI
+	MOVQ         scale_base+48(FP), DI
+	LEAQ         (DI)(AX*4), DI
+	MOVQ         colSum_base+128(FP), R8
+	LEAQ         (R8)(BX*4), R8
+	MOVQ         wscale_base+152(FP), R9
+	LEAQ         (R9)(BX*4), R9
+	MOVQ         bias_base+176(FP), R10
+	LEAQ         (R10)(BX*4), R10
+	MOVQ         ldy+224(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         R11, R12
+	IMULQ        AX, R12
+	MOVQ         y_base+200(FP), R13
+	ADDQ         R13, R12
+	LEAQ         (R12)(BX*4), R12
+	VPBROADCASTD (SI), Z12
+	VBROADCASTSS (DI), Z13
+	VPMULLD      (R8), Z12, Z14
 	VPSUBD       Z14, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       (DI), Z13, Z14
+	VMULPS       (R9), Z13, Z14
 	VMULPS       Z14, Z0, Z0
-	VADDPS       (R8), Z0, Z0
-	VMOVUPS      Z0, (R10)
-	VPMULLD      64(SI), Z12, Z14
+	VADDPS       (R10), Z0, Z0
+	VMOVUPS      Z0, (R12)
+	VPMULLD      64(R8), Z12, Z14
 	VPSUBD       Z14, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       64(DI), Z13, Z14
+	VMULPS       64(R9), Z13, Z14
 	VMULPS       Z14, Z1, Z1
-	VADDPS       64(R8), Z1, Z1
-	VMOVUPS      Z1, 64(R10)
-	VPMULLD.Z    128(SI), Z12, K1, Z14
+	VADDPS       64(R10), Z1, Z1
+	VMOVUPS      Z1, 64(R12)
+	VPMULLD.Z    128(R8), Z12, K1, Z14
 	VPSUBD       Z14, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS.Z     128(DI), Z13, K1, Z14
+	VMULPS.Z     128(R9), Z13, K1, Z14
 	VMULPS       Z14, Z2, Z2
-	VADDPS.Z     128(R8), Z2, K1, Z2
-	VMOVUPS      Z2, K1, 128(R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 4(DX), Z12
-	VBROADCASTSS 4(BX), Z13
-	VPMULLD      (SI), Z12, Z14
+	VADDPS.Z     128(R10), Z2, K1, Z2
+	VMOVUPS      Z2, K1, 128(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 4(SI), Z12
+	VBROADCASTSS 4(DI), Z13
+	VPMULLD      (R8), Z12, Z14
 	VPSUBD       Z14, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       (DI), Z13, Z14
+	VMULPS       (R9), Z13, Z14
 	VMULPS       Z14, Z3, Z3
-	VADDPS       (R8), Z3, Z3
-	VMOVUPS      Z3, (R10)
-	VPMULLD      64(SI), Z12, Z14
+	VADDPS       (R10), Z3, Z3
+	VMOVUPS      Z3, (R12)
+	VPMULLD      64(R8), Z12, Z14
 	VPSUBD       Z14, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       64(DI), Z13, Z14
+	VMULPS       64(R9), Z13, Z14
 	VMULPS       Z14, Z4, Z4
-	VADDPS       64(R8), Z4, Z4
-	VMOVUPS      Z4, 64(R10)
-	VPMULLD.Z    128(SI), Z12, K1, Z14
+	VADDPS       64(R10), Z4, Z4
+	VMOVUPS      Z4, 64(R12)
+	VPMULLD.Z    128(R8), Z12, K1, Z14
 	VPSUBD       Z14, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS.Z     128(DI), Z13, K1, Z14
+	VMULPS.Z     128(R9), Z13, K1, Z14
 	VMULPS       Z14, Z5, Z5
-	VADDPS.Z     128(R8), Z5, K1, Z5
-	VMOVUPS      Z5, K1, 128(R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 8(DX), Z12
-	VBROADCASTSS 8(BX), Z13
-	VPMULLD      (SI), Z12, Z14
+	VADDPS.Z     128(R10), Z5, K1, Z5
+	VMOVUPS      Z5, K1, 128(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 8(SI), Z12
+	VBROADCASTSS 8(DI), Z13
+	VPMULLD      (R8), Z12, Z14
 	VPSUBD       Z14, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       (DI), Z13, Z14
+	VMULPS       (R9), Z13, Z14
 	VMULPS       Z14, Z6, Z6
-	VADDPS       (R8), Z6, Z6
-	VMOVUPS      Z6, (R10)
-	VPMULLD      64(SI), Z12, Z14
+	VADDPS       (R10), Z6, Z6
+	VMOVUPS      Z6, (R12)
+	VPMULLD      64(R8), Z12, Z14
 	VPSUBD       Z14, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS       64(DI), Z13, Z14
+	VMULPS       64(R9), Z13, Z14
 	VMULPS       Z14, Z7, Z7
-	VADDPS       64(R8), Z7, Z7
-	VMOVUPS      Z7, 64(R10)
-	VPMULLD.Z    128(SI), Z12, K1, Z14
+	VADDPS       64(R10), Z7, Z7
+	VMOVUPS      Z7, 64(R12)
+	VPMULLD.Z    128(R8), Z12, K1, Z14
 	VPSUBD       Z14, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS.Z     128(DI), Z13, K1, Z14
+	VMULPS.Z     128(R9), Z13, K1, Z14
 	VMULPS       Z14, Z8, Z8
-	VADDPS.Z     128(R8), Z8, K1, Z8
-	VMOVUPS      Z8, K1, 128(R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 12(DX), Z12
-	VBROADCASTSS 12(BX), Z13
-	VPMULLD      (SI), Z12, Z14
+	VADDPS.Z     128(R10), Z8, K1, Z8
+	VMOVUPS      Z8, K1, 128(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 12(SI), Z12
+	VBROADCASTSS 12(DI), Z13
+	VPMULLD      (R8), Z12, Z14
 	VPSUBD       Z14, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       (DI), Z13, Z14
+	VMULPS       (R9), Z13, Z14
 	VMULPS       Z14, Z9, Z9
-	VADDPS       (R8), Z9, Z9
-	VMOVUPS      Z9, (R10)
-	VPMULLD      64(SI), Z12, Z14
+	VADDPS       (R10), Z9, Z9
+	VMOVUPS      Z9, (R12)
+	VPMULLD      64(R8), Z12, Z14
 	VPSUBD       Z14, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       64(DI), Z13, Z14
+	VMULPS       64(R9), Z13, Z14
 	VMULPS       Z14, Z10, Z10
-	VADDPS       64(R8), Z10, Z10
-	VMOVUPS      Z10, 64(R10)
-	VPMULLD.Z    128(SI), Z12, K1, Z14
+	VADDPS       64(R10), Z10, Z10
+	VMOVUPS      Z10, 64(R12)
+	VPMULLD.Z    128(R8), Z12, K1, Z14
 	VPSUBD       Z14, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS.Z     128(DI), Z13, K1, Z14
+	VMULPS.Z     128(R9), Z13, K1, Z14
 	VMULPS       Z14, Z11, Z11
-	VADDPS.Z     128(R8), Z11, K1, Z11
-	VMOVUPS      Z11, K1, 128(R10)
-	JMP          i8coldone19
+	VADDPS.Z     128(R10), Z11, K1, Z11
+	VMOVUPS      Z11, K1, 128(R12)
+	JMP          i8coldone23
 
-i8r4c23:
-	MOVQ    $0x00000040, BX
-	CMPQ    DX, BX
-	CMOVQGT BX, DX
-	SUBQ    $0x00000030, DX
-	LEAQ    int8mask<>+0(SB), BX
-	KMOVW   (BX)(DX*2), K1
+i8r4c27:
+	SUBQ  $0x00000030, SI
+	LEAQ  int8mask<>+0(SB), DI
+	KMOVW (DI)(SI*2), K1
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	VPXOR X9, X9, X9
+	VPXOR X10, X10, X10
+	VPXOR X11, X11, X11
+	VPXOR X12, X12, X12
+	VPXOR X13, X13, X13
+	VPXOR X14, X14, X14
+	VPXOR X15, X15, X15
+	MOVQ  lda+40(FP), SI
+	MOVQ  a_base+16(FP), DI
+	MOVQ  SI, R8
+	IMULQ AX, R8
+	ADDQ  R8, DI
+	LEAQ  (SI)(SI*2), R8
+	MOVQ  w_base+96(FP), R9
+	LEAQ  (R9)(BX*4), R9
+	MOVQ  np+120(FP), R10
+	SHLQ  $0x02, R10
+	MOVQ  kg+8(FP), R11
+
+i8k137:
+	VMOVDQU32    (R9), Z16
+	VMOVDQU32    64(R9), Z17
+	VMOVDQU32    128(R9), Z18
+	VMOVDQU32    192(R9), Z19
+	VPBROADCASTD (DI), Z20
+	VPDPBUSD     Z16, Z20, Z0
+	VPDPBUSD     Z17, Z20, Z1
+	VPDPBUSD     Z18, Z20, Z2
+	VPDPBUSD     Z19, Z20, Z3
+	VPBROADCASTD (DI)(SI*1), Z20
+	VPDPBUSD     Z16, Z20, Z4
+	VPDPBUSD     Z17, Z20, Z5
+	VPDPBUSD     Z18, Z20, Z6
+	VPDPBUSD     Z19, Z20, Z7
+	VPBROADCASTD (DI)(SI*2), Z20
+	VPDPBUSD     Z16, Z20, Z8
+	VPDPBUSD     Z17, Z20, Z9
+	VPDPBUSD     Z18, Z20, Z10
+	VPDPBUSD     Z19, Z20, Z11
+	VPBROADCASTD (DI)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z12
+	VPDPBUSD     Z17, Z20, Z13
+	VPDPBUSD     Z18, Z20, Z14
+	VPDPBUSD     Z19, Z20, Z15
+	ADDQ         R10, R9
+	PREFETCHNTA  (CX)
+	LEAQ         64(CX), R12
+	CMPQ         R12, DX
+	CMOVQLT      R12, CX
+	ADDQ         $0x00000004, DI
+	DECQ         R11
+	JNZ          i8k137
+	MOVQ         zero_base+72(FP), SI
+	LEAQ         (SI)(AX*4), SI
+	MOVQ         scale_base+48(FP), DI
+	LEAQ         (DI)(AX*4), DI
+	MOVQ         colSum_base+128(FP), R8
+	LEAQ         (R8)(BX*4), R8
+	MOVQ         wscale_base+152(FP), R9
+	LEAQ         (R9)(BX*4), R9
+	MOVQ         bias_base+176(FP), R10
+	LEAQ         (R10)(BX*4), R10
+	MOVQ         ldy+224(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         R11, R12
+	IMULQ        AX, R12
+	MOVQ         y_base+200(FP), R13
+	ADDQ         R13, R12
+	LEAQ         (R12)(BX*4), R12
+	VPBROADCASTD (SI), Z16
+	VBROADCASTSS (DI), Z17
+	VPMULLD      (R8), Z16, Z18
+	VPSUBD       Z18, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (R9), Z17, Z18
+	VMULPS       Z18, Z0, Z0
+	VADDPS       (R10), Z0, Z0
+	VMOVUPS      Z0, (R12)
+	VPMULLD      64(R8), Z16, Z18
+	VPSUBD       Z18, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       64(R9), Z17, Z18
+	VMULPS       Z18, Z1, Z1
+	VADDPS       64(R10), Z1, Z1
+	VMOVUPS      Z1, 64(R12)
+	VPMULLD      128(R8), Z16, Z18
+	VPSUBD       Z18, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       128(R9), Z17, Z18
+	VMULPS       Z18, Z2, Z2
+	VADDPS       128(R10), Z2, Z2
+	VMOVUPS      Z2, 128(R12)
+	VPMULLD.Z    192(R8), Z16, K1, Z18
+	VPSUBD       Z18, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS.Z     192(R9), Z17, K1, Z18
+	VMULPS       Z18, Z3, Z3
+	VADDPS.Z     192(R10), Z3, K1, Z3
+	VMOVUPS      Z3, K1, 192(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 4(SI), Z16
+	VBROADCASTSS 4(DI), Z17
+	VPMULLD      (R8), Z16, Z18
+	VPSUBD       Z18, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       (R9), Z17, Z18
+	VMULPS       Z18, Z4, Z4
+	VADDPS       (R10), Z4, Z4
+	VMOVUPS      Z4, (R12)
+	VPMULLD      64(R8), Z16, Z18
+	VPSUBD       Z18, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       64(R9), Z17, Z18
+	VMULPS       Z18, Z5, Z5
+	VADDPS       64(R10), Z5, Z5
+	VMOVUPS      Z5, 64(R12)
+	VPMULLD      128(R8), Z16, Z18
+	VPSUBD       Z18, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       128(R9), Z17, Z18
+	VMULPS       Z18, Z6, Z6
+	VADDPS       128(R10), Z6, Z6
+	VMOVUPS      Z6, 128(R12)
+	VPMULLD.Z    192(R8), Z16, K1, Z18
+	VPSUBD       Z18, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS.Z     192(R9), Z17, K1, Z18
+	VMULPS       Z18, Z7, Z7
+	VADDPS.Z     192(R10), Z7, K1, Z7
+	VMOVUPS      Z7, K1, 192(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 8(SI), Z16
+	VBROADCASTSS 8(DI), Z17
+	VPMULLD      (R8), Z16, Z18
+	VPSUBD       Z18, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       (R9), Z17, Z18
+	VMULPS       Z18, Z8, Z8
+	VADDPS       (R10), Z8, Z8
+	VMOVUPS      Z8, (R12)
+	VPMULLD      64(R8), Z16, Z18
+	VPSUBD       Z18, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       64(R9), Z17, Z18
+	VMULPS       Z18, Z9, Z9
+	VADDPS       64(R10), Z9, Z9
+	VMOVUPS      Z9, 64(R12)
+	VPMULLD      128(R8), Z16, Z18
+	VPSUBD       Z18, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       128(R9), Z17, Z18
+	VMULPS       Z18, Z10, Z10
+	VADDPS       128(R10), Z10, Z10
+	VMOVUPS      Z10, 128(R12)
+	VPMULLD.Z    192(R8), Z16, K1, Z18
+	VPSUBD       Z18, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS.Z     192(R9), Z17, K1, Z18
+	VMULPS       Z18, Z11, Z11
+	VADDPS.Z     192(R10), Z11, K1, Z11
+	VMOVUPS      Z11, K1, 192(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 12(SI), Z16
+	VBROADCASTSS 12(DI), Z17
+	VPMULLD      (R8), Z16, Z18
+	VPSUBD       Z18, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       (R9), Z17, Z18
+	VMULPS       Z18, Z12, Z12
+	VADDPS       (R10), Z12, Z12
+	VMOVUPS      Z12, (R12)
+	VPMULLD      64(R8), Z16, Z18
+	VPSUBD       Z18, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       64(R9), Z17, Z18
+	VMULPS       Z18, Z13, Z13
+	VADDPS       64(R10), Z13, Z13
+	VMOVUPS      Z13, 64(R12)
+	VPMULLD      128(R8), Z16, Z18
+	VPSUBD       Z18, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(R9), Z17, Z18
+	VMULPS       Z18, Z14, Z14
+	VADDPS       128(R10), Z14, Z14
+	VMOVUPS      Z14, 128(R12)
+	VPMULLD.Z    192(R8), Z16, K1, Z18
+	VPSUBD       Z18, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS.Z     192(R9), Z17, K1, Z18
+	VMULPS       Z18, Z15, Z15
+	VADDPS.Z     192(R10), Z15, K1, Z15
+	VMOVUPS      Z15, K1, 192(R12)
+	JMP          i8coldone23
+
+i8r4c28:
+	SUBQ   $0x00000040, SI
+	LEAQ   int8mask<>+0(SB), DI
+	KMOVW  (DI)(SI*2), K1
+	VPXOR  X0, X0, X0
+	VPXOR  X1, X1, X1
+	VPXOR  X2, X2, X2
+	VPXOR  X3, X3, X3
+	VPXOR  X4, X4, X4
+	VPXOR  X5, X5, X5
+	VPXOR  X6, X6, X6
+	VPXOR  X7, X7, X7
+	VPXOR  X8, X8, X8
+	VPXOR  X9, X9, X9
+	VPXOR  X10, X10, X10
+	VPXOR  X11, X11, X11
+	VPXOR  X12, X12, X12
+	VPXOR  X13, X13, X13
+	VPXOR  X14, X14, X14
+	VPXOR  X15, X15, X15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	MOVQ   lda+40(FP), SI
+	MOVQ   a_base+16(FP), DI
+	MOVQ   SI, R8
+	IMULQ  AX, R8
+	ADDQ   R8, DI
+	LEAQ   (SI)(SI*2), R8
+	MOVQ   w_base+96(FP), R9
+	LEAQ   (R9)(BX*4), R9
+	MOVQ   np+120(FP), R10
+	SHLQ   $0x02, R10
+	MOVQ   kg+8(FP), R11
+
+i8k139:
+	VMOVDQU32    (R9), Z20
+	VMOVDQU32    64(R9), Z21
+	VMOVDQU32    128(R9), Z22
+	VMOVDQU32    192(R9), Z23
+	VMOVDQU32    256(R9), Z24
+	VPBROADCASTD (DI), Z25
+	VPDPBUSD     Z20, Z25, Z0
+	VPDPBUSD     Z21, Z25, Z1
+	VPDPBUSD     Z22, Z25, Z2
+	VPDPBUSD     Z23, Z25, Z3
+	VPDPBUSD     Z24, Z25, Z4
+	VPBROADCASTD (DI)(SI*1), Z25
+	VPDPBUSD     Z20, Z25, Z5
+	VPDPBUSD     Z21, Z25, Z6
+	VPDPBUSD     Z22, Z25, Z7
+	VPDPBUSD     Z23, Z25, Z8
+	VPDPBUSD     Z24, Z25, Z9
+	VPBROADCASTD (DI)(SI*2), Z25
+	VPDPBUSD     Z20, Z25, Z10
+	VPDPBUSD     Z21, Z25, Z11
+	VPDPBUSD     Z22, Z25, Z12
+	VPDPBUSD     Z23, Z25, Z13
+	VPDPBUSD     Z24, Z25, Z14
+	VPBROADCASTD (DI)(R8*1), Z25
+	VPDPBUSD     Z20, Z25, Z15
+	VPDPBUSD     Z21, Z25, Z16
+	VPDPBUSD     Z22, Z25, Z17
+	VPDPBUSD     Z23, Z25, Z18
+	VPDPBUSD     Z24, Z25, Z19
+	ADDQ         R10, R9
+	PREFETCHNTA  (CX)
+	LEAQ         64(CX), R12
+	CMPQ         R12, DX
+	CMOVQLT      R12, CX
+	ADDQ         $0x00000004, DI
+	DECQ         R11
+	JNZ          i8k139
+	MOVQ         zero_base+72(FP), SI
+	LEAQ         (SI)(AX*4), SI
+	MOVQ         scale_base+48(FP), DI
+	LEAQ         (DI)(AX*4), DI
+	MOVQ         colSum_base+128(FP), R8
+	LEAQ         (R8)(BX*4), R8
+	MOVQ         wscale_base+152(FP), R9
+	LEAQ         (R9)(BX*4), R9
+	MOVQ         bias_base+176(FP), R10
+	LEAQ         (R10)(BX*4), R10
+	MOVQ         ldy+224(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         R11, R12
+	IMULQ        AX, R12
+	MOVQ         y_base+200(FP), R13
+	ADDQ         R13, R12
+	LEAQ         (R12)(BX*4), R12
+	VPBROADCASTD (SI), Z20
+	VBROADCASTSS (DI), Z21
+	VPMULLD      (R8), Z20, Z22
+	VPSUBD       Z22, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (R9), Z21, Z22
+	VMULPS       Z22, Z0, Z0
+	VADDPS       (R10), Z0, Z0
+	VMOVUPS      Z0, (R12)
+	VPMULLD      64(R8), Z20, Z22
+	VPSUBD       Z22, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       64(R9), Z21, Z22
+	VMULPS       Z22, Z1, Z1
+	VADDPS       64(R10), Z1, Z1
+	VMOVUPS      Z1, 64(R12)
+	VPMULLD      128(R8), Z20, Z22
+	VPSUBD       Z22, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       128(R9), Z21, Z22
+	VMULPS       Z22, Z2, Z2
+	VADDPS       128(R10), Z2, Z2
+	VMOVUPS      Z2, 128(R12)
+	VPMULLD      192(R8), Z20, Z22
+	VPSUBD       Z22, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       192(R9), Z21, Z22
+	VMULPS       Z22, Z3, Z3
+	VADDPS       192(R10), Z3, Z3
+	VMOVUPS      Z3, 192(R12)
+	VPMULLD.Z    256(R8), Z20, K1, Z22
+	VPSUBD       Z22, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS.Z     256(R9), Z21, K1, Z22
+	VMULPS       Z22, Z4, Z4
+	VADDPS.Z     256(R10), Z4, K1, Z4
+	VMOVUPS      Z4, K1, 256(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 4(SI), Z20
+	VBROADCASTSS 4(DI), Z21
+	VPMULLD      (R8), Z20, Z22
+	VPSUBD       Z22, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       (R9), Z21, Z22
+	VMULPS       Z22, Z5, Z5
+	VADDPS       (R10), Z5, Z5
+	VMOVUPS      Z5, (R12)
+	VPMULLD      64(R8), Z20, Z22
+	VPSUBD       Z22, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       64(R9), Z21, Z22
+	VMULPS       Z22, Z6, Z6
+	VADDPS       64(R10), Z6, Z6
+	VMOVUPS      Z6, 64(R12)
+	VPMULLD      128(R8), Z20, Z22
+	VPSUBD       Z22, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       128(R9), Z21, Z22
+	VMULPS       Z22, Z7, Z7
+	VADDPS       128(R10), Z7, Z7
+	VMOVUPS      Z7, 128(R12)
+	VPMULLD      192(R8), Z20, Z22
+	VPSUBD       Z22, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       192(R9), Z21, Z22
+	VMULPS       Z22, Z8, Z8
+	VADDPS       192(R10), Z8, Z8
+	VMOVUPS      Z8, 192(R12)
+	VPMULLD.Z    256(R8), Z20, K1, Z22
+	VPSUBD       Z22, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS.Z     256(R9), Z21, K1, Z22
+	VMULPS       Z22, Z9, Z9
+	VADDPS.Z     256(R10), Z9, K1, Z9
+	VMOVUPS      Z9, K1, 256(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 8(SI), Z20
+	VBROADCASTSS 8(DI), Z21
+	VPMULLD      (R8), Z20, Z22
+	VPSUBD       Z22, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       (R9), Z21, Z22
+	VMULPS       Z22, Z10, Z10
+	VADDPS       (R10), Z10, Z10
+	VMOVUPS      Z10, (R12)
+	VPMULLD      64(R8), Z20, Z22
+	VPSUBD       Z22, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       64(R9), Z21, Z22
+	VMULPS       Z22, Z11, Z11
+	VADDPS       64(R10), Z11, Z11
+	VMOVUPS      Z11, 64(R12)
+	VPMULLD      128(R8), Z20, Z22
+	VPSUBD       Z22, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       128(R9), Z21, Z22
+	VMULPS       Z22, Z12, Z12
+	VADDPS       128(R10), Z12, Z12
+	VMOVUPS      Z12, 128(R12)
+	VPMULLD      192(R8), Z20, Z22
+	VPSUBD       Z22, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       192(R9), Z21, Z22
+	VMULPS       Z22, Z13, Z13
+	VADDPS       192(R10), Z13, Z13
+	VMOVUPS      Z13, 192(R12)
+	VPMULLD.Z    256(R8), Z20, K1, Z22
+	VPSUBD       Z22, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS.Z     256(R9), Z21, K1, Z22
+	VMULPS       Z22, Z14, Z14
+	VADDPS.Z     256(R10), Z14, K1, Z14
+	VMOVUPS      Z14, K1, 256(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 12(SI), Z20
+	VBROADCASTSS 12(DI), Z21
+	VPMULLD      (R8), Z20, Z22
+	VPSUBD       Z22, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       (R9), Z21, Z22
+	VMULPS       Z22, Z15, Z15
+	VADDPS       (R10), Z15, Z15
+	VMOVUPS      Z15, (R12)
+	VPMULLD      64(R8), Z20, Z22
+	VPSUBD       Z22, Z16, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       64(R9), Z21, Z22
+	VMULPS       Z22, Z16, Z16
+	VADDPS       64(R10), Z16, Z16
+	VMOVUPS      Z16, 64(R12)
+	VPMULLD      128(R8), Z20, Z22
+	VPSUBD       Z22, Z17, Z17
+	VCVTDQ2PS    Z17, Z17
+	VMULPS       128(R9), Z21, Z22
+	VMULPS       Z22, Z17, Z17
+	VADDPS       128(R10), Z17, Z17
+	VMOVUPS      Z17, 128(R12)
+	VPMULLD      192(R8), Z20, Z22
+	VPSUBD       Z22, Z18, Z18
+	VCVTDQ2PS    Z18, Z18
+	VMULPS       192(R9), Z21, Z22
+	VMULPS       Z22, Z18, Z18
+	VADDPS       192(R10), Z18, Z18
+	VMOVUPS      Z18, 192(R12)
+	VPMULLD.Z    256(R8), Z20, K1, Z22
+	VPSUBD       Z22, Z19, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS.Z     256(R9), Z21, K1, Z22
+	VMULPS       Z22, Z19, Z19
+	VADDPS.Z     256(R10), Z19, K1, Z19
+	VMOVUPS      Z19, K1, 256(R12)
+	JMP          i8coldone23
+
+i8r4c29:
+	MOVQ    $0x00000060, DI
+	CMPQ    SI, DI
+	CMOVQGT DI, SI
+	SUBQ    $0x00000050, SI
+	LEAQ    int8mask<>+0(SB), DI
+	KMOVW   (DI)(SI*2), K1
 	VPXOR   X0, X0, X0
 	VPXOR   X1, X1, X1
 	VPXOR   X2, X2, X2
@@ -596,211 +1173,1048 @@ i8r4c23:
 	VPXOR   X13, X13, X13
 	VPXOR   X14, X14, X14
 	VPXOR   X15, X15, X15
-	MOVQ    lda+40(FP), DX
-	MOVQ    a_base+16(FP), BX
-	MOVQ    DX, SI
-	IMULQ   AX, SI
-	ADDQ    SI, BX
-	LEAQ    (DX)(DX*2), SI
-	MOVQ    w_base+96(FP), DI
-	LEAQ    (DI)(CX*4), DI
-	MOVQ    np+120(FP), R8
-	SHLQ    $0x02, R8
-	MOVQ    kg+8(FP), R9
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	VPXORD  Z21, Z21, Z21
+	VPXORD  Z22, Z22, Z22
+	VPXORD  Z23, Z23, Z23
+	MOVQ    lda+40(FP), SI
+	MOVQ    a_base+16(FP), DI
+	MOVQ    SI, R8
+	IMULQ   AX, R8
+	ADDQ    R8, DI
+	LEAQ    (SI)(SI*2), R8
+	MOVQ    w_base+96(FP), R9
+	LEAQ    (R9)(BX*4), R9
+	MOVQ    np+120(FP), R10
+	SHLQ    $0x02, R10
+	MOVQ    kg+8(FP), R11
 
-i8k131:
-	VMOVDQU32    (DI), Z16
-	VMOVDQU32    64(DI), Z17
-	VMOVDQU32    128(DI), Z18
-	VMOVDQU32    192(DI), Z19
-	VPBROADCASTD (BX), Z20
-	VPDPBUSD     Z16, Z20, Z0
-	VPDPBUSD     Z17, Z20, Z1
-	VPDPBUSD     Z18, Z20, Z2
-	VPDPBUSD     Z19, Z20, Z3
-	VPBROADCASTD (BX)(DX*1), Z20
-	VPDPBUSD     Z16, Z20, Z4
-	VPDPBUSD     Z17, Z20, Z5
-	VPDPBUSD     Z18, Z20, Z6
-	VPDPBUSD     Z19, Z20, Z7
-	VPBROADCASTD (BX)(DX*2), Z20
-	VPDPBUSD     Z16, Z20, Z8
-	VPDPBUSD     Z17, Z20, Z9
-	VPDPBUSD     Z18, Z20, Z10
-	VPDPBUSD     Z19, Z20, Z11
-	VPBROADCASTD (BX)(SI*1), Z20
-	VPDPBUSD     Z16, Z20, Z12
-	VPDPBUSD     Z17, Z20, Z13
-	VPDPBUSD     Z18, Z20, Z14
-	VPDPBUSD     Z19, Z20, Z15
-	ADDQ         R8, DI
-	ADDQ         $0x00000004, BX
-	DECQ         R9
-	JNZ          i8k131
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
-	MOVQ         scale_base+48(FP), BX
-	LEAQ         (BX)(AX*4), BX
-	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
-	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
-	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
-	MOVQ         ldy+224(FP), R9
-	SHLQ         $0x02, R9
-	MOVQ         R9, R10
-	IMULQ        AX, R10
-	MOVQ         y_base+200(FP), R11
-	ADDQ         R11, R10
-	LEAQ         (R10)(CX*4), R10
-	VPBROADCASTD (DX), Z16
-	VBROADCASTSS (BX), Z17
-	VPMULLD      (SI), Z16, Z18
-	VPSUBD       Z18, Z0, Z0
+i8k141:
+	VMOVDQU32    (R9), Z24
+	VMOVDQU32    64(R9), Z25
+	VMOVDQU32    128(R9), Z26
+	VMOVDQU32    192(R9), Z27
+	VMOVDQU32    256(R9), Z28
+	VMOVDQU32    320(R9), Z29
+	VPBROADCASTD (DI), Z30
+	VPDPBUSD     Z24, Z30, Z0
+	VPDPBUSD     Z25, Z30, Z1
+	VPDPBUSD     Z26, Z30, Z2
+	VPDPBUSD     Z27, Z30, Z3
+	VPDPBUSD     Z28, Z30, Z4
+	VPDPBUSD     Z29, Z30, Z5
+	VPBROADCASTD (DI)(SI*1), Z30
+	VPDPBUSD     Z24, Z30, Z6
+	VPDPBUSD     Z25, Z30, Z7
+	VPDPBUSD     Z26, Z30, Z8
+	VPDPBUSD     Z27, Z30, Z9
+	VPDPBUSD     Z28, Z30, Z10
+	VPDPBUSD     Z29, Z30, Z11
+	VPBROADCASTD (DI)(SI*2), Z30
+	VPDPBUSD     Z24, Z30, Z12
+	VPDPBUSD     Z25, Z30, Z13
+	VPDPBUSD     Z26, Z30, Z14
+	VPDPBUSD     Z27, Z30, Z15
+	VPDPBUSD     Z28, Z30, Z16
+	VPDPBUSD     Z29, Z30, Z17
+	VPBROADCASTD (DI)(R8*1), Z30
+	VPDPBUSD     Z24, Z30, Z18
+	VPDPBUSD     Z25, Z30, Z19
+	VPDPBUSD     Z26, Z30, Z20
+	VPDPBUSD     Z27, Z30, Z21
+	VPDPBUSD     Z28, Z30, Z22
+	VPDPBUSD     Z29, Z30, Z23
+	ADDQ         R10, R9
+	PREFETCHNTA  (CX)
+	LEAQ         64(CX), R12
+	CMPQ         R12, DX
+	CMOVQLT      R12, CX
+	ADDQ         $0x00000004, DI
+	DECQ         R11
+	JNZ          i8k141
+	MOVQ         zero_base+72(FP), SI
+	LEAQ         (SI)(AX*4), SI
+	MOVQ         scale_base+48(FP), DI
+	LEAQ         (DI)(AX*4), DI
+	MOVQ         colSum_base+128(FP), R8
+	LEAQ         (R8)(BX*4), R8
+	MOVQ         wscale_base+152(FP), R9
+	LEAQ         (R9)(BX*4), R9
+	MOVQ         bias_base+176(FP), R10
+	LEAQ         (R10)(BX*4), R10
+	MOVQ         ldy+224(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         R11, R12
+	IMULQ        AX, R12
+	MOVQ         y_base+200(FP), R13
+	ADDQ         R13, R12
+	LEAQ         (R12)(BX*4), R12
+	VPBROADCASTD (SI), Z24
+	VBROADCASTSS (DI), Z25
+	VPMULLD      (R8), Z24, Z26
+	VPSUBD       Z26, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       (DI), Z17, Z18
-	VMULPS       Z18, Z0, Z0
-	VADDPS       (R8), Z0, Z0
-	VMOVUPS      Z0, (R10)
-	VPMULLD      64(SI), Z16, Z18
-	VPSUBD       Z18, Z1, Z1
+	VMULPS       (R9), Z25, Z26
+	VMULPS       Z26, Z0, Z0
+	VADDPS       (R10), Z0, Z0
+	VMOVUPS      Z0, (R12)
+	VPMULLD      64(R8), Z24, Z26
+	VPSUBD       Z26, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       64(DI), Z17, Z18
-	VMULPS       Z18, Z1, Z1
-	VADDPS       64(R8), Z1, Z1
-	VMOVUPS      Z1, 64(R10)
-	VPMULLD      128(SI), Z16, Z18
-	VPSUBD       Z18, Z2, Z2
+	VMULPS       64(R9), Z25, Z26
+	VMULPS       Z26, Z1, Z1
+	VADDPS       64(R10), Z1, Z1
+	VMOVUPS      Z1, 64(R12)
+	VPMULLD      128(R8), Z24, Z26
+	VPSUBD       Z26, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       128(DI), Z17, Z18
-	VMULPS       Z18, Z2, Z2
-	VADDPS       128(R8), Z2, Z2
-	VMOVUPS      Z2, 128(R10)
-	VPMULLD.Z    192(SI), Z16, K1, Z18
-	VPSUBD       Z18, Z3, Z3
+	VMULPS       128(R9), Z25, Z26
+	VMULPS       Z26, Z2, Z2
+	VADDPS       128(R10), Z2, Z2
+	VMOVUPS      Z2, 128(R12)
+	VPMULLD      192(R8), Z24, Z26
+	VPSUBD       Z26, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS.Z     192(DI), Z17, K1, Z18
-	VMULPS       Z18, Z3, Z3
-	VADDPS.Z     192(R8), Z3, K1, Z3
-	VMOVUPS      Z3, K1, 192(R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 4(DX), Z16
-	VBROADCASTSS 4(BX), Z17
-	VPMULLD      (SI), Z16, Z18
-	VPSUBD       Z18, Z4, Z4
+	VMULPS       192(R9), Z25, Z26
+	VMULPS       Z26, Z3, Z3
+	VADDPS       192(R10), Z3, Z3
+	VMOVUPS      Z3, 192(R12)
+	VPMULLD      256(R8), Z24, Z26
+	VPSUBD       Z26, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       (DI), Z17, Z18
-	VMULPS       Z18, Z4, Z4
-	VADDPS       (R8), Z4, Z4
-	VMOVUPS      Z4, (R10)
-	VPMULLD      64(SI), Z16, Z18
-	VPSUBD       Z18, Z5, Z5
+	VMULPS       256(R9), Z25, Z26
+	VMULPS       Z26, Z4, Z4
+	VADDPS       256(R10), Z4, Z4
+	VMOVUPS      Z4, 256(R12)
+	VPMULLD.Z    320(R8), Z24, K1, Z26
+	VPSUBD       Z26, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       64(DI), Z17, Z18
-	VMULPS       Z18, Z5, Z5
-	VADDPS       64(R8), Z5, Z5
-	VMOVUPS      Z5, 64(R10)
-	VPMULLD      128(SI), Z16, Z18
-	VPSUBD       Z18, Z6, Z6
+	VMULPS.Z     320(R9), Z25, K1, Z26
+	VMULPS       Z26, Z5, Z5
+	VADDPS.Z     320(R10), Z5, K1, Z5
+	VMOVUPS      Z5, K1, 320(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 4(SI), Z24
+	VBROADCASTSS 4(DI), Z25
+	VPMULLD      (R8), Z24, Z26
+	VPSUBD       Z26, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       128(DI), Z17, Z18
-	VMULPS       Z18, Z6, Z6
-	VADDPS       128(R8), Z6, Z6
-	VMOVUPS      Z6, 128(R10)
-	VPMULLD.Z    192(SI), Z16, K1, Z18
-	VPSUBD       Z18, Z7, Z7
+	VMULPS       (R9), Z25, Z26
+	VMULPS       Z26, Z6, Z6
+	VADDPS       (R10), Z6, Z6
+	VMOVUPS      Z6, (R12)
+	VPMULLD      64(R8), Z24, Z26
+	VPSUBD       Z26, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS.Z     192(DI), Z17, K1, Z18
-	VMULPS       Z18, Z7, Z7
-	VADDPS.Z     192(R8), Z7, K1, Z7
-	VMOVUPS      Z7, K1, 192(R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 8(DX), Z16
-	VBROADCASTSS 8(BX), Z17
-	VPMULLD      (SI), Z16, Z18
-	VPSUBD       Z18, Z8, Z8
+	VMULPS       64(R9), Z25, Z26
+	VMULPS       Z26, Z7, Z7
+	VADDPS       64(R10), Z7, Z7
+	VMOVUPS      Z7, 64(R12)
+	VPMULLD      128(R8), Z24, Z26
+	VPSUBD       Z26, Z8, Z8
 	VCVTDQ2PS    Z8, Z8
-	VMULPS       (DI), Z17, Z18
-	VMULPS       Z18, Z8, Z8
-	VADDPS       (R8), Z8, Z8
-	VMOVUPS      Z8, (R10)
-	VPMULLD      64(SI), Z16, Z18
-	VPSUBD       Z18, Z9, Z9
+	VMULPS       128(R9), Z25, Z26
+	VMULPS       Z26, Z8, Z8
+	VADDPS       128(R10), Z8, Z8
+	VMOVUPS      Z8, 128(R12)
+	VPMULLD      192(R8), Z24, Z26
+	VPSUBD       Z26, Z9, Z9
 	VCVTDQ2PS    Z9, Z9
-	VMULPS       64(DI), Z17, Z18
-	VMULPS       Z18, Z9, Z9
-	VADDPS       64(R8), Z9, Z9
-	VMOVUPS      Z9, 64(R10)
-	VPMULLD      128(SI), Z16, Z18
-	VPSUBD       Z18, Z10, Z10
+	VMULPS       192(R9), Z25, Z26
+	VMULPS       Z26, Z9, Z9
+	VADDPS       192(R10), Z9, Z9
+	VMOVUPS      Z9, 192(R12)
+	VPMULLD      256(R8), Z24, Z26
+	VPSUBD       Z26, Z10, Z10
 	VCVTDQ2PS    Z10, Z10
-	VMULPS       128(DI), Z17, Z18
-	VMULPS       Z18, Z10, Z10
-	VADDPS       128(R8), Z10, Z10
-	VMOVUPS      Z10, 128(R10)
-	VPMULLD.Z    192(SI), Z16, K1, Z18
-	VPSUBD       Z18, Z11, Z11
+	VMULPS       256(R9), Z25, Z26
+	VMULPS       Z26, Z10, Z10
+	VADDPS       256(R10), Z10, Z10
+	VMOVUPS      Z10, 256(R12)
+	VPMULLD.Z    320(R8), Z24, K1, Z26
+	VPSUBD       Z26, Z11, Z11
 	VCVTDQ2PS    Z11, Z11
-	VMULPS.Z     192(DI), Z17, K1, Z18
-	VMULPS       Z18, Z11, Z11
-	VADDPS.Z     192(R8), Z11, K1, Z11
-	VMOVUPS      Z11, K1, 192(R10)
-	ADDQ         R9, R10
-	VPBROADCASTD 12(DX), Z16
-	VBROADCASTSS 12(BX), Z17
-	VPMULLD      (SI), Z16, Z18
-	VPSUBD       Z18, Z12, Z12
+	VMULPS.Z     320(R9), Z25, K1, Z26
+	VMULPS       Z26, Z11, Z11
+	VADDPS.Z     320(R10), Z11, K1, Z11
+	VMOVUPS      Z11, K1, 320(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 8(SI), Z24
+	VBROADCASTSS 8(DI), Z25
+	VPMULLD      (R8), Z24, Z26
+	VPSUBD       Z26, Z12, Z12
 	VCVTDQ2PS    Z12, Z12
-	VMULPS       (DI), Z17, Z18
-	VMULPS       Z18, Z12, Z12
-	VADDPS       (R8), Z12, Z12
-	VMOVUPS      Z12, (R10)
-	VPMULLD      64(SI), Z16, Z18
-	VPSUBD       Z18, Z13, Z13
+	VMULPS       (R9), Z25, Z26
+	VMULPS       Z26, Z12, Z12
+	VADDPS       (R10), Z12, Z12
+	VMOVUPS      Z12, (R12)
+	VPMULLD      64(R8), Z24, Z26
+	VPSUBD       Z26, Z13, Z13
 	VCVTDQ2PS    Z13, Z13
-	VMULPS       64(DI), Z17, Z18
-	VMULPS       Z18, Z13, Z13
-	VADDPS       64(R8), Z13, Z13
-	VMOVUPS      Z13, 64(R10)
-	VPMULLD      128(SI), Z16, Z18
-	VPSUBD       Z18, Z14, Z14
+	VMULPS       64(R9), Z25, Z26
+	VMULPS       Z26, Z13, Z13
+	VADDPS       64(R10), Z13, Z13
+	VMOVUPS      Z13, 64(R12)
+	VPMULLD      128(R8), Z24, Z26
+	VPSUBD       Z26, Z14, Z14
 	VCVTDQ2PS    Z14, Z14
-	VMULPS       128(DI), Z17, Z18
-	VMULPS       Z18, Z14, Z14
-	VADDPS       128(R8), Z14, Z14
-	VMOVUPS      Z14, 128(R10)
-	VPMULLD.Z    192(SI), Z16, K1, Z18
-	VPSUBD       Z18, Z15, Z15
+	VMULPS       128(R9), Z25, Z26
+	VMULPS       Z26, Z14, Z14
+	VADDPS       128(R10), Z14, Z14
+	VMOVUPS      Z14, 128(R12)
+	VPMULLD      192(R8), Z24, Z26
+	VPSUBD       Z26, Z15, Z15
 	VCVTDQ2PS    Z15, Z15
-	VMULPS.Z     192(DI), Z17, K1, Z18
-	VMULPS       Z18, Z15, Z15
-	VADDPS.Z     192(R8), Z15, K1, Z15
-	VMOVUPS      Z15, K1, 192(R10)
-	ADDQ         $0x00000040, CX
-	JMP          i8col18
+	VMULPS       192(R9), Z25, Z26
+	VMULPS       Z26, Z15, Z15
+	VADDPS       192(R10), Z15, Z15
+	VMOVUPS      Z15, 192(R12)
+	VPMULLD      256(R8), Z24, Z26
+	VPSUBD       Z26, Z16, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       256(R9), Z25, Z26
+	VMULPS       Z26, Z16, Z16
+	VADDPS       256(R10), Z16, Z16
+	VMOVUPS      Z16, 256(R12)
+	VPMULLD.Z    320(R8), Z24, K1, Z26
+	VPSUBD       Z26, Z17, Z17
+	VCVTDQ2PS    Z17, Z17
+	VMULPS.Z     320(R9), Z25, K1, Z26
+	VMULPS       Z26, Z17, Z17
+	VADDPS.Z     320(R10), Z17, K1, Z17
+	VMOVUPS      Z17, K1, 320(R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 12(SI), Z24
+	VBROADCASTSS 12(DI), Z25
+	VPMULLD      (R8), Z24, Z26
+	VPSUBD       Z26, Z18, Z18
+	VCVTDQ2PS    Z18, Z18
+	VMULPS       (R9), Z25, Z26
+	VMULPS       Z26, Z18, Z18
+	VADDPS       (R10), Z18, Z18
+	VMOVUPS      Z18, (R12)
+	VPMULLD      64(R8), Z24, Z26
+	VPSUBD       Z26, Z19, Z19
+	VCVTDQ2PS    Z19, Z19
+	VMULPS       64(R9), Z25, Z26
+	VMULPS       Z26, Z19, Z19
+	VADDPS       64(R10), Z19, Z19
+	VMOVUPS      Z19, 64(R12)
+	VPMULLD      128(R8), Z24, Z26
+	VPSUBD       Z26, Z20, Z20
+	VCVTDQ2PS    Z20, Z20
+	VMULPS       128(R9), Z25, Z26
+	VMULPS       Z26, Z20, Z20
+	VADDPS       128(R10), Z20, Z20
+	VMOVUPS      Z20, 128(R12)
+	VPMULLD      192(R8), Z24, Z26
+	VPSUBD       Z26, Z21, Z21
+	VCVTDQ2PS    Z21, Z21
+	VMULPS       192(R9), Z25, Z26
+	VMULPS       Z26, Z21, Z21
+	VADDPS       192(R10), Z21, Z21
+	VMOVUPS      Z21, 192(R12)
+	VPMULLD      256(R8), Z24, Z26
+	VPSUBD       Z26, Z22, Z22
+	VCVTDQ2PS    Z22, Z22
+	VMULPS       256(R9), Z25, Z26
+	VMULPS       Z26, Z22, Z22
+	VADDPS       256(R10), Z22, Z22
+	VMOVUPS      Z22, 256(R12)
+	VPMULLD.Z    320(R8), Z24, K1, Z26
+	VPSUBD       Z26, Z23, Z23
+	VCVTDQ2PS    Z23, Z23
+	VMULPS.Z     320(R9), Z25, K1, Z26
+	VMULPS       Z26, Z23, Z23
+	VADDPS.Z     320(R10), Z23, K1, Z23
+	VMOVUPS      Z23, K1, 320(R12)
+	ADDQ         $0x00000060, BX
+	JMP          i8col22
 
-i8coldone19:
+i8coldone23:
+	MOVQ  n+232(FP), BX
+	ANDQ  $0x0f, BX
+	JZ    i8taildone42
+	CMPQ  BX, $0x00000004
+	JLE   i8r4tv143
+	CMPQ  BX, $0x00000008
+	JLE   i8r4tv244
+	CMPQ  BX, $0x0000000c
+	JLE   i8r4tv345
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	VPXOR X9, X9, X9
+	VPXOR X10, X10, X10
+	VPXOR X11, X11, X11
+	VPXOR X12, X12, X12
+	VPXOR X13, X13, X13
+	VPXOR X14, X14, X14
+	VPXOR X15, X15, X15
+	MOVQ  lda+40(FP), BX
+	MOVQ  a_base+16(FP), SI
+	MOVQ  BX, DI
+	IMULQ AX, DI
+	ADDQ  DI, SI
+	LEAQ  (BX)(BX*2), DI
+	MOVQ  tail_base+264(FP), R8
+	MOVQ  kg+8(FP), R9
+	ADDQ  $0x03, R9
+	SHRQ  $0x02, R9
+
+i8tk148:
+	VMOVDQU32       (R8), Z16
+	VMOVDQU32       64(R8), Z17
+	VMOVDQU32       128(R8), Z18
+	VMOVDQU32       192(R8), Z19
+	VBROADCASTI32X4 (SI), Z20
+	VPDPBUSD        Z16, Z20, Z0
+	VPDPBUSD        Z17, Z20, Z1
+	VPDPBUSD        Z18, Z20, Z2
+	VPDPBUSD        Z19, Z20, Z3
+	VBROADCASTI32X4 (SI)(BX*1), Z20
+	VPDPBUSD        Z16, Z20, Z4
+	VPDPBUSD        Z17, Z20, Z5
+	VPDPBUSD        Z18, Z20, Z6
+	VPDPBUSD        Z19, Z20, Z7
+	VBROADCASTI32X4 (SI)(BX*2), Z20
+	VPDPBUSD        Z16, Z20, Z8
+	VPDPBUSD        Z17, Z20, Z9
+	VPDPBUSD        Z18, Z20, Z10
+	VPDPBUSD        Z19, Z20, Z11
+	VBROADCASTI32X4 (SI)(DI*1), Z20
+	VPDPBUSD        Z16, Z20, Z12
+	VPDPBUSD        Z17, Z20, Z13
+	VPDPBUSD        Z18, Z20, Z14
+	VPDPBUSD        Z19, Z20, Z15
+	ADDQ            $0x10, SI
+	ADDQ            $0x00000100, R8
+	DECQ            R9
+	JNZ             i8tk148
+	VMOVDQU32       int8tailperm<>+0(SB), Z22
+	VPSHUFD         $0xb1, Z0, Z21
+	VPADDD          Z21, Z0, Z0
+	VPSHUFD         $0x4e, Z0, Z21
+	VPADDD          Z21, Z0, Z0
+	VPERMD          Z0, Z22, Z0
+	VPSHUFD         $0xb1, Z1, Z21
+	VPADDD          Z21, Z1, Z1
+	VPSHUFD         $0x4e, Z1, Z21
+	VPADDD          Z21, Z1, Z1
+	VPERMD          Z1, Z22, Z21
+	MOVL            $0x000000f0, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z21, K1, Z0
+	VPSHUFD         $0xb1, Z2, Z21
+	VPADDD          Z21, Z2, Z2
+	VPSHUFD         $0x4e, Z2, Z21
+	VPADDD          Z21, Z2, Z2
+	VPERMD          Z2, Z22, Z21
+	MOVL            $0x00000f00, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z21, K1, Z0
+	VPSHUFD         $0xb1, Z3, Z21
+	VPADDD          Z21, Z3, Z3
+	VPSHUFD         $0x4e, Z3, Z21
+	VPADDD          Z21, Z3, Z3
+	VPERMD          Z3, Z22, Z21
+	MOVL            $0x0000f000, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z21, K1, Z0
+	VPSHUFD         $0xb1, Z4, Z21
+	VPADDD          Z21, Z4, Z4
+	VPSHUFD         $0x4e, Z4, Z21
+	VPADDD          Z21, Z4, Z4
+	VPERMD          Z4, Z22, Z4
+	VPSHUFD         $0xb1, Z5, Z21
+	VPADDD          Z21, Z5, Z5
+	VPSHUFD         $0x4e, Z5, Z21
+	VPADDD          Z21, Z5, Z5
+	VPERMD          Z5, Z22, Z21
+	MOVL            $0x000000f0, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z21, K1, Z4
+	VPSHUFD         $0xb1, Z6, Z21
+	VPADDD          Z21, Z6, Z6
+	VPSHUFD         $0x4e, Z6, Z21
+	VPADDD          Z21, Z6, Z6
+	VPERMD          Z6, Z22, Z21
+	MOVL            $0x00000f00, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z21, K1, Z4
+	VPSHUFD         $0xb1, Z7, Z21
+	VPADDD          Z21, Z7, Z7
+	VPSHUFD         $0x4e, Z7, Z21
+	VPADDD          Z21, Z7, Z7
+	VPERMD          Z7, Z22, Z21
+	MOVL            $0x0000f000, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z21, K1, Z4
+	VPSHUFD         $0xb1, Z8, Z21
+	VPADDD          Z21, Z8, Z8
+	VPSHUFD         $0x4e, Z8, Z21
+	VPADDD          Z21, Z8, Z8
+	VPERMD          Z8, Z22, Z8
+	VPSHUFD         $0xb1, Z9, Z21
+	VPADDD          Z21, Z9, Z9
+	VPSHUFD         $0x4e, Z9, Z21
+	VPADDD          Z21, Z9, Z9
+	VPERMD          Z9, Z22, Z21
+	MOVL            $0x000000f0, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z21, K1, Z8
+	VPSHUFD         $0xb1, Z10, Z21
+	VPADDD          Z21, Z10, Z10
+	VPSHUFD         $0x4e, Z10, Z21
+	VPADDD          Z21, Z10, Z10
+	VPERMD          Z10, Z22, Z21
+	MOVL            $0x00000f00, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z21, K1, Z8
+	VPSHUFD         $0xb1, Z11, Z21
+	VPADDD          Z21, Z11, Z11
+	VPSHUFD         $0x4e, Z11, Z21
+	VPADDD          Z21, Z11, Z11
+	VPERMD          Z11, Z22, Z21
+	MOVL            $0x0000f000, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z21, K1, Z8
+	VPSHUFD         $0xb1, Z12, Z21
+	VPADDD          Z21, Z12, Z12
+	VPSHUFD         $0x4e, Z12, Z21
+	VPADDD          Z21, Z12, Z12
+	VPERMD          Z12, Z22, Z12
+	VPSHUFD         $0xb1, Z13, Z21
+	VPADDD          Z21, Z13, Z13
+	VPSHUFD         $0x4e, Z13, Z21
+	VPADDD          Z21, Z13, Z13
+	VPERMD          Z13, Z22, Z21
+	MOVL            $0x000000f0, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z21, K1, Z12
+	VPSHUFD         $0xb1, Z14, Z21
+	VPADDD          Z21, Z14, Z14
+	VPSHUFD         $0x4e, Z14, Z21
+	VPADDD          Z21, Z14, Z14
+	VPERMD          Z14, Z22, Z21
+	MOVL            $0x00000f00, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z21, K1, Z12
+	VPSHUFD         $0xb1, Z15, Z21
+	VPADDD          Z21, Z15, Z15
+	VPSHUFD         $0x4e, Z15, Z21
+	VPADDD          Z21, Z15, Z15
+	VPERMD          Z15, Z22, Z21
+	MOVL            $0x0000f000, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z21, K1, Z12
+	MOVQ            n+232(FP), BX
+	MOVQ            BX, SI
+	ANDQ            $-16, SI
+	SUBQ            SI, BX
+	LEAQ            int8mask<>+0(SB), DI
+	KMOVW           (DI)(BX*2), K1
+	MOVQ            zero_base+72(FP), BX
+	LEAQ            (BX)(AX*4), BX
+	MOVQ            scale_base+48(FP), DI
+	LEAQ            (DI)(AX*4), DI
+	MOVQ            colSum_base+128(FP), R8
+	LEAQ            (R8)(SI*4), R8
+	MOVQ            wscale_base+152(FP), R9
+	LEAQ            (R9)(SI*4), R9
+	MOVQ            bias_base+176(FP), R10
+	LEAQ            (R10)(SI*4), R10
+	MOVQ            ldy+224(FP), R11
+	SHLQ            $0x02, R11
+	MOVQ            R11, R12
+	IMULQ           AX, R12
+	MOVQ            y_base+200(FP), R13
+	ADDQ            R13, R12
+	LEAQ            (R12)(SI*4), R12
+	VPBROADCASTD    (BX), Z16
+	VBROADCASTSS    (DI), Z17
+	VPMULLD.Z       (R8), Z16, K1, Z18
+	VPSUBD          Z18, Z0, Z0
+	VCVTDQ2PS       Z0, Z0
+	VMULPS.Z        (R9), Z17, K1, Z18
+	VMULPS          Z18, Z0, Z0
+	VADDPS.Z        (R10), Z0, K1, Z0
+	VMOVUPS         Z0, K1, (R12)
+	ADDQ            R11, R12
+	VPBROADCASTD    4(BX), Z16
+	VBROADCASTSS    4(DI), Z17
+	VPMULLD.Z       (R8), Z16, K1, Z18
+	VPSUBD          Z18, Z4, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS.Z        (R9), Z17, K1, Z18
+	VMULPS          Z18, Z4, Z4
+	VADDPS.Z        (R10), Z4, K1, Z4
+	VMOVUPS         Z4, K1, (R12)
+	ADDQ            R11, R12
+	VPBROADCASTD    8(BX), Z16
+	VBROADCASTSS    8(DI), Z17
+	VPMULLD.Z       (R8), Z16, K1, Z18
+	VPSUBD          Z18, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS.Z        (R9), Z17, K1, Z18
+	VMULPS          Z18, Z8, Z8
+	VADDPS.Z        (R10), Z8, K1, Z8
+	VMOVUPS         Z8, K1, (R12)
+	ADDQ            R11, R12
+	VPBROADCASTD    12(BX), Z16
+	VBROADCASTSS    12(DI), Z17
+	VPMULLD.Z       (R8), Z16, K1, Z18
+	VPSUBD          Z18, Z12, Z12
+	VCVTDQ2PS       Z12, Z12
+	VMULPS.Z        (R9), Z17, K1, Z18
+	VMULPS          Z18, Z12, Z12
+	VADDPS.Z        (R10), Z12, K1, Z12
+	VMOVUPS         Z12, K1, (R12)
+	JMP             i8taildone42
+
+i8r4tv345:
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	VPXOR X9, X9, X9
+	VPXOR X10, X10, X10
+	VPXOR X11, X11, X11
+	MOVQ  lda+40(FP), BX
+	MOVQ  a_base+16(FP), SI
+	MOVQ  BX, DI
+	IMULQ AX, DI
+	ADDQ  DI, SI
+	LEAQ  (BX)(BX*2), DI
+	MOVQ  tail_base+264(FP), R8
+	MOVQ  kg+8(FP), R9
+	ADDQ  $0x03, R9
+	SHRQ  $0x02, R9
+
+i8tk150:
+	VMOVDQU32       (R8), Z12
+	VMOVDQU32       64(R8), Z13
+	VMOVDQU32       128(R8), Z14
+	VBROADCASTI32X4 (SI), Z15
+	VPDPBUSD        Z12, Z15, Z0
+	VPDPBUSD        Z13, Z15, Z1
+	VPDPBUSD        Z14, Z15, Z2
+	VBROADCASTI32X4 (SI)(BX*1), Z15
+	VPDPBUSD        Z12, Z15, Z3
+	VPDPBUSD        Z13, Z15, Z4
+	VPDPBUSD        Z14, Z15, Z5
+	VBROADCASTI32X4 (SI)(BX*2), Z15
+	VPDPBUSD        Z12, Z15, Z6
+	VPDPBUSD        Z13, Z15, Z7
+	VPDPBUSD        Z14, Z15, Z8
+	VBROADCASTI32X4 (SI)(DI*1), Z15
+	VPDPBUSD        Z12, Z15, Z9
+	VPDPBUSD        Z13, Z15, Z10
+	VPDPBUSD        Z14, Z15, Z11
+	ADDQ            $0x10, SI
+	ADDQ            $0x000000c0, R8
+	DECQ            R9
+	JNZ             i8tk150
+	VMOVDQU32       int8tailperm<>+0(SB), Z17
+	VPSHUFD         $0xb1, Z0, Z16
+	VPADDD          Z16, Z0, Z0
+	VPSHUFD         $0x4e, Z0, Z16
+	VPADDD          Z16, Z0, Z0
+	VPERMD          Z0, Z17, Z0
+	VPSHUFD         $0xb1, Z1, Z16
+	VPADDD          Z16, Z1, Z1
+	VPSHUFD         $0x4e, Z1, Z16
+	VPADDD          Z16, Z1, Z1
+	VPERMD          Z1, Z17, Z16
+	MOVL            $0x000000f0, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z16, K1, Z0
+	VPSHUFD         $0xb1, Z2, Z16
+	VPADDD          Z16, Z2, Z2
+	VPSHUFD         $0x4e, Z2, Z16
+	VPADDD          Z16, Z2, Z2
+	VPERMD          Z2, Z17, Z16
+	MOVL            $0x00000f00, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z16, K1, Z0
+	VPSHUFD         $0xb1, Z3, Z16
+	VPADDD          Z16, Z3, Z3
+	VPSHUFD         $0x4e, Z3, Z16
+	VPADDD          Z16, Z3, Z3
+	VPERMD          Z3, Z17, Z3
+	VPSHUFD         $0xb1, Z4, Z16
+	VPADDD          Z16, Z4, Z4
+	VPSHUFD         $0x4e, Z4, Z16
+	VPADDD          Z16, Z4, Z4
+	VPERMD          Z4, Z17, Z16
+	MOVL            $0x000000f0, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z16, K1, Z3
+	VPSHUFD         $0xb1, Z5, Z16
+	VPADDD          Z16, Z5, Z5
+	VPSHUFD         $0x4e, Z5, Z16
+	VPADDD          Z16, Z5, Z5
+	VPERMD          Z5, Z17, Z16
+	MOVL            $0x00000f00, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z16, K1, Z3
+	VPSHUFD         $0xb1, Z6, Z16
+	VPADDD          Z16, Z6, Z6
+	VPSHUFD         $0x4e, Z6, Z16
+	VPADDD          Z16, Z6, Z6
+	VPERMD          Z6, Z17, Z6
+	VPSHUFD         $0xb1, Z7, Z16
+	VPADDD          Z16, Z7, Z7
+	VPSHUFD         $0x4e, Z7, Z16
+	VPADDD          Z16, Z7, Z7
+	VPERMD          Z7, Z17, Z16
+	MOVL            $0x000000f0, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z16, K1, Z6
+	VPSHUFD         $0xb1, Z8, Z16
+	VPADDD          Z16, Z8, Z8
+	VPSHUFD         $0x4e, Z8, Z16
+	VPADDD          Z16, Z8, Z8
+	VPERMD          Z8, Z17, Z16
+	MOVL            $0x00000f00, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z16, K1, Z6
+	VPSHUFD         $0xb1, Z9, Z16
+	VPADDD          Z16, Z9, Z9
+	VPSHUFD         $0x4e, Z9, Z16
+	VPADDD          Z16, Z9, Z9
+	VPERMD          Z9, Z17, Z9
+	VPSHUFD         $0xb1, Z10, Z16
+	VPADDD          Z16, Z10, Z10
+	VPSHUFD         $0x4e, Z10, Z16
+	VPADDD          Z16, Z10, Z10
+	VPERMD          Z10, Z17, Z16
+	MOVL            $0x000000f0, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z16, K1, Z9
+	VPSHUFD         $0xb1, Z11, Z16
+	VPADDD          Z16, Z11, Z11
+	VPSHUFD         $0x4e, Z11, Z16
+	VPADDD          Z16, Z11, Z11
+	VPERMD          Z11, Z17, Z16
+	MOVL            $0x00000f00, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z16, K1, Z9
+	MOVQ            n+232(FP), BX
+	MOVQ            BX, SI
+	ANDQ            $-16, SI
+	SUBQ            SI, BX
+	LEAQ            int8mask<>+0(SB), DI
+	KMOVW           (DI)(BX*2), K1
+	MOVQ            zero_base+72(FP), BX
+	LEAQ            (BX)(AX*4), BX
+	MOVQ            scale_base+48(FP), DI
+	LEAQ            (DI)(AX*4), DI
+	MOVQ            colSum_base+128(FP), R8
+	LEAQ            (R8)(SI*4), R8
+	MOVQ            wscale_base+152(FP), R9
+	LEAQ            (R9)(SI*4), R9
+	MOVQ            bias_base+176(FP), R10
+	LEAQ            (R10)(SI*4), R10
+	MOVQ            ldy+224(FP), R11
+	SHLQ            $0x02, R11
+	MOVQ            R11, R12
+	IMULQ           AX, R12
+	MOVQ            y_base+200(FP), R13
+	ADDQ            R13, R12
+	LEAQ            (R12)(SI*4), R12
+	VPBROADCASTD    (BX), Z12
+	VBROADCASTSS    (DI), Z13
+	VPMULLD.Z       (R8), Z12, K1, Z14
+	VPSUBD          Z14, Z0, Z0
+	VCVTDQ2PS       Z0, Z0
+	VMULPS.Z        (R9), Z13, K1, Z14
+	VMULPS          Z14, Z0, Z0
+	VADDPS.Z        (R10), Z0, K1, Z0
+	VMOVUPS         Z0, K1, (R12)
+	ADDQ            R11, R12
+	VPBROADCASTD    4(BX), Z12
+	VBROADCASTSS    4(DI), Z13
+	VPMULLD.Z       (R8), Z12, K1, Z14
+	VPSUBD          Z14, Z3, Z3
+	VCVTDQ2PS       Z3, Z3
+	VMULPS.Z        (R9), Z13, K1, Z14
+	VMULPS          Z14, Z3, Z3
+	VADDPS.Z        (R10), Z3, K1, Z3
+	VMOVUPS         Z3, K1, (R12)
+	ADDQ            R11, R12
+	VPBROADCASTD    8(BX), Z12
+	VBROADCASTSS    8(DI), Z13
+	VPMULLD.Z       (R8), Z12, K1, Z14
+	VPSUBD          Z14, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS.Z        (R9), Z13, K1, Z14
+	VMULPS          Z14, Z6, Z6
+	VADDPS.Z        (R10), Z6, K1, Z6
+	VMOVUPS         Z6, K1, (R12)
+	ADDQ            R11, R12
+	VPBROADCASTD    12(BX), Z12
+	VBROADCASTSS    12(DI), Z13
+	VPMULLD.Z       (R8), Z12, K1, Z14
+	VPSUBD          Z14, Z9, Z9
+	VCVTDQ2PS       Z9, Z9
+	VMULPS.Z        (R9), Z13, K1, Z14
+	VMULPS          Z14, Z9, Z9
+	VADDPS.Z        (R10), Z9, K1, Z9
+	VMOVUPS         Z9, K1, (R12)
+	JMP             i8taildone42
+
+i8r4tv244:
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	MOVQ  lda+40(FP), BX
+	MOVQ  a_base+16(FP), SI
+	MOVQ  BX, DI
+	IMULQ AX, DI
+	ADDQ  DI, SI
+	LEAQ  (BX)(BX*2), DI
+	MOVQ  tail_base+264(FP), R8
+	MOVQ  kg+8(FP), R9
+	ADDQ  $0x03, R9
+	SHRQ  $0x02, R9
+
+i8tk152:
+	VMOVDQU32       (R8), Z8
+	VMOVDQU32       64(R8), Z9
+	VBROADCASTI32X4 (SI), Z10
+	VPDPBUSD        Z8, Z10, Z0
+	VPDPBUSD        Z9, Z10, Z1
+	VBROADCASTI32X4 (SI)(BX*1), Z10
+	VPDPBUSD        Z8, Z10, Z2
+	VPDPBUSD        Z9, Z10, Z3
+	VBROADCASTI32X4 (SI)(BX*2), Z10
+	VPDPBUSD        Z8, Z10, Z4
+	VPDPBUSD        Z9, Z10, Z5
+	VBROADCASTI32X4 (SI)(DI*1), Z10
+	VPDPBUSD        Z8, Z10, Z6
+	VPDPBUSD        Z9, Z10, Z7
+	ADDQ            $0x10, SI
+	ADDQ            $0x00000080, R8
+	DECQ            R9
+	JNZ             i8tk152
+	VMOVDQU32       int8tailperm<>+0(SB), Z12
+	VPSHUFD         $0xb1, Z0, Z11
+	VPADDD          Z11, Z0, Z0
+	VPSHUFD         $0x4e, Z0, Z11
+	VPADDD          Z11, Z0, Z0
+	VPERMD          Z0, Z12, Z0
+	VPSHUFD         $0xb1, Z1, Z11
+	VPADDD          Z11, Z1, Z1
+	VPSHUFD         $0x4e, Z1, Z11
+	VPADDD          Z11, Z1, Z1
+	VPERMD          Z1, Z12, Z11
+	MOVL            $0x000000f0, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z11, K1, Z0
+	VPSHUFD         $0xb1, Z2, Z11
+	VPADDD          Z11, Z2, Z2
+	VPSHUFD         $0x4e, Z2, Z11
+	VPADDD          Z11, Z2, Z2
+	VPERMD          Z2, Z12, Z2
+	VPSHUFD         $0xb1, Z3, Z11
+	VPADDD          Z11, Z3, Z3
+	VPSHUFD         $0x4e, Z3, Z11
+	VPADDD          Z11, Z3, Z3
+	VPERMD          Z3, Z12, Z11
+	MOVL            $0x000000f0, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z11, K1, Z2
+	VPSHUFD         $0xb1, Z4, Z11
+	VPADDD          Z11, Z4, Z4
+	VPSHUFD         $0x4e, Z4, Z11
+	VPADDD          Z11, Z4, Z4
+	VPERMD          Z4, Z12, Z4
+	VPSHUFD         $0xb1, Z5, Z11
+	VPADDD          Z11, Z5, Z5
+	VPSHUFD         $0x4e, Z5, Z11
+	VPADDD          Z11, Z5, Z5
+	VPERMD          Z5, Z12, Z11
+	MOVL            $0x000000f0, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z11, K1, Z4
+	VPSHUFD         $0xb1, Z6, Z11
+	VPADDD          Z11, Z6, Z6
+	VPSHUFD         $0x4e, Z6, Z11
+	VPADDD          Z11, Z6, Z6
+	VPERMD          Z6, Z12, Z6
+	VPSHUFD         $0xb1, Z7, Z11
+	VPADDD          Z11, Z7, Z7
+	VPSHUFD         $0x4e, Z7, Z11
+	VPADDD          Z11, Z7, Z7
+	VPERMD          Z7, Z12, Z11
+	MOVL            $0x000000f0, BX
+	KMOVW           BX, K1
+	VMOVDQA32       Z11, K1, Z6
+	MOVQ            n+232(FP), BX
+	MOVQ            BX, SI
+	ANDQ            $-16, SI
+	SUBQ            SI, BX
+	LEAQ            int8mask<>+0(SB), DI
+	KMOVW           (DI)(BX*2), K1
+	MOVQ            zero_base+72(FP), BX
+	LEAQ            (BX)(AX*4), BX
+	MOVQ            scale_base+48(FP), DI
+	LEAQ            (DI)(AX*4), DI
+	MOVQ            colSum_base+128(FP), R8
+	LEAQ            (R8)(SI*4), R8
+	MOVQ            wscale_base+152(FP), R9
+	LEAQ            (R9)(SI*4), R9
+	MOVQ            bias_base+176(FP), R10
+	LEAQ            (R10)(SI*4), R10
+	MOVQ            ldy+224(FP), R11
+	SHLQ            $0x02, R11
+	MOVQ            R11, R12
+	IMULQ           AX, R12
+	MOVQ            y_base+200(FP), R13
+	ADDQ            R13, R12
+	LEAQ            (R12)(SI*4), R12
+	VPBROADCASTD    (BX), Z8
+	VBROADCASTSS    (DI), Z9
+	VPMULLD.Z       (R8), Z8, K1, Z10
+	VPSUBD          Z10, Z0, Z0
+	VCVTDQ2PS       Z0, Z0
+	VMULPS.Z        (R9), Z9, K1, Z10
+	VMULPS          Z10, Z0, Z0
+	VADDPS.Z        (R10), Z0, K1, Z0
+	VMOVUPS         Z0, K1, (R12)
+	ADDQ            R11, R12
+	VPBROADCASTD    4(BX), Z8
+	VBROADCASTSS    4(DI), Z9
+	VPMULLD.Z       (R8), Z8, K1, Z10
+	VPSUBD          Z10, Z2, Z2
+	VCVTDQ2PS       Z2, Z2
+	VMULPS.Z        (R9), Z9, K1, Z10
+	VMULPS          Z10, Z2, Z2
+	VADDPS.Z        (R10), Z2, K1, Z2
+	VMOVUPS         Z2, K1, (R12)
+	ADDQ            R11, R12
+	VPBROADCASTD    8(BX), Z8
+	VBROADCASTSS    8(DI), Z9
+	VPMULLD.Z       (R8), Z8, K1, Z10
+	VPSUBD          Z10, Z4, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS.Z        (R9), Z9, K1, Z10
+	VMULPS          Z10, Z4, Z4
+	VADDPS.Z        (R10), Z4, K1, Z4
+	VMOVUPS         Z4, K1, (R12)
+	ADDQ            R11, R12
+	VPBROADCASTD    12(BX), Z8
+	VBROADCASTSS    12(DI), Z9
+	VPMULLD.Z       (R8), Z8, K1, Z10
+	VPSUBD          Z10, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS.Z        (R9), Z9, K1, Z10
+	VMULPS          Z10, Z6, Z6
+	VADDPS.Z        (R10), Z6, K1, Z6
+	VMOVUPS         Z6, K1, (R12)
+	JMP             i8taildone42
+
+i8r4tv143:
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	MOVQ  lda+40(FP), BX
+	MOVQ  a_base+16(FP), SI
+	MOVQ  BX, DI
+	IMULQ AX, DI
+	ADDQ  DI, SI
+	LEAQ  (BX)(BX*2), DI
+	MOVQ  tail_base+264(FP), R8
+	MOVQ  kg+8(FP), R9
+	ADDQ  $0x03, R9
+	SHRQ  $0x02, R9
+
+i8tkset54:
+	CMPQ            R9, $0x00000002
+	JL              i8tkrest55
+	VMOVDQU32       (R8), Z8
+	VBROADCASTI32X4 (SI), Z9
+	VPDPBUSD        Z8, Z9, Z0
+	VBROADCASTI32X4 (SI)(BX*1), Z9
+	VPDPBUSD        Z8, Z9, Z1
+	VBROADCASTI32X4 (SI)(BX*2), Z9
+	VPDPBUSD        Z8, Z9, Z2
+	VBROADCASTI32X4 (SI)(DI*1), Z9
+	VPDPBUSD        Z8, Z9, Z3
+	VMOVDQU32       64(R8), Z8
+	VBROADCASTI32X4 16(SI), Z9
+	VPDPBUSD        Z8, Z9, Z4
+	VBROADCASTI32X4 16(SI)(BX*1), Z9
+	VPDPBUSD        Z8, Z9, Z5
+	VBROADCASTI32X4 16(SI)(BX*2), Z9
+	VPDPBUSD        Z8, Z9, Z6
+	VBROADCASTI32X4 16(SI)(DI*1), Z9
+	VPDPBUSD        Z8, Z9, Z7
+	ADDQ            $0x00000020, SI
+	ADDQ            $0x00000080, R8
+	SUBQ            $0x00000002, R9
+	JMP             i8tkset54
+
+i8tkrest55:
+	TESTQ R9, R9
+	JZ    i8tkdone53
+
+i8tk156:
+	VMOVDQU32       (R8), Z8
+	VBROADCASTI32X4 (SI), Z9
+	VPDPBUSD        Z8, Z9, Z0
+	VBROADCASTI32X4 (SI)(BX*1), Z9
+	VPDPBUSD        Z8, Z9, Z1
+	VBROADCASTI32X4 (SI)(BX*2), Z9
+	VPDPBUSD        Z8, Z9, Z2
+	VBROADCASTI32X4 (SI)(DI*1), Z9
+	VPDPBUSD        Z8, Z9, Z3
+	ADDQ            $0x10, SI
+	ADDQ            $0x00000040, R8
+	DECQ            R9
+	JNZ             i8tk156
+
+i8tkdone53:
+	VMOVDQU32    int8tailperm<>+0(SB), Z11
+	VPADDD       Z4, Z0, Z0
+	VPSHUFD      $0xb1, Z0, Z10
+	VPADDD       Z10, Z0, Z0
+	VPSHUFD      $0x4e, Z0, Z10
+	VPADDD       Z10, Z0, Z0
+	VPERMD       Z0, Z11, Z0
+	VPADDD       Z5, Z1, Z1
+	VPSHUFD      $0xb1, Z1, Z10
+	VPADDD       Z10, Z1, Z1
+	VPSHUFD      $0x4e, Z1, Z10
+	VPADDD       Z10, Z1, Z1
+	VPERMD       Z1, Z11, Z1
+	VPADDD       Z6, Z2, Z2
+	VPSHUFD      $0xb1, Z2, Z10
+	VPADDD       Z10, Z2, Z2
+	VPSHUFD      $0x4e, Z2, Z10
+	VPADDD       Z10, Z2, Z2
+	VPERMD       Z2, Z11, Z2
+	VPADDD       Z7, Z3, Z3
+	VPSHUFD      $0xb1, Z3, Z10
+	VPADDD       Z10, Z3, Z3
+	VPSHUFD      $0x4e, Z3, Z10
+	VPADDD       Z10, Z3, Z3
+	VPERMD       Z3, Z11, Z3
+	MOVQ         n+232(FP), BX
+	MOVQ         BX, SI
+	ANDQ         $-16, SI
+	SUBQ         SI, BX
+	LEAQ         int8mask<>+0(SB), DI
+	KMOVW        (DI)(BX*2), K1
+	MOVQ         zero_base+72(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         scale_base+48(FP), DI
+	LEAQ         (DI)(AX*4), DI
+	MOVQ         colSum_base+128(FP), R8
+	LEAQ         (R8)(SI*4), R8
+	MOVQ         wscale_base+152(FP), R9
+	LEAQ         (R9)(SI*4), R9
+	MOVQ         bias_base+176(FP), R10
+	LEAQ         (R10)(SI*4), R10
+	MOVQ         ldy+224(FP), R11
+	SHLQ         $0x02, R11
+	MOVQ         R11, R12
+	IMULQ        AX, R12
+	MOVQ         y_base+200(FP), R13
+	ADDQ         R13, R12
+	LEAQ         (R12)(SI*4), R12
+	VPBROADCASTD (BX), Z8
+	VBROADCASTSS (DI), Z9
+	VPMULLD.Z    (R8), Z8, K1, Z10
+	VPSUBD       Z10, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS.Z     (R9), Z9, K1, Z10
+	VMULPS       Z10, Z0, Z0
+	VADDPS.Z     (R10), Z0, K1, Z0
+	VMOVUPS      Z0, K1, (R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 4(BX), Z8
+	VBROADCASTSS 4(DI), Z9
+	VPMULLD.Z    (R8), Z8, K1, Z10
+	VPSUBD       Z10, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS.Z     (R9), Z9, K1, Z10
+	VMULPS       Z10, Z1, Z1
+	VADDPS.Z     (R10), Z1, K1, Z1
+	VMOVUPS      Z1, K1, (R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 8(BX), Z8
+	VBROADCASTSS 8(DI), Z9
+	VPMULLD.Z    (R8), Z8, K1, Z10
+	VPSUBD       Z10, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS.Z     (R9), Z9, K1, Z10
+	VMULPS       Z10, Z2, Z2
+	VADDPS.Z     (R10), Z2, K1, Z2
+	VMOVUPS      Z2, K1, (R12)
+	ADDQ         R11, R12
+	VPBROADCASTD 12(BX), Z8
+	VBROADCASTSS 12(DI), Z9
+	VPMULLD.Z    (R8), Z8, K1, Z10
+	VPSUBD       Z10, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS.Z     (R9), Z9, K1, Z10
+	VMULPS       Z10, Z3, Z3
+	VADDPS.Z     (R10), Z3, K1, Z3
+	VMOVUPS      Z3, K1, (R12)
+
+i8taildone42:
 	ADDQ $0x00000004, AX
-	MOVQ m+0(FP), CX
-	CMPQ AX, CX
-	JL   i8rows12
-	JMP  i8end13
+	MOVQ m+0(FP), BX
+	CMPQ AX, BX
+	JL   i8rows16
+	JMP  i8end17
 
-i8r316:
+i8r320:
 	XORQ CX, CX
 
-i8col32:
+i8col57:
 	MOVQ  n+232(FP), DX
+	ANDQ  $-16, DX
 	SUBQ  CX, DX
 	TESTQ DX, DX
-	JLE   i8coldone33
+	JLE   i8coldone58
+	CMPQ  DX, $0x00000050
+	JG    i8r3c64
+	CMPQ  DX, $0x00000040
+	JG    i8r3c63
 	CMPQ  DX, $0x00000030
-	JG    i8r3c37
+	JG    i8r3c62
 	CMPQ  DX, $0x00000020
-	JG    i8r3c36
+	JG    i8r3c61
 	CMPQ  DX, $0x00000010
-	JG    i8r3c35
+	JG    i8r3c60
 	LEAQ  int8mask<>+0(SB), BX
 	KMOVW (BX)(DX*2), K1
 	VPXOR X0, X0, X0
@@ -817,7 +2231,7 @@ i8col32:
 	SHLQ  $0x02, DI
 	MOVQ  kg+8(FP), R8
 
-i8k139:
+i8k166:
 	VMOVDQU32    (SI), Z3
 	VPBROADCASTD (BX), Z4
 	VPDPBUSD     Z3, Z4, Z0
@@ -828,7 +2242,7 @@ i8k139:
 	ADDQ         DI, SI
 	ADDQ         $0x00000004, BX
 	DECQ         R8
-	JNZ          i8k139
+	JNZ          i8k166
 	MOVQ         zero_base+72(FP), DX
 	LEAQ         (DX)(AX*4), DX
 	MOVQ         scale_base+48(FP), BX
@@ -843,8 +2257,8 @@ i8k139:
 	SHLQ         $0x02, R9
 	MOVQ         R9, R10
 	IMULQ        AX, R10
-	MOVQ         y_base+200(FP), AX
-	ADDQ         AX, R10
+	MOVQ         y_base+200(FP), R11
+	ADDQ         R11, R10
 	LEAQ         (R10)(CX*4), R10
 	VPBROADCASTD (DX), Z3
 	VBROADCASTSS (BX), Z4
@@ -875,9 +2289,9 @@ i8k139:
 	VMULPS       Z5, Z2, Z2
 	VADDPS.Z     (R8), Z2, K1, Z2
 	VMOVUPS      Z2, K1, (R10)
-	JMP          i8coldone33
+	JMP          i8coldone58
 
-i8r3c35:
+i8r3c60:
 	SUBQ  $0x00000010, DX
 	LEAQ  int8mask<>+0(SB), BX
 	KMOVW (BX)(DX*2), K1
@@ -898,7 +2312,7 @@ i8r3c35:
 	SHLQ  $0x02, DI
 	MOVQ  kg+8(FP), R8
 
-i8k141:
+i8k168:
 	VMOVDQU32    (SI), Z6
 	VMOVDQU32    64(SI), Z7
 	VPBROADCASTD (BX), Z8
@@ -913,7 +2327,7 @@ i8k141:
 	ADDQ         DI, SI
 	ADDQ         $0x00000004, BX
 	DECQ         R8
-	JNZ          i8k141
+	JNZ          i8k168
 	MOVQ         zero_base+72(FP), DX
 	LEAQ         (DX)(AX*4), DX
 	MOVQ         scale_base+48(FP), BX
@@ -928,8 +2342,8 @@ i8k141:
 	SHLQ         $0x02, R9
 	MOVQ         R9, R10
 	IMULQ        AX, R10
-	MOVQ         y_base+200(FP), AX
-	ADDQ         AX, R10
+	MOVQ         y_base+200(FP), R11
+	ADDQ         R11, R10
 	LEAQ         (R10)(CX*4), R10
 	VPBROADCASTD (DX), Z6
 	VBROADCASTSS (BX), Z7
@@ -981,9 +2395,9 @@ i8k141:
 	VMULPS       Z8, Z5, Z5
 	VADDPS.Z     64(R8), Z5, K1, Z5
 	VMOVUPS      Z5, K1, 64(R10)
-	JMP          i8coldone33
+	JMP          i8coldone58
 
-i8r3c36:
+i8r3c61:
 	SUBQ  $0x00000020, DX
 	LEAQ  int8mask<>+0(SB), BX
 	KMOVW (BX)(DX*2), K1
@@ -1007,7 +2421,7 @@ i8r3c36:
 	SHLQ  $0x02, DI
 	MOVQ  kg+8(FP), R8
 
-i8k143:
+i8k170:
 	VMOVDQU32    (SI), Z9
 	VMOVDQU32    64(SI), Z10
 	VMOVDQU32    128(SI), Z11
@@ -1026,7 +2440,7 @@ i8k143:
 	ADDQ         DI, SI
 	ADDQ         $0x00000004, BX
 	DECQ         R8
-	JNZ          i8k143
+	JNZ          i8k170
 	MOVQ         zero_base+72(FP), DX
 	LEAQ         (DX)(AX*4), DX
 	MOVQ         scale_base+48(FP), BX
@@ -1041,8 +2455,8 @@ i8k143:
 	SHLQ         $0x02, R9
 	MOVQ         R9, R10
 	IMULQ        AX, R10
-	MOVQ         y_base+200(FP), AX
-	ADDQ         AX, R10
+	MOVQ         y_base+200(FP), R11
+	ADDQ         R11, R10
 	LEAQ         (R10)(CX*4), R10
 	VPBROADCASTD (DX), Z9
 	VBROADCASTSS (BX), Z10
@@ -1115,39 +2529,36 @@ i8k143:
 	VMULPS       Z11, Z8, Z8
 	VADDPS.Z     128(R8), Z8, K1, Z8
 	VMOVUPS      Z8, K1, 128(R10)
-	JMP          i8coldone33
+	JMP          i8coldone58
 
-i8r3c37:
-	MOVQ    $0x00000040, BX
-	CMPQ    DX, BX
-	CMOVQGT BX, DX
-	SUBQ    $0x00000030, DX
-	LEAQ    int8mask<>+0(SB), BX
-	KMOVW   (BX)(DX*2), K1
-	VPXOR   X0, X0, X0
-	VPXOR   X1, X1, X1
-	VPXOR   X2, X2, X2
-	VPXOR   X3, X3, X3
-	VPXOR   X4, X4, X4
-	VPXOR   X5, X5, X5
-	VPXOR   X6, X6, X6
-	VPXOR   X7, X7, X7
-	VPXOR   X8, X8, X8
-	VPXOR   X9, X9, X9
-	VPXOR   X10, X10, X10
-	VPXOR   X11, X11, X11
-	MOVQ    lda+40(FP), DX
-	MOVQ    a_base+16(FP), BX
-	MOVQ    DX, SI
-	IMULQ   AX, SI
-	ADDQ    SI, BX
-	MOVQ    w_base+96(FP), SI
-	LEAQ    (SI)(CX*4), SI
-	MOVQ    np+120(FP), DI
-	SHLQ    $0x02, DI
-	MOVQ    kg+8(FP), R8
+i8r3c62:
+	SUBQ  $0x00000030, DX
+	LEAQ  int8mask<>+0(SB), BX
+	KMOVW (BX)(DX*2), K1
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	VPXOR X9, X9, X9
+	VPXOR X10, X10, X10
+	VPXOR X11, X11, X11
+	MOVQ  lda+40(FP), DX
+	MOVQ  a_base+16(FP), BX
+	MOVQ  DX, SI
+	IMULQ AX, SI
+	ADDQ  SI, BX
+	MOVQ  w_base+96(FP), SI
+	LEAQ  (SI)(CX*4), SI
+	MOVQ  np+120(FP), DI
+	SHLQ  $0x02, DI
+	MOVQ  kg+8(FP), R8
 
-i8k145:
+i8k172:
 	VMOVDQU32    (SI), Z12
 	VMOVDQU32    64(SI), Z13
 	VMOVDQU32    128(SI), Z14
@@ -1170,7 +2581,7 @@ i8k145:
 	ADDQ         DI, SI
 	ADDQ         $0x00000004, BX
 	DECQ         R8
-	JNZ          i8k145
+	JNZ          i8k172
 	MOVQ         zero_base+72(FP), DX
 	LEAQ         (DX)(AX*4), DX
 	MOVQ         scale_base+48(FP), BX
@@ -1280,26 +2691,1115 @@ i8k145:
 	VMULPS       Z14, Z11, Z11
 	VADDPS.Z     192(R8), Z11, K1, Z11
 	VMOVUPS      Z11, K1, 192(R10)
-	ADDQ         $0x00000040, CX
-	JMP          i8col32
+	JMP          i8coldone58
 
-i8coldone33:
-	JMP i8end13
+i8r3c63:
+	SUBQ  $0x00000040, DX
+	LEAQ  int8mask<>+0(SB), BX
+	KMOVW (BX)(DX*2), K1
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	VPXOR X9, X9, X9
+	VPXOR X10, X10, X10
+	VPXOR X11, X11, X11
+	VPXOR X12, X12, X12
+	VPXOR X13, X13, X13
+	VPXOR X14, X14, X14
+	MOVQ  lda+40(FP), DX
+	MOVQ  a_base+16(FP), BX
+	MOVQ  DX, SI
+	IMULQ AX, SI
+	ADDQ  SI, BX
+	MOVQ  w_base+96(FP), SI
+	LEAQ  (SI)(CX*4), SI
+	MOVQ  np+120(FP), DI
+	SHLQ  $0x02, DI
+	MOVQ  kg+8(FP), R8
 
-i8r215:
+i8k174:
+	VMOVDQU32    (SI), Z15
+	VMOVDQU32    64(SI), Z16
+	VMOVDQU32    128(SI), Z17
+	VMOVDQU32    192(SI), Z18
+	VMOVDQU32    256(SI), Z19
+	VPBROADCASTD (BX), Z20
+	VPDPBUSD     Z15, Z20, Z0
+	VPDPBUSD     Z16, Z20, Z1
+	VPDPBUSD     Z17, Z20, Z2
+	VPDPBUSD     Z18, Z20, Z3
+	VPDPBUSD     Z19, Z20, Z4
+	VPBROADCASTD (BX)(DX*1), Z20
+	VPDPBUSD     Z15, Z20, Z5
+	VPDPBUSD     Z16, Z20, Z6
+	VPDPBUSD     Z17, Z20, Z7
+	VPDPBUSD     Z18, Z20, Z8
+	VPDPBUSD     Z19, Z20, Z9
+	VPBROADCASTD (BX)(DX*2), Z20
+	VPDPBUSD     Z15, Z20, Z10
+	VPDPBUSD     Z16, Z20, Z11
+	VPDPBUSD     Z17, Z20, Z12
+	VPDPBUSD     Z18, Z20, Z13
+	VPDPBUSD     Z19, Z20, Z14
+	ADDQ         DI, SI
+	ADDQ         $0x00000004, BX
+	DECQ         R8
+	JNZ          i8k174
+	MOVQ         zero_base+72(FP), DX
+	LEAQ         (DX)(AX*4), DX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(CX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(CX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(CX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         R9, R10
+	IMULQ        AX, R10
+	MOVQ         y_base+200(FP), R11
+	ADDQ         R11, R10
+	LEAQ         (R10)(CX*4), R10
+	VPBROADCASTD (DX), Z15
+	VBROADCASTSS (BX), Z16
+	VPMULLD      (SI), Z15, Z17
+	VPSUBD       Z17, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (DI), Z16, Z17
+	VMULPS       Z17, Z0, Z0
+	VADDPS       (R8), Z0, Z0
+	VMOVUPS      Z0, (R10)
+	VPMULLD      64(SI), Z15, Z17
+	VPSUBD       Z17, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       64(DI), Z16, Z17
+	VMULPS       Z17, Z1, Z1
+	VADDPS       64(R8), Z1, Z1
+	VMOVUPS      Z1, 64(R10)
+	VPMULLD      128(SI), Z15, Z17
+	VPSUBD       Z17, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       128(DI), Z16, Z17
+	VMULPS       Z17, Z2, Z2
+	VADDPS       128(R8), Z2, Z2
+	VMOVUPS      Z2, 128(R10)
+	VPMULLD      192(SI), Z15, Z17
+	VPSUBD       Z17, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       192(DI), Z16, Z17
+	VMULPS       Z17, Z3, Z3
+	VADDPS       192(R8), Z3, Z3
+	VMOVUPS      Z3, 192(R10)
+	VPMULLD.Z    256(SI), Z15, K1, Z17
+	VPSUBD       Z17, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS.Z     256(DI), Z16, K1, Z17
+	VMULPS       Z17, Z4, Z4
+	VADDPS.Z     256(R8), Z4, K1, Z4
+	VMOVUPS      Z4, K1, 256(R10)
+	ADDQ         R9, R10
+	VPBROADCASTD 4(DX), Z15
+	VBROADCASTSS 4(BX), Z16
+	VPMULLD      (SI), Z15, Z17
+	VPSUBD       Z17, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       (DI), Z16, Z17
+	VMULPS       Z17, Z5, Z5
+	VADDPS       (R8), Z5, Z5
+	VMOVUPS      Z5, (R10)
+	VPMULLD      64(SI), Z15, Z17
+	VPSUBD       Z17, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       64(DI), Z16, Z17
+	VMULPS       Z17, Z6, Z6
+	VADDPS       64(R8), Z6, Z6
+	VMOVUPS      Z6, 64(R10)
+	VPMULLD      128(SI), Z15, Z17
+	VPSUBD       Z17, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       128(DI), Z16, Z17
+	VMULPS       Z17, Z7, Z7
+	VADDPS       128(R8), Z7, Z7
+	VMOVUPS      Z7, 128(R10)
+	VPMULLD      192(SI), Z15, Z17
+	VPSUBD       Z17, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       192(DI), Z16, Z17
+	VMULPS       Z17, Z8, Z8
+	VADDPS       192(R8), Z8, Z8
+	VMOVUPS      Z8, 192(R10)
+	VPMULLD.Z    256(SI), Z15, K1, Z17
+	VPSUBD       Z17, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS.Z     256(DI), Z16, K1, Z17
+	VMULPS       Z17, Z9, Z9
+	VADDPS.Z     256(R8), Z9, K1, Z9
+	VMOVUPS      Z9, K1, 256(R10)
+	ADDQ         R9, R10
+	VPBROADCASTD 8(DX), Z15
+	VBROADCASTSS 8(BX), Z16
+	VPMULLD      (SI), Z15, Z17
+	VPSUBD       Z17, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       (DI), Z16, Z17
+	VMULPS       Z17, Z10, Z10
+	VADDPS       (R8), Z10, Z10
+	VMOVUPS      Z10, (R10)
+	VPMULLD      64(SI), Z15, Z17
+	VPSUBD       Z17, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       64(DI), Z16, Z17
+	VMULPS       Z17, Z11, Z11
+	VADDPS       64(R8), Z11, Z11
+	VMOVUPS      Z11, 64(R10)
+	VPMULLD      128(SI), Z15, Z17
+	VPSUBD       Z17, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       128(DI), Z16, Z17
+	VMULPS       Z17, Z12, Z12
+	VADDPS       128(R8), Z12, Z12
+	VMOVUPS      Z12, 128(R10)
+	VPMULLD      192(SI), Z15, Z17
+	VPSUBD       Z17, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       192(DI), Z16, Z17
+	VMULPS       Z17, Z13, Z13
+	VADDPS       192(R8), Z13, Z13
+	VMOVUPS      Z13, 192(R10)
+	VPMULLD.Z    256(SI), Z15, K1, Z17
+	VPSUBD       Z17, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS.Z     256(DI), Z16, K1, Z17
+	VMULPS       Z17, Z14, Z14
+	VADDPS.Z     256(R8), Z14, K1, Z14
+	VMOVUPS      Z14, K1, 256(R10)
+	JMP          i8coldone58
+
+i8r3c64:
+	MOVQ    $0x00000060, BX
+	CMPQ    DX, BX
+	CMOVQGT BX, DX
+	SUBQ    $0x00000050, DX
+	LEAQ    int8mask<>+0(SB), BX
+	KMOVW   (BX)(DX*2), K1
+	VPXOR   X0, X0, X0
+	VPXOR   X1, X1, X1
+	VPXOR   X2, X2, X2
+	VPXOR   X3, X3, X3
+	VPXOR   X4, X4, X4
+	VPXOR   X5, X5, X5
+	VPXOR   X6, X6, X6
+	VPXOR   X7, X7, X7
+	VPXOR   X8, X8, X8
+	VPXOR   X9, X9, X9
+	VPXOR   X10, X10, X10
+	VPXOR   X11, X11, X11
+	VPXOR   X12, X12, X12
+	VPXOR   X13, X13, X13
+	VPXOR   X14, X14, X14
+	VPXOR   X15, X15, X15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	MOVQ    lda+40(FP), DX
+	MOVQ    a_base+16(FP), BX
+	MOVQ    DX, SI
+	IMULQ   AX, SI
+	ADDQ    SI, BX
+	MOVQ    w_base+96(FP), SI
+	LEAQ    (SI)(CX*4), SI
+	MOVQ    np+120(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    kg+8(FP), R8
+
+i8k176:
+	VMOVDQU32    (SI), Z18
+	VMOVDQU32    64(SI), Z19
+	VMOVDQU32    128(SI), Z20
+	VMOVDQU32    192(SI), Z21
+	VMOVDQU32    256(SI), Z22
+	VMOVDQU32    320(SI), Z23
+	VPBROADCASTD (BX), Z24
+	VPDPBUSD     Z18, Z24, Z0
+	VPDPBUSD     Z19, Z24, Z1
+	VPDPBUSD     Z20, Z24, Z2
+	VPDPBUSD     Z21, Z24, Z3
+	VPDPBUSD     Z22, Z24, Z4
+	VPDPBUSD     Z23, Z24, Z5
+	VPBROADCASTD (BX)(DX*1), Z24
+	VPDPBUSD     Z18, Z24, Z6
+	VPDPBUSD     Z19, Z24, Z7
+	VPDPBUSD     Z20, Z24, Z8
+	VPDPBUSD     Z21, Z24, Z9
+	VPDPBUSD     Z22, Z24, Z10
+	VPDPBUSD     Z23, Z24, Z11
+	VPBROADCASTD (BX)(DX*2), Z24
+	VPDPBUSD     Z18, Z24, Z12
+	VPDPBUSD     Z19, Z24, Z13
+	VPDPBUSD     Z20, Z24, Z14
+	VPDPBUSD     Z21, Z24, Z15
+	VPDPBUSD     Z22, Z24, Z16
+	VPDPBUSD     Z23, Z24, Z17
+	ADDQ         DI, SI
+	ADDQ         $0x00000004, BX
+	DECQ         R8
+	JNZ          i8k176
+	MOVQ         zero_base+72(FP), DX
+	LEAQ         (DX)(AX*4), DX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(CX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(CX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(CX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         R9, R10
+	IMULQ        AX, R10
+	MOVQ         y_base+200(FP), R11
+	ADDQ         R11, R10
+	LEAQ         (R10)(CX*4), R10
+	VPBROADCASTD (DX), Z18
+	VBROADCASTSS (BX), Z19
+	VPMULLD      (SI), Z18, Z20
+	VPSUBD       Z20, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (DI), Z19, Z20
+	VMULPS       Z20, Z0, Z0
+	VADDPS       (R8), Z0, Z0
+	VMOVUPS      Z0, (R10)
+	VPMULLD      64(SI), Z18, Z20
+	VPSUBD       Z20, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       64(DI), Z19, Z20
+	VMULPS       Z20, Z1, Z1
+	VADDPS       64(R8), Z1, Z1
+	VMOVUPS      Z1, 64(R10)
+	VPMULLD      128(SI), Z18, Z20
+	VPSUBD       Z20, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       128(DI), Z19, Z20
+	VMULPS       Z20, Z2, Z2
+	VADDPS       128(R8), Z2, Z2
+	VMOVUPS      Z2, 128(R10)
+	VPMULLD      192(SI), Z18, Z20
+	VPSUBD       Z20, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       192(DI), Z19, Z20
+	VMULPS       Z20, Z3, Z3
+	VADDPS       192(R8), Z3, Z3
+	VMOVUPS      Z3, 192(R10)
+	VPMULLD      256(SI), Z18, Z20
+	VPSUBD       Z20, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       256(DI), Z19, Z20
+	VMULPS       Z20, Z4, Z4
+	VADDPS       256(R8), Z4, Z4
+	VMOVUPS      Z4, 256(R10)
+	VPMULLD.Z    320(SI), Z18, K1, Z20
+	VPSUBD       Z20, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS.Z     320(DI), Z19, K1, Z20
+	VMULPS       Z20, Z5, Z5
+	VADDPS.Z     320(R8), Z5, K1, Z5
+	VMOVUPS      Z5, K1, 320(R10)
+	ADDQ         R9, R10
+	VPBROADCASTD 4(DX), Z18
+	VBROADCASTSS 4(BX), Z19
+	VPMULLD      (SI), Z18, Z20
+	VPSUBD       Z20, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       (DI), Z19, Z20
+	VMULPS       Z20, Z6, Z6
+	VADDPS       (R8), Z6, Z6
+	VMOVUPS      Z6, (R10)
+	VPMULLD      64(SI), Z18, Z20
+	VPSUBD       Z20, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       64(DI), Z19, Z20
+	VMULPS       Z20, Z7, Z7
+	VADDPS       64(R8), Z7, Z7
+	VMOVUPS      Z7, 64(R10)
+	VPMULLD      128(SI), Z18, Z20
+	VPSUBD       Z20, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       128(DI), Z19, Z20
+	VMULPS       Z20, Z8, Z8
+	VADDPS       128(R8), Z8, Z8
+	VMOVUPS      Z8, 128(R10)
+	VPMULLD      192(SI), Z18, Z20
+	VPSUBD       Z20, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       192(DI), Z19, Z20
+	VMULPS       Z20, Z9, Z9
+	VADDPS       192(R8), Z9, Z9
+	VMOVUPS      Z9, 192(R10)
+	VPMULLD      256(SI), Z18, Z20
+	VPSUBD       Z20, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       256(DI), Z19, Z20
+	VMULPS       Z20, Z10, Z10
+	VADDPS       256(R8), Z10, Z10
+	VMOVUPS      Z10, 256(R10)
+	VPMULLD.Z    320(SI), Z18, K1, Z20
+	VPSUBD       Z20, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS.Z     320(DI), Z19, K1, Z20
+	VMULPS       Z20, Z11, Z11
+	VADDPS.Z     320(R8), Z11, K1, Z11
+	VMOVUPS      Z11, K1, 320(R10)
+	ADDQ         R9, R10
+	VPBROADCASTD 8(DX), Z18
+	VBROADCASTSS 8(BX), Z19
+	VPMULLD      (SI), Z18, Z20
+	VPSUBD       Z20, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       (DI), Z19, Z20
+	VMULPS       Z20, Z12, Z12
+	VADDPS       (R8), Z12, Z12
+	VMOVUPS      Z12, (R10)
+	VPMULLD      64(SI), Z18, Z20
+	VPSUBD       Z20, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       64(DI), Z19, Z20
+	VMULPS       Z20, Z13, Z13
+	VADDPS       64(R8), Z13, Z13
+	VMOVUPS      Z13, 64(R10)
+	VPMULLD      128(SI), Z18, Z20
+	VPSUBD       Z20, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       128(DI), Z19, Z20
+	VMULPS       Z20, Z14, Z14
+	VADDPS       128(R8), Z14, Z14
+	VMOVUPS      Z14, 128(R10)
+	VPMULLD      192(SI), Z18, Z20
+	VPSUBD       Z20, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       192(DI), Z19, Z20
+	VMULPS       Z20, Z15, Z15
+	VADDPS       192(R8), Z15, Z15
+	VMOVUPS      Z15, 192(R10)
+	VPMULLD      256(SI), Z18, Z20
+	VPSUBD       Z20, Z16, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       256(DI), Z19, Z20
+	VMULPS       Z20, Z16, Z16
+	VADDPS       256(R8), Z16, Z16
+	VMOVUPS      Z16, 256(R10)
+	VPMULLD.Z    320(SI), Z18, K1, Z20
+	VPSUBD       Z20, Z17, Z17
+	VCVTDQ2PS    Z17, Z17
+	VMULPS.Z     320(DI), Z19, K1, Z20
+	VMULPS       Z20, Z17, Z17
+	VADDPS.Z     320(R8), Z17, K1, Z17
+	VMOVUPS      Z17, K1, 320(R10)
+	ADDQ         $0x00000060, CX
+	JMP          i8col57
+
+i8coldone58:
+	MOVQ  n+232(FP), CX
+	ANDQ  $0x0f, CX
+	JZ    i8taildone77
+	CMPQ  CX, $0x00000004
+	JLE   i8r3tv178
+	CMPQ  CX, $0x00000008
+	JLE   i8r3tv279
+	CMPQ  CX, $0x0000000c
+	JLE   i8r3tv380
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	VPXOR X9, X9, X9
+	VPXOR X10, X10, X10
+	VPXOR X11, X11, X11
+	MOVQ  lda+40(FP), CX
+	MOVQ  a_base+16(FP), DX
+	MOVQ  CX, BX
+	IMULQ AX, BX
+	ADDQ  BX, DX
+	MOVQ  tail_base+264(FP), BX
+	MOVQ  kg+8(FP), SI
+	ADDQ  $0x03, SI
+	SHRQ  $0x02, SI
+
+i8tk183:
+	VMOVDQU32       (BX), Z12
+	VMOVDQU32       64(BX), Z13
+	VMOVDQU32       128(BX), Z14
+	VMOVDQU32       192(BX), Z15
+	VBROADCASTI32X4 (DX), Z16
+	VPDPBUSD        Z12, Z16, Z0
+	VPDPBUSD        Z13, Z16, Z1
+	VPDPBUSD        Z14, Z16, Z2
+	VPDPBUSD        Z15, Z16, Z3
+	VBROADCASTI32X4 (DX)(CX*1), Z16
+	VPDPBUSD        Z12, Z16, Z4
+	VPDPBUSD        Z13, Z16, Z5
+	VPDPBUSD        Z14, Z16, Z6
+	VPDPBUSD        Z15, Z16, Z7
+	VBROADCASTI32X4 (DX)(CX*2), Z16
+	VPDPBUSD        Z12, Z16, Z8
+	VPDPBUSD        Z13, Z16, Z9
+	VPDPBUSD        Z14, Z16, Z10
+	VPDPBUSD        Z15, Z16, Z11
+	ADDQ            $0x10, DX
+	ADDQ            $0x00000100, BX
+	DECQ            SI
+	JNZ             i8tk183
+	VMOVDQU32       int8tailperm<>+0(SB), Z18
+	VPSHUFD         $0xb1, Z0, Z17
+	VPADDD          Z17, Z0, Z0
+	VPSHUFD         $0x4e, Z0, Z17
+	VPADDD          Z17, Z0, Z0
+	VPERMD          Z0, Z18, Z0
+	VPSHUFD         $0xb1, Z1, Z17
+	VPADDD          Z17, Z1, Z1
+	VPSHUFD         $0x4e, Z1, Z17
+	VPADDD          Z17, Z1, Z1
+	VPERMD          Z1, Z18, Z17
+	MOVL            $0x000000f0, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z17, K1, Z0
+	VPSHUFD         $0xb1, Z2, Z17
+	VPADDD          Z17, Z2, Z2
+	VPSHUFD         $0x4e, Z2, Z17
+	VPADDD          Z17, Z2, Z2
+	VPERMD          Z2, Z18, Z17
+	MOVL            $0x00000f00, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z17, K1, Z0
+	VPSHUFD         $0xb1, Z3, Z17
+	VPADDD          Z17, Z3, Z3
+	VPSHUFD         $0x4e, Z3, Z17
+	VPADDD          Z17, Z3, Z3
+	VPERMD          Z3, Z18, Z17
+	MOVL            $0x0000f000, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z17, K1, Z0
+	VPSHUFD         $0xb1, Z4, Z17
+	VPADDD          Z17, Z4, Z4
+	VPSHUFD         $0x4e, Z4, Z17
+	VPADDD          Z17, Z4, Z4
+	VPERMD          Z4, Z18, Z4
+	VPSHUFD         $0xb1, Z5, Z17
+	VPADDD          Z17, Z5, Z5
+	VPSHUFD         $0x4e, Z5, Z17
+	VPADDD          Z17, Z5, Z5
+	VPERMD          Z5, Z18, Z17
+	MOVL            $0x000000f0, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z17, K1, Z4
+	VPSHUFD         $0xb1, Z6, Z17
+	VPADDD          Z17, Z6, Z6
+	VPSHUFD         $0x4e, Z6, Z17
+	VPADDD          Z17, Z6, Z6
+	VPERMD          Z6, Z18, Z17
+	MOVL            $0x00000f00, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z17, K1, Z4
+	VPSHUFD         $0xb1, Z7, Z17
+	VPADDD          Z17, Z7, Z7
+	VPSHUFD         $0x4e, Z7, Z17
+	VPADDD          Z17, Z7, Z7
+	VPERMD          Z7, Z18, Z17
+	MOVL            $0x0000f000, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z17, K1, Z4
+	VPSHUFD         $0xb1, Z8, Z17
+	VPADDD          Z17, Z8, Z8
+	VPSHUFD         $0x4e, Z8, Z17
+	VPADDD          Z17, Z8, Z8
+	VPERMD          Z8, Z18, Z8
+	VPSHUFD         $0xb1, Z9, Z17
+	VPADDD          Z17, Z9, Z9
+	VPSHUFD         $0x4e, Z9, Z17
+	VPADDD          Z17, Z9, Z9
+	VPERMD          Z9, Z18, Z17
+	MOVL            $0x000000f0, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z17, K1, Z8
+	VPSHUFD         $0xb1, Z10, Z17
+	VPADDD          Z17, Z10, Z10
+	VPSHUFD         $0x4e, Z10, Z17
+	VPADDD          Z17, Z10, Z10
+	VPERMD          Z10, Z18, Z17
+	MOVL            $0x00000f00, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z17, K1, Z8
+	VPSHUFD         $0xb1, Z11, Z17
+	VPADDD          Z17, Z11, Z11
+	VPSHUFD         $0x4e, Z11, Z17
+	VPADDD          Z17, Z11, Z11
+	VPERMD          Z11, Z18, Z17
+	MOVL            $0x0000f000, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z17, K1, Z8
+	MOVQ            n+232(FP), CX
+	MOVQ            CX, DX
+	ANDQ            $-16, DX
+	SUBQ            DX, CX
+	LEAQ            int8mask<>+0(SB), BX
+	KMOVW           (BX)(CX*2), K1
+	MOVQ            zero_base+72(FP), CX
+	LEAQ            (CX)(AX*4), CX
+	MOVQ            scale_base+48(FP), BX
+	LEAQ            (BX)(AX*4), BX
+	MOVQ            colSum_base+128(FP), SI
+	LEAQ            (SI)(DX*4), SI
+	MOVQ            wscale_base+152(FP), DI
+	LEAQ            (DI)(DX*4), DI
+	MOVQ            bias_base+176(FP), R8
+	LEAQ            (R8)(DX*4), R8
+	MOVQ            ldy+224(FP), R9
+	SHLQ            $0x02, R9
+	MOVQ            R9, R10
+	IMULQ           AX, R10
+	MOVQ            y_base+200(FP), AX
+	ADDQ            AX, R10
+	LEAQ            (R10)(DX*4), R10
+	VPBROADCASTD    (CX), Z12
+	VBROADCASTSS    (BX), Z13
+	VPMULLD.Z       (SI), Z12, K1, Z14
+	VPSUBD          Z14, Z0, Z0
+	VCVTDQ2PS       Z0, Z0
+	VMULPS.Z        (DI), Z13, K1, Z14
+	VMULPS          Z14, Z0, Z0
+	VADDPS.Z        (R8), Z0, K1, Z0
+	VMOVUPS         Z0, K1, (R10)
+	ADDQ            R9, R10
+	VPBROADCASTD    4(CX), Z12
+	VBROADCASTSS    4(BX), Z13
+	VPMULLD.Z       (SI), Z12, K1, Z14
+	VPSUBD          Z14, Z4, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS.Z        (DI), Z13, K1, Z14
+	VMULPS          Z14, Z4, Z4
+	VADDPS.Z        (R8), Z4, K1, Z4
+	VMOVUPS         Z4, K1, (R10)
+	ADDQ            R9, R10
+	VPBROADCASTD    8(CX), Z12
+	VBROADCASTSS    8(BX), Z13
+	VPMULLD.Z       (SI), Z12, K1, Z14
+	VPSUBD          Z14, Z8, Z8
+	VCVTDQ2PS       Z8, Z8
+	VMULPS.Z        (DI), Z13, K1, Z14
+	VMULPS          Z14, Z8, Z8
+	VADDPS.Z        (R8), Z8, K1, Z8
+	VMOVUPS         Z8, K1, (R10)
+	JMP             i8taildone77
+
+i8r3tv380:
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	MOVQ  lda+40(FP), CX
+	MOVQ  a_base+16(FP), DX
+	MOVQ  CX, BX
+	IMULQ AX, BX
+	ADDQ  BX, DX
+	MOVQ  tail_base+264(FP), BX
+	MOVQ  kg+8(FP), SI
+	ADDQ  $0x03, SI
+	SHRQ  $0x02, SI
+
+i8tk185:
+	VMOVDQU32       (BX), Z9
+	VMOVDQU32       64(BX), Z10
+	VMOVDQU32       128(BX), Z11
+	VBROADCASTI32X4 (DX), Z12
+	VPDPBUSD        Z9, Z12, Z0
+	VPDPBUSD        Z10, Z12, Z1
+	VPDPBUSD        Z11, Z12, Z2
+	VBROADCASTI32X4 (DX)(CX*1), Z12
+	VPDPBUSD        Z9, Z12, Z3
+	VPDPBUSD        Z10, Z12, Z4
+	VPDPBUSD        Z11, Z12, Z5
+	VBROADCASTI32X4 (DX)(CX*2), Z12
+	VPDPBUSD        Z9, Z12, Z6
+	VPDPBUSD        Z10, Z12, Z7
+	VPDPBUSD        Z11, Z12, Z8
+	ADDQ            $0x10, DX
+	ADDQ            $0x000000c0, BX
+	DECQ            SI
+	JNZ             i8tk185
+	VMOVDQU32       int8tailperm<>+0(SB), Z14
+	VPSHUFD         $0xb1, Z0, Z13
+	VPADDD          Z13, Z0, Z0
+	VPSHUFD         $0x4e, Z0, Z13
+	VPADDD          Z13, Z0, Z0
+	VPERMD          Z0, Z14, Z0
+	VPSHUFD         $0xb1, Z1, Z13
+	VPADDD          Z13, Z1, Z1
+	VPSHUFD         $0x4e, Z1, Z13
+	VPADDD          Z13, Z1, Z1
+	VPERMD          Z1, Z14, Z13
+	MOVL            $0x000000f0, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z13, K1, Z0
+	VPSHUFD         $0xb1, Z2, Z13
+	VPADDD          Z13, Z2, Z2
+	VPSHUFD         $0x4e, Z2, Z13
+	VPADDD          Z13, Z2, Z2
+	VPERMD          Z2, Z14, Z13
+	MOVL            $0x00000f00, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z13, K1, Z0
+	VPSHUFD         $0xb1, Z3, Z13
+	VPADDD          Z13, Z3, Z3
+	VPSHUFD         $0x4e, Z3, Z13
+	VPADDD          Z13, Z3, Z3
+	VPERMD          Z3, Z14, Z3
+	VPSHUFD         $0xb1, Z4, Z13
+	VPADDD          Z13, Z4, Z4
+	VPSHUFD         $0x4e, Z4, Z13
+	VPADDD          Z13, Z4, Z4
+	VPERMD          Z4, Z14, Z13
+	MOVL            $0x000000f0, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z13, K1, Z3
+	VPSHUFD         $0xb1, Z5, Z13
+	VPADDD          Z13, Z5, Z5
+	VPSHUFD         $0x4e, Z5, Z13
+	VPADDD          Z13, Z5, Z5
+	VPERMD          Z5, Z14, Z13
+	MOVL            $0x00000f00, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z13, K1, Z3
+	VPSHUFD         $0xb1, Z6, Z13
+	VPADDD          Z13, Z6, Z6
+	VPSHUFD         $0x4e, Z6, Z13
+	VPADDD          Z13, Z6, Z6
+	VPERMD          Z6, Z14, Z6
+	VPSHUFD         $0xb1, Z7, Z13
+	VPADDD          Z13, Z7, Z7
+	VPSHUFD         $0x4e, Z7, Z13
+	VPADDD          Z13, Z7, Z7
+	VPERMD          Z7, Z14, Z13
+	MOVL            $0x000000f0, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z13, K1, Z6
+	VPSHUFD         $0xb1, Z8, Z13
+	VPADDD          Z13, Z8, Z8
+	VPSHUFD         $0x4e, Z8, Z13
+	VPADDD          Z13, Z8, Z8
+	VPERMD          Z8, Z14, Z13
+	MOVL            $0x00000f00, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z13, K1, Z6
+	MOVQ            n+232(FP), CX
+	MOVQ            CX, DX
+	ANDQ            $-16, DX
+	SUBQ            DX, CX
+	LEAQ            int8mask<>+0(SB), BX
+	KMOVW           (BX)(CX*2), K1
+	MOVQ            zero_base+72(FP), CX
+	LEAQ            (CX)(AX*4), CX
+	MOVQ            scale_base+48(FP), BX
+	LEAQ            (BX)(AX*4), BX
+	MOVQ            colSum_base+128(FP), SI
+	LEAQ            (SI)(DX*4), SI
+	MOVQ            wscale_base+152(FP), DI
+	LEAQ            (DI)(DX*4), DI
+	MOVQ            bias_base+176(FP), R8
+	LEAQ            (R8)(DX*4), R8
+	MOVQ            ldy+224(FP), R9
+	SHLQ            $0x02, R9
+	MOVQ            R9, R10
+	IMULQ           AX, R10
+	MOVQ            y_base+200(FP), AX
+	ADDQ            AX, R10
+	LEAQ            (R10)(DX*4), R10
+	VPBROADCASTD    (CX), Z9
+	VBROADCASTSS    (BX), Z10
+	VPMULLD.Z       (SI), Z9, K1, Z11
+	VPSUBD          Z11, Z0, Z0
+	VCVTDQ2PS       Z0, Z0
+	VMULPS.Z        (DI), Z10, K1, Z11
+	VMULPS          Z11, Z0, Z0
+	VADDPS.Z        (R8), Z0, K1, Z0
+	VMOVUPS         Z0, K1, (R10)
+	ADDQ            R9, R10
+	VPBROADCASTD    4(CX), Z9
+	VBROADCASTSS    4(BX), Z10
+	VPMULLD.Z       (SI), Z9, K1, Z11
+	VPSUBD          Z11, Z3, Z3
+	VCVTDQ2PS       Z3, Z3
+	VMULPS.Z        (DI), Z10, K1, Z11
+	VMULPS          Z11, Z3, Z3
+	VADDPS.Z        (R8), Z3, K1, Z3
+	VMOVUPS         Z3, K1, (R10)
+	ADDQ            R9, R10
+	VPBROADCASTD    8(CX), Z9
+	VBROADCASTSS    8(BX), Z10
+	VPMULLD.Z       (SI), Z9, K1, Z11
+	VPSUBD          Z11, Z6, Z6
+	VCVTDQ2PS       Z6, Z6
+	VMULPS.Z        (DI), Z10, K1, Z11
+	VMULPS          Z11, Z6, Z6
+	VADDPS.Z        (R8), Z6, K1, Z6
+	VMOVUPS         Z6, K1, (R10)
+	JMP             i8taildone77
+
+i8r3tv279:
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	VPXOR X9, X9, X9
+	VPXOR X10, X10, X10
+	VPXOR X11, X11, X11
+	MOVQ  lda+40(FP), CX
+	MOVQ  a_base+16(FP), DX
+	MOVQ  CX, BX
+	IMULQ AX, BX
+	ADDQ  BX, DX
+	MOVQ  tail_base+264(FP), BX
+	MOVQ  kg+8(FP), SI
+	ADDQ  $0x03, SI
+	SHRQ  $0x02, SI
+
+i8tkset87:
+	CMPQ            SI, $0x00000002
+	JL              i8tkrest88
+	VMOVDQU32       (BX), Z12
+	VMOVDQU32       64(BX), Z13
+	VBROADCASTI32X4 (DX), Z14
+	VPDPBUSD        Z12, Z14, Z0
+	VPDPBUSD        Z13, Z14, Z1
+	VBROADCASTI32X4 (DX)(CX*1), Z14
+	VPDPBUSD        Z12, Z14, Z2
+	VPDPBUSD        Z13, Z14, Z3
+	VBROADCASTI32X4 (DX)(CX*2), Z14
+	VPDPBUSD        Z12, Z14, Z4
+	VPDPBUSD        Z13, Z14, Z5
+	VMOVDQU32       128(BX), Z12
+	VMOVDQU32       192(BX), Z13
+	VBROADCASTI32X4 16(DX), Z14
+	VPDPBUSD        Z12, Z14, Z6
+	VPDPBUSD        Z13, Z14, Z7
+	VBROADCASTI32X4 16(DX)(CX*1), Z14
+	VPDPBUSD        Z12, Z14, Z8
+	VPDPBUSD        Z13, Z14, Z9
+	VBROADCASTI32X4 16(DX)(CX*2), Z14
+	VPDPBUSD        Z12, Z14, Z10
+	VPDPBUSD        Z13, Z14, Z11
+	ADDQ            $0x00000020, DX
+	ADDQ            $0x00000100, BX
+	SUBQ            $0x00000002, SI
+	JMP             i8tkset87
+
+i8tkrest88:
+	TESTQ SI, SI
+	JZ    i8tkdone86
+
+i8tk189:
+	VMOVDQU32       (BX), Z12
+	VMOVDQU32       64(BX), Z13
+	VBROADCASTI32X4 (DX), Z14
+	VPDPBUSD        Z12, Z14, Z0
+	VPDPBUSD        Z13, Z14, Z1
+	VBROADCASTI32X4 (DX)(CX*1), Z14
+	VPDPBUSD        Z12, Z14, Z2
+	VPDPBUSD        Z13, Z14, Z3
+	VBROADCASTI32X4 (DX)(CX*2), Z14
+	VPDPBUSD        Z12, Z14, Z4
+	VPDPBUSD        Z13, Z14, Z5
+	ADDQ            $0x10, DX
+	ADDQ            $0x00000080, BX
+	DECQ            SI
+	JNZ             i8tk189
+
+i8tkdone86:
+	VMOVDQU32    int8tailperm<>+0(SB), Z16
+	VPADDD       Z6, Z0, Z0
+	VPSHUFD      $0xb1, Z0, Z15
+	VPADDD       Z15, Z0, Z0
+	VPSHUFD      $0x4e, Z0, Z15
+	VPADDD       Z15, Z0, Z0
+	VPERMD       Z0, Z16, Z0
+	VPADDD       Z7, Z1, Z1
+	VPSHUFD      $0xb1, Z1, Z15
+	VPADDD       Z15, Z1, Z1
+	VPSHUFD      $0x4e, Z1, Z15
+	VPADDD       Z15, Z1, Z1
+	VPERMD       Z1, Z16, Z15
+	MOVL         $0x000000f0, CX
+	KMOVW        CX, K1
+	VMOVDQA32    Z15, K1, Z0
+	VPADDD       Z8, Z2, Z2
+	VPSHUFD      $0xb1, Z2, Z15
+	VPADDD       Z15, Z2, Z2
+	VPSHUFD      $0x4e, Z2, Z15
+	VPADDD       Z15, Z2, Z2
+	VPERMD       Z2, Z16, Z2
+	VPADDD       Z9, Z3, Z3
+	VPSHUFD      $0xb1, Z3, Z15
+	VPADDD       Z15, Z3, Z3
+	VPSHUFD      $0x4e, Z3, Z15
+	VPADDD       Z15, Z3, Z3
+	VPERMD       Z3, Z16, Z15
+	MOVL         $0x000000f0, CX
+	KMOVW        CX, K1
+	VMOVDQA32    Z15, K1, Z2
+	VPADDD       Z10, Z4, Z4
+	VPSHUFD      $0xb1, Z4, Z15
+	VPADDD       Z15, Z4, Z4
+	VPSHUFD      $0x4e, Z4, Z15
+	VPADDD       Z15, Z4, Z4
+	VPERMD       Z4, Z16, Z4
+	VPADDD       Z11, Z5, Z5
+	VPSHUFD      $0xb1, Z5, Z15
+	VPADDD       Z15, Z5, Z5
+	VPSHUFD      $0x4e, Z5, Z15
+	VPADDD       Z15, Z5, Z5
+	VPERMD       Z5, Z16, Z15
+	MOVL         $0x000000f0, CX
+	KMOVW        CX, K1
+	VMOVDQA32    Z15, K1, Z4
+	MOVQ         n+232(FP), CX
+	MOVQ         CX, DX
+	ANDQ         $-16, DX
+	SUBQ         DX, CX
+	LEAQ         int8mask<>+0(SB), BX
+	KMOVW        (BX)(CX*2), K1
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(DX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(DX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(DX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         R9, R10
+	IMULQ        AX, R10
+	MOVQ         y_base+200(FP), AX
+	ADDQ         AX, R10
+	LEAQ         (R10)(DX*4), R10
+	VPBROADCASTD (CX), Z12
+	VBROADCASTSS (BX), Z13
+	VPMULLD.Z    (SI), Z12, K1, Z14
+	VPSUBD       Z14, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS.Z     (DI), Z13, K1, Z14
+	VMULPS       Z14, Z0, Z0
+	VADDPS.Z     (R8), Z0, K1, Z0
+	VMOVUPS      Z0, K1, (R10)
+	ADDQ         R9, R10
+	VPBROADCASTD 4(CX), Z12
+	VBROADCASTSS 4(BX), Z13
+	VPMULLD.Z    (SI), Z12, K1, Z14
+	VPSUBD       Z14, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS.Z     (DI), Z13, K1, Z14
+	VMULPS       Z14, Z2, Z2
+	VADDPS.Z     (R8), Z2, K1, Z2
+	VMOVUPS      Z2, K1, (R10)
+	ADDQ         R9, R10
+	VPBROADCASTD 8(CX), Z12
+	VBROADCASTSS 8(BX), Z13
+	VPMULLD.Z    (SI), Z12, K1, Z14
+	VPSUBD       Z14, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS.Z     (DI), Z13, K1, Z14
+	VMULPS       Z14, Z4, Z4
+	VADDPS.Z     (R8), Z4, K1, Z4
+	VMOVUPS      Z4, K1, (R10)
+	JMP          i8taildone77
+
+i8r3tv178:
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	MOVQ  lda+40(FP), CX
+	MOVQ  a_base+16(FP), DX
+	MOVQ  CX, BX
+	IMULQ AX, BX
+	ADDQ  BX, DX
+	MOVQ  tail_base+264(FP), BX
+	MOVQ  kg+8(FP), SI
+	ADDQ  $0x03, SI
+	SHRQ  $0x02, SI
+
+i8tkset91:
+	CMPQ            SI, $0x00000003
+	JL              i8tkrest92
+	VMOVDQU32       (BX), Z9
+	VBROADCASTI32X4 (DX), Z10
+	VPDPBUSD        Z9, Z10, Z0
+	VBROADCASTI32X4 (DX)(CX*1), Z10
+	VPDPBUSD        Z9, Z10, Z1
+	VBROADCASTI32X4 (DX)(CX*2), Z10
+	VPDPBUSD        Z9, Z10, Z2
+	VMOVDQU32       64(BX), Z9
+	VBROADCASTI32X4 16(DX), Z10
+	VPDPBUSD        Z9, Z10, Z3
+	VBROADCASTI32X4 16(DX)(CX*1), Z10
+	VPDPBUSD        Z9, Z10, Z4
+	VBROADCASTI32X4 16(DX)(CX*2), Z10
+	VPDPBUSD        Z9, Z10, Z5
+	VMOVDQU32       128(BX), Z9
+	VBROADCASTI32X4 32(DX), Z10
+	VPDPBUSD        Z9, Z10, Z6
+	VBROADCASTI32X4 32(DX)(CX*1), Z10
+	VPDPBUSD        Z9, Z10, Z7
+	VBROADCASTI32X4 32(DX)(CX*2), Z10
+	VPDPBUSD        Z9, Z10, Z8
+	ADDQ            $0x00000030, DX
+	ADDQ            $0x000000c0, BX
+	SUBQ            $0x00000003, SI
+	JMP             i8tkset91
+
+i8tkrest92:
+	TESTQ SI, SI
+	JZ    i8tkdone90
+
+i8tk193:
+	VMOVDQU32       (BX), Z9
+	VBROADCASTI32X4 (DX), Z10
+	VPDPBUSD        Z9, Z10, Z0
+	VBROADCASTI32X4 (DX)(CX*1), Z10
+	VPDPBUSD        Z9, Z10, Z1
+	VBROADCASTI32X4 (DX)(CX*2), Z10
+	VPDPBUSD        Z9, Z10, Z2
+	ADDQ            $0x10, DX
+	ADDQ            $0x00000040, BX
+	DECQ            SI
+	JNZ             i8tk193
+
+i8tkdone90:
+	VMOVDQU32    int8tailperm<>+0(SB), Z12
+	VPADDD       Z3, Z0, Z0
+	VPADDD       Z6, Z0, Z0
+	VPSHUFD      $0xb1, Z0, Z11
+	VPADDD       Z11, Z0, Z0
+	VPSHUFD      $0x4e, Z0, Z11
+	VPADDD       Z11, Z0, Z0
+	VPERMD       Z0, Z12, Z0
+	VPADDD       Z4, Z1, Z1
+	VPADDD       Z7, Z1, Z1
+	VPSHUFD      $0xb1, Z1, Z11
+	VPADDD       Z11, Z1, Z1
+	VPSHUFD      $0x4e, Z1, Z11
+	VPADDD       Z11, Z1, Z1
+	VPERMD       Z1, Z12, Z1
+	VPADDD       Z5, Z2, Z2
+	VPADDD       Z8, Z2, Z2
+	VPSHUFD      $0xb1, Z2, Z11
+	VPADDD       Z11, Z2, Z2
+	VPSHUFD      $0x4e, Z2, Z11
+	VPADDD       Z11, Z2, Z2
+	VPERMD       Z2, Z12, Z2
+	MOVQ         n+232(FP), CX
+	MOVQ         CX, DX
+	ANDQ         $-16, DX
+	SUBQ         DX, CX
+	LEAQ         int8mask<>+0(SB), BX
+	KMOVW        (BX)(CX*2), K1
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(DX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(DX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(DX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         R9, R10
+	IMULQ        AX, R10
+	MOVQ         y_base+200(FP), AX
+	ADDQ         AX, R10
+	LEAQ         (R10)(DX*4), R10
+	VPBROADCASTD (CX), Z9
+	VBROADCASTSS (BX), Z10
+	VPMULLD.Z    (SI), Z9, K1, Z11
+	VPSUBD       Z11, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS.Z     (DI), Z10, K1, Z11
+	VMULPS       Z11, Z0, Z0
+	VADDPS.Z     (R8), Z0, K1, Z0
+	VMOVUPS      Z0, K1, (R10)
+	ADDQ         R9, R10
+	VPBROADCASTD 4(CX), Z9
+	VBROADCASTSS 4(BX), Z10
+	VPMULLD.Z    (SI), Z9, K1, Z11
+	VPSUBD       Z11, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS.Z     (DI), Z10, K1, Z11
+	VMULPS       Z11, Z1, Z1
+	VADDPS.Z     (R8), Z1, K1, Z1
+	VMOVUPS      Z1, K1, (R10)
+	ADDQ         R9, R10
+	VPBROADCASTD 8(CX), Z9
+	VBROADCASTSS 8(BX), Z10
+	VPMULLD.Z    (SI), Z9, K1, Z11
+	VPSUBD       Z11, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS.Z     (DI), Z10, K1, Z11
+	VMULPS       Z11, Z2, Z2
+	VADDPS.Z     (R8), Z2, K1, Z2
+	VMOVUPS      Z2, K1, (R10)
+
+i8taildone77:
+	JMP i8end17
+
+i8r219:
 	XORQ CX, CX
 
-i8col46:
+i8col94:
 	MOVQ  n+232(FP), DX
+	ANDQ  $-16, DX
 	SUBQ  CX, DX
 	TESTQ DX, DX
-	JLE   i8coldone47
+	JLE   i8coldone95
+	CMPQ  DX, $0x00000050
+	JG    i8r2c101
+	CMPQ  DX, $0x00000040
+	JG    i8r2c100
 	CMPQ  DX, $0x00000030
-	JG    i8r2c51
+	JG    i8r2c99
 	CMPQ  DX, $0x00000020
-	JG    i8r2c50
+	JG    i8r2c98
 	CMPQ  DX, $0x00000010
-	JG    i8r2c49
+	JG    i8r2c97
 	LEAQ  int8mask<>+0(SB), BX
 	KMOVW (BX)(DX*2), K1
 	VPXOR X0, X0, X0
@@ -1317,9 +3817,9 @@ i8col46:
 	SHLQ  $0x02, DI
 	MOVQ  kg+8(FP), R8
 
-i8kset53:
+i8kset103:
 	CMPQ         R8, $0x00000002
-	JL           i8krest54
+	JL           i8krest104
 	VMOVDQU32    (SI), Z4
 	VPBROADCASTD (BX), Z5
 	VPDPBUSD     Z4, Z5, Z0
@@ -1334,13 +3834,13 @@ i8kset53:
 	ADDQ         DI, SI
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, R8
-	JMP          i8kset53
+	JMP          i8kset103
 
-i8krest54:
+i8krest104:
 	TESTQ R8, R8
-	JZ    i8kdone52
+	JZ    i8kdone102
 
-i8k155:
+i8k1105:
 	VMOVDQU32    (SI), Z4
 	VPBROADCASTD (BX), Z5
 	VPDPBUSD     Z4, Z5, Z0
@@ -1349,9 +3849,9 @@ i8k155:
 	ADDQ         DI, SI
 	ADDQ         $0x00000004, BX
 	DECQ         R8
-	JNZ          i8k155
+	JNZ          i8k1105
 
-i8kdone52:
+i8kdone102:
 	VPADDD       Z2, Z0, Z0
 	VPADDD       Z3, Z1, Z1
 	MOVQ         zero_base+72(FP), DX
@@ -1368,8 +3868,8 @@ i8kdone52:
 	SHLQ         $0x02, R9
 	MOVQ         R9, R10
 	IMULQ        AX, R10
-	MOVQ         y_base+200(FP), AX
-	ADDQ         AX, R10
+	MOVQ         y_base+200(FP), R11
+	ADDQ         R11, R10
 	LEAQ         (R10)(CX*4), R10
 	VPBROADCASTD (DX), Z4
 	VBROADCASTSS (BX), Z5
@@ -1390,9 +3890,9 @@ i8kdone52:
 	VMULPS       Z6, Z1, Z1
 	VADDPS.Z     (R8), Z1, K1, Z1
 	VMOVUPS      Z1, K1, (R10)
-	JMP          i8coldone47
+	JMP          i8coldone95
 
-i8r2c49:
+i8r2c97:
 	SUBQ  $0x00000010, DX
 	LEAQ  int8mask<>+0(SB), BX
 	KMOVW (BX)(DX*2), K1
@@ -1415,9 +3915,9 @@ i8r2c49:
 	SHLQ  $0x02, DI
 	MOVQ  kg+8(FP), R8
 
-i8kset57:
+i8kset107:
 	CMPQ         R8, $0x00000002
-	JL           i8krest58
+	JL           i8krest108
 	VMOVDQU32    (SI), Z8
 	VMOVDQU32    64(SI), Z9
 	VPBROADCASTD (BX), Z10
@@ -1438,13 +3938,13 @@ i8kset57:
 	ADDQ         DI, SI
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, R8
-	JMP          i8kset57
+	JMP          i8kset107
 
-i8krest58:
+i8krest108:
 	TESTQ R8, R8
-	JZ    i8kdone56
+	JZ    i8kdone106
 
-i8k159:
+i8k1109:
 	VMOVDQU32    (SI), Z8
 	VMOVDQU32    64(SI), Z9
 	VPBROADCASTD (BX), Z10
@@ -1456,9 +3956,9 @@ i8k159:
 	ADDQ         DI, SI
 	ADDQ         $0x00000004, BX
 	DECQ         R8
-	JNZ          i8k159
+	JNZ          i8k1109
 
-i8kdone56:
+i8kdone106:
 	VPADDD       Z4, Z0, Z0
 	VPADDD       Z5, Z1, Z1
 	VPADDD       Z6, Z2, Z2
@@ -1477,8 +3977,8 @@ i8kdone56:
 	SHLQ         $0x02, R9
 	MOVQ         R9, R10
 	IMULQ        AX, R10
-	MOVQ         y_base+200(FP), AX
-	ADDQ         AX, R10
+	MOVQ         y_base+200(FP), R11
+	ADDQ         R11, R10
 	LEAQ         (R10)(CX*4), R10
 	VPBROADCASTD (DX), Z8
 	VBROADCASTSS (BX), Z9
@@ -1513,9 +4013,9 @@ i8kdone56:
 	VMULPS       Z10, Z3, Z3
 	VADDPS.Z     64(R8), Z3, K1, Z3
 	VMOVUPS      Z3, K1, 64(R10)
-	JMP          i8coldone47
+	JMP          i8coldone95
 
-i8r2c50:
+i8r2c98:
 	SUBQ  $0x00000020, DX
 	LEAQ  int8mask<>+0(SB), BX
 	KMOVW (BX)(DX*2), K1
@@ -1542,9 +4042,9 @@ i8r2c50:
 	SHLQ  $0x02, DI
 	MOVQ  kg+8(FP), R8
 
-i8kset61:
+i8kset111:
 	CMPQ         R8, $0x00000002
-	JL           i8krest62
+	JL           i8krest112
 	VMOVDQU32    (SI), Z12
 	VMOVDQU32    64(SI), Z13
 	VMOVDQU32    128(SI), Z14
@@ -1571,13 +4071,13 @@ i8kset61:
 	ADDQ         DI, SI
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, R8
-	JMP          i8kset61
+	JMP          i8kset111
 
-i8krest62:
+i8krest112:
 	TESTQ R8, R8
-	JZ    i8kdone60
+	JZ    i8kdone110
 
-i8k163:
+i8k1113:
 	VMOVDQU32    (SI), Z12
 	VMOVDQU32    64(SI), Z13
 	VMOVDQU32    128(SI), Z14
@@ -1592,9 +4092,9 @@ i8k163:
 	ADDQ         DI, SI
 	ADDQ         $0x00000004, BX
 	DECQ         R8
-	JNZ          i8k163
+	JNZ          i8k1113
 
-i8kdone60:
+i8kdone110:
 	VPADDD       Z6, Z0, Z0
 	VPADDD       Z7, Z1, Z1
 	VPADDD       Z8, Z2, Z2
@@ -1615,8 +4115,8 @@ i8kdone60:
 	SHLQ         $0x02, R9
 	MOVQ         R9, R10
 	IMULQ        AX, R10
-	MOVQ         y_base+200(FP), AX
-	ADDQ         AX, R10
+	MOVQ         y_base+200(FP), R11
+	ADDQ         R11, R10
 	LEAQ         (R10)(CX*4), R10
 	VPBROADCASTD (DX), Z12
 	VBROADCASTSS (BX), Z13
@@ -1665,45 +4165,42 @@ i8kdone60:
 	VMULPS       Z14, Z5, Z5
 	VADDPS.Z     128(R8), Z5, K1, Z5
 	VMOVUPS      Z5, K1, 128(R10)
-	JMP          i8coldone47
+	JMP          i8coldone95
 
-i8r2c51:
-	MOVQ    $0x00000040, BX
-	CMPQ    DX, BX
-	CMOVQGT BX, DX
-	SUBQ    $0x00000030, DX
-	LEAQ    int8mask<>+0(SB), BX
-	KMOVW   (BX)(DX*2), K1
-	VPXOR   X0, X0, X0
-	VPXOR   X1, X1, X1
-	VPXOR   X2, X2, X2
-	VPXOR   X3, X3, X3
-	VPXOR   X4, X4, X4
-	VPXOR   X5, X5, X5
-	VPXOR   X6, X6, X6
-	VPXOR   X7, X7, X7
-	VPXOR   X8, X8, X8
-	VPXOR   X9, X9, X9
-	VPXOR   X10, X10, X10
-	VPXOR   X11, X11, X11
-	VPXOR   X12, X12, X12
-	VPXOR   X13, X13, X13
-	VPXOR   X14, X14, X14
-	VPXOR   X15, X15, X15
-	MOVQ    lda+40(FP), DX
-	MOVQ    a_base+16(FP), BX
-	MOVQ    DX, SI
-	IMULQ   AX, SI
-	ADDQ    SI, BX
-	MOVQ    w_base+96(FP), SI
-	LEAQ    (SI)(CX*4), SI
-	MOVQ    np+120(FP), DI
-	SHLQ    $0x02, DI
-	MOVQ    kg+8(FP), R8
+i8r2c99:
+	SUBQ  $0x00000030, DX
+	LEAQ  int8mask<>+0(SB), BX
+	KMOVW (BX)(DX*2), K1
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	VPXOR X9, X9, X9
+	VPXOR X10, X10, X10
+	VPXOR X11, X11, X11
+	VPXOR X12, X12, X12
+	VPXOR X13, X13, X13
+	VPXOR X14, X14, X14
+	VPXOR X15, X15, X15
+	MOVQ  lda+40(FP), DX
+	MOVQ  a_base+16(FP), BX
+	MOVQ  DX, SI
+	IMULQ AX, SI
+	ADDQ  SI, BX
+	MOVQ  w_base+96(FP), SI
+	LEAQ  (SI)(CX*4), SI
+	MOVQ  np+120(FP), DI
+	SHLQ  $0x02, DI
+	MOVQ  kg+8(FP), R8
 
-i8kset65:
+i8kset115:
 	CMPQ         R8, $0x00000002
-	JL           i8krest66
+	JL           i8krest116
 	VMOVDQU32    (SI), Z16
 	VMOVDQU32    64(SI), Z17
 	VMOVDQU32    128(SI), Z18
@@ -1736,13 +4233,13 @@ i8kset65:
 	ADDQ         DI, SI
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, R8
-	JMP          i8kset65
+	JMP          i8kset115
 
-i8krest66:
+i8krest116:
 	TESTQ R8, R8
-	JZ    i8kdone64
+	JZ    i8kdone114
 
-i8k167:
+i8k1117:
 	VMOVDQU32    (SI), Z16
 	VMOVDQU32    64(SI), Z17
 	VMOVDQU32    128(SI), Z18
@@ -1760,9 +4257,9 @@ i8k167:
 	ADDQ         DI, SI
 	ADDQ         $0x00000004, BX
 	DECQ         R8
-	JNZ          i8k167
+	JNZ          i8k1117
 
-i8kdone64:
+i8kdone114:
 	VPADDD       Z8, Z0, Z0
 	VPADDD       Z9, Z1, Z1
 	VPADDD       Z10, Z2, Z2
@@ -1849,34 +4346,1065 @@ i8kdone64:
 	VMULPS       Z18, Z7, Z7
 	VADDPS.Z     192(R8), Z7, K1, Z7
 	VMOVUPS      Z7, K1, 192(R10)
-	ADDQ         $0x00000040, CX
-	JMP          i8col46
+	JMP          i8coldone95
 
-i8coldone47:
-	JMP i8end13
+i8r2c100:
+	SUBQ   $0x00000040, DX
+	LEAQ   int8mask<>+0(SB), BX
+	KMOVW  (BX)(DX*2), K1
+	VPXOR  X0, X0, X0
+	VPXOR  X1, X1, X1
+	VPXOR  X2, X2, X2
+	VPXOR  X3, X3, X3
+	VPXOR  X4, X4, X4
+	VPXOR  X5, X5, X5
+	VPXOR  X6, X6, X6
+	VPXOR  X7, X7, X7
+	VPXOR  X8, X8, X8
+	VPXOR  X9, X9, X9
+	VPXOR  X10, X10, X10
+	VPXOR  X11, X11, X11
+	VPXOR  X12, X12, X12
+	VPXOR  X13, X13, X13
+	VPXOR  X14, X14, X14
+	VPXOR  X15, X15, X15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	MOVQ   lda+40(FP), DX
+	MOVQ   a_base+16(FP), BX
+	MOVQ   DX, SI
+	IMULQ  AX, SI
+	ADDQ   SI, BX
+	MOVQ   w_base+96(FP), SI
+	LEAQ   (SI)(CX*4), SI
+	MOVQ   np+120(FP), DI
+	SHLQ   $0x02, DI
+	MOVQ   kg+8(FP), R8
 
-i8r114:
+i8kset119:
+	CMPQ         R8, $0x00000002
+	JL           i8krest120
+	VMOVDQU32    (SI), Z20
+	VMOVDQU32    64(SI), Z21
+	VMOVDQU32    128(SI), Z22
+	VMOVDQU32    192(SI), Z23
+	VMOVDQU32    256(SI), Z24
+	VPBROADCASTD (BX), Z25
+	VPDPBUSD     Z20, Z25, Z0
+	VPDPBUSD     Z21, Z25, Z1
+	VPDPBUSD     Z22, Z25, Z2
+	VPDPBUSD     Z23, Z25, Z3
+	VPDPBUSD     Z24, Z25, Z4
+	VPBROADCASTD (BX)(DX*1), Z25
+	VPDPBUSD     Z20, Z25, Z5
+	VPDPBUSD     Z21, Z25, Z6
+	VPDPBUSD     Z22, Z25, Z7
+	VPDPBUSD     Z23, Z25, Z8
+	VPDPBUSD     Z24, Z25, Z9
+	ADDQ         DI, SI
+	VMOVDQU32    (SI), Z20
+	VMOVDQU32    64(SI), Z21
+	VMOVDQU32    128(SI), Z22
+	VMOVDQU32    192(SI), Z23
+	VMOVDQU32    256(SI), Z24
+	VPBROADCASTD 4(BX), Z25
+	VPDPBUSD     Z20, Z25, Z10
+	VPDPBUSD     Z21, Z25, Z11
+	VPDPBUSD     Z22, Z25, Z12
+	VPDPBUSD     Z23, Z25, Z13
+	VPDPBUSD     Z24, Z25, Z14
+	VPBROADCASTD 4(BX)(DX*1), Z25
+	VPDPBUSD     Z20, Z25, Z15
+	VPDPBUSD     Z21, Z25, Z16
+	VPDPBUSD     Z22, Z25, Z17
+	VPDPBUSD     Z23, Z25, Z18
+	VPDPBUSD     Z24, Z25, Z19
+	ADDQ         DI, SI
+	ADDQ         $0x00000008, BX
+	SUBQ         $0x00000002, R8
+	JMP          i8kset119
+
+i8krest120:
+	TESTQ R8, R8
+	JZ    i8kdone118
+
+i8k1121:
+	VMOVDQU32    (SI), Z20
+	VMOVDQU32    64(SI), Z21
+	VMOVDQU32    128(SI), Z22
+	VMOVDQU32    192(SI), Z23
+	VMOVDQU32    256(SI), Z24
+	VPBROADCASTD (BX), Z25
+	VPDPBUSD     Z20, Z25, Z0
+	VPDPBUSD     Z21, Z25, Z1
+	VPDPBUSD     Z22, Z25, Z2
+	VPDPBUSD     Z23, Z25, Z3
+	VPDPBUSD     Z24, Z25, Z4
+	VPBROADCASTD (BX)(DX*1), Z25
+	VPDPBUSD     Z20, Z25, Z5
+	VPDPBUSD     Z21, Z25, Z6
+	VPDPBUSD     Z22, Z25, Z7
+	VPDPBUSD     Z23, Z25, Z8
+	VPDPBUSD     Z24, Z25, Z9
+	ADDQ         DI, SI
+	ADDQ         $0x00000004, BX
+	DECQ         R8
+	JNZ          i8k1121
+
+i8kdone118:
+	VPADDD       Z10, Z0, Z0
+	VPADDD       Z11, Z1, Z1
+	VPADDD       Z12, Z2, Z2
+	VPADDD       Z13, Z3, Z3
+	VPADDD       Z14, Z4, Z4
+	VPADDD       Z15, Z5, Z5
+	VPADDD       Z16, Z6, Z6
+	VPADDD       Z17, Z7, Z7
+	VPADDD       Z18, Z8, Z8
+	VPADDD       Z19, Z9, Z9
+	MOVQ         zero_base+72(FP), DX
+	LEAQ         (DX)(AX*4), DX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(CX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(CX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(CX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         R9, R10
+	IMULQ        AX, R10
+	MOVQ         y_base+200(FP), R11
+	ADDQ         R11, R10
+	LEAQ         (R10)(CX*4), R10
+	VPBROADCASTD (DX), Z20
+	VBROADCASTSS (BX), Z21
+	VPMULLD      (SI), Z20, Z22
+	VPSUBD       Z22, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (DI), Z21, Z22
+	VMULPS       Z22, Z0, Z0
+	VADDPS       (R8), Z0, Z0
+	VMOVUPS      Z0, (R10)
+	VPMULLD      64(SI), Z20, Z22
+	VPSUBD       Z22, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       64(DI), Z21, Z22
+	VMULPS       Z22, Z1, Z1
+	VADDPS       64(R8), Z1, Z1
+	VMOVUPS      Z1, 64(R10)
+	VPMULLD      128(SI), Z20, Z22
+	VPSUBD       Z22, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       128(DI), Z21, Z22
+	VMULPS       Z22, Z2, Z2
+	VADDPS       128(R8), Z2, Z2
+	VMOVUPS      Z2, 128(R10)
+	VPMULLD      192(SI), Z20, Z22
+	VPSUBD       Z22, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       192(DI), Z21, Z22
+	VMULPS       Z22, Z3, Z3
+	VADDPS       192(R8), Z3, Z3
+	VMOVUPS      Z3, 192(R10)
+	VPMULLD.Z    256(SI), Z20, K1, Z22
+	VPSUBD       Z22, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS.Z     256(DI), Z21, K1, Z22
+	VMULPS       Z22, Z4, Z4
+	VADDPS.Z     256(R8), Z4, K1, Z4
+	VMOVUPS      Z4, K1, 256(R10)
+	ADDQ         R9, R10
+	VPBROADCASTD 4(DX), Z20
+	VBROADCASTSS 4(BX), Z21
+	VPMULLD      (SI), Z20, Z22
+	VPSUBD       Z22, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       (DI), Z21, Z22
+	VMULPS       Z22, Z5, Z5
+	VADDPS       (R8), Z5, Z5
+	VMOVUPS      Z5, (R10)
+	VPMULLD      64(SI), Z20, Z22
+	VPSUBD       Z22, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       64(DI), Z21, Z22
+	VMULPS       Z22, Z6, Z6
+	VADDPS       64(R8), Z6, Z6
+	VMOVUPS      Z6, 64(R10)
+	VPMULLD      128(SI), Z20, Z22
+	VPSUBD       Z22, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       128(DI), Z21, Z22
+	VMULPS       Z22, Z7, Z7
+	VADDPS       128(R8), Z7, Z7
+	VMOVUPS      Z7, 128(R10)
+	VPMULLD      192(SI), Z20, Z22
+	VPSUBD       Z22, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       192(DI), Z21, Z22
+	VMULPS       Z22, Z8, Z8
+	VADDPS       192(R8), Z8, Z8
+	VMOVUPS      Z8, 192(R10)
+	VPMULLD.Z    256(SI), Z20, K1, Z22
+	VPSUBD       Z22, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS.Z     256(DI), Z21, K1, Z22
+	VMULPS       Z22, Z9, Z9
+	VADDPS.Z     256(R8), Z9, K1, Z9
+	VMOVUPS      Z9, K1, 256(R10)
+	JMP          i8coldone95
+
+i8r2c101:
+	MOVQ    $0x00000060, BX
+	CMPQ    DX, BX
+	CMOVQGT BX, DX
+	SUBQ    $0x00000050, DX
+	LEAQ    int8mask<>+0(SB), BX
+	KMOVW   (BX)(DX*2), K1
+	VPXOR   X0, X0, X0
+	VPXOR   X1, X1, X1
+	VPXOR   X2, X2, X2
+	VPXOR   X3, X3, X3
+	VPXOR   X4, X4, X4
+	VPXOR   X5, X5, X5
+	VPXOR   X6, X6, X6
+	VPXOR   X7, X7, X7
+	VPXOR   X8, X8, X8
+	VPXOR   X9, X9, X9
+	VPXOR   X10, X10, X10
+	VPXOR   X11, X11, X11
+	VPXOR   X12, X12, X12
+	VPXOR   X13, X13, X13
+	VPXOR   X14, X14, X14
+	VPXOR   X15, X15, X15
+	VPXORD  Z16, Z16, Z16
+	VPXORD  Z17, Z17, Z17
+	VPXORD  Z18, Z18, Z18
+	VPXORD  Z19, Z19, Z19
+	VPXORD  Z20, Z20, Z20
+	VPXORD  Z21, Z21, Z21
+	VPXORD  Z22, Z22, Z22
+	VPXORD  Z23, Z23, Z23
+	MOVQ    lda+40(FP), DX
+	MOVQ    a_base+16(FP), BX
+	MOVQ    DX, SI
+	IMULQ   AX, SI
+	ADDQ    SI, BX
+	MOVQ    w_base+96(FP), SI
+	LEAQ    (SI)(CX*4), SI
+	MOVQ    np+120(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    kg+8(FP), R8
+
+i8kset123:
+	CMPQ         R8, $0x00000002
+	JL           i8krest124
+	VMOVDQU32    (SI), Z24
+	VMOVDQU32    64(SI), Z25
+	VMOVDQU32    128(SI), Z26
+	VMOVDQU32    192(SI), Z27
+	VMOVDQU32    256(SI), Z28
+	VMOVDQU32    320(SI), Z29
+	VPBROADCASTD (BX), Z30
+	VPDPBUSD     Z24, Z30, Z0
+	VPDPBUSD     Z25, Z30, Z1
+	VPDPBUSD     Z26, Z30, Z2
+	VPDPBUSD     Z27, Z30, Z3
+	VPDPBUSD     Z28, Z30, Z4
+	VPDPBUSD     Z29, Z30, Z5
+	VPBROADCASTD (BX)(DX*1), Z30
+	VPDPBUSD     Z24, Z30, Z6
+	VPDPBUSD     Z25, Z30, Z7
+	VPDPBUSD     Z26, Z30, Z8
+	VPDPBUSD     Z27, Z30, Z9
+	VPDPBUSD     Z28, Z30, Z10
+	VPDPBUSD     Z29, Z30, Z11
+	ADDQ         DI, SI
+	VMOVDQU32    (SI), Z24
+	VMOVDQU32    64(SI), Z25
+	VMOVDQU32    128(SI), Z26
+	VMOVDQU32    192(SI), Z27
+	VMOVDQU32    256(SI), Z28
+	VMOVDQU32    320(SI), Z29
+	VPBROADCASTD 4(BX), Z30
+	VPDPBUSD     Z24, Z30, Z12
+	VPDPBUSD     Z25, Z30, Z13
+	VPDPBUSD     Z26, Z30, Z14
+	VPDPBUSD     Z27, Z30, Z15
+	VPDPBUSD     Z28, Z30, Z16
+	VPDPBUSD     Z29, Z30, Z17
+	VPBROADCASTD 4(BX)(DX*1), Z30
+	VPDPBUSD     Z24, Z30, Z18
+	VPDPBUSD     Z25, Z30, Z19
+	VPDPBUSD     Z26, Z30, Z20
+	VPDPBUSD     Z27, Z30, Z21
+	VPDPBUSD     Z28, Z30, Z22
+	VPDPBUSD     Z29, Z30, Z23
+	ADDQ         DI, SI
+	ADDQ         $0x00000008, BX
+	SUBQ         $0x00000002, R8
+	JMP          i8kset123
+
+i8krest124:
+	TESTQ R8, R8
+	JZ    i8kdone122
+
+i8k1125:
+	VMOVDQU32    (SI), Z24
+	VMOVDQU32    64(SI), Z25
+	VMOVDQU32    128(SI), Z26
+	VMOVDQU32    192(SI), Z27
+	VMOVDQU32    256(SI), Z28
+	VMOVDQU32    320(SI), Z29
+	VPBROADCASTD (BX), Z30
+	VPDPBUSD     Z24, Z30, Z0
+	VPDPBUSD     Z25, Z30, Z1
+	VPDPBUSD     Z26, Z30, Z2
+	VPDPBUSD     Z27, Z30, Z3
+	VPDPBUSD     Z28, Z30, Z4
+	VPDPBUSD     Z29, Z30, Z5
+	VPBROADCASTD (BX)(DX*1), Z30
+	VPDPBUSD     Z24, Z30, Z6
+	VPDPBUSD     Z25, Z30, Z7
+	VPDPBUSD     Z26, Z30, Z8
+	VPDPBUSD     Z27, Z30, Z9
+	VPDPBUSD     Z28, Z30, Z10
+	VPDPBUSD     Z29, Z30, Z11
+	ADDQ         DI, SI
+	ADDQ         $0x00000004, BX
+	DECQ         R8
+	JNZ          i8k1125
+
+i8kdone122:
+	VPADDD       Z12, Z0, Z0
+	VPADDD       Z13, Z1, Z1
+	VPADDD       Z14, Z2, Z2
+	VPADDD       Z15, Z3, Z3
+	VPADDD       Z16, Z4, Z4
+	VPADDD       Z17, Z5, Z5
+	VPADDD       Z18, Z6, Z6
+	VPADDD       Z19, Z7, Z7
+	VPADDD       Z20, Z8, Z8
+	VPADDD       Z21, Z9, Z9
+	VPADDD       Z22, Z10, Z10
+	VPADDD       Z23, Z11, Z11
+	MOVQ         zero_base+72(FP), DX
+	LEAQ         (DX)(AX*4), DX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(CX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(CX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(CX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         R9, R10
+	IMULQ        AX, R10
+	MOVQ         y_base+200(FP), R11
+	ADDQ         R11, R10
+	LEAQ         (R10)(CX*4), R10
+	VPBROADCASTD (DX), Z24
+	VBROADCASTSS (BX), Z25
+	VPMULLD      (SI), Z24, Z26
+	VPSUBD       Z26, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       (DI), Z25, Z26
+	VMULPS       Z26, Z0, Z0
+	VADDPS       (R8), Z0, Z0
+	VMOVUPS      Z0, (R10)
+	VPMULLD      64(SI), Z24, Z26
+	VPSUBD       Z26, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       64(DI), Z25, Z26
+	VMULPS       Z26, Z1, Z1
+	VADDPS       64(R8), Z1, Z1
+	VMOVUPS      Z1, 64(R10)
+	VPMULLD      128(SI), Z24, Z26
+	VPSUBD       Z26, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       128(DI), Z25, Z26
+	VMULPS       Z26, Z2, Z2
+	VADDPS       128(R8), Z2, Z2
+	VMOVUPS      Z2, 128(R10)
+	VPMULLD      192(SI), Z24, Z26
+	VPSUBD       Z26, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       192(DI), Z25, Z26
+	VMULPS       Z26, Z3, Z3
+	VADDPS       192(R8), Z3, Z3
+	VMOVUPS      Z3, 192(R10)
+	VPMULLD      256(SI), Z24, Z26
+	VPSUBD       Z26, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       256(DI), Z25, Z26
+	VMULPS       Z26, Z4, Z4
+	VADDPS       256(R8), Z4, Z4
+	VMOVUPS      Z4, 256(R10)
+	VPMULLD.Z    320(SI), Z24, K1, Z26
+	VPSUBD       Z26, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS.Z     320(DI), Z25, K1, Z26
+	VMULPS       Z26, Z5, Z5
+	VADDPS.Z     320(R8), Z5, K1, Z5
+	VMOVUPS      Z5, K1, 320(R10)
+	ADDQ         R9, R10
+	VPBROADCASTD 4(DX), Z24
+	VBROADCASTSS 4(BX), Z25
+	VPMULLD      (SI), Z24, Z26
+	VPSUBD       Z26, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       (DI), Z25, Z26
+	VMULPS       Z26, Z6, Z6
+	VADDPS       (R8), Z6, Z6
+	VMOVUPS      Z6, (R10)
+	VPMULLD      64(SI), Z24, Z26
+	VPSUBD       Z26, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       64(DI), Z25, Z26
+	VMULPS       Z26, Z7, Z7
+	VADDPS       64(R8), Z7, Z7
+	VMOVUPS      Z7, 64(R10)
+	VPMULLD      128(SI), Z24, Z26
+	VPSUBD       Z26, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       128(DI), Z25, Z26
+	VMULPS       Z26, Z8, Z8
+	VADDPS       128(R8), Z8, Z8
+	VMOVUPS      Z8, 128(R10)
+	VPMULLD      192(SI), Z24, Z26
+	VPSUBD       Z26, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       192(DI), Z25, Z26
+	VMULPS       Z26, Z9, Z9
+	VADDPS       192(R8), Z9, Z9
+	VMOVUPS      Z9, 192(R10)
+	VPMULLD      256(SI), Z24, Z26
+	VPSUBD       Z26, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       256(DI), Z25, Z26
+	VMULPS       Z26, Z10, Z10
+	VADDPS       256(R8), Z10, Z10
+	VMOVUPS      Z10, 256(R10)
+	VPMULLD.Z    320(SI), Z24, K1, Z26
+	VPSUBD       Z26, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS.Z     320(DI), Z25, K1, Z26
+	VMULPS       Z26, Z11, Z11
+	VADDPS.Z     320(R8), Z11, K1, Z11
+	VMOVUPS      Z11, K1, 320(R10)
+	ADDQ         $0x00000060, CX
+	JMP          i8col94
+
+i8coldone95:
+	MOVQ  n+232(FP), CX
+	ANDQ  $0x0f, CX
+	JZ    i8taildone126
+	CMPQ  CX, $0x00000004
+	JLE   i8r2tv1127
+	CMPQ  CX, $0x00000008
+	JLE   i8r2tv2128
+	CMPQ  CX, $0x0000000c
+	JLE   i8r2tv3129
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	MOVQ  lda+40(FP), CX
+	MOVQ  a_base+16(FP), DX
+	MOVQ  CX, BX
+	IMULQ AX, BX
+	ADDQ  BX, DX
+	MOVQ  tail_base+264(FP), BX
+	MOVQ  kg+8(FP), SI
+	ADDQ  $0x03, SI
+	SHRQ  $0x02, SI
+
+i8tk1132:
+	VMOVDQU32       (BX), Z8
+	VMOVDQU32       64(BX), Z9
+	VMOVDQU32       128(BX), Z10
+	VMOVDQU32       192(BX), Z11
+	VBROADCASTI32X4 (DX), Z12
+	VPDPBUSD        Z8, Z12, Z0
+	VPDPBUSD        Z9, Z12, Z1
+	VPDPBUSD        Z10, Z12, Z2
+	VPDPBUSD        Z11, Z12, Z3
+	VBROADCASTI32X4 (DX)(CX*1), Z12
+	VPDPBUSD        Z8, Z12, Z4
+	VPDPBUSD        Z9, Z12, Z5
+	VPDPBUSD        Z10, Z12, Z6
+	VPDPBUSD        Z11, Z12, Z7
+	ADDQ            $0x10, DX
+	ADDQ            $0x00000100, BX
+	DECQ            SI
+	JNZ             i8tk1132
+	VMOVDQU32       int8tailperm<>+0(SB), Z14
+	VPSHUFD         $0xb1, Z0, Z13
+	VPADDD          Z13, Z0, Z0
+	VPSHUFD         $0x4e, Z0, Z13
+	VPADDD          Z13, Z0, Z0
+	VPERMD          Z0, Z14, Z0
+	VPSHUFD         $0xb1, Z1, Z13
+	VPADDD          Z13, Z1, Z1
+	VPSHUFD         $0x4e, Z1, Z13
+	VPADDD          Z13, Z1, Z1
+	VPERMD          Z1, Z14, Z13
+	MOVL            $0x000000f0, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z13, K1, Z0
+	VPSHUFD         $0xb1, Z2, Z13
+	VPADDD          Z13, Z2, Z2
+	VPSHUFD         $0x4e, Z2, Z13
+	VPADDD          Z13, Z2, Z2
+	VPERMD          Z2, Z14, Z13
+	MOVL            $0x00000f00, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z13, K1, Z0
+	VPSHUFD         $0xb1, Z3, Z13
+	VPADDD          Z13, Z3, Z3
+	VPSHUFD         $0x4e, Z3, Z13
+	VPADDD          Z13, Z3, Z3
+	VPERMD          Z3, Z14, Z13
+	MOVL            $0x0000f000, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z13, K1, Z0
+	VPSHUFD         $0xb1, Z4, Z13
+	VPADDD          Z13, Z4, Z4
+	VPSHUFD         $0x4e, Z4, Z13
+	VPADDD          Z13, Z4, Z4
+	VPERMD          Z4, Z14, Z4
+	VPSHUFD         $0xb1, Z5, Z13
+	VPADDD          Z13, Z5, Z5
+	VPSHUFD         $0x4e, Z5, Z13
+	VPADDD          Z13, Z5, Z5
+	VPERMD          Z5, Z14, Z13
+	MOVL            $0x000000f0, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z13, K1, Z4
+	VPSHUFD         $0xb1, Z6, Z13
+	VPADDD          Z13, Z6, Z6
+	VPSHUFD         $0x4e, Z6, Z13
+	VPADDD          Z13, Z6, Z6
+	VPERMD          Z6, Z14, Z13
+	MOVL            $0x00000f00, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z13, K1, Z4
+	VPSHUFD         $0xb1, Z7, Z13
+	VPADDD          Z13, Z7, Z7
+	VPSHUFD         $0x4e, Z7, Z13
+	VPADDD          Z13, Z7, Z7
+	VPERMD          Z7, Z14, Z13
+	MOVL            $0x0000f000, CX
+	KMOVW           CX, K1
+	VMOVDQA32       Z13, K1, Z4
+	MOVQ            n+232(FP), CX
+	MOVQ            CX, DX
+	ANDQ            $-16, DX
+	SUBQ            DX, CX
+	LEAQ            int8mask<>+0(SB), BX
+	KMOVW           (BX)(CX*2), K1
+	MOVQ            zero_base+72(FP), CX
+	LEAQ            (CX)(AX*4), CX
+	MOVQ            scale_base+48(FP), BX
+	LEAQ            (BX)(AX*4), BX
+	MOVQ            colSum_base+128(FP), SI
+	LEAQ            (SI)(DX*4), SI
+	MOVQ            wscale_base+152(FP), DI
+	LEAQ            (DI)(DX*4), DI
+	MOVQ            bias_base+176(FP), R8
+	LEAQ            (R8)(DX*4), R8
+	MOVQ            ldy+224(FP), R9
+	SHLQ            $0x02, R9
+	MOVQ            R9, R10
+	IMULQ           AX, R10
+	MOVQ            y_base+200(FP), AX
+	ADDQ            AX, R10
+	LEAQ            (R10)(DX*4), R10
+	VPBROADCASTD    (CX), Z8
+	VBROADCASTSS    (BX), Z9
+	VPMULLD.Z       (SI), Z8, K1, Z10
+	VPSUBD          Z10, Z0, Z0
+	VCVTDQ2PS       Z0, Z0
+	VMULPS.Z        (DI), Z9, K1, Z10
+	VMULPS          Z10, Z0, Z0
+	VADDPS.Z        (R8), Z0, K1, Z0
+	VMOVUPS         Z0, K1, (R10)
+	ADDQ            R9, R10
+	VPBROADCASTD    4(CX), Z8
+	VBROADCASTSS    4(BX), Z9
+	VPMULLD.Z       (SI), Z8, K1, Z10
+	VPSUBD          Z10, Z4, Z4
+	VCVTDQ2PS       Z4, Z4
+	VMULPS.Z        (DI), Z9, K1, Z10
+	VMULPS          Z10, Z4, Z4
+	VADDPS.Z        (R8), Z4, K1, Z4
+	VMOVUPS         Z4, K1, (R10)
+	JMP             i8taildone126
+
+i8r2tv3129:
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	VPXOR X9, X9, X9
+	VPXOR X10, X10, X10
+	VPXOR X11, X11, X11
+	MOVQ  lda+40(FP), CX
+	MOVQ  a_base+16(FP), DX
+	MOVQ  CX, BX
+	IMULQ AX, BX
+	ADDQ  BX, DX
+	MOVQ  tail_base+264(FP), BX
+	MOVQ  kg+8(FP), SI
+	ADDQ  $0x03, SI
+	SHRQ  $0x02, SI
+
+i8tkset134:
+	CMPQ            SI, $0x00000002
+	JL              i8tkrest135
+	VMOVDQU32       (BX), Z12
+	VMOVDQU32       64(BX), Z13
+	VMOVDQU32       128(BX), Z14
+	VBROADCASTI32X4 (DX), Z15
+	VPDPBUSD        Z12, Z15, Z0
+	VPDPBUSD        Z13, Z15, Z1
+	VPDPBUSD        Z14, Z15, Z2
+	VBROADCASTI32X4 (DX)(CX*1), Z15
+	VPDPBUSD        Z12, Z15, Z3
+	VPDPBUSD        Z13, Z15, Z4
+	VPDPBUSD        Z14, Z15, Z5
+	VMOVDQU32       192(BX), Z12
+	VMOVDQU32       256(BX), Z13
+	VMOVDQU32       320(BX), Z14
+	VBROADCASTI32X4 16(DX), Z15
+	VPDPBUSD        Z12, Z15, Z6
+	VPDPBUSD        Z13, Z15, Z7
+	VPDPBUSD        Z14, Z15, Z8
+	VBROADCASTI32X4 16(DX)(CX*1), Z15
+	VPDPBUSD        Z12, Z15, Z9
+	VPDPBUSD        Z13, Z15, Z10
+	VPDPBUSD        Z14, Z15, Z11
+	ADDQ            $0x00000020, DX
+	ADDQ            $0x00000180, BX
+	SUBQ            $0x00000002, SI
+	JMP             i8tkset134
+
+i8tkrest135:
+	TESTQ SI, SI
+	JZ    i8tkdone133
+
+i8tk1136:
+	VMOVDQU32       (BX), Z12
+	VMOVDQU32       64(BX), Z13
+	VMOVDQU32       128(BX), Z14
+	VBROADCASTI32X4 (DX), Z15
+	VPDPBUSD        Z12, Z15, Z0
+	VPDPBUSD        Z13, Z15, Z1
+	VPDPBUSD        Z14, Z15, Z2
+	VBROADCASTI32X4 (DX)(CX*1), Z15
+	VPDPBUSD        Z12, Z15, Z3
+	VPDPBUSD        Z13, Z15, Z4
+	VPDPBUSD        Z14, Z15, Z5
+	ADDQ            $0x10, DX
+	ADDQ            $0x000000c0, BX
+	DECQ            SI
+	JNZ             i8tk1136
+
+i8tkdone133:
+	VMOVDQU32    int8tailperm<>+0(SB), Z17
+	VPADDD       Z6, Z0, Z0
+	VPSHUFD      $0xb1, Z0, Z16
+	VPADDD       Z16, Z0, Z0
+	VPSHUFD      $0x4e, Z0, Z16
+	VPADDD       Z16, Z0, Z0
+	VPERMD       Z0, Z17, Z0
+	VPADDD       Z7, Z1, Z1
+	VPSHUFD      $0xb1, Z1, Z16
+	VPADDD       Z16, Z1, Z1
+	VPSHUFD      $0x4e, Z1, Z16
+	VPADDD       Z16, Z1, Z1
+	VPERMD       Z1, Z17, Z16
+	MOVL         $0x000000f0, CX
+	KMOVW        CX, K1
+	VMOVDQA32    Z16, K1, Z0
+	VPADDD       Z8, Z2, Z2
+	VPSHUFD      $0xb1, Z2, Z16
+	VPADDD       Z16, Z2, Z2
+	VPSHUFD      $0x4e, Z2, Z16
+	VPADDD       Z16, Z2, Z2
+	VPERMD       Z2, Z17, Z16
+	MOVL         $0x00000f00, CX
+	KMOVW        CX, K1
+	VMOVDQA32    Z16, K1, Z0
+	VPADDD       Z9, Z3, Z3
+	VPSHUFD      $0xb1, Z3, Z16
+	VPADDD       Z16, Z3, Z3
+	VPSHUFD      $0x4e, Z3, Z16
+	VPADDD       Z16, Z3, Z3
+	VPERMD       Z3, Z17, Z3
+	VPADDD       Z10, Z4, Z4
+	VPSHUFD      $0xb1, Z4, Z16
+	VPADDD       Z16, Z4, Z4
+	VPSHUFD      $0x4e, Z4, Z16
+	VPADDD       Z16, Z4, Z4
+	VPERMD       Z4, Z17, Z16
+	MOVL         $0x000000f0, CX
+	KMOVW        CX, K1
+	VMOVDQA32    Z16, K1, Z3
+	VPADDD       Z11, Z5, Z5
+	VPSHUFD      $0xb1, Z5, Z16
+	VPADDD       Z16, Z5, Z5
+	VPSHUFD      $0x4e, Z5, Z16
+	VPADDD       Z16, Z5, Z5
+	VPERMD       Z5, Z17, Z16
+	MOVL         $0x00000f00, CX
+	KMOVW        CX, K1
+	VMOVDQA32    Z16, K1, Z3
+	MOVQ         n+232(FP), CX
+	MOVQ         CX, DX
+	ANDQ         $-16, DX
+	SUBQ         DX, CX
+	LEAQ         int8mask<>+0(SB), BX
+	KMOVW        (BX)(CX*2), K1
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(DX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(DX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(DX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         R9, R10
+	IMULQ        AX, R10
+	MOVQ         y_base+200(FP), AX
+	ADDQ         AX, R10
+	LEAQ         (R10)(DX*4), R10
+	VPBROADCASTD (CX), Z12
+	VBROADCASTSS (BX), Z13
+	VPMULLD.Z    (SI), Z12, K1, Z14
+	VPSUBD       Z14, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS.Z     (DI), Z13, K1, Z14
+	VMULPS       Z14, Z0, Z0
+	VADDPS.Z     (R8), Z0, K1, Z0
+	VMOVUPS      Z0, K1, (R10)
+	ADDQ         R9, R10
+	VPBROADCASTD 4(CX), Z12
+	VBROADCASTSS 4(BX), Z13
+	VPMULLD.Z    (SI), Z12, K1, Z14
+	VPSUBD       Z14, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS.Z     (DI), Z13, K1, Z14
+	VMULPS       Z14, Z3, Z3
+	VADDPS.Z     (R8), Z3, K1, Z3
+	VMOVUPS      Z3, K1, (R10)
+	JMP          i8taildone126
+
+i8r2tv2128:
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	MOVQ  lda+40(FP), CX
+	MOVQ  a_base+16(FP), DX
+	MOVQ  CX, BX
+	IMULQ AX, BX
+	ADDQ  BX, DX
+	MOVQ  tail_base+264(FP), BX
+	MOVQ  kg+8(FP), SI
+	ADDQ  $0x03, SI
+	SHRQ  $0x02, SI
+
+i8tkset138:
+	CMPQ            SI, $0x00000002
+	JL              i8tkrest139
+	VMOVDQU32       (BX), Z8
+	VMOVDQU32       64(BX), Z9
+	VBROADCASTI32X4 (DX), Z10
+	VPDPBUSD        Z8, Z10, Z0
+	VPDPBUSD        Z9, Z10, Z1
+	VBROADCASTI32X4 (DX)(CX*1), Z10
+	VPDPBUSD        Z8, Z10, Z2
+	VPDPBUSD        Z9, Z10, Z3
+	VMOVDQU32       128(BX), Z8
+	VMOVDQU32       192(BX), Z9
+	VBROADCASTI32X4 16(DX), Z10
+	VPDPBUSD        Z8, Z10, Z4
+	VPDPBUSD        Z9, Z10, Z5
+	VBROADCASTI32X4 16(DX)(CX*1), Z10
+	VPDPBUSD        Z8, Z10, Z6
+	VPDPBUSD        Z9, Z10, Z7
+	ADDQ            $0x00000020, DX
+	ADDQ            $0x00000100, BX
+	SUBQ            $0x00000002, SI
+	JMP             i8tkset138
+
+i8tkrest139:
+	TESTQ SI, SI
+	JZ    i8tkdone137
+
+i8tk1140:
+	VMOVDQU32       (BX), Z8
+	VMOVDQU32       64(BX), Z9
+	VBROADCASTI32X4 (DX), Z10
+	VPDPBUSD        Z8, Z10, Z0
+	VPDPBUSD        Z9, Z10, Z1
+	VBROADCASTI32X4 (DX)(CX*1), Z10
+	VPDPBUSD        Z8, Z10, Z2
+	VPDPBUSD        Z9, Z10, Z3
+	ADDQ            $0x10, DX
+	ADDQ            $0x00000080, BX
+	DECQ            SI
+	JNZ             i8tk1140
+
+i8tkdone137:
+	VMOVDQU32    int8tailperm<>+0(SB), Z12
+	VPADDD       Z4, Z0, Z0
+	VPSHUFD      $0xb1, Z0, Z11
+	VPADDD       Z11, Z0, Z0
+	VPSHUFD      $0x4e, Z0, Z11
+	VPADDD       Z11, Z0, Z0
+	VPERMD       Z0, Z12, Z0
+	VPADDD       Z5, Z1, Z1
+	VPSHUFD      $0xb1, Z1, Z11
+	VPADDD       Z11, Z1, Z1
+	VPSHUFD      $0x4e, Z1, Z11
+	VPADDD       Z11, Z1, Z1
+	VPERMD       Z1, Z12, Z11
+	MOVL         $0x000000f0, CX
+	KMOVW        CX, K1
+	VMOVDQA32    Z11, K1, Z0
+	VPADDD       Z6, Z2, Z2
+	VPSHUFD      $0xb1, Z2, Z11
+	VPADDD       Z11, Z2, Z2
+	VPSHUFD      $0x4e, Z2, Z11
+	VPADDD       Z11, Z2, Z2
+	VPERMD       Z2, Z12, Z2
+	VPADDD       Z7, Z3, Z3
+	VPSHUFD      $0xb1, Z3, Z11
+	VPADDD       Z11, Z3, Z3
+	VPSHUFD      $0x4e, Z3, Z11
+	VPADDD       Z11, Z3, Z3
+	VPERMD       Z3, Z12, Z11
+	MOVL         $0x000000f0, CX
+	KMOVW        CX, K1
+	VMOVDQA32    Z11, K1, Z2
+	MOVQ         n+232(FP), CX
+	MOVQ         CX, DX
+	ANDQ         $-16, DX
+	SUBQ         DX, CX
+	LEAQ         int8mask<>+0(SB), BX
+	KMOVW        (BX)(CX*2), K1
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(DX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(DX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(DX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         R9, R10
+	IMULQ        AX, R10
+	MOVQ         y_base+200(FP), AX
+	ADDQ         AX, R10
+	LEAQ         (R10)(DX*4), R10
+	VPBROADCASTD (CX), Z8
+	VBROADCASTSS (BX), Z9
+	VPMULLD.Z    (SI), Z8, K1, Z10
+	VPSUBD       Z10, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS.Z     (DI), Z9, K1, Z10
+	VMULPS       Z10, Z0, Z0
+	VADDPS.Z     (R8), Z0, K1, Z0
+	VMOVUPS      Z0, K1, (R10)
+	ADDQ         R9, R10
+	VPBROADCASTD 4(CX), Z8
+	VBROADCASTSS 4(BX), Z9
+	VPMULLD.Z    (SI), Z8, K1, Z10
+	VPSUBD       Z10, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS.Z     (DI), Z9, K1, Z10
+	VMULPS       Z10, Z2, Z2
+	VADDPS.Z     (R8), Z2, K1, Z2
+	VMOVUPS      Z2, K1, (R10)
+	JMP          i8taildone126
+
+i8r2tv1127:
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	MOVQ  lda+40(FP), CX
+	MOVQ  a_base+16(FP), DX
+	MOVQ  CX, BX
+	IMULQ AX, BX
+	ADDQ  BX, DX
+	MOVQ  tail_base+264(FP), BX
+	MOVQ  kg+8(FP), SI
+	ADDQ  $0x03, SI
+	SHRQ  $0x02, SI
+
+i8tkset142:
+	CMPQ            SI, $0x00000004
+	JL              i8tkrest143
+	VMOVDQU32       (BX), Z8
+	VBROADCASTI32X4 (DX), Z9
+	VPDPBUSD        Z8, Z9, Z0
+	VBROADCASTI32X4 (DX)(CX*1), Z9
+	VPDPBUSD        Z8, Z9, Z1
+	VMOVDQU32       64(BX), Z8
+	VBROADCASTI32X4 16(DX), Z9
+	VPDPBUSD        Z8, Z9, Z2
+	VBROADCASTI32X4 16(DX)(CX*1), Z9
+	VPDPBUSD        Z8, Z9, Z3
+	VMOVDQU32       128(BX), Z8
+	VBROADCASTI32X4 32(DX), Z9
+	VPDPBUSD        Z8, Z9, Z4
+	VBROADCASTI32X4 32(DX)(CX*1), Z9
+	VPDPBUSD        Z8, Z9, Z5
+	VMOVDQU32       192(BX), Z8
+	VBROADCASTI32X4 48(DX), Z9
+	VPDPBUSD        Z8, Z9, Z6
+	VBROADCASTI32X4 48(DX)(CX*1), Z9
+	VPDPBUSD        Z8, Z9, Z7
+	ADDQ            $0x00000040, DX
+	ADDQ            $0x00000100, BX
+	SUBQ            $0x00000004, SI
+	JMP             i8tkset142
+
+i8tkrest143:
+	TESTQ SI, SI
+	JZ    i8tkdone141
+
+i8tk1144:
+	VMOVDQU32       (BX), Z8
+	VBROADCASTI32X4 (DX), Z9
+	VPDPBUSD        Z8, Z9, Z0
+	VBROADCASTI32X4 (DX)(CX*1), Z9
+	VPDPBUSD        Z8, Z9, Z1
+	ADDQ            $0x10, DX
+	ADDQ            $0x00000040, BX
+	DECQ            SI
+	JNZ             i8tk1144
+
+i8tkdone141:
+	VMOVDQU32    int8tailperm<>+0(SB), Z11
+	VPADDD       Z2, Z0, Z0
+	VPADDD       Z4, Z0, Z0
+	VPADDD       Z6, Z0, Z0
+	VPSHUFD      $0xb1, Z0, Z10
+	VPADDD       Z10, Z0, Z0
+	VPSHUFD      $0x4e, Z0, Z10
+	VPADDD       Z10, Z0, Z0
+	VPERMD       Z0, Z11, Z0
+	VPADDD       Z3, Z1, Z1
+	VPADDD       Z5, Z1, Z1
+	VPADDD       Z7, Z1, Z1
+	VPSHUFD      $0xb1, Z1, Z10
+	VPADDD       Z10, Z1, Z1
+	VPSHUFD      $0x4e, Z1, Z10
+	VPADDD       Z10, Z1, Z1
+	VPERMD       Z1, Z11, Z1
+	MOVQ         n+232(FP), CX
+	MOVQ         CX, DX
+	ANDQ         $-16, DX
+	SUBQ         DX, CX
+	LEAQ         int8mask<>+0(SB), BX
+	KMOVW        (BX)(CX*2), K1
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(DX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(DX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(DX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	MOVQ         R9, R10
+	IMULQ        AX, R10
+	MOVQ         y_base+200(FP), AX
+	ADDQ         AX, R10
+	LEAQ         (R10)(DX*4), R10
+	VPBROADCASTD (CX), Z8
+	VBROADCASTSS (BX), Z9
+	VPMULLD.Z    (SI), Z8, K1, Z10
+	VPSUBD       Z10, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS.Z     (DI), Z9, K1, Z10
+	VMULPS       Z10, Z0, Z0
+	VADDPS.Z     (R8), Z0, K1, Z0
+	VMOVUPS      Z0, K1, (R10)
+	ADDQ         R9, R10
+	VPBROADCASTD 4(CX), Z8
+	VBROADCASTSS 4(BX), Z9
+	VPMULLD.Z    (SI), Z8, K1, Z10
+	VPSUBD       Z10, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS.Z     (DI), Z9, K1, Z10
+	VMULPS       Z10, Z1, Z1
+	VADDPS.Z     (R8), Z1, K1, Z1
+	VMOVUPS      Z1, K1, (R10)
+
+i8taildone126:
+	JMP i8end17
+
+i8r118:
 	XORQ CX, CX
 
-i8col68:
+i8col145:
 	MOVQ  n+232(FP), DX
+	ANDQ  $-16, DX
 	SUBQ  CX, DX
 	TESTQ DX, DX
-	JLE   i8coldone69
+	JLE   i8coldone146
 	CMPQ  DX, $0x00000070
-	JG    i8r1c77
+	JG    i8r1c154
 	CMPQ  DX, $0x00000060
-	JG    i8r1c76
+	JG    i8r1c153
 	CMPQ  DX, $0x00000050
-	JG    i8r1c75
+	JG    i8r1c152
 	CMPQ  DX, $0x00000040
-	JG    i8r1c74
+	JG    i8r1c151
 	CMPQ  DX, $0x00000030
-	JG    i8r1c73
+	JG    i8r1c150
 	CMPQ  DX, $0x00000020
-	JG    i8r1c72
+	JG    i8r1c149
 	CMPQ  DX, $0x00000010
-	JG    i8r1c71
+	JG    i8r1c148
 	LEAQ  int8mask<>+0(SB), BX
 	KMOVW (BX)(DX*2), K1
 	VPXOR X0, X0, X0
@@ -1891,9 +5419,9 @@ i8col68:
 	SHLQ  $0x02, SI
 	MOVQ  kg+8(FP), DI
 
-i8kset79:
+i8kset156:
 	CMPQ         DI, $0x00000002
-	JL           i8krest80
+	JL           i8krest157
 	VPBROADCASTD (BX), Z3
 	VPDPBUSD     (DX), Z3, Z0
 	ADDQ         SI, DX
@@ -1902,21 +5430,21 @@ i8kset79:
 	ADDQ         SI, DX
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, DI
-	JMP          i8kset79
+	JMP          i8kset156
 
-i8krest80:
+i8krest157:
 	TESTQ DI, DI
-	JZ    i8kdone78
+	JZ    i8kdone155
 
-i8k181:
+i8k1158:
 	VPBROADCASTD (BX), Z3
 	VPDPBUSD     (DX), Z3, Z0
 	ADDQ         SI, DX
 	ADDQ         $0x00000004, BX
 	DECQ         DI
-	JNZ          i8k181
+	JNZ          i8k1158
 
-i8kdone78:
+i8kdone155:
 	VPADDD       Z1, Z0, Z0
 	MOVQ         zero_base+72(FP), DX
 	LEAQ         (DX)(AX*4), DX
@@ -1931,8 +5459,8 @@ i8kdone78:
 	MOVQ         ldy+224(FP), R9
 	SHLQ         $0x02, R9
 	IMULQ        AX, R9
-	MOVQ         y_base+200(FP), AX
-	ADDQ         AX, R9
+	MOVQ         y_base+200(FP), R10
+	ADDQ         R10, R9
 	LEAQ         (R9)(CX*4), R9
 	VPBROADCASTD (DX), Z2
 	VBROADCASTSS (BX), Z3
@@ -1943,9 +5471,9 @@ i8kdone78:
 	VMULPS       Z4, Z0, Z0
 	VADDPS.Z     (R8), Z0, K1, Z0
 	VMOVUPS      Z0, K1, (R9)
-	JMP          i8coldone69
+	JMP          i8coldone146
 
-i8r1c71:
+i8r1c148:
 	SUBQ  $0x00000010, DX
 	LEAQ  int8mask<>+0(SB), BX
 	KMOVW (BX)(DX*2), K1
@@ -1963,9 +5491,9 @@ i8r1c71:
 	SHLQ  $0x02, SI
 	MOVQ  kg+8(FP), DI
 
-i8kset83:
+i8kset160:
 	CMPQ         DI, $0x00000002
-	JL           i8krest84
+	JL           i8krest161
 	VPBROADCASTD (BX), Z6
 	VPDPBUSD     (DX), Z6, Z0
 	VPDPBUSD     64(DX), Z6, Z1
@@ -1976,22 +5504,22 @@ i8kset83:
 	ADDQ         SI, DX
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, DI
-	JMP          i8kset83
+	JMP          i8kset160
 
-i8krest84:
+i8krest161:
 	TESTQ DI, DI
-	JZ    i8kdone82
+	JZ    i8kdone159
 
-i8k185:
+i8k1162:
 	VPBROADCASTD (BX), Z6
 	VPDPBUSD     (DX), Z6, Z0
 	VPDPBUSD     64(DX), Z6, Z1
 	ADDQ         SI, DX
 	ADDQ         $0x00000004, BX
 	DECQ         DI
-	JNZ          i8k185
+	JNZ          i8k1162
 
-i8kdone82:
+i8kdone159:
 	VPADDD       Z2, Z0, Z0
 	VPADDD       Z3, Z1, Z1
 	MOVQ         zero_base+72(FP), DX
@@ -2007,8 +5535,8 @@ i8kdone82:
 	MOVQ         ldy+224(FP), R9
 	SHLQ         $0x02, R9
 	IMULQ        AX, R9
-	MOVQ         y_base+200(FP), AX
-	ADDQ         AX, R9
+	MOVQ         y_base+200(FP), R10
+	ADDQ         R10, R9
 	LEAQ         (R9)(CX*4), R9
 	VPBROADCASTD (DX), Z4
 	VBROADCASTSS (BX), Z5
@@ -2026,9 +5554,9 @@ i8kdone82:
 	VMULPS       Z6, Z1, Z1
 	VADDPS.Z     64(R8), Z1, K1, Z1
 	VMOVUPS      Z1, K1, 64(R9)
-	JMP          i8coldone69
+	JMP          i8coldone146
 
-i8r1c72:
+i8r1c149:
 	SUBQ  $0x00000020, DX
 	LEAQ  int8mask<>+0(SB), BX
 	KMOVW (BX)(DX*2), K1
@@ -2048,9 +5576,9 @@ i8r1c72:
 	SHLQ  $0x02, SI
 	MOVQ  kg+8(FP), DI
 
-i8kset87:
+i8kset164:
 	CMPQ         DI, $0x00000002
-	JL           i8krest88
+	JL           i8krest165
 	VPBROADCASTD (BX), Z9
 	VPDPBUSD     (DX), Z9, Z0
 	VPDPBUSD     64(DX), Z9, Z1
@@ -2063,13 +5591,13 @@ i8kset87:
 	ADDQ         SI, DX
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, DI
-	JMP          i8kset87
+	JMP          i8kset164
 
-i8krest88:
+i8krest165:
 	TESTQ DI, DI
-	JZ    i8kdone86
+	JZ    i8kdone163
 
-i8k189:
+i8k1166:
 	VPBROADCASTD (BX), Z9
 	VPDPBUSD     (DX), Z9, Z0
 	VPDPBUSD     64(DX), Z9, Z1
@@ -2077,9 +5605,9 @@ i8k189:
 	ADDQ         SI, DX
 	ADDQ         $0x00000004, BX
 	DECQ         DI
-	JNZ          i8k189
+	JNZ          i8k1166
 
-i8kdone86:
+i8kdone163:
 	VPADDD       Z3, Z0, Z0
 	VPADDD       Z4, Z1, Z1
 	VPADDD       Z5, Z2, Z2
@@ -2096,8 +5624,8 @@ i8kdone86:
 	MOVQ         ldy+224(FP), R9
 	SHLQ         $0x02, R9
 	IMULQ        AX, R9
-	MOVQ         y_base+200(FP), AX
-	ADDQ         AX, R9
+	MOVQ         y_base+200(FP), R10
+	ADDQ         R10, R9
 	LEAQ         (R9)(CX*4), R9
 	VPBROADCASTD (DX), Z6
 	VBROADCASTSS (BX), Z7
@@ -2122,9 +5650,9 @@ i8kdone86:
 	VMULPS       Z8, Z2, Z2
 	VADDPS.Z     128(R8), Z2, K1, Z2
 	VMOVUPS      Z2, K1, 128(R9)
-	JMP          i8coldone69
+	JMP          i8coldone146
 
-i8r1c73:
+i8r1c150:
 	SUBQ  $0x00000030, DX
 	LEAQ  int8mask<>+0(SB), BX
 	KMOVW (BX)(DX*2), K1
@@ -2146,9 +5674,9 @@ i8r1c73:
 	SHLQ  $0x02, SI
 	MOVQ  kg+8(FP), DI
 
-i8kset91:
+i8kset168:
 	CMPQ         DI, $0x00000002
-	JL           i8krest92
+	JL           i8krest169
 	VPBROADCASTD (BX), Z12
 	VPDPBUSD     (DX), Z12, Z0
 	VPDPBUSD     64(DX), Z12, Z1
@@ -2163,13 +5691,13 @@ i8kset91:
 	ADDQ         SI, DX
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, DI
-	JMP          i8kset91
+	JMP          i8kset168
 
-i8krest92:
+i8krest169:
 	TESTQ DI, DI
-	JZ    i8kdone90
+	JZ    i8kdone167
 
-i8k193:
+i8k1170:
 	VPBROADCASTD (BX), Z12
 	VPDPBUSD     (DX), Z12, Z0
 	VPDPBUSD     64(DX), Z12, Z1
@@ -2178,9 +5706,9 @@ i8k193:
 	ADDQ         SI, DX
 	ADDQ         $0x00000004, BX
 	DECQ         DI
-	JNZ          i8k193
+	JNZ          i8k1170
 
-i8kdone90:
+i8kdone167:
 	VPADDD       Z4, Z0, Z0
 	VPADDD       Z5, Z1, Z1
 	VPADDD       Z6, Z2, Z2
@@ -2198,8 +5726,8 @@ i8kdone90:
 	MOVQ         ldy+224(FP), R9
 	SHLQ         $0x02, R9
 	IMULQ        AX, R9
-	MOVQ         y_base+200(FP), AX
-	ADDQ         AX, R9
+	MOVQ         y_base+200(FP), R10
+	ADDQ         R10, R9
 	LEAQ         (R9)(CX*4), R9
 	VPBROADCASTD (DX), Z8
 	VBROADCASTSS (BX), Z9
@@ -2231,9 +5759,9 @@ i8kdone90:
 	VMULPS       Z10, Z3, Z3
 	VADDPS.Z     192(R8), Z3, K1, Z3
 	VMOVUPS      Z3, K1, 192(R9)
-	JMP          i8coldone69
+	JMP          i8coldone146
 
-i8r1c74:
+i8r1c151:
 	SUBQ  $0x00000040, DX
 	LEAQ  int8mask<>+0(SB), BX
 	KMOVW (BX)(DX*2), K1
@@ -2257,9 +5785,9 @@ i8r1c74:
 	SHLQ  $0x02, SI
 	MOVQ  kg+8(FP), DI
 
-i8kset95:
+i8kset172:
 	CMPQ         DI, $0x00000002
-	JL           i8krest96
+	JL           i8krest173
 	VPBROADCASTD (BX), Z15
 	VPDPBUSD     (DX), Z15, Z0
 	VPDPBUSD     64(DX), Z15, Z1
@@ -2276,13 +5804,13 @@ i8kset95:
 	ADDQ         SI, DX
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, DI
-	JMP          i8kset95
+	JMP          i8kset172
 
-i8krest96:
+i8krest173:
 	TESTQ DI, DI
-	JZ    i8kdone94
+	JZ    i8kdone171
 
-i8k197:
+i8k1174:
 	VPBROADCASTD (BX), Z15
 	VPDPBUSD     (DX), Z15, Z0
 	VPDPBUSD     64(DX), Z15, Z1
@@ -2292,9 +5820,9 @@ i8k197:
 	ADDQ         SI, DX
 	ADDQ         $0x00000004, BX
 	DECQ         DI
-	JNZ          i8k197
+	JNZ          i8k1174
 
-i8kdone94:
+i8kdone171:
 	VPADDD       Z5, Z0, Z0
 	VPADDD       Z6, Z1, Z1
 	VPADDD       Z7, Z2, Z2
@@ -2313,8 +5841,8 @@ i8kdone94:
 	MOVQ         ldy+224(FP), R9
 	SHLQ         $0x02, R9
 	IMULQ        AX, R9
-	MOVQ         y_base+200(FP), AX
-	ADDQ         AX, R9
+	MOVQ         y_base+200(FP), R10
+	ADDQ         R10, R9
 	LEAQ         (R9)(CX*4), R9
 	VPBROADCASTD (DX), Z10
 	VBROADCASTSS (BX), Z11
@@ -2353,9 +5881,9 @@ i8kdone94:
 	VMULPS       Z12, Z4, Z4
 	VADDPS.Z     256(R8), Z4, K1, Z4
 	VMOVUPS      Z4, K1, 256(R9)
-	JMP          i8coldone69
+	JMP          i8coldone146
 
-i8r1c75:
+i8r1c152:
 	SUBQ  $0x00000050, DX
 	LEAQ  int8mask<>+0(SB), BX
 	KMOVW (BX)(DX*2), K1
@@ -2381,9 +5909,9 @@ i8r1c75:
 	SHLQ  $0x02, SI
 	MOVQ  kg+8(FP), DI
 
-i8kset99:
+i8kset176:
 	CMPQ         DI, $0x00000002
-	JL           i8krest100
+	JL           i8krest177
 	VPBROADCASTD (BX), Z18
 	VPDPBUSD     (DX), Z18, Z0
 	VPDPBUSD     64(DX), Z18, Z1
@@ -2402,13 +5930,13 @@ i8kset99:
 	ADDQ         SI, DX
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, DI
-	JMP          i8kset99
+	JMP          i8kset176
 
-i8krest100:
+i8krest177:
 	TESTQ DI, DI
-	JZ    i8kdone98
+	JZ    i8kdone175
 
-i8k1101:
+i8k1178:
 	VPBROADCASTD (BX), Z18
 	VPDPBUSD     (DX), Z18, Z0
 	VPDPBUSD     64(DX), Z18, Z1
@@ -2419,9 +5947,9 @@ i8k1101:
 	ADDQ         SI, DX
 	ADDQ         $0x00000004, BX
 	DECQ         DI
-	JNZ          i8k1101
+	JNZ          i8k1178
 
-i8kdone98:
+i8kdone175:
 	VPADDD       Z6, Z0, Z0
 	VPADDD       Z7, Z1, Z1
 	VPADDD       Z8, Z2, Z2
@@ -2441,8 +5969,8 @@ i8kdone98:
 	MOVQ         ldy+224(FP), R9
 	SHLQ         $0x02, R9
 	IMULQ        AX, R9
-	MOVQ         y_base+200(FP), AX
-	ADDQ         AX, R9
+	MOVQ         y_base+200(FP), R10
+	ADDQ         R10, R9
 	LEAQ         (R9)(CX*4), R9
 	VPBROADCASTD (DX), Z12
 	VBROADCASTSS (BX), Z13
@@ -2488,9 +6016,9 @@ i8kdone98:
 	VMULPS       Z14, Z5, Z5
 	VADDPS.Z     320(R8), Z5, K1, Z5
 	VMOVUPS      Z5, K1, 320(R9)
-	JMP          i8coldone69
+	JMP          i8coldone146
 
-i8r1c76:
+i8r1c153:
 	SUBQ  $0x00000060, DX
 	LEAQ  int8mask<>+0(SB), BX
 	KMOVW (BX)(DX*2), K1
@@ -2518,9 +6046,9 @@ i8r1c76:
 	SHLQ  $0x02, SI
 	MOVQ  kg+8(FP), DI
 
-i8kset103:
+i8kset180:
 	CMPQ         DI, $0x00000002
-	JL           i8krest104
+	JL           i8krest181
 	VPBROADCASTD (BX), Z21
 	VPDPBUSD     (DX), Z21, Z0
 	VPDPBUSD     64(DX), Z21, Z1
@@ -2541,13 +6069,13 @@ i8kset103:
 	ADDQ         SI, DX
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, DI
-	JMP          i8kset103
+	JMP          i8kset180
 
-i8krest104:
+i8krest181:
 	TESTQ DI, DI
-	JZ    i8kdone102
+	JZ    i8kdone179
 
-i8k1105:
+i8k1182:
 	VPBROADCASTD (BX), Z21
 	VPDPBUSD     (DX), Z21, Z0
 	VPDPBUSD     64(DX), Z21, Z1
@@ -2559,9 +6087,9 @@ i8k1105:
 	ADDQ         SI, DX
 	ADDQ         $0x00000004, BX
 	DECQ         DI
-	JNZ          i8k1105
+	JNZ          i8k1182
 
-i8kdone102:
+i8kdone179:
 	VPADDD       Z7, Z0, Z0
 	VPADDD       Z8, Z1, Z1
 	VPADDD       Z9, Z2, Z2
@@ -2582,8 +6110,8 @@ i8kdone102:
 	MOVQ         ldy+224(FP), R9
 	SHLQ         $0x02, R9
 	IMULQ        AX, R9
-	MOVQ         y_base+200(FP), AX
-	ADDQ         AX, R9
+	MOVQ         y_base+200(FP), R10
+	ADDQ         R10, R9
 	LEAQ         (R9)(CX*4), R9
 	VPBROADCASTD (DX), Z14
 	VBROADCASTSS (BX), Z15
@@ -2636,9 +6164,9 @@ i8kdone102:
 	VMULPS       Z16, Z6, Z6
 	VADDPS.Z     384(R8), Z6, K1, Z6
 	VMOVUPS      Z6, K1, 384(R9)
-	JMP          i8coldone69
+	JMP          i8coldone146
 
-i8r1c77:
+i8r1c154:
 	MOVQ    $0x00000080, BX
 	CMPQ    DX, BX
 	CMOVQGT BX, DX
@@ -2671,9 +6199,9 @@ i8r1c77:
 	SHLQ    $0x02, SI
 	MOVQ    kg+8(FP), DI
 
-i8kset107:
+i8kset184:
 	CMPQ         DI, $0x00000002
-	JL           i8krest108
+	JL           i8krest185
 	VPBROADCASTD (BX), Z24
 	VPDPBUSD     (DX), Z24, Z0
 	VPDPBUSD     64(DX), Z24, Z1
@@ -2696,13 +6224,13 @@ i8kset107:
 	ADDQ         SI, DX
 	ADDQ         $0x00000008, BX
 	SUBQ         $0x00000002, DI
-	JMP          i8kset107
+	JMP          i8kset184
 
-i8krest108:
+i8krest185:
 	TESTQ DI, DI
-	JZ    i8kdone106
+	JZ    i8kdone183
 
-i8k1109:
+i8k1186:
 	VPBROADCASTD (BX), Z24
 	VPDPBUSD     (DX), Z24, Z0
 	VPDPBUSD     64(DX), Z24, Z1
@@ -2715,9 +6243,9 @@ i8k1109:
 	ADDQ         SI, DX
 	ADDQ         $0x00000004, BX
 	DECQ         DI
-	JNZ          i8k1109
+	JNZ          i8k1186
 
-i8kdone106:
+i8kdone183:
 	VPADDD       Z8, Z0, Z0
 	VPADDD       Z9, Z1, Z1
 	VPADDD       Z10, Z2, Z2
@@ -2801,9 +6329,441 @@ i8kdone106:
 	VADDPS.Z     448(R8), Z7, K1, Z7
 	VMOVUPS      Z7, K1, 448(R9)
 	ADDQ         $0x00000080, CX
-	JMP          i8col68
+	JMP          i8col145
 
-i8coldone69:
-i8end13:
+i8coldone146:
+	MOVQ  n+232(FP), CX
+	ANDQ  $0x0f, CX
+	JZ    i8taildone187
+	CMPQ  CX, $0x00000004
+	JLE   i8r1tv1188
+	CMPQ  CX, $0x00000008
+	JLE   i8r1tv2189
+	CMPQ  CX, $0x0000000c
+	JLE   i8r1tv3190
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	MOVQ  lda+40(FP), CX
+	MOVQ  a_base+16(FP), DX
+	IMULQ AX, CX
+	ADDQ  CX, DX
+	MOVQ  tail_base+264(FP), CX
+	MOVQ  kg+8(FP), BX
+	ADDQ  $0x03, BX
+	SHRQ  $0x02, BX
+
+i8tkset193:
+	CMPQ            BX, $0x00000002
+	JL              i8tkrest194
+	VBROADCASTI32X4 (DX), Z12
+	VPDPBUSD        (CX), Z12, Z0
+	VPDPBUSD        64(CX), Z12, Z1
+	VPDPBUSD        128(CX), Z12, Z2
+	VPDPBUSD        192(CX), Z12, Z3
+	VBROADCASTI32X4 16(DX), Z12
+	VPDPBUSD        256(CX), Z12, Z4
+	VPDPBUSD        320(CX), Z12, Z5
+	VPDPBUSD        384(CX), Z12, Z6
+	VPDPBUSD        448(CX), Z12, Z7
+	ADDQ            $0x00000020, DX
+	ADDQ            $0x00000200, CX
+	SUBQ            $0x00000002, BX
+	JMP             i8tkset193
+
+i8tkrest194:
+	TESTQ BX, BX
+	JZ    i8tkdone192
+
+i8tk1195:
+	VBROADCASTI32X4 (DX), Z12
+	VPDPBUSD        (CX), Z12, Z0
+	VPDPBUSD        64(CX), Z12, Z1
+	VPDPBUSD        128(CX), Z12, Z2
+	VPDPBUSD        192(CX), Z12, Z3
+	ADDQ            $0x10, DX
+	ADDQ            $0x00000100, CX
+	DECQ            BX
+	JNZ             i8tk1195
+
+i8tkdone192:
+	VMOVDQU32    int8tailperm<>+0(SB), Z14
+	VPADDD       Z4, Z0, Z0
+	VPSHUFD      $0xb1, Z0, Z13
+	VPADDD       Z13, Z0, Z0
+	VPSHUFD      $0x4e, Z0, Z13
+	VPADDD       Z13, Z0, Z0
+	VPERMD       Z0, Z14, Z0
+	VPADDD       Z5, Z1, Z1
+	VPSHUFD      $0xb1, Z1, Z13
+	VPADDD       Z13, Z1, Z1
+	VPSHUFD      $0x4e, Z1, Z13
+	VPADDD       Z13, Z1, Z1
+	VPERMD       Z1, Z14, Z13
+	MOVL         $0x000000f0, CX
+	KMOVW        CX, K1
+	VMOVDQA32    Z13, K1, Z0
+	VPADDD       Z6, Z2, Z2
+	VPSHUFD      $0xb1, Z2, Z13
+	VPADDD       Z13, Z2, Z2
+	VPSHUFD      $0x4e, Z2, Z13
+	VPADDD       Z13, Z2, Z2
+	VPERMD       Z2, Z14, Z13
+	MOVL         $0x00000f00, CX
+	KMOVW        CX, K1
+	VMOVDQA32    Z13, K1, Z0
+	VPADDD       Z7, Z3, Z3
+	VPSHUFD      $0xb1, Z3, Z13
+	VPADDD       Z13, Z3, Z3
+	VPSHUFD      $0x4e, Z3, Z13
+	VPADDD       Z13, Z3, Z3
+	VPERMD       Z3, Z14, Z13
+	MOVL         $0x0000f000, CX
+	KMOVW        CX, K1
+	VMOVDQA32    Z13, K1, Z0
+	MOVQ         n+232(FP), CX
+	MOVQ         CX, DX
+	ANDQ         $-16, DX
+	SUBQ         DX, CX
+	LEAQ         int8mask<>+0(SB), BX
+	KMOVW        (BX)(CX*2), K1
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(DX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(DX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(DX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	IMULQ        AX, R9
+	MOVQ         y_base+200(FP), AX
+	ADDQ         AX, R9
+	LEAQ         (R9)(DX*4), R9
+	VPBROADCASTD (CX), Z8
+	VBROADCASTSS (BX), Z9
+	VPMULLD.Z    (SI), Z8, K1, Z10
+	VPSUBD       Z10, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS.Z     (DI), Z9, K1, Z10
+	VMULPS       Z10, Z0, Z0
+	VADDPS.Z     (R8), Z0, K1, Z0
+	VMOVUPS      Z0, K1, (R9)
+	JMP          i8taildone187
+
+i8r1tv3190:
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	VPXOR X8, X8, X8
+	MOVQ  lda+40(FP), CX
+	MOVQ  a_base+16(FP), DX
+	IMULQ AX, CX
+	ADDQ  CX, DX
+	MOVQ  tail_base+264(FP), CX
+	MOVQ  kg+8(FP), BX
+	ADDQ  $0x03, BX
+	SHRQ  $0x02, BX
+
+i8tkset197:
+	CMPQ            BX, $0x00000003
+	JL              i8tkrest198
+	VBROADCASTI32X4 (DX), Z12
+	VPDPBUSD        (CX), Z12, Z0
+	VPDPBUSD        64(CX), Z12, Z1
+	VPDPBUSD        128(CX), Z12, Z2
+	VBROADCASTI32X4 16(DX), Z12
+	VPDPBUSD        192(CX), Z12, Z3
+	VPDPBUSD        256(CX), Z12, Z4
+	VPDPBUSD        320(CX), Z12, Z5
+	VBROADCASTI32X4 32(DX), Z12
+	VPDPBUSD        384(CX), Z12, Z6
+	VPDPBUSD        448(CX), Z12, Z7
+	VPDPBUSD        512(CX), Z12, Z8
+	ADDQ            $0x00000030, DX
+	ADDQ            $0x00000240, CX
+	SUBQ            $0x00000003, BX
+	JMP             i8tkset197
+
+i8tkrest198:
+	TESTQ BX, BX
+	JZ    i8tkdone196
+
+i8tk1199:
+	VBROADCASTI32X4 (DX), Z12
+	VPDPBUSD        (CX), Z12, Z0
+	VPDPBUSD        64(CX), Z12, Z1
+	VPDPBUSD        128(CX), Z12, Z2
+	ADDQ            $0x10, DX
+	ADDQ            $0x000000c0, CX
+	DECQ            BX
+	JNZ             i8tk1199
+
+i8tkdone196:
+	VMOVDQU32    int8tailperm<>+0(SB), Z14
+	VPADDD       Z3, Z0, Z0
+	VPADDD       Z6, Z0, Z0
+	VPSHUFD      $0xb1, Z0, Z13
+	VPADDD       Z13, Z0, Z0
+	VPSHUFD      $0x4e, Z0, Z13
+	VPADDD       Z13, Z0, Z0
+	VPERMD       Z0, Z14, Z0
+	VPADDD       Z4, Z1, Z1
+	VPADDD       Z7, Z1, Z1
+	VPSHUFD      $0xb1, Z1, Z13
+	VPADDD       Z13, Z1, Z1
+	VPSHUFD      $0x4e, Z1, Z13
+	VPADDD       Z13, Z1, Z1
+	VPERMD       Z1, Z14, Z13
+	MOVL         $0x000000f0, CX
+	KMOVW        CX, K1
+	VMOVDQA32    Z13, K1, Z0
+	VPADDD       Z5, Z2, Z2
+	VPADDD       Z8, Z2, Z2
+	VPSHUFD      $0xb1, Z2, Z13
+	VPADDD       Z13, Z2, Z2
+	VPSHUFD      $0x4e, Z2, Z13
+	VPADDD       Z13, Z2, Z2
+	VPERMD       Z2, Z14, Z13
+	MOVL         $0x00000f00, CX
+	KMOVW        CX, K1
+	VMOVDQA32    Z13, K1, Z0
+	MOVQ         n+232(FP), CX
+	MOVQ         CX, DX
+	ANDQ         $-16, DX
+	SUBQ         DX, CX
+	LEAQ         int8mask<>+0(SB), BX
+	KMOVW        (BX)(CX*2), K1
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(DX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(DX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(DX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	IMULQ        AX, R9
+	MOVQ         y_base+200(FP), AX
+	ADDQ         AX, R9
+	LEAQ         (R9)(DX*4), R9
+	VPBROADCASTD (CX), Z9
+	VBROADCASTSS (BX), Z10
+	VPMULLD.Z    (SI), Z9, K1, Z11
+	VPSUBD       Z11, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS.Z     (DI), Z10, K1, Z11
+	VMULPS       Z11, Z0, Z0
+	VADDPS.Z     (R8), Z0, K1, Z0
+	VMOVUPS      Z0, K1, (R9)
+	JMP          i8taildone187
+
+i8r1tv2189:
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	MOVQ  lda+40(FP), CX
+	MOVQ  a_base+16(FP), DX
+	IMULQ AX, CX
+	ADDQ  CX, DX
+	MOVQ  tail_base+264(FP), CX
+	MOVQ  kg+8(FP), BX
+	ADDQ  $0x03, BX
+	SHRQ  $0x02, BX
+
+i8tkset201:
+	CMPQ            BX, $0x00000004
+	JL              i8tkrest202
+	VBROADCASTI32X4 (DX), Z10
+	VPDPBUSD        (CX), Z10, Z0
+	VPDPBUSD        64(CX), Z10, Z1
+	VBROADCASTI32X4 16(DX), Z10
+	VPDPBUSD        128(CX), Z10, Z2
+	VPDPBUSD        192(CX), Z10, Z3
+	VBROADCASTI32X4 32(DX), Z10
+	VPDPBUSD        256(CX), Z10, Z4
+	VPDPBUSD        320(CX), Z10, Z5
+	VBROADCASTI32X4 48(DX), Z10
+	VPDPBUSD        384(CX), Z10, Z6
+	VPDPBUSD        448(CX), Z10, Z7
+	ADDQ            $0x00000040, DX
+	ADDQ            $0x00000200, CX
+	SUBQ            $0x00000004, BX
+	JMP             i8tkset201
+
+i8tkrest202:
+	TESTQ BX, BX
+	JZ    i8tkdone200
+
+i8tk1203:
+	VBROADCASTI32X4 (DX), Z10
+	VPDPBUSD        (CX), Z10, Z0
+	VPDPBUSD        64(CX), Z10, Z1
+	ADDQ            $0x10, DX
+	ADDQ            $0x00000080, CX
+	DECQ            BX
+	JNZ             i8tk1203
+
+i8tkdone200:
+	VMOVDQU32    int8tailperm<>+0(SB), Z12
+	VPADDD       Z2, Z0, Z0
+	VPADDD       Z4, Z0, Z0
+	VPADDD       Z6, Z0, Z0
+	VPSHUFD      $0xb1, Z0, Z11
+	VPADDD       Z11, Z0, Z0
+	VPSHUFD      $0x4e, Z0, Z11
+	VPADDD       Z11, Z0, Z0
+	VPERMD       Z0, Z12, Z0
+	VPADDD       Z3, Z1, Z1
+	VPADDD       Z5, Z1, Z1
+	VPADDD       Z7, Z1, Z1
+	VPSHUFD      $0xb1, Z1, Z11
+	VPADDD       Z11, Z1, Z1
+	VPSHUFD      $0x4e, Z1, Z11
+	VPADDD       Z11, Z1, Z1
+	VPERMD       Z1, Z12, Z11
+	MOVL         $0x000000f0, CX
+	KMOVW        CX, K1
+	VMOVDQA32    Z11, K1, Z0
+	MOVQ         n+232(FP), CX
+	MOVQ         CX, DX
+	ANDQ         $-16, DX
+	SUBQ         DX, CX
+	LEAQ         int8mask<>+0(SB), BX
+	KMOVW        (BX)(CX*2), K1
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(DX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(DX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(DX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	IMULQ        AX, R9
+	MOVQ         y_base+200(FP), AX
+	ADDQ         AX, R9
+	LEAQ         (R9)(DX*4), R9
+	VPBROADCASTD (CX), Z8
+	VBROADCASTSS (BX), Z9
+	VPMULLD.Z    (SI), Z8, K1, Z10
+	VPSUBD       Z10, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS.Z     (DI), Z9, K1, Z10
+	VMULPS       Z10, Z0, Z0
+	VADDPS.Z     (R8), Z0, K1, Z0
+	VMOVUPS      Z0, K1, (R9)
+	JMP          i8taildone187
+
+i8r1tv1188:
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	MOVQ  lda+40(FP), CX
+	MOVQ  a_base+16(FP), DX
+	IMULQ AX, CX
+	ADDQ  CX, DX
+	MOVQ  tail_base+264(FP), CX
+	MOVQ  kg+8(FP), BX
+	ADDQ  $0x03, BX
+	SHRQ  $0x02, BX
+
+i8tkset205:
+	CMPQ            BX, $0x00000004
+	JL              i8tkrest206
+	VBROADCASTI32X4 (DX), Z5
+	VPDPBUSD        (CX), Z5, Z0
+	VBROADCASTI32X4 16(DX), Z5
+	VPDPBUSD        64(CX), Z5, Z1
+	VBROADCASTI32X4 32(DX), Z5
+	VPDPBUSD        128(CX), Z5, Z2
+	VBROADCASTI32X4 48(DX), Z5
+	VPDPBUSD        192(CX), Z5, Z3
+	ADDQ            $0x00000040, DX
+	ADDQ            $0x00000100, CX
+	SUBQ            $0x00000004, BX
+	JMP             i8tkset205
+
+i8tkrest206:
+	TESTQ BX, BX
+	JZ    i8tkdone204
+
+i8tk1207:
+	VBROADCASTI32X4 (DX), Z5
+	VPDPBUSD        (CX), Z5, Z0
+	ADDQ            $0x10, DX
+	ADDQ            $0x00000040, CX
+	DECQ            BX
+	JNZ             i8tk1207
+
+i8tkdone204:
+	VMOVDQU32    int8tailperm<>+0(SB), Z7
+	VPADDD       Z1, Z0, Z0
+	VPADDD       Z2, Z0, Z0
+	VPADDD       Z3, Z0, Z0
+	VPSHUFD      $0xb1, Z0, Z6
+	VPADDD       Z6, Z0, Z0
+	VPSHUFD      $0x4e, Z0, Z6
+	VPADDD       Z6, Z0, Z0
+	VPERMD       Z0, Z7, Z0
+	MOVQ         n+232(FP), CX
+	MOVQ         CX, DX
+	ANDQ         $-16, DX
+	SUBQ         DX, CX
+	LEAQ         int8mask<>+0(SB), BX
+	KMOVW        (BX)(CX*2), K1
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
+	MOVQ         scale_base+48(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         colSum_base+128(FP), SI
+	LEAQ         (SI)(DX*4), SI
+	MOVQ         wscale_base+152(FP), DI
+	LEAQ         (DI)(DX*4), DI
+	MOVQ         bias_base+176(FP), R8
+	LEAQ         (R8)(DX*4), R8
+	MOVQ         ldy+224(FP), R9
+	SHLQ         $0x02, R9
+	IMULQ        AX, R9
+	MOVQ         y_base+200(FP), AX
+	ADDQ         AX, R9
+	LEAQ         (R9)(DX*4), R9
+	VPBROADCASTD (CX), Z4
+	VBROADCASTSS (BX), Z5
+	VPMULLD.Z    (SI), Z4, K1, Z6
+	VPSUBD       Z6, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS.Z     (DI), Z5, K1, Z6
+	VMULPS       Z6, Z0, Z0
+	VADDPS.Z     (R8), Z0, K1, Z0
+	VMOVUPS      Z0, K1, (R9)
+
+i8taildone187:
+i8end17:
 	VZEROUPPER
 	RET

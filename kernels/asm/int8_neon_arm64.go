@@ -6,7 +6,8 @@ package asm
 
 // QuantizeRowsU8NEON is kernels.refQuantizeRowsU8, bit for bit: m rows of k
 // float32s (leading dimension ldx) to uint8 codes (leading dimension ldq ≥ k,
-// the codes from k to ldq−1 cleared) with a scale and a zero point per row.
+// the codes from k to ldq−1 cleared) with a scale and a zero point per row;
+// a row holding a NaN or ±Inf gets scale NaN, zero point 0 and no codes.
 // It reads exactly the rows' k values and writes exactly m rows of ldq codes
 // and m scales and zero points; m, k ≥ 1 and the lengths are checked by
 // kernels.QuantizeRowsU8. Assembly because Go does not vectorise the

@@ -62,6 +62,17 @@ QuantizeRowsU8NEON_mmlanes:
 QuantizeRowsU8NEON_mmdone:
 	WORD $0x6eb0f800 // fminv s0, v0.4s
 	WORD $0x6e30f821 // fmaxv s1, v1.4s
+	FADDS F0, F1, F8
+	FABSS F8, F8
+	MOVW $0x7f800000, R9
+	FMOVS R9, F9
+	FCMPS F9, F8
+	BMI QuantizeRowsU8NEON_finite
+	MOVW $0x7fc00000, R9
+	MOVW R9, (R2)
+	MOVW ZR, (R3)
+	B QuantizeRowsU8NEON_next
+QuantizeRowsU8NEON_finite:
 	FCMPS F0, F1
 	BEQ QuantizeRowsU8NEON_flat
 	FSUBS F0, F1, F2

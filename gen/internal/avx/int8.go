@@ -86,6 +86,9 @@ func (l Int8Level) GenerateQuantize() {
 		"row. Go reference: refQuantizeRowsU8 (kernels/ref_int8.go), bit for bit: min/max pass,",
 		"VDIVSS for the scale and its inverse, VCVTPS2DQ (ties to even under Go's MXCSR), then",
 		"saturating packs to bytes. Assembly because the Go compiler does not vectorise it.",
+		"A row holding a NaN or ±Inf (its largest |x| bits ≥ 0x7f800000, kept by an integer max",
+		"beside the float min/max, whose NaN handling depends on operand order) gets scale NaN",
+		"and zero point 0, its codes unwritten.",
 		"Preconditions: m ≥ 1, k ≥ 1, all of x, q, scale and zero in bounds; nothing outside",
 		"the m rows of q (k..ldq-1 included) and m values of scale and zero is written.",
 	)
@@ -103,8 +106,20 @@ func (l Int8Level) GenerateQuantize() {
 	k := Load(Param("k"), GP64())
 
 	vzero, vlo, vhi, vx, vinv, vzp, vt, vs, vi := vec(), vec(), vec(), vec(), vec(), vec(), vec(), vec(), vec()
+	vabs, vbits, vu := vec(), vec(), vec()
+	// A second set of minimum, maximum and bits for the unrolled loop's
+	// odd vectors, so that the three chains advance two steps a cycle.
+	vlo2, vhi2, vbits2 := vec(), vec(), vec()
 	VPXOR(xmm(vzero), xmm(vzero), xmm(vzero))
 	one, c255 := GP32(), GP32()
+	absMask := GP32()
+	MOVL(U32(0x7fffffff), absMask)
+	VMOVD(absMask, xmm(vabs))
+	if l.Wide {
+		VPBROADCASTD(xmm(vabs), vabs)
+	} else {
+		VPBROADCASTD(xmm(vabs), vabs.AsY())
+	}
 	MOVL(U32(math.Float32bits(1)), one)
 	MOVL(U32(math.Float32bits(255)), c255)
 
@@ -113,22 +128,59 @@ func (l Int8Level) GenerateQuantize() {
 	// Pass 1: lo = min(0, min x), hi = max(0, max x). Starting from zero
 	// makes the reference's min(0, ·) and max(0, ·), and lets masked-off
 	// tail lanes load as zeros.
-	VMOVUPS(vzero, vlo)
-	VMOVUPS(vzero, vhi)
+	for _, r := range []VecPhysical{vlo, vhi, vbits, vlo2, vhi2, vbits2} {
+		VMOVUPS(vzero, r)
+	}
+	// bits: the largest |x| as an unsigned integer, lane by lane; a NaN or
+	// ±Inf is ≥ 0x7f800000 there.
+	bits := func(x, acc VecPhysical) {
+		VPAND(vabs, x, vu)
+		VPMAXUD(vu, acc, acc)
+	}
+	if l.Wide {
+		bits = func(x, acc VecPhysical) {
+			VPANDD(vabs, x, vu)
+			VPMAXUD(vu, acc, acc)
+		}
+	}
 	j, rem := GP64(), GP64()
 	XORQ(j, j)
-	mm, mmTail, mmDone := int8NewLabel("mm"), int8NewLabel("mmtail"), int8NewLabel("mmdone")
-	Label(mm)
 	MOVQ(k, rem)
-	SUBQ(j, rem)
+	// Four vectors a turn (two to each set), then one, then the tail;
+	// rem = k − j throughout.
+	mm4, mm, mmTail, mmDone := int8NewLabel("mm4"), int8NewLabel("mm"), int8NewLabel("mmtail"), int8NewLabel("mmdone")
+	Label(mm4)
+	CMPQ(rem, U32(4*w))
+	JL(LabelRef(mm))
+	for u := range 4 {
+		VMOVUPS(Mem{Base: xp, Index: j, Scale: 4, Disp: 4 * w * u}, vx)
+		if u%2 == 0 {
+			VMINPS(vx, vlo, vlo)
+			VMAXPS(vx, vhi, vhi)
+			bits(vx, vbits)
+		} else {
+			VMINPS(vx, vlo2, vlo2)
+			VMAXPS(vx, vhi2, vhi2)
+			bits(vx, vbits2)
+		}
+	}
+	ADDQ(U32(4*w), j)
+	SUBQ(U32(4*w), rem)
+	JMP(LabelRef(mm4))
+	Label(mm)
 	CMPQ(rem, U32(w))
 	JL(LabelRef(mmTail))
 	VMOVUPS(Mem{Base: xp, Index: j, Scale: 4}, vx)
 	VMINPS(vx, vlo, vlo)
 	VMAXPS(vx, vhi, vhi)
+	bits(vx, vbits)
 	ADDQ(U32(w), j)
+	SUBQ(U32(w), rem)
 	JMP(LabelRef(mm))
 	Label(mmTail)
+	VMINPS(vlo2, vlo, vlo)
+	VMAXPS(vhi2, vhi, vhi)
+	VPMAXUD(vbits2, vbits, vbits)
 	lo, hi, t := xmm(vlo), xmm(vhi), xmm(vt)
 	if l.Wide {
 		kk := K()
@@ -138,6 +190,9 @@ func (l Int8Level) GenerateQuantize() {
 		VMOVUPS_Z(Mem{Base: xp, Index: j, Scale: 4}, kk, vx)
 		VMINPS(vx, vlo, vlo)
 		VMAXPS(vx, vhi, vhi)
+		bits(vx, vbits)
+		VEXTRACTI64X4(U8(1), vbits, vu.AsY())
+		VPMAXUD(vu.AsY(), vbits.AsY(), vbits.AsY())
 		VEXTRACTF64X4(U8(1), vlo, vt.AsY())
 		VMINPS(vt.AsY(), vlo.AsY(), vlo.AsY())
 		VEXTRACTF64X4(U8(1), vhi, vt.AsY())
@@ -156,6 +211,13 @@ func (l Int8Level) GenerateQuantize() {
 	VMINSS(t, lo, lo)
 	VMOVSHDUP(hi, t)
 	VMAXSS(t, hi, hi)
+	xb, xu := xmm(vbits), xmm(vu)
+	VEXTRACTI128(U8(1), vbits.AsY(), xu)
+	VPMAXUD(xu, xb, xb)
+	VPSHUFD(U8(0x4E), xb, xu)
+	VPMAXUD(xu, xb, xb)
+	VPSHUFD(U8(0xB1), xb, xu)
+	VPMAXUD(xu, xb, xb)
 	if !l.Wide {
 		// The last k mod 8 values, one at a time: nothing past the row
 		// is read.
@@ -166,10 +228,24 @@ func (l Int8Level) GenerateQuantize() {
 		VMOVSS(Mem{Base: xp, Index: j, Scale: 4}, t)
 		VMINSS(t, lo, lo)
 		VMAXSS(t, hi, hi)
+		VPAND(xmm(vabs), t, xu)
+		VPMAXUD(xu, xb, xb)
 		INCQ(j)
 		JMP(LabelRef(sl))
 	}
 	Label(mmDone)
+	// A row that is not finite: scale NaN, zero point 0, no codes.
+	nextRow := int8NewLabel("nextrow")
+	maxBits, nan := GP32(), GP32()
+	VMOVD(xb, maxBits)
+	finiteRow := int8NewLabel("finite")
+	CMPL(maxBits, U32(0x7f800000))
+	JB(LabelRef(finiteRow))
+	MOVL(U32(0x7fc00000), nan)
+	MOVL(nan, Mem{Base: sp})
+	MOVL(U32(0), Mem{Base: zp})
+	JMP(LabelRef(nextRow))
+	Label(finiteRow)
 
 	// Scalars: s, inv and the zero point; a row of zeros (hi == lo, both
 	// zero since lo ≤ 0 ≤ hi) keeps s = inv = 1 and zero point 0.
@@ -215,25 +291,37 @@ func (l Int8Level) GenerateQuantize() {
 	VMOVD(zpt, xmm(vzp))
 	VPBROADCASTD(xmm(vzp), vzp)
 	XORQ(j, j)
-	cl, clTail, clDone := int8NewLabel("codes"), int8NewLabel("codestail"), int8NewLabel("codesdone")
-	Label(cl)
 	MOVQ(k, rem)
-	SUBQ(j, rem)
+	code := func(disp int) {
+		VMULPS(Mem{Base: xp, Index: j, Scale: 4, Disp: 4 * disp}, vinv, vx)
+		VCVTPS2DQ(vx, vx)
+		VPADDD(vzp, vx, vx)
+		if l.Wide {
+			VPMAXSD(vzero, vx, vx)
+			VPMOVUSDB(vx, Mem{Base: qp, Index: j, Scale: 1, Disp: disp})
+		} else {
+			VEXTRACTI128(U8(1), vx, t)
+			VPACKUSDW(t, xmm(vx), xmm(vx))
+			VPACKUSWB(xmm(vx), xmm(vx), xmm(vx))
+			VMOVQ(xmm(vx), Mem{Base: qp, Index: j, Scale: 1, Disp: disp})
+		}
+	}
+	cl4, cl, clTail, clDone := int8NewLabel("codes4"), int8NewLabel("codes"), int8NewLabel("codestail"), int8NewLabel("codesdone")
+	Label(cl4)
+	CMPQ(rem, U32(4*w))
+	JL(LabelRef(cl))
+	for u := range 4 {
+		code(w * u)
+	}
+	ADDQ(U32(4*w), j)
+	SUBQ(U32(4*w), rem)
+	JMP(LabelRef(cl4))
+	Label(cl)
 	CMPQ(rem, U32(w))
 	JL(LabelRef(clTail))
-	VMULPS(Mem{Base: xp, Index: j, Scale: 4}, vinv, vx)
-	VCVTPS2DQ(vx, vx)
-	VPADDD(vzp, vx, vx)
-	if l.Wide {
-		VPMAXSD(vzero, vx, vx)
-		VPMOVUSDB(vx, Mem{Base: qp, Index: j, Scale: 1})
-	} else {
-		VEXTRACTI128(U8(1), vx, t)
-		VPACKUSDW(t, xmm(vx), xmm(vx))
-		VPACKUSWB(xmm(vx), xmm(vx), xmm(vx))
-		VMOVQ(xmm(vx), Mem{Base: qp, Index: j, Scale: 1})
-	}
+	code(0)
 	ADDQ(U32(w), j)
+	SUBQ(U32(w), rem)
 	JMP(LabelRef(cl))
 	Label(clTail)
 	if l.Wide {
@@ -289,6 +377,8 @@ func (l Int8Level) GenerateQuantize() {
 	JMP(LabelRef(padByte))
 	Label(padDone)
 
+	Label(nextRow)
+	ldq = Load(Param("ldq"), GP64())
 	ADDQ(ldq, qp)
 	ldx := Load(Param("ldx"), GP64())
 	LEAQ(Mem{Base: xp, Index: ldx, Scale: 4}, xp)

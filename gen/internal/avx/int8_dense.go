@@ -40,9 +40,12 @@ type int8Dense struct {
 	kind  int
 	mr    int
 	table Mem // opmasks (VNNI512)
+	perm  Mem // VPERMD indices gathering the tail's column sums (VNNI512)
 	stack Mem // the tail's sums (256-bit variants)
 	// GP registers live across the tiles.
 	i0, j0 Register
+	// pf walks the lines of the caller's prefetch region, up to pfEnd.
+	pf, pfEnd Register
 }
 
 func (d *int8Dense) wide() bool { return d.kind == int8VNNI512 }
@@ -72,6 +75,10 @@ func (l Int8Level) GenerateDenseVNNI() {
 	if l.Wide {
 		d.kind = int8VNNI512
 		d.table = int8MaskTable()
+		d.perm = GLOBL("int8tailperm", RODATA|NOPTR)
+		for l := range 16 {
+			DATA(4*l, U32(4*(l%4)))
+		}
 	}
 	d.emit("Int8DenseVNNI" + l.Suffix)
 }
@@ -86,7 +93,7 @@ func (l Int8Level) GenerateDenseMadd() {
 }
 
 func (d *int8Dense) emit(name string) {
-	TEXT(name, NOSPLIT, "func(m, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy, n int)")
+	TEXT(name, NOSPLIT, "func(m, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy, n int, pf []float32, tail []int8)")
 	Pragma("noescape")
 	how := map[int]string{
 		int8VNNI512: "VPDPBUSD on ZMM (AVX512-VNNI), tiles of up to 4 rows × 64 columns",
@@ -103,12 +110,20 @@ func (d *int8Dense) emit(name string) {
 		"Preconditions: m, kg, n ≥ 1; a holds (m−1)·lda + 4·kg bytes; w holds kg·np·4 bytes,",
 		"np a multiple of 16 ≥ n, zero past n; scale, zero ≥ m values; colSum, wscale, bias ≥ n;",
 		"y ≥ (m−1)·ldy + n. Only the n columns of y's m rows are written.",
+		tailDoc(d.kind),
+		"Full-height tiles prefetch one line of pf (the caller's next rows, which may be empty)",
+		"per group of inputs, so that the next block's stream from memory overlaps this",
+		"block's arithmetic; prefetches never fault, and nothing of pf is read otherwise.",
 	)
 	if !d.wide() {
 		d.stack = AllocLocal(4 * 16 * d.mr)
 	}
 	d.i0 = GP64()
 	XORQ(d.i0, d.i0)
+	d.pf = Load(Param("pf").Base(), GP64())
+	d.pfEnd = Load(Param("pf").Len(), GP64())
+	SHLQ(U8(2), d.pfEnd)
+	ADDQ(d.pf, d.pfEnd)
 	rowLoop, done := int8NewLabel("rows"), int8NewLabel("end")
 	Label(rowLoop)
 	rem := Load(Param("m"), GP64())
@@ -144,13 +159,18 @@ func (d *int8Dense) rowBlock(r int) {
 	col, done := int8NewLabel("col"), int8NewLabel("coldone")
 	Label(col)
 	rem := Load(Param("n"), GP64())
+	if d.wide() {
+		// The full vectors only: the columns from n &^ 15 on come from
+		// the tail (tailTile).
+		ANDQ(I8(-16), rem)
+	}
 	SUBQ(d.j0, rem)
 	if d.wide() {
 		// One row takes up to 8 vectors (128 columns): the tutorial's
 		// 100 units in one pass, so the weights stream through in order
 		// (a group's np columns are contiguous) instead of in strided
 		// slices, which the prefetchers follow far worse.
-		maxC := 4
+		maxC := 6
 		if r == 1 {
 			maxC = 8
 		}
@@ -200,6 +220,173 @@ func (d *int8Dense) rowBlock(r int) {
 		d.tile(r, 2, nil, rem)
 	}
 	Label(done)
+	if d.wide() {
+		d.tailTiles(r)
+	}
+}
+
+func tailDoc(kind int) string {
+	if kind == int8VNNI512 {
+		return "The last n mod 16 columns come from tail (kernels.Int8Weights.tail), 4 columns × 4 groups a vector; a then holds (m−1)·lda + 16·⌈kg/4⌉ bytes."
+	}
+	return "tail is not read."
+}
+
+// tailTiles emits, for the r rows from i0, the columns n &^ 15 … n−1 from
+// the tail layout: one variant per number of tail vectors tv (1–4), chosen
+// at run time.
+func (d *int8Dense) tailTiles(r int) {
+	done := int8NewLabel("taildone")
+	nt := Load(Param("n"), GP64())
+	ANDQ(U8(15), nt)
+	JZ(LabelRef(done))
+	lbl := make([]string, 5)
+	for tv := 1; tv <= 4; tv++ {
+		lbl[tv] = int8NewLabel(fmt.Sprintf("r%dtv%d", r, tv))
+	}
+	for tv := 1; tv < 4; tv++ {
+		CMPQ(nt, U32(4*tv))
+		JLE(LabelRef(lbl[tv]))
+	}
+	for tv := 4; tv >= 1; tv-- {
+		Label(lbl[tv])
+		d.tailTile(r, tv)
+		if tv > 1 {
+			JMP(LabelRef(done))
+		}
+	}
+	Label(done)
+}
+
+// tailTile emits the r-row tile of the tail's tv vectors: sums over the
+// blocks of 4 groups (a 16-byte broadcast of the row's codes meets each
+// vector), each column's 4 lanes added, the columns gathered into one
+// vector, then the epilogue under the mask of the nt live columns.
+func (d *int8Dense) tailTile(r, tv int) {
+	v := &vecs{wide: true}
+	// Enough independent sums to cover VPDPBUSD's latency: a block is one
+	// instruction per row and vector.
+	s := min(4, ceilDiv(8, r*tv))
+	acc := make([][][]VecPhysical, s)
+	for si := range acc {
+		acc[si] = make([][]VecPhysical, r)
+		for ri := range r {
+			acc[si][ri] = make([]VecPhysical, tv)
+			for t := range tv {
+				acc[si][ri][t] = v.get()
+				zeroVec(acc[si][ri][t])
+			}
+		}
+	}
+	nacc := v.next
+	wv := make([]VecPhysical, tv)
+	for t := range tv {
+		wv[t] = v.get()
+	}
+	bc := v.get()
+
+	lda := Load(Param("lda"), GP64())
+	ap := Load(Param("a").Base(), GP64())
+	off := GP64()
+	MOVQ(lda, off)
+	IMULQ(d.i0, off)
+	ADDQ(off, ap)
+	var lda3 Register
+	if r == 4 {
+		lda3 = GP64()
+		LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	}
+	tp := Load(Param("tail").Base(), GP64())
+	cnt := Load(Param("kg"), GP64())
+	ADDQ(U8(3), cnt)
+	SHRQ(U8(2), cnt) // blocks of 4 groups
+
+	block := func(si int) {
+		if r == 1 {
+			VBROADCASTI32X4(int8AAddr(ap, lda, lda3, 0, 16*si), bc)
+			for t := range tv {
+				VPDPBUSD(Mem{Base: tp, Disp: 64 * (tv*si + t)}, bc, acc[si][0][t])
+			}
+			return
+		}
+		for t := range tv {
+			VMOVDQU32(Mem{Base: tp, Disp: 64 * (tv*si + t)}, wv[t])
+		}
+		for ri := range r {
+			VBROADCASTI32X4(int8AAddr(ap, lda, lda3, ri, 16*si), bc)
+			for t := range tv {
+				VPDPBUSD(wv[t], bc, acc[si][ri][t])
+			}
+		}
+	}
+	kdone := int8NewLabel("tkdone")
+	if s > 1 {
+		ks, krest := int8NewLabel("tkset"), int8NewLabel("tkrest")
+		Label(ks)
+		CMPQ(cnt, U32(s))
+		JL(LabelRef(krest))
+		for si := range s {
+			block(si)
+		}
+		ADDQ(U32(16*s), ap)
+		ADDQ(U32(64*tv*s), tp)
+		SUBQ(U32(s), cnt)
+		JMP(LabelRef(ks))
+		Label(krest)
+		TESTQ(cnt, cnt)
+		JZ(LabelRef(kdone))
+	}
+	k1 := int8NewLabel("tk1")
+	Label(k1)
+	block(0)
+	ADDQ(U8(16), ap)
+	ADDQ(U32(64*tv), tp)
+	DECQ(cnt)
+	JNZ(LabelRef(k1))
+	Label(kdone)
+
+	// Lane l of vector t holds column 4t + l/4's sum over the groups
+	// ≡ l mod 4: add each column's 4 lanes, then gather the columns of
+	// every vector into one (VPERMD puts the sums of lanes 0, 4, 8, 12 in
+	// each quarter; a merge under the mask of quarter t keeps vector t's).
+	u := v.get()
+	idx := v.get()
+	VMOVDQU32(d.perm, idx)
+	kq, q := K(), GP32()
+	sums := make([][]VecPhysical, r)
+	for ri := range r {
+		for t := range tv {
+			a := acc[0][ri][t]
+			for si := 1; si < s; si++ {
+				VPADDD(acc[si][ri][t], a, a)
+			}
+			VPSHUFD(U8(0xB1), a, u)
+			VPADDD(u, a, a)
+			VPSHUFD(U8(0x4E), a, u)
+			VPADDD(u, a, a)
+			if t == 0 {
+				VPERMD(a, idx, a)
+				continue
+			}
+			VPERMD(a, idx, u)
+			MOVL(U32(0xF<<(4*t)), q)
+			KMOVW(q, kq)
+			VMOVDQA32(u, kq, acc[0][ri][0])
+		}
+		sums[ri] = []VecPhysical{acc[0][ri][0]}
+	}
+	v.next = nacc
+
+	// The epilogue at column n &^ 15, under the mask of the nt columns.
+	n := Load(Param("n"), GP64())
+	d.j0 = GP64()
+	MOVQ(n, d.j0)
+	ANDQ(I8(-16), d.j0)
+	SUBQ(d.j0, n)
+	kk, tbl := K(), GP64()
+	LEAQ(d.table, tbl)
+	KMOVW(Mem{Base: tbl, Index: n, Scale: 2}, kk)
+	d.epilogue(v, r, 1, sums, kk, nil)
 }
 
 // int8AAddr addresses the 4 codes of row r at byte offset disp from the row
@@ -236,7 +423,7 @@ func (d *int8Dense) tile(r, nv int, kk Op, live Register) {
 			acc[si][ri] = make([]VecPhysical, na)
 			for c := range na {
 				acc[si][ri][c] = v.get()
-				VPXOR(xmm(acc[si][ri][c]), xmm(acc[si][ri][c]), xmm(acc[si][ri][c]))
+				zeroVec(acc[si][ri][c])
 			}
 		}
 	}
@@ -318,6 +505,19 @@ func (d *int8Dense) tile(r, nv int, kk Op, live Register) {
 		}
 		ADDQ(npb, wp)
 	}
+	// A full-height tile runs long enough to hide a line from memory per
+	// group: it prefetches the next one of pf, and stays on pf's last
+	// line once there.
+	prefetch := func() {
+		if r != d.mr {
+			return
+		}
+		PREFETCHNTA(Mem{Base: d.pf})
+		next := GP64()
+		LEAQ(Mem{Base: d.pf, Disp: 64}, next)
+		CMPQ(next, d.pfEnd)
+		CMOVQLT(next, d.pf)
+	}
 	kdone := int8NewLabel("kdone")
 	if s > 1 {
 		ks, krest := int8NewLabel("kset"), int8NewLabel("krest")
@@ -327,6 +527,7 @@ func (d *int8Dense) tile(r, nv int, kk Op, live Register) {
 		for si := range s {
 			group(si, 4*si)
 		}
+		prefetch()
 		ADDQ(U32(4*s), ap)
 		SUBQ(U32(s), cnt)
 		JMP(LabelRef(ks))
@@ -337,6 +538,7 @@ func (d *int8Dense) tile(r, nv int, kk Op, live Register) {
 	k1 := int8NewLabel("k1")
 	Label(k1)
 	group(0, 0)
+	prefetch()
 	ADDQ(U32(4), ap)
 	DECQ(cnt)
 	JNZ(LabelRef(k1))
@@ -462,4 +664,16 @@ func (d *int8Dense) scalarTail(r int, sums [][]VecPhysical, zp, sp, cs, ws, bs, 
 			ADDQ(ldyb, yp)
 		}
 	}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// zeroVec clears a vector register: the VEX VPXOR reaches only the
+// first 16, the EVEX VPXORD all 32.
+func zeroVec(r VecPhysical) {
+	if r.PhysicalIndex() >= 16 {
+		VPXORD(r, r, r)
+		return
+	}
+	VPXOR(xmm(r), xmm(r), xmm(r))
 }
