@@ -144,41 +144,31 @@ i8const9:
 	VPBROADCASTD X5, Y5
 	XORQ         R10, R10
 	MOVQ         DI, R11
+	VMOVDQU      int8packperm<>+0(SB), Y12
 
 i8codes410:
-	CMPQ         R11, $0x00000020
-	JL           i8codes11
-	VMULPS       (BX)(R10*4), Y4, Y3
-	VCVTPS2DQ    Y3, Y3
-	VPADDD       Y5, Y3, Y3
-	VEXTRACTI128 $0x01, Y3, X6
-	VPACKUSDW    X6, X3, X3
-	VPACKUSWB    X3, X3, X3
-	VMOVQ        X3, (AX)(R10*1)
-	VMULPS       32(BX)(R10*4), Y4, Y3
-	VCVTPS2DQ    Y3, Y3
-	VPADDD       Y5, Y3, Y3
-	VEXTRACTI128 $0x01, Y3, X6
-	VPACKUSDW    X6, X3, X3
-	VPACKUSWB    X3, X3, X3
-	VMOVQ        X3, 8(AX)(R10*1)
-	VMULPS       64(BX)(R10*4), Y4, Y3
-	VCVTPS2DQ    Y3, Y3
-	VPADDD       Y5, Y3, Y3
-	VEXTRACTI128 $0x01, Y3, X6
-	VPACKUSDW    X6, X3, X3
-	VPACKUSWB    X3, X3, X3
-	VMOVQ        X3, 16(AX)(R10*1)
-	VMULPS       96(BX)(R10*4), Y4, Y3
-	VCVTPS2DQ    Y3, Y3
-	VPADDD       Y5, Y3, Y3
-	VEXTRACTI128 $0x01, Y3, X6
-	VPACKUSDW    X6, X3, X3
-	VPACKUSWB    X3, X3, X3
-	VMOVQ        X3, 24(AX)(R10*1)
-	ADDQ         $0x00000020, R10
-	SUBQ         $0x00000020, R11
-	JMP          i8codes410
+	CMPQ      R11, $0x00000020
+	JL        i8codes11
+	VMULPS    (BX)(R10*4), Y4, Y3
+	VCVTPS2DQ Y3, Y3
+	VPADDD    Y5, Y3, Y3
+	VMULPS    32(BX)(R10*4), Y4, Y11
+	VCVTPS2DQ Y11, Y11
+	VPADDD    Y5, Y11, Y11
+	VMULPS    64(BX)(R10*4), Y4, Y13
+	VCVTPS2DQ Y13, Y13
+	VPADDD    Y5, Y13, Y13
+	VMULPS    96(BX)(R10*4), Y4, Y14
+	VCVTPS2DQ Y14, Y14
+	VPADDD    Y5, Y14, Y14
+	VPACKUSDW Y11, Y3, Y3
+	VPACKUSDW Y14, Y13, Y13
+	VPACKUSWB Y13, Y3, Y3
+	VPERMD    Y3, Y12, Y3
+	VMOVDQU   Y3, (AX)(R10*1)
+	ADDQ      $0x00000020, R10
+	SUBQ      $0x00000020, R11
+	JMP       i8codes410
 
 i8codes11:
 	CMPQ         R11, $0x00000008
@@ -243,6 +233,16 @@ i8nextrow7:
 	JNZ  i8qrow1
 	VZEROUPPER
 	RET
+
+DATA int8packperm<>+0(SB)/4, $0x00000000
+DATA int8packperm<>+4(SB)/4, $0x00000004
+DATA int8packperm<>+8(SB)/4, $0x00000001
+DATA int8packperm<>+12(SB)/4, $0x00000005
+DATA int8packperm<>+16(SB)/4, $0x00000002
+DATA int8packperm<>+20(SB)/4, $0x00000006
+DATA int8packperm<>+24(SB)/4, $0x00000003
+DATA int8packperm<>+28(SB)/4, $0x00000007
+GLOBL int8packperm<>(SB), RODATA|NOPTR, $32
 
 // func Int8DenseVNNIAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8)
 // Requires: AVX, AVX2, CMOV, MMX+

@@ -24,7 +24,7 @@ DATA int8mask<>+32(SB)/2, $0xffff
 GLOBL int8mask<>(SB), RODATA|NOPTR, $34
 
 // func QuantizeRowsU8AVX512(q []uint8, ldq int, scale []float32, zero []int32, x []float32, ldx int, m int, k int)
-// Requires: AVX, AVX2, AVX512F, CMOV
+// Requires: AVX, AVX2, AVX512BW, AVX512F, CMOV
 TEXT ·QuantizeRowsU8AVX512(SB), NOSPLIT, $0-128
 	MOVQ         q_base+0(FP), AX
 	MOVQ         scale_base+32(FP), CX
@@ -163,6 +163,7 @@ i8const8:
 	VPBROADCASTD X5, Z5
 	XORQ         R10, R10
 	MOVQ         DI, R11
+	VMOVDQU32    int8packperm<>+0(SB), Z12
 
 i8codes49:
 	CMPQ      R11, $0x00000040
@@ -170,23 +171,20 @@ i8codes49:
 	VMULPS    (BX)(R10*4), Z4, Z3
 	VCVTPS2DQ Z3, Z3
 	VPADDD    Z5, Z3, Z3
-	VPMAXSD   Z0, Z3, Z3
-	VPMOVUSDB Z3, (AX)(R10*1)
-	VMULPS    64(BX)(R10*4), Z4, Z3
-	VCVTPS2DQ Z3, Z3
-	VPADDD    Z5, Z3, Z3
-	VPMAXSD   Z0, Z3, Z3
-	VPMOVUSDB Z3, 16(AX)(R10*1)
-	VMULPS    128(BX)(R10*4), Z4, Z3
-	VCVTPS2DQ Z3, Z3
-	VPADDD    Z5, Z3, Z3
-	VPMAXSD   Z0, Z3, Z3
-	VPMOVUSDB Z3, 32(AX)(R10*1)
-	VMULPS    192(BX)(R10*4), Z4, Z3
-	VCVTPS2DQ Z3, Z3
-	VPADDD    Z5, Z3, Z3
-	VPMAXSD   Z0, Z3, Z3
-	VPMOVUSDB Z3, 48(AX)(R10*1)
+	VMULPS    64(BX)(R10*4), Z4, Z11
+	VCVTPS2DQ Z11, Z11
+	VPADDD    Z5, Z11, Z11
+	VMULPS    128(BX)(R10*4), Z4, Z13
+	VCVTPS2DQ Z13, Z13
+	VPADDD    Z5, Z13, Z13
+	VMULPS    192(BX)(R10*4), Z4, Z14
+	VCVTPS2DQ Z14, Z14
+	VPADDD    Z5, Z14, Z14
+	VPACKUSDW Z11, Z3, Z3
+	VPACKUSDW Z14, Z13, Z13
+	VPACKUSWB Z13, Z3, Z3
+	VPERMD    Z3, Z12, Z3
+	VMOVDQU32 Z3, (AX)(R10*1)
 	ADDQ      $0x00000040, R10
 	SUBQ      $0x00000040, R11
 	JMP       i8codes49
@@ -243,6 +241,24 @@ i8nextrow6:
 	JNZ  i8qrow1
 	VZEROUPPER
 	RET
+
+DATA int8packperm<>+0(SB)/4, $0x00000000
+DATA int8packperm<>+4(SB)/4, $0x00000004
+DATA int8packperm<>+8(SB)/4, $0x00000008
+DATA int8packperm<>+12(SB)/4, $0x0000000c
+DATA int8packperm<>+16(SB)/4, $0x00000001
+DATA int8packperm<>+20(SB)/4, $0x00000005
+DATA int8packperm<>+24(SB)/4, $0x00000009
+DATA int8packperm<>+28(SB)/4, $0x0000000d
+DATA int8packperm<>+32(SB)/4, $0x00000002
+DATA int8packperm<>+36(SB)/4, $0x00000006
+DATA int8packperm<>+40(SB)/4, $0x0000000a
+DATA int8packperm<>+44(SB)/4, $0x0000000e
+DATA int8packperm<>+48(SB)/4, $0x00000003
+DATA int8packperm<>+52(SB)/4, $0x00000007
+DATA int8packperm<>+56(SB)/4, $0x0000000b
+DATA int8packperm<>+60(SB)/4, $0x0000000f
+GLOBL int8packperm<>(SB), RODATA|NOPTR, $64
 
 DATA int8tailperm<>+0(SB)/4, $0x00000000
 DATA int8tailperm<>+4(SB)/4, $0x00000004

@@ -306,13 +306,47 @@ func (l Int8Level) GenerateQuantize() {
 			VMOVQ(xmm(vx), Mem{Base: qp, Index: j, Scale: 1, Disp: disp})
 		}
 	}
+	// Four vectors a turn: their codes packed together by two signed-to-
+	// unsigned saturating packs (dwords to words, words to bytes, each
+	// within 128-bit lanes), which leave the 4-code pieces interleaved —
+	// lane i holds vector 0's piece i, then vector 1's, 2's and 3's —
+	// and one VPERMD puts them in order. The same clamp as above, for
+	// half the instructions: a lane lies in about [−256, 511], so the
+	// first pack saturates only below 0 and the second only above 255.
+	perm := GLOBL("int8packperm", RODATA|NOPTR)
+	lanes := w / 4 // 128-bit lanes per vector
+	for o := range w {
+		DATA(4*o, U32(uint32(4*(o%lanes)+o/lanes)))
+	}
+	vp := vlo2 // free in pass 2 (pass 1 clears it again)
+	if l.Wide {
+		VMOVDQU32(perm, vp)
+	} else {
+		VMOVDQU(perm, vp)
+	}
+	code4 := func() {
+		r := []VecPhysical{vx, vu, vhi2, vbits2}
+		for u := range 4 {
+			VMULPS(Mem{Base: xp, Index: j, Scale: 4, Disp: 4 * w * u}, vinv, r[u])
+			VCVTPS2DQ(r[u], r[u])
+			VPADDD(vzp, r[u], r[u])
+		}
+		VPACKUSDW(r[1], r[0], r[0])
+		VPACKUSDW(r[3], r[2], r[2])
+		VPACKUSWB(r[2], r[0], r[0])
+		if l.Wide {
+			VPERMD(r[0], vp, r[0])
+			VMOVDQU32(r[0], Mem{Base: qp, Index: j, Scale: 1})
+		} else {
+			VPERMD(r[0], vp, r[0])
+			VMOVDQU(r[0], Mem{Base: qp, Index: j, Scale: 1})
+		}
+	}
 	cl4, cl, clTail, clDone := int8NewLabel("codes4"), int8NewLabel("codes"), int8NewLabel("codestail"), int8NewLabel("codesdone")
 	Label(cl4)
 	CMPQ(rem, U32(4*w))
 	JL(LabelRef(cl))
-	for u := range 4 {
-		code(w * u)
-	}
+	code4()
 	ADDQ(U32(4*w), j)
 	SUBQ(U32(4*w), rem)
 	JMP(LabelRef(cl4))
