@@ -114,3 +114,25 @@ func ExampleDenseInt8() {
 	// int8    [2.728 -0.339]
 	// float32 [2.725 -0.350]
 }
+
+// An inference core that serves one goroutine at a time keeps its own
+// Int8Scratch, so that its calls skip DenseInt8's shared free list; the
+// result says whether the input was finite. (The exact outputs are 2 and
+// 0; the rest is the quantization error, the same at every kernel level.)
+func ExampleInt8Scratch() {
+	q := kernels.QuantizeWeights([]float32{1, -1, 0.5, 0.5}, 2, 2)
+	bias := []float32{0, 0}
+	var s kernels.Int8Scratch
+	y := make([]float32, 2)
+	for _, x := range [][]float32{{1, 2}, {1, float32(math.NaN())}} {
+		ok := s.DenseInt8(kernels.ActReLU, 1, x, 2, q, bias, y, 2)
+		if !ok {
+			fmt.Println(x, "is not finite")
+			continue
+		}
+		fmt.Printf("%v → %.3f\n", x, y)
+	}
+	// Output:
+	// [1 2] → [2.004 0.012]
+	// [1 NaN] is not finite
+}
