@@ -55,7 +55,7 @@ type impl struct {
 	// quantizeRowsU8 and int8Dense are the two steps of DenseInt8, their
 	// arguments checked (see refQuantizeRowsU8 and refInt8Dense);
 	// int8Dense gets at most 32 rows of codes whose leading dimension is
-	// roundUp(w.in, 4), the codes past w.in zero, and pf, the rows of x
+	// roundUp(w.in, 16), the codes past w.in zero, and pf, the rows of x
 	// DenseInt8 quantizes next, which a level may prefetch as it goes
 	// (never read; possibly empty).
 	quantizeRowsU8 func(q []uint8, ldq int, scale []float32, zero []int32, x []float32, ldx, m, k int)

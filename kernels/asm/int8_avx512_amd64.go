@@ -22,7 +22,7 @@ func QuantizeRowsU8AVX512(q []uint8, ldq int, scale []float32, zero []int32, x [
 // int8 weights w (kg groups of 4 inputs, each a row of np columns × 4 bytes), the exact int32
 // sums acc and y[i][j] = float32(acc − zero[i]·colSum[j])·(scale[i]·wscale[j]) + bias[j],
 // multiply then add, never fused, for the n columns. Go reference: refInt8Dense
-// (kernels/ref_int8.go), bit for bit. VPDPBUSD on ZMM (AVX512-VNNI), tiles of up to 4 rows × 64 columns.
+// (kernels/ref_int8.go), bit for bit. VPDPBUSD on ZMM (AVX512-VNNI), tiles of up to 4 rows × 96 columns.
 // Assembly because the Go compiler emits no integer dot-product instructions.
 // Preconditions: m, kg, n ≥ 1; a holds (m−1)·lda + 4·kg bytes; w holds kg·np·4 bytes,
 // np a multiple of 16 ≥ n, zero past n; scale, zero ≥ m values; colSum, wscale, bias ≥ n;

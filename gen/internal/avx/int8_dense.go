@@ -15,9 +15,10 @@ import (
 // load holds 16 columns × 4 inputs, the operand VPDPBUSD wants.
 //
 // Three variants:
-//   - VNNI512: VPDPBUSD on ZMM (AVX512-VNNI), tiles of up to 4 rows × 4
-//     vectors (64 columns; one row takes 8, 128 columns), the last vector
-//     of a row under an opmask;
+//   - VNNI512: VPDPBUSD on ZMM (AVX512-VNNI), tiles of up to 4 rows × 6
+//     vectors (96 columns; one row takes 8, 128 columns) over the full
+//     16-column vectors, then the last n mod 16 columns from the tail
+//     layout (Int8Weights.tail, tailTile), 4 columns × 4 groups a vector;
 //   - VNNI256: VPDPBUSD on YMM with the VEX encoding (AVX-VNNI), tiles
 //     of up to 4 rows × 16 columns;
 //   - Madd256 (AVX2 without VNNI): the weights widened to int16
@@ -96,7 +97,7 @@ func (d *int8Dense) emit(name string) {
 	TEXT(name, NOSPLIT, "func(m, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy, n int, pf []float32, tail []int8)")
 	Pragma("noescape")
 	how := map[int]string{
-		int8VNNI512: "VPDPBUSD on ZMM (AVX512-VNNI), tiles of up to 4 rows × 64 columns",
+		int8VNNI512: "VPDPBUSD on ZMM (AVX512-VNNI), tiles of up to 4 rows × 96 columns",
 		int8VNNI256: "VEX VPDPBUSD on YMM (AVX-VNNI, emitted as bytes), tiles of up to 4 rows × 16 columns",
 		int8Madd256: "VPMOVSXBW/VPMADDWD (AVX2, no VNNI; never saturates), tiles of up to 2 rows × 16 columns",
 	}[d.kind]
@@ -169,7 +170,11 @@ func (d *int8Dense) rowBlock(r int) {
 		// One row takes up to 8 vectors (128 columns): the tutorial's
 		// 100 units in one pass, so the weights stream through in order
 		// (a group's np columns are contiguous) instead of in strided
-		// slices, which the prefetchers follow far worse.
+		// slices, which the prefetchers follow far worse. More rows take
+		// 6 (the tutorial's 96 full columns): 24 sums, 6 weight vectors,
+		// the broadcast and a spare fill the 32 registers, and each
+		// broadcast feeds 6 VPDPBUSD (4 vectors were 14% slower on 12 000
+		// samples, bench/README.md).
 		maxC := 6
 		if r == 1 {
 			maxC = 8
@@ -225,6 +230,8 @@ func (d *int8Dense) rowBlock(r int) {
 	}
 }
 
+// tailDoc is the line of the generated function's doc about the tail
+// columns.
 func tailDoc(kind int) string {
 	if kind == int8VNNI512 {
 		return "The last n mod 16 columns come from tail (kernels.Int8Weights.tail), 4 columns × 4 groups a vector; a then holds (m−1)·lda + 16·⌈kg/4⌉ bytes."
