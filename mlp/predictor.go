@@ -25,14 +25,15 @@ const int8Batch = 256
 // model, so training the model further does not change it.
 //
 // Each call borrows a scratch buffer from a free list that grows to the
-// largest number of calls that ran at the same time, so once warmed up to
-// the peak concurrency PredictOne and Predict allocate nothing.
+// largest number of calls that ran at the same time, each buffer to the
+// largest call it served, so once warmed up to the peak concurrency and
+// the largest n PredictOne and Predict allocate nothing.
 type Predictor struct {
 	name    string
 	inSize  int
 	outSize int
 	layers  []predLayer
-	scratch int // floats per scratch buffer; 0 when there is one layer
+	hidden  int // units of the widest hidden layer; 0 when there is one layer
 	block   int // rows per forward pass: predictBatch or int8Batch
 	// int8 marks a quantized predictor (see QuantizedPredictor).
 	int8 bool
@@ -116,7 +117,7 @@ func (m *Sequential) predictor(fn string, int8 bool) (*Predictor, error) {
 		}
 		p.layers = append(p.layers, pl)
 		if i < len(m.dense)-1 {
-			p.scratch = max(p.scratch, p.block*l.units)
+			p.hidden = max(p.hidden, l.units)
 		}
 	}
 	return p, nil
@@ -169,7 +170,7 @@ func (p *Predictor) Predict(x []float32, n int, out []float32) error {
 	if n == 0 {
 		return nil
 	}
-	s := p.get()
+	s := p.get(min(n, p.block))
 	for lo := 0; lo < n; lo += p.block {
 		rows := min(p.block, n-lo)
 		in := x[lo*p.inSize : (lo+rows)*p.inSize]
@@ -220,11 +221,13 @@ func (p *Predictor) badInput(s *predScratch, x []float32) error {
 }
 
 // get takes a scratch buffer from the free list, or makes one when every
-// buffer is in use.
-func (p *Predictor) get() *predScratch {
+// buffer is in use, with room for passes of rows rows. Buffers grow to the
+// largest pass they serve, so a service predicting one sample at a time
+// keeps one sample's worth, not an int8 pass of 256.
+func (p *Predictor) get(rows int) *predScratch {
 	s := p.free.Get()
-	if s.a == nil {
-		s.a, s.b = make([]float32, p.scratch), make([]float32, p.scratch)
+	if need := rows * p.hidden; len(s.a) < need {
+		s.a, s.b = make([]float32, need), make([]float32, need)
 	}
 	return s
 }

@@ -177,7 +177,7 @@ func readInt8Predictor(r io.Reader, meta map[string]string, tensors map[string]t
 			return nil, fmt.Errorf("layer %q: %v", l.name, err)
 		}
 		if i < len(p.layers)-1 {
-			p.scratch = max(p.scratch, p.block*l.units)
+			p.hidden = max(p.hidden, l.units)
 		}
 	}
 	p.outSize = p.layers[len(p.layers)-1].units
