@@ -1513,7 +1513,7 @@ i8tk148:
 	VPDPBUSD        Z17, Z20, Z13
 	VPDPBUSD        Z18, Z20, Z14
 	VPDPBUSD        Z19, Z20, Z15
-	ADDQ            $0x10, SI
+	ADDQ            $0x00000010, SI
 	ADDQ            $0x00000100, R8
 	DECQ            R9
 	JNZ             i8tk148
@@ -1742,7 +1742,7 @@ i8tk150:
 	VPDPBUSD        Z12, Z15, Z9
 	VPDPBUSD        Z13, Z15, Z10
 	VPDPBUSD        Z14, Z15, Z11
-	ADDQ            $0x10, SI
+	ADDQ            $0x00000010, SI
 	ADDQ            $0x000000c0, R8
 	DECQ            R9
 	JNZ             i8tk150
@@ -1930,7 +1930,7 @@ i8tk152:
 	VBROADCASTI32X4 (SI)(DI*1), Z10
 	VPDPBUSD        Z8, Z10, Z6
 	VPDPBUSD        Z9, Z10, Z7
-	ADDQ            $0x10, SI
+	ADDQ            $0x00000010, SI
 	ADDQ            $0x00000080, R8
 	DECQ            R9
 	JNZ             i8tk152
@@ -2111,7 +2111,7 @@ i8tk156:
 	VPDPBUSD        Z8, Z9, Z2
 	VBROADCASTI32X4 (SI)(DI*1), Z9
 	VPDPBUSD        Z8, Z9, Z3
-	ADDQ            $0x10, SI
+	ADDQ            $0x00000010, SI
 	ADDQ            $0x00000040, R8
 	DECQ            R9
 	JNZ             i8tk156
@@ -3173,7 +3173,7 @@ i8tk183:
 	VPDPBUSD        Z13, Z16, Z9
 	VPDPBUSD        Z14, Z16, Z10
 	VPDPBUSD        Z15, Z16, Z11
-	ADDQ            $0x10, DX
+	ADDQ            $0x00000010, DX
 	ADDQ            $0x00000100, BX
 	DECQ            SI
 	JNZ             i8tk183
@@ -3355,7 +3355,7 @@ i8tk185:
 	VPDPBUSD        Z9, Z12, Z6
 	VPDPBUSD        Z10, Z12, Z7
 	VPDPBUSD        Z11, Z12, Z8
-	ADDQ            $0x10, DX
+	ADDQ            $0x00000010, DX
 	ADDQ            $0x000000c0, BX
 	DECQ            SI
 	JNZ             i8tk185
@@ -3546,7 +3546,7 @@ i8tk189:
 	VBROADCASTI32X4 (DX)(CX*2), Z14
 	VPDPBUSD        Z12, Z14, Z4
 	VPDPBUSD        Z13, Z14, Z5
-	ADDQ            $0x10, DX
+	ADDQ            $0x00000010, DX
 	ADDQ            $0x00000080, BX
 	DECQ            SI
 	JNZ             i8tk189
@@ -3713,7 +3713,7 @@ i8tk193:
 	VPDPBUSD        Z9, Z10, Z1
 	VBROADCASTI32X4 (DX)(CX*2), Z10
 	VPDPBUSD        Z9, Z10, Z2
-	ADDQ            $0x10, DX
+	ADDQ            $0x00000010, DX
 	ADDQ            $0x00000040, BX
 	DECQ            SI
 	JNZ             i8tk193
@@ -4860,7 +4860,7 @@ i8tk1132:
 	VPDPBUSD        Z9, Z12, Z5
 	VPDPBUSD        Z10, Z12, Z6
 	VPDPBUSD        Z11, Z12, Z7
-	ADDQ            $0x10, DX
+	ADDQ            $0x00000010, DX
 	ADDQ            $0x00000100, BX
 	DECQ            SI
 	JNZ             i8tk1132
@@ -5036,7 +5036,7 @@ i8tk1136:
 	VPDPBUSD        Z12, Z15, Z3
 	VPDPBUSD        Z13, Z15, Z4
 	VPDPBUSD        Z14, Z15, Z5
-	ADDQ            $0x10, DX
+	ADDQ            $0x00000010, DX
 	ADDQ            $0x000000c0, BX
 	DECQ            SI
 	JNZ             i8tk1136
@@ -5191,7 +5191,7 @@ i8tk1140:
 	VBROADCASTI32X4 (DX)(CX*1), Z10
 	VPDPBUSD        Z8, Z10, Z2
 	VPDPBUSD        Z9, Z10, Z3
-	ADDQ            $0x10, DX
+	ADDQ            $0x00000010, DX
 	ADDQ            $0x00000080, BX
 	DECQ            SI
 	JNZ             i8tk1140
@@ -5329,7 +5329,7 @@ i8tk1144:
 	VPDPBUSD        Z8, Z9, Z0
 	VBROADCASTI32X4 (DX)(CX*1), Z9
 	VPDPBUSD        Z8, Z9, Z1
-	ADDQ            $0x10, DX
+	ADDQ            $0x00000010, DX
 	ADDQ            $0x00000040, BX
 	DECQ            SI
 	JNZ             i8tk1144
@@ -6402,7 +6402,7 @@ i8tk1195:
 	VPDPBUSD        64(CX), Z12, Z1
 	VPDPBUSD        128(CX), Z12, Z2
 	VPDPBUSD        192(CX), Z12, Z3
-	ADDQ            $0x10, DX
+	ADDQ            $0x00000010, DX
 	ADDQ            $0x00000100, CX
 	DECQ            BX
 	JNZ             i8tk1195
@@ -6523,7 +6523,7 @@ i8tk1199:
 	VPDPBUSD        (CX), Z12, Z0
 	VPDPBUSD        64(CX), Z12, Z1
 	VPDPBUSD        128(CX), Z12, Z2
-	ADDQ            $0x10, DX
+	ADDQ            $0x00000010, DX
 	ADDQ            $0x000000c0, CX
 	DECQ            BX
 	JNZ             i8tk1199
@@ -6636,7 +6636,7 @@ i8tk1203:
 	VBROADCASTI32X4 (DX), Z10
 	VPDPBUSD        (CX), Z10, Z0
 	VPDPBUSD        64(CX), Z10, Z1
-	ADDQ            $0x10, DX
+	ADDQ            $0x00000010, DX
 	ADDQ            $0x00000080, CX
 	DECQ            BX
 	JNZ             i8tk1203
@@ -6732,7 +6732,7 @@ i8tkrest206:
 i8tk1207:
 	VBROADCASTI32X4 (DX), Z5
 	VPDPBUSD        (CX), Z5, Z0
-	ADDQ            $0x10, DX
+	ADDQ            $0x00000010, DX
 	ADDQ            $0x00000040, CX
 	DECQ            BX
 	JNZ             i8tk1207

@@ -274,17 +274,7 @@ func (d *int8Dense) tailTile(r, tv int) {
 	// Enough independent sums to cover VPDPBUSD's latency: a block is one
 	// instruction per row and vector.
 	s := min(4, ceilDiv(8, r*tv))
-	acc := make([][][]VecPhysical, s)
-	for si := range acc {
-		acc[si] = make([][]VecPhysical, r)
-		for ri := range r {
-			acc[si][ri] = make([]VecPhysical, tv)
-			for t := range tv {
-				acc[si][ri][t] = v.get()
-				zeroVec(acc[si][ri][t])
-			}
-		}
-	}
+	acc := zeroedSums(v, s, r, tv)
 	nacc := v.next
 	wv := make([]VecPhysical, tv)
 	for t := range tv {
@@ -326,31 +316,10 @@ func (d *int8Dense) tailTile(r, tv int) {
 			}
 		}
 	}
-	kdone := int8NewLabel("tkdone")
-	if s > 1 {
-		ks, krest := int8NewLabel("tkset"), int8NewLabel("tkrest")
-		Label(ks)
-		CMPQ(cnt, U32(s))
-		JL(LabelRef(krest))
-		for si := range s {
-			block(si)
-		}
-		ADDQ(U32(16*s), ap)
-		ADDQ(U32(64*tv*s), tp)
-		SUBQ(U32(s), cnt)
-		JMP(LabelRef(ks))
-		Label(krest)
-		TESTQ(cnt, cnt)
-		JZ(LabelRef(kdone))
-	}
-	k1 := int8NewLabel("tk1")
-	Label(k1)
-	block(0)
-	ADDQ(U8(16), ap)
-	ADDQ(U32(64*tv), tp)
-	DECQ(cnt)
-	JNZ(LabelRef(k1))
-	Label(kdone)
+	setLoop("tk", s, cnt, block, func(n int) {
+		ADDQ(U32(16*n), ap)
+		ADDQ(U32(64*tv*n), tp)
+	})
 
 	// Lane l of vector t holds column 4t + l/4's sum over the groups
 	// ≡ l mod 4: add each column's 4 lanes, then gather the columns of
@@ -423,17 +392,7 @@ func (d *int8Dense) tile(r, nv int, kk Op, live Register) {
 	if d.kind == int8Madd256 {
 		na = 4
 	}
-	acc := make([][][]VecPhysical, s)
-	for si := range acc {
-		acc[si] = make([][]VecPhysical, r)
-		for ri := range r {
-			acc[si][ri] = make([]VecPhysical, na)
-			for c := range na {
-				acc[si][ri][c] = v.get()
-				zeroVec(acc[si][ri][c])
-			}
-		}
-	}
+	acc := zeroedSums(v, s, r, na)
 	nacc := v.next
 	wv := make([]VecPhysical, na)
 	for c := range na {
@@ -514,7 +473,9 @@ func (d *int8Dense) tile(r, nv int, kk Op, live Register) {
 	}
 	// A full-height tile runs long enough to hide a line from memory per
 	// group: it prefetches the next one of pf, and stays on pf's last
-	// line once there.
+	// line once there. The non-temporal hint, as the quantizer reads each
+	// input line once (PREFETCHT0 measured the same, 4.86 against 4.77 ms
+	// on 12 000 rows of the 784→100 layer, nine alternated rounds).
 	prefetch := func() {
 		if r != d.mr {
 			return
@@ -525,31 +486,10 @@ func (d *int8Dense) tile(r, nv int, kk Op, live Register) {
 		CMPQ(next, d.pfEnd)
 		CMOVQLT(next, d.pf)
 	}
-	kdone := int8NewLabel("kdone")
-	if s > 1 {
-		ks, krest := int8NewLabel("kset"), int8NewLabel("krest")
-		Label(ks)
-		CMPQ(cnt, U32(s))
-		JL(LabelRef(krest))
-		for si := range s {
-			group(si, 4*si)
-		}
+	setLoop("k", s, cnt, func(si int) { group(si, 4*si) }, func(n int) {
 		prefetch()
-		ADDQ(U32(4*s), ap)
-		SUBQ(U32(s), cnt)
-		JMP(LabelRef(ks))
-		Label(krest)
-		TESTQ(cnt, cnt)
-		JZ(LabelRef(kdone))
-	}
-	k1 := int8NewLabel("k1")
-	Label(k1)
-	group(0, 0)
-	prefetch()
-	ADDQ(U32(4), ap)
-	DECQ(cnt)
-	JNZ(LabelRef(k1))
-	Label(kdone)
+		ADDQ(U32(4*n), ap)
+	})
 	for si := 1; si < s; si++ {
 		for ri := range r {
 			for c := range na {
@@ -674,6 +614,53 @@ func (d *int8Dense) scalarTail(r int, sums [][]VecPhysical, zp, sp, cs, ws, bs, 
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// zeroedSums hands out sets×rows×n cleared registers for a tile's sums,
+// indexed [set][row][vector].
+func zeroedSums(v *vecs, sets, rows, n int) [][][]VecPhysical {
+	acc := make([][][]VecPhysical, sets)
+	for si := range acc {
+		acc[si] = make([][]VecPhysical, rows)
+		for ri := range rows {
+			acc[si][ri] = make([]VecPhysical, n)
+			for c := range n {
+				acc[si][ri][c] = v.get()
+				zeroVec(acc[si][ri][c])
+			}
+		}
+	}
+	return acc
+}
+
+// setLoop emits a tile's loop over cnt steps (groups of inputs, or
+// blocks of 4 groups): s steps a turn, one per set of sums, while cnt ≥ s,
+// then one at a time. step(si) emits step si of a turn; advance(n) moves
+// the pointers past n steps.
+func setLoop(name string, s int, cnt Register, step func(si int), advance func(n int)) {
+	done := int8NewLabel(name + "done")
+	if s > 1 {
+		turn, rest := int8NewLabel(name+"set"), int8NewLabel(name+"rest")
+		Label(turn)
+		CMPQ(cnt, U32(s))
+		JL(LabelRef(rest))
+		for si := range s {
+			step(si)
+		}
+		advance(s)
+		SUBQ(U32(s), cnt)
+		JMP(LabelRef(turn))
+		Label(rest)
+		TESTQ(cnt, cnt)
+		JZ(LabelRef(done))
+	}
+	one := int8NewLabel(name + "1")
+	Label(one)
+	step(0)
+	advance(1)
+	DECQ(cnt)
+	JNZ(LabelRef(one))
+	Label(done)
+}
 
 // zeroVec clears a vector register: the VEX VPXOR reaches only the
 // first 16, the EVEX VPXORD all 32.
