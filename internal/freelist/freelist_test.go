@@ -55,3 +55,36 @@ func TestAllocationFree(t *testing.T) {
 		t.Errorf("Get/Put of a warm list: %v allocations", a)
 	}
 }
+
+// BenchmarkGetPut times the uncontended round trip every kernel call and
+// Predictor call makes.
+func BenchmarkGetPut(b *testing.B) {
+	var l List[[64]byte]
+	l.Put(l.Get())
+	for b.Loop() {
+		l.Put(l.Get())
+	}
+}
+
+// TestSlotAndList: objects put back while the slot is taken go to the
+// list, and every one of them comes back once.
+func TestSlotAndList(t *testing.T) {
+	var l List[int]
+	a, b, c := l.Get(), l.Get(), l.Get()
+	l.Put(a)
+	l.Put(b)
+	l.Put(c)
+	if n := l.Len(); n != 3 {
+		t.Fatalf("Len = %d after three Puts, want 3", n)
+	}
+	seen := map[*int]bool{}
+	for range 3 {
+		seen[l.Get()] = true
+	}
+	if !seen[a] || !seen[b] || !seen[c] {
+		t.Fatalf("three Gets returned %d of the three objects put back", len(seen))
+	}
+	if n := l.Len(); n != 0 {
+		t.Fatalf("Len = %d after taking all back, want 0", n)
+	}
+}
