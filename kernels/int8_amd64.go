@@ -49,16 +49,16 @@ func int8AVX512(l *impl) {
 // int8DenseAsm adapts an assembly product to the level's hook, through
 // int8AsmArgs's checks; tail says whether it reads w.tail (the AVX-512
 // kernel) rather than the partial vector of w.packed.
-func int8DenseAsm(f func(m, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale, bias, y []float32, ldy, n int, pf []float32, tail []int8), tail bool) func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, pf []float32) {
-	return func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, pf []float32) {
+func int8DenseAsm(f func(m, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale, bias, y []float32, ldy, n int, pf []float32, tail []int8, nz []int32), tail bool) func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, pf []float32, nz []int32) {
+	return func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, pf []float32, nz []int32) {
 		if m == 0 {
 			return
 		}
-		kg, ok := int8AsmArgs(m, a, lda, scale, zero, w, bias, y, ldy, tail)
+		kg, ok := int8AsmArgs(m, a, lda, scale, zero, w, bias, y, ldy, tail, nz)
 		if !ok {
 			refInt8Dense(m, a, lda, scale, zero, w, bias, y, ldy)
 			return
 		}
-		f(m, kg, a, lda, scale, zero, w.packed, roundUp(w.units, int8Cols), w.colSum, w.scale, bias, y, ldy, w.units, pf, w.tail)
+		f(m, kg, a, lda, scale, zero, w.packed, roundUp(w.units, int8Cols), w.colSum, w.scale, bias, y, ldy, w.units, pf, w.tail, nz)
 	}
 }

@@ -37,11 +37,11 @@ func quantizeRowsU8NEON(q []uint8, ldq int, scale []float32, zero []int32, x []f
 // int8DenseSDOT and int8DenseWide are the neon level's int8Dense, one per
 // variant; they are named functions so that the tests can tell which one
 // a level holds.
-func int8DenseSDOT(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, _ []float32) {
+func int8DenseSDOT(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, _ []float32, _ []int32) {
 	int8DenseAsm(asm.Int8DenseSDOTNEON, m, a, lda, scale, zero, w, bias, y, ldy)
 }
 
-func int8DenseWide(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, _ []float32) {
+func int8DenseWide(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, _ []float32, _ []int32) {
 	int8DenseAsm(asm.Int8DenseWideNEON, m, a, lda, scale, zero, w, bias, y, ldy)
 }
 
@@ -53,7 +53,7 @@ func int8DenseAsm(k int8DenseKernel, m int, a []uint8, lda int, scale []float32,
 	if m == 0 {
 		return
 	}
-	kg, ok := int8AsmArgs(m, a, lda, scale, zero, w, bias, y, ldy, false)
+	kg, ok := int8AsmArgs(m, a, lda, scale, zero, w, bias, y, ldy, false, nil)
 	if !ok {
 		refInt8Dense(m, a, lda, scale, zero, w, bias, y, ldy)
 		return

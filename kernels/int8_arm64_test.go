@@ -20,8 +20,8 @@ import (
 // variant it does not install.
 
 // int8DenseVariants returns the product variants this CPU can run.
-func int8DenseVariants() map[string]func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, pf []float32) {
-	v := map[string]func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, pf []float32){
+func int8DenseVariants() map[string]func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, pf []float32, nz []int32) {
+	v := map[string]func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, pf []float32, nz []int32){
 		"wide": int8DenseWide,
 	}
 	if cpu.ARM64.HasASIMDDP {
@@ -87,7 +87,7 @@ func TestInt8DenseNEONShapes(t *testing.T) {
 // random junk past w.In() codes in each row, which meets zero weights),
 // ldy with gaps between rows, guard cells around y, and a that must come
 // back unchanged.
-func int8DenseCheck(t *testing.T, r *rand.Rand, k func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, pf []float32), m, in, n int) {
+func int8DenseCheck(t *testing.T, r *rand.Rand, k func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, pf []float32, nz []int32), m, in, n int) {
 	t.Helper()
 	kp := roundUp(in, 4)
 	lda := kp + r.IntN(6)
@@ -134,7 +134,7 @@ func int8DenseCheck(t *testing.T, r *rand.Rand, k func(m int, a []uint8, lda int
 		got[i] = float32(-7 - i) // the cells between rows must keep these
 	}
 	want := slices.Clone(got)
-	k(m, a, lda, scale, zero, w, bias, got, ldy, nil)
+	k(m, a, lda, scale, zero, w, bias, got, ldy, nil, nil)
 	refInt8Dense(m, a, lda, scale, zero, w, bias, want, ldy)
 	what := fmt.Sprintf("m %d in %d units %d lda %d ldy %d off %d", m, in, n, lda, ldy, off)
 	checkGuards(t, what, buf)

@@ -8,7 +8,7 @@ package kernels
 // float32 reference's time for a batch instead of striding down the
 // columns of the row-major codes. The sums are exact, so it gives refInt8Dense's bits,
 // which the level tests check.
-func genericInt8Dense(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, _ []float32) {
+func genericInt8Dense(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, _ []float32, _ []int32) {
 	np := roundUp(w.units, int8Cols)
 	groups := ceilDiv(w.in, int8Group)
 	i0 := 0

@@ -206,7 +206,7 @@ func TestInt8SumsExact(t *testing.T) {
 		}
 		forEachLevel(t, func(t *testing.T) {
 			y := make([]float32, units)
-			active.int8Dense(1, a, in, []float32{1}, []int32{c.zero}, w, make([]float32, units), y, units, nil)
+			active.int8Dense(1, a, in, []float32{1}, []int32{c.zero}, w, make([]float32, units), y, units, nil, nil)
 			for j := range units {
 				var exact int64
 				for k := range in {
@@ -552,11 +552,83 @@ func TestInt8DenseRowsApart(t *testing.T) {
 			}
 			buf, got := guarded((c.m-1)*c.units + c.units)
 			want := clone(got)
-			active.int8Dense(c.m, a, c.lda, scale, zero, w, bias, got, c.units, nil)
+			active.int8Dense(c.m, a, c.lda, scale, zero, w, bias, got, c.units, nil, nil)
 			refInt8Dense(c.m, a, c.lda, scale, zero, w, bias, want, c.units)
 			checkGuards(t, fmt.Sprintf("%+v", c), buf)
 			if i := firstDiff(got, want); i >= 0 {
 				t.Fatalf("%+v: y[%d] = %v, reference %v", c, i, got[i], want[i])
+			}
+		}
+	})
+}
+
+// TestDenseInt8SparseRows: rows whose groups of 4 inputs are often all
+// zero (images' backgrounds, ReLU outputs), which a level's one-row tiles
+// may skip (the AVX-512 product lists the other groups): every density
+// from none to all, around the 7/8 at which it stops listing, zeros in
+// runs and scattered, in the last partial block of 16 groups, over one
+// row, the odd rows after tiles of 4, and more columns than one tile.
+func TestDenseInt8SparseRows(t *testing.T) {
+	forEachLevel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(13, 14))
+		for _, m := range []int{1, 2, 5, 7} {
+			for _, in := range []int{1, 4, 5, 17, 63, 64, 65, 100, 784, 1001} {
+				for _, units := range []int{1, 4, 16, 17, 100, 129, 200} {
+					kg := ceilDiv(in, 4)
+					x := make([]float32, m*in)
+					for i := range m {
+						row := x[i*in : (i+1)*in]
+						for k := range row {
+							row[k] = float32(1+r.IntN(255)) / 255
+						}
+						// How many groups to clear: none, all, one, the
+						// threshold ±1, or a random share.
+						var zero []int
+						switch p := r.Perm(kg); r.IntN(7) {
+						case 0:
+						case 1:
+							zero = p
+						case 2:
+							zero = p[:1]
+						case 3:
+							zero = p[:kg-kg*7/8] // just listed
+						case 4:
+							zero = p[:max(0, kg-kg*7/8-1)] // just dense
+						case 5:
+							// A run: a background at the start or end.
+							lo := r.IntN(kg)
+							for g := lo; g < kg; g++ {
+								zero = append(zero, g)
+							}
+						default:
+							zero = p[:r.IntN(kg+1)]
+						}
+						for _, g := range zero {
+							clear(row[4*g : min(in, 4*g+4)])
+						}
+					}
+					wf := make([]float32, in*units)
+					for i := range wf {
+						wf[i] = float32(r.NormFloat64())
+					}
+					w := QuantizeWeights(wf, in, units)
+					bias := make([]float32, units)
+					for i := range bias {
+						bias[i] = float32(r.NormFloat64())
+					}
+					buf, got := guarded(m * units)
+					DenseInt8(ActLinear, m, x, in, w, bias, got, units)
+					checkGuards(t, fmt.Sprintf("m %d in %d units %d", m, in, units), buf)
+					kp := roundUp(in, 4)
+					q := make([]uint8, m*kp)
+					s, z := make([]float32, m), make([]int32, m)
+					refQuantizeRowsU8(q, kp, s, z, x, in, m, in)
+					want := make([]float32, m*units)
+					refInt8Dense(m, q, kp, s, z, w, bias, want, units)
+					if i := firstDiff(got, want); i >= 0 {
+						t.Fatalf("m %d in %d units %d: y[%d] = %v, reference %v", m, in, units, i, got[i], want[i])
+					}
+				}
 			}
 		}
 	})

@@ -31,9 +31,10 @@ func QuantizeRowsU8AVX2(q []uint8, ldq int, scale []float32, zero []int32, x []f
 // Full-height tiles prefetch one line of pf (the caller's next rows, which may be empty)
 // per group of inputs, so that the next block's stream from memory overlaps this
 // block's arithmetic; prefetches never fault, and nothing of pf is read otherwise.
+// nz is not read.
 //
 //go:noescape
-func Int8DenseVNNIAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8)
+func Int8DenseVNNIAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8, nz []int32)
 
 // Int8DenseAVX2 computes, for m rows of uint8 codes a (stride lda, a multiple of 4) and the packed
 // int8 weights w (kg groups of 4 inputs, each a row of np columns × 4 bytes), the exact int32
@@ -48,6 +49,7 @@ func Int8DenseVNNIAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero 
 // Full-height tiles prefetch one line of pf (the caller's next rows, which may be empty)
 // per group of inputs, so that the next block's stream from memory overlaps this
 // block's arithmetic; prefetches never fault, and nothing of pf is read otherwise.
+// nz is not read.
 //
 //go:noescape
-func Int8DenseAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8)
+func Int8DenseAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8, nz []int32)

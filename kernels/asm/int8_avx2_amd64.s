@@ -244,9 +244,9 @@ DATA int8packperm<>+24(SB)/4, $0x00000003
 DATA int8packperm<>+28(SB)/4, $0x00000007
 GLOBL int8packperm<>(SB), RODATA|NOPTR, $32
 
-// func Int8DenseVNNIAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8)
+// func Int8DenseVNNIAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8, nz []int32)
 // Requires: AVX, AVX2, CMOV, MMX+
-TEXT ·Int8DenseVNNIAVX2(SB), NOSPLIT, $256-288
+TEXT ·Int8DenseVNNIAVX2(SB), NOSPLIT, $256-312
 	XORQ AX, AX
 	MOVQ pf_base+240(FP), CX
 	MOVQ pf_len+248(FP), DX
@@ -1941,9 +1941,9 @@ i8end19:
 	VZEROUPPER
 	RET
 
-// func Int8DenseAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8)
+// func Int8DenseAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8, nz []int32)
 // Requires: AVX, AVX2, CMOV, MMX+
-TEXT ·Int8DenseAVX2(SB), NOSPLIT, $128-288
+TEXT ·Int8DenseAVX2(SB), NOSPLIT, $128-312
 	XORQ AX, AX
 	MOVQ pf_base+240(FP), CX
 	MOVQ pf_len+248(FP), DX

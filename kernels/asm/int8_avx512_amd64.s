@@ -278,9 +278,27 @@ DATA int8tailperm<>+56(SB)/4, $0x00000008
 DATA int8tailperm<>+60(SB)/4, $0x0000000c
 GLOBL int8tailperm<>(SB), RODATA|NOPTR, $64
 
-// func Int8DenseVNNIAVX512(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8)
-// Requires: AVX, AVX512F, AVX512VNNI, CMOV, MMX+
-TEXT ·Int8DenseVNNIAVX512(SB), NOSPLIT, $0-288
+DATA int8iota<>+0(SB)/4, $0x00000000
+DATA int8iota<>+4(SB)/4, $0x00000001
+DATA int8iota<>+8(SB)/4, $0x00000002
+DATA int8iota<>+12(SB)/4, $0x00000003
+DATA int8iota<>+16(SB)/4, $0x00000004
+DATA int8iota<>+20(SB)/4, $0x00000005
+DATA int8iota<>+24(SB)/4, $0x00000006
+DATA int8iota<>+28(SB)/4, $0x00000007
+DATA int8iota<>+32(SB)/4, $0x00000008
+DATA int8iota<>+36(SB)/4, $0x00000009
+DATA int8iota<>+40(SB)/4, $0x0000000a
+DATA int8iota<>+44(SB)/4, $0x0000000b
+DATA int8iota<>+48(SB)/4, $0x0000000c
+DATA int8iota<>+52(SB)/4, $0x0000000d
+DATA int8iota<>+56(SB)/4, $0x0000000e
+DATA int8iota<>+60(SB)/4, $0x0000000f
+GLOBL int8iota<>(SB), RODATA|NOPTR, $64
+
+// func Int8DenseVNNIAVX512(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8, nz []int32)
+// Requires: AVX, AVX512F, AVX512VNNI, CMOV, MMX+, POPCNT
+TEXT ·Int8DenseVNNIAVX512(SB), NOSPLIT, $0-312
 	XORQ AX, AX
 	MOVQ pf_base+240(FP), CX
 	MOVQ pf_len+248(FP), DX
@@ -5399,86 +5417,182 @@ i8taildone126:
 	JMP i8end17
 
 i8r118:
-	XORQ CX, CX
+	MOVQ         $-1, CX
+	MOVQ         nz_len+296(FP), DX
+	TESTQ        DX, DX
+	JZ           i8scandone145
+	XORQ         CX, CX
+	MOVQ         a_base+16(FP), DX
+	MOVQ         lda+40(FP), BX
+	IMULQ        AX, BX
+	ADDQ         BX, DX
+	MOVQ         nz_base+288(FP), BX
+	MOVQ         kg+8(FP), SI
+	XORQ         DI, DI
+	VMOVDQU32    int8iota<>+0(SB), Z0
+	MOVL         $0x00000010, R8
+	VMOVD        R8, X1
+	VPBROADCASTD X1, Z1
 
-i8col145:
-	MOVQ  n+232(FP), DX
-	ANDQ  $-16, DX
-	SUBQ  CX, DX
-	TESTQ DX, DX
-	JLE   i8coldone146
-	CMPQ  DX, $0x00000070
+i8scan146:
+	MOVQ          SI, R8
+	SUBQ          DI, R8
+	CMPQ          R8, $0x00000010
+	JL            i8scantail147
+	VMOVDQU32     (DX)(DI*4), Z2
+	VPTESTMD      Z2, Z2, K1
+	VPCOMPRESSD.Z Z0, K1, Z3
+	VMOVDQU32     Z3, (BX)(CX*4)
+	KMOVW         K1, R8
+	POPCNTL       R8, R8
+	ADDQ          R8, CX
+	VPADDD        Z1, Z0, Z0
+	ADDQ          $0x00000010, DI
+	JMP           i8scan146
+
+i8scantail147:
+	TESTQ         R8, R8
+	JZ            i8scancheck148
+	LEAQ          int8mask<>+0(SB), R9
+	KMOVW         (R9)(R8*2), K1
+	VMOVDQU32.Z   (DX)(DI*4), K1, Z2
+	VPTESTMD      Z2, Z2, K1
+	VPCOMPRESSD.Z Z0, K1, Z3
+	VMOVDQU32     Z3, (BX)(CX*4)
+	KMOVW         K1, R8
+	POPCNTL       R8, R8
+	ADDQ          R8, CX
+
+i8scancheck148:
+	MOVQ   CX, DX
+	SHLQ   $0x03, DX
+	IMUL3Q $0x00000007, SI, SI
+	CMPQ   DX, SI
+	JLE    i8scandone145
+	MOVQ   $-1, CX
+
+i8scandone145:
+	XORQ DX, DX
+
+i8col149:
+	MOVQ  n+232(FP), BX
+	ANDQ  $-16, BX
+	SUBQ  DX, BX
+	TESTQ BX, BX
+	JLE   i8coldone150
+	CMPQ  BX, $0x00000070
+	JG    i8r1c158
+	CMPQ  BX, $0x00000060
+	JG    i8r1c157
+	CMPQ  BX, $0x00000050
+	JG    i8r1c156
+	CMPQ  BX, $0x00000040
+	JG    i8r1c155
+	CMPQ  BX, $0x00000030
 	JG    i8r1c154
-	CMPQ  DX, $0x00000060
+	CMPQ  BX, $0x00000020
 	JG    i8r1c153
-	CMPQ  DX, $0x00000050
+	CMPQ  BX, $0x00000010
 	JG    i8r1c152
-	CMPQ  DX, $0x00000040
-	JG    i8r1c151
-	CMPQ  DX, $0x00000030
-	JG    i8r1c150
-	CMPQ  DX, $0x00000020
-	JG    i8r1c149
-	CMPQ  DX, $0x00000010
-	JG    i8r1c148
-	LEAQ  int8mask<>+0(SB), BX
-	KMOVW (BX)(DX*2), K1
+	LEAQ  int8mask<>+0(SB), SI
+	KMOVW (SI)(BX*2), K1
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
-	MOVQ  lda+40(FP), DX
-	MOVQ  a_base+16(FP), BX
-	IMULQ AX, DX
-	ADDQ  DX, BX
-	MOVQ  w_base+96(FP), DX
-	LEAQ  (DX)(CX*4), DX
-	MOVQ  np+120(FP), SI
-	SHLQ  $0x02, SI
-	MOVQ  kg+8(FP), DI
+	MOVQ  lda+40(FP), BX
+	MOVQ  a_base+16(FP), SI
+	IMULQ AX, BX
+	ADDQ  BX, SI
+	MOVQ  w_base+96(FP), BX
+	LEAQ  (BX)(DX*4), BX
+	MOVQ  np+120(FP), DI
+	SHLQ  $0x02, DI
+	MOVQ  kg+8(FP), R8
+	TESTQ CX, CX
+	JS    i8dense159
+	MOVQ  nz_base+288(FP), R8
+	MOVQ  tail_base+264(FP), R9
+	MOVQ  tail_len+272(FP), R10
+	ADDQ  R9, R10
 
-i8kset156:
-	CMPQ         DI, $0x00000002
-	JL           i8krest157
-	VPBROADCASTD (BX), Z3
-	VPDPBUSD     (DX), Z3, Z0
-	ADDQ         SI, DX
-	VPBROADCASTD 4(BX), Z3
-	VPDPBUSD     (DX), Z3, Z1
-	ADDQ         SI, DX
-	ADDQ         $0x00000008, BX
-	SUBQ         $0x00000002, DI
-	JMP          i8kset156
+i8nzpair161:
+	CMPQ         CX, $0x00000002
+	JL           i8nzrest162
+	MOVLQZX      (R8), R11
+	VPBROADCASTD (SI)(R11*4), Z3
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPDPBUSD     (R11), Z3, Z0
+	MOVLQZX      4(R8), R11
+	VPBROADCASTD (SI)(R11*4), Z4
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPDPBUSD     (R11), Z4, Z1
+	PREFETCHT0   (R9)
+	LEAQ         64(R9), R11
+	CMPQ         R11, R10
+	CMOVQLT      R11, R9
+	ADDQ         $0x00000008, R8
+	SUBQ         $0x00000002, CX
+	JMP          i8nzpair161
 
-i8krest157:
-	TESTQ DI, DI
-	JZ    i8kdone155
+i8nzrest162:
+	TESTQ        CX, CX
+	JZ           i8nzdone163
+	MOVLQZX      (R8), CX
+	VPBROADCASTD (SI)(CX*4), Z3
+	IMULQ        DI, CX
+	ADDQ         BX, CX
+	VPDPBUSD     (CX), Z3, Z0
 
-i8k1158:
-	VPBROADCASTD (BX), Z3
-	VPDPBUSD     (DX), Z3, Z0
-	ADDQ         SI, DX
-	ADDQ         $0x00000004, BX
-	DECQ         DI
-	JNZ          i8k1158
+i8nzdone163:
+	JMP i8summed160
 
-i8kdone155:
+i8dense159:
+i8kset165:
+	CMPQ         R8, $0x00000002
+	JL           i8krest166
+	VPBROADCASTD (SI), Z3
+	VPDPBUSD     (BX), Z3, Z0
+	ADDQ         DI, BX
+	VPBROADCASTD 4(SI), Z3
+	VPDPBUSD     (BX), Z3, Z1
+	ADDQ         DI, BX
+	ADDQ         $0x00000008, SI
+	SUBQ         $0x00000002, R8
+	JMP          i8kset165
+
+i8krest166:
+	TESTQ R8, R8
+	JZ    i8kdone164
+
+i8k1167:
+	VPBROADCASTD (SI), Z3
+	VPDPBUSD     (BX), Z3, Z0
+	ADDQ         DI, BX
+	ADDQ         $0x00000004, SI
+	DECQ         R8
+	JNZ          i8k1167
+
+i8kdone164:
+i8summed160:
 	VPADDD       Z1, Z0, Z0
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
 	MOVQ         scale_base+48(FP), BX
 	LEAQ         (BX)(AX*4), BX
 	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
+	LEAQ         (SI)(DX*4), SI
 	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
+	LEAQ         (DI)(DX*4), DI
 	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
+	LEAQ         (R8)(DX*4), R8
 	MOVQ         ldy+224(FP), R9
 	SHLQ         $0x02, R9
 	IMULQ        AX, R9
 	MOVQ         y_base+200(FP), R10
 	ADDQ         R10, R9
-	LEAQ         (R9)(CX*4), R9
-	VPBROADCASTD (DX), Z2
+	LEAQ         (R9)(DX*4), R9
+	VPBROADCASTD (CX), Z2
 	VBROADCASTSS (BX), Z3
 	VPMULLD.Z    (SI), Z2, K1, Z4
 	VPSUBD       Z4, Z0, Z0
@@ -5487,74 +5601,118 @@ i8kdone155:
 	VMULPS       Z4, Z0, Z0
 	VADDPS.Z     (R8), Z0, K1, Z0
 	VMOVUPS      Z0, K1, (R9)
-	JMP          i8coldone146
+	JMP          i8coldone150
 
-i8r1c148:
-	SUBQ  $0x00000010, DX
-	LEAQ  int8mask<>+0(SB), BX
-	KMOVW (BX)(DX*2), K1
+i8r1c152:
+	SUBQ  $0x00000010, BX
+	LEAQ  int8mask<>+0(SB), SI
+	KMOVW (SI)(BX*2), K1
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
 	VPXOR X3, X3, X3
-	MOVQ  lda+40(FP), DX
-	MOVQ  a_base+16(FP), BX
-	IMULQ AX, DX
-	ADDQ  DX, BX
-	MOVQ  w_base+96(FP), DX
-	LEAQ  (DX)(CX*4), DX
-	MOVQ  np+120(FP), SI
-	SHLQ  $0x02, SI
-	MOVQ  kg+8(FP), DI
+	MOVQ  lda+40(FP), BX
+	MOVQ  a_base+16(FP), SI
+	IMULQ AX, BX
+	ADDQ  BX, SI
+	MOVQ  w_base+96(FP), BX
+	LEAQ  (BX)(DX*4), BX
+	MOVQ  np+120(FP), DI
+	SHLQ  $0x02, DI
+	MOVQ  kg+8(FP), R8
+	TESTQ CX, CX
+	JS    i8dense168
+	MOVQ  nz_base+288(FP), R8
+	MOVQ  tail_base+264(FP), R9
+	MOVQ  tail_len+272(FP), R10
+	ADDQ  R9, R10
 
-i8kset160:
-	CMPQ         DI, $0x00000002
-	JL           i8krest161
-	VPBROADCASTD (BX), Z6
-	VPDPBUSD     (DX), Z6, Z0
-	VPDPBUSD     64(DX), Z6, Z1
-	ADDQ         SI, DX
-	VPBROADCASTD 4(BX), Z6
-	VPDPBUSD     (DX), Z6, Z2
-	VPDPBUSD     64(DX), Z6, Z3
-	ADDQ         SI, DX
-	ADDQ         $0x00000008, BX
-	SUBQ         $0x00000002, DI
-	JMP          i8kset160
+i8nzpair170:
+	CMPQ         CX, $0x00000002
+	JL           i8nzrest171
+	MOVLQZX      (R8), R11
+	VPBROADCASTD (SI)(R11*4), Z6
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPDPBUSD     (R11), Z6, Z0
+	VPDPBUSD     64(R11), Z6, Z1
+	MOVLQZX      4(R8), R11
+	VPBROADCASTD (SI)(R11*4), Z7
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPDPBUSD     (R11), Z7, Z2
+	VPDPBUSD     64(R11), Z7, Z3
+	PREFETCHT0   (R9)
+	LEAQ         64(R9), R11
+	CMPQ         R11, R10
+	CMOVQLT      R11, R9
+	ADDQ         $0x00000008, R8
+	SUBQ         $0x00000002, CX
+	JMP          i8nzpair170
 
-i8krest161:
-	TESTQ DI, DI
-	JZ    i8kdone159
+i8nzrest171:
+	TESTQ        CX, CX
+	JZ           i8nzdone172
+	MOVLQZX      (R8), CX
+	VPBROADCASTD (SI)(CX*4), Z6
+	IMULQ        DI, CX
+	ADDQ         BX, CX
+	VPDPBUSD     (CX), Z6, Z0
+	VPDPBUSD     64(CX), Z6, Z1
 
-i8k1162:
-	VPBROADCASTD (BX), Z6
-	VPDPBUSD     (DX), Z6, Z0
-	VPDPBUSD     64(DX), Z6, Z1
-	ADDQ         SI, DX
-	ADDQ         $0x00000004, BX
-	DECQ         DI
-	JNZ          i8k1162
+i8nzdone172:
+	JMP i8summed169
 
-i8kdone159:
+i8dense168:
+i8kset174:
+	CMPQ         R8, $0x00000002
+	JL           i8krest175
+	VPBROADCASTD (SI), Z6
+	VPDPBUSD     (BX), Z6, Z0
+	VPDPBUSD     64(BX), Z6, Z1
+	ADDQ         DI, BX
+	VPBROADCASTD 4(SI), Z6
+	VPDPBUSD     (BX), Z6, Z2
+	VPDPBUSD     64(BX), Z6, Z3
+	ADDQ         DI, BX
+	ADDQ         $0x00000008, SI
+	SUBQ         $0x00000002, R8
+	JMP          i8kset174
+
+i8krest175:
+	TESTQ R8, R8
+	JZ    i8kdone173
+
+i8k1176:
+	VPBROADCASTD (SI), Z6
+	VPDPBUSD     (BX), Z6, Z0
+	VPDPBUSD     64(BX), Z6, Z1
+	ADDQ         DI, BX
+	ADDQ         $0x00000004, SI
+	DECQ         R8
+	JNZ          i8k1176
+
+i8kdone173:
+i8summed169:
 	VPADDD       Z2, Z0, Z0
 	VPADDD       Z3, Z1, Z1
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
 	MOVQ         scale_base+48(FP), BX
 	LEAQ         (BX)(AX*4), BX
 	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
+	LEAQ         (SI)(DX*4), SI
 	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
+	LEAQ         (DI)(DX*4), DI
 	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
+	LEAQ         (R8)(DX*4), R8
 	MOVQ         ldy+224(FP), R9
 	SHLQ         $0x02, R9
 	IMULQ        AX, R9
 	MOVQ         y_base+200(FP), R10
 	ADDQ         R10, R9
-	LEAQ         (R9)(CX*4), R9
-	VPBROADCASTD (DX), Z4
+	LEAQ         (R9)(DX*4), R9
+	VPBROADCASTD (CX), Z4
 	VBROADCASTSS (BX), Z5
 	VPMULLD      (SI), Z4, Z6
 	VPSUBD       Z6, Z0, Z0
@@ -5570,80 +5728,127 @@ i8kdone159:
 	VMULPS       Z6, Z1, Z1
 	VADDPS.Z     64(R8), Z1, K1, Z1
 	VMOVUPS      Z1, K1, 64(R9)
-	JMP          i8coldone146
+	JMP          i8coldone150
 
-i8r1c149:
-	SUBQ  $0x00000020, DX
-	LEAQ  int8mask<>+0(SB), BX
-	KMOVW (BX)(DX*2), K1
+i8r1c153:
+	SUBQ  $0x00000020, BX
+	LEAQ  int8mask<>+0(SB), SI
+	KMOVW (SI)(BX*2), K1
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
 	VPXOR X3, X3, X3
 	VPXOR X4, X4, X4
 	VPXOR X5, X5, X5
-	MOVQ  lda+40(FP), DX
-	MOVQ  a_base+16(FP), BX
-	IMULQ AX, DX
-	ADDQ  DX, BX
-	MOVQ  w_base+96(FP), DX
-	LEAQ  (DX)(CX*4), DX
-	MOVQ  np+120(FP), SI
-	SHLQ  $0x02, SI
-	MOVQ  kg+8(FP), DI
+	MOVQ  lda+40(FP), BX
+	MOVQ  a_base+16(FP), SI
+	IMULQ AX, BX
+	ADDQ  BX, SI
+	MOVQ  w_base+96(FP), BX
+	LEAQ  (BX)(DX*4), BX
+	MOVQ  np+120(FP), DI
+	SHLQ  $0x02, DI
+	MOVQ  kg+8(FP), R8
+	TESTQ CX, CX
+	JS    i8dense177
+	MOVQ  nz_base+288(FP), R8
+	MOVQ  tail_base+264(FP), R9
+	MOVQ  tail_len+272(FP), R10
+	ADDQ  R9, R10
 
-i8kset164:
-	CMPQ         DI, $0x00000002
-	JL           i8krest165
-	VPBROADCASTD (BX), Z9
-	VPDPBUSD     (DX), Z9, Z0
-	VPDPBUSD     64(DX), Z9, Z1
-	VPDPBUSD     128(DX), Z9, Z2
-	ADDQ         SI, DX
-	VPBROADCASTD 4(BX), Z9
-	VPDPBUSD     (DX), Z9, Z3
-	VPDPBUSD     64(DX), Z9, Z4
-	VPDPBUSD     128(DX), Z9, Z5
-	ADDQ         SI, DX
-	ADDQ         $0x00000008, BX
-	SUBQ         $0x00000002, DI
-	JMP          i8kset164
+i8nzpair179:
+	CMPQ         CX, $0x00000002
+	JL           i8nzrest180
+	MOVLQZX      (R8), R11
+	VPBROADCASTD (SI)(R11*4), Z9
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPDPBUSD     (R11), Z9, Z0
+	VPDPBUSD     64(R11), Z9, Z1
+	VPDPBUSD     128(R11), Z9, Z2
+	MOVLQZX      4(R8), R11
+	VPBROADCASTD (SI)(R11*4), Z10
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPDPBUSD     (R11), Z10, Z3
+	VPDPBUSD     64(R11), Z10, Z4
+	VPDPBUSD     128(R11), Z10, Z5
+	PREFETCHT0   (R9)
+	LEAQ         64(R9), R11
+	CMPQ         R11, R10
+	CMOVQLT      R11, R9
+	ADDQ         $0x00000008, R8
+	SUBQ         $0x00000002, CX
+	JMP          i8nzpair179
 
-i8krest165:
-	TESTQ DI, DI
-	JZ    i8kdone163
+i8nzrest180:
+	TESTQ        CX, CX
+	JZ           i8nzdone181
+	MOVLQZX      (R8), CX
+	VPBROADCASTD (SI)(CX*4), Z9
+	IMULQ        DI, CX
+	ADDQ         BX, CX
+	VPDPBUSD     (CX), Z9, Z0
+	VPDPBUSD     64(CX), Z9, Z1
+	VPDPBUSD     128(CX), Z9, Z2
 
-i8k1166:
-	VPBROADCASTD (BX), Z9
-	VPDPBUSD     (DX), Z9, Z0
-	VPDPBUSD     64(DX), Z9, Z1
-	VPDPBUSD     128(DX), Z9, Z2
-	ADDQ         SI, DX
-	ADDQ         $0x00000004, BX
-	DECQ         DI
-	JNZ          i8k1166
+i8nzdone181:
+	JMP i8summed178
 
-i8kdone163:
+i8dense177:
+i8kset183:
+	CMPQ         R8, $0x00000002
+	JL           i8krest184
+	VPBROADCASTD (SI), Z9
+	VPDPBUSD     (BX), Z9, Z0
+	VPDPBUSD     64(BX), Z9, Z1
+	VPDPBUSD     128(BX), Z9, Z2
+	ADDQ         DI, BX
+	VPBROADCASTD 4(SI), Z9
+	VPDPBUSD     (BX), Z9, Z3
+	VPDPBUSD     64(BX), Z9, Z4
+	VPDPBUSD     128(BX), Z9, Z5
+	ADDQ         DI, BX
+	ADDQ         $0x00000008, SI
+	SUBQ         $0x00000002, R8
+	JMP          i8kset183
+
+i8krest184:
+	TESTQ R8, R8
+	JZ    i8kdone182
+
+i8k1185:
+	VPBROADCASTD (SI), Z9
+	VPDPBUSD     (BX), Z9, Z0
+	VPDPBUSD     64(BX), Z9, Z1
+	VPDPBUSD     128(BX), Z9, Z2
+	ADDQ         DI, BX
+	ADDQ         $0x00000004, SI
+	DECQ         R8
+	JNZ          i8k1185
+
+i8kdone182:
+i8summed178:
 	VPADDD       Z3, Z0, Z0
 	VPADDD       Z4, Z1, Z1
 	VPADDD       Z5, Z2, Z2
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
 	MOVQ         scale_base+48(FP), BX
 	LEAQ         (BX)(AX*4), BX
 	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
+	LEAQ         (SI)(DX*4), SI
 	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
+	LEAQ         (DI)(DX*4), DI
 	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
+	LEAQ         (R8)(DX*4), R8
 	MOVQ         ldy+224(FP), R9
 	SHLQ         $0x02, R9
 	IMULQ        AX, R9
 	MOVQ         y_base+200(FP), R10
 	ADDQ         R10, R9
-	LEAQ         (R9)(CX*4), R9
-	VPBROADCASTD (DX), Z6
+	LEAQ         (R9)(DX*4), R9
+	VPBROADCASTD (CX), Z6
 	VBROADCASTSS (BX), Z7
 	VPMULLD      (SI), Z6, Z8
 	VPSUBD       Z8, Z0, Z0
@@ -5666,12 +5871,12 @@ i8kdone163:
 	VMULPS       Z8, Z2, Z2
 	VADDPS.Z     128(R8), Z2, K1, Z2
 	VMOVUPS      Z2, K1, 128(R9)
-	JMP          i8coldone146
+	JMP          i8coldone150
 
-i8r1c150:
-	SUBQ  $0x00000030, DX
-	LEAQ  int8mask<>+0(SB), BX
-	KMOVW (BX)(DX*2), K1
+i8r1c154:
+	SUBQ  $0x00000030, BX
+	LEAQ  int8mask<>+0(SB), SI
+	KMOVW (SI)(BX*2), K1
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -5680,72 +5885,122 @@ i8r1c150:
 	VPXOR X5, X5, X5
 	VPXOR X6, X6, X6
 	VPXOR X7, X7, X7
-	MOVQ  lda+40(FP), DX
-	MOVQ  a_base+16(FP), BX
-	IMULQ AX, DX
-	ADDQ  DX, BX
-	MOVQ  w_base+96(FP), DX
-	LEAQ  (DX)(CX*4), DX
-	MOVQ  np+120(FP), SI
-	SHLQ  $0x02, SI
-	MOVQ  kg+8(FP), DI
+	MOVQ  lda+40(FP), BX
+	MOVQ  a_base+16(FP), SI
+	IMULQ AX, BX
+	ADDQ  BX, SI
+	MOVQ  w_base+96(FP), BX
+	LEAQ  (BX)(DX*4), BX
+	MOVQ  np+120(FP), DI
+	SHLQ  $0x02, DI
+	MOVQ  kg+8(FP), R8
+	TESTQ CX, CX
+	JS    i8dense186
+	MOVQ  nz_base+288(FP), R8
+	MOVQ  tail_base+264(FP), R9
+	MOVQ  tail_len+272(FP), R10
+	ADDQ  R9, R10
 
-i8kset168:
-	CMPQ         DI, $0x00000002
-	JL           i8krest169
-	VPBROADCASTD (BX), Z12
-	VPDPBUSD     (DX), Z12, Z0
-	VPDPBUSD     64(DX), Z12, Z1
-	VPDPBUSD     128(DX), Z12, Z2
-	VPDPBUSD     192(DX), Z12, Z3
-	ADDQ         SI, DX
-	VPBROADCASTD 4(BX), Z12
-	VPDPBUSD     (DX), Z12, Z4
-	VPDPBUSD     64(DX), Z12, Z5
-	VPDPBUSD     128(DX), Z12, Z6
-	VPDPBUSD     192(DX), Z12, Z7
-	ADDQ         SI, DX
-	ADDQ         $0x00000008, BX
-	SUBQ         $0x00000002, DI
-	JMP          i8kset168
+i8nzpair188:
+	CMPQ         CX, $0x00000002
+	JL           i8nzrest189
+	MOVLQZX      (R8), R11
+	VPBROADCASTD (SI)(R11*4), Z12
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPDPBUSD     (R11), Z12, Z0
+	VPDPBUSD     64(R11), Z12, Z1
+	VPDPBUSD     128(R11), Z12, Z2
+	VPDPBUSD     192(R11), Z12, Z3
+	MOVLQZX      4(R8), R11
+	VPBROADCASTD (SI)(R11*4), Z13
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPDPBUSD     (R11), Z13, Z4
+	VPDPBUSD     64(R11), Z13, Z5
+	VPDPBUSD     128(R11), Z13, Z6
+	VPDPBUSD     192(R11), Z13, Z7
+	PREFETCHT0   (R9)
+	LEAQ         64(R9), R11
+	CMPQ         R11, R10
+	CMOVQLT      R11, R9
+	ADDQ         $0x00000008, R8
+	SUBQ         $0x00000002, CX
+	JMP          i8nzpair188
 
-i8krest169:
-	TESTQ DI, DI
-	JZ    i8kdone167
+i8nzrest189:
+	TESTQ        CX, CX
+	JZ           i8nzdone190
+	MOVLQZX      (R8), CX
+	VPBROADCASTD (SI)(CX*4), Z12
+	IMULQ        DI, CX
+	ADDQ         BX, CX
+	VPDPBUSD     (CX), Z12, Z0
+	VPDPBUSD     64(CX), Z12, Z1
+	VPDPBUSD     128(CX), Z12, Z2
+	VPDPBUSD     192(CX), Z12, Z3
 
-i8k1170:
-	VPBROADCASTD (BX), Z12
-	VPDPBUSD     (DX), Z12, Z0
-	VPDPBUSD     64(DX), Z12, Z1
-	VPDPBUSD     128(DX), Z12, Z2
-	VPDPBUSD     192(DX), Z12, Z3
-	ADDQ         SI, DX
-	ADDQ         $0x00000004, BX
-	DECQ         DI
-	JNZ          i8k1170
+i8nzdone190:
+	JMP i8summed187
 
-i8kdone167:
+i8dense186:
+i8kset192:
+	CMPQ         R8, $0x00000002
+	JL           i8krest193
+	VPBROADCASTD (SI), Z12
+	VPDPBUSD     (BX), Z12, Z0
+	VPDPBUSD     64(BX), Z12, Z1
+	VPDPBUSD     128(BX), Z12, Z2
+	VPDPBUSD     192(BX), Z12, Z3
+	ADDQ         DI, BX
+	VPBROADCASTD 4(SI), Z12
+	VPDPBUSD     (BX), Z12, Z4
+	VPDPBUSD     64(BX), Z12, Z5
+	VPDPBUSD     128(BX), Z12, Z6
+	VPDPBUSD     192(BX), Z12, Z7
+	ADDQ         DI, BX
+	ADDQ         $0x00000008, SI
+	SUBQ         $0x00000002, R8
+	JMP          i8kset192
+
+i8krest193:
+	TESTQ R8, R8
+	JZ    i8kdone191
+
+i8k1194:
+	VPBROADCASTD (SI), Z12
+	VPDPBUSD     (BX), Z12, Z0
+	VPDPBUSD     64(BX), Z12, Z1
+	VPDPBUSD     128(BX), Z12, Z2
+	VPDPBUSD     192(BX), Z12, Z3
+	ADDQ         DI, BX
+	ADDQ         $0x00000004, SI
+	DECQ         R8
+	JNZ          i8k1194
+
+i8kdone191:
+i8summed187:
 	VPADDD       Z4, Z0, Z0
 	VPADDD       Z5, Z1, Z1
 	VPADDD       Z6, Z2, Z2
 	VPADDD       Z7, Z3, Z3
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
 	MOVQ         scale_base+48(FP), BX
 	LEAQ         (BX)(AX*4), BX
 	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
+	LEAQ         (SI)(DX*4), SI
 	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
+	LEAQ         (DI)(DX*4), DI
 	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
+	LEAQ         (R8)(DX*4), R8
 	MOVQ         ldy+224(FP), R9
 	SHLQ         $0x02, R9
 	IMULQ        AX, R9
 	MOVQ         y_base+200(FP), R10
 	ADDQ         R10, R9
-	LEAQ         (R9)(CX*4), R9
-	VPBROADCASTD (DX), Z8
+	LEAQ         (R9)(DX*4), R9
+	VPBROADCASTD (CX), Z8
 	VBROADCASTSS (BX), Z9
 	VPMULLD      (SI), Z8, Z10
 	VPSUBD       Z10, Z0, Z0
@@ -5775,12 +6030,12 @@ i8kdone167:
 	VMULPS       Z10, Z3, Z3
 	VADDPS.Z     192(R8), Z3, K1, Z3
 	VMOVUPS      Z3, K1, 192(R9)
-	JMP          i8coldone146
+	JMP          i8coldone150
 
-i8r1c151:
-	SUBQ  $0x00000040, DX
-	LEAQ  int8mask<>+0(SB), BX
-	KMOVW (BX)(DX*2), K1
+i8r1c155:
+	SUBQ  $0x00000040, BX
+	LEAQ  int8mask<>+0(SB), SI
+	KMOVW (SI)(BX*2), K1
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -5791,76 +6046,129 @@ i8r1c151:
 	VPXOR X7, X7, X7
 	VPXOR X8, X8, X8
 	VPXOR X9, X9, X9
-	MOVQ  lda+40(FP), DX
-	MOVQ  a_base+16(FP), BX
-	IMULQ AX, DX
-	ADDQ  DX, BX
-	MOVQ  w_base+96(FP), DX
-	LEAQ  (DX)(CX*4), DX
-	MOVQ  np+120(FP), SI
-	SHLQ  $0x02, SI
-	MOVQ  kg+8(FP), DI
+	MOVQ  lda+40(FP), BX
+	MOVQ  a_base+16(FP), SI
+	IMULQ AX, BX
+	ADDQ  BX, SI
+	MOVQ  w_base+96(FP), BX
+	LEAQ  (BX)(DX*4), BX
+	MOVQ  np+120(FP), DI
+	SHLQ  $0x02, DI
+	MOVQ  kg+8(FP), R8
+	TESTQ CX, CX
+	JS    i8dense195
+	MOVQ  nz_base+288(FP), R8
+	MOVQ  tail_base+264(FP), R9
+	MOVQ  tail_len+272(FP), R10
+	ADDQ  R9, R10
 
-i8kset172:
-	CMPQ         DI, $0x00000002
-	JL           i8krest173
-	VPBROADCASTD (BX), Z15
-	VPDPBUSD     (DX), Z15, Z0
-	VPDPBUSD     64(DX), Z15, Z1
-	VPDPBUSD     128(DX), Z15, Z2
-	VPDPBUSD     192(DX), Z15, Z3
-	VPDPBUSD     256(DX), Z15, Z4
-	ADDQ         SI, DX
-	VPBROADCASTD 4(BX), Z15
-	VPDPBUSD     (DX), Z15, Z5
-	VPDPBUSD     64(DX), Z15, Z6
-	VPDPBUSD     128(DX), Z15, Z7
-	VPDPBUSD     192(DX), Z15, Z8
-	VPDPBUSD     256(DX), Z15, Z9
-	ADDQ         SI, DX
-	ADDQ         $0x00000008, BX
-	SUBQ         $0x00000002, DI
-	JMP          i8kset172
+i8nzpair197:
+	CMPQ         CX, $0x00000002
+	JL           i8nzrest198
+	MOVLQZX      (R8), R11
+	VPBROADCASTD (SI)(R11*4), Z15
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPDPBUSD     (R11), Z15, Z0
+	VPDPBUSD     64(R11), Z15, Z1
+	VPDPBUSD     128(R11), Z15, Z2
+	VPDPBUSD     192(R11), Z15, Z3
+	VPDPBUSD     256(R11), Z15, Z4
+	MOVLQZX      4(R8), R11
+	VPBROADCASTD (SI)(R11*4), Z16
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPDPBUSD     (R11), Z16, Z5
+	VPDPBUSD     64(R11), Z16, Z6
+	VPDPBUSD     128(R11), Z16, Z7
+	VPDPBUSD     192(R11), Z16, Z8
+	VPDPBUSD     256(R11), Z16, Z9
+	PREFETCHT0   (R9)
+	LEAQ         64(R9), R11
+	CMPQ         R11, R10
+	CMOVQLT      R11, R9
+	ADDQ         $0x00000008, R8
+	SUBQ         $0x00000002, CX
+	JMP          i8nzpair197
 
-i8krest173:
-	TESTQ DI, DI
-	JZ    i8kdone171
+i8nzrest198:
+	TESTQ        CX, CX
+	JZ           i8nzdone199
+	MOVLQZX      (R8), CX
+	VPBROADCASTD (SI)(CX*4), Z15
+	IMULQ        DI, CX
+	ADDQ         BX, CX
+	VPDPBUSD     (CX), Z15, Z0
+	VPDPBUSD     64(CX), Z15, Z1
+	VPDPBUSD     128(CX), Z15, Z2
+	VPDPBUSD     192(CX), Z15, Z3
+	VPDPBUSD     256(CX), Z15, Z4
 
-i8k1174:
-	VPBROADCASTD (BX), Z15
-	VPDPBUSD     (DX), Z15, Z0
-	VPDPBUSD     64(DX), Z15, Z1
-	VPDPBUSD     128(DX), Z15, Z2
-	VPDPBUSD     192(DX), Z15, Z3
-	VPDPBUSD     256(DX), Z15, Z4
-	ADDQ         SI, DX
-	ADDQ         $0x00000004, BX
-	DECQ         DI
-	JNZ          i8k1174
+i8nzdone199:
+	JMP i8summed196
 
-i8kdone171:
+i8dense195:
+i8kset201:
+	CMPQ         R8, $0x00000002
+	JL           i8krest202
+	VPBROADCASTD (SI), Z15
+	VPDPBUSD     (BX), Z15, Z0
+	VPDPBUSD     64(BX), Z15, Z1
+	VPDPBUSD     128(BX), Z15, Z2
+	VPDPBUSD     192(BX), Z15, Z3
+	VPDPBUSD     256(BX), Z15, Z4
+	ADDQ         DI, BX
+	VPBROADCASTD 4(SI), Z15
+	VPDPBUSD     (BX), Z15, Z5
+	VPDPBUSD     64(BX), Z15, Z6
+	VPDPBUSD     128(BX), Z15, Z7
+	VPDPBUSD     192(BX), Z15, Z8
+	VPDPBUSD     256(BX), Z15, Z9
+	ADDQ         DI, BX
+	ADDQ         $0x00000008, SI
+	SUBQ         $0x00000002, R8
+	JMP          i8kset201
+
+i8krest202:
+	TESTQ R8, R8
+	JZ    i8kdone200
+
+i8k1203:
+	VPBROADCASTD (SI), Z15
+	VPDPBUSD     (BX), Z15, Z0
+	VPDPBUSD     64(BX), Z15, Z1
+	VPDPBUSD     128(BX), Z15, Z2
+	VPDPBUSD     192(BX), Z15, Z3
+	VPDPBUSD     256(BX), Z15, Z4
+	ADDQ         DI, BX
+	ADDQ         $0x00000004, SI
+	DECQ         R8
+	JNZ          i8k1203
+
+i8kdone200:
+i8summed196:
 	VPADDD       Z5, Z0, Z0
 	VPADDD       Z6, Z1, Z1
 	VPADDD       Z7, Z2, Z2
 	VPADDD       Z8, Z3, Z3
 	VPADDD       Z9, Z4, Z4
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
 	MOVQ         scale_base+48(FP), BX
 	LEAQ         (BX)(AX*4), BX
 	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
+	LEAQ         (SI)(DX*4), SI
 	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
+	LEAQ         (DI)(DX*4), DI
 	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
+	LEAQ         (R8)(DX*4), R8
 	MOVQ         ldy+224(FP), R9
 	SHLQ         $0x02, R9
 	IMULQ        AX, R9
 	MOVQ         y_base+200(FP), R10
 	ADDQ         R10, R9
-	LEAQ         (R9)(CX*4), R9
-	VPBROADCASTD (DX), Z10
+	LEAQ         (R9)(DX*4), R9
+	VPBROADCASTD (CX), Z10
 	VBROADCASTSS (BX), Z11
 	VPMULLD      (SI), Z10, Z12
 	VPSUBD       Z12, Z0, Z0
@@ -5897,12 +6205,12 @@ i8kdone171:
 	VMULPS       Z12, Z4, Z4
 	VADDPS.Z     256(R8), Z4, K1, Z4
 	VMOVUPS      Z4, K1, 256(R9)
-	JMP          i8coldone146
+	JMP          i8coldone150
 
-i8r1c152:
-	SUBQ  $0x00000050, DX
-	LEAQ  int8mask<>+0(SB), BX
-	KMOVW (BX)(DX*2), K1
+i8r1c156:
+	SUBQ  $0x00000050, BX
+	LEAQ  int8mask<>+0(SB), SI
+	KMOVW (SI)(BX*2), K1
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -5915,80 +6223,136 @@ i8r1c152:
 	VPXOR X9, X9, X9
 	VPXOR X10, X10, X10
 	VPXOR X11, X11, X11
-	MOVQ  lda+40(FP), DX
-	MOVQ  a_base+16(FP), BX
-	IMULQ AX, DX
-	ADDQ  DX, BX
-	MOVQ  w_base+96(FP), DX
-	LEAQ  (DX)(CX*4), DX
-	MOVQ  np+120(FP), SI
-	SHLQ  $0x02, SI
-	MOVQ  kg+8(FP), DI
+	MOVQ  lda+40(FP), BX
+	MOVQ  a_base+16(FP), SI
+	IMULQ AX, BX
+	ADDQ  BX, SI
+	MOVQ  w_base+96(FP), BX
+	LEAQ  (BX)(DX*4), BX
+	MOVQ  np+120(FP), DI
+	SHLQ  $0x02, DI
+	MOVQ  kg+8(FP), R8
+	TESTQ CX, CX
+	JS    i8dense204
+	MOVQ  nz_base+288(FP), R8
+	MOVQ  tail_base+264(FP), R9
+	MOVQ  tail_len+272(FP), R10
+	ADDQ  R9, R10
 
-i8kset176:
-	CMPQ         DI, $0x00000002
-	JL           i8krest177
-	VPBROADCASTD (BX), Z18
-	VPDPBUSD     (DX), Z18, Z0
-	VPDPBUSD     64(DX), Z18, Z1
-	VPDPBUSD     128(DX), Z18, Z2
-	VPDPBUSD     192(DX), Z18, Z3
-	VPDPBUSD     256(DX), Z18, Z4
-	VPDPBUSD     320(DX), Z18, Z5
-	ADDQ         SI, DX
-	VPBROADCASTD 4(BX), Z18
-	VPDPBUSD     (DX), Z18, Z6
-	VPDPBUSD     64(DX), Z18, Z7
-	VPDPBUSD     128(DX), Z18, Z8
-	VPDPBUSD     192(DX), Z18, Z9
-	VPDPBUSD     256(DX), Z18, Z10
-	VPDPBUSD     320(DX), Z18, Z11
-	ADDQ         SI, DX
-	ADDQ         $0x00000008, BX
-	SUBQ         $0x00000002, DI
-	JMP          i8kset176
+i8nzpair206:
+	CMPQ         CX, $0x00000002
+	JL           i8nzrest207
+	MOVLQZX      (R8), R11
+	VPBROADCASTD (SI)(R11*4), Z18
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPDPBUSD     (R11), Z18, Z0
+	VPDPBUSD     64(R11), Z18, Z1
+	VPDPBUSD     128(R11), Z18, Z2
+	VPDPBUSD     192(R11), Z18, Z3
+	VPDPBUSD     256(R11), Z18, Z4
+	VPDPBUSD     320(R11), Z18, Z5
+	MOVLQZX      4(R8), R11
+	VPBROADCASTD (SI)(R11*4), Z19
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPDPBUSD     (R11), Z19, Z6
+	VPDPBUSD     64(R11), Z19, Z7
+	VPDPBUSD     128(R11), Z19, Z8
+	VPDPBUSD     192(R11), Z19, Z9
+	VPDPBUSD     256(R11), Z19, Z10
+	VPDPBUSD     320(R11), Z19, Z11
+	PREFETCHT0   (R9)
+	LEAQ         64(R9), R11
+	CMPQ         R11, R10
+	CMOVQLT      R11, R9
+	ADDQ         $0x00000008, R8
+	SUBQ         $0x00000002, CX
+	JMP          i8nzpair206
 
-i8krest177:
-	TESTQ DI, DI
-	JZ    i8kdone175
+i8nzrest207:
+	TESTQ        CX, CX
+	JZ           i8nzdone208
+	MOVLQZX      (R8), CX
+	VPBROADCASTD (SI)(CX*4), Z18
+	IMULQ        DI, CX
+	ADDQ         BX, CX
+	VPDPBUSD     (CX), Z18, Z0
+	VPDPBUSD     64(CX), Z18, Z1
+	VPDPBUSD     128(CX), Z18, Z2
+	VPDPBUSD     192(CX), Z18, Z3
+	VPDPBUSD     256(CX), Z18, Z4
+	VPDPBUSD     320(CX), Z18, Z5
 
-i8k1178:
-	VPBROADCASTD (BX), Z18
-	VPDPBUSD     (DX), Z18, Z0
-	VPDPBUSD     64(DX), Z18, Z1
-	VPDPBUSD     128(DX), Z18, Z2
-	VPDPBUSD     192(DX), Z18, Z3
-	VPDPBUSD     256(DX), Z18, Z4
-	VPDPBUSD     320(DX), Z18, Z5
-	ADDQ         SI, DX
-	ADDQ         $0x00000004, BX
-	DECQ         DI
-	JNZ          i8k1178
+i8nzdone208:
+	JMP i8summed205
 
-i8kdone175:
+i8dense204:
+i8kset210:
+	CMPQ         R8, $0x00000002
+	JL           i8krest211
+	VPBROADCASTD (SI), Z18
+	VPDPBUSD     (BX), Z18, Z0
+	VPDPBUSD     64(BX), Z18, Z1
+	VPDPBUSD     128(BX), Z18, Z2
+	VPDPBUSD     192(BX), Z18, Z3
+	VPDPBUSD     256(BX), Z18, Z4
+	VPDPBUSD     320(BX), Z18, Z5
+	ADDQ         DI, BX
+	VPBROADCASTD 4(SI), Z18
+	VPDPBUSD     (BX), Z18, Z6
+	VPDPBUSD     64(BX), Z18, Z7
+	VPDPBUSD     128(BX), Z18, Z8
+	VPDPBUSD     192(BX), Z18, Z9
+	VPDPBUSD     256(BX), Z18, Z10
+	VPDPBUSD     320(BX), Z18, Z11
+	ADDQ         DI, BX
+	ADDQ         $0x00000008, SI
+	SUBQ         $0x00000002, R8
+	JMP          i8kset210
+
+i8krest211:
+	TESTQ R8, R8
+	JZ    i8kdone209
+
+i8k1212:
+	VPBROADCASTD (SI), Z18
+	VPDPBUSD     (BX), Z18, Z0
+	VPDPBUSD     64(BX), Z18, Z1
+	VPDPBUSD     128(BX), Z18, Z2
+	VPDPBUSD     192(BX), Z18, Z3
+	VPDPBUSD     256(BX), Z18, Z4
+	VPDPBUSD     320(BX), Z18, Z5
+	ADDQ         DI, BX
+	ADDQ         $0x00000004, SI
+	DECQ         R8
+	JNZ          i8k1212
+
+i8kdone209:
+i8summed205:
 	VPADDD       Z6, Z0, Z0
 	VPADDD       Z7, Z1, Z1
 	VPADDD       Z8, Z2, Z2
 	VPADDD       Z9, Z3, Z3
 	VPADDD       Z10, Z4, Z4
 	VPADDD       Z11, Z5, Z5
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
 	MOVQ         scale_base+48(FP), BX
 	LEAQ         (BX)(AX*4), BX
 	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
+	LEAQ         (SI)(DX*4), SI
 	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
+	LEAQ         (DI)(DX*4), DI
 	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
+	LEAQ         (R8)(DX*4), R8
 	MOVQ         ldy+224(FP), R9
 	SHLQ         $0x02, R9
 	IMULQ        AX, R9
 	MOVQ         y_base+200(FP), R10
 	ADDQ         R10, R9
-	LEAQ         (R9)(CX*4), R9
-	VPBROADCASTD (DX), Z12
+	LEAQ         (R9)(DX*4), R9
+	VPBROADCASTD (CX), Z12
 	VBROADCASTSS (BX), Z13
 	VPMULLD      (SI), Z12, Z14
 	VPSUBD       Z14, Z0, Z0
@@ -6032,12 +6396,12 @@ i8kdone175:
 	VMULPS       Z14, Z5, Z5
 	VADDPS.Z     320(R8), Z5, K1, Z5
 	VMOVUPS      Z5, K1, 320(R9)
-	JMP          i8coldone146
+	JMP          i8coldone150
 
-i8r1c153:
-	SUBQ  $0x00000060, DX
-	LEAQ  int8mask<>+0(SB), BX
-	KMOVW (BX)(DX*2), K1
+i8r1c157:
+	SUBQ  $0x00000060, BX
+	LEAQ  int8mask<>+0(SB), SI
+	KMOVW (SI)(BX*2), K1
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -6052,60 +6416,119 @@ i8r1c153:
 	VPXOR X11, X11, X11
 	VPXOR X12, X12, X12
 	VPXOR X13, X13, X13
-	MOVQ  lda+40(FP), DX
-	MOVQ  a_base+16(FP), BX
-	IMULQ AX, DX
-	ADDQ  DX, BX
-	MOVQ  w_base+96(FP), DX
-	LEAQ  (DX)(CX*4), DX
-	MOVQ  np+120(FP), SI
-	SHLQ  $0x02, SI
-	MOVQ  kg+8(FP), DI
+	MOVQ  lda+40(FP), BX
+	MOVQ  a_base+16(FP), SI
+	IMULQ AX, BX
+	ADDQ  BX, SI
+	MOVQ  w_base+96(FP), BX
+	LEAQ  (BX)(DX*4), BX
+	MOVQ  np+120(FP), DI
+	SHLQ  $0x02, DI
+	MOVQ  kg+8(FP), R8
+	TESTQ CX, CX
+	JS    i8dense213
+	MOVQ  nz_base+288(FP), R8
+	MOVQ  tail_base+264(FP), R9
+	MOVQ  tail_len+272(FP), R10
+	ADDQ  R9, R10
 
-i8kset180:
-	CMPQ         DI, $0x00000002
-	JL           i8krest181
-	VPBROADCASTD (BX), Z21
-	VPDPBUSD     (DX), Z21, Z0
-	VPDPBUSD     64(DX), Z21, Z1
-	VPDPBUSD     128(DX), Z21, Z2
-	VPDPBUSD     192(DX), Z21, Z3
-	VPDPBUSD     256(DX), Z21, Z4
-	VPDPBUSD     320(DX), Z21, Z5
-	VPDPBUSD     384(DX), Z21, Z6
-	ADDQ         SI, DX
-	VPBROADCASTD 4(BX), Z21
-	VPDPBUSD     (DX), Z21, Z7
-	VPDPBUSD     64(DX), Z21, Z8
-	VPDPBUSD     128(DX), Z21, Z9
-	VPDPBUSD     192(DX), Z21, Z10
-	VPDPBUSD     256(DX), Z21, Z11
-	VPDPBUSD     320(DX), Z21, Z12
-	VPDPBUSD     384(DX), Z21, Z13
-	ADDQ         SI, DX
-	ADDQ         $0x00000008, BX
-	SUBQ         $0x00000002, DI
-	JMP          i8kset180
+i8nzpair215:
+	CMPQ         CX, $0x00000002
+	JL           i8nzrest216
+	MOVLQZX      (R8), R11
+	VPBROADCASTD (SI)(R11*4), Z21
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPDPBUSD     (R11), Z21, Z0
+	VPDPBUSD     64(R11), Z21, Z1
+	VPDPBUSD     128(R11), Z21, Z2
+	VPDPBUSD     192(R11), Z21, Z3
+	VPDPBUSD     256(R11), Z21, Z4
+	VPDPBUSD     320(R11), Z21, Z5
+	VPDPBUSD     384(R11), Z21, Z6
+	MOVLQZX      4(R8), R11
+	VPBROADCASTD (SI)(R11*4), Z22
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPDPBUSD     (R11), Z22, Z7
+	VPDPBUSD     64(R11), Z22, Z8
+	VPDPBUSD     128(R11), Z22, Z9
+	VPDPBUSD     192(R11), Z22, Z10
+	VPDPBUSD     256(R11), Z22, Z11
+	VPDPBUSD     320(R11), Z22, Z12
+	VPDPBUSD     384(R11), Z22, Z13
+	PREFETCHT0   (R9)
+	LEAQ         64(R9), R11
+	CMPQ         R11, R10
+	CMOVQLT      R11, R9
+	ADDQ         $0x00000008, R8
+	SUBQ         $0x00000002, CX
+	JMP          i8nzpair215
 
-i8krest181:
-	TESTQ DI, DI
-	JZ    i8kdone179
+i8nzrest216:
+	TESTQ        CX, CX
+	JZ           i8nzdone217
+	MOVLQZX      (R8), CX
+	VPBROADCASTD (SI)(CX*4), Z21
+	IMULQ        DI, CX
+	ADDQ         BX, CX
+	VPDPBUSD     (CX), Z21, Z0
+	VPDPBUSD     64(CX), Z21, Z1
+	VPDPBUSD     128(CX), Z21, Z2
+	VPDPBUSD     192(CX), Z21, Z3
+	VPDPBUSD     256(CX), Z21, Z4
+	VPDPBUSD     320(CX), Z21, Z5
+	VPDPBUSD     384(CX), Z21, Z6
 
-i8k1182:
-	VPBROADCASTD (BX), Z21
-	VPDPBUSD     (DX), Z21, Z0
-	VPDPBUSD     64(DX), Z21, Z1
-	VPDPBUSD     128(DX), Z21, Z2
-	VPDPBUSD     192(DX), Z21, Z3
-	VPDPBUSD     256(DX), Z21, Z4
-	VPDPBUSD     320(DX), Z21, Z5
-	VPDPBUSD     384(DX), Z21, Z6
-	ADDQ         SI, DX
-	ADDQ         $0x00000004, BX
-	DECQ         DI
-	JNZ          i8k1182
+i8nzdone217:
+	JMP i8summed214
 
-i8kdone179:
+i8dense213:
+i8kset219:
+	CMPQ         R8, $0x00000002
+	JL           i8krest220
+	VPBROADCASTD (SI), Z21
+	VPDPBUSD     (BX), Z21, Z0
+	VPDPBUSD     64(BX), Z21, Z1
+	VPDPBUSD     128(BX), Z21, Z2
+	VPDPBUSD     192(BX), Z21, Z3
+	VPDPBUSD     256(BX), Z21, Z4
+	VPDPBUSD     320(BX), Z21, Z5
+	VPDPBUSD     384(BX), Z21, Z6
+	ADDQ         DI, BX
+	VPBROADCASTD 4(SI), Z21
+	VPDPBUSD     (BX), Z21, Z7
+	VPDPBUSD     64(BX), Z21, Z8
+	VPDPBUSD     128(BX), Z21, Z9
+	VPDPBUSD     192(BX), Z21, Z10
+	VPDPBUSD     256(BX), Z21, Z11
+	VPDPBUSD     320(BX), Z21, Z12
+	VPDPBUSD     384(BX), Z21, Z13
+	ADDQ         DI, BX
+	ADDQ         $0x00000008, SI
+	SUBQ         $0x00000002, R8
+	JMP          i8kset219
+
+i8krest220:
+	TESTQ R8, R8
+	JZ    i8kdone218
+
+i8k1221:
+	VPBROADCASTD (SI), Z21
+	VPDPBUSD     (BX), Z21, Z0
+	VPDPBUSD     64(BX), Z21, Z1
+	VPDPBUSD     128(BX), Z21, Z2
+	VPDPBUSD     192(BX), Z21, Z3
+	VPDPBUSD     256(BX), Z21, Z4
+	VPDPBUSD     320(BX), Z21, Z5
+	VPDPBUSD     384(BX), Z21, Z6
+	ADDQ         DI, BX
+	ADDQ         $0x00000004, SI
+	DECQ         R8
+	JNZ          i8k1221
+
+i8kdone218:
+i8summed214:
 	VPADDD       Z7, Z0, Z0
 	VPADDD       Z8, Z1, Z1
 	VPADDD       Z9, Z2, Z2
@@ -6113,23 +6536,23 @@ i8kdone179:
 	VPADDD       Z11, Z4, Z4
 	VPADDD       Z12, Z5, Z5
 	VPADDD       Z13, Z6, Z6
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
+	MOVQ         zero_base+72(FP), CX
+	LEAQ         (CX)(AX*4), CX
 	MOVQ         scale_base+48(FP), BX
 	LEAQ         (BX)(AX*4), BX
 	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
+	LEAQ         (SI)(DX*4), SI
 	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
+	LEAQ         (DI)(DX*4), DI
 	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
+	LEAQ         (R8)(DX*4), R8
 	MOVQ         ldy+224(FP), R9
 	SHLQ         $0x02, R9
 	IMULQ        AX, R9
 	MOVQ         y_base+200(FP), R10
 	ADDQ         R10, R9
-	LEAQ         (R9)(CX*4), R9
-	VPBROADCASTD (DX), Z14
+	LEAQ         (R9)(DX*4), R9
+	VPBROADCASTD (CX), Z14
 	VBROADCASTSS (BX), Z15
 	VPMULLD      (SI), Z14, Z16
 	VPSUBD       Z16, Z0, Z0
@@ -6180,15 +6603,15 @@ i8kdone179:
 	VMULPS       Z16, Z6, Z6
 	VADDPS.Z     384(R8), Z6, K1, Z6
 	VMOVUPS      Z6, K1, 384(R9)
-	JMP          i8coldone146
+	JMP          i8coldone150
 
-i8r1c154:
-	MOVQ    $0x00000080, BX
-	CMPQ    DX, BX
-	CMOVQGT BX, DX
-	SUBQ    $0x00000070, DX
-	LEAQ    int8mask<>+0(SB), BX
-	KMOVW   (BX)(DX*2), K1
+i8r1c158:
+	MOVQ    $0x00000080, SI
+	CMPQ    BX, SI
+	CMOVQGT SI, BX
+	SUBQ    $0x00000070, BX
+	LEAQ    int8mask<>+0(SB), SI
+	KMOVW   (SI)(BX*2), K1
 	VPXOR   X0, X0, X0
 	VPXOR   X1, X1, X1
 	VPXOR   X2, X2, X2
@@ -6205,63 +6628,126 @@ i8r1c154:
 	VPXOR   X13, X13, X13
 	VPXOR   X14, X14, X14
 	VPXOR   X15, X15, X15
-	MOVQ    lda+40(FP), DX
-	MOVQ    a_base+16(FP), BX
-	IMULQ   AX, DX
-	ADDQ    DX, BX
-	MOVQ    w_base+96(FP), DX
-	LEAQ    (DX)(CX*4), DX
-	MOVQ    np+120(FP), SI
-	SHLQ    $0x02, SI
-	MOVQ    kg+8(FP), DI
+	MOVQ    lda+40(FP), BX
+	MOVQ    a_base+16(FP), SI
+	IMULQ   AX, BX
+	ADDQ    BX, SI
+	MOVQ    w_base+96(FP), BX
+	LEAQ    (BX)(DX*4), BX
+	MOVQ    np+120(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    kg+8(FP), R8
+	TESTQ   CX, CX
+	JS      i8dense222
+	MOVQ    nz_base+288(FP), R8
+	MOVQ    CX, R9
+	MOVQ    tail_base+264(FP), R10
+	MOVQ    tail_len+272(FP), R11
+	ADDQ    R10, R11
 
-i8kset184:
-	CMPQ         DI, $0x00000002
-	JL           i8krest185
-	VPBROADCASTD (BX), Z24
-	VPDPBUSD     (DX), Z24, Z0
-	VPDPBUSD     64(DX), Z24, Z1
-	VPDPBUSD     128(DX), Z24, Z2
-	VPDPBUSD     192(DX), Z24, Z3
-	VPDPBUSD     256(DX), Z24, Z4
-	VPDPBUSD     320(DX), Z24, Z5
-	VPDPBUSD     384(DX), Z24, Z6
-	VPDPBUSD     448(DX), Z24, Z7
-	ADDQ         SI, DX
-	VPBROADCASTD 4(BX), Z24
-	VPDPBUSD     (DX), Z24, Z8
-	VPDPBUSD     64(DX), Z24, Z9
-	VPDPBUSD     128(DX), Z24, Z10
-	VPDPBUSD     192(DX), Z24, Z11
-	VPDPBUSD     256(DX), Z24, Z12
-	VPDPBUSD     320(DX), Z24, Z13
-	VPDPBUSD     384(DX), Z24, Z14
-	VPDPBUSD     448(DX), Z24, Z15
-	ADDQ         SI, DX
-	ADDQ         $0x00000008, BX
-	SUBQ         $0x00000002, DI
-	JMP          i8kset184
+i8nzpair224:
+	CMPQ         R9, $0x00000002
+	JL           i8nzrest225
+	MOVLQZX      (R8), R12
+	VPBROADCASTD (SI)(R12*4), Z24
+	IMULQ        DI, R12
+	ADDQ         BX, R12
+	VPDPBUSD     (R12), Z24, Z0
+	VPDPBUSD     64(R12), Z24, Z1
+	VPDPBUSD     128(R12), Z24, Z2
+	VPDPBUSD     192(R12), Z24, Z3
+	VPDPBUSD     256(R12), Z24, Z4
+	VPDPBUSD     320(R12), Z24, Z5
+	VPDPBUSD     384(R12), Z24, Z6
+	VPDPBUSD     448(R12), Z24, Z7
+	MOVLQZX      4(R8), R12
+	VPBROADCASTD (SI)(R12*4), Z25
+	IMULQ        DI, R12
+	ADDQ         BX, R12
+	VPDPBUSD     (R12), Z25, Z8
+	VPDPBUSD     64(R12), Z25, Z9
+	VPDPBUSD     128(R12), Z25, Z10
+	VPDPBUSD     192(R12), Z25, Z11
+	VPDPBUSD     256(R12), Z25, Z12
+	VPDPBUSD     320(R12), Z25, Z13
+	VPDPBUSD     384(R12), Z25, Z14
+	VPDPBUSD     448(R12), Z25, Z15
+	PREFETCHT0   (R10)
+	LEAQ         64(R10), R12
+	CMPQ         R12, R11
+	CMOVQLT      R12, R10
+	ADDQ         $0x00000008, R8
+	SUBQ         $0x00000002, R9
+	JMP          i8nzpair224
 
-i8krest185:
-	TESTQ DI, DI
-	JZ    i8kdone183
+i8nzrest225:
+	TESTQ        R9, R9
+	JZ           i8nzdone226
+	MOVLQZX      (R8), R8
+	VPBROADCASTD (SI)(R8*4), Z24
+	IMULQ        DI, R8
+	ADDQ         BX, R8
+	VPDPBUSD     (R8), Z24, Z0
+	VPDPBUSD     64(R8), Z24, Z1
+	VPDPBUSD     128(R8), Z24, Z2
+	VPDPBUSD     192(R8), Z24, Z3
+	VPDPBUSD     256(R8), Z24, Z4
+	VPDPBUSD     320(R8), Z24, Z5
+	VPDPBUSD     384(R8), Z24, Z6
+	VPDPBUSD     448(R8), Z24, Z7
 
-i8k1186:
-	VPBROADCASTD (BX), Z24
-	VPDPBUSD     (DX), Z24, Z0
-	VPDPBUSD     64(DX), Z24, Z1
-	VPDPBUSD     128(DX), Z24, Z2
-	VPDPBUSD     192(DX), Z24, Z3
-	VPDPBUSD     256(DX), Z24, Z4
-	VPDPBUSD     320(DX), Z24, Z5
-	VPDPBUSD     384(DX), Z24, Z6
-	VPDPBUSD     448(DX), Z24, Z7
-	ADDQ         SI, DX
-	ADDQ         $0x00000004, BX
-	DECQ         DI
-	JNZ          i8k1186
+i8nzdone226:
+	JMP i8summed223
 
-i8kdone183:
+i8dense222:
+i8kset228:
+	CMPQ         R8, $0x00000002
+	JL           i8krest229
+	VPBROADCASTD (SI), Z24
+	VPDPBUSD     (BX), Z24, Z0
+	VPDPBUSD     64(BX), Z24, Z1
+	VPDPBUSD     128(BX), Z24, Z2
+	VPDPBUSD     192(BX), Z24, Z3
+	VPDPBUSD     256(BX), Z24, Z4
+	VPDPBUSD     320(BX), Z24, Z5
+	VPDPBUSD     384(BX), Z24, Z6
+	VPDPBUSD     448(BX), Z24, Z7
+	ADDQ         DI, BX
+	VPBROADCASTD 4(SI), Z24
+	VPDPBUSD     (BX), Z24, Z8
+	VPDPBUSD     64(BX), Z24, Z9
+	VPDPBUSD     128(BX), Z24, Z10
+	VPDPBUSD     192(BX), Z24, Z11
+	VPDPBUSD     256(BX), Z24, Z12
+	VPDPBUSD     320(BX), Z24, Z13
+	VPDPBUSD     384(BX), Z24, Z14
+	VPDPBUSD     448(BX), Z24, Z15
+	ADDQ         DI, BX
+	ADDQ         $0x00000008, SI
+	SUBQ         $0x00000002, R8
+	JMP          i8kset228
+
+i8krest229:
+	TESTQ R8, R8
+	JZ    i8kdone227
+
+i8k1230:
+	VPBROADCASTD (SI), Z24
+	VPDPBUSD     (BX), Z24, Z0
+	VPDPBUSD     64(BX), Z24, Z1
+	VPDPBUSD     128(BX), Z24, Z2
+	VPDPBUSD     192(BX), Z24, Z3
+	VPDPBUSD     256(BX), Z24, Z4
+	VPDPBUSD     320(BX), Z24, Z5
+	VPDPBUSD     384(BX), Z24, Z6
+	VPDPBUSD     448(BX), Z24, Z7
+	ADDQ         DI, BX
+	ADDQ         $0x00000004, SI
+	DECQ         R8
+	JNZ          i8k1230
+
+i8kdone227:
+i8summed223:
 	VPADDD       Z8, Z0, Z0
 	VPADDD       Z9, Z1, Z1
 	VPADDD       Z10, Z2, Z2
@@ -6270,93 +6756,93 @@ i8kdone183:
 	VPADDD       Z13, Z5, Z5
 	VPADDD       Z14, Z6, Z6
 	VPADDD       Z15, Z7, Z7
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
-	MOVQ         scale_base+48(FP), BX
+	MOVQ         zero_base+72(FP), BX
 	LEAQ         (BX)(AX*4), BX
-	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
-	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
-	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
-	MOVQ         ldy+224(FP), R9
-	SHLQ         $0x02, R9
-	IMULQ        AX, R9
-	MOVQ         y_base+200(FP), R10
-	ADDQ         R10, R9
-	LEAQ         (R9)(CX*4), R9
-	VPBROADCASTD (DX), Z16
-	VBROADCASTSS (BX), Z17
-	VPMULLD      (SI), Z16, Z18
+	MOVQ         scale_base+48(FP), SI
+	LEAQ         (SI)(AX*4), SI
+	MOVQ         colSum_base+128(FP), DI
+	LEAQ         (DI)(DX*4), DI
+	MOVQ         wscale_base+152(FP), R8
+	LEAQ         (R8)(DX*4), R8
+	MOVQ         bias_base+176(FP), R9
+	LEAQ         (R9)(DX*4), R9
+	MOVQ         ldy+224(FP), R10
+	SHLQ         $0x02, R10
+	IMULQ        AX, R10
+	MOVQ         y_base+200(FP), R11
+	ADDQ         R11, R10
+	LEAQ         (R10)(DX*4), R10
+	VPBROADCASTD (BX), Z16
+	VBROADCASTSS (SI), Z17
+	VPMULLD      (DI), Z16, Z18
 	VPSUBD       Z18, Z0, Z0
 	VCVTDQ2PS    Z0, Z0
-	VMULPS       (DI), Z17, Z18
+	VMULPS       (R8), Z17, Z18
 	VMULPS       Z18, Z0, Z0
-	VADDPS       (R8), Z0, Z0
-	VMOVUPS      Z0, (R9)
-	VPMULLD      64(SI), Z16, Z18
+	VADDPS       (R9), Z0, Z0
+	VMOVUPS      Z0, (R10)
+	VPMULLD      64(DI), Z16, Z18
 	VPSUBD       Z18, Z1, Z1
 	VCVTDQ2PS    Z1, Z1
-	VMULPS       64(DI), Z17, Z18
+	VMULPS       64(R8), Z17, Z18
 	VMULPS       Z18, Z1, Z1
-	VADDPS       64(R8), Z1, Z1
-	VMOVUPS      Z1, 64(R9)
-	VPMULLD      128(SI), Z16, Z18
+	VADDPS       64(R9), Z1, Z1
+	VMOVUPS      Z1, 64(R10)
+	VPMULLD      128(DI), Z16, Z18
 	VPSUBD       Z18, Z2, Z2
 	VCVTDQ2PS    Z2, Z2
-	VMULPS       128(DI), Z17, Z18
+	VMULPS       128(R8), Z17, Z18
 	VMULPS       Z18, Z2, Z2
-	VADDPS       128(R8), Z2, Z2
-	VMOVUPS      Z2, 128(R9)
-	VPMULLD      192(SI), Z16, Z18
+	VADDPS       128(R9), Z2, Z2
+	VMOVUPS      Z2, 128(R10)
+	VPMULLD      192(DI), Z16, Z18
 	VPSUBD       Z18, Z3, Z3
 	VCVTDQ2PS    Z3, Z3
-	VMULPS       192(DI), Z17, Z18
+	VMULPS       192(R8), Z17, Z18
 	VMULPS       Z18, Z3, Z3
-	VADDPS       192(R8), Z3, Z3
-	VMOVUPS      Z3, 192(R9)
-	VPMULLD      256(SI), Z16, Z18
+	VADDPS       192(R9), Z3, Z3
+	VMOVUPS      Z3, 192(R10)
+	VPMULLD      256(DI), Z16, Z18
 	VPSUBD       Z18, Z4, Z4
 	VCVTDQ2PS    Z4, Z4
-	VMULPS       256(DI), Z17, Z18
+	VMULPS       256(R8), Z17, Z18
 	VMULPS       Z18, Z4, Z4
-	VADDPS       256(R8), Z4, Z4
-	VMOVUPS      Z4, 256(R9)
-	VPMULLD      320(SI), Z16, Z18
+	VADDPS       256(R9), Z4, Z4
+	VMOVUPS      Z4, 256(R10)
+	VPMULLD      320(DI), Z16, Z18
 	VPSUBD       Z18, Z5, Z5
 	VCVTDQ2PS    Z5, Z5
-	VMULPS       320(DI), Z17, Z18
+	VMULPS       320(R8), Z17, Z18
 	VMULPS       Z18, Z5, Z5
-	VADDPS       320(R8), Z5, Z5
-	VMOVUPS      Z5, 320(R9)
-	VPMULLD      384(SI), Z16, Z18
+	VADDPS       320(R9), Z5, Z5
+	VMOVUPS      Z5, 320(R10)
+	VPMULLD      384(DI), Z16, Z18
 	VPSUBD       Z18, Z6, Z6
 	VCVTDQ2PS    Z6, Z6
-	VMULPS       384(DI), Z17, Z18
+	VMULPS       384(R8), Z17, Z18
 	VMULPS       Z18, Z6, Z6
-	VADDPS       384(R8), Z6, Z6
-	VMOVUPS      Z6, 384(R9)
-	VPMULLD.Z    448(SI), Z16, K1, Z18
+	VADDPS       384(R9), Z6, Z6
+	VMOVUPS      Z6, 384(R10)
+	VPMULLD.Z    448(DI), Z16, K1, Z18
 	VPSUBD       Z18, Z7, Z7
 	VCVTDQ2PS    Z7, Z7
-	VMULPS.Z     448(DI), Z17, K1, Z18
+	VMULPS.Z     448(R8), Z17, K1, Z18
 	VMULPS       Z18, Z7, Z7
-	VADDPS.Z     448(R8), Z7, K1, Z7
-	VMOVUPS      Z7, K1, 448(R9)
-	ADDQ         $0x00000080, CX
-	JMP          i8col145
+	VADDPS.Z     448(R9), Z7, K1, Z7
+	VMOVUPS      Z7, K1, 448(R10)
+	ADDQ         $0x00000080, DX
+	JMP          i8col149
 
-i8coldone146:
+i8coldone150:
 	MOVQ  n+232(FP), CX
 	ANDQ  $0x0f, CX
-	JZ    i8taildone187
+	JZ    i8taildone231
 	CMPQ  CX, $0x00000004
-	JLE   i8r1tv1188
+	JLE   i8r1tv1232
 	CMPQ  CX, $0x00000008
-	JLE   i8r1tv2189
+	JLE   i8r1tv2233
 	CMPQ  CX, $0x0000000c
-	JLE   i8r1tv3190
+	JLE   i8r1tv3234
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -6374,9 +6860,9 @@ i8coldone146:
 	ADDQ  $0x03, BX
 	SHRQ  $0x02, BX
 
-i8tkset193:
+i8tkset237:
 	CMPQ            BX, $0x00000002
-	JL              i8tkrest194
+	JL              i8tkrest238
 	VBROADCASTI32X4 (DX), Z12
 	VPDPBUSD        (CX), Z12, Z0
 	VPDPBUSD        64(CX), Z12, Z1
@@ -6390,13 +6876,13 @@ i8tkset193:
 	ADDQ            $0x00000020, DX
 	ADDQ            $0x00000200, CX
 	SUBQ            $0x00000002, BX
-	JMP             i8tkset193
+	JMP             i8tkset237
 
-i8tkrest194:
+i8tkrest238:
 	TESTQ BX, BX
-	JZ    i8tkdone192
+	JZ    i8tkdone236
 
-i8tk1195:
+i8tk1239:
 	VBROADCASTI32X4 (DX), Z12
 	VPDPBUSD        (CX), Z12, Z0
 	VPDPBUSD        64(CX), Z12, Z1
@@ -6405,9 +6891,9 @@ i8tk1195:
 	ADDQ            $0x00000010, DX
 	ADDQ            $0x00000100, CX
 	DECQ            BX
-	JNZ             i8tk1195
+	JNZ             i8tk1239
 
-i8tkdone192:
+i8tkdone236:
 	VMOVDQU32    int8tailperm<>+0(SB), Z14
 	VPADDD       Z4, Z0, Z0
 	VPSHUFD      $0xb1, Z0, Z13
@@ -6473,9 +6959,9 @@ i8tkdone192:
 	VMULPS       Z10, Z0, Z0
 	VADDPS.Z     (R8), Z0, K1, Z0
 	VMOVUPS      Z0, K1, (R9)
-	JMP          i8taildone187
+	JMP          i8taildone231
 
-i8r1tv3190:
+i8r1tv3234:
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -6494,9 +6980,9 @@ i8r1tv3190:
 	ADDQ  $0x03, BX
 	SHRQ  $0x02, BX
 
-i8tkset197:
+i8tkset241:
 	CMPQ            BX, $0x00000003
-	JL              i8tkrest198
+	JL              i8tkrest242
 	VBROADCASTI32X4 (DX), Z12
 	VPDPBUSD        (CX), Z12, Z0
 	VPDPBUSD        64(CX), Z12, Z1
@@ -6512,13 +6998,13 @@ i8tkset197:
 	ADDQ            $0x00000030, DX
 	ADDQ            $0x00000240, CX
 	SUBQ            $0x00000003, BX
-	JMP             i8tkset197
+	JMP             i8tkset241
 
-i8tkrest198:
+i8tkrest242:
 	TESTQ BX, BX
-	JZ    i8tkdone196
+	JZ    i8tkdone240
 
-i8tk1199:
+i8tk1243:
 	VBROADCASTI32X4 (DX), Z12
 	VPDPBUSD        (CX), Z12, Z0
 	VPDPBUSD        64(CX), Z12, Z1
@@ -6526,9 +7012,9 @@ i8tk1199:
 	ADDQ            $0x00000010, DX
 	ADDQ            $0x000000c0, CX
 	DECQ            BX
-	JNZ             i8tk1199
+	JNZ             i8tk1243
 
-i8tkdone196:
+i8tkdone240:
 	VMOVDQU32    int8tailperm<>+0(SB), Z14
 	VPADDD       Z3, Z0, Z0
 	VPADDD       Z6, Z0, Z0
@@ -6588,9 +7074,9 @@ i8tkdone196:
 	VMULPS       Z11, Z0, Z0
 	VADDPS.Z     (R8), Z0, K1, Z0
 	VMOVUPS      Z0, K1, (R9)
-	JMP          i8taildone187
+	JMP          i8taildone231
 
-i8r1tv2189:
+i8r1tv2233:
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -6608,9 +7094,9 @@ i8r1tv2189:
 	ADDQ  $0x03, BX
 	SHRQ  $0x02, BX
 
-i8tkset201:
+i8tkset245:
 	CMPQ            BX, $0x00000004
-	JL              i8tkrest202
+	JL              i8tkrest246
 	VBROADCASTI32X4 (DX), Z10
 	VPDPBUSD        (CX), Z10, Z0
 	VPDPBUSD        64(CX), Z10, Z1
@@ -6626,22 +7112,22 @@ i8tkset201:
 	ADDQ            $0x00000040, DX
 	ADDQ            $0x00000200, CX
 	SUBQ            $0x00000004, BX
-	JMP             i8tkset201
+	JMP             i8tkset245
 
-i8tkrest202:
+i8tkrest246:
 	TESTQ BX, BX
-	JZ    i8tkdone200
+	JZ    i8tkdone244
 
-i8tk1203:
+i8tk1247:
 	VBROADCASTI32X4 (DX), Z10
 	VPDPBUSD        (CX), Z10, Z0
 	VPDPBUSD        64(CX), Z10, Z1
 	ADDQ            $0x00000010, DX
 	ADDQ            $0x00000080, CX
 	DECQ            BX
-	JNZ             i8tk1203
+	JNZ             i8tk1247
 
-i8tkdone200:
+i8tkdone244:
 	VMOVDQU32    int8tailperm<>+0(SB), Z12
 	VPADDD       Z2, Z0, Z0
 	VPADDD       Z4, Z0, Z0
@@ -6693,9 +7179,9 @@ i8tkdone200:
 	VMULPS       Z10, Z0, Z0
 	VADDPS.Z     (R8), Z0, K1, Z0
 	VMOVUPS      Z0, K1, (R9)
-	JMP          i8taildone187
+	JMP          i8taildone231
 
-i8r1tv1188:
+i8r1tv1232:
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -6709,9 +7195,9 @@ i8r1tv1188:
 	ADDQ  $0x03, BX
 	SHRQ  $0x02, BX
 
-i8tkset205:
+i8tkset249:
 	CMPQ            BX, $0x00000004
-	JL              i8tkrest206
+	JL              i8tkrest250
 	VBROADCASTI32X4 (DX), Z5
 	VPDPBUSD        (CX), Z5, Z0
 	VBROADCASTI32X4 16(DX), Z5
@@ -6723,21 +7209,21 @@ i8tkset205:
 	ADDQ            $0x00000040, DX
 	ADDQ            $0x00000100, CX
 	SUBQ            $0x00000004, BX
-	JMP             i8tkset205
+	JMP             i8tkset249
 
-i8tkrest206:
+i8tkrest250:
 	TESTQ BX, BX
-	JZ    i8tkdone204
+	JZ    i8tkdone248
 
-i8tk1207:
+i8tk1251:
 	VBROADCASTI32X4 (DX), Z5
 	VPDPBUSD        (CX), Z5, Z0
 	ADDQ            $0x00000010, DX
 	ADDQ            $0x00000040, CX
 	DECQ            BX
-	JNZ             i8tk1207
+	JNZ             i8tk1251
 
-i8tkdone204:
+i8tkdone248:
 	VMOVDQU32    int8tailperm<>+0(SB), Z7
 	VPADDD       Z1, Z0, Z0
 	VPADDD       Z2, Z0, Z0
@@ -6779,7 +7265,7 @@ i8tkdone204:
 	VADDPS.Z     (R8), Z0, K1, Z0
 	VMOVUPS      Z0, K1, (R9)
 
-i8taildone187:
+i8taildone231:
 i8end17:
 	VZEROUPPER
 	RET

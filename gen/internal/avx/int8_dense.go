@@ -18,7 +18,11 @@ import (
 //   - VNNI512: VPDPBUSD on ZMM (AVX512-VNNI), tiles of up to 4 rows × 6
 //     vectors (96 columns; one row takes 8, 128 columns) over the full
 //     16-column vectors, then the last n mod 16 columns from the tail
-//     layout (Int8Weights.tail, tailTile), 4 columns × 4 groups a vector;
+//     layout (Int8Weights.tail, tailTile), 4 columns × 4 groups a vector.
+//     A single row first lists its groups of 4 codes that are not all
+//     zero (scan) and, when at least 1/8 are zero, sums over the list
+//     (sparse): a prediction is bound by the weights' stream from L2, and
+//     an image's background or ReLU's zeros then cost no weight lines;
 //   - VNNI256: VPDPBUSD on YMM with the VEX encoding (AVX-VNNI), tiles
 //     of up to 4 rows × 16 columns;
 //   - Madd256 (AVX2 without VNNI): the weights widened to int16
@@ -47,6 +51,10 @@ type int8Dense struct {
 	i0, j0 Register
 	// pf walks the lines of the caller's prefetch region, up to pfEnd.
 	pf, pfEnd Register
+	// nnz is the number of groups of a one-row tile's codes that are not
+	// all zero, listed in nz, or −1 to run the tile dense (VNNI512).
+	nnz  Register
+	iota Mem // 0, 1, …, 15 (VNNI512)
 }
 
 func (d *int8Dense) wide() bool { return d.kind == int8VNNI512 }
@@ -80,6 +88,10 @@ func (l Int8Level) GenerateDenseVNNI() {
 		for l := range 16 {
 			DATA(4*l, U32(4*(l%4)))
 		}
+		d.iota = GLOBL("int8iota", RODATA|NOPTR)
+		for l := range 16 {
+			DATA(4*l, U32(l))
+		}
 	}
 	d.emit("Int8DenseVNNI" + l.Suffix)
 }
@@ -94,7 +106,7 @@ func (l Int8Level) GenerateDenseMadd() {
 }
 
 func (d *int8Dense) emit(name string) {
-	TEXT(name, NOSPLIT, "func(m, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy, n int, pf []float32, tail []int8)")
+	TEXT(name, NOSPLIT, "func(m, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy, n int, pf []float32, tail []int8, nz []int32)")
 	Pragma("noescape")
 	how := map[int]string{
 		int8VNNI512: "VPDPBUSD on ZMM (AVX512-VNNI), tiles of up to 4 rows × 96 columns",
@@ -115,6 +127,7 @@ func (d *int8Dense) emit(name string) {
 		"Full-height tiles prefetch one line of pf (the caller's next rows, which may be empty)",
 		"per group of inputs, so that the next block's stream from memory overlaps this",
 		"block's arithmetic; prefetches never fault, and nothing of pf is read otherwise.",
+		sparseDoc(d.kind),
 	)
 	if !d.wide() {
 		d.stack = AllocLocal(4 * 16 * d.mr)
@@ -155,6 +168,9 @@ func (d *int8Dense) emit(name string) {
 
 // rowBlock emits the column loop over r rows from i0.
 func (d *int8Dense) rowBlock(r int) {
+	if d.wide() && r == 1 {
+		d.scan()
+	}
 	d.j0 = GP64()
 	XORQ(d.j0, d.j0)
 	col, done := int8NewLabel("col"), int8NewLabel("coldone")
@@ -486,10 +502,24 @@ func (d *int8Dense) tile(r, nv int, kk Op, live Register) {
 		CMPQ(next, d.pfEnd)
 		CMOVQLT(next, d.pf)
 	}
-	setLoop("k", s, cnt, func(si int) { group(si, 4*si) }, func(n int) {
-		prefetch()
-		ADDQ(U32(4*n), ap)
-	})
+	dense := func() {
+		setLoop("k", s, cnt, func(si int) { group(si, 4*si) }, func(n int) {
+			prefetch()
+			ADDQ(U32(4*n), ap)
+		})
+	}
+	if d.kind == int8VNNI512 && r == 1 {
+		denseLbl, after := int8NewLabel("dense"), int8NewLabel("summed")
+		TESTQ(d.nnz, d.nnz)
+		JS(LabelRef(denseLbl))
+		d.sparse(ap, wp, npb, nv, acc, [2]VecPhysical{bc, tmp})
+		JMP(LabelRef(after))
+		Label(denseLbl)
+		dense()
+		Label(after)
+	} else {
+		dense()
+	}
 	for si := 1; si < s; si++ {
 		for ri := range r {
 			for c := range na {
@@ -670,4 +700,124 @@ func zeroVec(r VecPhysical) {
 		return
 	}
 	VPXOR(xmm(r), xmm(r), xmm(r))
+}
+
+// sparseDoc is the line of the generated function's doc about nz.
+func sparseDoc(kind int) string {
+	if kind == int8VNNI512 {
+		return "A one-row tile skips the groups of 4 codes that are all zero (as ReLU outputs and image backgrounds make them), which add nothing to the exact sums: when nz holds kg+16 values or more, the row's other groups are listed there first, and used when they are at most 7/8 of kg; an empty nz runs every tile dense."
+	}
+	return "nz is not read."
+}
+
+// scan lists, for the row at i0, the groups of 4 codes that are not all
+// zero in nz and counts them in d.nnz; it sets d.nnz to −1 (the tiles
+// then run dense) when nz is empty or more than 7/8 of the groups are
+// listed, as the list's loads and address arithmetic would then cost
+// more than the weight lines they save.
+func (d *int8Dense) scan() {
+	d.nnz = GP64()
+	done := int8NewLabel("scandone")
+	MOVQ(I32(-1), d.nnz)
+	nzLen := Load(Param("nz").Len(), GP64())
+	TESTQ(nzLen, nzLen)
+	JZ(LabelRef(done))
+	XORQ(d.nnz, d.nnz)
+	ap := Load(Param("a").Base(), GP64())
+	off := Load(Param("lda"), GP64())
+	IMULQ(d.i0, off)
+	ADDQ(off, ap)
+	nzp := Load(Param("nz").Base(), GP64())
+	kg := Load(Param("kg"), GP64())
+	g, rem, cnt := GP64(), GP64(), GP64()
+	XORQ(g, g)
+	idx, sixteen, codes, comp := Z0, Z1, Z2, Z3
+	VMOVDQU32(d.iota, idx)
+	MOVL(U32(16), cnt.As32())
+	VMOVD(cnt.As32(), X1)
+	VPBROADCASTD(X1, sixteen)
+	k1 := K()
+	// Compress the indices of the nonzero groups among 16, store all 16
+	// lanes at the list's end (nz has room), and count them.
+	list := func() {
+		VPTESTMD(codes, codes, k1)
+		VPCOMPRESSD_Z(idx, k1, comp)
+		VMOVDQU32(comp, Mem{Base: nzp, Index: d.nnz, Scale: 4})
+		KMOVW(k1, cnt.As32())
+		POPCNTL(cnt.As32(), cnt.As32())
+		ADDQ(cnt, d.nnz)
+	}
+	loop, tail, check := int8NewLabel("scan"), int8NewLabel("scantail"), int8NewLabel("scancheck")
+	Label(loop)
+	MOVQ(kg, rem)
+	SUBQ(g, rem)
+	CMPQ(rem, U32(16))
+	JL(LabelRef(tail))
+	VMOVDQU32(Mem{Base: ap, Index: g, Scale: 4}, codes)
+	list()
+	VPADDD(sixteen, idx, idx)
+	ADDQ(U32(16), g)
+	JMP(LabelRef(loop))
+	Label(tail)
+	TESTQ(rem, rem)
+	JZ(LabelRef(check))
+	km, tbl := K(), GP64()
+	LEAQ(d.table, tbl)
+	KMOVW(Mem{Base: tbl, Index: rem, Scale: 2}, km)
+	VMOVDQU32_Z(Mem{Base: ap, Index: g, Scale: 4}, km, codes)
+	list()
+	Label(check)
+	// Dense when 8·nnz > 7·kg.
+	t := GP64()
+	MOVQ(d.nnz, t)
+	SHLQ(U8(3), t)
+	IMUL3Q(U32(7), kg, kg)
+	CMPQ(t, kg)
+	JLE(LabelRef(done))
+	MOVQ(I32(-1), d.nnz)
+	Label(done)
+}
+
+// sparse emits a one-row tile's sums over the d.nnz groups listed in nz,
+// alternating between the two sets of sums.
+func (d *int8Dense) sparse(ap, wp, npb Register, nv int, acc [][][]VecPhysical, bcs [2]VecPhysical) {
+	ip := Load(Param("nz").Base(), GP64())
+	c := GP64()
+	MOVQ(d.nnz, c)
+	pair, rest, done := int8NewLabel("nzpair"), int8NewLabel("nzrest"), int8NewLabel("nzdone")
+	// The tail columns' lines, which the dense loop's stream brings in
+	// for the tail tile but a sparse walk does not: one a pair of groups
+	// (a row lists at least kg/8 groups, and the tail has kg/4 lines per
+	// tail vector: enough for most rows).
+	tp := Load(Param("tail").Base(), GP64())
+	tEnd := Load(Param("tail").Len(), GP64())
+	ADDQ(tp, tEnd)
+	step := func(si, disp int) {
+		t := GP64()
+		MOVLQZX(Mem{Base: ip, Disp: disp}, t)
+		VPBROADCASTD(Mem{Base: ap, Index: t, Scale: 4}, bcs[si])
+		IMULQ(npb, t)
+		ADDQ(wp, t)
+		for c := range nv {
+			VPDPBUSD(Mem{Base: t, Disp: 64 * c}, bcs[si], acc[si][0][c])
+		}
+	}
+	Label(pair)
+	CMPQ(c, U32(2))
+	JL(LabelRef(rest))
+	step(0, 0)
+	step(1, 4)
+	PREFETCHT0(Mem{Base: tp})
+	next := GP64()
+	LEAQ(Mem{Base: tp, Disp: 64}, next)
+	CMPQ(next, tEnd)
+	CMOVQLT(next, tp)
+	ADDQ(U32(8), ip)
+	SUBQ(U32(2), c)
+	JMP(LabelRef(pair))
+	Label(rest)
+	TESTQ(c, c)
+	JZ(LabelRef(done))
+	step(0, 0)
+	Label(done)
 }
