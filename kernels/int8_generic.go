@@ -43,13 +43,17 @@ func genericInt8Dense(m int, a []uint8, lda int, scale []float32, zero []int32, 
 		}
 	}
 	// The last m mod 4 rows (a single prediction among them) one at a
-	// time.
+	// time, skipping the groups whose codes are all zero (an image's
+	// background, ReLU's zeros), which add nothing to the exact sums.
 	for i := i0; i < m; i++ {
 		row := a[i*lda : i*lda+groups*int8Group]
 		for j0 := 0; j0 < w.units; j0 += int8Cols {
 			var acc [int8Cols]int32
 			for g := range groups {
 				a0, a1, a2, a3 := int32(row[4*g]), int32(row[4*g+1]), int32(row[4*g+2]), int32(row[4*g+3])
+				if a0|a1|a2|a3 == 0 {
+					continue
+				}
 				p := w.packed[(g*np+j0)*int8Group : (g*np+j0+int8Cols)*int8Group]
 				for c := range int8Cols {
 					q := p[4*c : 4*c+4 : 4*c+4]
