@@ -59,7 +59,7 @@ type impl struct {
 	// DenseInt8 quantizes next, which a level may prefetch as it goes
 	// (never read; possibly empty), and nz, a workspace of ceil(w.in/4)+16
 	// values (or empty) in which a level may list a row's groups of codes
-	// that are not all zero, to skip the rest.
+	// that are not all zero, to skip the rest (the amd64 products do).
 	quantizeRowsU8 func(q []uint8, ldq int, scale []float32, zero []int32, x []float32, ldx, m, k int)
 	int8Dense      func(m int, a []uint8, lda int, scale []float32, zero []int32, w *Int8Weights, bias []float32, y []float32, ldy int, pf []float32, nz []int32)
 

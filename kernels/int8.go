@@ -219,12 +219,13 @@ func checkInt8Shape(fn string, in, units int) {
 // nothing, and it is safe for concurrent use; Int8Scratch.DenseInt8 is
 // the same with a workspace the caller keeps.
 //
-// Its time, not its result, depends on x's values: the AVX-512 product
-// skips, for one row (a single prediction, or the rows left over after
-// tiles of four), the weights of each group of 4 inputs whose codes are
-// all zero — an image's background, runs of ReLU's zeros — as they add
-// nothing to the exact sums (one sample of the tutorial's model on real
-// Fashion-MNIST images: 825 → 671 ns, bench/README.md).
+// Its time, not its result, depends on x's values: the amd64 products and
+// the generic one skip, for one row (a single prediction, or the rows
+// left over after tiles of four or two), the weights of each group of 4
+// inputs whose codes are all zero — an image's background, runs of ReLU's
+// zeros — as they add nothing to the exact sums (one sample of the
+// tutorial's model on real Fashion-MNIST images on avx512: 825 → 671 ns,
+// bench/README.md).
 func DenseInt8(act Activation, m int, x []float32, ldx int, w *Int8Weights, bias []float32, y []float32, ldy int) bool {
 	s := int8Scratches.Get()
 	ok := s.dense("DenseInt8", act, m, x, ldx, w, bias, y, ldy)

@@ -93,7 +93,7 @@ func TestInt8Variants(t *testing.T) {
 		{"cpu.avxvnni=off", []string{"avx2=madd-avx2"}},
 	}
 	for _, c := range cases {
-		cmd := exec.Command(exe, "-test.count=1", "-test.run=^(TestInt8Installed|TestQuantizeRowsU8Levels|TestDenseInt8Levels|TestDenseInt8Shapes|TestInt8SumsExact)$")
+		cmd := exec.Command(exe, "-test.count=1", "-test.run=^(TestInt8Installed|TestQuantizeRowsU8Levels|TestDenseInt8Levels|TestDenseInt8Shapes|TestDenseInt8SparseRows|TestInt8SumsExact)$")
 		cmd.Env = append(os.Environ(), "SIMDMLP_INT8_CHILD=1", "GODEBUG="+c.godebug)
 		out, err := cmd.CombinedOutput()
 		if errors.Is(err, syscall.ENOEXEC) {

@@ -3,7 +3,8 @@
 // and two int8 products: Int8DenseVNNIAVX2 on AVX-VNNI (the VEX form of
 // VPDPBUSD, which avo lacks, emitted as bytes) and Int8DenseAVX2 for AVX2
 // CPUs without VNNI (Haswell to Zen 3), which widens to int16 and uses
-// VPMADDWD. Every function stays inside Y0–Y15 and VEX encodings.
+// VPMADDWD. Both skip, for a single row, the groups of codes that are all
+// zero. Every function stays inside Y0–Y15 and VEX encodings.
 package main
 
 import (

@@ -31,7 +31,7 @@ func QuantizeRowsU8AVX2(q []uint8, ldq int, scale []float32, zero []int32, x []f
 // Full-height tiles prefetch one line of pf (the caller's next rows, which may be empty)
 // per group of inputs, so that the next block's stream from memory overlaps this
 // block's arithmetic; prefetches never fault, and nothing of pf is read otherwise.
-// nz is not read.
+// A one-row tile skips the groups of 4 codes that are all zero (as ReLU outputs and image backgrounds make them), which add nothing to the exact sums: when nz holds kg+16 values or more, the row's other groups are listed there first, and used when they are at most 7/8 of kg; an empty nz runs every tile dense.
 //
 //go:noescape
 func Int8DenseVNNIAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8, nz []int32)
@@ -49,7 +49,7 @@ func Int8DenseVNNIAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero 
 // Full-height tiles prefetch one line of pf (the caller's next rows, which may be empty)
 // per group of inputs, so that the next block's stream from memory overlaps this
 // block's arithmetic; prefetches never fault, and nothing of pf is read otherwise.
-// nz is not read.
+// A one-row tile skips the groups of 4 codes that are all zero (as ReLU outputs and image backgrounds make them), which add nothing to the exact sums: when nz holds kg+16 values or more, the row's other groups are listed there first, and used when they are at most 7/8 of kg; an empty nz runs every tile dense.
 //
 //go:noescape
 func Int8DenseAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8, nz []int32)

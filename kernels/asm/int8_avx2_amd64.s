@@ -244,8 +244,2058 @@ DATA int8packperm<>+24(SB)/4, $0x00000003
 DATA int8packperm<>+28(SB)/4, $0x00000007
 GLOBL int8packperm<>(SB), RODATA|NOPTR, $32
 
+DATA int8bits<>+0(SB)/1, $0x00
+DATA int8bits<>+1(SB)/1, $0x00
+DATA int8bits<>+2(SB)/1, $0x00
+DATA int8bits<>+3(SB)/1, $0x00
+DATA int8bits<>+4(SB)/1, $0x00
+DATA int8bits<>+5(SB)/1, $0x00
+DATA int8bits<>+6(SB)/1, $0x00
+DATA int8bits<>+7(SB)/1, $0x00
+DATA int8bits<>+8(SB)/1, $0x00
+DATA int8bits<>+9(SB)/1, $0x00
+DATA int8bits<>+10(SB)/1, $0x00
+DATA int8bits<>+11(SB)/1, $0x00
+DATA int8bits<>+12(SB)/1, $0x00
+DATA int8bits<>+13(SB)/1, $0x00
+DATA int8bits<>+14(SB)/1, $0x00
+DATA int8bits<>+15(SB)/1, $0x00
+DATA int8bits<>+16(SB)/1, $0x01
+DATA int8bits<>+17(SB)/1, $0x00
+DATA int8bits<>+18(SB)/1, $0x00
+DATA int8bits<>+19(SB)/1, $0x00
+DATA int8bits<>+20(SB)/1, $0x00
+DATA int8bits<>+21(SB)/1, $0x00
+DATA int8bits<>+22(SB)/1, $0x00
+DATA int8bits<>+23(SB)/1, $0x00
+DATA int8bits<>+24(SB)/1, $0x00
+DATA int8bits<>+25(SB)/1, $0x01
+DATA int8bits<>+26(SB)/1, $0x00
+DATA int8bits<>+27(SB)/1, $0x00
+DATA int8bits<>+28(SB)/1, $0x00
+DATA int8bits<>+29(SB)/1, $0x00
+DATA int8bits<>+30(SB)/1, $0x00
+DATA int8bits<>+31(SB)/1, $0x00
+DATA int8bits<>+32(SB)/1, $0x02
+DATA int8bits<>+33(SB)/1, $0x00
+DATA int8bits<>+34(SB)/1, $0x00
+DATA int8bits<>+35(SB)/1, $0x00
+DATA int8bits<>+36(SB)/1, $0x00
+DATA int8bits<>+37(SB)/1, $0x00
+DATA int8bits<>+38(SB)/1, $0x00
+DATA int8bits<>+39(SB)/1, $0x00
+DATA int8bits<>+40(SB)/1, $0x00
+DATA int8bits<>+41(SB)/1, $0x02
+DATA int8bits<>+42(SB)/1, $0x00
+DATA int8bits<>+43(SB)/1, $0x00
+DATA int8bits<>+44(SB)/1, $0x00
+DATA int8bits<>+45(SB)/1, $0x00
+DATA int8bits<>+46(SB)/1, $0x00
+DATA int8bits<>+47(SB)/1, $0x00
+DATA int8bits<>+48(SB)/1, $0x01
+DATA int8bits<>+49(SB)/1, $0x02
+DATA int8bits<>+50(SB)/1, $0x00
+DATA int8bits<>+51(SB)/1, $0x00
+DATA int8bits<>+52(SB)/1, $0x00
+DATA int8bits<>+53(SB)/1, $0x00
+DATA int8bits<>+54(SB)/1, $0x00
+DATA int8bits<>+55(SB)/1, $0x00
+DATA int8bits<>+56(SB)/1, $0x00
+DATA int8bits<>+57(SB)/1, $0x01
+DATA int8bits<>+58(SB)/1, $0x02
+DATA int8bits<>+59(SB)/1, $0x00
+DATA int8bits<>+60(SB)/1, $0x00
+DATA int8bits<>+61(SB)/1, $0x00
+DATA int8bits<>+62(SB)/1, $0x00
+DATA int8bits<>+63(SB)/1, $0x00
+DATA int8bits<>+64(SB)/1, $0x03
+DATA int8bits<>+65(SB)/1, $0x00
+DATA int8bits<>+66(SB)/1, $0x00
+DATA int8bits<>+67(SB)/1, $0x00
+DATA int8bits<>+68(SB)/1, $0x00
+DATA int8bits<>+69(SB)/1, $0x00
+DATA int8bits<>+70(SB)/1, $0x00
+DATA int8bits<>+71(SB)/1, $0x00
+DATA int8bits<>+72(SB)/1, $0x00
+DATA int8bits<>+73(SB)/1, $0x03
+DATA int8bits<>+74(SB)/1, $0x00
+DATA int8bits<>+75(SB)/1, $0x00
+DATA int8bits<>+76(SB)/1, $0x00
+DATA int8bits<>+77(SB)/1, $0x00
+DATA int8bits<>+78(SB)/1, $0x00
+DATA int8bits<>+79(SB)/1, $0x00
+DATA int8bits<>+80(SB)/1, $0x01
+DATA int8bits<>+81(SB)/1, $0x03
+DATA int8bits<>+82(SB)/1, $0x00
+DATA int8bits<>+83(SB)/1, $0x00
+DATA int8bits<>+84(SB)/1, $0x00
+DATA int8bits<>+85(SB)/1, $0x00
+DATA int8bits<>+86(SB)/1, $0x00
+DATA int8bits<>+87(SB)/1, $0x00
+DATA int8bits<>+88(SB)/1, $0x00
+DATA int8bits<>+89(SB)/1, $0x01
+DATA int8bits<>+90(SB)/1, $0x03
+DATA int8bits<>+91(SB)/1, $0x00
+DATA int8bits<>+92(SB)/1, $0x00
+DATA int8bits<>+93(SB)/1, $0x00
+DATA int8bits<>+94(SB)/1, $0x00
+DATA int8bits<>+95(SB)/1, $0x00
+DATA int8bits<>+96(SB)/1, $0x02
+DATA int8bits<>+97(SB)/1, $0x03
+DATA int8bits<>+98(SB)/1, $0x00
+DATA int8bits<>+99(SB)/1, $0x00
+DATA int8bits<>+100(SB)/1, $0x00
+DATA int8bits<>+101(SB)/1, $0x00
+DATA int8bits<>+102(SB)/1, $0x00
+DATA int8bits<>+103(SB)/1, $0x00
+DATA int8bits<>+104(SB)/1, $0x00
+DATA int8bits<>+105(SB)/1, $0x02
+DATA int8bits<>+106(SB)/1, $0x03
+DATA int8bits<>+107(SB)/1, $0x00
+DATA int8bits<>+108(SB)/1, $0x00
+DATA int8bits<>+109(SB)/1, $0x00
+DATA int8bits<>+110(SB)/1, $0x00
+DATA int8bits<>+111(SB)/1, $0x00
+DATA int8bits<>+112(SB)/1, $0x01
+DATA int8bits<>+113(SB)/1, $0x02
+DATA int8bits<>+114(SB)/1, $0x03
+DATA int8bits<>+115(SB)/1, $0x00
+DATA int8bits<>+116(SB)/1, $0x00
+DATA int8bits<>+117(SB)/1, $0x00
+DATA int8bits<>+118(SB)/1, $0x00
+DATA int8bits<>+119(SB)/1, $0x00
+DATA int8bits<>+120(SB)/1, $0x00
+DATA int8bits<>+121(SB)/1, $0x01
+DATA int8bits<>+122(SB)/1, $0x02
+DATA int8bits<>+123(SB)/1, $0x03
+DATA int8bits<>+124(SB)/1, $0x00
+DATA int8bits<>+125(SB)/1, $0x00
+DATA int8bits<>+126(SB)/1, $0x00
+DATA int8bits<>+127(SB)/1, $0x00
+DATA int8bits<>+128(SB)/1, $0x04
+DATA int8bits<>+129(SB)/1, $0x00
+DATA int8bits<>+130(SB)/1, $0x00
+DATA int8bits<>+131(SB)/1, $0x00
+DATA int8bits<>+132(SB)/1, $0x00
+DATA int8bits<>+133(SB)/1, $0x00
+DATA int8bits<>+134(SB)/1, $0x00
+DATA int8bits<>+135(SB)/1, $0x00
+DATA int8bits<>+136(SB)/1, $0x00
+DATA int8bits<>+137(SB)/1, $0x04
+DATA int8bits<>+138(SB)/1, $0x00
+DATA int8bits<>+139(SB)/1, $0x00
+DATA int8bits<>+140(SB)/1, $0x00
+DATA int8bits<>+141(SB)/1, $0x00
+DATA int8bits<>+142(SB)/1, $0x00
+DATA int8bits<>+143(SB)/1, $0x00
+DATA int8bits<>+144(SB)/1, $0x01
+DATA int8bits<>+145(SB)/1, $0x04
+DATA int8bits<>+146(SB)/1, $0x00
+DATA int8bits<>+147(SB)/1, $0x00
+DATA int8bits<>+148(SB)/1, $0x00
+DATA int8bits<>+149(SB)/1, $0x00
+DATA int8bits<>+150(SB)/1, $0x00
+DATA int8bits<>+151(SB)/1, $0x00
+DATA int8bits<>+152(SB)/1, $0x00
+DATA int8bits<>+153(SB)/1, $0x01
+DATA int8bits<>+154(SB)/1, $0x04
+DATA int8bits<>+155(SB)/1, $0x00
+DATA int8bits<>+156(SB)/1, $0x00
+DATA int8bits<>+157(SB)/1, $0x00
+DATA int8bits<>+158(SB)/1, $0x00
+DATA int8bits<>+159(SB)/1, $0x00
+DATA int8bits<>+160(SB)/1, $0x02
+DATA int8bits<>+161(SB)/1, $0x04
+DATA int8bits<>+162(SB)/1, $0x00
+DATA int8bits<>+163(SB)/1, $0x00
+DATA int8bits<>+164(SB)/1, $0x00
+DATA int8bits<>+165(SB)/1, $0x00
+DATA int8bits<>+166(SB)/1, $0x00
+DATA int8bits<>+167(SB)/1, $0x00
+DATA int8bits<>+168(SB)/1, $0x00
+DATA int8bits<>+169(SB)/1, $0x02
+DATA int8bits<>+170(SB)/1, $0x04
+DATA int8bits<>+171(SB)/1, $0x00
+DATA int8bits<>+172(SB)/1, $0x00
+DATA int8bits<>+173(SB)/1, $0x00
+DATA int8bits<>+174(SB)/1, $0x00
+DATA int8bits<>+175(SB)/1, $0x00
+DATA int8bits<>+176(SB)/1, $0x01
+DATA int8bits<>+177(SB)/1, $0x02
+DATA int8bits<>+178(SB)/1, $0x04
+DATA int8bits<>+179(SB)/1, $0x00
+DATA int8bits<>+180(SB)/1, $0x00
+DATA int8bits<>+181(SB)/1, $0x00
+DATA int8bits<>+182(SB)/1, $0x00
+DATA int8bits<>+183(SB)/1, $0x00
+DATA int8bits<>+184(SB)/1, $0x00
+DATA int8bits<>+185(SB)/1, $0x01
+DATA int8bits<>+186(SB)/1, $0x02
+DATA int8bits<>+187(SB)/1, $0x04
+DATA int8bits<>+188(SB)/1, $0x00
+DATA int8bits<>+189(SB)/1, $0x00
+DATA int8bits<>+190(SB)/1, $0x00
+DATA int8bits<>+191(SB)/1, $0x00
+DATA int8bits<>+192(SB)/1, $0x03
+DATA int8bits<>+193(SB)/1, $0x04
+DATA int8bits<>+194(SB)/1, $0x00
+DATA int8bits<>+195(SB)/1, $0x00
+DATA int8bits<>+196(SB)/1, $0x00
+DATA int8bits<>+197(SB)/1, $0x00
+DATA int8bits<>+198(SB)/1, $0x00
+DATA int8bits<>+199(SB)/1, $0x00
+DATA int8bits<>+200(SB)/1, $0x00
+DATA int8bits<>+201(SB)/1, $0x03
+DATA int8bits<>+202(SB)/1, $0x04
+DATA int8bits<>+203(SB)/1, $0x00
+DATA int8bits<>+204(SB)/1, $0x00
+DATA int8bits<>+205(SB)/1, $0x00
+DATA int8bits<>+206(SB)/1, $0x00
+DATA int8bits<>+207(SB)/1, $0x00
+DATA int8bits<>+208(SB)/1, $0x01
+DATA int8bits<>+209(SB)/1, $0x03
+DATA int8bits<>+210(SB)/1, $0x04
+DATA int8bits<>+211(SB)/1, $0x00
+DATA int8bits<>+212(SB)/1, $0x00
+DATA int8bits<>+213(SB)/1, $0x00
+DATA int8bits<>+214(SB)/1, $0x00
+DATA int8bits<>+215(SB)/1, $0x00
+DATA int8bits<>+216(SB)/1, $0x00
+DATA int8bits<>+217(SB)/1, $0x01
+DATA int8bits<>+218(SB)/1, $0x03
+DATA int8bits<>+219(SB)/1, $0x04
+DATA int8bits<>+220(SB)/1, $0x00
+DATA int8bits<>+221(SB)/1, $0x00
+DATA int8bits<>+222(SB)/1, $0x00
+DATA int8bits<>+223(SB)/1, $0x00
+DATA int8bits<>+224(SB)/1, $0x02
+DATA int8bits<>+225(SB)/1, $0x03
+DATA int8bits<>+226(SB)/1, $0x04
+DATA int8bits<>+227(SB)/1, $0x00
+DATA int8bits<>+228(SB)/1, $0x00
+DATA int8bits<>+229(SB)/1, $0x00
+DATA int8bits<>+230(SB)/1, $0x00
+DATA int8bits<>+231(SB)/1, $0x00
+DATA int8bits<>+232(SB)/1, $0x00
+DATA int8bits<>+233(SB)/1, $0x02
+DATA int8bits<>+234(SB)/1, $0x03
+DATA int8bits<>+235(SB)/1, $0x04
+DATA int8bits<>+236(SB)/1, $0x00
+DATA int8bits<>+237(SB)/1, $0x00
+DATA int8bits<>+238(SB)/1, $0x00
+DATA int8bits<>+239(SB)/1, $0x00
+DATA int8bits<>+240(SB)/1, $0x01
+DATA int8bits<>+241(SB)/1, $0x02
+DATA int8bits<>+242(SB)/1, $0x03
+DATA int8bits<>+243(SB)/1, $0x04
+DATA int8bits<>+244(SB)/1, $0x00
+DATA int8bits<>+245(SB)/1, $0x00
+DATA int8bits<>+246(SB)/1, $0x00
+DATA int8bits<>+247(SB)/1, $0x00
+DATA int8bits<>+248(SB)/1, $0x00
+DATA int8bits<>+249(SB)/1, $0x01
+DATA int8bits<>+250(SB)/1, $0x02
+DATA int8bits<>+251(SB)/1, $0x03
+DATA int8bits<>+252(SB)/1, $0x04
+DATA int8bits<>+253(SB)/1, $0x00
+DATA int8bits<>+254(SB)/1, $0x00
+DATA int8bits<>+255(SB)/1, $0x00
+DATA int8bits<>+256(SB)/1, $0x05
+DATA int8bits<>+257(SB)/1, $0x00
+DATA int8bits<>+258(SB)/1, $0x00
+DATA int8bits<>+259(SB)/1, $0x00
+DATA int8bits<>+260(SB)/1, $0x00
+DATA int8bits<>+261(SB)/1, $0x00
+DATA int8bits<>+262(SB)/1, $0x00
+DATA int8bits<>+263(SB)/1, $0x00
+DATA int8bits<>+264(SB)/1, $0x00
+DATA int8bits<>+265(SB)/1, $0x05
+DATA int8bits<>+266(SB)/1, $0x00
+DATA int8bits<>+267(SB)/1, $0x00
+DATA int8bits<>+268(SB)/1, $0x00
+DATA int8bits<>+269(SB)/1, $0x00
+DATA int8bits<>+270(SB)/1, $0x00
+DATA int8bits<>+271(SB)/1, $0x00
+DATA int8bits<>+272(SB)/1, $0x01
+DATA int8bits<>+273(SB)/1, $0x05
+DATA int8bits<>+274(SB)/1, $0x00
+DATA int8bits<>+275(SB)/1, $0x00
+DATA int8bits<>+276(SB)/1, $0x00
+DATA int8bits<>+277(SB)/1, $0x00
+DATA int8bits<>+278(SB)/1, $0x00
+DATA int8bits<>+279(SB)/1, $0x00
+DATA int8bits<>+280(SB)/1, $0x00
+DATA int8bits<>+281(SB)/1, $0x01
+DATA int8bits<>+282(SB)/1, $0x05
+DATA int8bits<>+283(SB)/1, $0x00
+DATA int8bits<>+284(SB)/1, $0x00
+DATA int8bits<>+285(SB)/1, $0x00
+DATA int8bits<>+286(SB)/1, $0x00
+DATA int8bits<>+287(SB)/1, $0x00
+DATA int8bits<>+288(SB)/1, $0x02
+DATA int8bits<>+289(SB)/1, $0x05
+DATA int8bits<>+290(SB)/1, $0x00
+DATA int8bits<>+291(SB)/1, $0x00
+DATA int8bits<>+292(SB)/1, $0x00
+DATA int8bits<>+293(SB)/1, $0x00
+DATA int8bits<>+294(SB)/1, $0x00
+DATA int8bits<>+295(SB)/1, $0x00
+DATA int8bits<>+296(SB)/1, $0x00
+DATA int8bits<>+297(SB)/1, $0x02
+DATA int8bits<>+298(SB)/1, $0x05
+DATA int8bits<>+299(SB)/1, $0x00
+DATA int8bits<>+300(SB)/1, $0x00
+DATA int8bits<>+301(SB)/1, $0x00
+DATA int8bits<>+302(SB)/1, $0x00
+DATA int8bits<>+303(SB)/1, $0x00
+DATA int8bits<>+304(SB)/1, $0x01
+DATA int8bits<>+305(SB)/1, $0x02
+DATA int8bits<>+306(SB)/1, $0x05
+DATA int8bits<>+307(SB)/1, $0x00
+DATA int8bits<>+308(SB)/1, $0x00
+DATA int8bits<>+309(SB)/1, $0x00
+DATA int8bits<>+310(SB)/1, $0x00
+DATA int8bits<>+311(SB)/1, $0x00
+DATA int8bits<>+312(SB)/1, $0x00
+DATA int8bits<>+313(SB)/1, $0x01
+DATA int8bits<>+314(SB)/1, $0x02
+DATA int8bits<>+315(SB)/1, $0x05
+DATA int8bits<>+316(SB)/1, $0x00
+DATA int8bits<>+317(SB)/1, $0x00
+DATA int8bits<>+318(SB)/1, $0x00
+DATA int8bits<>+319(SB)/1, $0x00
+DATA int8bits<>+320(SB)/1, $0x03
+DATA int8bits<>+321(SB)/1, $0x05
+DATA int8bits<>+322(SB)/1, $0x00
+DATA int8bits<>+323(SB)/1, $0x00
+DATA int8bits<>+324(SB)/1, $0x00
+DATA int8bits<>+325(SB)/1, $0x00
+DATA int8bits<>+326(SB)/1, $0x00
+DATA int8bits<>+327(SB)/1, $0x00
+DATA int8bits<>+328(SB)/1, $0x00
+DATA int8bits<>+329(SB)/1, $0x03
+DATA int8bits<>+330(SB)/1, $0x05
+DATA int8bits<>+331(SB)/1, $0x00
+DATA int8bits<>+332(SB)/1, $0x00
+DATA int8bits<>+333(SB)/1, $0x00
+DATA int8bits<>+334(SB)/1, $0x00
+DATA int8bits<>+335(SB)/1, $0x00
+DATA int8bits<>+336(SB)/1, $0x01
+DATA int8bits<>+337(SB)/1, $0x03
+DATA int8bits<>+338(SB)/1, $0x05
+DATA int8bits<>+339(SB)/1, $0x00
+DATA int8bits<>+340(SB)/1, $0x00
+DATA int8bits<>+341(SB)/1, $0x00
+DATA int8bits<>+342(SB)/1, $0x00
+DATA int8bits<>+343(SB)/1, $0x00
+DATA int8bits<>+344(SB)/1, $0x00
+DATA int8bits<>+345(SB)/1, $0x01
+DATA int8bits<>+346(SB)/1, $0x03
+DATA int8bits<>+347(SB)/1, $0x05
+DATA int8bits<>+348(SB)/1, $0x00
+DATA int8bits<>+349(SB)/1, $0x00
+DATA int8bits<>+350(SB)/1, $0x00
+DATA int8bits<>+351(SB)/1, $0x00
+DATA int8bits<>+352(SB)/1, $0x02
+DATA int8bits<>+353(SB)/1, $0x03
+DATA int8bits<>+354(SB)/1, $0x05
+DATA int8bits<>+355(SB)/1, $0x00
+DATA int8bits<>+356(SB)/1, $0x00
+DATA int8bits<>+357(SB)/1, $0x00
+DATA int8bits<>+358(SB)/1, $0x00
+DATA int8bits<>+359(SB)/1, $0x00
+DATA int8bits<>+360(SB)/1, $0x00
+DATA int8bits<>+361(SB)/1, $0x02
+DATA int8bits<>+362(SB)/1, $0x03
+DATA int8bits<>+363(SB)/1, $0x05
+DATA int8bits<>+364(SB)/1, $0x00
+DATA int8bits<>+365(SB)/1, $0x00
+DATA int8bits<>+366(SB)/1, $0x00
+DATA int8bits<>+367(SB)/1, $0x00
+DATA int8bits<>+368(SB)/1, $0x01
+DATA int8bits<>+369(SB)/1, $0x02
+DATA int8bits<>+370(SB)/1, $0x03
+DATA int8bits<>+371(SB)/1, $0x05
+DATA int8bits<>+372(SB)/1, $0x00
+DATA int8bits<>+373(SB)/1, $0x00
+DATA int8bits<>+374(SB)/1, $0x00
+DATA int8bits<>+375(SB)/1, $0x00
+DATA int8bits<>+376(SB)/1, $0x00
+DATA int8bits<>+377(SB)/1, $0x01
+DATA int8bits<>+378(SB)/1, $0x02
+DATA int8bits<>+379(SB)/1, $0x03
+DATA int8bits<>+380(SB)/1, $0x05
+DATA int8bits<>+381(SB)/1, $0x00
+DATA int8bits<>+382(SB)/1, $0x00
+DATA int8bits<>+383(SB)/1, $0x00
+DATA int8bits<>+384(SB)/1, $0x04
+DATA int8bits<>+385(SB)/1, $0x05
+DATA int8bits<>+386(SB)/1, $0x00
+DATA int8bits<>+387(SB)/1, $0x00
+DATA int8bits<>+388(SB)/1, $0x00
+DATA int8bits<>+389(SB)/1, $0x00
+DATA int8bits<>+390(SB)/1, $0x00
+DATA int8bits<>+391(SB)/1, $0x00
+DATA int8bits<>+392(SB)/1, $0x00
+DATA int8bits<>+393(SB)/1, $0x04
+DATA int8bits<>+394(SB)/1, $0x05
+DATA int8bits<>+395(SB)/1, $0x00
+DATA int8bits<>+396(SB)/1, $0x00
+DATA int8bits<>+397(SB)/1, $0x00
+DATA int8bits<>+398(SB)/1, $0x00
+DATA int8bits<>+399(SB)/1, $0x00
+DATA int8bits<>+400(SB)/1, $0x01
+DATA int8bits<>+401(SB)/1, $0x04
+DATA int8bits<>+402(SB)/1, $0x05
+DATA int8bits<>+403(SB)/1, $0x00
+DATA int8bits<>+404(SB)/1, $0x00
+DATA int8bits<>+405(SB)/1, $0x00
+DATA int8bits<>+406(SB)/1, $0x00
+DATA int8bits<>+407(SB)/1, $0x00
+DATA int8bits<>+408(SB)/1, $0x00
+DATA int8bits<>+409(SB)/1, $0x01
+DATA int8bits<>+410(SB)/1, $0x04
+DATA int8bits<>+411(SB)/1, $0x05
+DATA int8bits<>+412(SB)/1, $0x00
+DATA int8bits<>+413(SB)/1, $0x00
+DATA int8bits<>+414(SB)/1, $0x00
+DATA int8bits<>+415(SB)/1, $0x00
+DATA int8bits<>+416(SB)/1, $0x02
+DATA int8bits<>+417(SB)/1, $0x04
+DATA int8bits<>+418(SB)/1, $0x05
+DATA int8bits<>+419(SB)/1, $0x00
+DATA int8bits<>+420(SB)/1, $0x00
+DATA int8bits<>+421(SB)/1, $0x00
+DATA int8bits<>+422(SB)/1, $0x00
+DATA int8bits<>+423(SB)/1, $0x00
+DATA int8bits<>+424(SB)/1, $0x00
+DATA int8bits<>+425(SB)/1, $0x02
+DATA int8bits<>+426(SB)/1, $0x04
+DATA int8bits<>+427(SB)/1, $0x05
+DATA int8bits<>+428(SB)/1, $0x00
+DATA int8bits<>+429(SB)/1, $0x00
+DATA int8bits<>+430(SB)/1, $0x00
+DATA int8bits<>+431(SB)/1, $0x00
+DATA int8bits<>+432(SB)/1, $0x01
+DATA int8bits<>+433(SB)/1, $0x02
+DATA int8bits<>+434(SB)/1, $0x04
+DATA int8bits<>+435(SB)/1, $0x05
+DATA int8bits<>+436(SB)/1, $0x00
+DATA int8bits<>+437(SB)/1, $0x00
+DATA int8bits<>+438(SB)/1, $0x00
+DATA int8bits<>+439(SB)/1, $0x00
+DATA int8bits<>+440(SB)/1, $0x00
+DATA int8bits<>+441(SB)/1, $0x01
+DATA int8bits<>+442(SB)/1, $0x02
+DATA int8bits<>+443(SB)/1, $0x04
+DATA int8bits<>+444(SB)/1, $0x05
+DATA int8bits<>+445(SB)/1, $0x00
+DATA int8bits<>+446(SB)/1, $0x00
+DATA int8bits<>+447(SB)/1, $0x00
+DATA int8bits<>+448(SB)/1, $0x03
+DATA int8bits<>+449(SB)/1, $0x04
+DATA int8bits<>+450(SB)/1, $0x05
+DATA int8bits<>+451(SB)/1, $0x00
+DATA int8bits<>+452(SB)/1, $0x00
+DATA int8bits<>+453(SB)/1, $0x00
+DATA int8bits<>+454(SB)/1, $0x00
+DATA int8bits<>+455(SB)/1, $0x00
+DATA int8bits<>+456(SB)/1, $0x00
+DATA int8bits<>+457(SB)/1, $0x03
+DATA int8bits<>+458(SB)/1, $0x04
+DATA int8bits<>+459(SB)/1, $0x05
+DATA int8bits<>+460(SB)/1, $0x00
+DATA int8bits<>+461(SB)/1, $0x00
+DATA int8bits<>+462(SB)/1, $0x00
+DATA int8bits<>+463(SB)/1, $0x00
+DATA int8bits<>+464(SB)/1, $0x01
+DATA int8bits<>+465(SB)/1, $0x03
+DATA int8bits<>+466(SB)/1, $0x04
+DATA int8bits<>+467(SB)/1, $0x05
+DATA int8bits<>+468(SB)/1, $0x00
+DATA int8bits<>+469(SB)/1, $0x00
+DATA int8bits<>+470(SB)/1, $0x00
+DATA int8bits<>+471(SB)/1, $0x00
+DATA int8bits<>+472(SB)/1, $0x00
+DATA int8bits<>+473(SB)/1, $0x01
+DATA int8bits<>+474(SB)/1, $0x03
+DATA int8bits<>+475(SB)/1, $0x04
+DATA int8bits<>+476(SB)/1, $0x05
+DATA int8bits<>+477(SB)/1, $0x00
+DATA int8bits<>+478(SB)/1, $0x00
+DATA int8bits<>+479(SB)/1, $0x00
+DATA int8bits<>+480(SB)/1, $0x02
+DATA int8bits<>+481(SB)/1, $0x03
+DATA int8bits<>+482(SB)/1, $0x04
+DATA int8bits<>+483(SB)/1, $0x05
+DATA int8bits<>+484(SB)/1, $0x00
+DATA int8bits<>+485(SB)/1, $0x00
+DATA int8bits<>+486(SB)/1, $0x00
+DATA int8bits<>+487(SB)/1, $0x00
+DATA int8bits<>+488(SB)/1, $0x00
+DATA int8bits<>+489(SB)/1, $0x02
+DATA int8bits<>+490(SB)/1, $0x03
+DATA int8bits<>+491(SB)/1, $0x04
+DATA int8bits<>+492(SB)/1, $0x05
+DATA int8bits<>+493(SB)/1, $0x00
+DATA int8bits<>+494(SB)/1, $0x00
+DATA int8bits<>+495(SB)/1, $0x00
+DATA int8bits<>+496(SB)/1, $0x01
+DATA int8bits<>+497(SB)/1, $0x02
+DATA int8bits<>+498(SB)/1, $0x03
+DATA int8bits<>+499(SB)/1, $0x04
+DATA int8bits<>+500(SB)/1, $0x05
+DATA int8bits<>+501(SB)/1, $0x00
+DATA int8bits<>+502(SB)/1, $0x00
+DATA int8bits<>+503(SB)/1, $0x00
+DATA int8bits<>+504(SB)/1, $0x00
+DATA int8bits<>+505(SB)/1, $0x01
+DATA int8bits<>+506(SB)/1, $0x02
+DATA int8bits<>+507(SB)/1, $0x03
+DATA int8bits<>+508(SB)/1, $0x04
+DATA int8bits<>+509(SB)/1, $0x05
+DATA int8bits<>+510(SB)/1, $0x00
+DATA int8bits<>+511(SB)/1, $0x00
+DATA int8bits<>+512(SB)/1, $0x06
+DATA int8bits<>+513(SB)/1, $0x00
+DATA int8bits<>+514(SB)/1, $0x00
+DATA int8bits<>+515(SB)/1, $0x00
+DATA int8bits<>+516(SB)/1, $0x00
+DATA int8bits<>+517(SB)/1, $0x00
+DATA int8bits<>+518(SB)/1, $0x00
+DATA int8bits<>+519(SB)/1, $0x00
+DATA int8bits<>+520(SB)/1, $0x00
+DATA int8bits<>+521(SB)/1, $0x06
+DATA int8bits<>+522(SB)/1, $0x00
+DATA int8bits<>+523(SB)/1, $0x00
+DATA int8bits<>+524(SB)/1, $0x00
+DATA int8bits<>+525(SB)/1, $0x00
+DATA int8bits<>+526(SB)/1, $0x00
+DATA int8bits<>+527(SB)/1, $0x00
+DATA int8bits<>+528(SB)/1, $0x01
+DATA int8bits<>+529(SB)/1, $0x06
+DATA int8bits<>+530(SB)/1, $0x00
+DATA int8bits<>+531(SB)/1, $0x00
+DATA int8bits<>+532(SB)/1, $0x00
+DATA int8bits<>+533(SB)/1, $0x00
+DATA int8bits<>+534(SB)/1, $0x00
+DATA int8bits<>+535(SB)/1, $0x00
+DATA int8bits<>+536(SB)/1, $0x00
+DATA int8bits<>+537(SB)/1, $0x01
+DATA int8bits<>+538(SB)/1, $0x06
+DATA int8bits<>+539(SB)/1, $0x00
+DATA int8bits<>+540(SB)/1, $0x00
+DATA int8bits<>+541(SB)/1, $0x00
+DATA int8bits<>+542(SB)/1, $0x00
+DATA int8bits<>+543(SB)/1, $0x00
+DATA int8bits<>+544(SB)/1, $0x02
+DATA int8bits<>+545(SB)/1, $0x06
+DATA int8bits<>+546(SB)/1, $0x00
+DATA int8bits<>+547(SB)/1, $0x00
+DATA int8bits<>+548(SB)/1, $0x00
+DATA int8bits<>+549(SB)/1, $0x00
+DATA int8bits<>+550(SB)/1, $0x00
+DATA int8bits<>+551(SB)/1, $0x00
+DATA int8bits<>+552(SB)/1, $0x00
+DATA int8bits<>+553(SB)/1, $0x02
+DATA int8bits<>+554(SB)/1, $0x06
+DATA int8bits<>+555(SB)/1, $0x00
+DATA int8bits<>+556(SB)/1, $0x00
+DATA int8bits<>+557(SB)/1, $0x00
+DATA int8bits<>+558(SB)/1, $0x00
+DATA int8bits<>+559(SB)/1, $0x00
+DATA int8bits<>+560(SB)/1, $0x01
+DATA int8bits<>+561(SB)/1, $0x02
+DATA int8bits<>+562(SB)/1, $0x06
+DATA int8bits<>+563(SB)/1, $0x00
+DATA int8bits<>+564(SB)/1, $0x00
+DATA int8bits<>+565(SB)/1, $0x00
+DATA int8bits<>+566(SB)/1, $0x00
+DATA int8bits<>+567(SB)/1, $0x00
+DATA int8bits<>+568(SB)/1, $0x00
+DATA int8bits<>+569(SB)/1, $0x01
+DATA int8bits<>+570(SB)/1, $0x02
+DATA int8bits<>+571(SB)/1, $0x06
+DATA int8bits<>+572(SB)/1, $0x00
+DATA int8bits<>+573(SB)/1, $0x00
+DATA int8bits<>+574(SB)/1, $0x00
+DATA int8bits<>+575(SB)/1, $0x00
+DATA int8bits<>+576(SB)/1, $0x03
+DATA int8bits<>+577(SB)/1, $0x06
+DATA int8bits<>+578(SB)/1, $0x00
+DATA int8bits<>+579(SB)/1, $0x00
+DATA int8bits<>+580(SB)/1, $0x00
+DATA int8bits<>+581(SB)/1, $0x00
+DATA int8bits<>+582(SB)/1, $0x00
+DATA int8bits<>+583(SB)/1, $0x00
+DATA int8bits<>+584(SB)/1, $0x00
+DATA int8bits<>+585(SB)/1, $0x03
+DATA int8bits<>+586(SB)/1, $0x06
+DATA int8bits<>+587(SB)/1, $0x00
+DATA int8bits<>+588(SB)/1, $0x00
+DATA int8bits<>+589(SB)/1, $0x00
+DATA int8bits<>+590(SB)/1, $0x00
+DATA int8bits<>+591(SB)/1, $0x00
+DATA int8bits<>+592(SB)/1, $0x01
+DATA int8bits<>+593(SB)/1, $0x03
+DATA int8bits<>+594(SB)/1, $0x06
+DATA int8bits<>+595(SB)/1, $0x00
+DATA int8bits<>+596(SB)/1, $0x00
+DATA int8bits<>+597(SB)/1, $0x00
+DATA int8bits<>+598(SB)/1, $0x00
+DATA int8bits<>+599(SB)/1, $0x00
+DATA int8bits<>+600(SB)/1, $0x00
+DATA int8bits<>+601(SB)/1, $0x01
+DATA int8bits<>+602(SB)/1, $0x03
+DATA int8bits<>+603(SB)/1, $0x06
+DATA int8bits<>+604(SB)/1, $0x00
+DATA int8bits<>+605(SB)/1, $0x00
+DATA int8bits<>+606(SB)/1, $0x00
+DATA int8bits<>+607(SB)/1, $0x00
+DATA int8bits<>+608(SB)/1, $0x02
+DATA int8bits<>+609(SB)/1, $0x03
+DATA int8bits<>+610(SB)/1, $0x06
+DATA int8bits<>+611(SB)/1, $0x00
+DATA int8bits<>+612(SB)/1, $0x00
+DATA int8bits<>+613(SB)/1, $0x00
+DATA int8bits<>+614(SB)/1, $0x00
+DATA int8bits<>+615(SB)/1, $0x00
+DATA int8bits<>+616(SB)/1, $0x00
+DATA int8bits<>+617(SB)/1, $0x02
+DATA int8bits<>+618(SB)/1, $0x03
+DATA int8bits<>+619(SB)/1, $0x06
+DATA int8bits<>+620(SB)/1, $0x00
+DATA int8bits<>+621(SB)/1, $0x00
+DATA int8bits<>+622(SB)/1, $0x00
+DATA int8bits<>+623(SB)/1, $0x00
+DATA int8bits<>+624(SB)/1, $0x01
+DATA int8bits<>+625(SB)/1, $0x02
+DATA int8bits<>+626(SB)/1, $0x03
+DATA int8bits<>+627(SB)/1, $0x06
+DATA int8bits<>+628(SB)/1, $0x00
+DATA int8bits<>+629(SB)/1, $0x00
+DATA int8bits<>+630(SB)/1, $0x00
+DATA int8bits<>+631(SB)/1, $0x00
+DATA int8bits<>+632(SB)/1, $0x00
+DATA int8bits<>+633(SB)/1, $0x01
+DATA int8bits<>+634(SB)/1, $0x02
+DATA int8bits<>+635(SB)/1, $0x03
+DATA int8bits<>+636(SB)/1, $0x06
+DATA int8bits<>+637(SB)/1, $0x00
+DATA int8bits<>+638(SB)/1, $0x00
+DATA int8bits<>+639(SB)/1, $0x00
+DATA int8bits<>+640(SB)/1, $0x04
+DATA int8bits<>+641(SB)/1, $0x06
+DATA int8bits<>+642(SB)/1, $0x00
+DATA int8bits<>+643(SB)/1, $0x00
+DATA int8bits<>+644(SB)/1, $0x00
+DATA int8bits<>+645(SB)/1, $0x00
+DATA int8bits<>+646(SB)/1, $0x00
+DATA int8bits<>+647(SB)/1, $0x00
+DATA int8bits<>+648(SB)/1, $0x00
+DATA int8bits<>+649(SB)/1, $0x04
+DATA int8bits<>+650(SB)/1, $0x06
+DATA int8bits<>+651(SB)/1, $0x00
+DATA int8bits<>+652(SB)/1, $0x00
+DATA int8bits<>+653(SB)/1, $0x00
+DATA int8bits<>+654(SB)/1, $0x00
+DATA int8bits<>+655(SB)/1, $0x00
+DATA int8bits<>+656(SB)/1, $0x01
+DATA int8bits<>+657(SB)/1, $0x04
+DATA int8bits<>+658(SB)/1, $0x06
+DATA int8bits<>+659(SB)/1, $0x00
+DATA int8bits<>+660(SB)/1, $0x00
+DATA int8bits<>+661(SB)/1, $0x00
+DATA int8bits<>+662(SB)/1, $0x00
+DATA int8bits<>+663(SB)/1, $0x00
+DATA int8bits<>+664(SB)/1, $0x00
+DATA int8bits<>+665(SB)/1, $0x01
+DATA int8bits<>+666(SB)/1, $0x04
+DATA int8bits<>+667(SB)/1, $0x06
+DATA int8bits<>+668(SB)/1, $0x00
+DATA int8bits<>+669(SB)/1, $0x00
+DATA int8bits<>+670(SB)/1, $0x00
+DATA int8bits<>+671(SB)/1, $0x00
+DATA int8bits<>+672(SB)/1, $0x02
+DATA int8bits<>+673(SB)/1, $0x04
+DATA int8bits<>+674(SB)/1, $0x06
+DATA int8bits<>+675(SB)/1, $0x00
+DATA int8bits<>+676(SB)/1, $0x00
+DATA int8bits<>+677(SB)/1, $0x00
+DATA int8bits<>+678(SB)/1, $0x00
+DATA int8bits<>+679(SB)/1, $0x00
+DATA int8bits<>+680(SB)/1, $0x00
+DATA int8bits<>+681(SB)/1, $0x02
+DATA int8bits<>+682(SB)/1, $0x04
+DATA int8bits<>+683(SB)/1, $0x06
+DATA int8bits<>+684(SB)/1, $0x00
+DATA int8bits<>+685(SB)/1, $0x00
+DATA int8bits<>+686(SB)/1, $0x00
+DATA int8bits<>+687(SB)/1, $0x00
+DATA int8bits<>+688(SB)/1, $0x01
+DATA int8bits<>+689(SB)/1, $0x02
+DATA int8bits<>+690(SB)/1, $0x04
+DATA int8bits<>+691(SB)/1, $0x06
+DATA int8bits<>+692(SB)/1, $0x00
+DATA int8bits<>+693(SB)/1, $0x00
+DATA int8bits<>+694(SB)/1, $0x00
+DATA int8bits<>+695(SB)/1, $0x00
+DATA int8bits<>+696(SB)/1, $0x00
+DATA int8bits<>+697(SB)/1, $0x01
+DATA int8bits<>+698(SB)/1, $0x02
+DATA int8bits<>+699(SB)/1, $0x04
+DATA int8bits<>+700(SB)/1, $0x06
+DATA int8bits<>+701(SB)/1, $0x00
+DATA int8bits<>+702(SB)/1, $0x00
+DATA int8bits<>+703(SB)/1, $0x00
+DATA int8bits<>+704(SB)/1, $0x03
+DATA int8bits<>+705(SB)/1, $0x04
+DATA int8bits<>+706(SB)/1, $0x06
+DATA int8bits<>+707(SB)/1, $0x00
+DATA int8bits<>+708(SB)/1, $0x00
+DATA int8bits<>+709(SB)/1, $0x00
+DATA int8bits<>+710(SB)/1, $0x00
+DATA int8bits<>+711(SB)/1, $0x00
+DATA int8bits<>+712(SB)/1, $0x00
+DATA int8bits<>+713(SB)/1, $0x03
+DATA int8bits<>+714(SB)/1, $0x04
+DATA int8bits<>+715(SB)/1, $0x06
+DATA int8bits<>+716(SB)/1, $0x00
+DATA int8bits<>+717(SB)/1, $0x00
+DATA int8bits<>+718(SB)/1, $0x00
+DATA int8bits<>+719(SB)/1, $0x00
+DATA int8bits<>+720(SB)/1, $0x01
+DATA int8bits<>+721(SB)/1, $0x03
+DATA int8bits<>+722(SB)/1, $0x04
+DATA int8bits<>+723(SB)/1, $0x06
+DATA int8bits<>+724(SB)/1, $0x00
+DATA int8bits<>+725(SB)/1, $0x00
+DATA int8bits<>+726(SB)/1, $0x00
+DATA int8bits<>+727(SB)/1, $0x00
+DATA int8bits<>+728(SB)/1, $0x00
+DATA int8bits<>+729(SB)/1, $0x01
+DATA int8bits<>+730(SB)/1, $0x03
+DATA int8bits<>+731(SB)/1, $0x04
+DATA int8bits<>+732(SB)/1, $0x06
+DATA int8bits<>+733(SB)/1, $0x00
+DATA int8bits<>+734(SB)/1, $0x00
+DATA int8bits<>+735(SB)/1, $0x00
+DATA int8bits<>+736(SB)/1, $0x02
+DATA int8bits<>+737(SB)/1, $0x03
+DATA int8bits<>+738(SB)/1, $0x04
+DATA int8bits<>+739(SB)/1, $0x06
+DATA int8bits<>+740(SB)/1, $0x00
+DATA int8bits<>+741(SB)/1, $0x00
+DATA int8bits<>+742(SB)/1, $0x00
+DATA int8bits<>+743(SB)/1, $0x00
+DATA int8bits<>+744(SB)/1, $0x00
+DATA int8bits<>+745(SB)/1, $0x02
+DATA int8bits<>+746(SB)/1, $0x03
+DATA int8bits<>+747(SB)/1, $0x04
+DATA int8bits<>+748(SB)/1, $0x06
+DATA int8bits<>+749(SB)/1, $0x00
+DATA int8bits<>+750(SB)/1, $0x00
+DATA int8bits<>+751(SB)/1, $0x00
+DATA int8bits<>+752(SB)/1, $0x01
+DATA int8bits<>+753(SB)/1, $0x02
+DATA int8bits<>+754(SB)/1, $0x03
+DATA int8bits<>+755(SB)/1, $0x04
+DATA int8bits<>+756(SB)/1, $0x06
+DATA int8bits<>+757(SB)/1, $0x00
+DATA int8bits<>+758(SB)/1, $0x00
+DATA int8bits<>+759(SB)/1, $0x00
+DATA int8bits<>+760(SB)/1, $0x00
+DATA int8bits<>+761(SB)/1, $0x01
+DATA int8bits<>+762(SB)/1, $0x02
+DATA int8bits<>+763(SB)/1, $0x03
+DATA int8bits<>+764(SB)/1, $0x04
+DATA int8bits<>+765(SB)/1, $0x06
+DATA int8bits<>+766(SB)/1, $0x00
+DATA int8bits<>+767(SB)/1, $0x00
+DATA int8bits<>+768(SB)/1, $0x05
+DATA int8bits<>+769(SB)/1, $0x06
+DATA int8bits<>+770(SB)/1, $0x00
+DATA int8bits<>+771(SB)/1, $0x00
+DATA int8bits<>+772(SB)/1, $0x00
+DATA int8bits<>+773(SB)/1, $0x00
+DATA int8bits<>+774(SB)/1, $0x00
+DATA int8bits<>+775(SB)/1, $0x00
+DATA int8bits<>+776(SB)/1, $0x00
+DATA int8bits<>+777(SB)/1, $0x05
+DATA int8bits<>+778(SB)/1, $0x06
+DATA int8bits<>+779(SB)/1, $0x00
+DATA int8bits<>+780(SB)/1, $0x00
+DATA int8bits<>+781(SB)/1, $0x00
+DATA int8bits<>+782(SB)/1, $0x00
+DATA int8bits<>+783(SB)/1, $0x00
+DATA int8bits<>+784(SB)/1, $0x01
+DATA int8bits<>+785(SB)/1, $0x05
+DATA int8bits<>+786(SB)/1, $0x06
+DATA int8bits<>+787(SB)/1, $0x00
+DATA int8bits<>+788(SB)/1, $0x00
+DATA int8bits<>+789(SB)/1, $0x00
+DATA int8bits<>+790(SB)/1, $0x00
+DATA int8bits<>+791(SB)/1, $0x00
+DATA int8bits<>+792(SB)/1, $0x00
+DATA int8bits<>+793(SB)/1, $0x01
+DATA int8bits<>+794(SB)/1, $0x05
+DATA int8bits<>+795(SB)/1, $0x06
+DATA int8bits<>+796(SB)/1, $0x00
+DATA int8bits<>+797(SB)/1, $0x00
+DATA int8bits<>+798(SB)/1, $0x00
+DATA int8bits<>+799(SB)/1, $0x00
+DATA int8bits<>+800(SB)/1, $0x02
+DATA int8bits<>+801(SB)/1, $0x05
+DATA int8bits<>+802(SB)/1, $0x06
+DATA int8bits<>+803(SB)/1, $0x00
+DATA int8bits<>+804(SB)/1, $0x00
+DATA int8bits<>+805(SB)/1, $0x00
+DATA int8bits<>+806(SB)/1, $0x00
+DATA int8bits<>+807(SB)/1, $0x00
+DATA int8bits<>+808(SB)/1, $0x00
+DATA int8bits<>+809(SB)/1, $0x02
+DATA int8bits<>+810(SB)/1, $0x05
+DATA int8bits<>+811(SB)/1, $0x06
+DATA int8bits<>+812(SB)/1, $0x00
+DATA int8bits<>+813(SB)/1, $0x00
+DATA int8bits<>+814(SB)/1, $0x00
+DATA int8bits<>+815(SB)/1, $0x00
+DATA int8bits<>+816(SB)/1, $0x01
+DATA int8bits<>+817(SB)/1, $0x02
+DATA int8bits<>+818(SB)/1, $0x05
+DATA int8bits<>+819(SB)/1, $0x06
+DATA int8bits<>+820(SB)/1, $0x00
+DATA int8bits<>+821(SB)/1, $0x00
+DATA int8bits<>+822(SB)/1, $0x00
+DATA int8bits<>+823(SB)/1, $0x00
+DATA int8bits<>+824(SB)/1, $0x00
+DATA int8bits<>+825(SB)/1, $0x01
+DATA int8bits<>+826(SB)/1, $0x02
+DATA int8bits<>+827(SB)/1, $0x05
+DATA int8bits<>+828(SB)/1, $0x06
+DATA int8bits<>+829(SB)/1, $0x00
+DATA int8bits<>+830(SB)/1, $0x00
+DATA int8bits<>+831(SB)/1, $0x00
+DATA int8bits<>+832(SB)/1, $0x03
+DATA int8bits<>+833(SB)/1, $0x05
+DATA int8bits<>+834(SB)/1, $0x06
+DATA int8bits<>+835(SB)/1, $0x00
+DATA int8bits<>+836(SB)/1, $0x00
+DATA int8bits<>+837(SB)/1, $0x00
+DATA int8bits<>+838(SB)/1, $0x00
+DATA int8bits<>+839(SB)/1, $0x00
+DATA int8bits<>+840(SB)/1, $0x00
+DATA int8bits<>+841(SB)/1, $0x03
+DATA int8bits<>+842(SB)/1, $0x05
+DATA int8bits<>+843(SB)/1, $0x06
+DATA int8bits<>+844(SB)/1, $0x00
+DATA int8bits<>+845(SB)/1, $0x00
+DATA int8bits<>+846(SB)/1, $0x00
+DATA int8bits<>+847(SB)/1, $0x00
+DATA int8bits<>+848(SB)/1, $0x01
+DATA int8bits<>+849(SB)/1, $0x03
+DATA int8bits<>+850(SB)/1, $0x05
+DATA int8bits<>+851(SB)/1, $0x06
+DATA int8bits<>+852(SB)/1, $0x00
+DATA int8bits<>+853(SB)/1, $0x00
+DATA int8bits<>+854(SB)/1, $0x00
+DATA int8bits<>+855(SB)/1, $0x00
+DATA int8bits<>+856(SB)/1, $0x00
+DATA int8bits<>+857(SB)/1, $0x01
+DATA int8bits<>+858(SB)/1, $0x03
+DATA int8bits<>+859(SB)/1, $0x05
+DATA int8bits<>+860(SB)/1, $0x06
+DATA int8bits<>+861(SB)/1, $0x00
+DATA int8bits<>+862(SB)/1, $0x00
+DATA int8bits<>+863(SB)/1, $0x00
+DATA int8bits<>+864(SB)/1, $0x02
+DATA int8bits<>+865(SB)/1, $0x03
+DATA int8bits<>+866(SB)/1, $0x05
+DATA int8bits<>+867(SB)/1, $0x06
+DATA int8bits<>+868(SB)/1, $0x00
+DATA int8bits<>+869(SB)/1, $0x00
+DATA int8bits<>+870(SB)/1, $0x00
+DATA int8bits<>+871(SB)/1, $0x00
+DATA int8bits<>+872(SB)/1, $0x00
+DATA int8bits<>+873(SB)/1, $0x02
+DATA int8bits<>+874(SB)/1, $0x03
+DATA int8bits<>+875(SB)/1, $0x05
+DATA int8bits<>+876(SB)/1, $0x06
+DATA int8bits<>+877(SB)/1, $0x00
+DATA int8bits<>+878(SB)/1, $0x00
+DATA int8bits<>+879(SB)/1, $0x00
+DATA int8bits<>+880(SB)/1, $0x01
+DATA int8bits<>+881(SB)/1, $0x02
+DATA int8bits<>+882(SB)/1, $0x03
+DATA int8bits<>+883(SB)/1, $0x05
+DATA int8bits<>+884(SB)/1, $0x06
+DATA int8bits<>+885(SB)/1, $0x00
+DATA int8bits<>+886(SB)/1, $0x00
+DATA int8bits<>+887(SB)/1, $0x00
+DATA int8bits<>+888(SB)/1, $0x00
+DATA int8bits<>+889(SB)/1, $0x01
+DATA int8bits<>+890(SB)/1, $0x02
+DATA int8bits<>+891(SB)/1, $0x03
+DATA int8bits<>+892(SB)/1, $0x05
+DATA int8bits<>+893(SB)/1, $0x06
+DATA int8bits<>+894(SB)/1, $0x00
+DATA int8bits<>+895(SB)/1, $0x00
+DATA int8bits<>+896(SB)/1, $0x04
+DATA int8bits<>+897(SB)/1, $0x05
+DATA int8bits<>+898(SB)/1, $0x06
+DATA int8bits<>+899(SB)/1, $0x00
+DATA int8bits<>+900(SB)/1, $0x00
+DATA int8bits<>+901(SB)/1, $0x00
+DATA int8bits<>+902(SB)/1, $0x00
+DATA int8bits<>+903(SB)/1, $0x00
+DATA int8bits<>+904(SB)/1, $0x00
+DATA int8bits<>+905(SB)/1, $0x04
+DATA int8bits<>+906(SB)/1, $0x05
+DATA int8bits<>+907(SB)/1, $0x06
+DATA int8bits<>+908(SB)/1, $0x00
+DATA int8bits<>+909(SB)/1, $0x00
+DATA int8bits<>+910(SB)/1, $0x00
+DATA int8bits<>+911(SB)/1, $0x00
+DATA int8bits<>+912(SB)/1, $0x01
+DATA int8bits<>+913(SB)/1, $0x04
+DATA int8bits<>+914(SB)/1, $0x05
+DATA int8bits<>+915(SB)/1, $0x06
+DATA int8bits<>+916(SB)/1, $0x00
+DATA int8bits<>+917(SB)/1, $0x00
+DATA int8bits<>+918(SB)/1, $0x00
+DATA int8bits<>+919(SB)/1, $0x00
+DATA int8bits<>+920(SB)/1, $0x00
+DATA int8bits<>+921(SB)/1, $0x01
+DATA int8bits<>+922(SB)/1, $0x04
+DATA int8bits<>+923(SB)/1, $0x05
+DATA int8bits<>+924(SB)/1, $0x06
+DATA int8bits<>+925(SB)/1, $0x00
+DATA int8bits<>+926(SB)/1, $0x00
+DATA int8bits<>+927(SB)/1, $0x00
+DATA int8bits<>+928(SB)/1, $0x02
+DATA int8bits<>+929(SB)/1, $0x04
+DATA int8bits<>+930(SB)/1, $0x05
+DATA int8bits<>+931(SB)/1, $0x06
+DATA int8bits<>+932(SB)/1, $0x00
+DATA int8bits<>+933(SB)/1, $0x00
+DATA int8bits<>+934(SB)/1, $0x00
+DATA int8bits<>+935(SB)/1, $0x00
+DATA int8bits<>+936(SB)/1, $0x00
+DATA int8bits<>+937(SB)/1, $0x02
+DATA int8bits<>+938(SB)/1, $0x04
+DATA int8bits<>+939(SB)/1, $0x05
+DATA int8bits<>+940(SB)/1, $0x06
+DATA int8bits<>+941(SB)/1, $0x00
+DATA int8bits<>+942(SB)/1, $0x00
+DATA int8bits<>+943(SB)/1, $0x00
+DATA int8bits<>+944(SB)/1, $0x01
+DATA int8bits<>+945(SB)/1, $0x02
+DATA int8bits<>+946(SB)/1, $0x04
+DATA int8bits<>+947(SB)/1, $0x05
+DATA int8bits<>+948(SB)/1, $0x06
+DATA int8bits<>+949(SB)/1, $0x00
+DATA int8bits<>+950(SB)/1, $0x00
+DATA int8bits<>+951(SB)/1, $0x00
+DATA int8bits<>+952(SB)/1, $0x00
+DATA int8bits<>+953(SB)/1, $0x01
+DATA int8bits<>+954(SB)/1, $0x02
+DATA int8bits<>+955(SB)/1, $0x04
+DATA int8bits<>+956(SB)/1, $0x05
+DATA int8bits<>+957(SB)/1, $0x06
+DATA int8bits<>+958(SB)/1, $0x00
+DATA int8bits<>+959(SB)/1, $0x00
+DATA int8bits<>+960(SB)/1, $0x03
+DATA int8bits<>+961(SB)/1, $0x04
+DATA int8bits<>+962(SB)/1, $0x05
+DATA int8bits<>+963(SB)/1, $0x06
+DATA int8bits<>+964(SB)/1, $0x00
+DATA int8bits<>+965(SB)/1, $0x00
+DATA int8bits<>+966(SB)/1, $0x00
+DATA int8bits<>+967(SB)/1, $0x00
+DATA int8bits<>+968(SB)/1, $0x00
+DATA int8bits<>+969(SB)/1, $0x03
+DATA int8bits<>+970(SB)/1, $0x04
+DATA int8bits<>+971(SB)/1, $0x05
+DATA int8bits<>+972(SB)/1, $0x06
+DATA int8bits<>+973(SB)/1, $0x00
+DATA int8bits<>+974(SB)/1, $0x00
+DATA int8bits<>+975(SB)/1, $0x00
+DATA int8bits<>+976(SB)/1, $0x01
+DATA int8bits<>+977(SB)/1, $0x03
+DATA int8bits<>+978(SB)/1, $0x04
+DATA int8bits<>+979(SB)/1, $0x05
+DATA int8bits<>+980(SB)/1, $0x06
+DATA int8bits<>+981(SB)/1, $0x00
+DATA int8bits<>+982(SB)/1, $0x00
+DATA int8bits<>+983(SB)/1, $0x00
+DATA int8bits<>+984(SB)/1, $0x00
+DATA int8bits<>+985(SB)/1, $0x01
+DATA int8bits<>+986(SB)/1, $0x03
+DATA int8bits<>+987(SB)/1, $0x04
+DATA int8bits<>+988(SB)/1, $0x05
+DATA int8bits<>+989(SB)/1, $0x06
+DATA int8bits<>+990(SB)/1, $0x00
+DATA int8bits<>+991(SB)/1, $0x00
+DATA int8bits<>+992(SB)/1, $0x02
+DATA int8bits<>+993(SB)/1, $0x03
+DATA int8bits<>+994(SB)/1, $0x04
+DATA int8bits<>+995(SB)/1, $0x05
+DATA int8bits<>+996(SB)/1, $0x06
+DATA int8bits<>+997(SB)/1, $0x00
+DATA int8bits<>+998(SB)/1, $0x00
+DATA int8bits<>+999(SB)/1, $0x00
+DATA int8bits<>+1000(SB)/1, $0x00
+DATA int8bits<>+1001(SB)/1, $0x02
+DATA int8bits<>+1002(SB)/1, $0x03
+DATA int8bits<>+1003(SB)/1, $0x04
+DATA int8bits<>+1004(SB)/1, $0x05
+DATA int8bits<>+1005(SB)/1, $0x06
+DATA int8bits<>+1006(SB)/1, $0x00
+DATA int8bits<>+1007(SB)/1, $0x00
+DATA int8bits<>+1008(SB)/1, $0x01
+DATA int8bits<>+1009(SB)/1, $0x02
+DATA int8bits<>+1010(SB)/1, $0x03
+DATA int8bits<>+1011(SB)/1, $0x04
+DATA int8bits<>+1012(SB)/1, $0x05
+DATA int8bits<>+1013(SB)/1, $0x06
+DATA int8bits<>+1014(SB)/1, $0x00
+DATA int8bits<>+1015(SB)/1, $0x00
+DATA int8bits<>+1016(SB)/1, $0x00
+DATA int8bits<>+1017(SB)/1, $0x01
+DATA int8bits<>+1018(SB)/1, $0x02
+DATA int8bits<>+1019(SB)/1, $0x03
+DATA int8bits<>+1020(SB)/1, $0x04
+DATA int8bits<>+1021(SB)/1, $0x05
+DATA int8bits<>+1022(SB)/1, $0x06
+DATA int8bits<>+1023(SB)/1, $0x00
+DATA int8bits<>+1024(SB)/1, $0x07
+DATA int8bits<>+1025(SB)/1, $0x00
+DATA int8bits<>+1026(SB)/1, $0x00
+DATA int8bits<>+1027(SB)/1, $0x00
+DATA int8bits<>+1028(SB)/1, $0x00
+DATA int8bits<>+1029(SB)/1, $0x00
+DATA int8bits<>+1030(SB)/1, $0x00
+DATA int8bits<>+1031(SB)/1, $0x00
+DATA int8bits<>+1032(SB)/1, $0x00
+DATA int8bits<>+1033(SB)/1, $0x07
+DATA int8bits<>+1034(SB)/1, $0x00
+DATA int8bits<>+1035(SB)/1, $0x00
+DATA int8bits<>+1036(SB)/1, $0x00
+DATA int8bits<>+1037(SB)/1, $0x00
+DATA int8bits<>+1038(SB)/1, $0x00
+DATA int8bits<>+1039(SB)/1, $0x00
+DATA int8bits<>+1040(SB)/1, $0x01
+DATA int8bits<>+1041(SB)/1, $0x07
+DATA int8bits<>+1042(SB)/1, $0x00
+DATA int8bits<>+1043(SB)/1, $0x00
+DATA int8bits<>+1044(SB)/1, $0x00
+DATA int8bits<>+1045(SB)/1, $0x00
+DATA int8bits<>+1046(SB)/1, $0x00
+DATA int8bits<>+1047(SB)/1, $0x00
+DATA int8bits<>+1048(SB)/1, $0x00
+DATA int8bits<>+1049(SB)/1, $0x01
+DATA int8bits<>+1050(SB)/1, $0x07
+DATA int8bits<>+1051(SB)/1, $0x00
+DATA int8bits<>+1052(SB)/1, $0x00
+DATA int8bits<>+1053(SB)/1, $0x00
+DATA int8bits<>+1054(SB)/1, $0x00
+DATA int8bits<>+1055(SB)/1, $0x00
+DATA int8bits<>+1056(SB)/1, $0x02
+DATA int8bits<>+1057(SB)/1, $0x07
+DATA int8bits<>+1058(SB)/1, $0x00
+DATA int8bits<>+1059(SB)/1, $0x00
+DATA int8bits<>+1060(SB)/1, $0x00
+DATA int8bits<>+1061(SB)/1, $0x00
+DATA int8bits<>+1062(SB)/1, $0x00
+DATA int8bits<>+1063(SB)/1, $0x00
+DATA int8bits<>+1064(SB)/1, $0x00
+DATA int8bits<>+1065(SB)/1, $0x02
+DATA int8bits<>+1066(SB)/1, $0x07
+DATA int8bits<>+1067(SB)/1, $0x00
+DATA int8bits<>+1068(SB)/1, $0x00
+DATA int8bits<>+1069(SB)/1, $0x00
+DATA int8bits<>+1070(SB)/1, $0x00
+DATA int8bits<>+1071(SB)/1, $0x00
+DATA int8bits<>+1072(SB)/1, $0x01
+DATA int8bits<>+1073(SB)/1, $0x02
+DATA int8bits<>+1074(SB)/1, $0x07
+DATA int8bits<>+1075(SB)/1, $0x00
+DATA int8bits<>+1076(SB)/1, $0x00
+DATA int8bits<>+1077(SB)/1, $0x00
+DATA int8bits<>+1078(SB)/1, $0x00
+DATA int8bits<>+1079(SB)/1, $0x00
+DATA int8bits<>+1080(SB)/1, $0x00
+DATA int8bits<>+1081(SB)/1, $0x01
+DATA int8bits<>+1082(SB)/1, $0x02
+DATA int8bits<>+1083(SB)/1, $0x07
+DATA int8bits<>+1084(SB)/1, $0x00
+DATA int8bits<>+1085(SB)/1, $0x00
+DATA int8bits<>+1086(SB)/1, $0x00
+DATA int8bits<>+1087(SB)/1, $0x00
+DATA int8bits<>+1088(SB)/1, $0x03
+DATA int8bits<>+1089(SB)/1, $0x07
+DATA int8bits<>+1090(SB)/1, $0x00
+DATA int8bits<>+1091(SB)/1, $0x00
+DATA int8bits<>+1092(SB)/1, $0x00
+DATA int8bits<>+1093(SB)/1, $0x00
+DATA int8bits<>+1094(SB)/1, $0x00
+DATA int8bits<>+1095(SB)/1, $0x00
+DATA int8bits<>+1096(SB)/1, $0x00
+DATA int8bits<>+1097(SB)/1, $0x03
+DATA int8bits<>+1098(SB)/1, $0x07
+DATA int8bits<>+1099(SB)/1, $0x00
+DATA int8bits<>+1100(SB)/1, $0x00
+DATA int8bits<>+1101(SB)/1, $0x00
+DATA int8bits<>+1102(SB)/1, $0x00
+DATA int8bits<>+1103(SB)/1, $0x00
+DATA int8bits<>+1104(SB)/1, $0x01
+DATA int8bits<>+1105(SB)/1, $0x03
+DATA int8bits<>+1106(SB)/1, $0x07
+DATA int8bits<>+1107(SB)/1, $0x00
+DATA int8bits<>+1108(SB)/1, $0x00
+DATA int8bits<>+1109(SB)/1, $0x00
+DATA int8bits<>+1110(SB)/1, $0x00
+DATA int8bits<>+1111(SB)/1, $0x00
+DATA int8bits<>+1112(SB)/1, $0x00
+DATA int8bits<>+1113(SB)/1, $0x01
+DATA int8bits<>+1114(SB)/1, $0x03
+DATA int8bits<>+1115(SB)/1, $0x07
+DATA int8bits<>+1116(SB)/1, $0x00
+DATA int8bits<>+1117(SB)/1, $0x00
+DATA int8bits<>+1118(SB)/1, $0x00
+DATA int8bits<>+1119(SB)/1, $0x00
+DATA int8bits<>+1120(SB)/1, $0x02
+DATA int8bits<>+1121(SB)/1, $0x03
+DATA int8bits<>+1122(SB)/1, $0x07
+DATA int8bits<>+1123(SB)/1, $0x00
+DATA int8bits<>+1124(SB)/1, $0x00
+DATA int8bits<>+1125(SB)/1, $0x00
+DATA int8bits<>+1126(SB)/1, $0x00
+DATA int8bits<>+1127(SB)/1, $0x00
+DATA int8bits<>+1128(SB)/1, $0x00
+DATA int8bits<>+1129(SB)/1, $0x02
+DATA int8bits<>+1130(SB)/1, $0x03
+DATA int8bits<>+1131(SB)/1, $0x07
+DATA int8bits<>+1132(SB)/1, $0x00
+DATA int8bits<>+1133(SB)/1, $0x00
+DATA int8bits<>+1134(SB)/1, $0x00
+DATA int8bits<>+1135(SB)/1, $0x00
+DATA int8bits<>+1136(SB)/1, $0x01
+DATA int8bits<>+1137(SB)/1, $0x02
+DATA int8bits<>+1138(SB)/1, $0x03
+DATA int8bits<>+1139(SB)/1, $0x07
+DATA int8bits<>+1140(SB)/1, $0x00
+DATA int8bits<>+1141(SB)/1, $0x00
+DATA int8bits<>+1142(SB)/1, $0x00
+DATA int8bits<>+1143(SB)/1, $0x00
+DATA int8bits<>+1144(SB)/1, $0x00
+DATA int8bits<>+1145(SB)/1, $0x01
+DATA int8bits<>+1146(SB)/1, $0x02
+DATA int8bits<>+1147(SB)/1, $0x03
+DATA int8bits<>+1148(SB)/1, $0x07
+DATA int8bits<>+1149(SB)/1, $0x00
+DATA int8bits<>+1150(SB)/1, $0x00
+DATA int8bits<>+1151(SB)/1, $0x00
+DATA int8bits<>+1152(SB)/1, $0x04
+DATA int8bits<>+1153(SB)/1, $0x07
+DATA int8bits<>+1154(SB)/1, $0x00
+DATA int8bits<>+1155(SB)/1, $0x00
+DATA int8bits<>+1156(SB)/1, $0x00
+DATA int8bits<>+1157(SB)/1, $0x00
+DATA int8bits<>+1158(SB)/1, $0x00
+DATA int8bits<>+1159(SB)/1, $0x00
+DATA int8bits<>+1160(SB)/1, $0x00
+DATA int8bits<>+1161(SB)/1, $0x04
+DATA int8bits<>+1162(SB)/1, $0x07
+DATA int8bits<>+1163(SB)/1, $0x00
+DATA int8bits<>+1164(SB)/1, $0x00
+DATA int8bits<>+1165(SB)/1, $0x00
+DATA int8bits<>+1166(SB)/1, $0x00
+DATA int8bits<>+1167(SB)/1, $0x00
+DATA int8bits<>+1168(SB)/1, $0x01
+DATA int8bits<>+1169(SB)/1, $0x04
+DATA int8bits<>+1170(SB)/1, $0x07
+DATA int8bits<>+1171(SB)/1, $0x00
+DATA int8bits<>+1172(SB)/1, $0x00
+DATA int8bits<>+1173(SB)/1, $0x00
+DATA int8bits<>+1174(SB)/1, $0x00
+DATA int8bits<>+1175(SB)/1, $0x00
+DATA int8bits<>+1176(SB)/1, $0x00
+DATA int8bits<>+1177(SB)/1, $0x01
+DATA int8bits<>+1178(SB)/1, $0x04
+DATA int8bits<>+1179(SB)/1, $0x07
+DATA int8bits<>+1180(SB)/1, $0x00
+DATA int8bits<>+1181(SB)/1, $0x00
+DATA int8bits<>+1182(SB)/1, $0x00
+DATA int8bits<>+1183(SB)/1, $0x00
+DATA int8bits<>+1184(SB)/1, $0x02
+DATA int8bits<>+1185(SB)/1, $0x04
+DATA int8bits<>+1186(SB)/1, $0x07
+DATA int8bits<>+1187(SB)/1, $0x00
+DATA int8bits<>+1188(SB)/1, $0x00
+DATA int8bits<>+1189(SB)/1, $0x00
+DATA int8bits<>+1190(SB)/1, $0x00
+DATA int8bits<>+1191(SB)/1, $0x00
+DATA int8bits<>+1192(SB)/1, $0x00
+DATA int8bits<>+1193(SB)/1, $0x02
+DATA int8bits<>+1194(SB)/1, $0x04
+DATA int8bits<>+1195(SB)/1, $0x07
+DATA int8bits<>+1196(SB)/1, $0x00
+DATA int8bits<>+1197(SB)/1, $0x00
+DATA int8bits<>+1198(SB)/1, $0x00
+DATA int8bits<>+1199(SB)/1, $0x00
+DATA int8bits<>+1200(SB)/1, $0x01
+DATA int8bits<>+1201(SB)/1, $0x02
+DATA int8bits<>+1202(SB)/1, $0x04
+DATA int8bits<>+1203(SB)/1, $0x07
+DATA int8bits<>+1204(SB)/1, $0x00
+DATA int8bits<>+1205(SB)/1, $0x00
+DATA int8bits<>+1206(SB)/1, $0x00
+DATA int8bits<>+1207(SB)/1, $0x00
+DATA int8bits<>+1208(SB)/1, $0x00
+DATA int8bits<>+1209(SB)/1, $0x01
+DATA int8bits<>+1210(SB)/1, $0x02
+DATA int8bits<>+1211(SB)/1, $0x04
+DATA int8bits<>+1212(SB)/1, $0x07
+DATA int8bits<>+1213(SB)/1, $0x00
+DATA int8bits<>+1214(SB)/1, $0x00
+DATA int8bits<>+1215(SB)/1, $0x00
+DATA int8bits<>+1216(SB)/1, $0x03
+DATA int8bits<>+1217(SB)/1, $0x04
+DATA int8bits<>+1218(SB)/1, $0x07
+DATA int8bits<>+1219(SB)/1, $0x00
+DATA int8bits<>+1220(SB)/1, $0x00
+DATA int8bits<>+1221(SB)/1, $0x00
+DATA int8bits<>+1222(SB)/1, $0x00
+DATA int8bits<>+1223(SB)/1, $0x00
+DATA int8bits<>+1224(SB)/1, $0x00
+DATA int8bits<>+1225(SB)/1, $0x03
+DATA int8bits<>+1226(SB)/1, $0x04
+DATA int8bits<>+1227(SB)/1, $0x07
+DATA int8bits<>+1228(SB)/1, $0x00
+DATA int8bits<>+1229(SB)/1, $0x00
+DATA int8bits<>+1230(SB)/1, $0x00
+DATA int8bits<>+1231(SB)/1, $0x00
+DATA int8bits<>+1232(SB)/1, $0x01
+DATA int8bits<>+1233(SB)/1, $0x03
+DATA int8bits<>+1234(SB)/1, $0x04
+DATA int8bits<>+1235(SB)/1, $0x07
+DATA int8bits<>+1236(SB)/1, $0x00
+DATA int8bits<>+1237(SB)/1, $0x00
+DATA int8bits<>+1238(SB)/1, $0x00
+DATA int8bits<>+1239(SB)/1, $0x00
+DATA int8bits<>+1240(SB)/1, $0x00
+DATA int8bits<>+1241(SB)/1, $0x01
+DATA int8bits<>+1242(SB)/1, $0x03
+DATA int8bits<>+1243(SB)/1, $0x04
+DATA int8bits<>+1244(SB)/1, $0x07
+DATA int8bits<>+1245(SB)/1, $0x00
+DATA int8bits<>+1246(SB)/1, $0x00
+DATA int8bits<>+1247(SB)/1, $0x00
+DATA int8bits<>+1248(SB)/1, $0x02
+DATA int8bits<>+1249(SB)/1, $0x03
+DATA int8bits<>+1250(SB)/1, $0x04
+DATA int8bits<>+1251(SB)/1, $0x07
+DATA int8bits<>+1252(SB)/1, $0x00
+DATA int8bits<>+1253(SB)/1, $0x00
+DATA int8bits<>+1254(SB)/1, $0x00
+DATA int8bits<>+1255(SB)/1, $0x00
+DATA int8bits<>+1256(SB)/1, $0x00
+DATA int8bits<>+1257(SB)/1, $0x02
+DATA int8bits<>+1258(SB)/1, $0x03
+DATA int8bits<>+1259(SB)/1, $0x04
+DATA int8bits<>+1260(SB)/1, $0x07
+DATA int8bits<>+1261(SB)/1, $0x00
+DATA int8bits<>+1262(SB)/1, $0x00
+DATA int8bits<>+1263(SB)/1, $0x00
+DATA int8bits<>+1264(SB)/1, $0x01
+DATA int8bits<>+1265(SB)/1, $0x02
+DATA int8bits<>+1266(SB)/1, $0x03
+DATA int8bits<>+1267(SB)/1, $0x04
+DATA int8bits<>+1268(SB)/1, $0x07
+DATA int8bits<>+1269(SB)/1, $0x00
+DATA int8bits<>+1270(SB)/1, $0x00
+DATA int8bits<>+1271(SB)/1, $0x00
+DATA int8bits<>+1272(SB)/1, $0x00
+DATA int8bits<>+1273(SB)/1, $0x01
+DATA int8bits<>+1274(SB)/1, $0x02
+DATA int8bits<>+1275(SB)/1, $0x03
+DATA int8bits<>+1276(SB)/1, $0x04
+DATA int8bits<>+1277(SB)/1, $0x07
+DATA int8bits<>+1278(SB)/1, $0x00
+DATA int8bits<>+1279(SB)/1, $0x00
+DATA int8bits<>+1280(SB)/1, $0x05
+DATA int8bits<>+1281(SB)/1, $0x07
+DATA int8bits<>+1282(SB)/1, $0x00
+DATA int8bits<>+1283(SB)/1, $0x00
+DATA int8bits<>+1284(SB)/1, $0x00
+DATA int8bits<>+1285(SB)/1, $0x00
+DATA int8bits<>+1286(SB)/1, $0x00
+DATA int8bits<>+1287(SB)/1, $0x00
+DATA int8bits<>+1288(SB)/1, $0x00
+DATA int8bits<>+1289(SB)/1, $0x05
+DATA int8bits<>+1290(SB)/1, $0x07
+DATA int8bits<>+1291(SB)/1, $0x00
+DATA int8bits<>+1292(SB)/1, $0x00
+DATA int8bits<>+1293(SB)/1, $0x00
+DATA int8bits<>+1294(SB)/1, $0x00
+DATA int8bits<>+1295(SB)/1, $0x00
+DATA int8bits<>+1296(SB)/1, $0x01
+DATA int8bits<>+1297(SB)/1, $0x05
+DATA int8bits<>+1298(SB)/1, $0x07
+DATA int8bits<>+1299(SB)/1, $0x00
+DATA int8bits<>+1300(SB)/1, $0x00
+DATA int8bits<>+1301(SB)/1, $0x00
+DATA int8bits<>+1302(SB)/1, $0x00
+DATA int8bits<>+1303(SB)/1, $0x00
+DATA int8bits<>+1304(SB)/1, $0x00
+DATA int8bits<>+1305(SB)/1, $0x01
+DATA int8bits<>+1306(SB)/1, $0x05
+DATA int8bits<>+1307(SB)/1, $0x07
+DATA int8bits<>+1308(SB)/1, $0x00
+DATA int8bits<>+1309(SB)/1, $0x00
+DATA int8bits<>+1310(SB)/1, $0x00
+DATA int8bits<>+1311(SB)/1, $0x00
+DATA int8bits<>+1312(SB)/1, $0x02
+DATA int8bits<>+1313(SB)/1, $0x05
+DATA int8bits<>+1314(SB)/1, $0x07
+DATA int8bits<>+1315(SB)/1, $0x00
+DATA int8bits<>+1316(SB)/1, $0x00
+DATA int8bits<>+1317(SB)/1, $0x00
+DATA int8bits<>+1318(SB)/1, $0x00
+DATA int8bits<>+1319(SB)/1, $0x00
+DATA int8bits<>+1320(SB)/1, $0x00
+DATA int8bits<>+1321(SB)/1, $0x02
+DATA int8bits<>+1322(SB)/1, $0x05
+DATA int8bits<>+1323(SB)/1, $0x07
+DATA int8bits<>+1324(SB)/1, $0x00
+DATA int8bits<>+1325(SB)/1, $0x00
+DATA int8bits<>+1326(SB)/1, $0x00
+DATA int8bits<>+1327(SB)/1, $0x00
+DATA int8bits<>+1328(SB)/1, $0x01
+DATA int8bits<>+1329(SB)/1, $0x02
+DATA int8bits<>+1330(SB)/1, $0x05
+DATA int8bits<>+1331(SB)/1, $0x07
+DATA int8bits<>+1332(SB)/1, $0x00
+DATA int8bits<>+1333(SB)/1, $0x00
+DATA int8bits<>+1334(SB)/1, $0x00
+DATA int8bits<>+1335(SB)/1, $0x00
+DATA int8bits<>+1336(SB)/1, $0x00
+DATA int8bits<>+1337(SB)/1, $0x01
+DATA int8bits<>+1338(SB)/1, $0x02
+DATA int8bits<>+1339(SB)/1, $0x05
+DATA int8bits<>+1340(SB)/1, $0x07
+DATA int8bits<>+1341(SB)/1, $0x00
+DATA int8bits<>+1342(SB)/1, $0x00
+DATA int8bits<>+1343(SB)/1, $0x00
+DATA int8bits<>+1344(SB)/1, $0x03
+DATA int8bits<>+1345(SB)/1, $0x05
+DATA int8bits<>+1346(SB)/1, $0x07
+DATA int8bits<>+1347(SB)/1, $0x00
+DATA int8bits<>+1348(SB)/1, $0x00
+DATA int8bits<>+1349(SB)/1, $0x00
+DATA int8bits<>+1350(SB)/1, $0x00
+DATA int8bits<>+1351(SB)/1, $0x00
+DATA int8bits<>+1352(SB)/1, $0x00
+DATA int8bits<>+1353(SB)/1, $0x03
+DATA int8bits<>+1354(SB)/1, $0x05
+DATA int8bits<>+1355(SB)/1, $0x07
+DATA int8bits<>+1356(SB)/1, $0x00
+DATA int8bits<>+1357(SB)/1, $0x00
+DATA int8bits<>+1358(SB)/1, $0x00
+DATA int8bits<>+1359(SB)/1, $0x00
+DATA int8bits<>+1360(SB)/1, $0x01
+DATA int8bits<>+1361(SB)/1, $0x03
+DATA int8bits<>+1362(SB)/1, $0x05
+DATA int8bits<>+1363(SB)/1, $0x07
+DATA int8bits<>+1364(SB)/1, $0x00
+DATA int8bits<>+1365(SB)/1, $0x00
+DATA int8bits<>+1366(SB)/1, $0x00
+DATA int8bits<>+1367(SB)/1, $0x00
+DATA int8bits<>+1368(SB)/1, $0x00
+DATA int8bits<>+1369(SB)/1, $0x01
+DATA int8bits<>+1370(SB)/1, $0x03
+DATA int8bits<>+1371(SB)/1, $0x05
+DATA int8bits<>+1372(SB)/1, $0x07
+DATA int8bits<>+1373(SB)/1, $0x00
+DATA int8bits<>+1374(SB)/1, $0x00
+DATA int8bits<>+1375(SB)/1, $0x00
+DATA int8bits<>+1376(SB)/1, $0x02
+DATA int8bits<>+1377(SB)/1, $0x03
+DATA int8bits<>+1378(SB)/1, $0x05
+DATA int8bits<>+1379(SB)/1, $0x07
+DATA int8bits<>+1380(SB)/1, $0x00
+DATA int8bits<>+1381(SB)/1, $0x00
+DATA int8bits<>+1382(SB)/1, $0x00
+DATA int8bits<>+1383(SB)/1, $0x00
+DATA int8bits<>+1384(SB)/1, $0x00
+DATA int8bits<>+1385(SB)/1, $0x02
+DATA int8bits<>+1386(SB)/1, $0x03
+DATA int8bits<>+1387(SB)/1, $0x05
+DATA int8bits<>+1388(SB)/1, $0x07
+DATA int8bits<>+1389(SB)/1, $0x00
+DATA int8bits<>+1390(SB)/1, $0x00
+DATA int8bits<>+1391(SB)/1, $0x00
+DATA int8bits<>+1392(SB)/1, $0x01
+DATA int8bits<>+1393(SB)/1, $0x02
+DATA int8bits<>+1394(SB)/1, $0x03
+DATA int8bits<>+1395(SB)/1, $0x05
+DATA int8bits<>+1396(SB)/1, $0x07
+DATA int8bits<>+1397(SB)/1, $0x00
+DATA int8bits<>+1398(SB)/1, $0x00
+DATA int8bits<>+1399(SB)/1, $0x00
+DATA int8bits<>+1400(SB)/1, $0x00
+DATA int8bits<>+1401(SB)/1, $0x01
+DATA int8bits<>+1402(SB)/1, $0x02
+DATA int8bits<>+1403(SB)/1, $0x03
+DATA int8bits<>+1404(SB)/1, $0x05
+DATA int8bits<>+1405(SB)/1, $0x07
+DATA int8bits<>+1406(SB)/1, $0x00
+DATA int8bits<>+1407(SB)/1, $0x00
+DATA int8bits<>+1408(SB)/1, $0x04
+DATA int8bits<>+1409(SB)/1, $0x05
+DATA int8bits<>+1410(SB)/1, $0x07
+DATA int8bits<>+1411(SB)/1, $0x00
+DATA int8bits<>+1412(SB)/1, $0x00
+DATA int8bits<>+1413(SB)/1, $0x00
+DATA int8bits<>+1414(SB)/1, $0x00
+DATA int8bits<>+1415(SB)/1, $0x00
+DATA int8bits<>+1416(SB)/1, $0x00
+DATA int8bits<>+1417(SB)/1, $0x04
+DATA int8bits<>+1418(SB)/1, $0x05
+DATA int8bits<>+1419(SB)/1, $0x07
+DATA int8bits<>+1420(SB)/1, $0x00
+DATA int8bits<>+1421(SB)/1, $0x00
+DATA int8bits<>+1422(SB)/1, $0x00
+DATA int8bits<>+1423(SB)/1, $0x00
+DATA int8bits<>+1424(SB)/1, $0x01
+DATA int8bits<>+1425(SB)/1, $0x04
+DATA int8bits<>+1426(SB)/1, $0x05
+DATA int8bits<>+1427(SB)/1, $0x07
+DATA int8bits<>+1428(SB)/1, $0x00
+DATA int8bits<>+1429(SB)/1, $0x00
+DATA int8bits<>+1430(SB)/1, $0x00
+DATA int8bits<>+1431(SB)/1, $0x00
+DATA int8bits<>+1432(SB)/1, $0x00
+DATA int8bits<>+1433(SB)/1, $0x01
+DATA int8bits<>+1434(SB)/1, $0x04
+DATA int8bits<>+1435(SB)/1, $0x05
+DATA int8bits<>+1436(SB)/1, $0x07
+DATA int8bits<>+1437(SB)/1, $0x00
+DATA int8bits<>+1438(SB)/1, $0x00
+DATA int8bits<>+1439(SB)/1, $0x00
+DATA int8bits<>+1440(SB)/1, $0x02
+DATA int8bits<>+1441(SB)/1, $0x04
+DATA int8bits<>+1442(SB)/1, $0x05
+DATA int8bits<>+1443(SB)/1, $0x07
+DATA int8bits<>+1444(SB)/1, $0x00
+DATA int8bits<>+1445(SB)/1, $0x00
+DATA int8bits<>+1446(SB)/1, $0x00
+DATA int8bits<>+1447(SB)/1, $0x00
+DATA int8bits<>+1448(SB)/1, $0x00
+DATA int8bits<>+1449(SB)/1, $0x02
+DATA int8bits<>+1450(SB)/1, $0x04
+DATA int8bits<>+1451(SB)/1, $0x05
+DATA int8bits<>+1452(SB)/1, $0x07
+DATA int8bits<>+1453(SB)/1, $0x00
+DATA int8bits<>+1454(SB)/1, $0x00
+DATA int8bits<>+1455(SB)/1, $0x00
+DATA int8bits<>+1456(SB)/1, $0x01
+DATA int8bits<>+1457(SB)/1, $0x02
+DATA int8bits<>+1458(SB)/1, $0x04
+DATA int8bits<>+1459(SB)/1, $0x05
+DATA int8bits<>+1460(SB)/1, $0x07
+DATA int8bits<>+1461(SB)/1, $0x00
+DATA int8bits<>+1462(SB)/1, $0x00
+DATA int8bits<>+1463(SB)/1, $0x00
+DATA int8bits<>+1464(SB)/1, $0x00
+DATA int8bits<>+1465(SB)/1, $0x01
+DATA int8bits<>+1466(SB)/1, $0x02
+DATA int8bits<>+1467(SB)/1, $0x04
+DATA int8bits<>+1468(SB)/1, $0x05
+DATA int8bits<>+1469(SB)/1, $0x07
+DATA int8bits<>+1470(SB)/1, $0x00
+DATA int8bits<>+1471(SB)/1, $0x00
+DATA int8bits<>+1472(SB)/1, $0x03
+DATA int8bits<>+1473(SB)/1, $0x04
+DATA int8bits<>+1474(SB)/1, $0x05
+DATA int8bits<>+1475(SB)/1, $0x07
+DATA int8bits<>+1476(SB)/1, $0x00
+DATA int8bits<>+1477(SB)/1, $0x00
+DATA int8bits<>+1478(SB)/1, $0x00
+DATA int8bits<>+1479(SB)/1, $0x00
+DATA int8bits<>+1480(SB)/1, $0x00
+DATA int8bits<>+1481(SB)/1, $0x03
+DATA int8bits<>+1482(SB)/1, $0x04
+DATA int8bits<>+1483(SB)/1, $0x05
+DATA int8bits<>+1484(SB)/1, $0x07
+DATA int8bits<>+1485(SB)/1, $0x00
+DATA int8bits<>+1486(SB)/1, $0x00
+DATA int8bits<>+1487(SB)/1, $0x00
+DATA int8bits<>+1488(SB)/1, $0x01
+DATA int8bits<>+1489(SB)/1, $0x03
+DATA int8bits<>+1490(SB)/1, $0x04
+DATA int8bits<>+1491(SB)/1, $0x05
+DATA int8bits<>+1492(SB)/1, $0x07
+DATA int8bits<>+1493(SB)/1, $0x00
+DATA int8bits<>+1494(SB)/1, $0x00
+DATA int8bits<>+1495(SB)/1, $0x00
+DATA int8bits<>+1496(SB)/1, $0x00
+DATA int8bits<>+1497(SB)/1, $0x01
+DATA int8bits<>+1498(SB)/1, $0x03
+DATA int8bits<>+1499(SB)/1, $0x04
+DATA int8bits<>+1500(SB)/1, $0x05
+DATA int8bits<>+1501(SB)/1, $0x07
+DATA int8bits<>+1502(SB)/1, $0x00
+DATA int8bits<>+1503(SB)/1, $0x00
+DATA int8bits<>+1504(SB)/1, $0x02
+DATA int8bits<>+1505(SB)/1, $0x03
+DATA int8bits<>+1506(SB)/1, $0x04
+DATA int8bits<>+1507(SB)/1, $0x05
+DATA int8bits<>+1508(SB)/1, $0x07
+DATA int8bits<>+1509(SB)/1, $0x00
+DATA int8bits<>+1510(SB)/1, $0x00
+DATA int8bits<>+1511(SB)/1, $0x00
+DATA int8bits<>+1512(SB)/1, $0x00
+DATA int8bits<>+1513(SB)/1, $0x02
+DATA int8bits<>+1514(SB)/1, $0x03
+DATA int8bits<>+1515(SB)/1, $0x04
+DATA int8bits<>+1516(SB)/1, $0x05
+DATA int8bits<>+1517(SB)/1, $0x07
+DATA int8bits<>+1518(SB)/1, $0x00
+DATA int8bits<>+1519(SB)/1, $0x00
+DATA int8bits<>+1520(SB)/1, $0x01
+DATA int8bits<>+1521(SB)/1, $0x02
+DATA int8bits<>+1522(SB)/1, $0x03
+DATA int8bits<>+1523(SB)/1, $0x04
+DATA int8bits<>+1524(SB)/1, $0x05
+DATA int8bits<>+1525(SB)/1, $0x07
+DATA int8bits<>+1526(SB)/1, $0x00
+DATA int8bits<>+1527(SB)/1, $0x00
+DATA int8bits<>+1528(SB)/1, $0x00
+DATA int8bits<>+1529(SB)/1, $0x01
+DATA int8bits<>+1530(SB)/1, $0x02
+DATA int8bits<>+1531(SB)/1, $0x03
+DATA int8bits<>+1532(SB)/1, $0x04
+DATA int8bits<>+1533(SB)/1, $0x05
+DATA int8bits<>+1534(SB)/1, $0x07
+DATA int8bits<>+1535(SB)/1, $0x00
+DATA int8bits<>+1536(SB)/1, $0x06
+DATA int8bits<>+1537(SB)/1, $0x07
+DATA int8bits<>+1538(SB)/1, $0x00
+DATA int8bits<>+1539(SB)/1, $0x00
+DATA int8bits<>+1540(SB)/1, $0x00
+DATA int8bits<>+1541(SB)/1, $0x00
+DATA int8bits<>+1542(SB)/1, $0x00
+DATA int8bits<>+1543(SB)/1, $0x00
+DATA int8bits<>+1544(SB)/1, $0x00
+DATA int8bits<>+1545(SB)/1, $0x06
+DATA int8bits<>+1546(SB)/1, $0x07
+DATA int8bits<>+1547(SB)/1, $0x00
+DATA int8bits<>+1548(SB)/1, $0x00
+DATA int8bits<>+1549(SB)/1, $0x00
+DATA int8bits<>+1550(SB)/1, $0x00
+DATA int8bits<>+1551(SB)/1, $0x00
+DATA int8bits<>+1552(SB)/1, $0x01
+DATA int8bits<>+1553(SB)/1, $0x06
+DATA int8bits<>+1554(SB)/1, $0x07
+DATA int8bits<>+1555(SB)/1, $0x00
+DATA int8bits<>+1556(SB)/1, $0x00
+DATA int8bits<>+1557(SB)/1, $0x00
+DATA int8bits<>+1558(SB)/1, $0x00
+DATA int8bits<>+1559(SB)/1, $0x00
+DATA int8bits<>+1560(SB)/1, $0x00
+DATA int8bits<>+1561(SB)/1, $0x01
+DATA int8bits<>+1562(SB)/1, $0x06
+DATA int8bits<>+1563(SB)/1, $0x07
+DATA int8bits<>+1564(SB)/1, $0x00
+DATA int8bits<>+1565(SB)/1, $0x00
+DATA int8bits<>+1566(SB)/1, $0x00
+DATA int8bits<>+1567(SB)/1, $0x00
+DATA int8bits<>+1568(SB)/1, $0x02
+DATA int8bits<>+1569(SB)/1, $0x06
+DATA int8bits<>+1570(SB)/1, $0x07
+DATA int8bits<>+1571(SB)/1, $0x00
+DATA int8bits<>+1572(SB)/1, $0x00
+DATA int8bits<>+1573(SB)/1, $0x00
+DATA int8bits<>+1574(SB)/1, $0x00
+DATA int8bits<>+1575(SB)/1, $0x00
+DATA int8bits<>+1576(SB)/1, $0x00
+DATA int8bits<>+1577(SB)/1, $0x02
+DATA int8bits<>+1578(SB)/1, $0x06
+DATA int8bits<>+1579(SB)/1, $0x07
+DATA int8bits<>+1580(SB)/1, $0x00
+DATA int8bits<>+1581(SB)/1, $0x00
+DATA int8bits<>+1582(SB)/1, $0x00
+DATA int8bits<>+1583(SB)/1, $0x00
+DATA int8bits<>+1584(SB)/1, $0x01
+DATA int8bits<>+1585(SB)/1, $0x02
+DATA int8bits<>+1586(SB)/1, $0x06
+DATA int8bits<>+1587(SB)/1, $0x07
+DATA int8bits<>+1588(SB)/1, $0x00
+DATA int8bits<>+1589(SB)/1, $0x00
+DATA int8bits<>+1590(SB)/1, $0x00
+DATA int8bits<>+1591(SB)/1, $0x00
+DATA int8bits<>+1592(SB)/1, $0x00
+DATA int8bits<>+1593(SB)/1, $0x01
+DATA int8bits<>+1594(SB)/1, $0x02
+DATA int8bits<>+1595(SB)/1, $0x06
+DATA int8bits<>+1596(SB)/1, $0x07
+DATA int8bits<>+1597(SB)/1, $0x00
+DATA int8bits<>+1598(SB)/1, $0x00
+DATA int8bits<>+1599(SB)/1, $0x00
+DATA int8bits<>+1600(SB)/1, $0x03
+DATA int8bits<>+1601(SB)/1, $0x06
+DATA int8bits<>+1602(SB)/1, $0x07
+DATA int8bits<>+1603(SB)/1, $0x00
+DATA int8bits<>+1604(SB)/1, $0x00
+DATA int8bits<>+1605(SB)/1, $0x00
+DATA int8bits<>+1606(SB)/1, $0x00
+DATA int8bits<>+1607(SB)/1, $0x00
+DATA int8bits<>+1608(SB)/1, $0x00
+DATA int8bits<>+1609(SB)/1, $0x03
+DATA int8bits<>+1610(SB)/1, $0x06
+DATA int8bits<>+1611(SB)/1, $0x07
+DATA int8bits<>+1612(SB)/1, $0x00
+DATA int8bits<>+1613(SB)/1, $0x00
+DATA int8bits<>+1614(SB)/1, $0x00
+DATA int8bits<>+1615(SB)/1, $0x00
+DATA int8bits<>+1616(SB)/1, $0x01
+DATA int8bits<>+1617(SB)/1, $0x03
+DATA int8bits<>+1618(SB)/1, $0x06
+DATA int8bits<>+1619(SB)/1, $0x07
+DATA int8bits<>+1620(SB)/1, $0x00
+DATA int8bits<>+1621(SB)/1, $0x00
+DATA int8bits<>+1622(SB)/1, $0x00
+DATA int8bits<>+1623(SB)/1, $0x00
+DATA int8bits<>+1624(SB)/1, $0x00
+DATA int8bits<>+1625(SB)/1, $0x01
+DATA int8bits<>+1626(SB)/1, $0x03
+DATA int8bits<>+1627(SB)/1, $0x06
+DATA int8bits<>+1628(SB)/1, $0x07
+DATA int8bits<>+1629(SB)/1, $0x00
+DATA int8bits<>+1630(SB)/1, $0x00
+DATA int8bits<>+1631(SB)/1, $0x00
+DATA int8bits<>+1632(SB)/1, $0x02
+DATA int8bits<>+1633(SB)/1, $0x03
+DATA int8bits<>+1634(SB)/1, $0x06
+DATA int8bits<>+1635(SB)/1, $0x07
+DATA int8bits<>+1636(SB)/1, $0x00
+DATA int8bits<>+1637(SB)/1, $0x00
+DATA int8bits<>+1638(SB)/1, $0x00
+DATA int8bits<>+1639(SB)/1, $0x00
+DATA int8bits<>+1640(SB)/1, $0x00
+DATA int8bits<>+1641(SB)/1, $0x02
+DATA int8bits<>+1642(SB)/1, $0x03
+DATA int8bits<>+1643(SB)/1, $0x06
+DATA int8bits<>+1644(SB)/1, $0x07
+DATA int8bits<>+1645(SB)/1, $0x00
+DATA int8bits<>+1646(SB)/1, $0x00
+DATA int8bits<>+1647(SB)/1, $0x00
+DATA int8bits<>+1648(SB)/1, $0x01
+DATA int8bits<>+1649(SB)/1, $0x02
+DATA int8bits<>+1650(SB)/1, $0x03
+DATA int8bits<>+1651(SB)/1, $0x06
+DATA int8bits<>+1652(SB)/1, $0x07
+DATA int8bits<>+1653(SB)/1, $0x00
+DATA int8bits<>+1654(SB)/1, $0x00
+DATA int8bits<>+1655(SB)/1, $0x00
+DATA int8bits<>+1656(SB)/1, $0x00
+DATA int8bits<>+1657(SB)/1, $0x01
+DATA int8bits<>+1658(SB)/1, $0x02
+DATA int8bits<>+1659(SB)/1, $0x03
+DATA int8bits<>+1660(SB)/1, $0x06
+DATA int8bits<>+1661(SB)/1, $0x07
+DATA int8bits<>+1662(SB)/1, $0x00
+DATA int8bits<>+1663(SB)/1, $0x00
+DATA int8bits<>+1664(SB)/1, $0x04
+DATA int8bits<>+1665(SB)/1, $0x06
+DATA int8bits<>+1666(SB)/1, $0x07
+DATA int8bits<>+1667(SB)/1, $0x00
+DATA int8bits<>+1668(SB)/1, $0x00
+DATA int8bits<>+1669(SB)/1, $0x00
+DATA int8bits<>+1670(SB)/1, $0x00
+DATA int8bits<>+1671(SB)/1, $0x00
+DATA int8bits<>+1672(SB)/1, $0x00
+DATA int8bits<>+1673(SB)/1, $0x04
+DATA int8bits<>+1674(SB)/1, $0x06
+DATA int8bits<>+1675(SB)/1, $0x07
+DATA int8bits<>+1676(SB)/1, $0x00
+DATA int8bits<>+1677(SB)/1, $0x00
+DATA int8bits<>+1678(SB)/1, $0x00
+DATA int8bits<>+1679(SB)/1, $0x00
+DATA int8bits<>+1680(SB)/1, $0x01
+DATA int8bits<>+1681(SB)/1, $0x04
+DATA int8bits<>+1682(SB)/1, $0x06
+DATA int8bits<>+1683(SB)/1, $0x07
+DATA int8bits<>+1684(SB)/1, $0x00
+DATA int8bits<>+1685(SB)/1, $0x00
+DATA int8bits<>+1686(SB)/1, $0x00
+DATA int8bits<>+1687(SB)/1, $0x00
+DATA int8bits<>+1688(SB)/1, $0x00
+DATA int8bits<>+1689(SB)/1, $0x01
+DATA int8bits<>+1690(SB)/1, $0x04
+DATA int8bits<>+1691(SB)/1, $0x06
+DATA int8bits<>+1692(SB)/1, $0x07
+DATA int8bits<>+1693(SB)/1, $0x00
+DATA int8bits<>+1694(SB)/1, $0x00
+DATA int8bits<>+1695(SB)/1, $0x00
+DATA int8bits<>+1696(SB)/1, $0x02
+DATA int8bits<>+1697(SB)/1, $0x04
+DATA int8bits<>+1698(SB)/1, $0x06
+DATA int8bits<>+1699(SB)/1, $0x07
+DATA int8bits<>+1700(SB)/1, $0x00
+DATA int8bits<>+1701(SB)/1, $0x00
+DATA int8bits<>+1702(SB)/1, $0x00
+DATA int8bits<>+1703(SB)/1, $0x00
+DATA int8bits<>+1704(SB)/1, $0x00
+DATA int8bits<>+1705(SB)/1, $0x02
+DATA int8bits<>+1706(SB)/1, $0x04
+DATA int8bits<>+1707(SB)/1, $0x06
+DATA int8bits<>+1708(SB)/1, $0x07
+DATA int8bits<>+1709(SB)/1, $0x00
+DATA int8bits<>+1710(SB)/1, $0x00
+DATA int8bits<>+1711(SB)/1, $0x00
+DATA int8bits<>+1712(SB)/1, $0x01
+DATA int8bits<>+1713(SB)/1, $0x02
+DATA int8bits<>+1714(SB)/1, $0x04
+DATA int8bits<>+1715(SB)/1, $0x06
+DATA int8bits<>+1716(SB)/1, $0x07
+DATA int8bits<>+1717(SB)/1, $0x00
+DATA int8bits<>+1718(SB)/1, $0x00
+DATA int8bits<>+1719(SB)/1, $0x00
+DATA int8bits<>+1720(SB)/1, $0x00
+DATA int8bits<>+1721(SB)/1, $0x01
+DATA int8bits<>+1722(SB)/1, $0x02
+DATA int8bits<>+1723(SB)/1, $0x04
+DATA int8bits<>+1724(SB)/1, $0x06
+DATA int8bits<>+1725(SB)/1, $0x07
+DATA int8bits<>+1726(SB)/1, $0x00
+DATA int8bits<>+1727(SB)/1, $0x00
+DATA int8bits<>+1728(SB)/1, $0x03
+DATA int8bits<>+1729(SB)/1, $0x04
+DATA int8bits<>+1730(SB)/1, $0x06
+DATA int8bits<>+1731(SB)/1, $0x07
+DATA int8bits<>+1732(SB)/1, $0x00
+DATA int8bits<>+1733(SB)/1, $0x00
+DATA int8bits<>+1734(SB)/1, $0x00
+DATA int8bits<>+1735(SB)/1, $0x00
+DATA int8bits<>+1736(SB)/1, $0x00
+DATA int8bits<>+1737(SB)/1, $0x03
+DATA int8bits<>+1738(SB)/1, $0x04
+DATA int8bits<>+1739(SB)/1, $0x06
+DATA int8bits<>+1740(SB)/1, $0x07
+DATA int8bits<>+1741(SB)/1, $0x00
+DATA int8bits<>+1742(SB)/1, $0x00
+DATA int8bits<>+1743(SB)/1, $0x00
+DATA int8bits<>+1744(SB)/1, $0x01
+DATA int8bits<>+1745(SB)/1, $0x03
+DATA int8bits<>+1746(SB)/1, $0x04
+DATA int8bits<>+1747(SB)/1, $0x06
+DATA int8bits<>+1748(SB)/1, $0x07
+DATA int8bits<>+1749(SB)/1, $0x00
+DATA int8bits<>+1750(SB)/1, $0x00
+DATA int8bits<>+1751(SB)/1, $0x00
+DATA int8bits<>+1752(SB)/1, $0x00
+DATA int8bits<>+1753(SB)/1, $0x01
+DATA int8bits<>+1754(SB)/1, $0x03
+DATA int8bits<>+1755(SB)/1, $0x04
+DATA int8bits<>+1756(SB)/1, $0x06
+DATA int8bits<>+1757(SB)/1, $0x07
+DATA int8bits<>+1758(SB)/1, $0x00
+DATA int8bits<>+1759(SB)/1, $0x00
+DATA int8bits<>+1760(SB)/1, $0x02
+DATA int8bits<>+1761(SB)/1, $0x03
+DATA int8bits<>+1762(SB)/1, $0x04
+DATA int8bits<>+1763(SB)/1, $0x06
+DATA int8bits<>+1764(SB)/1, $0x07
+DATA int8bits<>+1765(SB)/1, $0x00
+DATA int8bits<>+1766(SB)/1, $0x00
+DATA int8bits<>+1767(SB)/1, $0x00
+DATA int8bits<>+1768(SB)/1, $0x00
+DATA int8bits<>+1769(SB)/1, $0x02
+DATA int8bits<>+1770(SB)/1, $0x03
+DATA int8bits<>+1771(SB)/1, $0x04
+DATA int8bits<>+1772(SB)/1, $0x06
+DATA int8bits<>+1773(SB)/1, $0x07
+DATA int8bits<>+1774(SB)/1, $0x00
+DATA int8bits<>+1775(SB)/1, $0x00
+DATA int8bits<>+1776(SB)/1, $0x01
+DATA int8bits<>+1777(SB)/1, $0x02
+DATA int8bits<>+1778(SB)/1, $0x03
+DATA int8bits<>+1779(SB)/1, $0x04
+DATA int8bits<>+1780(SB)/1, $0x06
+DATA int8bits<>+1781(SB)/1, $0x07
+DATA int8bits<>+1782(SB)/1, $0x00
+DATA int8bits<>+1783(SB)/1, $0x00
+DATA int8bits<>+1784(SB)/1, $0x00
+DATA int8bits<>+1785(SB)/1, $0x01
+DATA int8bits<>+1786(SB)/1, $0x02
+DATA int8bits<>+1787(SB)/1, $0x03
+DATA int8bits<>+1788(SB)/1, $0x04
+DATA int8bits<>+1789(SB)/1, $0x06
+DATA int8bits<>+1790(SB)/1, $0x07
+DATA int8bits<>+1791(SB)/1, $0x00
+DATA int8bits<>+1792(SB)/1, $0x05
+DATA int8bits<>+1793(SB)/1, $0x06
+DATA int8bits<>+1794(SB)/1, $0x07
+DATA int8bits<>+1795(SB)/1, $0x00
+DATA int8bits<>+1796(SB)/1, $0x00
+DATA int8bits<>+1797(SB)/1, $0x00
+DATA int8bits<>+1798(SB)/1, $0x00
+DATA int8bits<>+1799(SB)/1, $0x00
+DATA int8bits<>+1800(SB)/1, $0x00
+DATA int8bits<>+1801(SB)/1, $0x05
+DATA int8bits<>+1802(SB)/1, $0x06
+DATA int8bits<>+1803(SB)/1, $0x07
+DATA int8bits<>+1804(SB)/1, $0x00
+DATA int8bits<>+1805(SB)/1, $0x00
+DATA int8bits<>+1806(SB)/1, $0x00
+DATA int8bits<>+1807(SB)/1, $0x00
+DATA int8bits<>+1808(SB)/1, $0x01
+DATA int8bits<>+1809(SB)/1, $0x05
+DATA int8bits<>+1810(SB)/1, $0x06
+DATA int8bits<>+1811(SB)/1, $0x07
+DATA int8bits<>+1812(SB)/1, $0x00
+DATA int8bits<>+1813(SB)/1, $0x00
+DATA int8bits<>+1814(SB)/1, $0x00
+DATA int8bits<>+1815(SB)/1, $0x00
+DATA int8bits<>+1816(SB)/1, $0x00
+DATA int8bits<>+1817(SB)/1, $0x01
+DATA int8bits<>+1818(SB)/1, $0x05
+DATA int8bits<>+1819(SB)/1, $0x06
+DATA int8bits<>+1820(SB)/1, $0x07
+DATA int8bits<>+1821(SB)/1, $0x00
+DATA int8bits<>+1822(SB)/1, $0x00
+DATA int8bits<>+1823(SB)/1, $0x00
+DATA int8bits<>+1824(SB)/1, $0x02
+DATA int8bits<>+1825(SB)/1, $0x05
+DATA int8bits<>+1826(SB)/1, $0x06
+DATA int8bits<>+1827(SB)/1, $0x07
+DATA int8bits<>+1828(SB)/1, $0x00
+DATA int8bits<>+1829(SB)/1, $0x00
+DATA int8bits<>+1830(SB)/1, $0x00
+DATA int8bits<>+1831(SB)/1, $0x00
+DATA int8bits<>+1832(SB)/1, $0x00
+DATA int8bits<>+1833(SB)/1, $0x02
+DATA int8bits<>+1834(SB)/1, $0x05
+DATA int8bits<>+1835(SB)/1, $0x06
+DATA int8bits<>+1836(SB)/1, $0x07
+DATA int8bits<>+1837(SB)/1, $0x00
+DATA int8bits<>+1838(SB)/1, $0x00
+DATA int8bits<>+1839(SB)/1, $0x00
+DATA int8bits<>+1840(SB)/1, $0x01
+DATA int8bits<>+1841(SB)/1, $0x02
+DATA int8bits<>+1842(SB)/1, $0x05
+DATA int8bits<>+1843(SB)/1, $0x06
+DATA int8bits<>+1844(SB)/1, $0x07
+DATA int8bits<>+1845(SB)/1, $0x00
+DATA int8bits<>+1846(SB)/1, $0x00
+DATA int8bits<>+1847(SB)/1, $0x00
+DATA int8bits<>+1848(SB)/1, $0x00
+DATA int8bits<>+1849(SB)/1, $0x01
+DATA int8bits<>+1850(SB)/1, $0x02
+DATA int8bits<>+1851(SB)/1, $0x05
+DATA int8bits<>+1852(SB)/1, $0x06
+DATA int8bits<>+1853(SB)/1, $0x07
+DATA int8bits<>+1854(SB)/1, $0x00
+DATA int8bits<>+1855(SB)/1, $0x00
+DATA int8bits<>+1856(SB)/1, $0x03
+DATA int8bits<>+1857(SB)/1, $0x05
+DATA int8bits<>+1858(SB)/1, $0x06
+DATA int8bits<>+1859(SB)/1, $0x07
+DATA int8bits<>+1860(SB)/1, $0x00
+DATA int8bits<>+1861(SB)/1, $0x00
+DATA int8bits<>+1862(SB)/1, $0x00
+DATA int8bits<>+1863(SB)/1, $0x00
+DATA int8bits<>+1864(SB)/1, $0x00
+DATA int8bits<>+1865(SB)/1, $0x03
+DATA int8bits<>+1866(SB)/1, $0x05
+DATA int8bits<>+1867(SB)/1, $0x06
+DATA int8bits<>+1868(SB)/1, $0x07
+DATA int8bits<>+1869(SB)/1, $0x00
+DATA int8bits<>+1870(SB)/1, $0x00
+DATA int8bits<>+1871(SB)/1, $0x00
+DATA int8bits<>+1872(SB)/1, $0x01
+DATA int8bits<>+1873(SB)/1, $0x03
+DATA int8bits<>+1874(SB)/1, $0x05
+DATA int8bits<>+1875(SB)/1, $0x06
+DATA int8bits<>+1876(SB)/1, $0x07
+DATA int8bits<>+1877(SB)/1, $0x00
+DATA int8bits<>+1878(SB)/1, $0x00
+DATA int8bits<>+1879(SB)/1, $0x00
+DATA int8bits<>+1880(SB)/1, $0x00
+DATA int8bits<>+1881(SB)/1, $0x01
+DATA int8bits<>+1882(SB)/1, $0x03
+DATA int8bits<>+1883(SB)/1, $0x05
+DATA int8bits<>+1884(SB)/1, $0x06
+DATA int8bits<>+1885(SB)/1, $0x07
+DATA int8bits<>+1886(SB)/1, $0x00
+DATA int8bits<>+1887(SB)/1, $0x00
+DATA int8bits<>+1888(SB)/1, $0x02
+DATA int8bits<>+1889(SB)/1, $0x03
+DATA int8bits<>+1890(SB)/1, $0x05
+DATA int8bits<>+1891(SB)/1, $0x06
+DATA int8bits<>+1892(SB)/1, $0x07
+DATA int8bits<>+1893(SB)/1, $0x00
+DATA int8bits<>+1894(SB)/1, $0x00
+DATA int8bits<>+1895(SB)/1, $0x00
+DATA int8bits<>+1896(SB)/1, $0x00
+DATA int8bits<>+1897(SB)/1, $0x02
+DATA int8bits<>+1898(SB)/1, $0x03
+DATA int8bits<>+1899(SB)/1, $0x05
+DATA int8bits<>+1900(SB)/1, $0x06
+DATA int8bits<>+1901(SB)/1, $0x07
+DATA int8bits<>+1902(SB)/1, $0x00
+DATA int8bits<>+1903(SB)/1, $0x00
+DATA int8bits<>+1904(SB)/1, $0x01
+DATA int8bits<>+1905(SB)/1, $0x02
+DATA int8bits<>+1906(SB)/1, $0x03
+DATA int8bits<>+1907(SB)/1, $0x05
+DATA int8bits<>+1908(SB)/1, $0x06
+DATA int8bits<>+1909(SB)/1, $0x07
+DATA int8bits<>+1910(SB)/1, $0x00
+DATA int8bits<>+1911(SB)/1, $0x00
+DATA int8bits<>+1912(SB)/1, $0x00
+DATA int8bits<>+1913(SB)/1, $0x01
+DATA int8bits<>+1914(SB)/1, $0x02
+DATA int8bits<>+1915(SB)/1, $0x03
+DATA int8bits<>+1916(SB)/1, $0x05
+DATA int8bits<>+1917(SB)/1, $0x06
+DATA int8bits<>+1918(SB)/1, $0x07
+DATA int8bits<>+1919(SB)/1, $0x00
+DATA int8bits<>+1920(SB)/1, $0x04
+DATA int8bits<>+1921(SB)/1, $0x05
+DATA int8bits<>+1922(SB)/1, $0x06
+DATA int8bits<>+1923(SB)/1, $0x07
+DATA int8bits<>+1924(SB)/1, $0x00
+DATA int8bits<>+1925(SB)/1, $0x00
+DATA int8bits<>+1926(SB)/1, $0x00
+DATA int8bits<>+1927(SB)/1, $0x00
+DATA int8bits<>+1928(SB)/1, $0x00
+DATA int8bits<>+1929(SB)/1, $0x04
+DATA int8bits<>+1930(SB)/1, $0x05
+DATA int8bits<>+1931(SB)/1, $0x06
+DATA int8bits<>+1932(SB)/1, $0x07
+DATA int8bits<>+1933(SB)/1, $0x00
+DATA int8bits<>+1934(SB)/1, $0x00
+DATA int8bits<>+1935(SB)/1, $0x00
+DATA int8bits<>+1936(SB)/1, $0x01
+DATA int8bits<>+1937(SB)/1, $0x04
+DATA int8bits<>+1938(SB)/1, $0x05
+DATA int8bits<>+1939(SB)/1, $0x06
+DATA int8bits<>+1940(SB)/1, $0x07
+DATA int8bits<>+1941(SB)/1, $0x00
+DATA int8bits<>+1942(SB)/1, $0x00
+DATA int8bits<>+1943(SB)/1, $0x00
+DATA int8bits<>+1944(SB)/1, $0x00
+DATA int8bits<>+1945(SB)/1, $0x01
+DATA int8bits<>+1946(SB)/1, $0x04
+DATA int8bits<>+1947(SB)/1, $0x05
+DATA int8bits<>+1948(SB)/1, $0x06
+DATA int8bits<>+1949(SB)/1, $0x07
+DATA int8bits<>+1950(SB)/1, $0x00
+DATA int8bits<>+1951(SB)/1, $0x00
+DATA int8bits<>+1952(SB)/1, $0x02
+DATA int8bits<>+1953(SB)/1, $0x04
+DATA int8bits<>+1954(SB)/1, $0x05
+DATA int8bits<>+1955(SB)/1, $0x06
+DATA int8bits<>+1956(SB)/1, $0x07
+DATA int8bits<>+1957(SB)/1, $0x00
+DATA int8bits<>+1958(SB)/1, $0x00
+DATA int8bits<>+1959(SB)/1, $0x00
+DATA int8bits<>+1960(SB)/1, $0x00
+DATA int8bits<>+1961(SB)/1, $0x02
+DATA int8bits<>+1962(SB)/1, $0x04
+DATA int8bits<>+1963(SB)/1, $0x05
+DATA int8bits<>+1964(SB)/1, $0x06
+DATA int8bits<>+1965(SB)/1, $0x07
+DATA int8bits<>+1966(SB)/1, $0x00
+DATA int8bits<>+1967(SB)/1, $0x00
+DATA int8bits<>+1968(SB)/1, $0x01
+DATA int8bits<>+1969(SB)/1, $0x02
+DATA int8bits<>+1970(SB)/1, $0x04
+DATA int8bits<>+1971(SB)/1, $0x05
+DATA int8bits<>+1972(SB)/1, $0x06
+DATA int8bits<>+1973(SB)/1, $0x07
+DATA int8bits<>+1974(SB)/1, $0x00
+DATA int8bits<>+1975(SB)/1, $0x00
+DATA int8bits<>+1976(SB)/1, $0x00
+DATA int8bits<>+1977(SB)/1, $0x01
+DATA int8bits<>+1978(SB)/1, $0x02
+DATA int8bits<>+1979(SB)/1, $0x04
+DATA int8bits<>+1980(SB)/1, $0x05
+DATA int8bits<>+1981(SB)/1, $0x06
+DATA int8bits<>+1982(SB)/1, $0x07
+DATA int8bits<>+1983(SB)/1, $0x00
+DATA int8bits<>+1984(SB)/1, $0x03
+DATA int8bits<>+1985(SB)/1, $0x04
+DATA int8bits<>+1986(SB)/1, $0x05
+DATA int8bits<>+1987(SB)/1, $0x06
+DATA int8bits<>+1988(SB)/1, $0x07
+DATA int8bits<>+1989(SB)/1, $0x00
+DATA int8bits<>+1990(SB)/1, $0x00
+DATA int8bits<>+1991(SB)/1, $0x00
+DATA int8bits<>+1992(SB)/1, $0x00
+DATA int8bits<>+1993(SB)/1, $0x03
+DATA int8bits<>+1994(SB)/1, $0x04
+DATA int8bits<>+1995(SB)/1, $0x05
+DATA int8bits<>+1996(SB)/1, $0x06
+DATA int8bits<>+1997(SB)/1, $0x07
+DATA int8bits<>+1998(SB)/1, $0x00
+DATA int8bits<>+1999(SB)/1, $0x00
+DATA int8bits<>+2000(SB)/1, $0x01
+DATA int8bits<>+2001(SB)/1, $0x03
+DATA int8bits<>+2002(SB)/1, $0x04
+DATA int8bits<>+2003(SB)/1, $0x05
+DATA int8bits<>+2004(SB)/1, $0x06
+DATA int8bits<>+2005(SB)/1, $0x07
+DATA int8bits<>+2006(SB)/1, $0x00
+DATA int8bits<>+2007(SB)/1, $0x00
+DATA int8bits<>+2008(SB)/1, $0x00
+DATA int8bits<>+2009(SB)/1, $0x01
+DATA int8bits<>+2010(SB)/1, $0x03
+DATA int8bits<>+2011(SB)/1, $0x04
+DATA int8bits<>+2012(SB)/1, $0x05
+DATA int8bits<>+2013(SB)/1, $0x06
+DATA int8bits<>+2014(SB)/1, $0x07
+DATA int8bits<>+2015(SB)/1, $0x00
+DATA int8bits<>+2016(SB)/1, $0x02
+DATA int8bits<>+2017(SB)/1, $0x03
+DATA int8bits<>+2018(SB)/1, $0x04
+DATA int8bits<>+2019(SB)/1, $0x05
+DATA int8bits<>+2020(SB)/1, $0x06
+DATA int8bits<>+2021(SB)/1, $0x07
+DATA int8bits<>+2022(SB)/1, $0x00
+DATA int8bits<>+2023(SB)/1, $0x00
+DATA int8bits<>+2024(SB)/1, $0x00
+DATA int8bits<>+2025(SB)/1, $0x02
+DATA int8bits<>+2026(SB)/1, $0x03
+DATA int8bits<>+2027(SB)/1, $0x04
+DATA int8bits<>+2028(SB)/1, $0x05
+DATA int8bits<>+2029(SB)/1, $0x06
+DATA int8bits<>+2030(SB)/1, $0x07
+DATA int8bits<>+2031(SB)/1, $0x00
+DATA int8bits<>+2032(SB)/1, $0x01
+DATA int8bits<>+2033(SB)/1, $0x02
+DATA int8bits<>+2034(SB)/1, $0x03
+DATA int8bits<>+2035(SB)/1, $0x04
+DATA int8bits<>+2036(SB)/1, $0x05
+DATA int8bits<>+2037(SB)/1, $0x06
+DATA int8bits<>+2038(SB)/1, $0x07
+DATA int8bits<>+2039(SB)/1, $0x00
+DATA int8bits<>+2040(SB)/1, $0x00
+DATA int8bits<>+2041(SB)/1, $0x01
+DATA int8bits<>+2042(SB)/1, $0x02
+DATA int8bits<>+2043(SB)/1, $0x03
+DATA int8bits<>+2044(SB)/1, $0x04
+DATA int8bits<>+2045(SB)/1, $0x05
+DATA int8bits<>+2046(SB)/1, $0x06
+DATA int8bits<>+2047(SB)/1, $0x07
+GLOBL int8bits<>(SB), RODATA|NOPTR, $2048
+
 // func Int8DenseVNNIAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8, nz []int32)
-// Requires: AVX, AVX2, CMOV, MMX+
+// Requires: AVX, AVX2, CMOV, MMX+, POPCNT
 TEXT ·Int8DenseVNNIAVX2(SB), NOSPLIT, $256-312
 	XORQ AX, AX
 	MOVQ pf_base+240(FP), CX
@@ -1593,13 +3643,72 @@ i8coldone50:
 	JMP i8end19
 
 i8r120:
-	XORQ CX, CX
+	MOVQ         $-1, CX
+	MOVQ         nz_len+296(FP), DX
+	TESTQ        DX, DX
+	JZ           i8scandone62
+	XORQ         CX, CX
+	MOVQ         a_base+16(FP), DX
+	MOVQ         lda+40(FP), BX
+	IMULQ        AX, BX
+	ADDQ         BX, DX
+	MOVQ         nz_base+288(FP), BX
+	MOVQ         kg+8(FP), SI
+	XORQ         DI, DI
+	VPXOR        Y0, Y0, Y0
+	VPXOR        Y1, Y1, Y1
+	MOVL         $0x00000008, R8
+	VMOVD        R8, X2
+	VPBROADCASTD X2, Y2
+	LEAQ         int8bits<>+0(SB), R9
 
-i8col62:
-	MOVQ  n+232(FP), DX
-	SUBQ  CX, DX
-	CMPQ  DX, $0x00000010
-	JL    i8coltail64
+i8scan63:
+	MOVQ      SI, R8
+	SUBQ      DI, R8
+	CMPQ      R8, $0x00000008
+	JL        i8scantail64
+	VPCMPEQD  (DX)(DI*4), Y0, Y3
+	VMOVMSKPS Y3, R8
+	XORL      $0x000000ff, R8
+	VPMOVZXBD (R9)(R8*8), Y4
+	VPADDD    Y1, Y4, Y4
+	VMOVDQU   Y4, (BX)(CX*4)
+	POPCNTL   R8, R8
+	ADDQ      R8, CX
+	VPADDD    Y2, Y1, Y1
+	ADDQ      $0x00000008, DI
+	JMP       i8scan63
+
+i8scantail64:
+i8scanone65:
+	CMPQ  DI, SI
+	JGE   i8scanend67
+	MOVL  (DX)(DI*4), R8
+	TESTL R8, R8
+	JZ    i8scanzero66
+	MOVL  DI, (BX)(CX*4)
+	INCQ  CX
+
+i8scanzero66:
+	INCQ DI
+	JMP  i8scanone65
+
+i8scanend67:
+	MOVQ   CX, DX
+	SHLQ   $0x03, DX
+	IMUL3Q $0x00000007, SI, SI
+	CMPQ   DX, SI
+	JLE    i8scandone62
+	MOVQ   $-1, CX
+
+i8scandone62:
+	XORQ DX, DX
+
+i8col68:
+	MOVQ  n+232(FP), BX
+	SUBQ  DX, BX
+	CMPQ  BX, $0x00000010
+	JL    i8coltail70
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -1608,22 +3717,30 @@ i8col62:
 	VPXOR X5, X5, X5
 	VPXOR X6, X6, X6
 	VPXOR X7, X7, X7
-	MOVQ  lda+40(FP), DX
-	MOVQ  a_base+16(FP), BX
-	IMULQ AX, DX
-	ADDQ  DX, BX
-	MOVQ  w_base+96(FP), DX
-	LEAQ  (DX)(CX*4), DX
-	MOVQ  np+120(FP), SI
-	SHLQ  $0x02, SI
-	MOVQ  kg+8(FP), DI
+	MOVQ  lda+40(FP), BX
+	MOVQ  a_base+16(FP), SI
+	IMULQ AX, BX
+	ADDQ  BX, SI
+	MOVQ  w_base+96(FP), BX
+	LEAQ  (BX)(DX*4), BX
+	MOVQ  np+120(FP), DI
+	SHLQ  $0x02, DI
+	MOVQ  kg+8(FP), R8
+	TESTQ CX, CX
+	JS    i8dense71
+	MOVQ  nz_base+288(FP), R8
+	MOVQ  CX, R9
 
-i8kset66:
-	CMPQ         DI, $0x00000004
-	JL           i8krest67
-	VMOVDQU      (DX), Y8
-	VMOVDQU      32(DX), Y9
-	VPBROADCASTD (BX), Y10
+i8nzturn73:
+	CMPQ         R9, $0x00000004
+	JL           i8nzrest74
+	MOVLQZX      (R8), R10
+	MOVQ         R10, R11
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VMOVDQU      (R11), Y8
+	VMOVDQU      32(R11), Y9
+	VPBROADCASTD (SI)(R10*4), Y10
 
 	// {vex} vpdpbusd %ymm8, %ymm10, %ymm0 (acc += a·w)
 	BYTE $0xc4
@@ -1638,10 +3755,13 @@ i8kset66:
 	BYTE         $0x2d
 	BYTE         $0x50
 	BYTE         $0xc9
-	ADDQ         SI, DX
-	VMOVDQU      (DX), Y8
-	VMOVDQU      32(DX), Y9
-	VPBROADCASTD 4(BX), Y10
+	MOVLQZX      4(R8), R10
+	MOVQ         R10, R11
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VMOVDQU      (R11), Y8
+	VMOVDQU      32(R11), Y9
+	VPBROADCASTD (SI)(R10*4), Y10
 
 	// {vex} vpdpbusd %ymm8, %ymm10, %ymm2 (acc += a·w)
 	BYTE $0xc4
@@ -1656,10 +3776,13 @@ i8kset66:
 	BYTE         $0x2d
 	BYTE         $0x50
 	BYTE         $0xd9
-	ADDQ         SI, DX
-	VMOVDQU      (DX), Y8
-	VMOVDQU      32(DX), Y9
-	VPBROADCASTD 8(BX), Y10
+	MOVLQZX      8(R8), R10
+	MOVQ         R10, R11
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VMOVDQU      (R11), Y8
+	VMOVDQU      32(R11), Y9
+	VPBROADCASTD (SI)(R10*4), Y10
 
 	// {vex} vpdpbusd %ymm8, %ymm10, %ymm4 (acc += a·w)
 	BYTE $0xc4
@@ -1674,10 +3797,13 @@ i8kset66:
 	BYTE         $0x2d
 	BYTE         $0x50
 	BYTE         $0xe9
-	ADDQ         SI, DX
-	VMOVDQU      (DX), Y8
-	VMOVDQU      32(DX), Y9
-	VPBROADCASTD 12(BX), Y10
+	MOVLQZX      12(R8), R10
+	MOVQ         R10, R11
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VMOVDQU      (R11), Y8
+	VMOVDQU      32(R11), Y9
+	VPBROADCASTD (SI)(R10*4), Y10
 
 	// {vex} vpdpbusd %ymm8, %ymm10, %ymm6 (acc += a·w)
 	BYTE $0xc4
@@ -1692,19 +3818,20 @@ i8kset66:
 	BYTE $0x2d
 	BYTE $0x50
 	BYTE $0xf9
-	ADDQ SI, DX
-	ADDQ $0x00000010, BX
-	SUBQ $0x00000004, DI
-	JMP  i8kset66
+	ADDQ $0x00000010, R8
+	SUBQ $0x00000004, R9
+	JMP  i8nzturn73
 
-i8krest67:
-	TESTQ DI, DI
-	JZ    i8kdone65
-
-i8k168:
-	VMOVDQU      (DX), Y8
-	VMOVDQU      32(DX), Y9
-	VPBROADCASTD (BX), Y10
+i8nzrest74:
+	TESTQ        R9, R9
+	JZ           i8nzdone75
+	MOVLQZX      (R8), R10
+	MOVQ         R10, R11
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VMOVDQU      (R11), Y8
+	VMOVDQU      32(R11), Y9
+	VPBROADCASTD (SI)(R10*4), Y10
 
 	// {vex} vpdpbusd %ymm8, %ymm10, %ymm0 (acc += a·w)
 	BYTE $0xc4
@@ -1719,77 +3846,17 @@ i8k168:
 	BYTE $0x2d
 	BYTE $0x50
 	BYTE $0xc9
-	ADDQ SI, DX
-	ADDQ $0x00000004, BX
-	DECQ DI
-	JNZ  i8k168
+	ADDQ $0x00000004, R8
+	DECQ R9
+	JMP  i8nzrest74
 
-i8kdone65:
-	VPADDD       Y2, Y0, Y0
-	VPADDD       Y3, Y1, Y1
-	VPADDD       Y4, Y0, Y0
-	VPADDD       Y5, Y1, Y1
-	VPADDD       Y6, Y0, Y0
-	VPADDD       Y7, Y1, Y1
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
-	MOVQ         scale_base+48(FP), BX
-	LEAQ         (BX)(AX*4), BX
-	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
-	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
-	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
-	MOVQ         ldy+224(FP), R9
-	SHLQ         $0x02, R9
-	IMULQ        AX, R9
-	MOVQ         y_base+200(FP), R10
-	ADDQ         R10, R9
-	LEAQ         (R9)(CX*4), R9
-	VPBROADCASTD (DX), Y8
-	VBROADCASTSS (BX), Y9
-	VPMULLD      (SI), Y8, Y10
-	VPSUBD       Y10, Y0, Y0
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       (DI), Y9, Y10
-	VMULPS       Y10, Y0, Y0
-	VADDPS       (R8), Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VPMULLD      32(SI), Y8, Y10
-	VPSUBD       Y10, Y1, Y1
-	VCVTDQ2PS    Y1, Y1
-	VMULPS       32(DI), Y9, Y10
-	VMULPS       Y10, Y1, Y1
-	VADDPS       32(R8), Y1, Y1
-	VMOVUPS      Y1, 32(R9)
-	ADDQ         $0x00000010, CX
-	JMP          i8col62
+i8nzdone75:
+	JMP i8summed72
 
-i8coltail64:
-	TESTQ DX, DX
-	JLE   i8coldone63
-	VPXOR X0, X0, X0
-	VPXOR X1, X1, X1
-	VPXOR X2, X2, X2
-	VPXOR X3, X3, X3
-	VPXOR X4, X4, X4
-	VPXOR X5, X5, X5
-	VPXOR X6, X6, X6
-	VPXOR X7, X7, X7
-	MOVQ  lda+40(FP), BX
-	MOVQ  a_base+16(FP), SI
-	IMULQ AX, BX
-	ADDQ  BX, SI
-	MOVQ  w_base+96(FP), BX
-	LEAQ  (BX)(CX*4), BX
-	MOVQ  np+120(FP), DI
-	SHLQ  $0x02, DI
-	MOVQ  kg+8(FP), R8
-
-i8kset70:
+i8dense71:
+i8kset77:
 	CMPQ         R8, $0x00000004
-	JL           i8krest71
+	JL           i8krest78
 	VMOVDQU      (BX), Y8
 	VMOVDQU      32(BX), Y9
 	VPBROADCASTD (SI), Y10
@@ -1864,13 +3931,13 @@ i8kset70:
 	ADDQ DI, BX
 	ADDQ $0x00000010, SI
 	SUBQ $0x00000004, R8
-	JMP  i8kset70
+	JMP  i8kset77
 
-i8krest71:
+i8krest78:
 	TESTQ R8, R8
-	JZ    i8kdone69
+	JZ    i8kdone76
 
-i8k172:
+i8k179:
 	VMOVDQU      (BX), Y8
 	VMOVDQU      32(BX), Y9
 	VPBROADCASTD (SI), Y10
@@ -1891,58 +3958,355 @@ i8k172:
 	ADDQ DI, BX
 	ADDQ $0x00000004, SI
 	DECQ R8
-	JNZ  i8k172
+	JNZ  i8k179
 
-i8kdone69:
+i8kdone76:
+i8summed72:
+	VPADDD       Y2, Y0, Y0
+	VPADDD       Y3, Y1, Y1
+	VPADDD       Y4, Y0, Y0
+	VPADDD       Y5, Y1, Y1
+	VPADDD       Y6, Y0, Y0
+	VPADDD       Y7, Y1, Y1
+	MOVQ         zero_base+72(FP), BX
+	LEAQ         (BX)(AX*4), BX
+	MOVQ         scale_base+48(FP), SI
+	LEAQ         (SI)(AX*4), SI
+	MOVQ         colSum_base+128(FP), DI
+	LEAQ         (DI)(DX*4), DI
+	MOVQ         wscale_base+152(FP), R8
+	LEAQ         (R8)(DX*4), R8
+	MOVQ         bias_base+176(FP), R9
+	LEAQ         (R9)(DX*4), R9
+	MOVQ         ldy+224(FP), R10
+	SHLQ         $0x02, R10
+	IMULQ        AX, R10
+	MOVQ         y_base+200(FP), R11
+	ADDQ         R11, R10
+	LEAQ         (R10)(DX*4), R10
+	VPBROADCASTD (BX), Y8
+	VBROADCASTSS (SI), Y9
+	VPMULLD      (DI), Y8, Y10
+	VPSUBD       Y10, Y0, Y0
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (R8), Y9, Y10
+	VMULPS       Y10, Y0, Y0
+	VADDPS       (R9), Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VPMULLD      32(DI), Y8, Y10
+	VPSUBD       Y10, Y1, Y1
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       32(R8), Y9, Y10
+	VMULPS       Y10, Y1, Y1
+	VADDPS       32(R9), Y1, Y1
+	VMOVUPS      Y1, 32(R10)
+	ADDQ         $0x00000010, DX
+	JMP          i8col68
+
+i8coltail70:
+	TESTQ BX, BX
+	JLE   i8coldone69
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	VPXOR X4, X4, X4
+	VPXOR X5, X5, X5
+	VPXOR X6, X6, X6
+	VPXOR X7, X7, X7
+	MOVQ  lda+40(FP), SI
+	MOVQ  a_base+16(FP), DI
+	IMULQ AX, SI
+	ADDQ  SI, DI
+	MOVQ  w_base+96(FP), SI
+	LEAQ  (SI)(DX*4), SI
+	MOVQ  np+120(FP), R8
+	SHLQ  $0x02, R8
+	MOVQ  kg+8(FP), R9
+	TESTQ CX, CX
+	JS    i8dense80
+	MOVQ  nz_base+288(FP), R9
+
+i8nzturn82:
+	CMPQ         CX, $0x00000004
+	JL           i8nzrest83
+	MOVLQZX      (R9), R10
+	MOVQ         R10, R11
+	IMULQ        R8, R11
+	ADDQ         SI, R11
+	VMOVDQU      (R11), Y8
+	VMOVDQU      32(R11), Y9
+	VPBROADCASTD (DI)(R10*4), Y10
+
+	// {vex} vpdpbusd %ymm8, %ymm10, %ymm0 (acc += a·w)
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x2d
+	BYTE $0x50
+	BYTE $0xc0
+
+	// {vex} vpdpbusd %ymm9, %ymm10, %ymm1 (acc += a·w)
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x2d
+	BYTE         $0x50
+	BYTE         $0xc9
+	MOVLQZX      4(R9), R10
+	MOVQ         R10, R11
+	IMULQ        R8, R11
+	ADDQ         SI, R11
+	VMOVDQU      (R11), Y8
+	VMOVDQU      32(R11), Y9
+	VPBROADCASTD (DI)(R10*4), Y10
+
+	// {vex} vpdpbusd %ymm8, %ymm10, %ymm2 (acc += a·w)
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x2d
+	BYTE $0x50
+	BYTE $0xd0
+
+	// {vex} vpdpbusd %ymm9, %ymm10, %ymm3 (acc += a·w)
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x2d
+	BYTE         $0x50
+	BYTE         $0xd9
+	MOVLQZX      8(R9), R10
+	MOVQ         R10, R11
+	IMULQ        R8, R11
+	ADDQ         SI, R11
+	VMOVDQU      (R11), Y8
+	VMOVDQU      32(R11), Y9
+	VPBROADCASTD (DI)(R10*4), Y10
+
+	// {vex} vpdpbusd %ymm8, %ymm10, %ymm4 (acc += a·w)
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x2d
+	BYTE $0x50
+	BYTE $0xe0
+
+	// {vex} vpdpbusd %ymm9, %ymm10, %ymm5 (acc += a·w)
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x2d
+	BYTE         $0x50
+	BYTE         $0xe9
+	MOVLQZX      12(R9), R10
+	MOVQ         R10, R11
+	IMULQ        R8, R11
+	ADDQ         SI, R11
+	VMOVDQU      (R11), Y8
+	VMOVDQU      32(R11), Y9
+	VPBROADCASTD (DI)(R10*4), Y10
+
+	// {vex} vpdpbusd %ymm8, %ymm10, %ymm6 (acc += a·w)
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x2d
+	BYTE $0x50
+	BYTE $0xf0
+
+	// {vex} vpdpbusd %ymm9, %ymm10, %ymm7 (acc += a·w)
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x2d
+	BYTE $0x50
+	BYTE $0xf9
+	ADDQ $0x00000010, R9
+	SUBQ $0x00000004, CX
+	JMP  i8nzturn82
+
+i8nzrest83:
+	TESTQ        CX, CX
+	JZ           i8nzdone84
+	MOVLQZX      (R9), R10
+	MOVQ         R10, R11
+	IMULQ        R8, R11
+	ADDQ         SI, R11
+	VMOVDQU      (R11), Y8
+	VMOVDQU      32(R11), Y9
+	VPBROADCASTD (DI)(R10*4), Y10
+
+	// {vex} vpdpbusd %ymm8, %ymm10, %ymm0 (acc += a·w)
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x2d
+	BYTE $0x50
+	BYTE $0xc0
+
+	// {vex} vpdpbusd %ymm9, %ymm10, %ymm1 (acc += a·w)
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x2d
+	BYTE $0x50
+	BYTE $0xc9
+	ADDQ $0x00000004, R9
+	DECQ CX
+	JMP  i8nzrest83
+
+i8nzdone84:
+	JMP i8summed81
+
+i8dense80:
+i8kset86:
+	CMPQ         R9, $0x00000004
+	JL           i8krest87
+	VMOVDQU      (SI), Y8
+	VMOVDQU      32(SI), Y9
+	VPBROADCASTD (DI), Y10
+
+	// {vex} vpdpbusd %ymm8, %ymm10, %ymm0 (acc += a·w)
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x2d
+	BYTE $0x50
+	BYTE $0xc0
+
+	// {vex} vpdpbusd %ymm9, %ymm10, %ymm1 (acc += a·w)
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x2d
+	BYTE         $0x50
+	BYTE         $0xc9
+	ADDQ         R8, SI
+	VMOVDQU      (SI), Y8
+	VMOVDQU      32(SI), Y9
+	VPBROADCASTD 4(DI), Y10
+
+	// {vex} vpdpbusd %ymm8, %ymm10, %ymm2 (acc += a·w)
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x2d
+	BYTE $0x50
+	BYTE $0xd0
+
+	// {vex} vpdpbusd %ymm9, %ymm10, %ymm3 (acc += a·w)
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x2d
+	BYTE         $0x50
+	BYTE         $0xd9
+	ADDQ         R8, SI
+	VMOVDQU      (SI), Y8
+	VMOVDQU      32(SI), Y9
+	VPBROADCASTD 8(DI), Y10
+
+	// {vex} vpdpbusd %ymm8, %ymm10, %ymm4 (acc += a·w)
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x2d
+	BYTE $0x50
+	BYTE $0xe0
+
+	// {vex} vpdpbusd %ymm9, %ymm10, %ymm5 (acc += a·w)
+	BYTE         $0xc4
+	BYTE         $0xc2
+	BYTE         $0x2d
+	BYTE         $0x50
+	BYTE         $0xe9
+	ADDQ         R8, SI
+	VMOVDQU      (SI), Y8
+	VMOVDQU      32(SI), Y9
+	VPBROADCASTD 12(DI), Y10
+
+	// {vex} vpdpbusd %ymm8, %ymm10, %ymm6 (acc += a·w)
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x2d
+	BYTE $0x50
+	BYTE $0xf0
+
+	// {vex} vpdpbusd %ymm9, %ymm10, %ymm7 (acc += a·w)
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x2d
+	BYTE $0x50
+	BYTE $0xf9
+	ADDQ R8, SI
+	ADDQ $0x00000010, DI
+	SUBQ $0x00000004, R9
+	JMP  i8kset86
+
+i8krest87:
+	TESTQ R9, R9
+	JZ    i8kdone85
+
+i8k188:
+	VMOVDQU      (SI), Y8
+	VMOVDQU      32(SI), Y9
+	VPBROADCASTD (DI), Y10
+
+	// {vex} vpdpbusd %ymm8, %ymm10, %ymm0 (acc += a·w)
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x2d
+	BYTE $0x50
+	BYTE $0xc0
+
+	// {vex} vpdpbusd %ymm9, %ymm10, %ymm1 (acc += a·w)
+	BYTE $0xc4
+	BYTE $0xc2
+	BYTE $0x2d
+	BYTE $0x50
+	BYTE $0xc9
+	ADDQ R8, SI
+	ADDQ $0x00000004, DI
+	DECQ R9
+	JNZ  i8k188
+
+i8kdone85:
+i8summed81:
 	VPADDD  Y2, Y0, Y0
 	VPADDD  Y3, Y1, Y1
 	VPADDD  Y4, Y0, Y0
 	VPADDD  Y5, Y1, Y1
 	VPADDD  Y6, Y0, Y0
 	VPADDD  Y7, Y1, Y1
-	MOVQ    zero_base+72(FP), BX
-	LEAQ    (BX)(AX*4), BX
+	MOVQ    zero_base+72(FP), CX
+	LEAQ    (CX)(AX*4), CX
 	MOVQ    scale_base+48(FP), SI
 	LEAQ    (SI)(AX*4), SI
 	MOVQ    colSum_base+128(FP), DI
-	LEAQ    (DI)(CX*4), DI
+	LEAQ    (DI)(DX*4), DI
 	MOVQ    wscale_base+152(FP), R8
-	LEAQ    (R8)(CX*4), R8
+	LEAQ    (R8)(DX*4), R8
 	MOVQ    bias_base+176(FP), R9
-	LEAQ    (R9)(CX*4), R9
+	LEAQ    (R9)(DX*4), R9
 	MOVQ    ldy+224(FP), R10
 	SHLQ    $0x02, R10
 	IMULQ   AX, R10
 	MOVQ    y_base+200(FP), AX
 	ADDQ    AX, R10
-	LEAQ    (R10)(CX*4), R10
+	LEAQ    (R10)(DX*4), R10
 	VMOVDQU Y0, (SP)
 	VMOVDQU Y1, 32(SP)
-	MOVL    (BX), AX
+	MOVL    (CX), AX
 	VMOVSS  (SI), X15
 	XORQ    CX, CX
 
-i8tailcol73:
-	MOVL       (SP)(CX*4), BX
+i8tailcol89:
+	MOVL       (SP)(CX*4), DX
 	MOVL       (DI)(CX*4), SI
 	IMULL      AX, SI
-	SUBL       SI, BX
-	VCVTSI2SSL BX, X13, X13
+	SUBL       SI, DX
+	VCVTSI2SSL DX, X13, X13
 	VMULSS     (R8)(CX*4), X15, X14
 	VMULSS     X14, X13, X13
 	VADDSS     (R9)(CX*4), X13, X13
 	VMOVSS     X13, (R10)(CX*4)
 	INCQ       CX
-	CMPQ       CX, DX
-	JL         i8tailcol73
+	CMPQ       CX, BX
+	JL         i8tailcol89
 
-i8coldone63:
+i8coldone69:
 i8end19:
 	VZEROUPPER
 	RET
 
 // func Int8DenseAVX2(m int, kg int, a []uint8, lda int, scale []float32, zero []int32, w []int8, np int, colSum []int32, wscale []float32, bias []float32, y []float32, ldy int, n int, pf []float32, tail []int8, nz []int32)
-// Requires: AVX, AVX2, CMOV, MMX+
+// Requires: AVX, AVX2, CMOV, MMX+, POPCNT
 TEXT ·Int8DenseAVX2(SB), NOSPLIT, $128-312
 	XORQ AX, AX
 	MOVQ pf_base+240(FP), CX
@@ -1950,22 +4314,22 @@ TEXT ·Int8DenseAVX2(SB), NOSPLIT, $128-312
 	SHLQ $0x02, DX
 	ADDQ CX, DX
 
-i8rows74:
+i8rows90:
 	MOVQ m+0(FP), BX
 	SUBQ AX, BX
 	CMPQ BX, $0x00000002
-	JGE  i8r277
+	JGE  i8r293
 	CMPQ BX, $0x00000001
-	JE   i8r176
+	JE   i8r192
 
-i8r277:
+i8r293:
 	XORQ BX, BX
 
-i8col78:
+i8col94:
 	MOVQ  n+232(FP), SI
 	SUBQ  BX, SI
 	CMPQ  SI, $0x00000010
-	JL    i8coltail80
+	JL    i8coltail96
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -1985,7 +4349,7 @@ i8col78:
 	SHLQ  $0x02, R9
 	MOVQ  kg+8(FP), R10
 
-i8k182:
+i8k198:
 	VPMOVSXBW    (R8), Y8
 	VPMOVSXBW    16(R8), Y9
 	VPMOVSXBW    32(R8), Y10
@@ -2017,7 +4381,7 @@ i8k182:
 	CMOVQLT      R11, CX
 	ADDQ         $0x00000004, DI
 	DECQ         R10
-	JNZ          i8k182
+	JNZ          i8k198
 	VPHADDD      Y1, Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
 	VPHADDD      Y3, Y2, Y2
@@ -2077,11 +4441,11 @@ i8k182:
 	VADDPS       32(R10), Y6, Y6
 	VMOVUPS      Y6, 32(R12)
 	ADDQ         $0x00000010, BX
-	JMP          i8col78
+	JMP          i8col94
 
-i8coltail80:
+i8coltail96:
 	TESTQ SI, SI
-	JLE   i8coldone79
+	JLE   i8coldone95
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -2101,7 +4465,7 @@ i8coltail80:
 	SHLQ  $0x02, R10
 	MOVQ  kg+8(FP), R11
 
-i8k184:
+i8k1100:
 	VPMOVSXBW    (R9), Y8
 	VPMOVSXBW    16(R9), Y9
 	VPMOVSXBW    32(R9), Y10
@@ -2133,7 +4497,7 @@ i8k184:
 	CMOVQLT      R12, CX
 	ADDQ         $0x00000004, R8
 	DECQ         R11
-	JNZ          i8k184
+	JNZ          i8k1100
 	VPHADDD      Y1, Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
 	VPHADDD      Y3, Y2, Y2
@@ -2167,7 +4531,7 @@ i8k184:
 	VMOVSS       (R8), X15
 	XORQ         R14, R14
 
-i8tailcol85:
+i8tailcol101:
 	MOVL       (SP)(R14*4), R15
 	MOVL       (R9)(R14*4), BP
 	IMULL      BX, BP
@@ -2179,13 +4543,13 @@ i8tailcol85:
 	VMOVSS     X13, (R13)(R14*4)
 	INCQ       R14
 	CMPQ       R14, SI
-	JL         i8tailcol85
+	JL         i8tailcol101
 	ADDQ       R12, R13
 	MOVL       4(DI), BX
 	VMOVSS     4(R8), X15
 	XORQ       DI, DI
 
-i8tailcol86:
+i8tailcol102:
 	MOVL       64(SP)(DI*4), R8
 	MOVL       (R9)(DI*4), R12
 	IMULL      BX, R12
@@ -2197,98 +4561,82 @@ i8tailcol86:
 	VMOVSS     X13, (R13)(DI*4)
 	INCQ       DI
 	CMPQ       DI, SI
-	JL         i8tailcol86
+	JL         i8tailcol102
 
-i8coldone79:
+i8coldone95:
 	ADDQ $0x00000002, AX
 	MOVQ m+0(FP), BX
 	CMPQ AX, BX
-	JL   i8rows74
-	JMP  i8end75
+	JL   i8rows90
+	JMP  i8end91
 
-i8r176:
-	XORQ CX, CX
+i8r192:
+	MOVQ         $-1, CX
+	MOVQ         nz_len+296(FP), DX
+	TESTQ        DX, DX
+	JZ           i8scandone103
+	XORQ         CX, CX
+	MOVQ         a_base+16(FP), DX
+	MOVQ         lda+40(FP), BX
+	IMULQ        AX, BX
+	ADDQ         BX, DX
+	MOVQ         nz_base+288(FP), BX
+	MOVQ         kg+8(FP), SI
+	XORQ         DI, DI
+	VPXOR        Y0, Y0, Y0
+	VPXOR        Y1, Y1, Y1
+	MOVL         $0x00000008, R8
+	VMOVD        R8, X2
+	VPBROADCASTD X2, Y2
+	LEAQ         int8bits<>+0(SB), R9
 
-i8col87:
-	MOVQ  n+232(FP), DX
-	SUBQ  CX, DX
-	CMPQ  DX, $0x00000010
-	JL    i8coltail89
-	VPXOR X0, X0, X0
-	VPXOR X1, X1, X1
-	VPXOR X2, X2, X2
-	VPXOR X3, X3, X3
-	MOVQ  lda+40(FP), DX
-	MOVQ  a_base+16(FP), BX
-	IMULQ AX, DX
-	ADDQ  DX, BX
-	MOVQ  w_base+96(FP), DX
-	LEAQ  (DX)(CX*4), DX
-	MOVQ  np+120(FP), SI
-	SHLQ  $0x02, SI
-	MOVQ  kg+8(FP), DI
+i8scan104:
+	MOVQ      SI, R8
+	SUBQ      DI, R8
+	CMPQ      R8, $0x00000008
+	JL        i8scantail105
+	VPCMPEQD  (DX)(DI*4), Y0, Y3
+	VMOVMSKPS Y3, R8
+	XORL      $0x000000ff, R8
+	VPMOVZXBD (R9)(R8*8), Y4
+	VPADDD    Y1, Y4, Y4
+	VMOVDQU   Y4, (BX)(CX*4)
+	POPCNTL   R8, R8
+	ADDQ      R8, CX
+	VPADDD    Y2, Y1, Y1
+	ADDQ      $0x00000008, DI
+	JMP       i8scan104
 
-i8k191:
-	VPMOVSXBW    (DX), Y4
-	VPMOVSXBW    16(DX), Y5
-	VPMOVSXBW    32(DX), Y6
-	VPMOVSXBW    48(DX), Y7
-	VPBROADCASTD (BX), X8
-	VPMOVZXBW    X8, Y8
-	VPMADDWD     Y4, Y8, Y9
-	VPADDD       Y9, Y0, Y0
-	VPMADDWD     Y5, Y8, Y9
-	VPADDD       Y9, Y1, Y1
-	VPMADDWD     Y6, Y8, Y9
-	VPADDD       Y9, Y2, Y2
-	VPMADDWD     Y7, Y8, Y9
-	VPADDD       Y9, Y3, Y3
-	ADDQ         SI, DX
-	ADDQ         $0x00000004, BX
-	DECQ         DI
-	JNZ          i8k191
-	VPHADDD      Y1, Y0, Y0
-	VPERMQ       $0xd8, Y0, Y0
-	VPHADDD      Y3, Y2, Y2
-	VPERMQ       $0xd8, Y2, Y2
-	MOVQ         zero_base+72(FP), DX
-	LEAQ         (DX)(AX*4), DX
-	MOVQ         scale_base+48(FP), BX
-	LEAQ         (BX)(AX*4), BX
-	MOVQ         colSum_base+128(FP), SI
-	LEAQ         (SI)(CX*4), SI
-	MOVQ         wscale_base+152(FP), DI
-	LEAQ         (DI)(CX*4), DI
-	MOVQ         bias_base+176(FP), R8
-	LEAQ         (R8)(CX*4), R8
-	MOVQ         ldy+224(FP), R9
-	SHLQ         $0x02, R9
-	IMULQ        AX, R9
-	MOVQ         y_base+200(FP), R10
-	ADDQ         R10, R9
-	LEAQ         (R9)(CX*4), R9
-	VPBROADCASTD (DX), Y4
-	VBROADCASTSS (BX), Y5
-	VPMULLD      (SI), Y4, Y6
-	VPSUBD       Y6, Y0, Y0
-	VCVTDQ2PS    Y0, Y0
-	VMULPS       (DI), Y5, Y6
-	VMULPS       Y6, Y0, Y0
-	VADDPS       (R8), Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VPMULLD      32(SI), Y4, Y6
-	VPSUBD       Y6, Y2, Y2
-	VCVTDQ2PS    Y2, Y2
-	VMULPS       32(DI), Y5, Y6
-	VMULPS       Y6, Y2, Y2
-	VADDPS       32(R8), Y2, Y2
-	VMOVUPS      Y2, 32(R9)
-	ADDQ         $0x00000010, CX
-	JMP          i8col87
+i8scantail105:
+i8scanone106:
+	CMPQ  DI, SI
+	JGE   i8scanend108
+	MOVL  (DX)(DI*4), R8
+	TESTL R8, R8
+	JZ    i8scanzero107
+	MOVL  DI, (BX)(CX*4)
+	INCQ  CX
 
-i8coltail89:
-	TESTQ DX, DX
-	JLE   i8coldone88
+i8scanzero107:
+	INCQ DI
+	JMP  i8scanone106
+
+i8scanend108:
+	MOVQ   CX, DX
+	SHLQ   $0x03, DX
+	IMUL3Q $0x00000007, SI, SI
+	CMPQ   DX, SI
+	JLE    i8scandone103
+	MOVQ   $-1, CX
+
+i8scandone103:
+	XORQ DX, DX
+
+i8col109:
+	MOVQ  n+232(FP), BX
+	SUBQ  DX, BX
+	CMPQ  BX, $0x00000010
+	JL    i8coltail111
 	VPXOR X0, X0, X0
 	VPXOR X1, X1, X1
 	VPXOR X2, X2, X2
@@ -2298,12 +4646,70 @@ i8coltail89:
 	IMULQ AX, BX
 	ADDQ  BX, SI
 	MOVQ  w_base+96(FP), BX
-	LEAQ  (BX)(CX*4), BX
+	LEAQ  (BX)(DX*4), BX
 	MOVQ  np+120(FP), DI
 	SHLQ  $0x02, DI
 	MOVQ  kg+8(FP), R8
+	TESTQ CX, CX
+	JS    i8dense112
+	MOVQ  nz_base+288(FP), R8
+	MOVQ  CX, R9
 
-i8k193:
+i8nzturn114:
+	CMPQ         R9, $0x00000001
+	JL           i8nzrest115
+	MOVLQZX      (R8), R10
+	MOVQ         R10, R11
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPMOVSXBW    (R11), Y4
+	VPMOVSXBW    16(R11), Y5
+	VPMOVSXBW    32(R11), Y6
+	VPMOVSXBW    48(R11), Y7
+	VPBROADCASTD (SI)(R10*4), X8
+	VPMOVZXBW    X8, Y8
+	VPMADDWD     Y4, Y8, Y9
+	VPADDD       Y9, Y0, Y0
+	VPMADDWD     Y5, Y8, Y9
+	VPADDD       Y9, Y1, Y1
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y2, Y2
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y3, Y3
+	ADDQ         $0x00000004, R8
+	SUBQ         $0x00000001, R9
+	JMP          i8nzturn114
+
+i8nzrest115:
+	TESTQ        R9, R9
+	JZ           i8nzdone116
+	MOVLQZX      (R8), R10
+	MOVQ         R10, R11
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPMOVSXBW    (R11), Y4
+	VPMOVSXBW    16(R11), Y5
+	VPMOVSXBW    32(R11), Y6
+	VPMOVSXBW    48(R11), Y7
+	VPBROADCASTD (SI)(R10*4), X8
+	VPMOVZXBW    X8, Y8
+	VPMADDWD     Y4, Y8, Y9
+	VPADDD       Y9, Y0, Y0
+	VPMADDWD     Y5, Y8, Y9
+	VPADDD       Y9, Y1, Y1
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y2, Y2
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y3, Y3
+	ADDQ         $0x00000004, R8
+	DECQ         R9
+	JMP          i8nzrest115
+
+i8nzdone116:
+	JMP i8summed113
+
+i8dense112:
+i8k1118:
 	VPMOVSXBW    (BX), Y4
 	VPMOVSXBW    16(BX), Y5
 	VPMOVSXBW    32(BX), Y6
@@ -2321,7 +4727,9 @@ i8k193:
 	ADDQ         DI, BX
 	ADDQ         $0x00000004, SI
 	DECQ         R8
-	JNZ          i8k193
+	JNZ          i8k1118
+
+i8summed113:
 	VPHADDD      Y1, Y0, Y0
 	VPERMQ       $0xd8, Y0, Y0
 	VPHADDD      Y3, Y2, Y2
@@ -2331,38 +4739,172 @@ i8k193:
 	MOVQ         scale_base+48(FP), SI
 	LEAQ         (SI)(AX*4), SI
 	MOVQ         colSum_base+128(FP), DI
-	LEAQ         (DI)(CX*4), DI
+	LEAQ         (DI)(DX*4), DI
 	MOVQ         wscale_base+152(FP), R8
-	LEAQ         (R8)(CX*4), R8
+	LEAQ         (R8)(DX*4), R8
 	MOVQ         bias_base+176(FP), R9
-	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(DX*4), R9
 	MOVQ         ldy+224(FP), R10
 	SHLQ         $0x02, R10
 	IMULQ        AX, R10
-	MOVQ         y_base+200(FP), AX
-	ADDQ         AX, R10
-	LEAQ         (R10)(CX*4), R10
-	VMOVDQU      Y0, (SP)
-	VMOVDQU      Y2, 32(SP)
-	MOVL         (BX), AX
-	VMOVSS       (SI), X15
-	XORQ         CX, CX
+	MOVQ         y_base+200(FP), R11
+	ADDQ         R11, R10
+	LEAQ         (R10)(DX*4), R10
+	VPBROADCASTD (BX), Y4
+	VBROADCASTSS (SI), Y5
+	VPMULLD      (DI), Y4, Y6
+	VPSUBD       Y6, Y0, Y0
+	VCVTDQ2PS    Y0, Y0
+	VMULPS       (R8), Y5, Y6
+	VMULPS       Y6, Y0, Y0
+	VADDPS       (R9), Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VPMULLD      32(DI), Y4, Y6
+	VPSUBD       Y6, Y2, Y2
+	VCVTDQ2PS    Y2, Y2
+	VMULPS       32(R8), Y5, Y6
+	VMULPS       Y6, Y2, Y2
+	VADDPS       32(R9), Y2, Y2
+	VMOVUPS      Y2, 32(R10)
+	ADDQ         $0x00000010, DX
+	JMP          i8col109
 
-i8tailcol94:
-	MOVL       (SP)(CX*4), BX
+i8coltail111:
+	TESTQ BX, BX
+	JLE   i8coldone110
+	VPXOR X0, X0, X0
+	VPXOR X1, X1, X1
+	VPXOR X2, X2, X2
+	VPXOR X3, X3, X3
+	MOVQ  lda+40(FP), SI
+	MOVQ  a_base+16(FP), DI
+	IMULQ AX, SI
+	ADDQ  SI, DI
+	MOVQ  w_base+96(FP), SI
+	LEAQ  (SI)(DX*4), SI
+	MOVQ  np+120(FP), R8
+	SHLQ  $0x02, R8
+	MOVQ  kg+8(FP), R9
+	TESTQ CX, CX
+	JS    i8dense119
+	MOVQ  nz_base+288(FP), R9
+
+i8nzturn121:
+	CMPQ         CX, $0x00000001
+	JL           i8nzrest122
+	MOVLQZX      (R9), R10
+	MOVQ         R10, R11
+	IMULQ        R8, R11
+	ADDQ         SI, R11
+	VPMOVSXBW    (R11), Y4
+	VPMOVSXBW    16(R11), Y5
+	VPMOVSXBW    32(R11), Y6
+	VPMOVSXBW    48(R11), Y7
+	VPBROADCASTD (DI)(R10*4), X8
+	VPMOVZXBW    X8, Y8
+	VPMADDWD     Y4, Y8, Y9
+	VPADDD       Y9, Y0, Y0
+	VPMADDWD     Y5, Y8, Y9
+	VPADDD       Y9, Y1, Y1
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y2, Y2
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y3, Y3
+	ADDQ         $0x00000004, R9
+	SUBQ         $0x00000001, CX
+	JMP          i8nzturn121
+
+i8nzrest122:
+	TESTQ        CX, CX
+	JZ           i8nzdone123
+	MOVLQZX      (R9), R10
+	MOVQ         R10, R11
+	IMULQ        R8, R11
+	ADDQ         SI, R11
+	VPMOVSXBW    (R11), Y4
+	VPMOVSXBW    16(R11), Y5
+	VPMOVSXBW    32(R11), Y6
+	VPMOVSXBW    48(R11), Y7
+	VPBROADCASTD (DI)(R10*4), X8
+	VPMOVZXBW    X8, Y8
+	VPMADDWD     Y4, Y8, Y9
+	VPADDD       Y9, Y0, Y0
+	VPMADDWD     Y5, Y8, Y9
+	VPADDD       Y9, Y1, Y1
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y2, Y2
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y3, Y3
+	ADDQ         $0x00000004, R9
+	DECQ         CX
+	JMP          i8nzrest122
+
+i8nzdone123:
+	JMP i8summed120
+
+i8dense119:
+i8k1125:
+	VPMOVSXBW    (SI), Y4
+	VPMOVSXBW    16(SI), Y5
+	VPMOVSXBW    32(SI), Y6
+	VPMOVSXBW    48(SI), Y7
+	VPBROADCASTD (DI), X8
+	VPMOVZXBW    X8, Y8
+	VPMADDWD     Y4, Y8, Y9
+	VPADDD       Y9, Y0, Y0
+	VPMADDWD     Y5, Y8, Y9
+	VPADDD       Y9, Y1, Y1
+	VPMADDWD     Y6, Y8, Y9
+	VPADDD       Y9, Y2, Y2
+	VPMADDWD     Y7, Y8, Y9
+	VPADDD       Y9, Y3, Y3
+	ADDQ         R8, SI
+	ADDQ         $0x00000004, DI
+	DECQ         R9
+	JNZ          i8k1125
+
+i8summed120:
+	VPHADDD Y1, Y0, Y0
+	VPERMQ  $0xd8, Y0, Y0
+	VPHADDD Y3, Y2, Y2
+	VPERMQ  $0xd8, Y2, Y2
+	MOVQ    zero_base+72(FP), CX
+	LEAQ    (CX)(AX*4), CX
+	MOVQ    scale_base+48(FP), SI
+	LEAQ    (SI)(AX*4), SI
+	MOVQ    colSum_base+128(FP), DI
+	LEAQ    (DI)(DX*4), DI
+	MOVQ    wscale_base+152(FP), R8
+	LEAQ    (R8)(DX*4), R8
+	MOVQ    bias_base+176(FP), R9
+	LEAQ    (R9)(DX*4), R9
+	MOVQ    ldy+224(FP), R10
+	SHLQ    $0x02, R10
+	IMULQ   AX, R10
+	MOVQ    y_base+200(FP), AX
+	ADDQ    AX, R10
+	LEAQ    (R10)(DX*4), R10
+	VMOVDQU Y0, (SP)
+	VMOVDQU Y2, 32(SP)
+	MOVL    (CX), AX
+	VMOVSS  (SI), X15
+	XORQ    CX, CX
+
+i8tailcol126:
+	MOVL       (SP)(CX*4), DX
 	MOVL       (DI)(CX*4), SI
 	IMULL      AX, SI
-	SUBL       SI, BX
-	VCVTSI2SSL BX, X13, X13
+	SUBL       SI, DX
+	VCVTSI2SSL DX, X13, X13
 	VMULSS     (R8)(CX*4), X15, X14
 	VMULSS     X14, X13, X13
 	VADDSS     (R9)(CX*4), X13, X13
 	VMOVSS     X13, (R10)(CX*4)
 	INCQ       CX
-	CMPQ       CX, DX
-	JL         i8tailcol94
+	CMPQ       CX, BX
+	JL         i8tailcol126
 
-i8coldone88:
-i8end75:
+i8coldone110:
+i8end91:
 	VZEROUPPER
 	RET

@@ -5514,35 +5514,41 @@ i8col149:
 	MOVQ  tail_len+272(FP), R10
 	ADDQ  R9, R10
 
-i8nzpair161:
+i8nzturn161:
 	CMPQ         CX, $0x00000002
 	JL           i8nzrest162
 	MOVLQZX      (R8), R11
+	MOVQ         R11, R12
+	IMULQ        DI, R12
+	ADDQ         BX, R12
 	VPBROADCASTD (SI)(R11*4), Z3
-	IMULQ        DI, R11
-	ADDQ         BX, R11
-	VPDPBUSD     (R11), Z3, Z0
+	VPDPBUSD     (R12), Z3, Z0
 	MOVLQZX      4(R8), R11
+	MOVQ         R11, R12
+	IMULQ        DI, R12
+	ADDQ         BX, R12
 	VPBROADCASTD (SI)(R11*4), Z4
-	IMULQ        DI, R11
-	ADDQ         BX, R11
-	VPDPBUSD     (R11), Z4, Z1
+	VPDPBUSD     (R12), Z4, Z1
 	PREFETCHT0   (R9)
 	LEAQ         64(R9), R11
 	CMPQ         R11, R10
 	CMOVQLT      R11, R9
 	ADDQ         $0x00000008, R8
 	SUBQ         $0x00000002, CX
-	JMP          i8nzpair161
+	JMP          i8nzturn161
 
 i8nzrest162:
 	TESTQ        CX, CX
 	JZ           i8nzdone163
-	MOVLQZX      (R8), CX
-	VPBROADCASTD (SI)(CX*4), Z3
-	IMULQ        DI, CX
-	ADDQ         BX, CX
-	VPDPBUSD     (CX), Z3, Z0
+	MOVLQZX      (R8), R9
+	MOVQ         R9, R10
+	IMULQ        DI, R10
+	ADDQ         BX, R10
+	VPBROADCASTD (SI)(R9*4), Z3
+	VPDPBUSD     (R10), Z3, Z0
+	ADDQ         $0x00000004, R8
+	DECQ         CX
+	JMP          i8nzrest162
 
 i8nzdone163:
 	JMP i8summed160
@@ -5627,38 +5633,44 @@ i8r1c152:
 	MOVQ  tail_len+272(FP), R10
 	ADDQ  R9, R10
 
-i8nzpair170:
+i8nzturn170:
 	CMPQ         CX, $0x00000002
 	JL           i8nzrest171
 	MOVLQZX      (R8), R11
+	MOVQ         R11, R12
+	IMULQ        DI, R12
+	ADDQ         BX, R12
 	VPBROADCASTD (SI)(R11*4), Z6
-	IMULQ        DI, R11
-	ADDQ         BX, R11
-	VPDPBUSD     (R11), Z6, Z0
-	VPDPBUSD     64(R11), Z6, Z1
+	VPDPBUSD     (R12), Z6, Z0
+	VPDPBUSD     64(R12), Z6, Z1
 	MOVLQZX      4(R8), R11
+	MOVQ         R11, R12
+	IMULQ        DI, R12
+	ADDQ         BX, R12
 	VPBROADCASTD (SI)(R11*4), Z7
-	IMULQ        DI, R11
-	ADDQ         BX, R11
-	VPDPBUSD     (R11), Z7, Z2
-	VPDPBUSD     64(R11), Z7, Z3
+	VPDPBUSD     (R12), Z7, Z2
+	VPDPBUSD     64(R12), Z7, Z3
 	PREFETCHT0   (R9)
 	LEAQ         64(R9), R11
 	CMPQ         R11, R10
 	CMOVQLT      R11, R9
 	ADDQ         $0x00000008, R8
 	SUBQ         $0x00000002, CX
-	JMP          i8nzpair170
+	JMP          i8nzturn170
 
 i8nzrest171:
 	TESTQ        CX, CX
 	JZ           i8nzdone172
-	MOVLQZX      (R8), CX
-	VPBROADCASTD (SI)(CX*4), Z6
-	IMULQ        DI, CX
-	ADDQ         BX, CX
-	VPDPBUSD     (CX), Z6, Z0
-	VPDPBUSD     64(CX), Z6, Z1
+	MOVLQZX      (R8), R9
+	MOVQ         R9, R10
+	IMULQ        DI, R10
+	ADDQ         BX, R10
+	VPBROADCASTD (SI)(R9*4), Z6
+	VPDPBUSD     (R10), Z6, Z0
+	VPDPBUSD     64(R10), Z6, Z1
+	ADDQ         $0x00000004, R8
+	DECQ         CX
+	JMP          i8nzrest171
 
 i8nzdone172:
 	JMP i8summed169
@@ -5756,41 +5768,47 @@ i8r1c153:
 	MOVQ  tail_len+272(FP), R10
 	ADDQ  R9, R10
 
-i8nzpair179:
+i8nzturn179:
 	CMPQ         CX, $0x00000002
 	JL           i8nzrest180
 	MOVLQZX      (R8), R11
+	MOVQ         R11, R12
+	IMULQ        DI, R12
+	ADDQ         BX, R12
 	VPBROADCASTD (SI)(R11*4), Z9
-	IMULQ        DI, R11
-	ADDQ         BX, R11
-	VPDPBUSD     (R11), Z9, Z0
-	VPDPBUSD     64(R11), Z9, Z1
-	VPDPBUSD     128(R11), Z9, Z2
+	VPDPBUSD     (R12), Z9, Z0
+	VPDPBUSD     64(R12), Z9, Z1
+	VPDPBUSD     128(R12), Z9, Z2
 	MOVLQZX      4(R8), R11
+	MOVQ         R11, R12
+	IMULQ        DI, R12
+	ADDQ         BX, R12
 	VPBROADCASTD (SI)(R11*4), Z10
-	IMULQ        DI, R11
-	ADDQ         BX, R11
-	VPDPBUSD     (R11), Z10, Z3
-	VPDPBUSD     64(R11), Z10, Z4
-	VPDPBUSD     128(R11), Z10, Z5
+	VPDPBUSD     (R12), Z10, Z3
+	VPDPBUSD     64(R12), Z10, Z4
+	VPDPBUSD     128(R12), Z10, Z5
 	PREFETCHT0   (R9)
 	LEAQ         64(R9), R11
 	CMPQ         R11, R10
 	CMOVQLT      R11, R9
 	ADDQ         $0x00000008, R8
 	SUBQ         $0x00000002, CX
-	JMP          i8nzpair179
+	JMP          i8nzturn179
 
 i8nzrest180:
 	TESTQ        CX, CX
 	JZ           i8nzdone181
-	MOVLQZX      (R8), CX
-	VPBROADCASTD (SI)(CX*4), Z9
-	IMULQ        DI, CX
-	ADDQ         BX, CX
-	VPDPBUSD     (CX), Z9, Z0
-	VPDPBUSD     64(CX), Z9, Z1
-	VPDPBUSD     128(CX), Z9, Z2
+	MOVLQZX      (R8), R9
+	MOVQ         R9, R10
+	IMULQ        DI, R10
+	ADDQ         BX, R10
+	VPBROADCASTD (SI)(R9*4), Z9
+	VPDPBUSD     (R10), Z9, Z0
+	VPDPBUSD     64(R10), Z9, Z1
+	VPDPBUSD     128(R10), Z9, Z2
+	ADDQ         $0x00000004, R8
+	DECQ         CX
+	JMP          i8nzrest180
 
 i8nzdone181:
 	JMP i8summed178
@@ -5901,44 +5919,50 @@ i8r1c154:
 	MOVQ  tail_len+272(FP), R10
 	ADDQ  R9, R10
 
-i8nzpair188:
+i8nzturn188:
 	CMPQ         CX, $0x00000002
 	JL           i8nzrest189
 	MOVLQZX      (R8), R11
+	MOVQ         R11, R12
+	IMULQ        DI, R12
+	ADDQ         BX, R12
 	VPBROADCASTD (SI)(R11*4), Z12
-	IMULQ        DI, R11
-	ADDQ         BX, R11
-	VPDPBUSD     (R11), Z12, Z0
-	VPDPBUSD     64(R11), Z12, Z1
-	VPDPBUSD     128(R11), Z12, Z2
-	VPDPBUSD     192(R11), Z12, Z3
+	VPDPBUSD     (R12), Z12, Z0
+	VPDPBUSD     64(R12), Z12, Z1
+	VPDPBUSD     128(R12), Z12, Z2
+	VPDPBUSD     192(R12), Z12, Z3
 	MOVLQZX      4(R8), R11
+	MOVQ         R11, R12
+	IMULQ        DI, R12
+	ADDQ         BX, R12
 	VPBROADCASTD (SI)(R11*4), Z13
-	IMULQ        DI, R11
-	ADDQ         BX, R11
-	VPDPBUSD     (R11), Z13, Z4
-	VPDPBUSD     64(R11), Z13, Z5
-	VPDPBUSD     128(R11), Z13, Z6
-	VPDPBUSD     192(R11), Z13, Z7
+	VPDPBUSD     (R12), Z13, Z4
+	VPDPBUSD     64(R12), Z13, Z5
+	VPDPBUSD     128(R12), Z13, Z6
+	VPDPBUSD     192(R12), Z13, Z7
 	PREFETCHT0   (R9)
 	LEAQ         64(R9), R11
 	CMPQ         R11, R10
 	CMOVQLT      R11, R9
 	ADDQ         $0x00000008, R8
 	SUBQ         $0x00000002, CX
-	JMP          i8nzpair188
+	JMP          i8nzturn188
 
 i8nzrest189:
 	TESTQ        CX, CX
 	JZ           i8nzdone190
-	MOVLQZX      (R8), CX
-	VPBROADCASTD (SI)(CX*4), Z12
-	IMULQ        DI, CX
-	ADDQ         BX, CX
-	VPDPBUSD     (CX), Z12, Z0
-	VPDPBUSD     64(CX), Z12, Z1
-	VPDPBUSD     128(CX), Z12, Z2
-	VPDPBUSD     192(CX), Z12, Z3
+	MOVLQZX      (R8), R9
+	MOVQ         R9, R10
+	IMULQ        DI, R10
+	ADDQ         BX, R10
+	VPBROADCASTD (SI)(R9*4), Z12
+	VPDPBUSD     (R10), Z12, Z0
+	VPDPBUSD     64(R10), Z12, Z1
+	VPDPBUSD     128(R10), Z12, Z2
+	VPDPBUSD     192(R10), Z12, Z3
+	ADDQ         $0x00000004, R8
+	DECQ         CX
+	JMP          i8nzrest189
 
 i8nzdone190:
 	JMP i8summed187
@@ -6062,47 +6086,53 @@ i8r1c155:
 	MOVQ  tail_len+272(FP), R10
 	ADDQ  R9, R10
 
-i8nzpair197:
+i8nzturn197:
 	CMPQ         CX, $0x00000002
 	JL           i8nzrest198
 	MOVLQZX      (R8), R11
+	MOVQ         R11, R12
+	IMULQ        DI, R12
+	ADDQ         BX, R12
 	VPBROADCASTD (SI)(R11*4), Z15
-	IMULQ        DI, R11
-	ADDQ         BX, R11
-	VPDPBUSD     (R11), Z15, Z0
-	VPDPBUSD     64(R11), Z15, Z1
-	VPDPBUSD     128(R11), Z15, Z2
-	VPDPBUSD     192(R11), Z15, Z3
-	VPDPBUSD     256(R11), Z15, Z4
+	VPDPBUSD     (R12), Z15, Z0
+	VPDPBUSD     64(R12), Z15, Z1
+	VPDPBUSD     128(R12), Z15, Z2
+	VPDPBUSD     192(R12), Z15, Z3
+	VPDPBUSD     256(R12), Z15, Z4
 	MOVLQZX      4(R8), R11
+	MOVQ         R11, R12
+	IMULQ        DI, R12
+	ADDQ         BX, R12
 	VPBROADCASTD (SI)(R11*4), Z16
-	IMULQ        DI, R11
-	ADDQ         BX, R11
-	VPDPBUSD     (R11), Z16, Z5
-	VPDPBUSD     64(R11), Z16, Z6
-	VPDPBUSD     128(R11), Z16, Z7
-	VPDPBUSD     192(R11), Z16, Z8
-	VPDPBUSD     256(R11), Z16, Z9
+	VPDPBUSD     (R12), Z16, Z5
+	VPDPBUSD     64(R12), Z16, Z6
+	VPDPBUSD     128(R12), Z16, Z7
+	VPDPBUSD     192(R12), Z16, Z8
+	VPDPBUSD     256(R12), Z16, Z9
 	PREFETCHT0   (R9)
 	LEAQ         64(R9), R11
 	CMPQ         R11, R10
 	CMOVQLT      R11, R9
 	ADDQ         $0x00000008, R8
 	SUBQ         $0x00000002, CX
-	JMP          i8nzpair197
+	JMP          i8nzturn197
 
 i8nzrest198:
 	TESTQ        CX, CX
 	JZ           i8nzdone199
-	MOVLQZX      (R8), CX
-	VPBROADCASTD (SI)(CX*4), Z15
-	IMULQ        DI, CX
-	ADDQ         BX, CX
-	VPDPBUSD     (CX), Z15, Z0
-	VPDPBUSD     64(CX), Z15, Z1
-	VPDPBUSD     128(CX), Z15, Z2
-	VPDPBUSD     192(CX), Z15, Z3
-	VPDPBUSD     256(CX), Z15, Z4
+	MOVLQZX      (R8), R9
+	MOVQ         R9, R10
+	IMULQ        DI, R10
+	ADDQ         BX, R10
+	VPBROADCASTD (SI)(R9*4), Z15
+	VPDPBUSD     (R10), Z15, Z0
+	VPDPBUSD     64(R10), Z15, Z1
+	VPDPBUSD     128(R10), Z15, Z2
+	VPDPBUSD     192(R10), Z15, Z3
+	VPDPBUSD     256(R10), Z15, Z4
+	ADDQ         $0x00000004, R8
+	DECQ         CX
+	JMP          i8nzrest198
 
 i8nzdone199:
 	JMP i8summed196
@@ -6239,50 +6269,56 @@ i8r1c156:
 	MOVQ  tail_len+272(FP), R10
 	ADDQ  R9, R10
 
-i8nzpair206:
+i8nzturn206:
 	CMPQ         CX, $0x00000002
 	JL           i8nzrest207
 	MOVLQZX      (R8), R11
+	MOVQ         R11, R12
+	IMULQ        DI, R12
+	ADDQ         BX, R12
 	VPBROADCASTD (SI)(R11*4), Z18
-	IMULQ        DI, R11
-	ADDQ         BX, R11
-	VPDPBUSD     (R11), Z18, Z0
-	VPDPBUSD     64(R11), Z18, Z1
-	VPDPBUSD     128(R11), Z18, Z2
-	VPDPBUSD     192(R11), Z18, Z3
-	VPDPBUSD     256(R11), Z18, Z4
-	VPDPBUSD     320(R11), Z18, Z5
+	VPDPBUSD     (R12), Z18, Z0
+	VPDPBUSD     64(R12), Z18, Z1
+	VPDPBUSD     128(R12), Z18, Z2
+	VPDPBUSD     192(R12), Z18, Z3
+	VPDPBUSD     256(R12), Z18, Z4
+	VPDPBUSD     320(R12), Z18, Z5
 	MOVLQZX      4(R8), R11
+	MOVQ         R11, R12
+	IMULQ        DI, R12
+	ADDQ         BX, R12
 	VPBROADCASTD (SI)(R11*4), Z19
-	IMULQ        DI, R11
-	ADDQ         BX, R11
-	VPDPBUSD     (R11), Z19, Z6
-	VPDPBUSD     64(R11), Z19, Z7
-	VPDPBUSD     128(R11), Z19, Z8
-	VPDPBUSD     192(R11), Z19, Z9
-	VPDPBUSD     256(R11), Z19, Z10
-	VPDPBUSD     320(R11), Z19, Z11
+	VPDPBUSD     (R12), Z19, Z6
+	VPDPBUSD     64(R12), Z19, Z7
+	VPDPBUSD     128(R12), Z19, Z8
+	VPDPBUSD     192(R12), Z19, Z9
+	VPDPBUSD     256(R12), Z19, Z10
+	VPDPBUSD     320(R12), Z19, Z11
 	PREFETCHT0   (R9)
 	LEAQ         64(R9), R11
 	CMPQ         R11, R10
 	CMOVQLT      R11, R9
 	ADDQ         $0x00000008, R8
 	SUBQ         $0x00000002, CX
-	JMP          i8nzpair206
+	JMP          i8nzturn206
 
 i8nzrest207:
 	TESTQ        CX, CX
 	JZ           i8nzdone208
-	MOVLQZX      (R8), CX
-	VPBROADCASTD (SI)(CX*4), Z18
-	IMULQ        DI, CX
-	ADDQ         BX, CX
-	VPDPBUSD     (CX), Z18, Z0
-	VPDPBUSD     64(CX), Z18, Z1
-	VPDPBUSD     128(CX), Z18, Z2
-	VPDPBUSD     192(CX), Z18, Z3
-	VPDPBUSD     256(CX), Z18, Z4
-	VPDPBUSD     320(CX), Z18, Z5
+	MOVLQZX      (R8), R9
+	MOVQ         R9, R10
+	IMULQ        DI, R10
+	ADDQ         BX, R10
+	VPBROADCASTD (SI)(R9*4), Z18
+	VPDPBUSD     (R10), Z18, Z0
+	VPDPBUSD     64(R10), Z18, Z1
+	VPDPBUSD     128(R10), Z18, Z2
+	VPDPBUSD     192(R10), Z18, Z3
+	VPDPBUSD     256(R10), Z18, Z4
+	VPDPBUSD     320(R10), Z18, Z5
+	ADDQ         $0x00000004, R8
+	DECQ         CX
+	JMP          i8nzrest207
 
 i8nzdone208:
 	JMP i8summed205
@@ -6432,53 +6468,59 @@ i8r1c157:
 	MOVQ  tail_len+272(FP), R10
 	ADDQ  R9, R10
 
-i8nzpair215:
+i8nzturn215:
 	CMPQ         CX, $0x00000002
 	JL           i8nzrest216
 	MOVLQZX      (R8), R11
+	MOVQ         R11, R12
+	IMULQ        DI, R12
+	ADDQ         BX, R12
 	VPBROADCASTD (SI)(R11*4), Z21
-	IMULQ        DI, R11
-	ADDQ         BX, R11
-	VPDPBUSD     (R11), Z21, Z0
-	VPDPBUSD     64(R11), Z21, Z1
-	VPDPBUSD     128(R11), Z21, Z2
-	VPDPBUSD     192(R11), Z21, Z3
-	VPDPBUSD     256(R11), Z21, Z4
-	VPDPBUSD     320(R11), Z21, Z5
-	VPDPBUSD     384(R11), Z21, Z6
+	VPDPBUSD     (R12), Z21, Z0
+	VPDPBUSD     64(R12), Z21, Z1
+	VPDPBUSD     128(R12), Z21, Z2
+	VPDPBUSD     192(R12), Z21, Z3
+	VPDPBUSD     256(R12), Z21, Z4
+	VPDPBUSD     320(R12), Z21, Z5
+	VPDPBUSD     384(R12), Z21, Z6
 	MOVLQZX      4(R8), R11
+	MOVQ         R11, R12
+	IMULQ        DI, R12
+	ADDQ         BX, R12
 	VPBROADCASTD (SI)(R11*4), Z22
-	IMULQ        DI, R11
-	ADDQ         BX, R11
-	VPDPBUSD     (R11), Z22, Z7
-	VPDPBUSD     64(R11), Z22, Z8
-	VPDPBUSD     128(R11), Z22, Z9
-	VPDPBUSD     192(R11), Z22, Z10
-	VPDPBUSD     256(R11), Z22, Z11
-	VPDPBUSD     320(R11), Z22, Z12
-	VPDPBUSD     384(R11), Z22, Z13
+	VPDPBUSD     (R12), Z22, Z7
+	VPDPBUSD     64(R12), Z22, Z8
+	VPDPBUSD     128(R12), Z22, Z9
+	VPDPBUSD     192(R12), Z22, Z10
+	VPDPBUSD     256(R12), Z22, Z11
+	VPDPBUSD     320(R12), Z22, Z12
+	VPDPBUSD     384(R12), Z22, Z13
 	PREFETCHT0   (R9)
 	LEAQ         64(R9), R11
 	CMPQ         R11, R10
 	CMOVQLT      R11, R9
 	ADDQ         $0x00000008, R8
 	SUBQ         $0x00000002, CX
-	JMP          i8nzpair215
+	JMP          i8nzturn215
 
 i8nzrest216:
 	TESTQ        CX, CX
 	JZ           i8nzdone217
-	MOVLQZX      (R8), CX
-	VPBROADCASTD (SI)(CX*4), Z21
-	IMULQ        DI, CX
-	ADDQ         BX, CX
-	VPDPBUSD     (CX), Z21, Z0
-	VPDPBUSD     64(CX), Z21, Z1
-	VPDPBUSD     128(CX), Z21, Z2
-	VPDPBUSD     192(CX), Z21, Z3
-	VPDPBUSD     256(CX), Z21, Z4
-	VPDPBUSD     320(CX), Z21, Z5
-	VPDPBUSD     384(CX), Z21, Z6
+	MOVLQZX      (R8), R9
+	MOVQ         R9, R10
+	IMULQ        DI, R10
+	ADDQ         BX, R10
+	VPBROADCASTD (SI)(R9*4), Z21
+	VPDPBUSD     (R10), Z21, Z0
+	VPDPBUSD     64(R10), Z21, Z1
+	VPDPBUSD     128(R10), Z21, Z2
+	VPDPBUSD     192(R10), Z21, Z3
+	VPDPBUSD     256(R10), Z21, Z4
+	VPDPBUSD     320(R10), Z21, Z5
+	VPDPBUSD     384(R10), Z21, Z6
+	ADDQ         $0x00000004, R8
+	DECQ         CX
+	JMP          i8nzrest216
 
 i8nzdone217:
 	JMP i8summed214
@@ -6645,56 +6687,62 @@ i8r1c158:
 	MOVQ    tail_len+272(FP), R11
 	ADDQ    R10, R11
 
-i8nzpair224:
+i8nzturn224:
 	CMPQ         R9, $0x00000002
 	JL           i8nzrest225
 	MOVLQZX      (R8), R12
+	MOVQ         R12, R13
+	IMULQ        DI, R13
+	ADDQ         BX, R13
 	VPBROADCASTD (SI)(R12*4), Z24
-	IMULQ        DI, R12
-	ADDQ         BX, R12
-	VPDPBUSD     (R12), Z24, Z0
-	VPDPBUSD     64(R12), Z24, Z1
-	VPDPBUSD     128(R12), Z24, Z2
-	VPDPBUSD     192(R12), Z24, Z3
-	VPDPBUSD     256(R12), Z24, Z4
-	VPDPBUSD     320(R12), Z24, Z5
-	VPDPBUSD     384(R12), Z24, Z6
-	VPDPBUSD     448(R12), Z24, Z7
+	VPDPBUSD     (R13), Z24, Z0
+	VPDPBUSD     64(R13), Z24, Z1
+	VPDPBUSD     128(R13), Z24, Z2
+	VPDPBUSD     192(R13), Z24, Z3
+	VPDPBUSD     256(R13), Z24, Z4
+	VPDPBUSD     320(R13), Z24, Z5
+	VPDPBUSD     384(R13), Z24, Z6
+	VPDPBUSD     448(R13), Z24, Z7
 	MOVLQZX      4(R8), R12
+	MOVQ         R12, R13
+	IMULQ        DI, R13
+	ADDQ         BX, R13
 	VPBROADCASTD (SI)(R12*4), Z25
-	IMULQ        DI, R12
-	ADDQ         BX, R12
-	VPDPBUSD     (R12), Z25, Z8
-	VPDPBUSD     64(R12), Z25, Z9
-	VPDPBUSD     128(R12), Z25, Z10
-	VPDPBUSD     192(R12), Z25, Z11
-	VPDPBUSD     256(R12), Z25, Z12
-	VPDPBUSD     320(R12), Z25, Z13
-	VPDPBUSD     384(R12), Z25, Z14
-	VPDPBUSD     448(R12), Z25, Z15
+	VPDPBUSD     (R13), Z25, Z8
+	VPDPBUSD     64(R13), Z25, Z9
+	VPDPBUSD     128(R13), Z25, Z10
+	VPDPBUSD     192(R13), Z25, Z11
+	VPDPBUSD     256(R13), Z25, Z12
+	VPDPBUSD     320(R13), Z25, Z13
+	VPDPBUSD     384(R13), Z25, Z14
+	VPDPBUSD     448(R13), Z25, Z15
 	PREFETCHT0   (R10)
 	LEAQ         64(R10), R12
 	CMPQ         R12, R11
 	CMOVQLT      R12, R10
 	ADDQ         $0x00000008, R8
 	SUBQ         $0x00000002, R9
-	JMP          i8nzpair224
+	JMP          i8nzturn224
 
 i8nzrest225:
 	TESTQ        R9, R9
 	JZ           i8nzdone226
-	MOVLQZX      (R8), R8
-	VPBROADCASTD (SI)(R8*4), Z24
-	IMULQ        DI, R8
-	ADDQ         BX, R8
-	VPDPBUSD     (R8), Z24, Z0
-	VPDPBUSD     64(R8), Z24, Z1
-	VPDPBUSD     128(R8), Z24, Z2
-	VPDPBUSD     192(R8), Z24, Z3
-	VPDPBUSD     256(R8), Z24, Z4
-	VPDPBUSD     320(R8), Z24, Z5
-	VPDPBUSD     384(R8), Z24, Z6
-	VPDPBUSD     448(R8), Z24, Z7
+	MOVLQZX      (R8), R10
+	MOVQ         R10, R11
+	IMULQ        DI, R11
+	ADDQ         BX, R11
+	VPBROADCASTD (SI)(R10*4), Z24
+	VPDPBUSD     (R11), Z24, Z0
+	VPDPBUSD     64(R11), Z24, Z1
+	VPDPBUSD     128(R11), Z24, Z2
+	VPDPBUSD     192(R11), Z24, Z3
+	VPDPBUSD     256(R11), Z24, Z4
+	VPDPBUSD     320(R11), Z24, Z5
+	VPDPBUSD     384(R11), Z24, Z6
+	VPDPBUSD     448(R11), Z24, Z7
+	ADDQ         $0x00000004, R8
+	DECQ         R9
+	JMP          i8nzrest225
 
 i8nzdone226:
 	JMP i8summed223

@@ -18,17 +18,20 @@ import (
 //   - VNNI512: VPDPBUSD on ZMM (AVX512-VNNI), tiles of up to 4 rows × 6
 //     vectors (96 columns; one row takes 8, 128 columns) over the full
 //     16-column vectors, then the last n mod 16 columns from the tail
-//     layout (Int8Weights.tail, tailTile), 4 columns × 4 groups a vector.
-//     A single row first lists its groups of 4 codes that are not all
-//     zero (scan) and, when at least 1/8 are zero, sums over the list
-//     (sparse): a prediction is bound by the weights' stream from L2, and
-//     an image's background or ReLU's zeros then cost no weight lines;
+//     layout (Int8Weights.tail, tailTile), 4 columns × 4 groups a vector;
 //   - VNNI256: VPDPBUSD on YMM with the VEX encoding (AVX-VNNI), tiles
 //     of up to 4 rows × 16 columns;
 //   - Madd256 (AVX2 without VNNI): the weights widened to int16
 //     (VPMOVSXBW), the row's 4 codes broadcast as int16, VPMADDWD, and
 //     the lane pairs added once at the end. Tiles of up to 2 rows × 16
 //     columns.
+//
+// In every variant a single row first lists its groups of 4 codes that are
+// not all zero (scan: VPCOMPRESSD on ZMM, a table of each byte's set bits
+// on YMM) and, when at least 1/8 are zero, sums over the list only
+// (sparse): zero codes add nothing to the exact sums, and an image's
+// background or a run of ReLU's zeros then costs no weight lines (the
+// bound of one prediction with VNNI) and no multiplies (without).
 //
 // Short tiles keep several sets of sums over alternate groups of inputs
 // (added at the end, exactly), so that one row — a single prediction —
@@ -55,6 +58,9 @@ type int8Dense struct {
 	// all zero, listed in nz, or −1 to run the tile dense (VNNI512).
 	nnz  Register
 	iota Mem // 0, 1, …, 15 (VNNI512)
+	// bits holds, for each 8-bit mask, the indices of its set bits in
+	// ascending order, a byte each (256-bit variants).
+	bits Mem
 }
 
 func (d *int8Dense) wide() bool { return d.kind == int8VNNI512 }
@@ -93,15 +99,42 @@ func (l Int8Level) GenerateDenseVNNI() {
 			DATA(4*l, U32(l))
 		}
 	}
+	if !l.Wide {
+		d.bits = int8BitsTable()
+	}
 	d.emit("Int8DenseVNNI" + l.Suffix)
 }
+
+// int8BitsTable is the list of set bits of every byte value (Int8Dense's
+// bits), emitted once per file.
+func int8BitsTable() Mem {
+	if int8Bits == nil {
+		t := GLOBL("int8bits", RODATA|NOPTR)
+		for m := range 256 {
+			n := 0
+			for b := range 8 {
+				if m&(1<<b) != 0 {
+					DATA(8*m+n, U8(b))
+					n++
+				}
+			}
+			for ; n < 8; n++ {
+				DATA(8*m+n, U8(0))
+			}
+		}
+		int8Bits = &t
+	}
+	return *int8Bits
+}
+
+var int8Bits *Mem
 
 // GenerateDenseMadd emits Int8Dense<Suffix> for AVX2 without VNNI.
 func (l Int8Level) GenerateDenseMadd() {
 	if l.Wide {
 		panic("int8: the VPMADDWD kernel is the AVX2 level's")
 	}
-	d := &int8Dense{kind: int8Madd256, mr: 2}
+	d := &int8Dense{kind: int8Madd256, mr: 2, bits: int8BitsTable()}
 	d.emit("Int8Dense" + l.Suffix)
 }
 
@@ -168,7 +201,7 @@ func (d *int8Dense) emit(name string) {
 
 // rowBlock emits the column loop over r rows from i0.
 func (d *int8Dense) rowBlock(r int) {
-	if d.wide() && r == 1 {
+	if r == 1 {
 		d.scan()
 	}
 	d.j0 = GP64()
@@ -433,44 +466,46 @@ func (d *int8Dense) tile(r, nv int, kk Op, live Register) {
 	SHLQ(U8(2), npb)
 	cnt := Load(Param("kg"), GP64())
 
-	group := func(si, disp int) {
+	// groupAt adds one group of inputs to set si: the rows' 4 codes at
+	// code(ri), the weights' row at wb, broadcasts through b.
+	groupAt := func(si int, code func(ri int) Mem, wb Register, b VecPhysical) {
 		switch d.kind {
 		case int8VNNI512:
 			if r == 1 {
-				VPBROADCASTD(int8AAddr(ap, lda, lda3, 0, disp), bc)
+				VPBROADCASTD(code(0), b)
 				for c := range nv {
-					VPDPBUSD(Mem{Base: wp, Disp: 64 * c}, bc, acc[si][0][c])
+					VPDPBUSD(Mem{Base: wb, Disp: 64 * c}, b, acc[si][0][c])
 				}
 				break
 			}
 			for c := range nv {
-				VMOVDQU32(Mem{Base: wp, Disp: 64 * c}, wv[c])
+				VMOVDQU32(Mem{Base: wb, Disp: 64 * c}, wv[c])
 			}
 			for ri := range r {
-				VPBROADCASTD(int8AAddr(ap, lda, lda3, ri, disp), bc)
+				VPBROADCASTD(code(ri), b)
 				for c := range nv {
-					VPDPBUSD(wv[c], bc, acc[si][ri][c])
+					VPDPBUSD(wv[c], b, acc[si][ri][c])
 				}
 			}
 		case int8VNNI256:
 			for c := range nv {
-				VMOVDQU(Mem{Base: wp, Disp: 32 * c}, wv[c])
+				VMOVDQU(Mem{Base: wb, Disp: 32 * c}, wv[c])
 			}
 			for ri := range r {
-				VPBROADCASTD(int8AAddr(ap, lda, lda3, ri, disp), bc)
+				VPBROADCASTD(code(ri), b)
 				for c := range nv {
-					vpdpbusdVEX(acc[si][ri][c], bc, wv[c])
+					vpdpbusdVEX(acc[si][ri][c], b, wv[c])
 				}
 			}
 		case int8Madd256:
 			// 16 bytes = 4 columns × 4 inputs → 16 int16.
 			for c := range na {
-				VPMOVSXBW(Mem{Base: wp, Disp: 16 * c}, wv[c])
+				VPMOVSXBW(Mem{Base: wb, Disp: 16 * c}, wv[c])
 			}
 			for ri := range r {
 				// The row's 4 codes, zero-extended, four times.
-				VPBROADCASTD(int8AAddr(ap, lda, lda3, ri, disp), xmm(bc))
-				VPMOVZXBW(xmm(bc), bc)
+				VPBROADCASTD(code(ri), xmm(b))
+				VPMOVZXBW(xmm(b), b)
 				for c := range na {
 					// Each int32 lane gets a·w + a'·w', at most
 					// 2·255·127 = 64770 in magnitude: VPMADDWD
@@ -480,11 +515,14 @@ func (d *int8Dense) tile(r, nv int, kk Op, live Register) {
 					// lanes then sum at most 16384 groups:
 					// 16384·64770 < 2³¹, and the wrap-around int32
 					// arithmetic would be exact mod 2³² anyway.
-					VPMADDWD(wv[c], bc, tmp)
+					VPMADDWD(wv[c], b, tmp)
 					VPADDD(tmp, acc[si][ri][c], acc[si][ri][c])
 				}
 			}
 		}
+	}
+	group := func(si, disp int) {
+		groupAt(si, func(ri int) Mem { return int8AAddr(ap, lda, lda3, ri, disp) }, wp, bc)
 		ADDQ(npb, wp)
 	}
 	// A full-height tile runs long enough to hide a line from memory per
@@ -508,11 +546,19 @@ func (d *int8Dense) tile(r, nv int, kk Op, live Register) {
 			ADDQ(U32(4*n), ap)
 		})
 	}
-	if d.kind == int8VNNI512 && r == 1 {
+	if r == 1 {
 		denseLbl, after := int8NewLabel("dense"), int8NewLabel("summed")
 		TESTQ(d.nnz, d.nnz)
 		JS(LabelRef(denseLbl))
-		d.sparse(ap, wp, npb, nv, acc, [2]VecPhysical{bc, tmp})
+		// VNNI512's one-row group leaves tmp free for a second broadcast;
+		// Madd256 needs it, and a reused broadcast register only renames.
+		b2 := bc
+		if d.kind == int8VNNI512 {
+			b2 = tmp
+		}
+		d.sparse(s, ap, wp, npb, func(si int, code Mem, wb Register) {
+			groupAt(si, func(int) Mem { return code }, wb, []VecPhysical{bc, b2}[si%2])
+		})
 		JMP(LabelRef(after))
 		Label(denseLbl)
 		dense()
@@ -703,11 +749,8 @@ func zeroVec(r VecPhysical) {
 }
 
 // sparseDoc is the line of the generated function's doc about nz.
-func sparseDoc(kind int) string {
-	if kind == int8VNNI512 {
-		return "A one-row tile skips the groups of 4 codes that are all zero (as ReLU outputs and image backgrounds make them), which add nothing to the exact sums: when nz holds kg+16 values or more, the row's other groups are listed there first, and used when they are at most 7/8 of kg; an empty nz runs every tile dense."
-	}
-	return "nz is not read."
+func sparseDoc(int) string {
+	return "A one-row tile skips the groups of 4 codes that are all zero (as ReLU outputs and image backgrounds make them), which add nothing to the exact sums: when nz holds kg+16 values or more, the row's other groups are listed there first, and used when they are at most 7/8 of kg; an empty nz runs every tile dense."
 }
 
 // scan lists, for the row at i0, the groups of 4 codes that are not all
@@ -729,6 +772,72 @@ func (d *int8Dense) scan() {
 	ADDQ(off, ap)
 	nzp := Load(Param("nz").Base(), GP64())
 	kg := Load(Param("kg"), GP64())
+	if d.wide() {
+		d.scan512(ap, nzp, kg)
+	} else {
+		d.scan256(ap, nzp, kg)
+	}
+	// Dense when 8·nnz > 7·kg.
+	t := GP64()
+	MOVQ(d.nnz, t)
+	SHLQ(U8(3), t)
+	IMUL3Q(U32(7), kg, kg)
+	CMPQ(t, kg)
+	JLE(LabelRef(done))
+	MOVQ(I32(-1), d.nnz)
+	Label(done)
+}
+
+// scan256 lists the row's groups that are not all zero, 8 at a time: a
+// compare with zero, its sign bits, and the bits table's indices of the
+// others, widened and offset; then the last kg mod 8 one by one.
+func (d *int8Dense) scan256(ap, nzp, kg Register) {
+	g, rem, m := GP64(), GP64(), GP64()
+	XORQ(g, g)
+	zero, base, eight, codes, list := Y0, Y1, Y2, Y3, Y4
+	VPXOR(zero, zero, zero)
+	VPXOR(base, base, base)
+	MOVL(U32(8), m.As32())
+	VMOVD(m.As32(), X2)
+	VPBROADCASTD(X2, eight)
+	tbl := GP64()
+	LEAQ(d.bits, tbl)
+	loop, tail, tailLoop, skip, end := int8NewLabel("scan"), int8NewLabel("scantail"), int8NewLabel("scanone"), int8NewLabel("scanzero"), int8NewLabel("scanend")
+	Label(loop)
+	MOVQ(kg, rem)
+	SUBQ(g, rem)
+	CMPQ(rem, U32(8))
+	JL(LabelRef(tail))
+	VPCMPEQD(Mem{Base: ap, Index: g, Scale: 4}, zero, codes)
+	VMOVMSKPS(codes, m.As32())
+	XORL(U32(0xFF), m.As32())
+	VPMOVZXBD(Mem{Base: tbl, Index: m, Scale: 8}, list)
+	VPADDD(base, list, list)
+	// All 8 lanes stored at the list's end (nz has room), nnz advanced
+	// by the listed ones.
+	VMOVDQU(list, Mem{Base: nzp, Index: d.nnz, Scale: 4})
+	POPCNTL(m.As32(), m.As32())
+	ADDQ(m, d.nnz)
+	VPADDD(eight, base, base)
+	ADDQ(U32(8), g)
+	JMP(LabelRef(loop))
+	Label(tail)
+	Label(tailLoop)
+	CMPQ(g, kg)
+	JGE(LabelRef(end))
+	MOVL(Mem{Base: ap, Index: g, Scale: 4}, m.As32())
+	TESTL(m.As32(), m.As32())
+	JZ(LabelRef(skip))
+	MOVL(g.As32(), Mem{Base: nzp, Index: d.nnz, Scale: 4})
+	INCQ(d.nnz)
+	Label(skip)
+	INCQ(g)
+	JMP(LabelRef(tailLoop))
+	Label(end)
+}
+
+// scan512 lists the row's groups that are not all zero, 16 at a time.
+func (d *int8Dense) scan512(ap, nzp, kg Register) {
 	g, rem, cnt := GP64(), GP64(), GP64()
 	XORQ(g, g)
 	idx, sixteen, codes, comp := Z0, Z1, Z2, Z3
@@ -767,57 +876,58 @@ func (d *int8Dense) scan() {
 	VMOVDQU32_Z(Mem{Base: ap, Index: g, Scale: 4}, km, codes)
 	list()
 	Label(check)
-	// Dense when 8·nnz > 7·kg.
-	t := GP64()
-	MOVQ(d.nnz, t)
-	SHLQ(U8(3), t)
-	IMUL3Q(U32(7), kg, kg)
-	CMPQ(t, kg)
-	JLE(LabelRef(done))
-	MOVQ(I32(-1), d.nnz)
-	Label(done)
 }
 
 // sparse emits a one-row tile's sums over the d.nnz groups listed in nz,
-// alternating between the two sets of sums.
-func (d *int8Dense) sparse(ap, wp, npb Register, nv int, acc [][][]VecPhysical, bcs [2]VecPhysical) {
+// the s sets of sums taking them in turn: step(si, code, wb) adds the
+// group whose codes are at code and weights at wb to set si.
+func (d *int8Dense) sparse(s int, ap, wp, npb Register, step func(si int, code Mem, wb Register)) {
 	ip := Load(Param("nz").Base(), GP64())
 	c := GP64()
 	MOVQ(d.nnz, c)
-	pair, rest, done := int8NewLabel("nzpair"), int8NewLabel("nzrest"), int8NewLabel("nzdone")
-	// The tail columns' lines, which the dense loop's stream brings in
-	// for the tail tile but a sparse walk does not: one a pair of groups
+	turn, rest, done := int8NewLabel("nzturn"), int8NewLabel("nzrest"), int8NewLabel("nzdone")
+	// The tail columns' lines (VNNI512), which the dense loop's stream
+	// brings in for the tail tile but a sparse walk does not: one a turn
 	// (a row lists at least kg/8 groups, and the tail has kg/4 lines per
 	// tail vector: enough for most rows).
-	tp := Load(Param("tail").Base(), GP64())
-	tEnd := Load(Param("tail").Len(), GP64())
-	ADDQ(tp, tEnd)
-	step := func(si, disp int) {
+	var tp, tEnd Register
+	if d.wide() {
+		tp = Load(Param("tail").Base(), GP64())
+		tEnd = Load(Param("tail").Len(), GP64())
+		ADDQ(tp, tEnd)
+	}
+	at := func(si, disp int) {
 		t := GP64()
 		MOVLQZX(Mem{Base: ip, Disp: disp}, t)
-		VPBROADCASTD(Mem{Base: ap, Index: t, Scale: 4}, bcs[si])
-		IMULQ(npb, t)
-		ADDQ(wp, t)
-		for c := range nv {
-			VPDPBUSD(Mem{Base: t, Disp: 64 * c}, bcs[si], acc[si][0][c])
-		}
+		code := Mem{Base: ap, Index: t, Scale: 4}
+		wb := GP64()
+		MOVQ(t, wb)
+		IMULQ(npb, wb)
+		ADDQ(wp, wb)
+		step(si, code, wb)
 	}
-	Label(pair)
-	CMPQ(c, U32(2))
+	Label(turn)
+	CMPQ(c, U32(s))
 	JL(LabelRef(rest))
-	step(0, 0)
-	step(1, 4)
-	PREFETCHT0(Mem{Base: tp})
-	next := GP64()
-	LEAQ(Mem{Base: tp, Disp: 64}, next)
-	CMPQ(next, tEnd)
-	CMOVQLT(next, tp)
-	ADDQ(U32(8), ip)
-	SUBQ(U32(2), c)
-	JMP(LabelRef(pair))
+	for si := range s {
+		at(si, 4*si)
+	}
+	if d.wide() {
+		PREFETCHT0(Mem{Base: tp})
+		next := GP64()
+		LEAQ(Mem{Base: tp, Disp: 64}, next)
+		CMPQ(next, tEnd)
+		CMOVQLT(next, tp)
+	}
+	ADDQ(U32(4*s), ip)
+	SUBQ(U32(s), c)
+	JMP(LabelRef(turn))
 	Label(rest)
 	TESTQ(c, c)
 	JZ(LabelRef(done))
-	step(0, 0)
+	at(0, 0)
+	ADDQ(U32(4), ip)
+	DECQ(c)
+	JMP(LabelRef(rest))
 	Label(done)
 }
