@@ -5475,44 +5475,46 @@ i8scandone145:
 	XORQ DX, DX
 
 i8col149:
-	MOVQ  n+232(FP), BX
-	ANDQ  $-16, BX
-	SUBQ  DX, BX
-	TESTQ BX, BX
-	JLE   i8coldone150
-	CMPQ  BX, $0x00000070
-	JG    i8r1c158
-	CMPQ  BX, $0x00000060
-	JG    i8r1c157
-	CMPQ  BX, $0x00000050
-	JG    i8r1c156
-	CMPQ  BX, $0x00000040
-	JG    i8r1c155
-	CMPQ  BX, $0x00000030
-	JG    i8r1c154
-	CMPQ  BX, $0x00000020
-	JG    i8r1c153
-	CMPQ  BX, $0x00000010
-	JG    i8r1c152
-	LEAQ  int8mask<>+0(SB), SI
-	KMOVW (SI)(BX*2), K1
-	VPXOR X0, X0, X0
-	VPXOR X1, X1, X1
-	MOVQ  lda+40(FP), BX
-	MOVQ  a_base+16(FP), SI
-	IMULQ AX, BX
-	ADDQ  BX, SI
-	MOVQ  w_base+96(FP), BX
-	LEAQ  (BX)(DX*4), BX
-	MOVQ  np+120(FP), DI
-	SHLQ  $0x02, DI
-	MOVQ  kg+8(FP), R8
-	TESTQ CX, CX
-	JS    i8dense159
-	MOVQ  nz_base+288(FP), R8
-	MOVQ  tail_base+264(FP), R9
-	MOVQ  tail_len+272(FP), R10
-	ADDQ  R9, R10
+	MOVQ    n+232(FP), BX
+	ANDQ    $-16, BX
+	SUBQ    DX, BX
+	TESTQ   BX, BX
+	JLE     i8coldone150
+	CMPQ    BX, $0x00000070
+	JG      i8r1c158
+	CMPQ    BX, $0x00000060
+	JG      i8r1c157
+	CMPQ    BX, $0x00000050
+	JG      i8r1c156
+	CMPQ    BX, $0x00000040
+	JG      i8r1c155
+	CMPQ    BX, $0x00000030
+	JG      i8r1c154
+	CMPQ    BX, $0x00000020
+	JG      i8r1c153
+	CMPQ    BX, $0x00000010
+	JG      i8r1c152
+	LEAQ    int8mask<>+0(SB), SI
+	KMOVW   (SI)(BX*2), K1
+	VPXOR   X0, X0, X0
+	VPXOR   X1, X1, X1
+	MOVQ    lda+40(FP), BX
+	MOVQ    a_base+16(FP), SI
+	IMULQ   AX, BX
+	ADDQ    BX, SI
+	MOVQ    w_base+96(FP), BX
+	LEAQ    (BX)(DX*4), BX
+	MOVQ    np+120(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    kg+8(FP), R8
+	TESTQ   CX, CX
+	JS      i8dense159
+	MOVQ    nz_base+288(FP), R8
+	MOVQ    tail_base+264(FP), R9
+	MOVQ    tail_len+272(FP), R10
+	TESTQ   R10, R10
+	CMOVQEQ BX, R9
+	ADDQ    R9, R10
 
 i8nzturn161:
 	CMPQ         CX, $0x00000002
@@ -5610,28 +5612,30 @@ i8summed160:
 	JMP          i8coldone150
 
 i8r1c152:
-	SUBQ  $0x00000010, BX
-	LEAQ  int8mask<>+0(SB), SI
-	KMOVW (SI)(BX*2), K1
-	VPXOR X0, X0, X0
-	VPXOR X1, X1, X1
-	VPXOR X2, X2, X2
-	VPXOR X3, X3, X3
-	MOVQ  lda+40(FP), BX
-	MOVQ  a_base+16(FP), SI
-	IMULQ AX, BX
-	ADDQ  BX, SI
-	MOVQ  w_base+96(FP), BX
-	LEAQ  (BX)(DX*4), BX
-	MOVQ  np+120(FP), DI
-	SHLQ  $0x02, DI
-	MOVQ  kg+8(FP), R8
-	TESTQ CX, CX
-	JS    i8dense168
-	MOVQ  nz_base+288(FP), R8
-	MOVQ  tail_base+264(FP), R9
-	MOVQ  tail_len+272(FP), R10
-	ADDQ  R9, R10
+	SUBQ    $0x00000010, BX
+	LEAQ    int8mask<>+0(SB), SI
+	KMOVW   (SI)(BX*2), K1
+	VPXOR   X0, X0, X0
+	VPXOR   X1, X1, X1
+	VPXOR   X2, X2, X2
+	VPXOR   X3, X3, X3
+	MOVQ    lda+40(FP), BX
+	MOVQ    a_base+16(FP), SI
+	IMULQ   AX, BX
+	ADDQ    BX, SI
+	MOVQ    w_base+96(FP), BX
+	LEAQ    (BX)(DX*4), BX
+	MOVQ    np+120(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    kg+8(FP), R8
+	TESTQ   CX, CX
+	JS      i8dense168
+	MOVQ    nz_base+288(FP), R8
+	MOVQ    tail_base+264(FP), R9
+	MOVQ    tail_len+272(FP), R10
+	TESTQ   R10, R10
+	CMOVQEQ BX, R9
+	ADDQ    R9, R10
 
 i8nzturn170:
 	CMPQ         CX, $0x00000002
@@ -5743,30 +5747,32 @@ i8summed169:
 	JMP          i8coldone150
 
 i8r1c153:
-	SUBQ  $0x00000020, BX
-	LEAQ  int8mask<>+0(SB), SI
-	KMOVW (SI)(BX*2), K1
-	VPXOR X0, X0, X0
-	VPXOR X1, X1, X1
-	VPXOR X2, X2, X2
-	VPXOR X3, X3, X3
-	VPXOR X4, X4, X4
-	VPXOR X5, X5, X5
-	MOVQ  lda+40(FP), BX
-	MOVQ  a_base+16(FP), SI
-	IMULQ AX, BX
-	ADDQ  BX, SI
-	MOVQ  w_base+96(FP), BX
-	LEAQ  (BX)(DX*4), BX
-	MOVQ  np+120(FP), DI
-	SHLQ  $0x02, DI
-	MOVQ  kg+8(FP), R8
-	TESTQ CX, CX
-	JS    i8dense177
-	MOVQ  nz_base+288(FP), R8
-	MOVQ  tail_base+264(FP), R9
-	MOVQ  tail_len+272(FP), R10
-	ADDQ  R9, R10
+	SUBQ    $0x00000020, BX
+	LEAQ    int8mask<>+0(SB), SI
+	KMOVW   (SI)(BX*2), K1
+	VPXOR   X0, X0, X0
+	VPXOR   X1, X1, X1
+	VPXOR   X2, X2, X2
+	VPXOR   X3, X3, X3
+	VPXOR   X4, X4, X4
+	VPXOR   X5, X5, X5
+	MOVQ    lda+40(FP), BX
+	MOVQ    a_base+16(FP), SI
+	IMULQ   AX, BX
+	ADDQ    BX, SI
+	MOVQ    w_base+96(FP), BX
+	LEAQ    (BX)(DX*4), BX
+	MOVQ    np+120(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    kg+8(FP), R8
+	TESTQ   CX, CX
+	JS      i8dense177
+	MOVQ    nz_base+288(FP), R8
+	MOVQ    tail_base+264(FP), R9
+	MOVQ    tail_len+272(FP), R10
+	TESTQ   R10, R10
+	CMOVQEQ BX, R9
+	ADDQ    R9, R10
 
 i8nzturn179:
 	CMPQ         CX, $0x00000002
@@ -5892,32 +5898,34 @@ i8summed178:
 	JMP          i8coldone150
 
 i8r1c154:
-	SUBQ  $0x00000030, BX
-	LEAQ  int8mask<>+0(SB), SI
-	KMOVW (SI)(BX*2), K1
-	VPXOR X0, X0, X0
-	VPXOR X1, X1, X1
-	VPXOR X2, X2, X2
-	VPXOR X3, X3, X3
-	VPXOR X4, X4, X4
-	VPXOR X5, X5, X5
-	VPXOR X6, X6, X6
-	VPXOR X7, X7, X7
-	MOVQ  lda+40(FP), BX
-	MOVQ  a_base+16(FP), SI
-	IMULQ AX, BX
-	ADDQ  BX, SI
-	MOVQ  w_base+96(FP), BX
-	LEAQ  (BX)(DX*4), BX
-	MOVQ  np+120(FP), DI
-	SHLQ  $0x02, DI
-	MOVQ  kg+8(FP), R8
-	TESTQ CX, CX
-	JS    i8dense186
-	MOVQ  nz_base+288(FP), R8
-	MOVQ  tail_base+264(FP), R9
-	MOVQ  tail_len+272(FP), R10
-	ADDQ  R9, R10
+	SUBQ    $0x00000030, BX
+	LEAQ    int8mask<>+0(SB), SI
+	KMOVW   (SI)(BX*2), K1
+	VPXOR   X0, X0, X0
+	VPXOR   X1, X1, X1
+	VPXOR   X2, X2, X2
+	VPXOR   X3, X3, X3
+	VPXOR   X4, X4, X4
+	VPXOR   X5, X5, X5
+	VPXOR   X6, X6, X6
+	VPXOR   X7, X7, X7
+	MOVQ    lda+40(FP), BX
+	MOVQ    a_base+16(FP), SI
+	IMULQ   AX, BX
+	ADDQ    BX, SI
+	MOVQ    w_base+96(FP), BX
+	LEAQ    (BX)(DX*4), BX
+	MOVQ    np+120(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    kg+8(FP), R8
+	TESTQ   CX, CX
+	JS      i8dense186
+	MOVQ    nz_base+288(FP), R8
+	MOVQ    tail_base+264(FP), R9
+	MOVQ    tail_len+272(FP), R10
+	TESTQ   R10, R10
+	CMOVQEQ BX, R9
+	ADDQ    R9, R10
 
 i8nzturn188:
 	CMPQ         CX, $0x00000002
@@ -6057,34 +6065,36 @@ i8summed187:
 	JMP          i8coldone150
 
 i8r1c155:
-	SUBQ  $0x00000040, BX
-	LEAQ  int8mask<>+0(SB), SI
-	KMOVW (SI)(BX*2), K1
-	VPXOR X0, X0, X0
-	VPXOR X1, X1, X1
-	VPXOR X2, X2, X2
-	VPXOR X3, X3, X3
-	VPXOR X4, X4, X4
-	VPXOR X5, X5, X5
-	VPXOR X6, X6, X6
-	VPXOR X7, X7, X7
-	VPXOR X8, X8, X8
-	VPXOR X9, X9, X9
-	MOVQ  lda+40(FP), BX
-	MOVQ  a_base+16(FP), SI
-	IMULQ AX, BX
-	ADDQ  BX, SI
-	MOVQ  w_base+96(FP), BX
-	LEAQ  (BX)(DX*4), BX
-	MOVQ  np+120(FP), DI
-	SHLQ  $0x02, DI
-	MOVQ  kg+8(FP), R8
-	TESTQ CX, CX
-	JS    i8dense195
-	MOVQ  nz_base+288(FP), R8
-	MOVQ  tail_base+264(FP), R9
-	MOVQ  tail_len+272(FP), R10
-	ADDQ  R9, R10
+	SUBQ    $0x00000040, BX
+	LEAQ    int8mask<>+0(SB), SI
+	KMOVW   (SI)(BX*2), K1
+	VPXOR   X0, X0, X0
+	VPXOR   X1, X1, X1
+	VPXOR   X2, X2, X2
+	VPXOR   X3, X3, X3
+	VPXOR   X4, X4, X4
+	VPXOR   X5, X5, X5
+	VPXOR   X6, X6, X6
+	VPXOR   X7, X7, X7
+	VPXOR   X8, X8, X8
+	VPXOR   X9, X9, X9
+	MOVQ    lda+40(FP), BX
+	MOVQ    a_base+16(FP), SI
+	IMULQ   AX, BX
+	ADDQ    BX, SI
+	MOVQ    w_base+96(FP), BX
+	LEAQ    (BX)(DX*4), BX
+	MOVQ    np+120(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    kg+8(FP), R8
+	TESTQ   CX, CX
+	JS      i8dense195
+	MOVQ    nz_base+288(FP), R8
+	MOVQ    tail_base+264(FP), R9
+	MOVQ    tail_len+272(FP), R10
+	TESTQ   R10, R10
+	CMOVQEQ BX, R9
+	ADDQ    R9, R10
 
 i8nzturn197:
 	CMPQ         CX, $0x00000002
@@ -6238,36 +6248,38 @@ i8summed196:
 	JMP          i8coldone150
 
 i8r1c156:
-	SUBQ  $0x00000050, BX
-	LEAQ  int8mask<>+0(SB), SI
-	KMOVW (SI)(BX*2), K1
-	VPXOR X0, X0, X0
-	VPXOR X1, X1, X1
-	VPXOR X2, X2, X2
-	VPXOR X3, X3, X3
-	VPXOR X4, X4, X4
-	VPXOR X5, X5, X5
-	VPXOR X6, X6, X6
-	VPXOR X7, X7, X7
-	VPXOR X8, X8, X8
-	VPXOR X9, X9, X9
-	VPXOR X10, X10, X10
-	VPXOR X11, X11, X11
-	MOVQ  lda+40(FP), BX
-	MOVQ  a_base+16(FP), SI
-	IMULQ AX, BX
-	ADDQ  BX, SI
-	MOVQ  w_base+96(FP), BX
-	LEAQ  (BX)(DX*4), BX
-	MOVQ  np+120(FP), DI
-	SHLQ  $0x02, DI
-	MOVQ  kg+8(FP), R8
-	TESTQ CX, CX
-	JS    i8dense204
-	MOVQ  nz_base+288(FP), R8
-	MOVQ  tail_base+264(FP), R9
-	MOVQ  tail_len+272(FP), R10
-	ADDQ  R9, R10
+	SUBQ    $0x00000050, BX
+	LEAQ    int8mask<>+0(SB), SI
+	KMOVW   (SI)(BX*2), K1
+	VPXOR   X0, X0, X0
+	VPXOR   X1, X1, X1
+	VPXOR   X2, X2, X2
+	VPXOR   X3, X3, X3
+	VPXOR   X4, X4, X4
+	VPXOR   X5, X5, X5
+	VPXOR   X6, X6, X6
+	VPXOR   X7, X7, X7
+	VPXOR   X8, X8, X8
+	VPXOR   X9, X9, X9
+	VPXOR   X10, X10, X10
+	VPXOR   X11, X11, X11
+	MOVQ    lda+40(FP), BX
+	MOVQ    a_base+16(FP), SI
+	IMULQ   AX, BX
+	ADDQ    BX, SI
+	MOVQ    w_base+96(FP), BX
+	LEAQ    (BX)(DX*4), BX
+	MOVQ    np+120(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    kg+8(FP), R8
+	TESTQ   CX, CX
+	JS      i8dense204
+	MOVQ    nz_base+288(FP), R8
+	MOVQ    tail_base+264(FP), R9
+	MOVQ    tail_len+272(FP), R10
+	TESTQ   R10, R10
+	CMOVQEQ BX, R9
+	ADDQ    R9, R10
 
 i8nzturn206:
 	CMPQ         CX, $0x00000002
@@ -6435,38 +6447,40 @@ i8summed205:
 	JMP          i8coldone150
 
 i8r1c157:
-	SUBQ  $0x00000060, BX
-	LEAQ  int8mask<>+0(SB), SI
-	KMOVW (SI)(BX*2), K1
-	VPXOR X0, X0, X0
-	VPXOR X1, X1, X1
-	VPXOR X2, X2, X2
-	VPXOR X3, X3, X3
-	VPXOR X4, X4, X4
-	VPXOR X5, X5, X5
-	VPXOR X6, X6, X6
-	VPXOR X7, X7, X7
-	VPXOR X8, X8, X8
-	VPXOR X9, X9, X9
-	VPXOR X10, X10, X10
-	VPXOR X11, X11, X11
-	VPXOR X12, X12, X12
-	VPXOR X13, X13, X13
-	MOVQ  lda+40(FP), BX
-	MOVQ  a_base+16(FP), SI
-	IMULQ AX, BX
-	ADDQ  BX, SI
-	MOVQ  w_base+96(FP), BX
-	LEAQ  (BX)(DX*4), BX
-	MOVQ  np+120(FP), DI
-	SHLQ  $0x02, DI
-	MOVQ  kg+8(FP), R8
-	TESTQ CX, CX
-	JS    i8dense213
-	MOVQ  nz_base+288(FP), R8
-	MOVQ  tail_base+264(FP), R9
-	MOVQ  tail_len+272(FP), R10
-	ADDQ  R9, R10
+	SUBQ    $0x00000060, BX
+	LEAQ    int8mask<>+0(SB), SI
+	KMOVW   (SI)(BX*2), K1
+	VPXOR   X0, X0, X0
+	VPXOR   X1, X1, X1
+	VPXOR   X2, X2, X2
+	VPXOR   X3, X3, X3
+	VPXOR   X4, X4, X4
+	VPXOR   X5, X5, X5
+	VPXOR   X6, X6, X6
+	VPXOR   X7, X7, X7
+	VPXOR   X8, X8, X8
+	VPXOR   X9, X9, X9
+	VPXOR   X10, X10, X10
+	VPXOR   X11, X11, X11
+	VPXOR   X12, X12, X12
+	VPXOR   X13, X13, X13
+	MOVQ    lda+40(FP), BX
+	MOVQ    a_base+16(FP), SI
+	IMULQ   AX, BX
+	ADDQ    BX, SI
+	MOVQ    w_base+96(FP), BX
+	LEAQ    (BX)(DX*4), BX
+	MOVQ    np+120(FP), DI
+	SHLQ    $0x02, DI
+	MOVQ    kg+8(FP), R8
+	TESTQ   CX, CX
+	JS      i8dense213
+	MOVQ    nz_base+288(FP), R8
+	MOVQ    tail_base+264(FP), R9
+	MOVQ    tail_len+272(FP), R10
+	TESTQ   R10, R10
+	CMOVQEQ BX, R9
+	ADDQ    R9, R10
 
 i8nzturn215:
 	CMPQ         CX, $0x00000002
@@ -6685,6 +6699,8 @@ i8r1c158:
 	MOVQ    CX, R9
 	MOVQ    tail_base+264(FP), R10
 	MOVQ    tail_len+272(FP), R11
+	TESTQ   R11, R11
+	CMOVQEQ BX, R10
 	ADDQ    R10, R11
 
 i8nzturn224:

@@ -55,7 +55,7 @@ type int8Dense struct {
 	// pf walks the lines of the caller's prefetch region, up to pfEnd.
 	pf, pfEnd Register
 	// nnz is the number of groups of a one-row tile's codes that are not
-	// all zero, listed in nz, or −1 to run the tile dense (VNNI512).
+	// all zero, listed in nz, or −1 to run the tile dense.
 	nnz  Register
 	iota Mem // 0, 1, …, 15 (VNNI512)
 	// bits holds, for each 8-bit mask, the indices of its set bits in
@@ -160,7 +160,7 @@ func (d *int8Dense) emit(name string) {
 		"Full-height tiles prefetch one line of pf (the caller's next rows, which may be empty)",
 		"per group of inputs, so that the next block's stream from memory overlaps this",
 		"block's arithmetic; prefetches never fault, and nothing of pf is read otherwise.",
-		sparseDoc(d.kind),
+		sparseDoc,
 	)
 	if !d.wide() {
 		d.stack = AllocLocal(4 * 16 * d.mr)
@@ -748,10 +748,8 @@ func zeroVec(r VecPhysical) {
 	VPXOR(xmm(r), xmm(r), xmm(r))
 }
 
-// sparseDoc is the line of the generated function's doc about nz.
-func sparseDoc(int) string {
-	return "A one-row tile skips the groups of 4 codes that are all zero (as ReLU outputs and image backgrounds make them), which add nothing to the exact sums: when nz holds kg+16 values or more, the row's other groups are listed there first, and used when they are at most 7/8 of kg; an empty nz runs every tile dense."
-}
+// sparseDoc is the line of the generated functions' doc about nz.
+const sparseDoc = "A one-row tile skips the groups of 4 codes that are all zero (as ReLU outputs and image backgrounds make them), which add nothing to the exact sums: when nz holds kg+16 values or more, the row's other groups are listed there first, and used when they are at most 7/8 of kg; an empty nz runs every tile dense."
 
 // scan lists, for the row at i0, the groups of 4 codes that are not all
 // zero in nz and counts them in d.nnz; it sets d.nnz to −1 (the tiles
@@ -894,6 +892,10 @@ func (d *int8Dense) sparse(s int, ap, wp, npb Register, step func(si int, code M
 	if d.wide() {
 		tp = Load(Param("tail").Base(), GP64())
 		tEnd = Load(Param("tail").Len(), GP64())
+		// No tail: the hints fall on the weights' first line rather than
+		// on a nil slice's address, whose page walk would cost each time.
+		TESTQ(tEnd, tEnd)
+		CMOVQEQ(wp, tp)
 		ADDQ(tp, tEnd)
 	}
 	at := func(si, disp int) {
