@@ -233,8 +233,9 @@ func DenseInt8(act Activation, m int, x []float32, ldx int, w *Int8Weights, bias
 	return ok
 }
 
-// Int8Scratch is the workspace of DenseInt8: a block of rows' codes and
-// their scales, grown to the largest call and reused. An embedding that
+// Int8Scratch is the workspace of DenseInt8: a block of rows' codes, their
+// scales and the list of a row's groups of codes that are not all zero,
+// grown to the largest call and reused. An embedding that
 // already keeps a workspace per concurrent caller (as mlp's Predictor
 // does) holds one of these in it and skips the shared free list's lock.
 // The zero value is ready to use; it is not safe for concurrent use.
