@@ -128,15 +128,7 @@ func TestDenseInt8Shapes(t *testing.T) {
 						continue
 					}
 					c := int8Case{m: m, in: in, units: units, ldx: in + r.IntN(3), ldy: units + 1 + r.IntN(3), off: r.IntN(4)}
-					wf := make([]float32, in*units)
-					for i := range wf {
-						wf[i] = float32(r.NormFloat64())
-					}
-					w := QuantizeWeights(wf, in, units)
-					bias := make([]float32, units)
-					for i := range bias {
-						bias[i] = float32(r.NormFloat64())
-					}
+					w, bias := randomInt8Layer(r, in, units)
 					x := int8Input(r, c)
 					// y: guard cells between the rows (ldy > units) and
 					// after the last row.

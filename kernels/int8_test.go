@@ -409,6 +409,11 @@ func TestDenseInt8Panics(t *testing.T) {
 		{func() { DenseInt8(ActReLU, 1, make([]float32, 2), 2, w, make([]float32, 2), y, 3) }, "len(bias) = 2, need 3"},
 		{func() { DenseInt8(ActReLU, 2, make([]float32, 4), 2, w, make([]float32, 3), y[:5], 3) }, "len(y) = 5, need 6"},
 		{func() { DenseInt8(Activation(99), 1, make([]float32, 2), 2, w, make([]float32, 3), y, 3) }, "activation"},
+		// The assembly's list of non-zero groups stores 16 values past
+		// its end: a workspace without that room never reaches it.
+		{func() {
+			int8AsmArgs(1, make([]uint8, 16), 16, make([]float32, 1), make([]int32, 1), w, make([]float32, 3), y, 3, true, make([]int32, 16))
+		}, "len(nz) = 16, need 17"},
 	} {
 		if got := mustPanic(c.f); !strings.Contains(got, c.want) {
 			t.Errorf("panic %q, want it to contain %q", got, c.want)
@@ -616,15 +621,7 @@ func TestDenseInt8SparseRows(t *testing.T) {
 							}
 						}
 					}
-					wf := make([]float32, in*units)
-					for i := range wf {
-						wf[i] = float32(r.NormFloat64())
-					}
-					w := QuantizeWeights(wf, in, units)
-					bias := make([]float32, units)
-					for i := range bias {
-						bias[i] = float32(r.NormFloat64())
-					}
+					w, bias := randomInt8Layer(r, in, units)
 					buf, got := guarded(m * units)
 					DenseInt8(ActLinear, m, x, in, w, bias, got, units)
 					checkGuards(t, fmt.Sprintf("m %d in %d units %d", m, in, units), buf)
@@ -641,4 +638,18 @@ func TestDenseInt8SparseRows(t *testing.T) {
 			}
 		}
 	})
+}
+
+// randomInt8Layer makes an in×units layer of standard normal weights,
+// quantized, and standard normal biases.
+func randomInt8Layer(r *rand.Rand, in, units int) (*Int8Weights, []float32) {
+	wf := make([]float32, in*units)
+	for i := range wf {
+		wf[i] = float32(r.NormFloat64())
+	}
+	bias := make([]float32, units)
+	for i := range bias {
+		bias[i] = float32(r.NormFloat64())
+	}
+	return QuantizeWeights(wf, in, units), bias
 }

@@ -534,11 +534,7 @@ func (d *int8Dense) tile(r, nv int, kk Op, live Register) {
 		if r != d.mr {
 			return
 		}
-		PREFETCHNTA(Mem{Base: d.pf})
-		next := GP64()
-		LEAQ(Mem{Base: d.pf, Disp: 64}, next)
-		CMPQ(next, d.pfEnd)
-		CMOVQLT(next, d.pf)
+		hintNext(PREFETCHNTA, d.pf, d.pfEnd)
 	}
 	dense := func() {
 		setLoop("k", s, cnt, func(si int) { group(si, 4*si) }, func(n int) {
@@ -915,11 +911,7 @@ func (d *int8Dense) sparse(s int, ap, wp, npb Register, step func(si int, code M
 		at(si, 4*si)
 	}
 	if d.wide() {
-		PREFETCHT0(Mem{Base: tp})
-		next := GP64()
-		LEAQ(Mem{Base: tp, Disp: 64}, next)
-		CMPQ(next, tEnd)
-		CMOVQLT(next, tp)
+		hintNext(PREFETCHT0, tp, tEnd)
 	}
 	ADDQ(U32(4*s), ip)
 	SUBQ(U32(s), c)
@@ -932,4 +924,14 @@ func (d *int8Dense) sparse(s int, ap, wp, npb Register, step func(si int, code M
 	DECQ(c)
 	JMP(LabelRef(rest))
 	Label(done)
+}
+
+// hintNext issues the prefetch hint on the line at p and moves p to the
+// next line, staying on the last one once the next would reach end.
+func hintNext(hint func(Op), p, end Register) {
+	hint(Mem{Base: p})
+	next := GP64()
+	LEAQ(Mem{Base: p, Disp: 64}, next)
+	CMPQ(next, end)
+	CMOVQLT(next, p)
 }
