@@ -44,20 +44,26 @@ import "fmt"
 //	θ ← θ + (-LR·g + Momentum·m)    (Nesterov true, with the new m)
 //
 // One rule departs from IEEE arithmetic, the same on every level: flush
-// stores a slot value whose magnitude is below 2⁻¹²⁶, the smallest normal
-// float32, as +0 (so −0 and the subnormals of either sign become +0; NaN
-// and ±Inf are kept), and the rest of the step computes with the stored
-// value. Every slot that decays toward zero goes through it: SGD's m,
-// RMSprop's v, ḡ and mom, Adam's m, v and v̂ (OptimizerSlot.Flushed).
+// stores a slot value whose magnitude is below 2⁻⁹⁵ ≈ 2.5e-29 as +0 (so −0,
+// the subnormals and the smallest normal values of either sign become +0;
+// NaN and ±Inf are kept), and the rest of the step computes with the
+// stored value. Every slot that decays toward zero goes through it: SGD's
+// m, RMSprop's v, ḡ and mom, Adam's m, v and v̂ (OptimizerSlot.Flushed).
 // Without it a slot whose gradient stays zero, such as a dead ReLU unit's,
 // decays through the subnormal range for hundreds of steps (Adam's v for
 // thousands) and, where rounding stops the decay a few steps above zero,
 // stays there; every operation with a subnormal result costs a microcode
 // assist on AMD cores, which made the fused Adam step three times slower.
-// TensorFlow, and so Keras, runs on CPU with flush-to-zero and
-// denormals-are-zero and never stores such a slot either; its exact
-// rounding at the threshold differs between x86 and arm64, so this plain
-// rule replaces it.
+// The floor is 2⁻⁹⁵ rather than the smallest normal float32, 2⁻¹²⁶, so
+// that the next step's products of a slot with its factors (1−β, α, ρ, μ,
+// anything from 2⁻³¹ up) are normal too: Adam's m·α is subnormal for m up
+// to 1000·2⁻¹²⁶, and those products cost Adam on the tutorial's first layer
+// a third of its time on real images. TensorFlow, and so Keras, runs on
+// CPU with flush-to-zero and denormals-are-zero and never stores a
+// subnormal slot either; its exact rounding at the threshold differs
+// between x86 and arm64, so this plain rule replaces it. Beside the ε of
+// Adam and RMSprop, or any weight's rounding, a slot below 2⁻⁹⁵ moves
+// nothing.
 type SGDParams struct {
 	LR, Momentum float32
 	Nesterov     bool

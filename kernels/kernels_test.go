@@ -710,11 +710,11 @@ func TestArgmaxCountCorrect(t *testing.T) {
 
 // slotFlush is the rule the package documents (flushSlot in
 // ref_optim.go), written here from its statement instead of its code: a
-// slot value strictly between −2⁻¹²⁶ and 2⁻¹²⁶ is stored as +0. TF runs on
-// CPU with flush-to-zero and denormals-are-zero, so Keras never stores
-// such a value either, although its FTZ rounding differs at the edge.
+// slot value strictly between −2⁻⁹⁵ and 2⁻⁹⁵ is stored as +0. TF runs on
+// CPU with flush-to-zero and denormals-are-zero, so Keras never stores a
+// subnormal slot either, although its FTZ rounding differs at the edge.
 func slotFlush(x float32) float32 {
-	if x > -0x1p-126 && x < 0x1p-126 {
+	if x > -0x1p-95 && x < 0x1p-95 {
 		return 0
 	}
 	return x

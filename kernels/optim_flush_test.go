@@ -9,20 +9,20 @@ import (
 )
 
 // Tests of the rule that the optimizers store a decaying slot whose
-// magnitude is below 2⁻¹²⁶ as +0 (flushSlot, SGDParams): the rule itself,
+// magnitude is below 2⁻⁹⁵ as +0 (flushSlot, SGDParams): the rule itself,
 // its edges on every level, and its effect over a long decay.
 
 // isFlushable reports whether a stored slot value breaks the rule: −0 or
-// a subnormal of either sign (+0 is what the rule stores).
+// a magnitude below 2⁻⁹⁵ (+0 is what the rule stores).
 func isFlushable(x float32) bool {
 	b := math.Float32bits(x)
-	return b != 0 && b&0x7fffffff < 0x00800000
+	return b != 0 && b&0x7fffffff < 0x10000000
 }
 
 // TestFlushSlotRule compares flushSlot with slotFlush, the rule written
 // from its statement in kernels_test.go, on every float32 of the two
-// smallest binades and of the largest, of both signs, and on others
-// across the range.
+// smallest binades, of the two around 2⁻⁹⁵ and of the largest, of both
+// signs, and on others across the range.
 func TestFlushSlotRule(t *testing.T) {
 	check := func(b uint32) {
 		x := math.Float32frombits(b)
@@ -32,7 +32,7 @@ func TestFlushSlotRule(t *testing.T) {
 		}
 	}
 	for _, sign := range []uint32{0, 1 << 31} {
-		for _, exp := range []uint32{0, 1, 2, 0xfe, 0xff} {
+		for _, exp := range []uint32{0, 1, 31, 32, 0xfe, 0xff} {
 			for mant := uint32(0); mant < 1<<23; mant++ {
 				check(sign | exp<<23 | mant)
 			}
@@ -45,7 +45,8 @@ func TestFlushSlotRule(t *testing.T) {
 	for _, c := range []struct{ x, want float32 }{
 		{0, 0}, {float32(math.Copysign(0, -1)), 0},
 		{0x1p-149, 0}, {-0x1p-149, 0}, {0x1.fffffcp-127, 0}, {-0x1.fffffcp-127, 0},
-		{0x1p-126, 0x1p-126}, {-0x1p-126, -0x1p-126}, {0x1.000002p-126, 0x1.000002p-126},
+		{0x1p-126, 0}, {-0x1p-126, 0}, {0x1.fffffep-96, 0}, {-0x1.fffffep-96, 0},
+		{0x1p-95, 0x1p-95}, {-0x1p-95, -0x1p-95}, {0x1.000002p-95, 0x1.000002p-95},
 		{float32(math.Inf(-1)), float32(math.Inf(-1))}, {1, 1},
 	} {
 		if got := flushSlot(c.x); math.Float32bits(got) != math.Float32bits(c.want) {
@@ -55,17 +56,19 @@ func TestFlushSlotRule(t *testing.T) {
 }
 
 // flushEdges are slot values at the rule's edges: zeros, the subnormal
-// extremes, ±2⁻¹²⁶ and the next normal, and what must pass unchanged.
+// extremes, ±2⁻¹²⁶, ±2⁻⁹⁵ and their neighbours, and what must pass
+// unchanged.
 var flushEdges = []float32{
 	0, float32(math.Copysign(0, -1)), 0x1p-149, -0x1p-149, 0x1.fffffcp-127, -0x1.fffffcp-127,
 	0x1p-126, -0x1p-126, 0x1.000002p-126, -0x1.000002p-126, 1e-40, -1e-40,
+	0x1.fffffep-96, -0x1.fffffep-96, 0x1p-95, -0x1p-95, 0x1.000002p-95, -0x1.000002p-95,
 	float32(math.NaN()), math.Float32frombits(0xffc00001), float32(math.Inf(1)), float32(math.Inf(-1)), 1, -0.5,
 }
 
 // flushHypers are step scalars under which the slots keep, or nearly
 // keep, their values, so that the edge values land at the edges after the
 // update: decay factors of 1 (μ = ρ = 1, 1−β = 0), zero and tiny rates,
-// and Keras's defaults, under which 2⁻¹²⁶/β lands next to 2⁻¹²⁶.
+// and Keras's defaults, under which 2⁻⁹⁵/β lands next to 2⁻⁹⁵.
 var flushHypers = []optHyper{
 	{0.001, 1, 1e-7, 0, 1},
 	{1, 1, 0, 0, 1}, // SGD without momentum: m = −g
@@ -78,23 +81,23 @@ var flushHypers = []optHyper{
 
 // TestOptimSlotFlushEdges steps every variant on every level from slots at
 // the rule's edges (each slot and g cycling through flushEdges and values
-// a decay of 0.9, 0.999 or 0.1 takes across 2⁻¹²⁶), with gradients of
+// a decay of 0.9, 0.999 or 0.1 takes across 2⁻⁹⁵), with gradients of
 // zero, tiny and normal size: the same bits as the reference, and no
-// flushed slot left at −0 or a subnormal. It also checks that the inputs
+// flushed slot left at −0 or below 2⁻⁹⁵. It also checks that the inputs
 // reach the rule: some slot lane must be flushed to +0 from a nonzero
-// value, and some kept at exactly ±2⁻¹²⁶.
+// value, and some kept at exactly ±2⁻⁹⁵.
 func TestOptimSlotFlushEdges(t *testing.T) {
 	tiny := func(x float32, by float64) float32 { return float32(float64(x) / by) }
 	var vals []float32
 	vals = append(vals, flushEdges...)
 	for _, by := range []float64{0.9, 0.999, 0.1} {
 		// Values one decay step above the edges, and their neighbours.
-		for _, e := range []float32{0x1p-126, 0x1.000002p-126, 0x1.fffffcp-127} {
+		for _, e := range []float32{0x1p-95, 0x1.000002p-95, 0x1.fffffep-96} {
 			x := tiny(e, by)
 			vals = append(vals, x, -x, math.Nextafter32(x, 0), math.Nextafter32(x, 1))
 		}
 	}
-	grads := []float32{0, float32(math.Copysign(0, -1)), 1e-45, -1e-40, 0x1p-126, 1e-20, -0.25}
+	grads := []float32{0, float32(math.Copysign(0, -1)), 1e-45, -1e-40, 0x1p-126, 0x1p-95, 1e-20, -0.25}
 	k := len(vals)
 	forEachLevel(t, func(t *testing.T) {
 		for _, vr := range optVariants {
@@ -131,14 +134,14 @@ func TestOptimSlotFlushEdges(t *testing.T) {
 						if math.Float32bits(x) == 0 && in[j][i] != 0 {
 							flushedFrom++
 						}
-						if x == 0x1p-126 || x == -0x1p-126 {
+						if x == 0x1p-95 || x == -0x1p-95 {
 							keptEdge++
 						}
 					}
 				}
 			}
 			if hasFlushed(vr) && (flushedFrom == 0 || keptEdge == 0) {
-				t.Fatalf("%s: %d lanes flushed to +0 from nonzero slots and %d kept at ±2⁻¹²⁶: the inputs miss the rule's edges",
+				t.Fatalf("%s: %d lanes flushed to +0 from nonzero slots and %d kept at ±2⁻⁹⁵: the inputs miss the rule's edges",
 					vr.name, flushedFrom, keptEdge)
 			}
 		}
@@ -173,11 +176,11 @@ func slotDecay(vr optVariant, j int) float64 {
 
 // TestOptimSlotDecayToZero steps every variant, on every level and through
 // the reference side by side, with a zero gradient (of both signs) from
-// slots of random magnitudes between 1e-33 and 1e-20, under Keras's
+// slots of random magnitudes between 1e-28 and 1e-20, under Keras's
 // default decays (SGD's and RMSprop's momentum 0.9, ρ = 0.9, β1 = 0.9,
 // β2 = 0.999). Every step gives the reference's bits; a flushed slot never
-// holds −0 or a subnormal and is flushed only from a value that one more
-// decay step would take below 2⁻¹²⁶ (none early); and within the steps the
+// holds −0 or a value below 2⁻⁹⁵ and is flushed only from a value that
+// one more decay step would take below 2⁻⁹⁵ (none early); and within the steps the
 // slowest decay needs, every decaying slot is exactly +0 (AMSGrad's v̂
 // keeps its maximum) while θ stays finite. Without the rule the
 // decay ends on a subnormal that rounding keeps for ever: m + (0−m)·0.1 = m
@@ -187,9 +190,9 @@ func TestOptimSlotDecayToZero(t *testing.T) {
 	hAdam := optHyper{lr: 0.001, beta: 0.9, eps: 1e-7, omb: 0.1, mu: 0.001} // Adam's mu is 1−β2
 	// Whole vectors and a tail on every level.
 	const n = 4*16 + 3
-	// Adam's v needs ln(1e-20/2⁻¹²⁶)/−ln(0.999) ≈ 41 400 steps from 1e-20
-	// to below 2⁻¹²⁶; the others about 400.
-	const maxSteps = 42000
+	// Adam's v needs ln(1e-20/2⁻⁹⁵)/−ln(0.999) ≈ 19 800 steps from 1e-20
+	// to below 2⁻⁹⁵; the others about 200.
+	const maxSteps = 20000
 	forEachLevel(t, func(t *testing.T) {
 		for _, vr := range optVariants {
 			if !hasFlushed(vr) {
@@ -205,7 +208,7 @@ func TestOptimSlotDecayToZero(t *testing.T) {
 			for j := range got {
 				got[j] = make([]float32, n)
 				for i := range got[j] {
-					x := float32(math.Pow(10, -20-13*r.Float64()))
+					x := float32(math.Pow(10, -20-8*r.Float64()))
 					if !vr.pos[j] && r.IntN(2) == 0 {
 						x = -x
 					}
@@ -252,7 +255,7 @@ func TestOptimSlotDecayToZero(t *testing.T) {
 							t.Fatalf("%s step %d: slot %d [%d] = %v (%#08x)", vr.name, step, j, i, x, math.Float32bits(x))
 						}
 						if math.Float32bits(x) == 0 {
-							if p := math.Abs(float64(prev[j][i])); p != 0 && p*slotDecay(vr, j) >= 0x1p-126*(1+0x1p-20) {
+							if p := math.Abs(float64(prev[j][i])); p != 0 && p*slotDecay(vr, j) >= 0x1p-95*(1+0x1p-20) {
 								t.Fatalf("%s step %d: slot %d [%d] flushed from %v", vr.name, step, j, i, prev[j][i])
 							}
 						} else if slotDecay(vr, j) < 1 {

@@ -102,14 +102,15 @@ func optHypers(r *rand.Rand) []optHyper {
 
 // optSpecials are the state and gradient values mixed into the inputs:
 // zeros of both signs, infinities, NaN, subnormals, huge and tiny values,
-// and both signs of the smallest normal float32 and its neighbours (the
-// largest subnormal, the next normal), where the slots' flush begins. All
-// but the first five are finite.
+// both signs of the smallest normal float32 and its neighbours (the
+// largest subnormal, the next normal), and of 2⁻⁹⁵ and its neighbours,
+// where the slots' flush ends. All but the first five are finite.
 var optSpecials = []float32{
 	0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()),
 	1e-40, -1e-40, 1e-45, 1e-30, -1e-30, 1e19, -1e19, 1e30, -1e30, math.MaxFloat32, -math.MaxFloat32,
 	0x1p-126, 1, -1, 0.5, 3,
 	-0x1p-126, 0x1.fffffcp-127, -0x1.fffffcp-127, 0x1.000002p-126, -0x1.000002p-126, -1e-45,
+	0x1p-95, -0x1p-95, 0x1.fffffep-96, -0x1.fffffep-96, 0x1.000002p-95, -0x1.000002p-95,
 }
 
 // fillOpt fills v: about one value in withSpecials is a special (none

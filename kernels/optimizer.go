@@ -9,7 +9,7 @@ type OptimizerSlot struct {
 	// restored state must not make negative.
 	NonNegative bool
 	// Flushed marks a slot that the step stores with magnitudes below
-	// 2⁻¹²⁶, the smallest normal float32, as +0 (subnormals and −0; see
+	// 2⁻⁹⁵ as +0 (subnormals, −0 and the smallest normal values; see
 	// SGDParams): every slot that decays toward zero, and Adam's v̂ beside
 	// its v.
 	Flushed bool

@@ -21,25 +21,37 @@ import "math"
 // pattern into one SQRTSS/FSQRT.
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 
-// minNormalBits is the bit pattern of 2⁻¹²⁶, the smallest normal float32.
-const minNormalBits = 0x00800000
+// slotFloorBits is the bit pattern of 2⁻⁹⁵, the smallest magnitude a
+// decaying slot keeps (see flushSlot).
+const slotFloorBits = 0x10000000
 
-// flushSlot returns x, or +0 when |x| < 2⁻¹²⁶: a subnormal of either sign
-// or −0 becomes +0, while NaN, ±Inf and every normal value are kept. The
-// optimizers store each decaying slot through it. A slot whose gradient
-// stays zero (a dead ReLU unit, a pixel that is 0 in every batch) decays
-// geometrically (Adam's m by β1 a step) and would otherwise spend hundreds
-// of steps (v thousands) as a subnormal, and every operation with a
-// subnormal result costs a microcode assist on AMD cores: the fused Adam
-// step ran three times slower over such state. TensorFlow, and so Keras
-// on CPU, runs with flush-to-zero and denormals-are-zero and never stores
-// a subnormal slot either. Their exact FTZ/DAZ rounding cannot be had on
-// every ISA (x86 detects tininess after rounding, arm64 before), so the
+// flushSlot returns x, or +0 when |x| < 2⁻⁹⁵: a subnormal of either sign,
+// −0 and every value below 2⁻⁹⁵ in magnitude become +0, while NaN, ±Inf
+// and every value from 2⁻⁹⁵ up are kept. The optimizers store each
+// decaying slot through it. A slot whose gradient stays zero (a dead ReLU
+// unit, a pixel that is 0 in every batch) decays geometrically (Adam's m by
+// β1 a step), and every operation with a subnormal result costs a microcode
+// assist on AMD cores: the fused Adam step ran three times slower over
+// subnormal slots. Flushing below 2⁻¹²⁶ alone kept the slots normal but not
+// the next step's products with them: Adam's (g − m)·(1 − β1) with g = 0 is
+// subnormal for m below 10·2⁻¹²⁶, m·α for m below 1000·2⁻¹²⁶ and
+// (g² − v)·(1 − β2) for v below 1000·2⁻¹²⁶, windows a decaying m crosses in
+// tens of steps and v in thousands, which cost Adam on the tutorial's first
+// layer a third of its time on real images. From 2⁻⁹⁵ up, a slot's product
+// with any factor of at least 2⁻³¹ (every 1 − β of a float32 β < 1, which
+// is at least 2⁻²⁴, and any rate from 5e-10 up) is normal; and on the bits
+// the rule is one test of the exponent's three high bits, which the
+// AVX-512 kernels do in one instruction. TensorFlow, and so Keras, runs on
+// CPU with flush-to-zero and denormals-are-zero and never stores a
+// subnormal slot either; its exact rounding at the threshold cannot be had
+// on every ISA (x86 detects tininess after rounding, arm64 before), so the
 // rule is this plain comparison of the stored value, which every level
-// applies with the same bits (on the magnitude's bits: |x| < 2⁻¹²⁶ exactly
-// when they are below 2⁻¹²⁶'s, and a NaN's are above).
+// applies with the same bits (on the magnitude's bits: |x| < 2⁻⁹⁵ exactly
+// when they are below 2⁻⁹⁵'s, and a NaN's are above). Against the
+// ε = 1e-7 that Adam and RMSprop add to a square root, a slot below
+// 2⁻⁹⁵ ≈ 2.5e-29 changes no update that float32 can tell.
 func flushSlot(x float32) float32 {
-	if math.Float32bits(x)&0x7fffffff < minNormalBits {
+	if math.Float32bits(x)&0x7fffffff < slotFloorBits {
 		return 0
 	}
 	return x

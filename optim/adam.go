@@ -22,15 +22,16 @@ import (
 // This is Keras's "ε-hat" form: the bias correction is folded into α and ε
 // is outside the square root and not corrected.
 //
-// m, v and v̂ are stored as +0 when their magnitude falls below 2⁻¹²⁶ (the
-// smallest normal float32; NaN and ±Inf are kept), and θ's update uses the
-// stored values. With g = 0, as for a dead ReLU unit, m shrinks by β1 and
-// v by β2 each step; in plain float32 they would pass through the
-// subnormal range and, where rounding stops the decay, stay there, and
-// each subnormal result costs a microcode assist on AMD cores (the step
-// ran three times slower). TensorFlow, and so Keras, flushes subnormals to
-// zero on CPU; this rule is the same on every kernel level (see the
-// package doc). 1-β1 and 1-β2 are computed
+// m, v and v̂ are stored as +0 when their magnitude falls below 2⁻⁹⁵ ≈
+// 2.5e-29 (NaN and ±Inf are kept), and θ's update uses the stored values.
+// With g = 0, as for a dead ReLU unit, m shrinks by β1 and v by β2 each
+// step; in plain float32 they would pass through the subnormal range and,
+// where rounding stops the decay, stay there, and each subnormal result,
+// the products m·α, m·(1−β1) and v·(1−β2) of the slots just above it
+// included, costs a microcode assist on AMD cores (the step ran three
+// times slower). TensorFlow, and so Keras, flushes subnormals to zero on
+// CPU; this rule is the same on every kernel level (see the package
+// doc), and beside ε it changes no update. 1-β1 and 1-β2 are computed
 // in float64 before rounding to float32, as Keras does with Python floats.
 //
 // The powers are float32 as in TF's tf.pow: the base is float32(β) and t

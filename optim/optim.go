@@ -37,9 +37,10 @@
 //
 // One rule departs from plain float32 arithmetic: a slot that decays (SGD's
 // momentum, RMSprop's velocity, momentum and average gradient, Adam's m, v
-// and v̂) is stored as +0 when its magnitude falls below 2⁻¹²⁶, the
-// smallest normal float32, so it never holds a subnormal or −0 (NaN and
-// ±Inf are kept), and the step goes on with that stored value. TensorFlow,
+// and v̂) is stored as +0 when its magnitude falls below 2⁻⁹⁵ ≈ 2.5e-29, so
+// it never holds a subnormal or −0 and its products with the step's
+// factors are never subnormal either (NaN and ±Inf are kept), and the step
+// goes on with that stored value. TensorFlow,
 // and so Keras, runs on CPU with flush-to-zero and denormals-are-zero,
 // which never stores such a slot either, and arithmetic on subnormals
 // costs a microcode assist per result on AMD cores: a dead unit's decaying

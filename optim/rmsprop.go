@@ -21,8 +21,8 @@ import (
 //
 // ε sits inside the square root, as in Keras, and 1-ρ is computed in
 // float64 before rounding to float32. v, ḡ and mom are stored as +0 when
-// their magnitude falls below 2⁻¹²⁶, the smallest normal float32 (NaN and
-// ±Inf are kept), and the rest of the step uses the stored values: with a
+// their magnitude falls below 2⁻⁹⁵ ≈ 2.5e-29 (NaN and ±Inf are kept; see
+// the package doc), and the rest of the step uses the stored values: with a
 // zero gradient they decay by ρ or the momentum each step and would
 // otherwise pass through the subnormal range, where each result costs a
 // microcode assist on AMD cores; TensorFlow, and so Keras, flushes

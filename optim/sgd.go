@@ -17,8 +17,9 @@ import (
 //	θ ← θ + (-η·g + μ·m)    (Nesterov true, with the new m)
 //
 // With μ = 0 that is exactly θ ← θ - η·g, except that m, and so the
-// update, is stored as +0 when its magnitude is below 2⁻¹²⁶, the smallest
-// normal float32 (NaN and ±Inf are kept): with a zero gradient m decays by
+// update, is stored as +0 when its magnitude is below 2⁻⁹⁵ ≈ 2.5e-29 (NaN
+// and ±Inf are kept; see the package doc), which moves only a weight
+// within about 2⁻⁷¹ of zero: with a zero gradient m decays by
 // μ a step and would otherwise sit in the subnormal range, where every
 // result costs a microcode assist on AMD cores; TensorFlow, and so Keras,
 // flushes subnormals to zero on CPU too (see the package doc). Momentum

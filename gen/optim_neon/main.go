@@ -56,9 +56,9 @@ type scalar struct {
 // One is +1.0 in every lane, for the steps that take 1/sqrt(d).
 const vOne V = 31
 
-// vMinNormal holds 2⁻¹²⁶, the smallest normal float32, in every lane, for
-// flush.
-const vMinNormal V = 30
+// vFloor holds 2⁻⁹⁵, the smallest magnitude a decaying slot keeps
+// (kernels' flushSlot), in every lane, for flush.
+const vFloor V = 30
 
 // step emits an elementwise kernel over len(first stream) elements, any
 // length (gen/internal/neon's Loop finishes the tail lane by lane):
@@ -77,7 +77,7 @@ func (g *gen) step(name, ref, sig string, streams []stream, scalars []scalar, bo
 	}
 	f.I("FMOVS $1.0, F%d", vOne)
 	f.I("VDUP V%d.S[0], V%d.S4", vOne, vOne)
-	nl.Bits(f, vMinNormal, 0x00800000)
+	nl.Bits(f, vFloor, 0x10000000)
 	var ls []nl.Stream
 	for i, s := range streams {
 		f.I("MOVD %s, R%d", f.Arg(s.name+"_base"), i)
@@ -97,13 +97,13 @@ const (
 )
 
 // flush applies kernels' flushSlot to x in place, with tmp as scratch:
-// the lanes whose magnitude is below 2⁻¹²⁶ (subnormals of either sign and
-// −0) become +0. A NaN compares false and keeps its bits, as ±Inf and the
+// the lanes whose magnitude is below 2⁻⁹⁵ (subnormals of either sign, −0
+// and the small normal values) become +0. A NaN compares false and keeps its bits, as ±Inf and the
 // normal values do. FABS and FCMGT with FPCR.FZ clear (as Go runs) see a
 // subnormal as it is and form no subnormal result.
 func (g *gen) flush(x, tmp V) {
 	g.w(neon.FABS(tmp, x))
-	g.w(neon.FCMGT(tmp, vMinNormal, tmp)) // 2⁻¹²⁶ > |x|: the lanes to clear
+	g.w(neon.FCMGT(tmp, vFloor, tmp)) // 2⁻⁹⁵ > |x|: the lanes to clear
 	g.w(neon.BIC(x, x, tmp))
 }
 

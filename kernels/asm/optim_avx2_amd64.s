@@ -14,14 +14,14 @@ DATA flushabs<>+24(SB)/4, $0x7fffffff
 DATA flushabs<>+28(SB)/4, $0x7fffffff
 GLOBL flushabs<>(SB), RODATA|NOPTR, $32
 
-DATA flushlim<>+0(SB)/4, $0x007fffff
-DATA flushlim<>+4(SB)/4, $0x007fffff
-DATA flushlim<>+8(SB)/4, $0x007fffff
-DATA flushlim<>+12(SB)/4, $0x007fffff
-DATA flushlim<>+16(SB)/4, $0x007fffff
-DATA flushlim<>+20(SB)/4, $0x007fffff
-DATA flushlim<>+24(SB)/4, $0x007fffff
-DATA flushlim<>+28(SB)/4, $0x007fffff
+DATA flushlim<>+0(SB)/4, $0x0fffffff
+DATA flushlim<>+4(SB)/4, $0x0fffffff
+DATA flushlim<>+8(SB)/4, $0x0fffffff
+DATA flushlim<>+12(SB)/4, $0x0fffffff
+DATA flushlim<>+16(SB)/4, $0x0fffffff
+DATA flushlim<>+20(SB)/4, $0x0fffffff
+DATA flushlim<>+24(SB)/4, $0x0fffffff
+DATA flushlim<>+28(SB)/4, $0x0fffffff
 GLOBL flushlim<>(SB), RODATA|NOPTR, $32
 
 // func SGDStepAVX2(theta []float32, m []float32, g []float32, negLR float32, mu float32)

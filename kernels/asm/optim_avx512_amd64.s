@@ -4,6 +4,16 @@
 
 #include "textflag.h"
 
+DATA flushexp<>+0(SB)/4, $0x70000000
+DATA flushexp<>+4(SB)/4, $0x70000000
+DATA flushexp<>+8(SB)/4, $0x70000000
+DATA flushexp<>+12(SB)/4, $0x70000000
+DATA flushexp<>+16(SB)/4, $0x70000000
+DATA flushexp<>+20(SB)/4, $0x70000000
+DATA flushexp<>+24(SB)/4, $0x70000000
+DATA flushexp<>+28(SB)/4, $0x70000000
+GLOBL flushexp<>(SB), RODATA|NOPTR, $32
+
 // func SGDStepAVX512(theta []float32, m []float32, g []float32, negLR float32, mu float32)
 // Requires: AVX, AVX512BW, AVX512DQ, AVX512F, SSE
 TEXT ·SGDStepAVX512(SB), NOSPLIT, $0-80
@@ -18,94 +28,94 @@ TEXT ·SGDStepAVX512(SB), NOSPLIT, $0-80
 	XORQ         SI, SI
 
 SGDStepAVX512_block:
-	MOVQ        SI, DI
-	ADDQ        $0x00000040, DI
-	CMPQ        DI, BX
-	JA          SGDStepAVX512_single
-	VMOVUPS     (DX)(SI*4), Z2
-	VMOVUPS     (CX)(SI*4), Z3
-	VMULPS      Z0, Z2, Z2
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z2, Z3
-	VFPCLASSPSZ $0x24, Z3, K1
-	VXORPS      Z3, Z3, K1, Z3
-	VMOVUPS     Z3, (CX)(SI*4)
-	VMOVUPS     (AX)(SI*4), Z2
-	VADDPS      Z3, Z2, Z2
-	VMOVUPS     Z2, (AX)(SI*4)
-	VMOVUPS     64(DX)(SI*4), Z2
-	VMOVUPS     64(CX)(SI*4), Z3
-	VMULPS      Z0, Z2, Z2
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z2, Z3
-	VFPCLASSPSZ $0x24, Z3, K1
-	VXORPS      Z3, Z3, K1, Z3
-	VMOVUPS     Z3, 64(CX)(SI*4)
-	VMOVUPS     64(AX)(SI*4), Z2
-	VADDPS      Z3, Z2, Z2
-	VMOVUPS     Z2, 64(AX)(SI*4)
-	VMOVUPS     128(DX)(SI*4), Z2
-	VMOVUPS     128(CX)(SI*4), Z3
-	VMULPS      Z0, Z2, Z2
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z2, Z3
-	VFPCLASSPSZ $0x24, Z3, K1
-	VXORPS      Z3, Z3, K1, Z3
-	VMOVUPS     Z3, 128(CX)(SI*4)
-	VMOVUPS     128(AX)(SI*4), Z2
-	VADDPS      Z3, Z2, Z2
-	VMOVUPS     Z2, 128(AX)(SI*4)
-	VMOVUPS     192(DX)(SI*4), Z2
-	VMOVUPS     192(CX)(SI*4), Z3
-	VMULPS      Z0, Z2, Z2
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z2, Z3
-	VFPCLASSPSZ $0x24, Z3, K1
-	VXORPS      Z3, Z3, K1, Z3
-	VMOVUPS     Z3, 192(CX)(SI*4)
-	VMOVUPS     192(AX)(SI*4), Z2
-	VADDPS      Z3, Z2, Z2
-	VMOVUPS     Z2, 192(AX)(SI*4)
-	MOVQ        DI, SI
-	JMP         SGDStepAVX512_block
+	MOVQ           SI, DI
+	ADDQ           $0x00000040, DI
+	CMPQ           DI, BX
+	JA             SGDStepAVX512_single
+	VMOVUPS        (DX)(SI*4), Z2
+	VMOVUPS        (CX)(SI*4), Z3
+	VMULPS         Z0, Z2, Z2
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z2, Z3
+	VPTESTNMD.BCST flushexp<>+0(SB), Z3, K1
+	VXORPS         Z3, Z3, K1, Z3
+	VMOVUPS        Z3, (CX)(SI*4)
+	VMOVUPS        (AX)(SI*4), Z2
+	VADDPS         Z3, Z2, Z2
+	VMOVUPS        Z2, (AX)(SI*4)
+	VMOVUPS        64(DX)(SI*4), Z2
+	VMOVUPS        64(CX)(SI*4), Z3
+	VMULPS         Z0, Z2, Z2
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z2, Z3
+	VPTESTNMD.BCST flushexp<>+0(SB), Z3, K1
+	VXORPS         Z3, Z3, K1, Z3
+	VMOVUPS        Z3, 64(CX)(SI*4)
+	VMOVUPS        64(AX)(SI*4), Z2
+	VADDPS         Z3, Z2, Z2
+	VMOVUPS        Z2, 64(AX)(SI*4)
+	VMOVUPS        128(DX)(SI*4), Z2
+	VMOVUPS        128(CX)(SI*4), Z3
+	VMULPS         Z0, Z2, Z2
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z2, Z3
+	VPTESTNMD.BCST flushexp<>+0(SB), Z3, K1
+	VXORPS         Z3, Z3, K1, Z3
+	VMOVUPS        Z3, 128(CX)(SI*4)
+	VMOVUPS        128(AX)(SI*4), Z2
+	VADDPS         Z3, Z2, Z2
+	VMOVUPS        Z2, 128(AX)(SI*4)
+	VMOVUPS        192(DX)(SI*4), Z2
+	VMOVUPS        192(CX)(SI*4), Z3
+	VMULPS         Z0, Z2, Z2
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z2, Z3
+	VPTESTNMD.BCST flushexp<>+0(SB), Z3, K1
+	VXORPS         Z3, Z3, K1, Z3
+	VMOVUPS        Z3, 192(CX)(SI*4)
+	VMOVUPS        192(AX)(SI*4), Z2
+	VADDPS         Z3, Z2, Z2
+	VMOVUPS        Z2, 192(AX)(SI*4)
+	MOVQ           DI, SI
+	JMP            SGDStepAVX512_block
 
 SGDStepAVX512_single:
-	MOVQ        SI, DI
-	ADDQ        $0x00000010, DI
-	CMPQ        DI, BX
-	JA          SGDStepAVX512_tail
-	VMOVUPS     (DX)(SI*4), Z2
-	VMOVUPS     (CX)(SI*4), Z3
-	VMULPS      Z0, Z2, Z2
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z2, Z3
-	VFPCLASSPSZ $0x24, Z3, K1
-	VXORPS      Z3, Z3, K1, Z3
-	VMOVUPS     Z3, (CX)(SI*4)
-	VMOVUPS     (AX)(SI*4), Z2
-	VADDPS      Z3, Z2, Z2
-	VMOVUPS     Z2, (AX)(SI*4)
-	MOVQ        DI, SI
-	JMP         SGDStepAVX512_single
+	MOVQ           SI, DI
+	ADDQ           $0x00000010, DI
+	CMPQ           DI, BX
+	JA             SGDStepAVX512_tail
+	VMOVUPS        (DX)(SI*4), Z2
+	VMOVUPS        (CX)(SI*4), Z3
+	VMULPS         Z0, Z2, Z2
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z2, Z3
+	VPTESTNMD.BCST flushexp<>+0(SB), Z3, K1
+	VXORPS         Z3, Z3, K1, Z3
+	VMOVUPS        Z3, (CX)(SI*4)
+	VMOVUPS        (AX)(SI*4), Z2
+	VADDPS         Z3, Z2, Z2
+	VMOVUPS        Z2, (AX)(SI*4)
+	MOVQ           DI, SI
+	JMP            SGDStepAVX512_single
 
 SGDStepAVX512_tail:
-	SUBQ        SI, BX
-	JZ          SGDStepAVX512_done
-	XORQ        DI, DI
-	BTSQ        BX, DI
-	DECQ        DI
-	KMOVD       DI, K1
-	VMOVUPS.Z   (DX)(SI*4), K1, Z2
-	VMOVUPS.Z   (CX)(SI*4), K1, Z3
-	VMULPS      Z0, Z2, Z0
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z0, Z3
-	VFPCLASSPSZ $0x24, Z3, K2
-	VXORPS      Z3, Z3, K2, Z3
-	VMOVUPS     Z3, K1, (CX)(SI*4)
-	VMOVUPS.Z   (AX)(SI*4), K1, Z0
-	VADDPS      Z3, Z0, Z0
-	VMOVUPS     Z0, K1, (AX)(SI*4)
+	SUBQ           SI, BX
+	JZ             SGDStepAVX512_done
+	XORQ           DI, DI
+	BTSQ           BX, DI
+	DECQ           DI
+	KMOVD          DI, K1
+	VMOVUPS.Z      (DX)(SI*4), K1, Z2
+	VMOVUPS.Z      (CX)(SI*4), K1, Z3
+	VMULPS         Z0, Z2, Z0
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z0, Z3
+	VPTESTNMD.BCST flushexp<>+0(SB), Z3, K2
+	VXORPS         Z3, Z3, K2, Z3
+	VMOVUPS        Z3, K1, (CX)(SI*4)
+	VMOVUPS.Z      (AX)(SI*4), K1, Z0
+	VADDPS         Z3, Z0, Z0
+	VMOVUPS        Z0, K1, (AX)(SI*4)
 
 SGDStepAVX512_done:
 	VZEROUPPER
@@ -125,106 +135,106 @@ TEXT ·SGDNesterovStepAVX512(SB), NOSPLIT, $0-80
 	XORQ         SI, SI
 
 SGDNesterovStepAVX512_block:
-	MOVQ        SI, DI
-	ADDQ        $0x00000040, DI
-	CMPQ        DI, BX
-	JA          SGDNesterovStepAVX512_single
-	VMOVUPS     (DX)(SI*4), Z2
-	VMOVUPS     (CX)(SI*4), Z3
-	VMULPS      Z0, Z2, Z2
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z2, Z3
-	VFPCLASSPSZ $0x24, Z3, K1
-	VXORPS      Z3, Z3, K1, Z3
-	VMOVUPS     Z3, (CX)(SI*4)
-	VMOVUPS     (AX)(SI*4), Z4
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z2, Z2
-	VADDPS      Z2, Z4, Z4
-	VMOVUPS     Z4, (AX)(SI*4)
-	VMOVUPS     64(DX)(SI*4), Z2
-	VMOVUPS     64(CX)(SI*4), Z3
-	VMULPS      Z0, Z2, Z2
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z2, Z3
-	VFPCLASSPSZ $0x24, Z3, K1
-	VXORPS      Z3, Z3, K1, Z3
-	VMOVUPS     Z3, 64(CX)(SI*4)
-	VMOVUPS     64(AX)(SI*4), Z4
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z2, Z2
-	VADDPS      Z2, Z4, Z4
-	VMOVUPS     Z4, 64(AX)(SI*4)
-	VMOVUPS     128(DX)(SI*4), Z2
-	VMOVUPS     128(CX)(SI*4), Z3
-	VMULPS      Z0, Z2, Z2
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z2, Z3
-	VFPCLASSPSZ $0x24, Z3, K1
-	VXORPS      Z3, Z3, K1, Z3
-	VMOVUPS     Z3, 128(CX)(SI*4)
-	VMOVUPS     128(AX)(SI*4), Z4
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z2, Z2
-	VADDPS      Z2, Z4, Z4
-	VMOVUPS     Z4, 128(AX)(SI*4)
-	VMOVUPS     192(DX)(SI*4), Z2
-	VMOVUPS     192(CX)(SI*4), Z3
-	VMULPS      Z0, Z2, Z2
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z2, Z3
-	VFPCLASSPSZ $0x24, Z3, K1
-	VXORPS      Z3, Z3, K1, Z3
-	VMOVUPS     Z3, 192(CX)(SI*4)
-	VMOVUPS     192(AX)(SI*4), Z4
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z2, Z2
-	VADDPS      Z2, Z4, Z4
-	VMOVUPS     Z4, 192(AX)(SI*4)
-	MOVQ        DI, SI
-	JMP         SGDNesterovStepAVX512_block
+	MOVQ           SI, DI
+	ADDQ           $0x00000040, DI
+	CMPQ           DI, BX
+	JA             SGDNesterovStepAVX512_single
+	VMOVUPS        (DX)(SI*4), Z2
+	VMOVUPS        (CX)(SI*4), Z3
+	VMULPS         Z0, Z2, Z2
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z2, Z3
+	VPTESTNMD.BCST flushexp<>+0(SB), Z3, K1
+	VXORPS         Z3, Z3, K1, Z3
+	VMOVUPS        Z3, (CX)(SI*4)
+	VMOVUPS        (AX)(SI*4), Z4
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z2, Z2
+	VADDPS         Z2, Z4, Z4
+	VMOVUPS        Z4, (AX)(SI*4)
+	VMOVUPS        64(DX)(SI*4), Z2
+	VMOVUPS        64(CX)(SI*4), Z3
+	VMULPS         Z0, Z2, Z2
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z2, Z3
+	VPTESTNMD.BCST flushexp<>+0(SB), Z3, K1
+	VXORPS         Z3, Z3, K1, Z3
+	VMOVUPS        Z3, 64(CX)(SI*4)
+	VMOVUPS        64(AX)(SI*4), Z4
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z2, Z2
+	VADDPS         Z2, Z4, Z4
+	VMOVUPS        Z4, 64(AX)(SI*4)
+	VMOVUPS        128(DX)(SI*4), Z2
+	VMOVUPS        128(CX)(SI*4), Z3
+	VMULPS         Z0, Z2, Z2
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z2, Z3
+	VPTESTNMD.BCST flushexp<>+0(SB), Z3, K1
+	VXORPS         Z3, Z3, K1, Z3
+	VMOVUPS        Z3, 128(CX)(SI*4)
+	VMOVUPS        128(AX)(SI*4), Z4
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z2, Z2
+	VADDPS         Z2, Z4, Z4
+	VMOVUPS        Z4, 128(AX)(SI*4)
+	VMOVUPS        192(DX)(SI*4), Z2
+	VMOVUPS        192(CX)(SI*4), Z3
+	VMULPS         Z0, Z2, Z2
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z2, Z3
+	VPTESTNMD.BCST flushexp<>+0(SB), Z3, K1
+	VXORPS         Z3, Z3, K1, Z3
+	VMOVUPS        Z3, 192(CX)(SI*4)
+	VMOVUPS        192(AX)(SI*4), Z4
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z2, Z2
+	VADDPS         Z2, Z4, Z4
+	VMOVUPS        Z4, 192(AX)(SI*4)
+	MOVQ           DI, SI
+	JMP            SGDNesterovStepAVX512_block
 
 SGDNesterovStepAVX512_single:
-	MOVQ        SI, DI
-	ADDQ        $0x00000010, DI
-	CMPQ        DI, BX
-	JA          SGDNesterovStepAVX512_tail
-	VMOVUPS     (DX)(SI*4), Z2
-	VMOVUPS     (CX)(SI*4), Z3
-	VMULPS      Z0, Z2, Z2
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z2, Z3
-	VFPCLASSPSZ $0x24, Z3, K1
-	VXORPS      Z3, Z3, K1, Z3
-	VMOVUPS     Z3, (CX)(SI*4)
-	VMOVUPS     (AX)(SI*4), Z4
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z2, Z2
-	VADDPS      Z2, Z4, Z4
-	VMOVUPS     Z4, (AX)(SI*4)
-	MOVQ        DI, SI
-	JMP         SGDNesterovStepAVX512_single
+	MOVQ           SI, DI
+	ADDQ           $0x00000010, DI
+	CMPQ           DI, BX
+	JA             SGDNesterovStepAVX512_tail
+	VMOVUPS        (DX)(SI*4), Z2
+	VMOVUPS        (CX)(SI*4), Z3
+	VMULPS         Z0, Z2, Z2
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z2, Z3
+	VPTESTNMD.BCST flushexp<>+0(SB), Z3, K1
+	VXORPS         Z3, Z3, K1, Z3
+	VMOVUPS        Z3, (CX)(SI*4)
+	VMOVUPS        (AX)(SI*4), Z4
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z2, Z2
+	VADDPS         Z2, Z4, Z4
+	VMOVUPS        Z4, (AX)(SI*4)
+	MOVQ           DI, SI
+	JMP            SGDNesterovStepAVX512_single
 
 SGDNesterovStepAVX512_tail:
-	SUBQ        SI, BX
-	JZ          SGDNesterovStepAVX512_done
-	XORQ        DI, DI
-	BTSQ        BX, DI
-	DECQ        DI
-	KMOVD       DI, K1
-	VMOVUPS.Z   (DX)(SI*4), K1, Z2
-	VMOVUPS.Z   (CX)(SI*4), K1, Z3
-	VMULPS      Z0, Z2, Z0
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z0, Z3
-	VFPCLASSPSZ $0x24, Z3, K2
-	VXORPS      Z3, Z3, K2, Z3
-	VMOVUPS     Z3, K1, (CX)(SI*4)
-	VMOVUPS.Z   (AX)(SI*4), K1, Z2
-	VMULPS      Z1, Z3, Z3
-	VADDPS      Z3, Z0, Z0
-	VADDPS      Z0, Z2, Z2
-	VMOVUPS     Z2, K1, (AX)(SI*4)
+	SUBQ           SI, BX
+	JZ             SGDNesterovStepAVX512_done
+	XORQ           DI, DI
+	BTSQ           BX, DI
+	DECQ           DI
+	KMOVD          DI, K1
+	VMOVUPS.Z      (DX)(SI*4), K1, Z2
+	VMOVUPS.Z      (CX)(SI*4), K1, Z3
+	VMULPS         Z0, Z2, Z0
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z0, Z3
+	VPTESTNMD.BCST flushexp<>+0(SB), Z3, K2
+	VXORPS         Z3, Z3, K2, Z3
+	VMOVUPS        Z3, K1, (CX)(SI*4)
+	VMOVUPS.Z      (AX)(SI*4), K1, Z2
+	VMULPS         Z1, Z3, Z3
+	VADDPS         Z3, Z0, Z0
+	VADDPS         Z0, Z2, Z2
+	VMOVUPS        Z2, K1, (AX)(SI*4)
 
 SGDNesterovStepAVX512_done:
 	VZEROUPPER
@@ -364,130 +374,130 @@ TEXT ·RMSpropStepAVX512(SB), NOSPLIT, $0-88
 	XORQ         SI, SI
 
 RMSpropStepAVX512_block:
-	MOVQ        SI, DI
-	ADDQ        $0x00000040, DI
-	CMPQ        DI, BX
-	JA          RMSpropStepAVX512_single
-	VMOVUPS     (DX)(SI*4), Z5
-	VMOVUPS     (CX)(SI*4), Z6
-	VMULPS      Z5, Z5, Z7
-	VMULPS      Z7, Z2, Z7
-	VMULPS      Z6, Z1, Z6
-	VADDPS      Z7, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, (CX)(SI*4)
-	VADDPS      Z3, Z6, Z6
-	VSQRTPS     Z6, Z6
-	VDIVPS      Z6, Z4, Z6
-	VMULPS      Z5, Z0, Z5
-	VMULPS      Z6, Z5, Z5
-	VMOVUPS     (AX)(SI*4), Z6
-	VSUBPS      Z5, Z6, Z6
-	VMOVUPS     Z6, (AX)(SI*4)
-	VMOVUPS     64(DX)(SI*4), Z5
-	VMOVUPS     64(CX)(SI*4), Z6
-	VMULPS      Z5, Z5, Z7
-	VMULPS      Z7, Z2, Z7
-	VMULPS      Z6, Z1, Z6
-	VADDPS      Z7, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, 64(CX)(SI*4)
-	VADDPS      Z3, Z6, Z6
-	VSQRTPS     Z6, Z6
-	VDIVPS      Z6, Z4, Z6
-	VMULPS      Z5, Z0, Z5
-	VMULPS      Z6, Z5, Z5
-	VMOVUPS     64(AX)(SI*4), Z6
-	VSUBPS      Z5, Z6, Z6
-	VMOVUPS     Z6, 64(AX)(SI*4)
-	VMOVUPS     128(DX)(SI*4), Z5
-	VMOVUPS     128(CX)(SI*4), Z6
-	VMULPS      Z5, Z5, Z7
-	VMULPS      Z7, Z2, Z7
-	VMULPS      Z6, Z1, Z6
-	VADDPS      Z7, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, 128(CX)(SI*4)
-	VADDPS      Z3, Z6, Z6
-	VSQRTPS     Z6, Z6
-	VDIVPS      Z6, Z4, Z6
-	VMULPS      Z5, Z0, Z5
-	VMULPS      Z6, Z5, Z5
-	VMOVUPS     128(AX)(SI*4), Z6
-	VSUBPS      Z5, Z6, Z6
-	VMOVUPS     Z6, 128(AX)(SI*4)
-	VMOVUPS     192(DX)(SI*4), Z5
-	VMOVUPS     192(CX)(SI*4), Z6
-	VMULPS      Z5, Z5, Z7
-	VMULPS      Z7, Z2, Z7
-	VMULPS      Z6, Z1, Z6
-	VADDPS      Z7, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, 192(CX)(SI*4)
-	VADDPS      Z3, Z6, Z6
-	VSQRTPS     Z6, Z6
-	VDIVPS      Z6, Z4, Z6
-	VMULPS      Z5, Z0, Z5
-	VMULPS      Z6, Z5, Z5
-	VMOVUPS     192(AX)(SI*4), Z6
-	VSUBPS      Z5, Z6, Z6
-	VMOVUPS     Z6, 192(AX)(SI*4)
-	MOVQ        DI, SI
-	JMP         RMSpropStepAVX512_block
+	MOVQ           SI, DI
+	ADDQ           $0x00000040, DI
+	CMPQ           DI, BX
+	JA             RMSpropStepAVX512_single
+	VMOVUPS        (DX)(SI*4), Z5
+	VMOVUPS        (CX)(SI*4), Z6
+	VMULPS         Z5, Z5, Z7
+	VMULPS         Z7, Z2, Z7
+	VMULPS         Z6, Z1, Z6
+	VADDPS         Z7, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, (CX)(SI*4)
+	VADDPS         Z3, Z6, Z6
+	VSQRTPS        Z6, Z6
+	VDIVPS         Z6, Z4, Z6
+	VMULPS         Z5, Z0, Z5
+	VMULPS         Z6, Z5, Z5
+	VMOVUPS        (AX)(SI*4), Z6
+	VSUBPS         Z5, Z6, Z6
+	VMOVUPS        Z6, (AX)(SI*4)
+	VMOVUPS        64(DX)(SI*4), Z5
+	VMOVUPS        64(CX)(SI*4), Z6
+	VMULPS         Z5, Z5, Z7
+	VMULPS         Z7, Z2, Z7
+	VMULPS         Z6, Z1, Z6
+	VADDPS         Z7, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, 64(CX)(SI*4)
+	VADDPS         Z3, Z6, Z6
+	VSQRTPS        Z6, Z6
+	VDIVPS         Z6, Z4, Z6
+	VMULPS         Z5, Z0, Z5
+	VMULPS         Z6, Z5, Z5
+	VMOVUPS        64(AX)(SI*4), Z6
+	VSUBPS         Z5, Z6, Z6
+	VMOVUPS        Z6, 64(AX)(SI*4)
+	VMOVUPS        128(DX)(SI*4), Z5
+	VMOVUPS        128(CX)(SI*4), Z6
+	VMULPS         Z5, Z5, Z7
+	VMULPS         Z7, Z2, Z7
+	VMULPS         Z6, Z1, Z6
+	VADDPS         Z7, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, 128(CX)(SI*4)
+	VADDPS         Z3, Z6, Z6
+	VSQRTPS        Z6, Z6
+	VDIVPS         Z6, Z4, Z6
+	VMULPS         Z5, Z0, Z5
+	VMULPS         Z6, Z5, Z5
+	VMOVUPS        128(AX)(SI*4), Z6
+	VSUBPS         Z5, Z6, Z6
+	VMOVUPS        Z6, 128(AX)(SI*4)
+	VMOVUPS        192(DX)(SI*4), Z5
+	VMOVUPS        192(CX)(SI*4), Z6
+	VMULPS         Z5, Z5, Z7
+	VMULPS         Z7, Z2, Z7
+	VMULPS         Z6, Z1, Z6
+	VADDPS         Z7, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, 192(CX)(SI*4)
+	VADDPS         Z3, Z6, Z6
+	VSQRTPS        Z6, Z6
+	VDIVPS         Z6, Z4, Z6
+	VMULPS         Z5, Z0, Z5
+	VMULPS         Z6, Z5, Z5
+	VMOVUPS        192(AX)(SI*4), Z6
+	VSUBPS         Z5, Z6, Z6
+	VMOVUPS        Z6, 192(AX)(SI*4)
+	MOVQ           DI, SI
+	JMP            RMSpropStepAVX512_block
 
 RMSpropStepAVX512_single:
-	MOVQ        SI, DI
-	ADDQ        $0x00000010, DI
-	CMPQ        DI, BX
-	JA          RMSpropStepAVX512_tail
-	VMOVUPS     (DX)(SI*4), Z5
-	VMOVUPS     (CX)(SI*4), Z6
-	VMULPS      Z5, Z5, Z7
-	VMULPS      Z7, Z2, Z7
-	VMULPS      Z6, Z1, Z6
-	VADDPS      Z7, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, (CX)(SI*4)
-	VADDPS      Z3, Z6, Z6
-	VSQRTPS     Z6, Z6
-	VDIVPS      Z6, Z4, Z6
-	VMULPS      Z5, Z0, Z5
-	VMULPS      Z6, Z5, Z5
-	VMOVUPS     (AX)(SI*4), Z6
-	VSUBPS      Z5, Z6, Z6
-	VMOVUPS     Z6, (AX)(SI*4)
-	MOVQ        DI, SI
-	JMP         RMSpropStepAVX512_single
+	MOVQ           SI, DI
+	ADDQ           $0x00000010, DI
+	CMPQ           DI, BX
+	JA             RMSpropStepAVX512_tail
+	VMOVUPS        (DX)(SI*4), Z5
+	VMOVUPS        (CX)(SI*4), Z6
+	VMULPS         Z5, Z5, Z7
+	VMULPS         Z7, Z2, Z7
+	VMULPS         Z6, Z1, Z6
+	VADDPS         Z7, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, (CX)(SI*4)
+	VADDPS         Z3, Z6, Z6
+	VSQRTPS        Z6, Z6
+	VDIVPS         Z6, Z4, Z6
+	VMULPS         Z5, Z0, Z5
+	VMULPS         Z6, Z5, Z5
+	VMOVUPS        (AX)(SI*4), Z6
+	VSUBPS         Z5, Z6, Z6
+	VMOVUPS        Z6, (AX)(SI*4)
+	MOVQ           DI, SI
+	JMP            RMSpropStepAVX512_single
 
 RMSpropStepAVX512_tail:
-	SUBQ        SI, BX
-	JZ          RMSpropStepAVX512_done
-	XORQ        DI, DI
-	BTSQ        BX, DI
-	DECQ        DI
-	KMOVD       DI, K1
-	VMOVUPS.Z   (DX)(SI*4), K1, Z5
-	VMOVUPS.Z   (CX)(SI*4), K1, Z6
-	VMULPS      Z5, Z5, Z7
-	VMULPS      Z7, Z2, Z7
-	VMULPS      Z6, Z1, Z6
-	VADDPS      Z7, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K2
-	VXORPS      Z6, Z6, K2, Z6
-	VMOVUPS     Z6, K1, (CX)(SI*4)
-	VADDPS      Z3, Z6, Z6
-	VSQRTPS     Z6, Z6
-	VDIVPS      Z6, Z4, Z6
-	VMULPS      Z5, Z0, Z5
-	VMULPS      Z6, Z5, Z5
-	VMOVUPS.Z   (AX)(SI*4), K1, Z0
-	VSUBPS      Z5, Z0, Z0
-	VMOVUPS     Z0, K1, (AX)(SI*4)
+	SUBQ           SI, BX
+	JZ             RMSpropStepAVX512_done
+	XORQ           DI, DI
+	BTSQ           BX, DI
+	DECQ           DI
+	KMOVD          DI, K1
+	VMOVUPS.Z      (DX)(SI*4), K1, Z5
+	VMOVUPS.Z      (CX)(SI*4), K1, Z6
+	VMULPS         Z5, Z5, Z7
+	VMULPS         Z7, Z2, Z7
+	VMULPS         Z6, Z1, Z6
+	VADDPS         Z7, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K2
+	VXORPS         Z6, Z6, K2, Z6
+	VMOVUPS        Z6, K1, (CX)(SI*4)
+	VADDPS         Z3, Z6, Z6
+	VSQRTPS        Z6, Z6
+	VDIVPS         Z6, Z4, Z6
+	VMULPS         Z5, Z0, Z5
+	VMULPS         Z6, Z5, Z5
+	VMOVUPS.Z      (AX)(SI*4), K1, Z0
+	VSUBPS         Z5, Z0, Z0
+	VMOVUPS        Z0, K1, (AX)(SI*4)
 
 RMSpropStepAVX512_done:
 	VZEROUPPER
@@ -515,184 +525,184 @@ TEXT ·RMSpropCenteredStepAVX512(SB), NOSPLIT, $0-112
 	XORQ         DI, DI
 
 RMSpropCenteredStepAVX512_block:
-	MOVQ        DI, R8
-	ADDQ        $0x00000040, R8
-	CMPQ        R8, SI
-	JA          RMSpropCenteredStepAVX512_single
-	VMOVUPS     (BX)(DI*4), Z5
-	VMOVUPS     (CX)(DI*4), Z6
-	VMULPS      Z5, Z5, Z7
-	VMULPS      Z7, Z2, Z7
-	VMULPS      Z6, Z1, Z6
-	VADDPS      Z7, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, (CX)(DI*4)
-	VMOVUPS     (DX)(DI*4), Z7
-	VMULPS      Z7, Z1, Z7
-	VMULPS      Z5, Z2, Z8
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, (DX)(DI*4)
-	VMULPS      Z7, Z7, Z7
-	VSUBPS      Z7, Z6, Z6
-	VADDPS      Z3, Z6, Z6
-	VSQRTPS     Z6, Z6
-	VDIVPS      Z6, Z4, Z6
-	VMULPS      Z5, Z0, Z5
-	VMULPS      Z6, Z5, Z5
-	VMOVUPS     (AX)(DI*4), Z6
-	VSUBPS      Z5, Z6, Z6
-	VMOVUPS     Z6, (AX)(DI*4)
-	VMOVUPS     64(BX)(DI*4), Z5
-	VMOVUPS     64(CX)(DI*4), Z6
-	VMULPS      Z5, Z5, Z7
-	VMULPS      Z7, Z2, Z7
-	VMULPS      Z6, Z1, Z6
-	VADDPS      Z7, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, 64(CX)(DI*4)
-	VMOVUPS     64(DX)(DI*4), Z7
-	VMULPS      Z7, Z1, Z7
-	VMULPS      Z5, Z2, Z8
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, 64(DX)(DI*4)
-	VMULPS      Z7, Z7, Z7
-	VSUBPS      Z7, Z6, Z6
-	VADDPS      Z3, Z6, Z6
-	VSQRTPS     Z6, Z6
-	VDIVPS      Z6, Z4, Z6
-	VMULPS      Z5, Z0, Z5
-	VMULPS      Z6, Z5, Z5
-	VMOVUPS     64(AX)(DI*4), Z6
-	VSUBPS      Z5, Z6, Z6
-	VMOVUPS     Z6, 64(AX)(DI*4)
-	VMOVUPS     128(BX)(DI*4), Z5
-	VMOVUPS     128(CX)(DI*4), Z6
-	VMULPS      Z5, Z5, Z7
-	VMULPS      Z7, Z2, Z7
-	VMULPS      Z6, Z1, Z6
-	VADDPS      Z7, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, 128(CX)(DI*4)
-	VMOVUPS     128(DX)(DI*4), Z7
-	VMULPS      Z7, Z1, Z7
-	VMULPS      Z5, Z2, Z8
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, 128(DX)(DI*4)
-	VMULPS      Z7, Z7, Z7
-	VSUBPS      Z7, Z6, Z6
-	VADDPS      Z3, Z6, Z6
-	VSQRTPS     Z6, Z6
-	VDIVPS      Z6, Z4, Z6
-	VMULPS      Z5, Z0, Z5
-	VMULPS      Z6, Z5, Z5
-	VMOVUPS     128(AX)(DI*4), Z6
-	VSUBPS      Z5, Z6, Z6
-	VMOVUPS     Z6, 128(AX)(DI*4)
-	VMOVUPS     192(BX)(DI*4), Z5
-	VMOVUPS     192(CX)(DI*4), Z6
-	VMULPS      Z5, Z5, Z7
-	VMULPS      Z7, Z2, Z7
-	VMULPS      Z6, Z1, Z6
-	VADDPS      Z7, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, 192(CX)(DI*4)
-	VMOVUPS     192(DX)(DI*4), Z7
-	VMULPS      Z7, Z1, Z7
-	VMULPS      Z5, Z2, Z8
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, 192(DX)(DI*4)
-	VMULPS      Z7, Z7, Z7
-	VSUBPS      Z7, Z6, Z6
-	VADDPS      Z3, Z6, Z6
-	VSQRTPS     Z6, Z6
-	VDIVPS      Z6, Z4, Z6
-	VMULPS      Z5, Z0, Z5
-	VMULPS      Z6, Z5, Z5
-	VMOVUPS     192(AX)(DI*4), Z6
-	VSUBPS      Z5, Z6, Z6
-	VMOVUPS     Z6, 192(AX)(DI*4)
-	MOVQ        R8, DI
-	JMP         RMSpropCenteredStepAVX512_block
+	MOVQ           DI, R8
+	ADDQ           $0x00000040, R8
+	CMPQ           R8, SI
+	JA             RMSpropCenteredStepAVX512_single
+	VMOVUPS        (BX)(DI*4), Z5
+	VMOVUPS        (CX)(DI*4), Z6
+	VMULPS         Z5, Z5, Z7
+	VMULPS         Z7, Z2, Z7
+	VMULPS         Z6, Z1, Z6
+	VADDPS         Z7, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, (CX)(DI*4)
+	VMOVUPS        (DX)(DI*4), Z7
+	VMULPS         Z7, Z1, Z7
+	VMULPS         Z5, Z2, Z8
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K1
+	VXORPS         Z7, Z7, K1, Z7
+	VMOVUPS        Z7, (DX)(DI*4)
+	VMULPS         Z7, Z7, Z7
+	VSUBPS         Z7, Z6, Z6
+	VADDPS         Z3, Z6, Z6
+	VSQRTPS        Z6, Z6
+	VDIVPS         Z6, Z4, Z6
+	VMULPS         Z5, Z0, Z5
+	VMULPS         Z6, Z5, Z5
+	VMOVUPS        (AX)(DI*4), Z6
+	VSUBPS         Z5, Z6, Z6
+	VMOVUPS        Z6, (AX)(DI*4)
+	VMOVUPS        64(BX)(DI*4), Z5
+	VMOVUPS        64(CX)(DI*4), Z6
+	VMULPS         Z5, Z5, Z7
+	VMULPS         Z7, Z2, Z7
+	VMULPS         Z6, Z1, Z6
+	VADDPS         Z7, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, 64(CX)(DI*4)
+	VMOVUPS        64(DX)(DI*4), Z7
+	VMULPS         Z7, Z1, Z7
+	VMULPS         Z5, Z2, Z8
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K1
+	VXORPS         Z7, Z7, K1, Z7
+	VMOVUPS        Z7, 64(DX)(DI*4)
+	VMULPS         Z7, Z7, Z7
+	VSUBPS         Z7, Z6, Z6
+	VADDPS         Z3, Z6, Z6
+	VSQRTPS        Z6, Z6
+	VDIVPS         Z6, Z4, Z6
+	VMULPS         Z5, Z0, Z5
+	VMULPS         Z6, Z5, Z5
+	VMOVUPS        64(AX)(DI*4), Z6
+	VSUBPS         Z5, Z6, Z6
+	VMOVUPS        Z6, 64(AX)(DI*4)
+	VMOVUPS        128(BX)(DI*4), Z5
+	VMOVUPS        128(CX)(DI*4), Z6
+	VMULPS         Z5, Z5, Z7
+	VMULPS         Z7, Z2, Z7
+	VMULPS         Z6, Z1, Z6
+	VADDPS         Z7, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, 128(CX)(DI*4)
+	VMOVUPS        128(DX)(DI*4), Z7
+	VMULPS         Z7, Z1, Z7
+	VMULPS         Z5, Z2, Z8
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K1
+	VXORPS         Z7, Z7, K1, Z7
+	VMOVUPS        Z7, 128(DX)(DI*4)
+	VMULPS         Z7, Z7, Z7
+	VSUBPS         Z7, Z6, Z6
+	VADDPS         Z3, Z6, Z6
+	VSQRTPS        Z6, Z6
+	VDIVPS         Z6, Z4, Z6
+	VMULPS         Z5, Z0, Z5
+	VMULPS         Z6, Z5, Z5
+	VMOVUPS        128(AX)(DI*4), Z6
+	VSUBPS         Z5, Z6, Z6
+	VMOVUPS        Z6, 128(AX)(DI*4)
+	VMOVUPS        192(BX)(DI*4), Z5
+	VMOVUPS        192(CX)(DI*4), Z6
+	VMULPS         Z5, Z5, Z7
+	VMULPS         Z7, Z2, Z7
+	VMULPS         Z6, Z1, Z6
+	VADDPS         Z7, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, 192(CX)(DI*4)
+	VMOVUPS        192(DX)(DI*4), Z7
+	VMULPS         Z7, Z1, Z7
+	VMULPS         Z5, Z2, Z8
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K1
+	VXORPS         Z7, Z7, K1, Z7
+	VMOVUPS        Z7, 192(DX)(DI*4)
+	VMULPS         Z7, Z7, Z7
+	VSUBPS         Z7, Z6, Z6
+	VADDPS         Z3, Z6, Z6
+	VSQRTPS        Z6, Z6
+	VDIVPS         Z6, Z4, Z6
+	VMULPS         Z5, Z0, Z5
+	VMULPS         Z6, Z5, Z5
+	VMOVUPS        192(AX)(DI*4), Z6
+	VSUBPS         Z5, Z6, Z6
+	VMOVUPS        Z6, 192(AX)(DI*4)
+	MOVQ           R8, DI
+	JMP            RMSpropCenteredStepAVX512_block
 
 RMSpropCenteredStepAVX512_single:
-	MOVQ        DI, R8
-	ADDQ        $0x00000010, R8
-	CMPQ        R8, SI
-	JA          RMSpropCenteredStepAVX512_tail
-	VMOVUPS     (BX)(DI*4), Z5
-	VMOVUPS     (CX)(DI*4), Z6
-	VMULPS      Z5, Z5, Z7
-	VMULPS      Z7, Z2, Z7
-	VMULPS      Z6, Z1, Z6
-	VADDPS      Z7, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, (CX)(DI*4)
-	VMOVUPS     (DX)(DI*4), Z7
-	VMULPS      Z7, Z1, Z7
-	VMULPS      Z5, Z2, Z8
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, (DX)(DI*4)
-	VMULPS      Z7, Z7, Z7
-	VSUBPS      Z7, Z6, Z6
-	VADDPS      Z3, Z6, Z6
-	VSQRTPS     Z6, Z6
-	VDIVPS      Z6, Z4, Z6
-	VMULPS      Z5, Z0, Z5
-	VMULPS      Z6, Z5, Z5
-	VMOVUPS     (AX)(DI*4), Z6
-	VSUBPS      Z5, Z6, Z6
-	VMOVUPS     Z6, (AX)(DI*4)
-	MOVQ        R8, DI
-	JMP         RMSpropCenteredStepAVX512_single
+	MOVQ           DI, R8
+	ADDQ           $0x00000010, R8
+	CMPQ           R8, SI
+	JA             RMSpropCenteredStepAVX512_tail
+	VMOVUPS        (BX)(DI*4), Z5
+	VMOVUPS        (CX)(DI*4), Z6
+	VMULPS         Z5, Z5, Z7
+	VMULPS         Z7, Z2, Z7
+	VMULPS         Z6, Z1, Z6
+	VADDPS         Z7, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, (CX)(DI*4)
+	VMOVUPS        (DX)(DI*4), Z7
+	VMULPS         Z7, Z1, Z7
+	VMULPS         Z5, Z2, Z8
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K1
+	VXORPS         Z7, Z7, K1, Z7
+	VMOVUPS        Z7, (DX)(DI*4)
+	VMULPS         Z7, Z7, Z7
+	VSUBPS         Z7, Z6, Z6
+	VADDPS         Z3, Z6, Z6
+	VSQRTPS        Z6, Z6
+	VDIVPS         Z6, Z4, Z6
+	VMULPS         Z5, Z0, Z5
+	VMULPS         Z6, Z5, Z5
+	VMOVUPS        (AX)(DI*4), Z6
+	VSUBPS         Z5, Z6, Z6
+	VMOVUPS        Z6, (AX)(DI*4)
+	MOVQ           R8, DI
+	JMP            RMSpropCenteredStepAVX512_single
 
 RMSpropCenteredStepAVX512_tail:
-	SUBQ        DI, SI
-	JZ          RMSpropCenteredStepAVX512_done
-	XORQ        R8, R8
-	BTSQ        SI, R8
-	DECQ        R8
-	KMOVD       R8, K1
-	VMOVUPS.Z   (BX)(DI*4), K1, Z5
-	VMOVUPS.Z   (CX)(DI*4), K1, Z6
-	VMULPS      Z5, Z5, Z7
-	VMULPS      Z7, Z2, Z7
-	VMULPS      Z6, Z1, Z6
-	VADDPS      Z7, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K2
-	VXORPS      Z6, Z6, K2, Z6
-	VMOVUPS     Z6, K1, (CX)(DI*4)
-	VMOVUPS.Z   (DX)(DI*4), K1, Z7
-	VMULPS      Z7, Z1, Z7
-	VMULPS      Z5, Z2, Z1
-	VADDPS      Z1, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K2
-	VXORPS      Z7, Z7, K2, Z7
-	VMOVUPS     Z7, K1, (DX)(DI*4)
-	VMULPS      Z7, Z7, Z7
-	VSUBPS      Z7, Z6, Z6
-	VADDPS      Z3, Z6, Z6
-	VSQRTPS     Z6, Z6
-	VDIVPS      Z6, Z4, Z6
-	VMULPS      Z5, Z0, Z5
-	VMULPS      Z6, Z5, Z5
-	VMOVUPS.Z   (AX)(DI*4), K1, Z0
-	VSUBPS      Z5, Z0, Z0
-	VMOVUPS     Z0, K1, (AX)(DI*4)
+	SUBQ           DI, SI
+	JZ             RMSpropCenteredStepAVX512_done
+	XORQ           R8, R8
+	BTSQ           SI, R8
+	DECQ           R8
+	KMOVD          R8, K1
+	VMOVUPS.Z      (BX)(DI*4), K1, Z5
+	VMOVUPS.Z      (CX)(DI*4), K1, Z6
+	VMULPS         Z5, Z5, Z7
+	VMULPS         Z7, Z2, Z7
+	VMULPS         Z6, Z1, Z6
+	VADDPS         Z7, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K2
+	VXORPS         Z6, Z6, K2, Z6
+	VMOVUPS        Z6, K1, (CX)(DI*4)
+	VMOVUPS.Z      (DX)(DI*4), K1, Z7
+	VMULPS         Z7, Z1, Z7
+	VMULPS         Z5, Z2, Z1
+	VADDPS         Z1, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K2
+	VXORPS         Z7, Z7, K2, Z7
+	VMOVUPS        Z7, K1, (DX)(DI*4)
+	VMULPS         Z7, Z7, Z7
+	VSUBPS         Z7, Z6, Z6
+	VADDPS         Z3, Z6, Z6
+	VSQRTPS        Z6, Z6
+	VDIVPS         Z6, Z4, Z6
+	VMULPS         Z5, Z0, Z5
+	VMULPS         Z6, Z5, Z5
+	VMOVUPS.Z      (AX)(DI*4), K1, Z0
+	VSUBPS         Z5, Z0, Z0
+	VMOVUPS        Z0, K1, (AX)(DI*4)
 
 RMSpropCenteredStepAVX512_done:
 	VZEROUPPER
@@ -722,166 +732,166 @@ TEXT ·RMSpropMomentumStepAVX512(SB), NOSPLIT, $0-116
 	XORQ         DI, DI
 
 RMSpropMomentumStepAVX512_block:
-	MOVQ        DI, R8
-	ADDQ        $0x00000040, R8
-	CMPQ        R8, SI
-	JA          RMSpropMomentumStepAVX512_single
-	VMOVUPS     (BX)(DI*4), Z6
-	VMOVUPS     (CX)(DI*4), Z7
-	VMULPS      Z6, Z6, Z8
-	VMULPS      Z8, Z2, Z8
-	VMULPS      Z7, Z1, Z7
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, (CX)(DI*4)
-	VADDPS      Z4, Z7, Z7
-	VSQRTPS     Z7, Z7
-	VDIVPS      Z7, Z5, Z7
-	VMULPS      Z6, Z0, Z6
-	VMULPS      Z7, Z6, Z6
-	VMOVUPS     (AX)(DI*4), Z7
-	VMOVUPS     (DX)(DI*4), Z8
-	VMULPS      Z8, Z3, Z8
-	VADDPS      Z6, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K1
-	VXORPS      Z8, Z8, K1, Z8
-	VMOVUPS     Z8, (DX)(DI*4)
-	VSUBPS      Z8, Z7, Z7
-	VMOVUPS     Z7, (AX)(DI*4)
-	VMOVUPS     64(BX)(DI*4), Z6
-	VMOVUPS     64(CX)(DI*4), Z7
-	VMULPS      Z6, Z6, Z8
-	VMULPS      Z8, Z2, Z8
-	VMULPS      Z7, Z1, Z7
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, 64(CX)(DI*4)
-	VADDPS      Z4, Z7, Z7
-	VSQRTPS     Z7, Z7
-	VDIVPS      Z7, Z5, Z7
-	VMULPS      Z6, Z0, Z6
-	VMULPS      Z7, Z6, Z6
-	VMOVUPS     64(AX)(DI*4), Z7
-	VMOVUPS     64(DX)(DI*4), Z8
-	VMULPS      Z8, Z3, Z8
-	VADDPS      Z6, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K1
-	VXORPS      Z8, Z8, K1, Z8
-	VMOVUPS     Z8, 64(DX)(DI*4)
-	VSUBPS      Z8, Z7, Z7
-	VMOVUPS     Z7, 64(AX)(DI*4)
-	VMOVUPS     128(BX)(DI*4), Z6
-	VMOVUPS     128(CX)(DI*4), Z7
-	VMULPS      Z6, Z6, Z8
-	VMULPS      Z8, Z2, Z8
-	VMULPS      Z7, Z1, Z7
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, 128(CX)(DI*4)
-	VADDPS      Z4, Z7, Z7
-	VSQRTPS     Z7, Z7
-	VDIVPS      Z7, Z5, Z7
-	VMULPS      Z6, Z0, Z6
-	VMULPS      Z7, Z6, Z6
-	VMOVUPS     128(AX)(DI*4), Z7
-	VMOVUPS     128(DX)(DI*4), Z8
-	VMULPS      Z8, Z3, Z8
-	VADDPS      Z6, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K1
-	VXORPS      Z8, Z8, K1, Z8
-	VMOVUPS     Z8, 128(DX)(DI*4)
-	VSUBPS      Z8, Z7, Z7
-	VMOVUPS     Z7, 128(AX)(DI*4)
-	VMOVUPS     192(BX)(DI*4), Z6
-	VMOVUPS     192(CX)(DI*4), Z7
-	VMULPS      Z6, Z6, Z8
-	VMULPS      Z8, Z2, Z8
-	VMULPS      Z7, Z1, Z7
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, 192(CX)(DI*4)
-	VADDPS      Z4, Z7, Z7
-	VSQRTPS     Z7, Z7
-	VDIVPS      Z7, Z5, Z7
-	VMULPS      Z6, Z0, Z6
-	VMULPS      Z7, Z6, Z6
-	VMOVUPS     192(AX)(DI*4), Z7
-	VMOVUPS     192(DX)(DI*4), Z8
-	VMULPS      Z8, Z3, Z8
-	VADDPS      Z6, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K1
-	VXORPS      Z8, Z8, K1, Z8
-	VMOVUPS     Z8, 192(DX)(DI*4)
-	VSUBPS      Z8, Z7, Z7
-	VMOVUPS     Z7, 192(AX)(DI*4)
-	MOVQ        R8, DI
-	JMP         RMSpropMomentumStepAVX512_block
+	MOVQ           DI, R8
+	ADDQ           $0x00000040, R8
+	CMPQ           R8, SI
+	JA             RMSpropMomentumStepAVX512_single
+	VMOVUPS        (BX)(DI*4), Z6
+	VMOVUPS        (CX)(DI*4), Z7
+	VMULPS         Z6, Z6, Z8
+	VMULPS         Z8, Z2, Z8
+	VMULPS         Z7, Z1, Z7
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K1
+	VXORPS         Z7, Z7, K1, Z7
+	VMOVUPS        Z7, (CX)(DI*4)
+	VADDPS         Z4, Z7, Z7
+	VSQRTPS        Z7, Z7
+	VDIVPS         Z7, Z5, Z7
+	VMULPS         Z6, Z0, Z6
+	VMULPS         Z7, Z6, Z6
+	VMOVUPS        (AX)(DI*4), Z7
+	VMOVUPS        (DX)(DI*4), Z8
+	VMULPS         Z8, Z3, Z8
+	VADDPS         Z6, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K1
+	VXORPS         Z8, Z8, K1, Z8
+	VMOVUPS        Z8, (DX)(DI*4)
+	VSUBPS         Z8, Z7, Z7
+	VMOVUPS        Z7, (AX)(DI*4)
+	VMOVUPS        64(BX)(DI*4), Z6
+	VMOVUPS        64(CX)(DI*4), Z7
+	VMULPS         Z6, Z6, Z8
+	VMULPS         Z8, Z2, Z8
+	VMULPS         Z7, Z1, Z7
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K1
+	VXORPS         Z7, Z7, K1, Z7
+	VMOVUPS        Z7, 64(CX)(DI*4)
+	VADDPS         Z4, Z7, Z7
+	VSQRTPS        Z7, Z7
+	VDIVPS         Z7, Z5, Z7
+	VMULPS         Z6, Z0, Z6
+	VMULPS         Z7, Z6, Z6
+	VMOVUPS        64(AX)(DI*4), Z7
+	VMOVUPS        64(DX)(DI*4), Z8
+	VMULPS         Z8, Z3, Z8
+	VADDPS         Z6, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K1
+	VXORPS         Z8, Z8, K1, Z8
+	VMOVUPS        Z8, 64(DX)(DI*4)
+	VSUBPS         Z8, Z7, Z7
+	VMOVUPS        Z7, 64(AX)(DI*4)
+	VMOVUPS        128(BX)(DI*4), Z6
+	VMOVUPS        128(CX)(DI*4), Z7
+	VMULPS         Z6, Z6, Z8
+	VMULPS         Z8, Z2, Z8
+	VMULPS         Z7, Z1, Z7
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K1
+	VXORPS         Z7, Z7, K1, Z7
+	VMOVUPS        Z7, 128(CX)(DI*4)
+	VADDPS         Z4, Z7, Z7
+	VSQRTPS        Z7, Z7
+	VDIVPS         Z7, Z5, Z7
+	VMULPS         Z6, Z0, Z6
+	VMULPS         Z7, Z6, Z6
+	VMOVUPS        128(AX)(DI*4), Z7
+	VMOVUPS        128(DX)(DI*4), Z8
+	VMULPS         Z8, Z3, Z8
+	VADDPS         Z6, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K1
+	VXORPS         Z8, Z8, K1, Z8
+	VMOVUPS        Z8, 128(DX)(DI*4)
+	VSUBPS         Z8, Z7, Z7
+	VMOVUPS        Z7, 128(AX)(DI*4)
+	VMOVUPS        192(BX)(DI*4), Z6
+	VMOVUPS        192(CX)(DI*4), Z7
+	VMULPS         Z6, Z6, Z8
+	VMULPS         Z8, Z2, Z8
+	VMULPS         Z7, Z1, Z7
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K1
+	VXORPS         Z7, Z7, K1, Z7
+	VMOVUPS        Z7, 192(CX)(DI*4)
+	VADDPS         Z4, Z7, Z7
+	VSQRTPS        Z7, Z7
+	VDIVPS         Z7, Z5, Z7
+	VMULPS         Z6, Z0, Z6
+	VMULPS         Z7, Z6, Z6
+	VMOVUPS        192(AX)(DI*4), Z7
+	VMOVUPS        192(DX)(DI*4), Z8
+	VMULPS         Z8, Z3, Z8
+	VADDPS         Z6, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K1
+	VXORPS         Z8, Z8, K1, Z8
+	VMOVUPS        Z8, 192(DX)(DI*4)
+	VSUBPS         Z8, Z7, Z7
+	VMOVUPS        Z7, 192(AX)(DI*4)
+	MOVQ           R8, DI
+	JMP            RMSpropMomentumStepAVX512_block
 
 RMSpropMomentumStepAVX512_single:
-	MOVQ        DI, R8
-	ADDQ        $0x00000010, R8
-	CMPQ        R8, SI
-	JA          RMSpropMomentumStepAVX512_tail
-	VMOVUPS     (BX)(DI*4), Z6
-	VMOVUPS     (CX)(DI*4), Z7
-	VMULPS      Z6, Z6, Z8
-	VMULPS      Z8, Z2, Z8
-	VMULPS      Z7, Z1, Z7
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, (CX)(DI*4)
-	VADDPS      Z4, Z7, Z7
-	VSQRTPS     Z7, Z7
-	VDIVPS      Z7, Z5, Z7
-	VMULPS      Z6, Z0, Z6
-	VMULPS      Z7, Z6, Z6
-	VMOVUPS     (AX)(DI*4), Z7
-	VMOVUPS     (DX)(DI*4), Z8
-	VMULPS      Z8, Z3, Z8
-	VADDPS      Z6, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K1
-	VXORPS      Z8, Z8, K1, Z8
-	VMOVUPS     Z8, (DX)(DI*4)
-	VSUBPS      Z8, Z7, Z7
-	VMOVUPS     Z7, (AX)(DI*4)
-	MOVQ        R8, DI
-	JMP         RMSpropMomentumStepAVX512_single
+	MOVQ           DI, R8
+	ADDQ           $0x00000010, R8
+	CMPQ           R8, SI
+	JA             RMSpropMomentumStepAVX512_tail
+	VMOVUPS        (BX)(DI*4), Z6
+	VMOVUPS        (CX)(DI*4), Z7
+	VMULPS         Z6, Z6, Z8
+	VMULPS         Z8, Z2, Z8
+	VMULPS         Z7, Z1, Z7
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K1
+	VXORPS         Z7, Z7, K1, Z7
+	VMOVUPS        Z7, (CX)(DI*4)
+	VADDPS         Z4, Z7, Z7
+	VSQRTPS        Z7, Z7
+	VDIVPS         Z7, Z5, Z7
+	VMULPS         Z6, Z0, Z6
+	VMULPS         Z7, Z6, Z6
+	VMOVUPS        (AX)(DI*4), Z7
+	VMOVUPS        (DX)(DI*4), Z8
+	VMULPS         Z8, Z3, Z8
+	VADDPS         Z6, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K1
+	VXORPS         Z8, Z8, K1, Z8
+	VMOVUPS        Z8, (DX)(DI*4)
+	VSUBPS         Z8, Z7, Z7
+	VMOVUPS        Z7, (AX)(DI*4)
+	MOVQ           R8, DI
+	JMP            RMSpropMomentumStepAVX512_single
 
 RMSpropMomentumStepAVX512_tail:
-	SUBQ        DI, SI
-	JZ          RMSpropMomentumStepAVX512_done
-	XORQ        R8, R8
-	BTSQ        SI, R8
-	DECQ        R8
-	KMOVD       R8, K1
-	VMOVUPS.Z   (BX)(DI*4), K1, Z6
-	VMOVUPS.Z   (CX)(DI*4), K1, Z7
-	VMULPS      Z6, Z6, Z8
-	VMULPS      Z8, Z2, Z8
-	VMULPS      Z7, Z1, Z7
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K2
-	VXORPS      Z7, Z7, K2, Z7
-	VMOVUPS     Z7, K1, (CX)(DI*4)
-	VADDPS      Z4, Z7, Z7
-	VSQRTPS     Z7, Z7
-	VDIVPS      Z7, Z5, Z7
-	VMULPS      Z6, Z0, Z6
-	VMULPS      Z7, Z6, Z6
-	VMOVUPS.Z   (AX)(DI*4), K1, Z0
-	VMOVUPS.Z   (DX)(DI*4), K1, Z1
-	VMULPS      Z1, Z3, Z1
-	VADDPS      Z6, Z1, Z1
-	VFPCLASSPSZ $0x24, Z1, K2
-	VXORPS      Z1, Z1, K2, Z1
-	VMOVUPS     Z1, K1, (DX)(DI*4)
-	VSUBPS      Z1, Z0, Z0
-	VMOVUPS     Z0, K1, (AX)(DI*4)
+	SUBQ           DI, SI
+	JZ             RMSpropMomentumStepAVX512_done
+	XORQ           R8, R8
+	BTSQ           SI, R8
+	DECQ           R8
+	KMOVD          R8, K1
+	VMOVUPS.Z      (BX)(DI*4), K1, Z6
+	VMOVUPS.Z      (CX)(DI*4), K1, Z7
+	VMULPS         Z6, Z6, Z8
+	VMULPS         Z8, Z2, Z8
+	VMULPS         Z7, Z1, Z7
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K2
+	VXORPS         Z7, Z7, K2, Z7
+	VMOVUPS        Z7, K1, (CX)(DI*4)
+	VADDPS         Z4, Z7, Z7
+	VSQRTPS        Z7, Z7
+	VDIVPS         Z7, Z5, Z7
+	VMULPS         Z6, Z0, Z6
+	VMULPS         Z7, Z6, Z6
+	VMOVUPS.Z      (AX)(DI*4), K1, Z0
+	VMOVUPS.Z      (DX)(DI*4), K1, Z1
+	VMULPS         Z1, Z3, Z1
+	VADDPS         Z6, Z1, Z1
+	VPTESTNMD.BCST flushexp<>+0(SB), Z1, K2
+	VXORPS         Z1, Z1, K2, Z1
+	VMOVUPS        Z1, K1, (DX)(DI*4)
+	VSUBPS         Z1, Z0, Z0
+	VMOVUPS        Z0, K1, (AX)(DI*4)
 
 RMSpropMomentumStepAVX512_done:
 	VZEROUPPER
@@ -912,220 +922,220 @@ TEXT ·RMSpropMomentumCenteredStepAVX512(SB), NOSPLIT, $0-140
 	XORQ         R8, R8
 
 RMSpropMomentumCenteredStepAVX512_block:
-	MOVQ        R8, R9
-	ADDQ        $0x00000040, R9
-	CMPQ        R9, DI
-	JA          RMSpropMomentumCenteredStepAVX512_single
-	VMOVUPS     (SI)(R8*4), Z6
-	VMOVUPS     (CX)(R8*4), Z7
-	VMULPS      Z6, Z6, Z8
-	VMULPS      Z8, Z2, Z8
-	VMULPS      Z7, Z1, Z7
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, (CX)(R8*4)
-	VMOVUPS     (BX)(R8*4), Z8
-	VMULPS      Z8, Z1, Z8
-	VMULPS      Z6, Z2, Z9
-	VADDPS      Z9, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K1
-	VXORPS      Z8, Z8, K1, Z8
-	VMOVUPS     Z8, (BX)(R8*4)
-	VMULPS      Z8, Z8, Z8
-	VSUBPS      Z8, Z7, Z7
-	VADDPS      Z4, Z7, Z7
-	VSQRTPS     Z7, Z7
-	VDIVPS      Z7, Z5, Z7
-	VMULPS      Z6, Z0, Z6
-	VMULPS      Z7, Z6, Z6
-	VMOVUPS     (AX)(R8*4), Z7
-	VMOVUPS     (DX)(R8*4), Z8
-	VMULPS      Z8, Z3, Z8
-	VADDPS      Z6, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K1
-	VXORPS      Z8, Z8, K1, Z8
-	VMOVUPS     Z8, (DX)(R8*4)
-	VSUBPS      Z8, Z7, Z7
-	VMOVUPS     Z7, (AX)(R8*4)
-	VMOVUPS     64(SI)(R8*4), Z6
-	VMOVUPS     64(CX)(R8*4), Z7
-	VMULPS      Z6, Z6, Z8
-	VMULPS      Z8, Z2, Z8
-	VMULPS      Z7, Z1, Z7
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, 64(CX)(R8*4)
-	VMOVUPS     64(BX)(R8*4), Z8
-	VMULPS      Z8, Z1, Z8
-	VMULPS      Z6, Z2, Z9
-	VADDPS      Z9, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K1
-	VXORPS      Z8, Z8, K1, Z8
-	VMOVUPS     Z8, 64(BX)(R8*4)
-	VMULPS      Z8, Z8, Z8
-	VSUBPS      Z8, Z7, Z7
-	VADDPS      Z4, Z7, Z7
-	VSQRTPS     Z7, Z7
-	VDIVPS      Z7, Z5, Z7
-	VMULPS      Z6, Z0, Z6
-	VMULPS      Z7, Z6, Z6
-	VMOVUPS     64(AX)(R8*4), Z7
-	VMOVUPS     64(DX)(R8*4), Z8
-	VMULPS      Z8, Z3, Z8
-	VADDPS      Z6, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K1
-	VXORPS      Z8, Z8, K1, Z8
-	VMOVUPS     Z8, 64(DX)(R8*4)
-	VSUBPS      Z8, Z7, Z7
-	VMOVUPS     Z7, 64(AX)(R8*4)
-	VMOVUPS     128(SI)(R8*4), Z6
-	VMOVUPS     128(CX)(R8*4), Z7
-	VMULPS      Z6, Z6, Z8
-	VMULPS      Z8, Z2, Z8
-	VMULPS      Z7, Z1, Z7
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, 128(CX)(R8*4)
-	VMOVUPS     128(BX)(R8*4), Z8
-	VMULPS      Z8, Z1, Z8
-	VMULPS      Z6, Z2, Z9
-	VADDPS      Z9, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K1
-	VXORPS      Z8, Z8, K1, Z8
-	VMOVUPS     Z8, 128(BX)(R8*4)
-	VMULPS      Z8, Z8, Z8
-	VSUBPS      Z8, Z7, Z7
-	VADDPS      Z4, Z7, Z7
-	VSQRTPS     Z7, Z7
-	VDIVPS      Z7, Z5, Z7
-	VMULPS      Z6, Z0, Z6
-	VMULPS      Z7, Z6, Z6
-	VMOVUPS     128(AX)(R8*4), Z7
-	VMOVUPS     128(DX)(R8*4), Z8
-	VMULPS      Z8, Z3, Z8
-	VADDPS      Z6, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K1
-	VXORPS      Z8, Z8, K1, Z8
-	VMOVUPS     Z8, 128(DX)(R8*4)
-	VSUBPS      Z8, Z7, Z7
-	VMOVUPS     Z7, 128(AX)(R8*4)
-	VMOVUPS     192(SI)(R8*4), Z6
-	VMOVUPS     192(CX)(R8*4), Z7
-	VMULPS      Z6, Z6, Z8
-	VMULPS      Z8, Z2, Z8
-	VMULPS      Z7, Z1, Z7
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, 192(CX)(R8*4)
-	VMOVUPS     192(BX)(R8*4), Z8
-	VMULPS      Z8, Z1, Z8
-	VMULPS      Z6, Z2, Z9
-	VADDPS      Z9, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K1
-	VXORPS      Z8, Z8, K1, Z8
-	VMOVUPS     Z8, 192(BX)(R8*4)
-	VMULPS      Z8, Z8, Z8
-	VSUBPS      Z8, Z7, Z7
-	VADDPS      Z4, Z7, Z7
-	VSQRTPS     Z7, Z7
-	VDIVPS      Z7, Z5, Z7
-	VMULPS      Z6, Z0, Z6
-	VMULPS      Z7, Z6, Z6
-	VMOVUPS     192(AX)(R8*4), Z7
-	VMOVUPS     192(DX)(R8*4), Z8
-	VMULPS      Z8, Z3, Z8
-	VADDPS      Z6, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K1
-	VXORPS      Z8, Z8, K1, Z8
-	VMOVUPS     Z8, 192(DX)(R8*4)
-	VSUBPS      Z8, Z7, Z7
-	VMOVUPS     Z7, 192(AX)(R8*4)
-	MOVQ        R9, R8
-	JMP         RMSpropMomentumCenteredStepAVX512_block
+	MOVQ           R8, R9
+	ADDQ           $0x00000040, R9
+	CMPQ           R9, DI
+	JA             RMSpropMomentumCenteredStepAVX512_single
+	VMOVUPS        (SI)(R8*4), Z6
+	VMOVUPS        (CX)(R8*4), Z7
+	VMULPS         Z6, Z6, Z8
+	VMULPS         Z8, Z2, Z8
+	VMULPS         Z7, Z1, Z7
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K1
+	VXORPS         Z7, Z7, K1, Z7
+	VMOVUPS        Z7, (CX)(R8*4)
+	VMOVUPS        (BX)(R8*4), Z8
+	VMULPS         Z8, Z1, Z8
+	VMULPS         Z6, Z2, Z9
+	VADDPS         Z9, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K1
+	VXORPS         Z8, Z8, K1, Z8
+	VMOVUPS        Z8, (BX)(R8*4)
+	VMULPS         Z8, Z8, Z8
+	VSUBPS         Z8, Z7, Z7
+	VADDPS         Z4, Z7, Z7
+	VSQRTPS        Z7, Z7
+	VDIVPS         Z7, Z5, Z7
+	VMULPS         Z6, Z0, Z6
+	VMULPS         Z7, Z6, Z6
+	VMOVUPS        (AX)(R8*4), Z7
+	VMOVUPS        (DX)(R8*4), Z8
+	VMULPS         Z8, Z3, Z8
+	VADDPS         Z6, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K1
+	VXORPS         Z8, Z8, K1, Z8
+	VMOVUPS        Z8, (DX)(R8*4)
+	VSUBPS         Z8, Z7, Z7
+	VMOVUPS        Z7, (AX)(R8*4)
+	VMOVUPS        64(SI)(R8*4), Z6
+	VMOVUPS        64(CX)(R8*4), Z7
+	VMULPS         Z6, Z6, Z8
+	VMULPS         Z8, Z2, Z8
+	VMULPS         Z7, Z1, Z7
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K1
+	VXORPS         Z7, Z7, K1, Z7
+	VMOVUPS        Z7, 64(CX)(R8*4)
+	VMOVUPS        64(BX)(R8*4), Z8
+	VMULPS         Z8, Z1, Z8
+	VMULPS         Z6, Z2, Z9
+	VADDPS         Z9, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K1
+	VXORPS         Z8, Z8, K1, Z8
+	VMOVUPS        Z8, 64(BX)(R8*4)
+	VMULPS         Z8, Z8, Z8
+	VSUBPS         Z8, Z7, Z7
+	VADDPS         Z4, Z7, Z7
+	VSQRTPS        Z7, Z7
+	VDIVPS         Z7, Z5, Z7
+	VMULPS         Z6, Z0, Z6
+	VMULPS         Z7, Z6, Z6
+	VMOVUPS        64(AX)(R8*4), Z7
+	VMOVUPS        64(DX)(R8*4), Z8
+	VMULPS         Z8, Z3, Z8
+	VADDPS         Z6, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K1
+	VXORPS         Z8, Z8, K1, Z8
+	VMOVUPS        Z8, 64(DX)(R8*4)
+	VSUBPS         Z8, Z7, Z7
+	VMOVUPS        Z7, 64(AX)(R8*4)
+	VMOVUPS        128(SI)(R8*4), Z6
+	VMOVUPS        128(CX)(R8*4), Z7
+	VMULPS         Z6, Z6, Z8
+	VMULPS         Z8, Z2, Z8
+	VMULPS         Z7, Z1, Z7
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K1
+	VXORPS         Z7, Z7, K1, Z7
+	VMOVUPS        Z7, 128(CX)(R8*4)
+	VMOVUPS        128(BX)(R8*4), Z8
+	VMULPS         Z8, Z1, Z8
+	VMULPS         Z6, Z2, Z9
+	VADDPS         Z9, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K1
+	VXORPS         Z8, Z8, K1, Z8
+	VMOVUPS        Z8, 128(BX)(R8*4)
+	VMULPS         Z8, Z8, Z8
+	VSUBPS         Z8, Z7, Z7
+	VADDPS         Z4, Z7, Z7
+	VSQRTPS        Z7, Z7
+	VDIVPS         Z7, Z5, Z7
+	VMULPS         Z6, Z0, Z6
+	VMULPS         Z7, Z6, Z6
+	VMOVUPS        128(AX)(R8*4), Z7
+	VMOVUPS        128(DX)(R8*4), Z8
+	VMULPS         Z8, Z3, Z8
+	VADDPS         Z6, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K1
+	VXORPS         Z8, Z8, K1, Z8
+	VMOVUPS        Z8, 128(DX)(R8*4)
+	VSUBPS         Z8, Z7, Z7
+	VMOVUPS        Z7, 128(AX)(R8*4)
+	VMOVUPS        192(SI)(R8*4), Z6
+	VMOVUPS        192(CX)(R8*4), Z7
+	VMULPS         Z6, Z6, Z8
+	VMULPS         Z8, Z2, Z8
+	VMULPS         Z7, Z1, Z7
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K1
+	VXORPS         Z7, Z7, K1, Z7
+	VMOVUPS        Z7, 192(CX)(R8*4)
+	VMOVUPS        192(BX)(R8*4), Z8
+	VMULPS         Z8, Z1, Z8
+	VMULPS         Z6, Z2, Z9
+	VADDPS         Z9, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K1
+	VXORPS         Z8, Z8, K1, Z8
+	VMOVUPS        Z8, 192(BX)(R8*4)
+	VMULPS         Z8, Z8, Z8
+	VSUBPS         Z8, Z7, Z7
+	VADDPS         Z4, Z7, Z7
+	VSQRTPS        Z7, Z7
+	VDIVPS         Z7, Z5, Z7
+	VMULPS         Z6, Z0, Z6
+	VMULPS         Z7, Z6, Z6
+	VMOVUPS        192(AX)(R8*4), Z7
+	VMOVUPS        192(DX)(R8*4), Z8
+	VMULPS         Z8, Z3, Z8
+	VADDPS         Z6, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K1
+	VXORPS         Z8, Z8, K1, Z8
+	VMOVUPS        Z8, 192(DX)(R8*4)
+	VSUBPS         Z8, Z7, Z7
+	VMOVUPS        Z7, 192(AX)(R8*4)
+	MOVQ           R9, R8
+	JMP            RMSpropMomentumCenteredStepAVX512_block
 
 RMSpropMomentumCenteredStepAVX512_single:
-	MOVQ        R8, R9
-	ADDQ        $0x00000010, R9
-	CMPQ        R9, DI
-	JA          RMSpropMomentumCenteredStepAVX512_tail
-	VMOVUPS     (SI)(R8*4), Z6
-	VMOVUPS     (CX)(R8*4), Z7
-	VMULPS      Z6, Z6, Z8
-	VMULPS      Z8, Z2, Z8
-	VMULPS      Z7, Z1, Z7
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K1
-	VXORPS      Z7, Z7, K1, Z7
-	VMOVUPS     Z7, (CX)(R8*4)
-	VMOVUPS     (BX)(R8*4), Z8
-	VMULPS      Z8, Z1, Z8
-	VMULPS      Z6, Z2, Z9
-	VADDPS      Z9, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K1
-	VXORPS      Z8, Z8, K1, Z8
-	VMOVUPS     Z8, (BX)(R8*4)
-	VMULPS      Z8, Z8, Z8
-	VSUBPS      Z8, Z7, Z7
-	VADDPS      Z4, Z7, Z7
-	VSQRTPS     Z7, Z7
-	VDIVPS      Z7, Z5, Z7
-	VMULPS      Z6, Z0, Z6
-	VMULPS      Z7, Z6, Z6
-	VMOVUPS     (AX)(R8*4), Z7
-	VMOVUPS     (DX)(R8*4), Z8
-	VMULPS      Z8, Z3, Z8
-	VADDPS      Z6, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K1
-	VXORPS      Z8, Z8, K1, Z8
-	VMOVUPS     Z8, (DX)(R8*4)
-	VSUBPS      Z8, Z7, Z7
-	VMOVUPS     Z7, (AX)(R8*4)
-	MOVQ        R9, R8
-	JMP         RMSpropMomentumCenteredStepAVX512_single
+	MOVQ           R8, R9
+	ADDQ           $0x00000010, R9
+	CMPQ           R9, DI
+	JA             RMSpropMomentumCenteredStepAVX512_tail
+	VMOVUPS        (SI)(R8*4), Z6
+	VMOVUPS        (CX)(R8*4), Z7
+	VMULPS         Z6, Z6, Z8
+	VMULPS         Z8, Z2, Z8
+	VMULPS         Z7, Z1, Z7
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K1
+	VXORPS         Z7, Z7, K1, Z7
+	VMOVUPS        Z7, (CX)(R8*4)
+	VMOVUPS        (BX)(R8*4), Z8
+	VMULPS         Z8, Z1, Z8
+	VMULPS         Z6, Z2, Z9
+	VADDPS         Z9, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K1
+	VXORPS         Z8, Z8, K1, Z8
+	VMOVUPS        Z8, (BX)(R8*4)
+	VMULPS         Z8, Z8, Z8
+	VSUBPS         Z8, Z7, Z7
+	VADDPS         Z4, Z7, Z7
+	VSQRTPS        Z7, Z7
+	VDIVPS         Z7, Z5, Z7
+	VMULPS         Z6, Z0, Z6
+	VMULPS         Z7, Z6, Z6
+	VMOVUPS        (AX)(R8*4), Z7
+	VMOVUPS        (DX)(R8*4), Z8
+	VMULPS         Z8, Z3, Z8
+	VADDPS         Z6, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K1
+	VXORPS         Z8, Z8, K1, Z8
+	VMOVUPS        Z8, (DX)(R8*4)
+	VSUBPS         Z8, Z7, Z7
+	VMOVUPS        Z7, (AX)(R8*4)
+	MOVQ           R9, R8
+	JMP            RMSpropMomentumCenteredStepAVX512_single
 
 RMSpropMomentumCenteredStepAVX512_tail:
-	SUBQ        R8, DI
-	JZ          RMSpropMomentumCenteredStepAVX512_done
-	XORQ        R9, R9
-	BTSQ        DI, R9
-	DECQ        R9
-	KMOVD       R9, K1
-	VMOVUPS.Z   (SI)(R8*4), K1, Z6
-	VMOVUPS.Z   (CX)(R8*4), K1, Z7
-	VMULPS      Z6, Z6, Z8
-	VMULPS      Z8, Z2, Z8
-	VMULPS      Z7, Z1, Z7
-	VADDPS      Z8, Z7, Z7
-	VFPCLASSPSZ $0x24, Z7, K2
-	VXORPS      Z7, Z7, K2, Z7
-	VMOVUPS     Z7, K1, (CX)(R8*4)
-	VMOVUPS.Z   (BX)(R8*4), K1, Z8
-	VMULPS      Z8, Z1, Z8
-	VMULPS      Z6, Z2, Z1
-	VADDPS      Z1, Z8, Z8
-	VFPCLASSPSZ $0x24, Z8, K2
-	VXORPS      Z8, Z8, K2, Z8
-	VMOVUPS     Z8, K1, (BX)(R8*4)
-	VMULPS      Z8, Z8, Z8
-	VSUBPS      Z8, Z7, Z7
-	VADDPS      Z4, Z7, Z7
-	VSQRTPS     Z7, Z7
-	VDIVPS      Z7, Z5, Z7
-	VMULPS      Z6, Z0, Z6
-	VMULPS      Z7, Z6, Z6
-	VMOVUPS.Z   (AX)(R8*4), K1, Z0
-	VMOVUPS.Z   (DX)(R8*4), K1, Z1
-	VMULPS      Z1, Z3, Z1
-	VADDPS      Z6, Z1, Z1
-	VFPCLASSPSZ $0x24, Z1, K2
-	VXORPS      Z1, Z1, K2, Z1
-	VMOVUPS     Z1, K1, (DX)(R8*4)
-	VSUBPS      Z1, Z0, Z0
-	VMOVUPS     Z0, K1, (AX)(R8*4)
+	SUBQ           R8, DI
+	JZ             RMSpropMomentumCenteredStepAVX512_done
+	XORQ           R9, R9
+	BTSQ           DI, R9
+	DECQ           R9
+	KMOVD          R9, K1
+	VMOVUPS.Z      (SI)(R8*4), K1, Z6
+	VMOVUPS.Z      (CX)(R8*4), K1, Z7
+	VMULPS         Z6, Z6, Z8
+	VMULPS         Z8, Z2, Z8
+	VMULPS         Z7, Z1, Z7
+	VADDPS         Z8, Z7, Z7
+	VPTESTNMD.BCST flushexp<>+0(SB), Z7, K2
+	VXORPS         Z7, Z7, K2, Z7
+	VMOVUPS        Z7, K1, (CX)(R8*4)
+	VMOVUPS.Z      (BX)(R8*4), K1, Z8
+	VMULPS         Z8, Z1, Z8
+	VMULPS         Z6, Z2, Z1
+	VADDPS         Z1, Z8, Z8
+	VPTESTNMD.BCST flushexp<>+0(SB), Z8, K2
+	VXORPS         Z8, Z8, K2, Z8
+	VMOVUPS        Z8, K1, (BX)(R8*4)
+	VMULPS         Z8, Z8, Z8
+	VSUBPS         Z8, Z7, Z7
+	VADDPS         Z4, Z7, Z7
+	VSQRTPS        Z7, Z7
+	VDIVPS         Z7, Z5, Z7
+	VMULPS         Z6, Z0, Z6
+	VMULPS         Z7, Z6, Z6
+	VMOVUPS.Z      (AX)(R8*4), K1, Z0
+	VMOVUPS.Z      (DX)(R8*4), K1, Z1
+	VMULPS         Z1, Z3, Z1
+	VADDPS         Z6, Z1, Z1
+	VPTESTNMD.BCST flushexp<>+0(SB), Z1, K2
+	VXORPS         Z1, Z1, K2, Z1
+	VMOVUPS        Z1, K1, (DX)(R8*4)
+	VSUBPS         Z1, Z0, Z0
+	VMOVUPS        Z0, K1, (AX)(R8*4)
 
 RMSpropMomentumCenteredStepAVX512_done:
 	VZEROUPPER
@@ -1150,166 +1160,166 @@ TEXT ·AdamStepAVX512(SB), NOSPLIT, $0-112
 	XORQ         DI, DI
 
 AdamStepAVX512_block:
-	MOVQ        DI, R8
-	ADDQ        $0x00000040, R8
-	CMPQ        R8, SI
-	JA          AdamStepAVX512_single
-	VMOVUPS     (BX)(DI*4), Z4
-	VMOVUPS     (CX)(DI*4), Z5
-	VSUBPS      Z5, Z4, Z6
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z6, Z5, Z5
-	VFPCLASSPSZ $0x24, Z5, K1
-	VXORPS      Z5, Z5, K1, Z5
-	VMOVUPS     Z5, (CX)(DI*4)
-	VMOVUPS     (DX)(DI*4), Z6
-	VMULPS      Z4, Z4, Z4
-	VSUBPS      Z6, Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      Z4, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, (DX)(DI*4)
-	VSQRTPS     Z6, Z6
-	VADDPS      Z3, Z6, Z6
-	VMULPS      Z0, Z5, Z5
-	VDIVPS      Z6, Z5, Z5
-	VMOVUPS     (AX)(DI*4), Z4
-	VSUBPS      Z5, Z4, Z4
-	VMOVUPS     Z4, (AX)(DI*4)
-	VMOVUPS     64(BX)(DI*4), Z4
-	VMOVUPS     64(CX)(DI*4), Z5
-	VSUBPS      Z5, Z4, Z6
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z6, Z5, Z5
-	VFPCLASSPSZ $0x24, Z5, K1
-	VXORPS      Z5, Z5, K1, Z5
-	VMOVUPS     Z5, 64(CX)(DI*4)
-	VMOVUPS     64(DX)(DI*4), Z6
-	VMULPS      Z4, Z4, Z4
-	VSUBPS      Z6, Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      Z4, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, 64(DX)(DI*4)
-	VSQRTPS     Z6, Z6
-	VADDPS      Z3, Z6, Z6
-	VMULPS      Z0, Z5, Z5
-	VDIVPS      Z6, Z5, Z5
-	VMOVUPS     64(AX)(DI*4), Z4
-	VSUBPS      Z5, Z4, Z4
-	VMOVUPS     Z4, 64(AX)(DI*4)
-	VMOVUPS     128(BX)(DI*4), Z4
-	VMOVUPS     128(CX)(DI*4), Z5
-	VSUBPS      Z5, Z4, Z6
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z6, Z5, Z5
-	VFPCLASSPSZ $0x24, Z5, K1
-	VXORPS      Z5, Z5, K1, Z5
-	VMOVUPS     Z5, 128(CX)(DI*4)
-	VMOVUPS     128(DX)(DI*4), Z6
-	VMULPS      Z4, Z4, Z4
-	VSUBPS      Z6, Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      Z4, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, 128(DX)(DI*4)
-	VSQRTPS     Z6, Z6
-	VADDPS      Z3, Z6, Z6
-	VMULPS      Z0, Z5, Z5
-	VDIVPS      Z6, Z5, Z5
-	VMOVUPS     128(AX)(DI*4), Z4
-	VSUBPS      Z5, Z4, Z4
-	VMOVUPS     Z4, 128(AX)(DI*4)
-	VMOVUPS     192(BX)(DI*4), Z4
-	VMOVUPS     192(CX)(DI*4), Z5
-	VSUBPS      Z5, Z4, Z6
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z6, Z5, Z5
-	VFPCLASSPSZ $0x24, Z5, K1
-	VXORPS      Z5, Z5, K1, Z5
-	VMOVUPS     Z5, 192(CX)(DI*4)
-	VMOVUPS     192(DX)(DI*4), Z6
-	VMULPS      Z4, Z4, Z4
-	VSUBPS      Z6, Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      Z4, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, 192(DX)(DI*4)
-	VSQRTPS     Z6, Z6
-	VADDPS      Z3, Z6, Z6
-	VMULPS      Z0, Z5, Z5
-	VDIVPS      Z6, Z5, Z5
-	VMOVUPS     192(AX)(DI*4), Z4
-	VSUBPS      Z5, Z4, Z4
-	VMOVUPS     Z4, 192(AX)(DI*4)
-	MOVQ        R8, DI
-	JMP         AdamStepAVX512_block
+	MOVQ           DI, R8
+	ADDQ           $0x00000040, R8
+	CMPQ           R8, SI
+	JA             AdamStepAVX512_single
+	VMOVUPS        (BX)(DI*4), Z4
+	VMOVUPS        (CX)(DI*4), Z5
+	VSUBPS         Z5, Z4, Z6
+	VMULPS         Z1, Z6, Z6
+	VADDPS         Z6, Z5, Z5
+	VPTESTNMD.BCST flushexp<>+0(SB), Z5, K1
+	VXORPS         Z5, Z5, K1, Z5
+	VMOVUPS        Z5, (CX)(DI*4)
+	VMOVUPS        (DX)(DI*4), Z6
+	VMULPS         Z4, Z4, Z4
+	VSUBPS         Z6, Z4, Z4
+	VMULPS         Z2, Z4, Z4
+	VADDPS         Z4, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, (DX)(DI*4)
+	VSQRTPS        Z6, Z6
+	VADDPS         Z3, Z6, Z6
+	VMULPS         Z0, Z5, Z5
+	VDIVPS         Z6, Z5, Z5
+	VMOVUPS        (AX)(DI*4), Z4
+	VSUBPS         Z5, Z4, Z4
+	VMOVUPS        Z4, (AX)(DI*4)
+	VMOVUPS        64(BX)(DI*4), Z4
+	VMOVUPS        64(CX)(DI*4), Z5
+	VSUBPS         Z5, Z4, Z6
+	VMULPS         Z1, Z6, Z6
+	VADDPS         Z6, Z5, Z5
+	VPTESTNMD.BCST flushexp<>+0(SB), Z5, K1
+	VXORPS         Z5, Z5, K1, Z5
+	VMOVUPS        Z5, 64(CX)(DI*4)
+	VMOVUPS        64(DX)(DI*4), Z6
+	VMULPS         Z4, Z4, Z4
+	VSUBPS         Z6, Z4, Z4
+	VMULPS         Z2, Z4, Z4
+	VADDPS         Z4, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, 64(DX)(DI*4)
+	VSQRTPS        Z6, Z6
+	VADDPS         Z3, Z6, Z6
+	VMULPS         Z0, Z5, Z5
+	VDIVPS         Z6, Z5, Z5
+	VMOVUPS        64(AX)(DI*4), Z4
+	VSUBPS         Z5, Z4, Z4
+	VMOVUPS        Z4, 64(AX)(DI*4)
+	VMOVUPS        128(BX)(DI*4), Z4
+	VMOVUPS        128(CX)(DI*4), Z5
+	VSUBPS         Z5, Z4, Z6
+	VMULPS         Z1, Z6, Z6
+	VADDPS         Z6, Z5, Z5
+	VPTESTNMD.BCST flushexp<>+0(SB), Z5, K1
+	VXORPS         Z5, Z5, K1, Z5
+	VMOVUPS        Z5, 128(CX)(DI*4)
+	VMOVUPS        128(DX)(DI*4), Z6
+	VMULPS         Z4, Z4, Z4
+	VSUBPS         Z6, Z4, Z4
+	VMULPS         Z2, Z4, Z4
+	VADDPS         Z4, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, 128(DX)(DI*4)
+	VSQRTPS        Z6, Z6
+	VADDPS         Z3, Z6, Z6
+	VMULPS         Z0, Z5, Z5
+	VDIVPS         Z6, Z5, Z5
+	VMOVUPS        128(AX)(DI*4), Z4
+	VSUBPS         Z5, Z4, Z4
+	VMOVUPS        Z4, 128(AX)(DI*4)
+	VMOVUPS        192(BX)(DI*4), Z4
+	VMOVUPS        192(CX)(DI*4), Z5
+	VSUBPS         Z5, Z4, Z6
+	VMULPS         Z1, Z6, Z6
+	VADDPS         Z6, Z5, Z5
+	VPTESTNMD.BCST flushexp<>+0(SB), Z5, K1
+	VXORPS         Z5, Z5, K1, Z5
+	VMOVUPS        Z5, 192(CX)(DI*4)
+	VMOVUPS        192(DX)(DI*4), Z6
+	VMULPS         Z4, Z4, Z4
+	VSUBPS         Z6, Z4, Z4
+	VMULPS         Z2, Z4, Z4
+	VADDPS         Z4, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, 192(DX)(DI*4)
+	VSQRTPS        Z6, Z6
+	VADDPS         Z3, Z6, Z6
+	VMULPS         Z0, Z5, Z5
+	VDIVPS         Z6, Z5, Z5
+	VMOVUPS        192(AX)(DI*4), Z4
+	VSUBPS         Z5, Z4, Z4
+	VMOVUPS        Z4, 192(AX)(DI*4)
+	MOVQ           R8, DI
+	JMP            AdamStepAVX512_block
 
 AdamStepAVX512_single:
-	MOVQ        DI, R8
-	ADDQ        $0x00000010, R8
-	CMPQ        R8, SI
-	JA          AdamStepAVX512_tail
-	VMOVUPS     (BX)(DI*4), Z4
-	VMOVUPS     (CX)(DI*4), Z5
-	VSUBPS      Z5, Z4, Z6
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z6, Z5, Z5
-	VFPCLASSPSZ $0x24, Z5, K1
-	VXORPS      Z5, Z5, K1, Z5
-	VMOVUPS     Z5, (CX)(DI*4)
-	VMOVUPS     (DX)(DI*4), Z6
-	VMULPS      Z4, Z4, Z4
-	VSUBPS      Z6, Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      Z4, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, (DX)(DI*4)
-	VSQRTPS     Z6, Z6
-	VADDPS      Z3, Z6, Z6
-	VMULPS      Z0, Z5, Z5
-	VDIVPS      Z6, Z5, Z5
-	VMOVUPS     (AX)(DI*4), Z4
-	VSUBPS      Z5, Z4, Z4
-	VMOVUPS     Z4, (AX)(DI*4)
-	MOVQ        R8, DI
-	JMP         AdamStepAVX512_single
+	MOVQ           DI, R8
+	ADDQ           $0x00000010, R8
+	CMPQ           R8, SI
+	JA             AdamStepAVX512_tail
+	VMOVUPS        (BX)(DI*4), Z4
+	VMOVUPS        (CX)(DI*4), Z5
+	VSUBPS         Z5, Z4, Z6
+	VMULPS         Z1, Z6, Z6
+	VADDPS         Z6, Z5, Z5
+	VPTESTNMD.BCST flushexp<>+0(SB), Z5, K1
+	VXORPS         Z5, Z5, K1, Z5
+	VMOVUPS        Z5, (CX)(DI*4)
+	VMOVUPS        (DX)(DI*4), Z6
+	VMULPS         Z4, Z4, Z4
+	VSUBPS         Z6, Z4, Z4
+	VMULPS         Z2, Z4, Z4
+	VADDPS         Z4, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, (DX)(DI*4)
+	VSQRTPS        Z6, Z6
+	VADDPS         Z3, Z6, Z6
+	VMULPS         Z0, Z5, Z5
+	VDIVPS         Z6, Z5, Z5
+	VMOVUPS        (AX)(DI*4), Z4
+	VSUBPS         Z5, Z4, Z4
+	VMOVUPS        Z4, (AX)(DI*4)
+	MOVQ           R8, DI
+	JMP            AdamStepAVX512_single
 
 AdamStepAVX512_tail:
-	SUBQ        DI, SI
-	JZ          AdamStepAVX512_done
-	XORQ        R8, R8
-	BTSQ        SI, R8
-	DECQ        R8
-	KMOVD       R8, K1
-	VMOVUPS.Z   (BX)(DI*4), K1, Z4
-	VMOVUPS.Z   (CX)(DI*4), K1, Z5
-	VSUBPS      Z5, Z4, Z6
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z6, Z5, Z5
-	VFPCLASSPSZ $0x24, Z5, K2
-	VXORPS      Z5, Z5, K2, Z5
-	VMOVUPS     Z5, K1, (CX)(DI*4)
-	VMOVUPS.Z   (DX)(DI*4), K1, Z1
-	VMULPS      Z4, Z4, Z4
-	VSUBPS      Z1, Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      Z4, Z1, Z1
-	VFPCLASSPSZ $0x24, Z1, K2
-	VXORPS      Z1, Z1, K2, Z1
-	VMOVUPS     Z1, K1, (DX)(DI*4)
-	VSQRTPS     Z1, Z1
-	VADDPS      Z3, Z1, Z1
-	VMULPS      Z0, Z5, Z5
-	VDIVPS      Z1, Z5, Z5
-	VMOVUPS.Z   (AX)(DI*4), K1, Z0
-	VSUBPS      Z5, Z0, Z0
-	VMOVUPS     Z0, K1, (AX)(DI*4)
+	SUBQ           DI, SI
+	JZ             AdamStepAVX512_done
+	XORQ           R8, R8
+	BTSQ           SI, R8
+	DECQ           R8
+	KMOVD          R8, K1
+	VMOVUPS.Z      (BX)(DI*4), K1, Z4
+	VMOVUPS.Z      (CX)(DI*4), K1, Z5
+	VSUBPS         Z5, Z4, Z6
+	VMULPS         Z1, Z6, Z6
+	VADDPS         Z6, Z5, Z5
+	VPTESTNMD.BCST flushexp<>+0(SB), Z5, K2
+	VXORPS         Z5, Z5, K2, Z5
+	VMOVUPS        Z5, K1, (CX)(DI*4)
+	VMOVUPS.Z      (DX)(DI*4), K1, Z1
+	VMULPS         Z4, Z4, Z4
+	VSUBPS         Z1, Z4, Z4
+	VMULPS         Z2, Z4, Z4
+	VADDPS         Z4, Z1, Z1
+	VPTESTNMD.BCST flushexp<>+0(SB), Z1, K2
+	VXORPS         Z1, Z1, K2, Z1
+	VMOVUPS        Z1, K1, (DX)(DI*4)
+	VSQRTPS        Z1, Z1
+	VADDPS         Z3, Z1, Z1
+	VMULPS         Z0, Z5, Z5
+	VDIVPS         Z1, Z5, Z5
+	VMOVUPS.Z      (AX)(DI*4), K1, Z0
+	VSUBPS         Z5, Z0, Z0
+	VMOVUPS        Z0, K1, (AX)(DI*4)
 
 AdamStepAVX512_done:
 	VZEROUPPER
@@ -1335,202 +1345,202 @@ TEXT ·AMSGradStepAVX512(SB), NOSPLIT, $0-136
 	XORQ         R8, R8
 
 AMSGradStepAVX512_block:
-	MOVQ        R8, R9
-	ADDQ        $0x00000040, R9
-	CMPQ        R9, DI
-	JA          AMSGradStepAVX512_single
-	VMOVUPS     (SI)(R8*4), Z4
-	VMOVUPS     (CX)(R8*4), Z5
-	VSUBPS      Z5, Z4, Z6
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z6, Z5, Z5
-	VFPCLASSPSZ $0x24, Z5, K1
-	VXORPS      Z5, Z5, K1, Z5
-	VMOVUPS     Z5, (CX)(R8*4)
-	VMOVUPS     (DX)(R8*4), Z6
-	VMULPS      Z4, Z4, Z4
-	VSUBPS      Z6, Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      Z4, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, (DX)(R8*4)
-	VMOVUPS     (BX)(R8*4), Z4
-	VCMPPS      $0x19, Z6, Z4, K1
-	VBLENDMPS   Z6, Z4, K1, Z4
-	VFPCLASSPSZ $0x24, Z4, K1
-	VXORPS      Z4, Z4, K1, Z4
-	VMOVUPS     Z4, (BX)(R8*4)
-	VSQRTPS     Z4, Z4
-	VADDPS      Z3, Z4, Z4
-	VMULPS      Z0, Z5, Z5
-	VDIVPS      Z4, Z5, Z5
-	VMOVUPS     (AX)(R8*4), Z4
-	VSUBPS      Z5, Z4, Z4
-	VMOVUPS     Z4, (AX)(R8*4)
-	VMOVUPS     64(SI)(R8*4), Z4
-	VMOVUPS     64(CX)(R8*4), Z5
-	VSUBPS      Z5, Z4, Z6
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z6, Z5, Z5
-	VFPCLASSPSZ $0x24, Z5, K1
-	VXORPS      Z5, Z5, K1, Z5
-	VMOVUPS     Z5, 64(CX)(R8*4)
-	VMOVUPS     64(DX)(R8*4), Z6
-	VMULPS      Z4, Z4, Z4
-	VSUBPS      Z6, Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      Z4, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, 64(DX)(R8*4)
-	VMOVUPS     64(BX)(R8*4), Z4
-	VCMPPS      $0x19, Z6, Z4, K1
-	VBLENDMPS   Z6, Z4, K1, Z4
-	VFPCLASSPSZ $0x24, Z4, K1
-	VXORPS      Z4, Z4, K1, Z4
-	VMOVUPS     Z4, 64(BX)(R8*4)
-	VSQRTPS     Z4, Z4
-	VADDPS      Z3, Z4, Z4
-	VMULPS      Z0, Z5, Z5
-	VDIVPS      Z4, Z5, Z5
-	VMOVUPS     64(AX)(R8*4), Z4
-	VSUBPS      Z5, Z4, Z4
-	VMOVUPS     Z4, 64(AX)(R8*4)
-	VMOVUPS     128(SI)(R8*4), Z4
-	VMOVUPS     128(CX)(R8*4), Z5
-	VSUBPS      Z5, Z4, Z6
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z6, Z5, Z5
-	VFPCLASSPSZ $0x24, Z5, K1
-	VXORPS      Z5, Z5, K1, Z5
-	VMOVUPS     Z5, 128(CX)(R8*4)
-	VMOVUPS     128(DX)(R8*4), Z6
-	VMULPS      Z4, Z4, Z4
-	VSUBPS      Z6, Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      Z4, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, 128(DX)(R8*4)
-	VMOVUPS     128(BX)(R8*4), Z4
-	VCMPPS      $0x19, Z6, Z4, K1
-	VBLENDMPS   Z6, Z4, K1, Z4
-	VFPCLASSPSZ $0x24, Z4, K1
-	VXORPS      Z4, Z4, K1, Z4
-	VMOVUPS     Z4, 128(BX)(R8*4)
-	VSQRTPS     Z4, Z4
-	VADDPS      Z3, Z4, Z4
-	VMULPS      Z0, Z5, Z5
-	VDIVPS      Z4, Z5, Z5
-	VMOVUPS     128(AX)(R8*4), Z4
-	VSUBPS      Z5, Z4, Z4
-	VMOVUPS     Z4, 128(AX)(R8*4)
-	VMOVUPS     192(SI)(R8*4), Z4
-	VMOVUPS     192(CX)(R8*4), Z5
-	VSUBPS      Z5, Z4, Z6
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z6, Z5, Z5
-	VFPCLASSPSZ $0x24, Z5, K1
-	VXORPS      Z5, Z5, K1, Z5
-	VMOVUPS     Z5, 192(CX)(R8*4)
-	VMOVUPS     192(DX)(R8*4), Z6
-	VMULPS      Z4, Z4, Z4
-	VSUBPS      Z6, Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      Z4, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, 192(DX)(R8*4)
-	VMOVUPS     192(BX)(R8*4), Z4
-	VCMPPS      $0x19, Z6, Z4, K1
-	VBLENDMPS   Z6, Z4, K1, Z4
-	VFPCLASSPSZ $0x24, Z4, K1
-	VXORPS      Z4, Z4, K1, Z4
-	VMOVUPS     Z4, 192(BX)(R8*4)
-	VSQRTPS     Z4, Z4
-	VADDPS      Z3, Z4, Z4
-	VMULPS      Z0, Z5, Z5
-	VDIVPS      Z4, Z5, Z5
-	VMOVUPS     192(AX)(R8*4), Z4
-	VSUBPS      Z5, Z4, Z4
-	VMOVUPS     Z4, 192(AX)(R8*4)
-	MOVQ        R9, R8
-	JMP         AMSGradStepAVX512_block
+	MOVQ           R8, R9
+	ADDQ           $0x00000040, R9
+	CMPQ           R9, DI
+	JA             AMSGradStepAVX512_single
+	VMOVUPS        (SI)(R8*4), Z4
+	VMOVUPS        (CX)(R8*4), Z5
+	VSUBPS         Z5, Z4, Z6
+	VMULPS         Z1, Z6, Z6
+	VADDPS         Z6, Z5, Z5
+	VPTESTNMD.BCST flushexp<>+0(SB), Z5, K1
+	VXORPS         Z5, Z5, K1, Z5
+	VMOVUPS        Z5, (CX)(R8*4)
+	VMOVUPS        (DX)(R8*4), Z6
+	VMULPS         Z4, Z4, Z4
+	VSUBPS         Z6, Z4, Z4
+	VMULPS         Z2, Z4, Z4
+	VADDPS         Z4, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, (DX)(R8*4)
+	VMOVUPS        (BX)(R8*4), Z4
+	VCMPPS         $0x19, Z6, Z4, K1
+	VBLENDMPS      Z6, Z4, K1, Z4
+	VPTESTNMD.BCST flushexp<>+0(SB), Z4, K1
+	VXORPS         Z4, Z4, K1, Z4
+	VMOVUPS        Z4, (BX)(R8*4)
+	VSQRTPS        Z4, Z4
+	VADDPS         Z3, Z4, Z4
+	VMULPS         Z0, Z5, Z5
+	VDIVPS         Z4, Z5, Z5
+	VMOVUPS        (AX)(R8*4), Z4
+	VSUBPS         Z5, Z4, Z4
+	VMOVUPS        Z4, (AX)(R8*4)
+	VMOVUPS        64(SI)(R8*4), Z4
+	VMOVUPS        64(CX)(R8*4), Z5
+	VSUBPS         Z5, Z4, Z6
+	VMULPS         Z1, Z6, Z6
+	VADDPS         Z6, Z5, Z5
+	VPTESTNMD.BCST flushexp<>+0(SB), Z5, K1
+	VXORPS         Z5, Z5, K1, Z5
+	VMOVUPS        Z5, 64(CX)(R8*4)
+	VMOVUPS        64(DX)(R8*4), Z6
+	VMULPS         Z4, Z4, Z4
+	VSUBPS         Z6, Z4, Z4
+	VMULPS         Z2, Z4, Z4
+	VADDPS         Z4, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, 64(DX)(R8*4)
+	VMOVUPS        64(BX)(R8*4), Z4
+	VCMPPS         $0x19, Z6, Z4, K1
+	VBLENDMPS      Z6, Z4, K1, Z4
+	VPTESTNMD.BCST flushexp<>+0(SB), Z4, K1
+	VXORPS         Z4, Z4, K1, Z4
+	VMOVUPS        Z4, 64(BX)(R8*4)
+	VSQRTPS        Z4, Z4
+	VADDPS         Z3, Z4, Z4
+	VMULPS         Z0, Z5, Z5
+	VDIVPS         Z4, Z5, Z5
+	VMOVUPS        64(AX)(R8*4), Z4
+	VSUBPS         Z5, Z4, Z4
+	VMOVUPS        Z4, 64(AX)(R8*4)
+	VMOVUPS        128(SI)(R8*4), Z4
+	VMOVUPS        128(CX)(R8*4), Z5
+	VSUBPS         Z5, Z4, Z6
+	VMULPS         Z1, Z6, Z6
+	VADDPS         Z6, Z5, Z5
+	VPTESTNMD.BCST flushexp<>+0(SB), Z5, K1
+	VXORPS         Z5, Z5, K1, Z5
+	VMOVUPS        Z5, 128(CX)(R8*4)
+	VMOVUPS        128(DX)(R8*4), Z6
+	VMULPS         Z4, Z4, Z4
+	VSUBPS         Z6, Z4, Z4
+	VMULPS         Z2, Z4, Z4
+	VADDPS         Z4, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, 128(DX)(R8*4)
+	VMOVUPS        128(BX)(R8*4), Z4
+	VCMPPS         $0x19, Z6, Z4, K1
+	VBLENDMPS      Z6, Z4, K1, Z4
+	VPTESTNMD.BCST flushexp<>+0(SB), Z4, K1
+	VXORPS         Z4, Z4, K1, Z4
+	VMOVUPS        Z4, 128(BX)(R8*4)
+	VSQRTPS        Z4, Z4
+	VADDPS         Z3, Z4, Z4
+	VMULPS         Z0, Z5, Z5
+	VDIVPS         Z4, Z5, Z5
+	VMOVUPS        128(AX)(R8*4), Z4
+	VSUBPS         Z5, Z4, Z4
+	VMOVUPS        Z4, 128(AX)(R8*4)
+	VMOVUPS        192(SI)(R8*4), Z4
+	VMOVUPS        192(CX)(R8*4), Z5
+	VSUBPS         Z5, Z4, Z6
+	VMULPS         Z1, Z6, Z6
+	VADDPS         Z6, Z5, Z5
+	VPTESTNMD.BCST flushexp<>+0(SB), Z5, K1
+	VXORPS         Z5, Z5, K1, Z5
+	VMOVUPS        Z5, 192(CX)(R8*4)
+	VMOVUPS        192(DX)(R8*4), Z6
+	VMULPS         Z4, Z4, Z4
+	VSUBPS         Z6, Z4, Z4
+	VMULPS         Z2, Z4, Z4
+	VADDPS         Z4, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, 192(DX)(R8*4)
+	VMOVUPS        192(BX)(R8*4), Z4
+	VCMPPS         $0x19, Z6, Z4, K1
+	VBLENDMPS      Z6, Z4, K1, Z4
+	VPTESTNMD.BCST flushexp<>+0(SB), Z4, K1
+	VXORPS         Z4, Z4, K1, Z4
+	VMOVUPS        Z4, 192(BX)(R8*4)
+	VSQRTPS        Z4, Z4
+	VADDPS         Z3, Z4, Z4
+	VMULPS         Z0, Z5, Z5
+	VDIVPS         Z4, Z5, Z5
+	VMOVUPS        192(AX)(R8*4), Z4
+	VSUBPS         Z5, Z4, Z4
+	VMOVUPS        Z4, 192(AX)(R8*4)
+	MOVQ           R9, R8
+	JMP            AMSGradStepAVX512_block
 
 AMSGradStepAVX512_single:
-	MOVQ        R8, R9
-	ADDQ        $0x00000010, R9
-	CMPQ        R9, DI
-	JA          AMSGradStepAVX512_tail
-	VMOVUPS     (SI)(R8*4), Z4
-	VMOVUPS     (CX)(R8*4), Z5
-	VSUBPS      Z5, Z4, Z6
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z6, Z5, Z5
-	VFPCLASSPSZ $0x24, Z5, K1
-	VXORPS      Z5, Z5, K1, Z5
-	VMOVUPS     Z5, (CX)(R8*4)
-	VMOVUPS     (DX)(R8*4), Z6
-	VMULPS      Z4, Z4, Z4
-	VSUBPS      Z6, Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      Z4, Z6, Z6
-	VFPCLASSPSZ $0x24, Z6, K1
-	VXORPS      Z6, Z6, K1, Z6
-	VMOVUPS     Z6, (DX)(R8*4)
-	VMOVUPS     (BX)(R8*4), Z4
-	VCMPPS      $0x19, Z6, Z4, K1
-	VBLENDMPS   Z6, Z4, K1, Z4
-	VFPCLASSPSZ $0x24, Z4, K1
-	VXORPS      Z4, Z4, K1, Z4
-	VMOVUPS     Z4, (BX)(R8*4)
-	VSQRTPS     Z4, Z4
-	VADDPS      Z3, Z4, Z4
-	VMULPS      Z0, Z5, Z5
-	VDIVPS      Z4, Z5, Z5
-	VMOVUPS     (AX)(R8*4), Z4
-	VSUBPS      Z5, Z4, Z4
-	VMOVUPS     Z4, (AX)(R8*4)
-	MOVQ        R9, R8
-	JMP         AMSGradStepAVX512_single
+	MOVQ           R8, R9
+	ADDQ           $0x00000010, R9
+	CMPQ           R9, DI
+	JA             AMSGradStepAVX512_tail
+	VMOVUPS        (SI)(R8*4), Z4
+	VMOVUPS        (CX)(R8*4), Z5
+	VSUBPS         Z5, Z4, Z6
+	VMULPS         Z1, Z6, Z6
+	VADDPS         Z6, Z5, Z5
+	VPTESTNMD.BCST flushexp<>+0(SB), Z5, K1
+	VXORPS         Z5, Z5, K1, Z5
+	VMOVUPS        Z5, (CX)(R8*4)
+	VMOVUPS        (DX)(R8*4), Z6
+	VMULPS         Z4, Z4, Z4
+	VSUBPS         Z6, Z4, Z4
+	VMULPS         Z2, Z4, Z4
+	VADDPS         Z4, Z6, Z6
+	VPTESTNMD.BCST flushexp<>+0(SB), Z6, K1
+	VXORPS         Z6, Z6, K1, Z6
+	VMOVUPS        Z6, (DX)(R8*4)
+	VMOVUPS        (BX)(R8*4), Z4
+	VCMPPS         $0x19, Z6, Z4, K1
+	VBLENDMPS      Z6, Z4, K1, Z4
+	VPTESTNMD.BCST flushexp<>+0(SB), Z4, K1
+	VXORPS         Z4, Z4, K1, Z4
+	VMOVUPS        Z4, (BX)(R8*4)
+	VSQRTPS        Z4, Z4
+	VADDPS         Z3, Z4, Z4
+	VMULPS         Z0, Z5, Z5
+	VDIVPS         Z4, Z5, Z5
+	VMOVUPS        (AX)(R8*4), Z4
+	VSUBPS         Z5, Z4, Z4
+	VMOVUPS        Z4, (AX)(R8*4)
+	MOVQ           R9, R8
+	JMP            AMSGradStepAVX512_single
 
 AMSGradStepAVX512_tail:
-	SUBQ        R8, DI
-	JZ          AMSGradStepAVX512_done
-	XORQ        R9, R9
-	BTSQ        DI, R9
-	DECQ        R9
-	KMOVD       R9, K1
-	VMOVUPS.Z   (SI)(R8*4), K1, Z4
-	VMOVUPS.Z   (CX)(R8*4), K1, Z5
-	VSUBPS      Z5, Z4, Z6
-	VMULPS      Z1, Z6, Z6
-	VADDPS      Z6, Z5, Z5
-	VFPCLASSPSZ $0x24, Z5, K2
-	VXORPS      Z5, Z5, K2, Z5
-	VMOVUPS     Z5, K1, (CX)(R8*4)
-	VMOVUPS.Z   (DX)(R8*4), K1, Z1
-	VMULPS      Z4, Z4, Z4
-	VSUBPS      Z1, Z4, Z4
-	VMULPS      Z2, Z4, Z4
-	VADDPS      Z4, Z1, Z1
-	VFPCLASSPSZ $0x24, Z1, K2
-	VXORPS      Z1, Z1, K2, Z1
-	VMOVUPS     Z1, K1, (DX)(R8*4)
-	VMOVUPS.Z   (BX)(R8*4), K1, Z2
-	VCMPPS      $0x19, Z1, Z2, K2
-	VBLENDMPS   Z1, Z2, K2, Z2
-	VFPCLASSPSZ $0x24, Z2, K2
-	VXORPS      Z2, Z2, K2, Z2
-	VMOVUPS     Z2, K1, (BX)(R8*4)
-	VSQRTPS     Z2, Z2
-	VADDPS      Z3, Z2, Z2
-	VMULPS      Z0, Z5, Z5
-	VDIVPS      Z2, Z5, Z5
-	VMOVUPS.Z   (AX)(R8*4), K1, Z0
-	VSUBPS      Z5, Z0, Z0
-	VMOVUPS     Z0, K1, (AX)(R8*4)
+	SUBQ           R8, DI
+	JZ             AMSGradStepAVX512_done
+	XORQ           R9, R9
+	BTSQ           DI, R9
+	DECQ           R9
+	KMOVD          R9, K1
+	VMOVUPS.Z      (SI)(R8*4), K1, Z4
+	VMOVUPS.Z      (CX)(R8*4), K1, Z5
+	VSUBPS         Z5, Z4, Z6
+	VMULPS         Z1, Z6, Z6
+	VADDPS         Z6, Z5, Z5
+	VPTESTNMD.BCST flushexp<>+0(SB), Z5, K2
+	VXORPS         Z5, Z5, K2, Z5
+	VMOVUPS        Z5, K1, (CX)(R8*4)
+	VMOVUPS.Z      (DX)(R8*4), K1, Z1
+	VMULPS         Z4, Z4, Z4
+	VSUBPS         Z1, Z4, Z4
+	VMULPS         Z2, Z4, Z4
+	VADDPS         Z4, Z1, Z1
+	VPTESTNMD.BCST flushexp<>+0(SB), Z1, K2
+	VXORPS         Z1, Z1, K2, Z1
+	VMOVUPS        Z1, K1, (DX)(R8*4)
+	VMOVUPS.Z      (BX)(R8*4), K1, Z2
+	VCMPPS         $0x19, Z1, Z2, K2
+	VBLENDMPS      Z1, Z2, K2, Z2
+	VPTESTNMD.BCST flushexp<>+0(SB), Z2, K2
+	VXORPS         Z2, Z2, K2, Z2
+	VMOVUPS        Z2, K1, (BX)(R8*4)
+	VSQRTPS        Z2, Z2
+	VADDPS         Z3, Z2, Z2
+	VMULPS         Z0, Z5, Z5
+	VDIVPS         Z2, Z5, Z5
+	VMOVUPS.Z      (AX)(R8*4), K1, Z0
+	VSUBPS         Z5, Z0, Z0
+	VMOVUPS        Z0, K1, (AX)(R8*4)
 
 AMSGradStepAVX512_done:
 	VZEROUPPER

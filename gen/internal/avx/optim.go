@@ -122,28 +122,35 @@ func (l *OptimLevel) broadcastBits(bits uint32) VecVirtual {
 }
 
 // slotFlush applies kernels' flushSlot to vectors: every lane whose
-// magnitude is below 2⁻¹²⁶ (a subnormal of either sign, or −0) becomes +0;
-// NaN, ±Inf and normal lanes are kept. The optimizers store each decaying
-// slot through it and compute on with the flushed value, as the
-// reference does. Both forms work on the classes or the bits of the value,
-// never on arithmetic with it, so a subnormal lane costs no microcode
-// assist here and the result does not depend on MXCSR.DAZ.
+// magnitude is below 2⁻⁹⁵ (subnormals of either sign, −0, and the small
+// normal values) becomes +0; NaN, ±Inf and the lanes from 2⁻⁹⁵ up are
+// kept. The optimizers store each decaying slot through it and compute on
+// with the flushed value, as the reference does. Both forms work on the
+// bits of the value, never on arithmetic with it, so a subnormal lane
+// costs no microcode assist here and the result does not depend on
+// MXCSR.DAZ.
 type slotFlush struct {
 	l *OptimLevel
-	// AVX2: 0x7fffffff (the magnitude's bits) and 0x007fffff (the largest
+	// AVX2: 0x7fffffff (the magnitude's bits) and 0x0fffffff (the largest
 	// magnitude that is flushed) in every lane, read from memory: the
 	// RMSprop kernel with momentum and ḡ already needs all 16 YMM
-	// registers but one.
-	abs, lim Mem
+	// registers but one. AVX-512: 0x70000000, the exponent's three high
+	// bits, broadcast from memory into a test.
+	abs, lim, expHi Mem
 }
 
+// slotFloorBits is 2⁻⁹⁵'s bit pattern (kernels' slotFloorBits).
+const slotFloorBits = 0x10000000
+
 // newSlotFlush returns the flush of l's kernels. GenerateOptim calls it
-// once: the AVX2 constants are symbols of the file.
+// once: the constants are symbols of the file.
 func (l *OptimLevel) newSlotFlush() *slotFlush {
 	f := &slotFlush{l: l}
-	if !l.AVX512 {
+	if l.AVX512 {
+		f.expHi = optConst("flushexp", 0x70000000)
+	} else {
 		f.abs = optConst("flushabs", 0x7fffffff)
-		f.lim = optConst("flushlim", 0x007fffff)
+		f.lim = optConst("flushlim", slotFloorBits-1)
 	}
 	return f
 }
@@ -158,21 +165,19 @@ func optConst(name string, bits uint32) Mem {
 	return m
 }
 
-// vpclassNegZeroDenormal is the VFPCLASSPS category set {−0, denormal}:
-// exactly the lanes flushSlot turns into +0, the others being +0 already.
-const vpclassNegZeroDenormal = 0x04 | 0x20
-
 // apply flushes x in place.
 func (f *slotFlush) apply(x VecVirtual) {
 	if f.l.AVX512 {
-		// x ^= x (giving +0) in the lanes that are −0 or subnormal.
+		// |x| < 2⁻⁹⁵ exactly when the exponent field is below 32, that is
+		// when bits 28 to 30 are clear: one test against 0x70000000 marks
+		// the lanes, and x ^= x gives +0 there (−0 included).
 		k := K()
-		VFPCLASSPSZ(U8(vpclassNegZeroDenormal), x, k)
+		VPTESTNMD_BCST(f.expHi, x, k)
 		VXORPS(x, x, k, x)
 		return
 	}
-	// As integers the magnitude's bits exceed 0x007fffff exactly when
-	// |x| ≥ 2⁻¹²⁶ or x is ±Inf or NaN: those lanes keep their bits, the
+	// As integers the magnitude's bits exceed 0x0fffffff exactly when
+	// |x| ≥ 2⁻⁹⁵ or x is ±Inf or NaN: those lanes keep their bits, the
 	// others are cleared.
 	t := f.l.vec()
 	VPAND(f.abs, x, t)
