@@ -27,11 +27,21 @@ const (
 	smallRelu              // max(x, 0) after everything else
 )
 
+// smallColsKernel is the signature of the generated SgemmSmallTNCols<t>
+// functions: C = Aᵀ·B over m rows (a multiple of 16) and t columns, with
+// the vectors along C's rows (see tnCols in gen/internal/avx/small.go).
+type smallColsKernel func(m, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
 // smallLevel is one ISA's set of small kernels, indexed by panel height
 // minus one: nn[mr-1] takes A untransposed, tn[mr-1] takes Aᵀ.
 type smallLevel struct {
 	mr     int
 	nn, tn []smallKernel
+	// tnCols[t-1], when set, computes the last t = n mod vec columns of a
+	// plain C = Aᵀ·B (alpha 1, beta 0) down 16 rows at a time, where the
+	// tn kernels would spend a whole vector of vec lanes on t of them.
+	tnCols []smallColsKernel
+	vec    int
 	// maxMACs bounds m·n·k (see the size limits in gemmsmall_amd64.go
 	// and gemmsmall_arm64.go).
 	maxMACs int
@@ -97,9 +107,43 @@ func (s *smallLevel) run(transA bool, m, n, k int, alpha float32, a []float32, l
 	}
 }
 
-// runRows calls the kernel of full panels for the first m - m%mr rows and
-// the kernel of the right height for the rest.
+// runRows computes the rows it is given: the last few columns of a plain
+// Aᵀ·B with tnCols where the level has it (see colsTail), the rest with
+// panelRows.
 func (s *smallLevel) runRows(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32, flags int) {
+	if t := s.colsTail(transA, m, n, flags); t > 0 {
+		// The rows down to a multiple of 16 split by columns, the others
+		// whole: every element is the same chain of FMAs either way.
+		mt, nm := m-m%16, n-t
+		if nm > 0 {
+			s.panelRows(transA, mt, nm, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, flags)
+		}
+		s.tnCols[t-1](mt, k, &a[0], lda, &b[nm], ldb, &c[nm], ldc)
+		if mt < m {
+			s.panelRows(transA, m-mt, n, k, alpha, a[mt:], lda, b, ldb, beta, c[mt*ldc:], ldc, bias, flags)
+		}
+		return
+	}
+	s.panelRows(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, flags)
+}
+
+// colsTail returns how many last columns the level's tnCols kernels take
+// from runRows's problem, or 0: a plain Aᵀ·B (no alpha, beta, bias or
+// activation) whose last vector of columns holds 1 to len(tnCols) of
+// them, with 16 rows or more.
+func (s *smallLevel) colsTail(transA bool, m, n, flags int) int {
+	if !transA || flags != 0 || m < 16 || len(s.tnCols) == 0 {
+		return 0
+	}
+	if t := n % s.vec; t <= len(s.tnCols) {
+		return t
+	}
+	return 0
+}
+
+// panelRows calls the kernel of full panels for the first m - m%mr rows
+// and the kernel of the right height for the rest.
+func (s *smallLevel) panelRows(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, bias []float32, flags int) {
 	fns := s.nn
 	if transA {
 		fns = s.tn

@@ -22,6 +22,10 @@ var smallAVX512 = &smallLevel{
 		asm.SgemmSmallTN1AVX512, asm.SgemmSmallTN2AVX512, asm.SgemmSmallTN3AVX512, asm.SgemmSmallTN4AVX512,
 		asm.SgemmSmallTN5AVX512, asm.SgemmSmallTN6AVX512, asm.SgemmSmallTN7AVX512, asm.SgemmSmallTN8AVX512,
 	},
+	tnCols: []smallColsKernel{
+		asm.SgemmSmallTNCols1AVX512, asm.SgemmSmallTNCols2AVX512, asm.SgemmSmallTNCols3AVX512, asm.SgemmSmallTNCols4AVX512,
+	},
+	vec: 16,
 }
 
 // gemmSmallAVX2 installs the AVX2 unpacked small-matrix GEMM into l.

@@ -12,6 +12,12 @@
 // units, where the pass runs at the L2 bandwidth, and double the code);
 // two and three rows take 7 vectors (the tutorial's 100 units in one
 // pass), four 6, five and six 4.
+//
+// SgemmSmallTNCols1..4 take the last 1 to 4 columns of a plain Aᵀ·B (the
+// weight gradient Xᵀ·dZ) with vectors down C's rows, where the TN kernels
+// would spend a vector of 16 lanes on them: for the tutorial's 784×100
+// gradient that was one FMA in seven, and the 8-sum tail tile also waited
+// on the FMA latency (avx.TNCols has the layout).
 package main
 
 import (
@@ -23,5 +29,6 @@ import (
 func main() {
 	avx.Setup()
 	avx.SmallGemm{ISA: "AVX512", Wide: true, MR: 8, NV: []int{16, 7, 7, 6, 4, 4, 3, 3}}.Generate()
+	avx.TNCols()
 	Generate()
 }

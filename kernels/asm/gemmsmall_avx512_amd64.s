@@ -18467,3 +18467,1215 @@ next2:
 	JNZ    panel1
 	VZEROUPPER
 	RET
+
+// func SgemmSmallTNCols1AVX512(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// Requires: AVX512DQ, AVX512F, AVX512VL
+TEXT ·SgemmSmallTNCols1AVX512(SB), NOSPLIT, $0-64
+	MOVQ  a+16(FP), AX
+	MOVQ  c+48(FP), CX
+	MOVQ  m+0(FP), DX
+	MOVL  $0x00000001, BX
+	KMOVW BX, K1
+
+cols1_rows4:
+	CMPQ DX, $0x00000040
+	JL   cols1_rows4_done
+
+	// 64 rows × 1 columns
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   AX, BX
+	MOVQ   lda+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   b+32(FP), DI
+	MOVQ   ldb+40(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   k+8(FP), R9
+
+cols1_k4:
+	VBROADCASTSS  (DI), Z4
+	VMOVUPS       (BX), Z5
+	VFMADD231PS   Z4, Z5, Z0
+	VMOVUPS       64(BX), Z5
+	VFMADD231PS   Z4, Z5, Z1
+	VMOVUPS       128(BX), Z5
+	VFMADD231PS   Z4, Z5, Z2
+	VMOVUPS       192(BX), Z5
+	VFMADD231PS   Z4, Z5, Z3
+	ADDQ          SI, BX
+	ADDQ          R8, DI
+	DECQ          R9
+	JNZ           cols1_k4
+	MOVQ          CX, BX
+	MOVQ          ldc+56(FP), SI
+	SHLQ          $0x02, SI
+	VXORPS        Z4, Z4, Z4
+	VUNPCKLPS     Z4, Z0, Z5
+	VUNPCKHPS     Z4, Z0, Z0
+	VUNPCKLPS     Z4, Z4, Z6
+	VUNPCKHPS     Z4, Z4, Z7
+	VUNPCKLPD     Z6, Z5, Z8
+	VUNPCKHPD     Z6, Z5, Z5
+	VUNPCKLPD     Z7, Z0, Z6
+	VUNPCKHPD     Z7, Z0, Z0
+	VMOVUPS       X8, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X5, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X6, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z8, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z5, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z6, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z8, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z5, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z6, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z8, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z5, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z6, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VUNPCKLPS     Z4, Z1, Z0
+	VUNPCKHPS     Z4, Z1, Z1
+	VUNPCKLPS     Z4, Z4, Z5
+	VUNPCKHPS     Z4, Z4, Z6
+	VUNPCKLPD     Z5, Z0, Z7
+	VUNPCKHPD     Z5, Z0, Z0
+	VUNPCKLPD     Z6, Z1, Z5
+	VUNPCKHPD     Z6, Z1, Z1
+	VMOVUPS       X7, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X5, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z7, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z5, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z7, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z5, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z7, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z5, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VUNPCKLPS     Z4, Z2, Z0
+	VUNPCKHPS     Z4, Z2, Z1
+	VUNPCKLPS     Z4, Z4, Z2
+	VUNPCKHPS     Z4, Z4, Z5
+	VUNPCKLPD     Z2, Z0, Z6
+	VUNPCKHPD     Z2, Z0, Z0
+	VUNPCKLPD     Z5, Z1, Z2
+	VUNPCKHPD     Z5, Z1, Z1
+	VMOVUPS       X6, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X2, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z6, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z6, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z6, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VUNPCKLPS     Z4, Z3, Z0
+	VUNPCKHPS     Z4, Z3, Z1
+	VUNPCKLPS     Z4, Z4, Z2
+	VUNPCKHPS     Z4, Z4, Z3
+	VUNPCKLPD     Z2, Z0, Z4
+	VUNPCKHPD     Z2, Z0, Z0
+	VUNPCKLPD     Z3, Z1, Z2
+	VUNPCKHPD     Z3, Z1, Z1
+	VMOVUPS       X4, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X2, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z1, K1, (BX)
+	ADDQ          $0x00000100, AX
+	MOVQ          ldc+56(FP), BX
+	IMUL3Q        $0x00000100, BX, BX
+	ADDQ          BX, CX
+	SUBQ          $0x00000040, DX
+	JMP           cols1_rows4
+
+cols1_rows4_done:
+cols1_rows1:
+	CMPQ DX, $0x00000010
+	JL   cols1_rows1_done
+
+	// 16 rows × 1 columns
+	VXORPS Z0, Z0, Z0
+	MOVQ   AX, BX
+	MOVQ   lda+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   b+32(FP), DI
+	MOVQ   ldb+40(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   k+8(FP), R9
+
+cols1_k1:
+	VBROADCASTSS  (DI), Z1
+	VMOVUPS       (BX), Z2
+	VFMADD231PS   Z1, Z2, Z0
+	ADDQ          SI, BX
+	ADDQ          R8, DI
+	DECQ          R9
+	JNZ           cols1_k1
+	MOVQ          CX, BX
+	MOVQ          ldc+56(FP), SI
+	SHLQ          $0x02, SI
+	VXORPS        Z1, Z1, Z1
+	VUNPCKLPS     Z1, Z0, Z2
+	VUNPCKHPS     Z1, Z0, Z0
+	VUNPCKLPS     Z1, Z1, Z3
+	VUNPCKHPS     Z1, Z1, Z1
+	VUNPCKLPD     Z3, Z2, Z4
+	VUNPCKHPD     Z3, Z2, Z2
+	VUNPCKLPD     Z1, Z0, Z3
+	VUNPCKHPD     Z1, Z0, Z0
+	VMOVUPS       X4, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X2, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X3, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z3, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z3, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z3, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, K1, (BX)
+	ADDQ          $0x00000040, AX
+	MOVQ          ldc+56(FP), BX
+	IMUL3Q        $0x00000040, BX, BX
+	ADDQ          BX, CX
+	SUBQ          $0x00000010, DX
+	JMP           cols1_rows1
+
+cols1_rows1_done:
+	RET
+
+// func SgemmSmallTNCols2AVX512(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// Requires: AVX512DQ, AVX512F, AVX512VL
+TEXT ·SgemmSmallTNCols2AVX512(SB), NOSPLIT, $0-64
+	MOVQ  a+16(FP), AX
+	MOVQ  c+48(FP), CX
+	MOVQ  m+0(FP), DX
+	MOVL  $0x00000003, BX
+	KMOVW BX, K1
+
+cols2_rows4:
+	CMPQ DX, $0x00000040
+	JL   cols2_rows4_done
+
+	// 64 rows × 2 columns
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   AX, BX
+	MOVQ   lda+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   b+32(FP), DI
+	MOVQ   ldb+40(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   k+8(FP), R9
+
+cols2_k4:
+	VBROADCASTSS  (DI), Z8
+	VBROADCASTSS  4(DI), Z9
+	VMOVUPS       (BX), Z10
+	VFMADD231PS   Z8, Z10, Z0
+	VFMADD231PS   Z9, Z10, Z4
+	VMOVUPS       64(BX), Z10
+	VFMADD231PS   Z8, Z10, Z1
+	VFMADD231PS   Z9, Z10, Z5
+	VMOVUPS       128(BX), Z10
+	VFMADD231PS   Z8, Z10, Z2
+	VFMADD231PS   Z9, Z10, Z6
+	VMOVUPS       192(BX), Z10
+	VFMADD231PS   Z8, Z10, Z3
+	VFMADD231PS   Z9, Z10, Z7
+	ADDQ          SI, BX
+	ADDQ          R8, DI
+	DECQ          R9
+	JNZ           cols2_k4
+	MOVQ          CX, BX
+	MOVQ          ldc+56(FP), SI
+	SHLQ          $0x02, SI
+	VXORPS        Z8, Z8, Z8
+	VUNPCKLPS     Z4, Z0, Z9
+	VUNPCKHPS     Z4, Z0, Z0
+	VUNPCKLPS     Z8, Z8, Z4
+	VUNPCKHPS     Z8, Z8, Z10
+	VUNPCKLPD     Z4, Z9, Z11
+	VUNPCKHPD     Z4, Z9, Z4
+	VUNPCKLPD     Z10, Z0, Z9
+	VUNPCKHPD     Z10, Z0, Z0
+	VMOVUPS       X11, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X4, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X9, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z11, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z9, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z11, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z9, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z11, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z9, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VUNPCKLPS     Z5, Z1, Z0
+	VUNPCKHPS     Z5, Z1, Z1
+	VUNPCKLPS     Z8, Z8, Z4
+	VUNPCKHPS     Z8, Z8, Z5
+	VUNPCKLPD     Z4, Z0, Z9
+	VUNPCKHPD     Z4, Z0, Z0
+	VUNPCKLPD     Z5, Z1, Z4
+	VUNPCKHPD     Z5, Z1, Z1
+	VMOVUPS       X9, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X4, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z9, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z9, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z9, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VUNPCKLPS     Z6, Z2, Z0
+	VUNPCKHPS     Z6, Z2, Z1
+	VUNPCKLPS     Z8, Z8, Z2
+	VUNPCKHPS     Z8, Z8, Z4
+	VUNPCKLPD     Z2, Z0, Z5
+	VUNPCKHPD     Z2, Z0, Z0
+	VUNPCKLPD     Z4, Z1, Z2
+	VUNPCKHPD     Z4, Z1, Z1
+	VMOVUPS       X5, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X2, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z5, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z5, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z5, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VUNPCKLPS     Z7, Z3, Z0
+	VUNPCKHPS     Z7, Z3, Z1
+	VUNPCKLPS     Z8, Z8, Z2
+	VUNPCKHPS     Z8, Z8, Z3
+	VUNPCKLPD     Z2, Z0, Z4
+	VUNPCKHPD     Z2, Z0, Z0
+	VUNPCKLPD     Z3, Z1, Z2
+	VUNPCKHPD     Z3, Z1, Z1
+	VMOVUPS       X4, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X2, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z1, K1, (BX)
+	ADDQ          $0x00000100, AX
+	MOVQ          ldc+56(FP), BX
+	IMUL3Q        $0x00000100, BX, BX
+	ADDQ          BX, CX
+	SUBQ          $0x00000040, DX
+	JMP           cols2_rows4
+
+cols2_rows4_done:
+cols2_rows1:
+	CMPQ DX, $0x00000010
+	JL   cols2_rows1_done
+
+	// 16 rows × 2 columns
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   AX, BX
+	MOVQ   lda+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   b+32(FP), DI
+	MOVQ   ldb+40(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   k+8(FP), R9
+
+cols2_k1:
+	VBROADCASTSS  (DI), Z2
+	VBROADCASTSS  4(DI), Z3
+	VMOVUPS       (BX), Z4
+	VFMADD231PS   Z2, Z4, Z0
+	VFMADD231PS   Z3, Z4, Z1
+	ADDQ          SI, BX
+	ADDQ          R8, DI
+	DECQ          R9
+	JNZ           cols2_k1
+	MOVQ          CX, BX
+	MOVQ          ldc+56(FP), SI
+	SHLQ          $0x02, SI
+	VXORPS        Z2, Z2, Z2
+	VUNPCKLPS     Z1, Z0, Z3
+	VUNPCKHPS     Z1, Z0, Z0
+	VUNPCKLPS     Z2, Z2, Z1
+	VUNPCKHPS     Z2, Z2, Z2
+	VUNPCKLPD     Z1, Z3, Z4
+	VUNPCKHPD     Z1, Z3, Z1
+	VUNPCKLPD     Z2, Z0, Z3
+	VUNPCKHPD     Z2, Z0, Z0
+	VMOVUPS       X4, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X1, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X3, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z3, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z3, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z3, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, K1, (BX)
+	ADDQ          $0x00000040, AX
+	MOVQ          ldc+56(FP), BX
+	IMUL3Q        $0x00000040, BX, BX
+	ADDQ          BX, CX
+	SUBQ          $0x00000010, DX
+	JMP           cols2_rows1
+
+cols2_rows1_done:
+	RET
+
+// func SgemmSmallTNCols3AVX512(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// Requires: AVX512DQ, AVX512F, AVX512VL
+TEXT ·SgemmSmallTNCols3AVX512(SB), NOSPLIT, $0-64
+	MOVQ  a+16(FP), AX
+	MOVQ  c+48(FP), CX
+	MOVQ  m+0(FP), DX
+	MOVL  $0x00000007, BX
+	KMOVW BX, K1
+
+cols3_rows4:
+	CMPQ DX, $0x00000040
+	JL   cols3_rows4_done
+
+	// 64 rows × 3 columns
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   AX, BX
+	MOVQ   lda+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   b+32(FP), DI
+	MOVQ   ldb+40(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   k+8(FP), R9
+
+cols3_k4:
+	VBROADCASTSS  (DI), Z12
+	VBROADCASTSS  4(DI), Z13
+	VBROADCASTSS  8(DI), Z14
+	VMOVUPS       (BX), Z15
+	VFMADD231PS   Z12, Z15, Z0
+	VFMADD231PS   Z13, Z15, Z4
+	VFMADD231PS   Z14, Z15, Z8
+	VMOVUPS       64(BX), Z15
+	VFMADD231PS   Z12, Z15, Z1
+	VFMADD231PS   Z13, Z15, Z5
+	VFMADD231PS   Z14, Z15, Z9
+	VMOVUPS       128(BX), Z15
+	VFMADD231PS   Z12, Z15, Z2
+	VFMADD231PS   Z13, Z15, Z6
+	VFMADD231PS   Z14, Z15, Z10
+	VMOVUPS       192(BX), Z15
+	VFMADD231PS   Z12, Z15, Z3
+	VFMADD231PS   Z13, Z15, Z7
+	VFMADD231PS   Z14, Z15, Z11
+	ADDQ          SI, BX
+	ADDQ          R8, DI
+	DECQ          R9
+	JNZ           cols3_k4
+	MOVQ          CX, BX
+	MOVQ          ldc+56(FP), SI
+	SHLQ          $0x02, SI
+	VXORPS        Z12, Z12, Z12
+	VUNPCKLPS     Z4, Z0, Z13
+	VUNPCKHPS     Z4, Z0, Z0
+	VUNPCKLPS     Z12, Z8, Z4
+	VUNPCKHPS     Z12, Z8, Z8
+	VUNPCKLPD     Z4, Z13, Z14
+	VUNPCKHPD     Z4, Z13, Z4
+	VUNPCKLPD     Z8, Z0, Z13
+	VUNPCKHPD     Z8, Z0, Z0
+	VMOVUPS       X14, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X4, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X13, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z14, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z13, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z14, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z13, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z14, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z13, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VUNPCKLPS     Z5, Z1, Z0
+	VUNPCKHPS     Z5, Z1, Z1
+	VUNPCKLPS     Z12, Z9, Z4
+	VUNPCKHPS     Z12, Z9, Z5
+	VUNPCKLPD     Z4, Z0, Z8
+	VUNPCKHPD     Z4, Z0, Z0
+	VUNPCKLPD     Z5, Z1, Z4
+	VUNPCKHPD     Z5, Z1, Z1
+	VMOVUPS       X8, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X4, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z8, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z8, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z8, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VUNPCKLPS     Z6, Z2, Z0
+	VUNPCKHPS     Z6, Z2, Z1
+	VUNPCKLPS     Z12, Z10, Z2
+	VUNPCKHPS     Z12, Z10, Z4
+	VUNPCKLPD     Z2, Z0, Z5
+	VUNPCKHPD     Z2, Z0, Z0
+	VUNPCKLPD     Z4, Z1, Z2
+	VUNPCKHPD     Z4, Z1, Z1
+	VMOVUPS       X5, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X2, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z5, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z5, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z5, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VUNPCKLPS     Z7, Z3, Z0
+	VUNPCKHPS     Z7, Z3, Z1
+	VUNPCKLPS     Z12, Z11, Z2
+	VUNPCKHPS     Z12, Z11, Z3
+	VUNPCKLPD     Z2, Z0, Z4
+	VUNPCKHPD     Z2, Z0, Z0
+	VUNPCKLPD     Z3, Z1, Z2
+	VUNPCKHPD     Z3, Z1, Z1
+	VMOVUPS       X4, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X2, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z2, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z1, K1, (BX)
+	ADDQ          $0x00000100, AX
+	MOVQ          ldc+56(FP), BX
+	IMUL3Q        $0x00000100, BX, BX
+	ADDQ          BX, CX
+	SUBQ          $0x00000040, DX
+	JMP           cols3_rows4
+
+cols3_rows4_done:
+cols3_rows1:
+	CMPQ DX, $0x00000010
+	JL   cols3_rows1_done
+
+	// 16 rows × 3 columns
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	MOVQ   AX, BX
+	MOVQ   lda+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   b+32(FP), DI
+	MOVQ   ldb+40(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   k+8(FP), R9
+
+cols3_k1:
+	VBROADCASTSS  (DI), Z3
+	VBROADCASTSS  4(DI), Z4
+	VBROADCASTSS  8(DI), Z5
+	VMOVUPS       (BX), Z6
+	VFMADD231PS   Z3, Z6, Z0
+	VFMADD231PS   Z4, Z6, Z1
+	VFMADD231PS   Z5, Z6, Z2
+	ADDQ          SI, BX
+	ADDQ          R8, DI
+	DECQ          R9
+	JNZ           cols3_k1
+	MOVQ          CX, BX
+	MOVQ          ldc+56(FP), SI
+	SHLQ          $0x02, SI
+	VXORPS        Z3, Z3, Z3
+	VUNPCKLPS     Z1, Z0, Z4
+	VUNPCKHPS     Z1, Z0, Z0
+	VUNPCKLPS     Z3, Z2, Z1
+	VUNPCKHPS     Z3, Z2, Z2
+	VUNPCKLPD     Z1, Z4, Z3
+	VUNPCKHPD     Z1, Z4, Z1
+	VUNPCKLPD     Z2, Z0, Z4
+	VUNPCKHPD     Z2, Z0, Z0
+	VMOVUPS       X3, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X1, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X4, K1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z3, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z3, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z3, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z1, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z4, K1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, K1, (BX)
+	ADDQ          $0x00000040, AX
+	MOVQ          ldc+56(FP), BX
+	IMUL3Q        $0x00000040, BX, BX
+	ADDQ          BX, CX
+	SUBQ          $0x00000010, DX
+	JMP           cols3_rows1
+
+cols3_rows1_done:
+	RET
+
+// func SgemmSmallTNCols4AVX512(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·SgemmSmallTNCols4AVX512(SB), NOSPLIT, $0-64
+	MOVQ a+16(FP), AX
+	MOVQ c+48(FP), CX
+	MOVQ m+0(FP), DX
+
+cols4_rows4:
+	CMPQ DX, $0x00000040
+	JL   cols4_rows4_done
+
+	// 64 rows × 4 columns
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   AX, BX
+	MOVQ   lda+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   b+32(FP), DI
+	MOVQ   ldb+40(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   k+8(FP), R9
+
+cols4_k4:
+	VBROADCASTSS  (DI), Z16
+	VBROADCASTSS  4(DI), Z17
+	VBROADCASTSS  8(DI), Z18
+	VBROADCASTSS  12(DI), Z19
+	VMOVUPS       (BX), Z20
+	VFMADD231PS   Z16, Z20, Z0
+	VFMADD231PS   Z17, Z20, Z4
+	VFMADD231PS   Z18, Z20, Z8
+	VFMADD231PS   Z19, Z20, Z12
+	VMOVUPS       64(BX), Z20
+	VFMADD231PS   Z16, Z20, Z1
+	VFMADD231PS   Z17, Z20, Z5
+	VFMADD231PS   Z18, Z20, Z9
+	VFMADD231PS   Z19, Z20, Z13
+	VMOVUPS       128(BX), Z20
+	VFMADD231PS   Z16, Z20, Z2
+	VFMADD231PS   Z17, Z20, Z6
+	VFMADD231PS   Z18, Z20, Z10
+	VFMADD231PS   Z19, Z20, Z14
+	VMOVUPS       192(BX), Z20
+	VFMADD231PS   Z16, Z20, Z3
+	VFMADD231PS   Z17, Z20, Z7
+	VFMADD231PS   Z18, Z20, Z11
+	VFMADD231PS   Z19, Z20, Z15
+	ADDQ          SI, BX
+	ADDQ          R8, DI
+	DECQ          R9
+	JNZ           cols4_k4
+	MOVQ          CX, BX
+	MOVQ          ldc+56(FP), SI
+	SHLQ          $0x02, SI
+	VUNPCKLPS     Z4, Z0, Z16
+	VUNPCKHPS     Z4, Z0, Z0
+	VUNPCKLPS     Z12, Z8, Z4
+	VUNPCKHPS     Z12, Z8, Z8
+	VUNPCKLPD     Z4, Z16, Z12
+	VUNPCKHPD     Z4, Z16, Z4
+	VUNPCKLPD     Z8, Z0, Z16
+	VUNPCKHPD     Z8, Z0, Z0
+	VMOVUPS       X12, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X4, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X16, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z12, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z4, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z16, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z12, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z4, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z16, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z12, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z4, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z16, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, (BX)
+	ADDQ          SI, BX
+	VUNPCKLPS     Z5, Z1, Z0
+	VUNPCKHPS     Z5, Z1, Z1
+	VUNPCKLPS     Z13, Z9, Z4
+	VUNPCKHPS     Z13, Z9, Z5
+	VUNPCKLPD     Z4, Z0, Z8
+	VUNPCKHPD     Z4, Z0, Z0
+	VUNPCKLPD     Z5, Z1, Z4
+	VUNPCKHPD     Z5, Z1, Z1
+	VMOVUPS       X8, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X4, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z8, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z4, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z8, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z4, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z8, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z4, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z1, (BX)
+	ADDQ          SI, BX
+	VUNPCKLPS     Z6, Z2, Z0
+	VUNPCKHPS     Z6, Z2, Z1
+	VUNPCKLPS     Z14, Z10, Z2
+	VUNPCKHPS     Z14, Z10, Z4
+	VUNPCKLPD     Z2, Z0, Z5
+	VUNPCKHPD     Z2, Z0, Z0
+	VUNPCKLPD     Z4, Z1, Z2
+	VUNPCKHPD     Z4, Z1, Z1
+	VMOVUPS       X5, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X2, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z5, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z2, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z5, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z2, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z5, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z2, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z1, (BX)
+	ADDQ          SI, BX
+	VUNPCKLPS     Z7, Z3, Z0
+	VUNPCKHPS     Z7, Z3, Z1
+	VUNPCKLPS     Z15, Z11, Z2
+	VUNPCKHPS     Z15, Z11, Z3
+	VUNPCKLPD     Z2, Z0, Z4
+	VUNPCKHPD     Z2, Z0, Z0
+	VUNPCKLPD     Z3, Z1, Z2
+	VUNPCKHPD     Z3, Z1, Z1
+	VMOVUPS       X4, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X2, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z4, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z2, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z4, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z2, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z4, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z2, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z1, (BX)
+	ADDQ          $0x00000100, AX
+	MOVQ          ldc+56(FP), BX
+	IMUL3Q        $0x00000100, BX, BX
+	ADDQ          BX, CX
+	SUBQ          $0x00000040, DX
+	JMP           cols4_rows4
+
+cols4_rows4_done:
+cols4_rows1:
+	CMPQ DX, $0x00000010
+	JL   cols4_rows1_done
+
+	// 16 rows × 4 columns
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   AX, BX
+	MOVQ   lda+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   b+32(FP), DI
+	MOVQ   ldb+40(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   k+8(FP), R9
+
+cols4_k1:
+	VBROADCASTSS  (DI), Z4
+	VBROADCASTSS  4(DI), Z5
+	VBROADCASTSS  8(DI), Z6
+	VBROADCASTSS  12(DI), Z7
+	VMOVUPS       (BX), Z8
+	VFMADD231PS   Z4, Z8, Z0
+	VFMADD231PS   Z5, Z8, Z1
+	VFMADD231PS   Z6, Z8, Z2
+	VFMADD231PS   Z7, Z8, Z3
+	ADDQ          SI, BX
+	ADDQ          R8, DI
+	DECQ          R9
+	JNZ           cols4_k1
+	MOVQ          CX, BX
+	MOVQ          ldc+56(FP), SI
+	SHLQ          $0x02, SI
+	VUNPCKLPS     Z1, Z0, Z4
+	VUNPCKHPS     Z1, Z0, Z0
+	VUNPCKLPS     Z3, Z2, Z1
+	VUNPCKHPS     Z3, Z2, Z2
+	VUNPCKLPD     Z1, Z4, Z3
+	VUNPCKHPD     Z1, Z4, Z1
+	VUNPCKLPD     Z2, Z0, Z4
+	VUNPCKHPD     Z2, Z0, Z0
+	VMOVUPS       X3, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X1, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X4, (BX)
+	ADDQ          SI, BX
+	VMOVUPS       X0, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z3, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z4, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x01, Z0, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z3, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z4, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x02, Z0, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z3, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z1, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z4, (BX)
+	ADDQ          SI, BX
+	VEXTRACTF32X4 $0x03, Z0, (BX)
+	ADDQ          $0x00000040, AX
+	MOVQ          ldc+56(FP), BX
+	IMUL3Q        $0x00000040, BX, BX
+	ADDQ          BX, CX
+	SUBQ          $0x00000010, DX
+	JMP           cols4_rows1
+
+cols4_rows1_done:
+	RET

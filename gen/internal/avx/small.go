@@ -520,3 +520,151 @@ func paramAddr(name string) Mem {
 	}
 	return b.Addr
 }
+
+// TNCols generates SgemmSmallTNCols<t>AVX512, t = 1..4: the last t
+// columns of C = Aᵀ·B computed with the vectors along C's rows instead of
+// its columns. The TN kernels above give each row of C vectors of 16
+// columns, so the tutorial's 100 units end in a vector with 4 live lanes
+// of 16: in the weight gradient Xᵀ·dZ (784×100, k = batch) that vector is
+// one FMA of every seven, 12 of its 16 lanes wasted. Here column j of C's
+// rows i..i+15 is one vector: Aᵀ's rows are A's columns, so A's row p
+// holds those 16 rows' elements side by side, and B's element (p, j) is
+// broadcast. Every element is still the one chain of k FMAs from zero in
+// the order p = 0..k-1, so the bits are those of the other kernels.
+// The tile is 64 rows by the t columns, t·4 sums; C's 16×t blocks are
+// transposed in registers and stored row by row, t lanes each.
+func TNCols() {
+	for t := 1; t <= 4; t++ {
+		tnCols(t)
+	}
+}
+
+func tnCols(t int) {
+	name := fmt.Sprintf("SgemmSmallTNCols%dAVX512", t)
+	TEXT(name, NOSPLIT, "func(m, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)")
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s computes an m×%d product C = Aᵀ·B: C[i*ldc+j] = Σ_p a[p*lda+i]·b[p*ldb+j]", name, t),
+		fmt.Sprintf("for i < m, j < %d, each sum one chain of FMAs from zero in the order of p, as", t),
+		"the SgemmSmallTN kernels form it (Go reference: Sgemm on the generic level).",
+		"Assembly because it needs FMA, the in-register transposition and masked",
+		"stores. Preconditions: m ≥ 16 and a multiple of 16, k ≥ 1, all of A, B, C in",
+		fmt.Sprintf("bounds; nothing outside C's m×%d region is touched.", t),
+	)
+	aRow := Load(Param("a"), GP64())
+	cRow := Load(Param("c"), GP64())
+	mLeft := Load(Param("m"), GP64())
+	var kmask Register
+	if t < 4 {
+		kmask = K()
+		r := GP32()
+		MOVL(U32(1<<t-1), r)
+		KMOVW(r, kmask)
+	}
+	for _, nv := range []int{4, 1} {
+		loop, done := fmt.Sprintf("cols%d_rows%d", t, nv), fmt.Sprintf("cols%d_rows%d_done", t, nv)
+		Label(loop)
+		CMPQ(mLeft, U32(16*nv))
+		JL(LabelRef(done))
+		tnColsTile(t, nv, aRow, cRow, kmask)
+		ADDQ(U32(64*nv), aRow)
+		ldc := Load(Param("ldc"), GP64())
+		IMUL3Q(U32(64*nv), ldc, ldc)
+		ADDQ(ldc, cRow)
+		SUBQ(U32(16*nv), mLeft)
+		JMP(LabelRef(loop))
+		Label(done)
+	}
+	RET()
+}
+
+// tnColsTile computes rows aRow.. (16·nv of them) of the t columns and
+// stores them at cRow.
+func tnColsTile(t, nv int, aRow, cRow, kmask Register) {
+	Commentf("%d rows × %d columns", 16*nv, t)
+	acc := make([][]VecVirtual, t)
+	for j := range acc {
+		acc[j] = make([]VecVirtual, nv)
+		for v := range acc[j] {
+			acc[j][v] = ZMM()
+			VXORPS(acc[j][v], acc[j][v], acc[j][v])
+		}
+	}
+	ap := GP64()
+	MOVQ(aRow, ap)
+	lda := Load(Param("lda"), GP64())
+	SHLQ(U8(2), lda)
+	bp := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+	kk := Load(Param("k"), GP64())
+	loop := fmt.Sprintf("cols%d_k%d", t, nv)
+	Label(loop)
+	bv := make([]VecVirtual, t)
+	for j := range bv {
+		bv[j] = ZMM()
+		VBROADCASTSS(Mem{Base: bp, Disp: 4 * j}, bv[j])
+	}
+	for v := range nv {
+		av := ZMM()
+		VMOVUPS(Mem{Base: ap, Disp: 64 * v}, av)
+		for j := range t {
+			VFMADD231PS(bv[j], av, acc[j][v])
+		}
+	}
+	ADDQ(lda, ap)
+	ADDQ(ldb, bp)
+	DECQ(kk)
+	JNZ(LabelRef(loop))
+
+	// Transpose each 16-row vector group: with u0..u3 the columns (zero
+	// past t), unpacking pairs of singles then pairs of doubles leaves in
+	// 128-bit lane g of r[q] the four columns of row 4g+q.
+	cp := GP64()
+	MOVQ(cRow, cp)
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	var zero VecVirtual
+	if t < 4 {
+		zero = ZMM()
+		VXORPS(zero, zero, zero)
+	}
+	for v := range nv {
+		u := make([]VecVirtual, 4)
+		for j := range u {
+			if j < t {
+				u[j] = acc[j][v]
+			} else {
+				u[j] = zero
+			}
+		}
+		t0, t1, t2, t3 := ZMM(), ZMM(), ZMM(), ZMM()
+		VUNPCKLPS(u[1], u[0], t0) // u0[0] u1[0] u0[1] u1[1] per lane
+		VUNPCKHPS(u[1], u[0], t1) // u0[2] u1[2] u0[3] u1[3]
+		VUNPCKLPS(u[3], u[2], t2)
+		VUNPCKHPS(u[3], u[2], t3)
+		r := []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
+		VUNPCKLPD(t2, t0, r[0]) // rows 4g
+		VUNPCKHPD(t2, t0, r[1]) // rows 4g+1
+		VUNPCKLPD(t3, t1, r[2]) // rows 4g+2
+		VUNPCKHPD(t3, t1, r[3]) // rows 4g+3
+		for g := range 4 {
+			for q := range 4 {
+				m := Mem{Base: cp}
+				switch {
+				case g == 0 && t == 4:
+					VMOVUPS(r[q].AsX(), m)
+				case g == 0:
+					VMOVUPS(r[q].AsX(), kmask, m)
+				case t == 4:
+					VEXTRACTF32X4(U8(g), r[q], m)
+				default:
+					VEXTRACTF32X4(U8(g), r[q], kmask, m)
+				}
+				if v < nv-1 || g < 3 || q < 3 {
+					ADDQ(ldc, cp)
+				}
+			}
+		}
+	}
+}
