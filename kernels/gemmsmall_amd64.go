@@ -9,6 +9,10 @@ var smallAVX2 = &smallLevel{
 	maxMACs: 1 << 24,
 	nn:      []smallKernel{asm.SgemmSmallNN1AVX2, asm.SgemmSmallNN2AVX2, asm.SgemmSmallNN3AVX2, asm.SgemmSmallNN4AVX2},
 	tn:      []smallKernel{asm.SgemmSmallTN1AVX2, asm.SgemmSmallTN2AVX2, asm.SgemmSmallTN3AVX2, asm.SgemmSmallTN4AVX2},
+	tnCols: []smallColsKernel{
+		asm.SgemmSmallTNCols1AVX2, asm.SgemmSmallTNCols2AVX2, asm.SgemmSmallTNCols3AVX2, asm.SgemmSmallTNCols4AVX2,
+	},
+	vec: 8,
 }
 
 var smallAVX512 = &smallLevel{

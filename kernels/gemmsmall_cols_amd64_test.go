@@ -9,9 +9,9 @@ import (
 	"testing"
 )
 
-// TestSmallTNColsBits holds the AVX-512 level's column-tail kernels
-// (SgemmSmallTNCols<t>, taken by runRows for a plain Aᵀ·B whose last
-// vector has 1 to 4 live columns) to the bits of the same product computed
+// TestSmallTNColsBits holds the column-tail kernels of the AVX2 and
+// AVX-512 levels (SgemmSmallTNCols<t>, taken by runRows for a plain Aᵀ·B
+// whose last vector has 1 to 4 live columns) to the bits of the same product computed
 // without them, by panelRows over the full width: every element must be
 // the same chain of FMAs, so that a row's bits do not depend on how the
 // rows were split over threads. (The float64 bound against the generic
@@ -21,10 +21,20 @@ import (
 // dimensions with NaN in the padding, A and B at odd offsets, and C
 // between NaN cells that must stay untouched.
 func TestSmallTNColsBits(t *testing.T) {
-	if !slices.Contains(Available(), "avx512") {
-		t.Skip("no AVX-512 level on this CPU")
+	for _, lv := range []struct {
+		name string
+		s    *smallLevel
+	}{{"avx2", smallAVX2}, {"avx512", smallAVX512}} {
+		t.Run(lv.name, func(t *testing.T) {
+			if !slices.Contains(Available(), lv.name) {
+				t.Skipf("no %s level on this CPU", lv.name)
+			}
+			testTNColsBits(t, lv.s)
+		})
 	}
-	s := smallAVX512
+}
+
+func testTNColsBits(t *testing.T, s *smallLevel) {
 	r := rand.New(rand.NewPCG(71, 72))
 	nan := float32(math.NaN())
 	taken := 0

@@ -10,6 +10,11 @@
 // vectors, 104 columns, reading B from memory (13 sums, the broadcast, a
 // masked row of B and the tail mask), so the tutorial's 100 units take one
 // pass over the weights; two rows take 4 vectors (8 sums, 4 rows of B).
+//
+// SgemmSmallTNCols1..4 take the last 1 to 4 columns of a plain Aᵀ·B (the
+// weight gradient Xᵀ·dZ) with vectors down C's rows, 16 rows a tile,
+// where the TN kernels would spend a vector of 8 and a tile of only 4
+// sums on them (avx.TNColsAVX2).
 package main
 
 import (
@@ -21,5 +26,6 @@ import (
 func main() {
 	avx.Setup()
 	avx.SmallGemm{ISA: "AVX2", MR: 4, NV: []int{13, 4, 3, 3}}.Generate()
+	avx.TNColsAVX2()
 	Generate()
 }

@@ -6359,3 +6359,456 @@ next2:
 	JNZ    panel1
 	VZEROUPPER
 	RET
+
+// func SgemmSmallTNCols1AVX2(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// Requires: AVX, FMA3
+TEXT ·SgemmSmallTNCols1AVX2(SB), NOSPLIT, $0-64
+	MOVQ a+16(FP), AX
+	MOVQ c+48(FP), CX
+	MOVQ m+0(FP), DX
+
+cols1_rows:
+	CMPQ DX, $0x00000010
+	JL   cols1_done
+
+	// 16 rows × 1 columns
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   AX, BX
+	MOVQ   lda+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   b+32(FP), DI
+	MOVQ   ldb+40(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   k+8(FP), R9
+
+cols1_k:
+	VMOVUPS      (BX), Y2
+	VMOVUPS      32(BX), Y3
+	VBROADCASTSS (DI), Y4
+	VFMADD231PS  Y4, Y2, Y0
+	VFMADD231PS  Y4, Y3, Y1
+	ADDQ         SI, BX
+	ADDQ         R8, DI
+	DECQ         R9
+	JNZ          cols1_k
+	MOVQ         CX, BX
+	MOVQ         ldc+56(FP), SI
+	SHLQ         $0x02, SI
+	VXORPS       Y2, Y2, Y2
+	VUNPCKLPS    Y2, Y0, Y3
+	VUNPCKHPS    Y2, Y0, Y0
+	VUNPCKLPS    Y2, Y2, Y4
+	VUNPCKHPS    Y2, Y2, Y5
+	VUNPCKLPD    Y4, Y3, Y6
+	VUNPCKHPD    Y4, Y3, Y3
+	VUNPCKLPD    Y5, Y0, Y4
+	VUNPCKHPD    Y5, Y0, Y0
+	VMOVSS       X6, (BX)
+	ADDQ         SI, BX
+	VMOVSS       X3, (BX)
+	ADDQ         SI, BX
+	VMOVSS       X4, (BX)
+	ADDQ         SI, BX
+	VMOVSS       X0, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y6, X5
+	VMOVSS       X5, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVSS       X3, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y4, X3
+	VMOVSS       X3, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVSS       X0, (BX)
+	ADDQ         SI, BX
+	VUNPCKLPS    Y2, Y1, Y0
+	VUNPCKHPS    Y2, Y1, Y1
+	VUNPCKLPS    Y2, Y2, Y3
+	VUNPCKHPS    Y2, Y2, Y2
+	VUNPCKLPD    Y3, Y0, Y4
+	VUNPCKHPD    Y3, Y0, Y0
+	VUNPCKLPD    Y2, Y1, Y3
+	VUNPCKHPD    Y2, Y1, Y1
+	VMOVSS       X4, (BX)
+	ADDQ         SI, BX
+	VMOVSS       X0, (BX)
+	ADDQ         SI, BX
+	VMOVSS       X3, (BX)
+	ADDQ         SI, BX
+	VMOVSS       X1, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y4, X2
+	VMOVSS       X2, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVSS       X0, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y3, X0
+	VMOVSS       X0, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y1, X0
+	VMOVSS       X0, (BX)
+	ADDQ         $0x00000040, AX
+	MOVQ         ldc+56(FP), BX
+	IMUL3Q       $0x00000040, BX, BX
+	ADDQ         BX, CX
+	SUBQ         $0x00000010, DX
+	JMP          cols1_rows
+
+cols1_done:
+	VZEROUPPER
+	RET
+
+// func SgemmSmallTNCols2AVX2(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// Requires: AVX, FMA3
+TEXT ·SgemmSmallTNCols2AVX2(SB), NOSPLIT, $0-64
+	MOVQ a+16(FP), AX
+	MOVQ c+48(FP), CX
+	MOVQ m+0(FP), DX
+
+cols2_rows:
+	CMPQ DX, $0x00000010
+	JL   cols2_done
+
+	// 16 rows × 2 columns
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   AX, BX
+	MOVQ   lda+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   b+32(FP), DI
+	MOVQ   ldb+40(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   k+8(FP), R9
+
+cols2_k:
+	VMOVUPS      (BX), Y4
+	VMOVUPS      32(BX), Y5
+	VBROADCASTSS (DI), Y6
+	VFMADD231PS  Y6, Y4, Y0
+	VFMADD231PS  Y6, Y5, Y1
+	VBROADCASTSS 4(DI), Y6
+	VFMADD231PS  Y6, Y4, Y2
+	VFMADD231PS  Y6, Y5, Y3
+	ADDQ         SI, BX
+	ADDQ         R8, DI
+	DECQ         R9
+	JNZ          cols2_k
+	MOVQ         CX, BX
+	MOVQ         ldc+56(FP), SI
+	SHLQ         $0x02, SI
+	VXORPS       Y4, Y4, Y4
+	VUNPCKLPS    Y2, Y0, Y5
+	VUNPCKHPS    Y2, Y0, Y0
+	VUNPCKLPS    Y4, Y4, Y2
+	VUNPCKHPS    Y4, Y4, Y6
+	VUNPCKLPD    Y2, Y5, Y7
+	VUNPCKHPD    Y2, Y5, Y2
+	VUNPCKLPD    Y6, Y0, Y5
+	VUNPCKHPD    Y6, Y0, Y0
+	VMOVLPS      X7, (BX)
+	ADDQ         SI, BX
+	VMOVLPS      X2, (BX)
+	ADDQ         SI, BX
+	VMOVLPS      X5, (BX)
+	ADDQ         SI, BX
+	VMOVLPS      X0, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y7, X6
+	VMOVLPS      X6, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVLPS      X2, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y5, X2
+	VMOVLPS      X2, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVLPS      X0, (BX)
+	ADDQ         SI, BX
+	VUNPCKLPS    Y3, Y1, Y0
+	VUNPCKHPS    Y3, Y1, Y1
+	VUNPCKLPS    Y4, Y4, Y2
+	VUNPCKHPS    Y4, Y4, Y3
+	VUNPCKLPD    Y2, Y0, Y4
+	VUNPCKHPD    Y2, Y0, Y0
+	VUNPCKLPD    Y3, Y1, Y2
+	VUNPCKHPD    Y3, Y1, Y1
+	VMOVLPS      X4, (BX)
+	ADDQ         SI, BX
+	VMOVLPS      X0, (BX)
+	ADDQ         SI, BX
+	VMOVLPS      X2, (BX)
+	ADDQ         SI, BX
+	VMOVLPS      X1, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y4, X3
+	VMOVLPS      X3, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVLPS      X0, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y2, X0
+	VMOVLPS      X0, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y1, X0
+	VMOVLPS      X0, (BX)
+	ADDQ         $0x00000040, AX
+	MOVQ         ldc+56(FP), BX
+	IMUL3Q       $0x00000040, BX, BX
+	ADDQ         BX, CX
+	SUBQ         $0x00000010, DX
+	JMP          cols2_rows
+
+cols2_done:
+	VZEROUPPER
+	RET
+
+// func SgemmSmallTNCols3AVX2(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// Requires: AVX, FMA3
+TEXT ·SgemmSmallTNCols3AVX2(SB), NOSPLIT, $0-64
+	MOVQ a+16(FP), AX
+	MOVQ c+48(FP), CX
+	MOVQ m+0(FP), DX
+
+cols3_rows:
+	CMPQ DX, $0x00000010
+	JL   cols3_done
+
+	// 16 rows × 3 columns
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, BX
+	MOVQ   lda+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   b+32(FP), DI
+	MOVQ   ldb+40(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   k+8(FP), R9
+
+cols3_k:
+	VMOVUPS      (BX), Y6
+	VMOVUPS      32(BX), Y7
+	VBROADCASTSS (DI), Y8
+	VFMADD231PS  Y8, Y6, Y0
+	VFMADD231PS  Y8, Y7, Y1
+	VBROADCASTSS 4(DI), Y8
+	VFMADD231PS  Y8, Y6, Y2
+	VFMADD231PS  Y8, Y7, Y3
+	VBROADCASTSS 8(DI), Y8
+	VFMADD231PS  Y8, Y6, Y4
+	VFMADD231PS  Y8, Y7, Y5
+	ADDQ         SI, BX
+	ADDQ         R8, DI
+	DECQ         R9
+	JNZ          cols3_k
+	MOVQ         CX, BX
+	MOVQ         ldc+56(FP), SI
+	SHLQ         $0x02, SI
+	VXORPS       Y6, Y6, Y6
+	VUNPCKLPS    Y2, Y0, Y7
+	VUNPCKHPS    Y2, Y0, Y0
+	VUNPCKLPS    Y6, Y4, Y2
+	VUNPCKHPS    Y6, Y4, Y4
+	VUNPCKLPD    Y2, Y7, Y8
+	VUNPCKHPD    Y2, Y7, Y2
+	VUNPCKLPD    Y4, Y0, Y7
+	VUNPCKHPD    Y4, Y0, Y0
+	VMOVLPS      X8, (BX)
+	VEXTRACTPS   $0x02, X8, 8(BX)
+	ADDQ         SI, BX
+	VMOVLPS      X2, (BX)
+	VEXTRACTPS   $0x02, X2, 8(BX)
+	ADDQ         SI, BX
+	VMOVLPS      X7, (BX)
+	VEXTRACTPS   $0x02, X7, 8(BX)
+	ADDQ         SI, BX
+	VMOVLPS      X0, (BX)
+	VEXTRACTPS   $0x02, X0, 8(BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y8, X4
+	VMOVLPS      X4, (BX)
+	VEXTRACTPS   $0x02, X4, 8(BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVLPS      X2, (BX)
+	VEXTRACTPS   $0x02, X2, 8(BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y7, X2
+	VMOVLPS      X2, (BX)
+	VEXTRACTPS   $0x02, X2, 8(BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVLPS      X0, (BX)
+	VEXTRACTPS   $0x02, X0, 8(BX)
+	ADDQ         SI, BX
+	VUNPCKLPS    Y3, Y1, Y0
+	VUNPCKHPS    Y3, Y1, Y1
+	VUNPCKLPS    Y6, Y5, Y2
+	VUNPCKHPS    Y6, Y5, Y3
+	VUNPCKLPD    Y2, Y0, Y4
+	VUNPCKHPD    Y2, Y0, Y0
+	VUNPCKLPD    Y3, Y1, Y2
+	VUNPCKHPD    Y3, Y1, Y1
+	VMOVLPS      X4, (BX)
+	VEXTRACTPS   $0x02, X4, 8(BX)
+	ADDQ         SI, BX
+	VMOVLPS      X0, (BX)
+	VEXTRACTPS   $0x02, X0, 8(BX)
+	ADDQ         SI, BX
+	VMOVLPS      X2, (BX)
+	VEXTRACTPS   $0x02, X2, 8(BX)
+	ADDQ         SI, BX
+	VMOVLPS      X1, (BX)
+	VEXTRACTPS   $0x02, X1, 8(BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y4, X3
+	VMOVLPS      X3, (BX)
+	VEXTRACTPS   $0x02, X3, 8(BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVLPS      X0, (BX)
+	VEXTRACTPS   $0x02, X0, 8(BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y2, X0
+	VMOVLPS      X0, (BX)
+	VEXTRACTPS   $0x02, X0, 8(BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y1, X0
+	VMOVLPS      X0, (BX)
+	VEXTRACTPS   $0x02, X0, 8(BX)
+	ADDQ         $0x00000040, AX
+	MOVQ         ldc+56(FP), BX
+	IMUL3Q       $0x00000040, BX, BX
+	ADDQ         BX, CX
+	SUBQ         $0x00000010, DX
+	JMP          cols3_rows
+
+cols3_done:
+	VZEROUPPER
+	RET
+
+// func SgemmSmallTNCols4AVX2(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+// Requires: AVX, FMA3
+TEXT ·SgemmSmallTNCols4AVX2(SB), NOSPLIT, $0-64
+	MOVQ a+16(FP), AX
+	MOVQ c+48(FP), CX
+	MOVQ m+0(FP), DX
+
+cols4_rows:
+	CMPQ DX, $0x00000010
+	JL   cols4_done
+
+	// 16 rows × 4 columns
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   AX, BX
+	MOVQ   lda+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   b+32(FP), DI
+	MOVQ   ldb+40(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   k+8(FP), R9
+
+cols4_k:
+	VMOVUPS      (BX), Y8
+	VMOVUPS      32(BX), Y9
+	VBROADCASTSS (DI), Y10
+	VFMADD231PS  Y10, Y8, Y0
+	VFMADD231PS  Y10, Y9, Y1
+	VBROADCASTSS 4(DI), Y10
+	VFMADD231PS  Y10, Y8, Y2
+	VFMADD231PS  Y10, Y9, Y3
+	VBROADCASTSS 8(DI), Y10
+	VFMADD231PS  Y10, Y8, Y4
+	VFMADD231PS  Y10, Y9, Y5
+	VBROADCASTSS 12(DI), Y10
+	VFMADD231PS  Y10, Y8, Y6
+	VFMADD231PS  Y10, Y9, Y7
+	ADDQ         SI, BX
+	ADDQ         R8, DI
+	DECQ         R9
+	JNZ          cols4_k
+	MOVQ         CX, BX
+	MOVQ         ldc+56(FP), SI
+	SHLQ         $0x02, SI
+	VUNPCKLPS    Y2, Y0, Y8
+	VUNPCKHPS    Y2, Y0, Y0
+	VUNPCKLPS    Y6, Y4, Y2
+	VUNPCKHPS    Y6, Y4, Y4
+	VUNPCKLPD    Y2, Y8, Y6
+	VUNPCKHPD    Y2, Y8, Y2
+	VUNPCKLPD    Y4, Y0, Y8
+	VUNPCKHPD    Y4, Y0, Y0
+	VMOVUPS      X6, (BX)
+	ADDQ         SI, BX
+	VMOVUPS      X2, (BX)
+	ADDQ         SI, BX
+	VMOVUPS      X8, (BX)
+	ADDQ         SI, BX
+	VMOVUPS      X0, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y6, X4
+	VMOVUPS      X4, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPS      X2, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y8, X2
+	VMOVUPS      X2, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPS      X0, (BX)
+	ADDQ         SI, BX
+	VUNPCKLPS    Y3, Y1, Y0
+	VUNPCKHPS    Y3, Y1, Y1
+	VUNPCKLPS    Y7, Y5, Y2
+	VUNPCKHPS    Y7, Y5, Y3
+	VUNPCKLPD    Y2, Y0, Y4
+	VUNPCKHPD    Y2, Y0, Y0
+	VUNPCKLPD    Y3, Y1, Y2
+	VUNPCKHPD    Y3, Y1, Y1
+	VMOVUPS      X4, (BX)
+	ADDQ         SI, BX
+	VMOVUPS      X0, (BX)
+	ADDQ         SI, BX
+	VMOVUPS      X2, (BX)
+	ADDQ         SI, BX
+	VMOVUPS      X1, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y4, X3
+	VMOVUPS      X3, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPS      X0, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y2, X0
+	VMOVUPS      X0, (BX)
+	ADDQ         SI, BX
+	VEXTRACTF128 $0x01, Y1, X0
+	VMOVUPS      X0, (BX)
+	ADDQ         $0x00000040, AX
+	MOVQ         ldc+56(FP), BX
+	IMUL3Q       $0x00000040, BX, BX
+	ADDQ         BX, CX
+	SUBQ         $0x00000010, DX
+	JMP          cols4_rows
+
+cols4_done:
+	VZEROUPPER
+	RET

@@ -18469,7 +18469,7 @@ next2:
 	RET
 
 // func SgemmSmallTNCols1AVX512(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
-// Requires: AVX512DQ, AVX512F, AVX512VL
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
 TEXT ·SgemmSmallTNCols1AVX512(SB), NOSPLIT, $0-64
 	MOVQ  a+16(FP), AX
 	MOVQ  c+48(FP), CX
@@ -18752,10 +18752,11 @@ cols1_k1:
 	JMP           cols1_rows1
 
 cols1_rows1_done:
+	VZEROUPPER
 	RET
 
 // func SgemmSmallTNCols2AVX512(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
-// Requires: AVX512DQ, AVX512F, AVX512VL
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
 TEXT ·SgemmSmallTNCols2AVX512(SB), NOSPLIT, $0-64
 	MOVQ  a+16(FP), AX
 	MOVQ  c+48(FP), CX
@@ -19050,10 +19051,11 @@ cols2_k1:
 	JMP           cols2_rows1
 
 cols2_rows1_done:
+	VZEROUPPER
 	RET
 
 // func SgemmSmallTNCols3AVX512(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
-// Requires: AVX512DQ, AVX512F, AVX512VL
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
 TEXT ·SgemmSmallTNCols3AVX512(SB), NOSPLIT, $0-64
 	MOVQ  a+16(FP), AX
 	MOVQ  c+48(FP), CX
@@ -19360,6 +19362,7 @@ cols3_k1:
 	JMP           cols3_rows1
 
 cols3_rows1_done:
+	VZEROUPPER
 	RET
 
 // func SgemmSmallTNCols4AVX512(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
@@ -19678,4 +19681,5 @@ cols4_k1:
 	JMP           cols4_rows1
 
 cols4_rows1_done:
+	VZEROUPPER
 	RET

@@ -575,6 +575,7 @@ func tnCols(t int) {
 		JMP(LabelRef(loop))
 		Label(done)
 	}
+	VZEROUPPER()
 	RET()
 }
 
@@ -662,6 +663,148 @@ func tnColsTile(t, nv int, aRow, cRow, kmask Register) {
 					VEXTRACTF32X4(U8(g), r[q], kmask, m)
 				}
 				if v < nv-1 || g < 3 || q < 3 {
+					ADDQ(ldc, cp)
+				}
+			}
+		}
+	}
+}
+
+// TNColsAVX2 generates SgemmSmallTNCols<t>AVX2, t = 1..4: TNCols for the
+// AVX2 level, whose TN kernels end the tutorial's 100 columns in a vector
+// of 8 with 4 live lanes and a tile of 4 sums, too few to cover the FMA
+// latency. The tile is 16 rows (two vectors of 8) by the t columns: 4·2
+// sums, two vectors of A and t broadcasts of B fit the 16 YMM registers.
+// The rows of C are stored with plain moves (16, 8 or 4 bytes), never a
+// masked store: AMD lets VMASKMOVPS fault on masked-off lanes, and the
+// last row's may lie past C.
+func TNColsAVX2() {
+	for t := 1; t <= 4; t++ {
+		tnColsAVX2(t)
+	}
+}
+
+func tnColsAVX2(t int) {
+	name := fmt.Sprintf("SgemmSmallTNCols%dAVX2", t)
+	TEXT(name, NOSPLIT, "func(m, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)")
+	Pragma("noescape")
+	Doc(
+		fmt.Sprintf("%s computes an m×%d product C = Aᵀ·B: C[i*ldc+j] = Σ_p a[p*lda+i]·b[p*ldb+j]", name, t),
+		fmt.Sprintf("for i < m, j < %d, each sum one chain of FMAs from zero in the order of p, as", t),
+		"the SgemmSmallTN kernels form it (Go reference: Sgemm on the generic level).",
+		"Assembly because it needs FMA and the in-register transposition.",
+		"Preconditions: m ≥ 16 and a multiple of 16, k ≥ 1, all of A, B, C in bounds;",
+		fmt.Sprintf("nothing outside C's m×%d region is touched.", t),
+	)
+	aRow := Load(Param("a"), GP64())
+	cRow := Load(Param("c"), GP64())
+	mLeft := Load(Param("m"), GP64())
+	loop, done := fmt.Sprintf("cols%d_rows", t), fmt.Sprintf("cols%d_done", t)
+	Label(loop)
+	CMPQ(mLeft, U32(16))
+	JL(LabelRef(done))
+	tnColsTileAVX2(t, aRow, cRow)
+	ADDQ(U32(64), aRow)
+	ldc := Load(Param("ldc"), GP64())
+	IMUL3Q(U32(64), ldc, ldc)
+	ADDQ(ldc, cRow)
+	SUBQ(U32(16), mLeft)
+	JMP(LabelRef(loop))
+	Label(done)
+	VZEROUPPER()
+	RET()
+}
+
+// tnColsTileAVX2 computes 16 rows from aRow of the t columns and stores
+// them at cRow.
+func tnColsTileAVX2(t int, aRow, cRow Register) {
+	const nv = 2
+	Commentf("16 rows × %d columns", t)
+	acc := make([][]VecVirtual, t)
+	for j := range acc {
+		acc[j] = make([]VecVirtual, nv)
+		for v := range acc[j] {
+			acc[j][v] = YMM()
+			VXORPS(acc[j][v], acc[j][v], acc[j][v])
+		}
+	}
+	ap := GP64()
+	MOVQ(aRow, ap)
+	lda := Load(Param("lda"), GP64())
+	SHLQ(U8(2), lda)
+	bp := Load(Param("b"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	SHLQ(U8(2), ldb)
+	kk := Load(Param("k"), GP64())
+	loop := fmt.Sprintf("cols%d_k", t)
+	Label(loop)
+	av := make([]VecVirtual, nv)
+	for v := range av {
+		av[v] = YMM()
+		VMOVUPS(Mem{Base: ap, Disp: 32 * v}, av[v])
+	}
+	for j := range t {
+		bv := YMM()
+		VBROADCASTSS(Mem{Base: bp, Disp: 4 * j}, bv)
+		for v := range nv {
+			VFMADD231PS(bv, av[v], acc[j][v])
+		}
+	}
+	ADDQ(lda, ap)
+	ADDQ(ldb, bp)
+	DECQ(kk)
+	JNZ(LabelRef(loop))
+
+	// As in tnColsTile: 128-bit lane g of r[q] ends with the columns of
+	// row 4g+q.
+	cp := GP64()
+	MOVQ(cRow, cp)
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	var zero VecVirtual
+	if t < 4 {
+		zero = YMM()
+		VXORPS(zero, zero, zero)
+	}
+	for v := range nv {
+		u := make([]VecVirtual, 4)
+		for j := range u {
+			if j < t {
+				u[j] = acc[j][v]
+			} else {
+				u[j] = zero
+			}
+		}
+		t0, t1, t2, t3 := YMM(), YMM(), YMM(), YMM()
+		VUNPCKLPS(u[1], u[0], t0)
+		VUNPCKHPS(u[1], u[0], t1)
+		VUNPCKLPS(u[3], u[2], t2)
+		VUNPCKHPS(u[3], u[2], t3)
+		r := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+		VUNPCKLPD(t2, t0, r[0])
+		VUNPCKHPD(t2, t0, r[1])
+		VUNPCKLPD(t3, t1, r[2])
+		VUNPCKHPD(t3, t1, r[3])
+		for g := range 2 {
+			for q := range 4 {
+				x := r[q].AsX()
+				if g == 1 {
+					x = XMM()
+					VEXTRACTF128(U8(1), r[q], x)
+				}
+				m := Mem{Base: cp}
+				switch t {
+				case 4:
+					VMOVUPS(x, m)
+				case 3:
+					VMOVLPS(x, m)
+					VEXTRACTPS(U8(2), x, m.Offset(8))
+				case 2:
+					VMOVLPS(x, m)
+				case 1:
+					VMOVSS(x, m)
+				}
+				if v < nv-1 || g < 1 || q < 3 {
 					ADDQ(ldc, cp)
 				}
 			}
