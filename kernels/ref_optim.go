@@ -47,9 +47,10 @@ const slotFloorBits = 0x10000000
 // on every ISA (x86 detects tininess after rounding, arm64 before), so the
 // rule is this plain comparison of the stored value, which every level
 // applies with the same bits (on the magnitude's bits: |x| < 2⁻⁹⁵ exactly
-// when they are below 2⁻⁹⁵'s, and a NaN's are above). Against the
-// ε = 1e-7 that Adam and RMSprop add to a square root, a slot below
-// 2⁻⁹⁵ ≈ 2.5e-29 changes no update that float32 can tell.
+// when they are below 2⁻⁹⁵'s, and a NaN's are above). A slot below
+// 2⁻⁹⁵ ≈ 2.5e-29 would move a weight by at most that much (SGD's and
+// RMSprop's momentum) or, through Adam's m/(sqrt(v) + ε) with ε = 1e-7,
+// by less than 3e-22 times the rate (see SGDParams).
 func flushSlot(x float32) float32 {
 	if math.Float32bits(x)&0x7fffffff < slotFloorBits {
 		return 0

@@ -31,7 +31,8 @@ import (
 // included, costs a microcode assist on AMD cores (the step ran three
 // times slower). TensorFlow, and so Keras, flushes subnormals to zero on
 // CPU; this rule is the same on every kernel level (see the package
-// doc), and beside ε it changes no update. 1-β1 and 1-β2 are computed
+// doc); through m/(sqrt(v) + ε) such an m would move a weight by less
+// than 3e-22 times the learning rate. 1-β1 and 1-β2 are computed
 // in float64 before rounding to float32, as Keras does with Python floats.
 //
 // The powers are float32 as in TF's tf.pow: the base is float32(β) and t
