@@ -14,7 +14,7 @@
 // SgemmSmallTNCols1..4 take the last 1 to 4 columns of a plain Aᵀ·B (the
 // weight gradient Xᵀ·dZ) with vectors down C's rows, 16 rows a tile,
 // where the TN kernels would spend a vector of 8 and a tile of only 4
-// sums on them (avx.TNColsAVX2).
+// sums on them (avx.TNCols).
 package main
 
 import (
@@ -26,6 +26,6 @@ import (
 func main() {
 	avx.Setup()
 	avx.SmallGemm{ISA: "AVX2", MR: 4, NV: []int{13, 4, 3, 3}}.Generate()
-	avx.TNColsAVX2()
+	avx.TNCols(false)
 	Generate()
 }

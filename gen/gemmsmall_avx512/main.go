@@ -29,6 +29,6 @@ import (
 func main() {
 	avx.Setup()
 	avx.SmallGemm{ISA: "AVX512", Wide: true, MR: 8, NV: []int{16, 7, 7, 6, 4, 4, 3, 3}}.Generate()
-	avx.TNCols()
+	avx.TNCols(true)
 	Generate()
 }

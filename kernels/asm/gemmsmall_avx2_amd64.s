@@ -6367,9 +6367,9 @@ TEXT ·SgemmSmallTNCols1AVX2(SB), NOSPLIT, $0-64
 	MOVQ c+48(FP), CX
 	MOVQ m+0(FP), DX
 
-cols1_rows:
+cols1_rows16:
 	CMPQ DX, $0x00000010
-	JL   cols1_done
+	JL   cols1_rows16_done
 
 	// 16 rows × 1 columns
 	VXORPS Y0, Y0, Y0
@@ -6382,7 +6382,7 @@ cols1_rows:
 	SHLQ   $0x02, R8
 	MOVQ   k+8(FP), R9
 
-cols1_k:
+cols1_k16:
 	VMOVUPS      (BX), Y2
 	VMOVUPS      32(BX), Y3
 	VBROADCASTSS (DI), Y4
@@ -6391,7 +6391,7 @@ cols1_k:
 	ADDQ         SI, BX
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          cols1_k
+	JNZ          cols1_k16
 	MOVQ         CX, BX
 	MOVQ         ldc+56(FP), SI
 	SHLQ         $0x02, SI
@@ -6456,9 +6456,9 @@ cols1_k:
 	IMUL3Q       $0x00000040, BX, BX
 	ADDQ         BX, CX
 	SUBQ         $0x00000010, DX
-	JMP          cols1_rows
+	JMP          cols1_rows16
 
-cols1_done:
+cols1_rows16_done:
 	VZEROUPPER
 	RET
 
@@ -6469,9 +6469,9 @@ TEXT ·SgemmSmallTNCols2AVX2(SB), NOSPLIT, $0-64
 	MOVQ c+48(FP), CX
 	MOVQ m+0(FP), DX
 
-cols2_rows:
+cols2_rows16:
 	CMPQ DX, $0x00000010
-	JL   cols2_done
+	JL   cols2_rows16_done
 
 	// 16 rows × 2 columns
 	VXORPS Y0, Y0, Y0
@@ -6486,7 +6486,7 @@ cols2_rows:
 	SHLQ   $0x02, R8
 	MOVQ   k+8(FP), R9
 
-cols2_k:
+cols2_k16:
 	VMOVUPS      (BX), Y4
 	VMOVUPS      32(BX), Y5
 	VBROADCASTSS (DI), Y6
@@ -6498,7 +6498,7 @@ cols2_k:
 	ADDQ         SI, BX
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          cols2_k
+	JNZ          cols2_k16
 	MOVQ         CX, BX
 	MOVQ         ldc+56(FP), SI
 	SHLQ         $0x02, SI
@@ -6563,9 +6563,9 @@ cols2_k:
 	IMUL3Q       $0x00000040, BX, BX
 	ADDQ         BX, CX
 	SUBQ         $0x00000010, DX
-	JMP          cols2_rows
+	JMP          cols2_rows16
 
-cols2_done:
+cols2_rows16_done:
 	VZEROUPPER
 	RET
 
@@ -6576,9 +6576,9 @@ TEXT ·SgemmSmallTNCols3AVX2(SB), NOSPLIT, $0-64
 	MOVQ c+48(FP), CX
 	MOVQ m+0(FP), DX
 
-cols3_rows:
+cols3_rows16:
 	CMPQ DX, $0x00000010
-	JL   cols3_done
+	JL   cols3_rows16_done
 
 	// 16 rows × 3 columns
 	VXORPS Y0, Y0, Y0
@@ -6595,7 +6595,7 @@ cols3_rows:
 	SHLQ   $0x02, R8
 	MOVQ   k+8(FP), R9
 
-cols3_k:
+cols3_k16:
 	VMOVUPS      (BX), Y6
 	VMOVUPS      32(BX), Y7
 	VBROADCASTSS (DI), Y8
@@ -6610,7 +6610,7 @@ cols3_k:
 	ADDQ         SI, BX
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          cols3_k
+	JNZ          cols3_k16
 	MOVQ         CX, BX
 	MOVQ         ldc+56(FP), SI
 	SHLQ         $0x02, SI
@@ -6691,9 +6691,9 @@ cols3_k:
 	IMUL3Q       $0x00000040, BX, BX
 	ADDQ         BX, CX
 	SUBQ         $0x00000010, DX
-	JMP          cols3_rows
+	JMP          cols3_rows16
 
-cols3_done:
+cols3_rows16_done:
 	VZEROUPPER
 	RET
 
@@ -6704,9 +6704,9 @@ TEXT ·SgemmSmallTNCols4AVX2(SB), NOSPLIT, $0-64
 	MOVQ c+48(FP), CX
 	MOVQ m+0(FP), DX
 
-cols4_rows:
+cols4_rows16:
 	CMPQ DX, $0x00000010
-	JL   cols4_done
+	JL   cols4_rows16_done
 
 	// 16 rows × 4 columns
 	VXORPS Y0, Y0, Y0
@@ -6725,7 +6725,7 @@ cols4_rows:
 	SHLQ   $0x02, R8
 	MOVQ   k+8(FP), R9
 
-cols4_k:
+cols4_k16:
 	VMOVUPS      (BX), Y8
 	VMOVUPS      32(BX), Y9
 	VBROADCASTSS (DI), Y10
@@ -6743,7 +6743,7 @@ cols4_k:
 	ADDQ         SI, BX
 	ADDQ         R8, DI
 	DECQ         R9
-	JNZ          cols4_k
+	JNZ          cols4_k16
 	MOVQ         CX, BX
 	MOVQ         ldc+56(FP), SI
 	SHLQ         $0x02, SI
@@ -6807,8 +6807,8 @@ cols4_k:
 	IMUL3Q       $0x00000040, BX, BX
 	ADDQ         BX, CX
 	SUBQ         $0x00000010, DX
-	JMP          cols4_rows
+	JMP          cols4_rows16
 
-cols4_done:
+cols4_rows16_done:
 	VZEROUPPER
 	RET

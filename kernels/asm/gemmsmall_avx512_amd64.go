@@ -215,9 +215,9 @@ func SgemmSmallTN8AVX512(m int, n int, k int, a *float32, lda int, b *float32, l
 // SgemmSmallTNCols1AVX512 computes an m×1 product C = Aᵀ·B: C[i*ldc+j] = Σ_p a[p*lda+i]·b[p*ldb+j]
 // for i < m, j < 1, each sum one chain of FMAs from zero in the order of p, as
 // the SgemmSmallTN kernels form it (Go reference: Sgemm on the generic level).
-// Assembly because it needs FMA, the in-register transposition and masked
-// stores. Preconditions: m ≥ 16 and a multiple of 16, k ≥ 1, all of A, B, C in
-// bounds; nothing outside C's m×1 region is touched.
+// Assembly because it needs FMA and the in-register transposition.
+// Preconditions: m ≥ 16 and a multiple of 16, k ≥ 1, all of A, B, C in bounds;
+// nothing outside C's m×1 region is touched.
 //
 //go:noescape
 func SgemmSmallTNCols1AVX512(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
@@ -225,9 +225,9 @@ func SgemmSmallTNCols1AVX512(m int, k int, a *float32, lda int, b *float32, ldb 
 // SgemmSmallTNCols2AVX512 computes an m×2 product C = Aᵀ·B: C[i*ldc+j] = Σ_p a[p*lda+i]·b[p*ldb+j]
 // for i < m, j < 2, each sum one chain of FMAs from zero in the order of p, as
 // the SgemmSmallTN kernels form it (Go reference: Sgemm on the generic level).
-// Assembly because it needs FMA, the in-register transposition and masked
-// stores. Preconditions: m ≥ 16 and a multiple of 16, k ≥ 1, all of A, B, C in
-// bounds; nothing outside C's m×2 region is touched.
+// Assembly because it needs FMA and the in-register transposition.
+// Preconditions: m ≥ 16 and a multiple of 16, k ≥ 1, all of A, B, C in bounds;
+// nothing outside C's m×2 region is touched.
 //
 //go:noescape
 func SgemmSmallTNCols2AVX512(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
@@ -235,9 +235,9 @@ func SgemmSmallTNCols2AVX512(m int, k int, a *float32, lda int, b *float32, ldb 
 // SgemmSmallTNCols3AVX512 computes an m×3 product C = Aᵀ·B: C[i*ldc+j] = Σ_p a[p*lda+i]·b[p*ldb+j]
 // for i < m, j < 3, each sum one chain of FMAs from zero in the order of p, as
 // the SgemmSmallTN kernels form it (Go reference: Sgemm on the generic level).
-// Assembly because it needs FMA, the in-register transposition and masked
-// stores. Preconditions: m ≥ 16 and a multiple of 16, k ≥ 1, all of A, B, C in
-// bounds; nothing outside C's m×3 region is touched.
+// Assembly because it needs FMA and the in-register transposition.
+// Preconditions: m ≥ 16 and a multiple of 16, k ≥ 1, all of A, B, C in bounds;
+// nothing outside C's m×3 region is touched.
 //
 //go:noescape
 func SgemmSmallTNCols3AVX512(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
@@ -245,9 +245,9 @@ func SgemmSmallTNCols3AVX512(m int, k int, a *float32, lda int, b *float32, ldb 
 // SgemmSmallTNCols4AVX512 computes an m×4 product C = Aᵀ·B: C[i*ldc+j] = Σ_p a[p*lda+i]·b[p*ldb+j]
 // for i < m, j < 4, each sum one chain of FMAs from zero in the order of p, as
 // the SgemmSmallTN kernels form it (Go reference: Sgemm on the generic level).
-// Assembly because it needs FMA, the in-register transposition and masked
-// stores. Preconditions: m ≥ 16 and a multiple of 16, k ≥ 1, all of A, B, C in
-// bounds; nothing outside C's m×4 region is touched.
+// Assembly because it needs FMA and the in-register transposition.
+// Preconditions: m ≥ 16 and a multiple of 16, k ≥ 1, all of A, B, C in bounds;
+// nothing outside C's m×4 region is touched.
 //
 //go:noescape
 func SgemmSmallTNCols4AVX512(m int, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)

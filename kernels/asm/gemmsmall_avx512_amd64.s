@@ -18477,9 +18477,9 @@ TEXT ·SgemmSmallTNCols1AVX512(SB), NOSPLIT, $0-64
 	MOVL  $0x00000001, BX
 	KMOVW BX, K1
 
-cols1_rows4:
+cols1_rows64:
 	CMPQ DX, $0x00000040
-	JL   cols1_rows4_done
+	JL   cols1_rows64_done
 
 	// 64 rows × 1 columns
 	VXORPS Z0, Z0, Z0
@@ -18494,20 +18494,20 @@ cols1_rows4:
 	SHLQ   $0x02, R8
 	MOVQ   k+8(FP), R9
 
-cols1_k4:
-	VBROADCASTSS  (DI), Z4
-	VMOVUPS       (BX), Z5
-	VFMADD231PS   Z4, Z5, Z0
+cols1_k64:
+	VMOVUPS       (BX), Z4
 	VMOVUPS       64(BX), Z5
-	VFMADD231PS   Z4, Z5, Z1
-	VMOVUPS       128(BX), Z5
-	VFMADD231PS   Z4, Z5, Z2
-	VMOVUPS       192(BX), Z5
-	VFMADD231PS   Z4, Z5, Z3
+	VMOVUPS       128(BX), Z6
+	VMOVUPS       192(BX), Z7
+	VBROADCASTSS  (DI), Z8
+	VFMADD231PS   Z8, Z4, Z0
+	VFMADD231PS   Z8, Z5, Z1
+	VFMADD231PS   Z8, Z6, Z2
+	VFMADD231PS   Z8, Z7, Z3
 	ADDQ          SI, BX
 	ADDQ          R8, DI
 	DECQ          R9
-	JNZ           cols1_k4
+	JNZ           cols1_k64
 	MOVQ          CX, BX
 	MOVQ          ldc+56(FP), SI
 	SHLQ          $0x02, SI
@@ -18676,12 +18676,12 @@ cols1_k4:
 	IMUL3Q        $0x00000100, BX, BX
 	ADDQ          BX, CX
 	SUBQ          $0x00000040, DX
-	JMP           cols1_rows4
+	JMP           cols1_rows64
 
-cols1_rows4_done:
-cols1_rows1:
+cols1_rows64_done:
+cols1_rows16:
 	CMPQ DX, $0x00000010
-	JL   cols1_rows1_done
+	JL   cols1_rows16_done
 
 	// 16 rows × 1 columns
 	VXORPS Z0, Z0, Z0
@@ -18693,14 +18693,14 @@ cols1_rows1:
 	SHLQ   $0x02, R8
 	MOVQ   k+8(FP), R9
 
-cols1_k1:
-	VBROADCASTSS  (DI), Z1
-	VMOVUPS       (BX), Z2
-	VFMADD231PS   Z1, Z2, Z0
+cols1_k16:
+	VMOVUPS       (BX), Z1
+	VBROADCASTSS  (DI), Z2
+	VFMADD231PS   Z2, Z1, Z0
 	ADDQ          SI, BX
 	ADDQ          R8, DI
 	DECQ          R9
-	JNZ           cols1_k1
+	JNZ           cols1_k16
 	MOVQ          CX, BX
 	MOVQ          ldc+56(FP), SI
 	SHLQ          $0x02, SI
@@ -18749,9 +18749,9 @@ cols1_k1:
 	IMUL3Q        $0x00000040, BX, BX
 	ADDQ          BX, CX
 	SUBQ          $0x00000010, DX
-	JMP           cols1_rows1
+	JMP           cols1_rows16
 
-cols1_rows1_done:
+cols1_rows16_done:
 	VZEROUPPER
 	RET
 
@@ -18764,9 +18764,9 @@ TEXT ·SgemmSmallTNCols2AVX512(SB), NOSPLIT, $0-64
 	MOVL  $0x00000003, BX
 	KMOVW BX, K1
 
-cols2_rows4:
+cols2_rows64:
 	CMPQ DX, $0x00000040
-	JL   cols2_rows4_done
+	JL   cols2_rows64_done
 
 	// 64 rows × 2 columns
 	VXORPS Z0, Z0, Z0
@@ -18785,25 +18785,25 @@ cols2_rows4:
 	SHLQ   $0x02, R8
 	MOVQ   k+8(FP), R9
 
-cols2_k4:
-	VBROADCASTSS  (DI), Z8
-	VBROADCASTSS  4(DI), Z9
-	VMOVUPS       (BX), Z10
-	VFMADD231PS   Z8, Z10, Z0
-	VFMADD231PS   Z9, Z10, Z4
-	VMOVUPS       64(BX), Z10
-	VFMADD231PS   Z8, Z10, Z1
-	VFMADD231PS   Z9, Z10, Z5
+cols2_k64:
+	VMOVUPS       (BX), Z8
+	VMOVUPS       64(BX), Z9
 	VMOVUPS       128(BX), Z10
-	VFMADD231PS   Z8, Z10, Z2
-	VFMADD231PS   Z9, Z10, Z6
-	VMOVUPS       192(BX), Z10
-	VFMADD231PS   Z8, Z10, Z3
-	VFMADD231PS   Z9, Z10, Z7
+	VMOVUPS       192(BX), Z11
+	VBROADCASTSS  (DI), Z12
+	VFMADD231PS   Z12, Z8, Z0
+	VFMADD231PS   Z12, Z9, Z1
+	VFMADD231PS   Z12, Z10, Z2
+	VFMADD231PS   Z12, Z11, Z3
+	VBROADCASTSS  4(DI), Z12
+	VFMADD231PS   Z12, Z8, Z4
+	VFMADD231PS   Z12, Z9, Z5
+	VFMADD231PS   Z12, Z10, Z6
+	VFMADD231PS   Z12, Z11, Z7
 	ADDQ          SI, BX
 	ADDQ          R8, DI
 	DECQ          R9
-	JNZ           cols2_k4
+	JNZ           cols2_k64
 	MOVQ          CX, BX
 	MOVQ          ldc+56(FP), SI
 	SHLQ          $0x02, SI
@@ -18972,12 +18972,12 @@ cols2_k4:
 	IMUL3Q        $0x00000100, BX, BX
 	ADDQ          BX, CX
 	SUBQ          $0x00000040, DX
-	JMP           cols2_rows4
+	JMP           cols2_rows64
 
-cols2_rows4_done:
-cols2_rows1:
+cols2_rows64_done:
+cols2_rows16:
 	CMPQ DX, $0x00000010
-	JL   cols2_rows1_done
+	JL   cols2_rows16_done
 
 	// 16 rows × 2 columns
 	VXORPS Z0, Z0, Z0
@@ -18990,16 +18990,16 @@ cols2_rows1:
 	SHLQ   $0x02, R8
 	MOVQ   k+8(FP), R9
 
-cols2_k1:
-	VBROADCASTSS  (DI), Z2
+cols2_k16:
+	VMOVUPS       (BX), Z2
+	VBROADCASTSS  (DI), Z3
+	VFMADD231PS   Z3, Z2, Z0
 	VBROADCASTSS  4(DI), Z3
-	VMOVUPS       (BX), Z4
-	VFMADD231PS   Z2, Z4, Z0
-	VFMADD231PS   Z3, Z4, Z1
+	VFMADD231PS   Z3, Z2, Z1
 	ADDQ          SI, BX
 	ADDQ          R8, DI
 	DECQ          R9
-	JNZ           cols2_k1
+	JNZ           cols2_k16
 	MOVQ          CX, BX
 	MOVQ          ldc+56(FP), SI
 	SHLQ          $0x02, SI
@@ -19048,9 +19048,9 @@ cols2_k1:
 	IMUL3Q        $0x00000040, BX, BX
 	ADDQ          BX, CX
 	SUBQ          $0x00000010, DX
-	JMP           cols2_rows1
+	JMP           cols2_rows16
 
-cols2_rows1_done:
+cols2_rows16_done:
 	VZEROUPPER
 	RET
 
@@ -19063,9 +19063,9 @@ TEXT ·SgemmSmallTNCols3AVX512(SB), NOSPLIT, $0-64
 	MOVL  $0x00000007, BX
 	KMOVW BX, K1
 
-cols3_rows4:
+cols3_rows64:
 	CMPQ DX, $0x00000040
-	JL   cols3_rows4_done
+	JL   cols3_rows64_done
 
 	// 64 rows × 3 columns
 	VXORPS Z0, Z0, Z0
@@ -19088,30 +19088,30 @@ cols3_rows4:
 	SHLQ   $0x02, R8
 	MOVQ   k+8(FP), R9
 
-cols3_k4:
-	VBROADCASTSS  (DI), Z12
-	VBROADCASTSS  4(DI), Z13
-	VBROADCASTSS  8(DI), Z14
-	VMOVUPS       (BX), Z15
-	VFMADD231PS   Z12, Z15, Z0
-	VFMADD231PS   Z13, Z15, Z4
-	VFMADD231PS   Z14, Z15, Z8
-	VMOVUPS       64(BX), Z15
-	VFMADD231PS   Z12, Z15, Z1
-	VFMADD231PS   Z13, Z15, Z5
-	VFMADD231PS   Z14, Z15, Z9
-	VMOVUPS       128(BX), Z15
-	VFMADD231PS   Z12, Z15, Z2
-	VFMADD231PS   Z13, Z15, Z6
-	VFMADD231PS   Z14, Z15, Z10
+cols3_k64:
+	VMOVUPS       (BX), Z12
+	VMOVUPS       64(BX), Z13
+	VMOVUPS       128(BX), Z14
 	VMOVUPS       192(BX), Z15
-	VFMADD231PS   Z12, Z15, Z3
-	VFMADD231PS   Z13, Z15, Z7
-	VFMADD231PS   Z14, Z15, Z11
+	VBROADCASTSS  (DI), Z16
+	VFMADD231PS   Z16, Z12, Z0
+	VFMADD231PS   Z16, Z13, Z1
+	VFMADD231PS   Z16, Z14, Z2
+	VFMADD231PS   Z16, Z15, Z3
+	VBROADCASTSS  4(DI), Z16
+	VFMADD231PS   Z16, Z12, Z4
+	VFMADD231PS   Z16, Z13, Z5
+	VFMADD231PS   Z16, Z14, Z6
+	VFMADD231PS   Z16, Z15, Z7
+	VBROADCASTSS  8(DI), Z16
+	VFMADD231PS   Z16, Z12, Z8
+	VFMADD231PS   Z16, Z13, Z9
+	VFMADD231PS   Z16, Z14, Z10
+	VFMADD231PS   Z16, Z15, Z11
 	ADDQ          SI, BX
 	ADDQ          R8, DI
 	DECQ          R9
-	JNZ           cols3_k4
+	JNZ           cols3_k64
 	MOVQ          CX, BX
 	MOVQ          ldc+56(FP), SI
 	SHLQ          $0x02, SI
@@ -19280,12 +19280,12 @@ cols3_k4:
 	IMUL3Q        $0x00000100, BX, BX
 	ADDQ          BX, CX
 	SUBQ          $0x00000040, DX
-	JMP           cols3_rows4
+	JMP           cols3_rows64
 
-cols3_rows4_done:
-cols3_rows1:
+cols3_rows64_done:
+cols3_rows16:
 	CMPQ DX, $0x00000010
-	JL   cols3_rows1_done
+	JL   cols3_rows16_done
 
 	// 16 rows × 3 columns
 	VXORPS Z0, Z0, Z0
@@ -19299,18 +19299,18 @@ cols3_rows1:
 	SHLQ   $0x02, R8
 	MOVQ   k+8(FP), R9
 
-cols3_k1:
-	VBROADCASTSS  (DI), Z3
+cols3_k16:
+	VMOVUPS       (BX), Z3
+	VBROADCASTSS  (DI), Z4
+	VFMADD231PS   Z4, Z3, Z0
 	VBROADCASTSS  4(DI), Z4
-	VBROADCASTSS  8(DI), Z5
-	VMOVUPS       (BX), Z6
-	VFMADD231PS   Z3, Z6, Z0
-	VFMADD231PS   Z4, Z6, Z1
-	VFMADD231PS   Z5, Z6, Z2
+	VFMADD231PS   Z4, Z3, Z1
+	VBROADCASTSS  8(DI), Z4
+	VFMADD231PS   Z4, Z3, Z2
 	ADDQ          SI, BX
 	ADDQ          R8, DI
 	DECQ          R9
-	JNZ           cols3_k1
+	JNZ           cols3_k16
 	MOVQ          CX, BX
 	MOVQ          ldc+56(FP), SI
 	SHLQ          $0x02, SI
@@ -19359,9 +19359,9 @@ cols3_k1:
 	IMUL3Q        $0x00000040, BX, BX
 	ADDQ          BX, CX
 	SUBQ          $0x00000010, DX
-	JMP           cols3_rows1
+	JMP           cols3_rows16
 
-cols3_rows1_done:
+cols3_rows16_done:
 	VZEROUPPER
 	RET
 
@@ -19372,9 +19372,9 @@ TEXT ·SgemmSmallTNCols4AVX512(SB), NOSPLIT, $0-64
 	MOVQ c+48(FP), CX
 	MOVQ m+0(FP), DX
 
-cols4_rows4:
+cols4_rows64:
 	CMPQ DX, $0x00000040
-	JL   cols4_rows4_done
+	JL   cols4_rows64_done
 
 	// 64 rows × 4 columns
 	VXORPS Z0, Z0, Z0
@@ -19401,35 +19401,35 @@ cols4_rows4:
 	SHLQ   $0x02, R8
 	MOVQ   k+8(FP), R9
 
-cols4_k4:
-	VBROADCASTSS  (DI), Z16
-	VBROADCASTSS  4(DI), Z17
-	VBROADCASTSS  8(DI), Z18
-	VBROADCASTSS  12(DI), Z19
-	VMOVUPS       (BX), Z20
-	VFMADD231PS   Z16, Z20, Z0
-	VFMADD231PS   Z17, Z20, Z4
-	VFMADD231PS   Z18, Z20, Z8
-	VFMADD231PS   Z19, Z20, Z12
-	VMOVUPS       64(BX), Z20
-	VFMADD231PS   Z16, Z20, Z1
-	VFMADD231PS   Z17, Z20, Z5
-	VFMADD231PS   Z18, Z20, Z9
-	VFMADD231PS   Z19, Z20, Z13
-	VMOVUPS       128(BX), Z20
-	VFMADD231PS   Z16, Z20, Z2
-	VFMADD231PS   Z17, Z20, Z6
-	VFMADD231PS   Z18, Z20, Z10
-	VFMADD231PS   Z19, Z20, Z14
-	VMOVUPS       192(BX), Z20
-	VFMADD231PS   Z16, Z20, Z3
-	VFMADD231PS   Z17, Z20, Z7
-	VFMADD231PS   Z18, Z20, Z11
-	VFMADD231PS   Z19, Z20, Z15
+cols4_k64:
+	VMOVUPS       (BX), Z16
+	VMOVUPS       64(BX), Z17
+	VMOVUPS       128(BX), Z18
+	VMOVUPS       192(BX), Z19
+	VBROADCASTSS  (DI), Z20
+	VFMADD231PS   Z20, Z16, Z0
+	VFMADD231PS   Z20, Z17, Z1
+	VFMADD231PS   Z20, Z18, Z2
+	VFMADD231PS   Z20, Z19, Z3
+	VBROADCASTSS  4(DI), Z20
+	VFMADD231PS   Z20, Z16, Z4
+	VFMADD231PS   Z20, Z17, Z5
+	VFMADD231PS   Z20, Z18, Z6
+	VFMADD231PS   Z20, Z19, Z7
+	VBROADCASTSS  8(DI), Z20
+	VFMADD231PS   Z20, Z16, Z8
+	VFMADD231PS   Z20, Z17, Z9
+	VFMADD231PS   Z20, Z18, Z10
+	VFMADD231PS   Z20, Z19, Z11
+	VBROADCASTSS  12(DI), Z20
+	VFMADD231PS   Z20, Z16, Z12
+	VFMADD231PS   Z20, Z17, Z13
+	VFMADD231PS   Z20, Z18, Z14
+	VFMADD231PS   Z20, Z19, Z15
 	ADDQ          SI, BX
 	ADDQ          R8, DI
 	DECQ          R9
-	JNZ           cols4_k4
+	JNZ           cols4_k64
 	MOVQ          CX, BX
 	MOVQ          ldc+56(FP), SI
 	SHLQ          $0x02, SI
@@ -19597,12 +19597,12 @@ cols4_k4:
 	IMUL3Q        $0x00000100, BX, BX
 	ADDQ          BX, CX
 	SUBQ          $0x00000040, DX
-	JMP           cols4_rows4
+	JMP           cols4_rows64
 
-cols4_rows4_done:
-cols4_rows1:
+cols4_rows64_done:
+cols4_rows16:
 	CMPQ DX, $0x00000010
-	JL   cols4_rows1_done
+	JL   cols4_rows16_done
 
 	// 16 rows × 4 columns
 	VXORPS Z0, Z0, Z0
@@ -19617,20 +19617,20 @@ cols4_rows1:
 	SHLQ   $0x02, R8
 	MOVQ   k+8(FP), R9
 
-cols4_k1:
-	VBROADCASTSS  (DI), Z4
+cols4_k16:
+	VMOVUPS       (BX), Z4
+	VBROADCASTSS  (DI), Z5
+	VFMADD231PS   Z5, Z4, Z0
 	VBROADCASTSS  4(DI), Z5
-	VBROADCASTSS  8(DI), Z6
-	VBROADCASTSS  12(DI), Z7
-	VMOVUPS       (BX), Z8
-	VFMADD231PS   Z4, Z8, Z0
-	VFMADD231PS   Z5, Z8, Z1
-	VFMADD231PS   Z6, Z8, Z2
-	VFMADD231PS   Z7, Z8, Z3
+	VFMADD231PS   Z5, Z4, Z1
+	VBROADCASTSS  8(DI), Z5
+	VFMADD231PS   Z5, Z4, Z2
+	VBROADCASTSS  12(DI), Z5
+	VFMADD231PS   Z5, Z4, Z3
 	ADDQ          SI, BX
 	ADDQ          R8, DI
 	DECQ          R9
-	JNZ           cols4_k1
+	JNZ           cols4_k16
 	MOVQ          CX, BX
 	MOVQ          ldc+56(FP), SI
 	SHLQ          $0x02, SI
@@ -19678,8 +19678,8 @@ cols4_k1:
 	IMUL3Q        $0x00000040, BX, BX
 	ADDQ          BX, CX
 	SUBQ          $0x00000010, DX
-	JMP           cols4_rows1
+	JMP           cols4_rows16
 
-cols4_rows1_done:
+cols4_rows16_done:
 	VZEROUPPER
 	RET

@@ -147,7 +147,12 @@ const slotFloorBits = 0x10000000
 func (l *OptimLevel) newSlotFlush() *slotFlush {
 	f := &slotFlush{l: l}
 	if l.AVX512 {
-		f.expHi = optConst("flushexp", 0x70000000)
+		// The magnitude bits at and above the floor's single set bit: a
+		// lane is below the floor exactly when none of them is set.
+		if slotFloorBits&(slotFloorBits-1) != 0 {
+			panic("slotFloorBits must be a power of two for the AVX-512 test")
+		}
+		f.expHi = optConst("flushexp", 0x7fffffff&^(slotFloorBits-1))
 	} else {
 		f.abs = optConst("flushabs", 0x7fffffff)
 		f.lim = optConst("flushlim", slotFloorBits-1)
@@ -169,8 +174,8 @@ func optConst(name string, bits uint32) Mem {
 func (f *slotFlush) apply(x VecVirtual) {
 	if f.l.AVX512 {
 		// |x| < 2⁻⁹⁵ exactly when the exponent field is below 32, that is
-		// when bits 28 to 30 are clear: one test against 0x70000000 marks
-		// the lanes, and x ^= x gives +0 there (−0 included).
+		// when bits 28 to 30 are clear: one test against 0x70000000
+		// (expHi) marks the lanes, and x ^= x gives +0 there (−0 included).
 		k := K()
 		VPTESTNMD_BCST(f.expHi, x, k)
 		VXORPS(x, x, k, x)

@@ -521,171 +521,64 @@ func paramAddr(name string) Mem {
 	return b.Addr
 }
 
-// TNCols generates SgemmSmallTNCols<t>AVX512, t = 1..4: the last t
-// columns of C = Aᵀ·B computed with the vectors along C's rows instead of
-// its columns. The TN kernels above give each row of C vectors of 16
-// columns, so the tutorial's 100 units end in a vector with 4 live lanes
-// of 16: in the weight gradient Xᵀ·dZ (784×100, k = batch) that vector is
-// one FMA of every seven, 12 of its 16 lanes wasted. Here column j of C's
-// rows i..i+15 is one vector: Aᵀ's rows are A's columns, so A's row p
-// holds those 16 rows' elements side by side, and B's element (p, j) is
-// broadcast. Every element is still the one chain of k FMAs from zero in
-// the order p = 0..k-1, so the bits are those of the other kernels.
-// The tile is 64 rows by the t columns, t·4 sums; C's 16×t blocks are
-// transposed in registers and stored row by row, t lanes each.
-func TNCols() {
+// TNCols generates SgemmSmallTNCols<t><ISA>, t = 1..4 (AVX-512 when wide,
+// else AVX2): the last t columns of C = Aᵀ·B computed with the vectors
+// along C's rows instead of its columns. The TN kernels above give each
+// row of C vectors of 16 (8) columns, so the tutorial's 100 units end in a
+// vector with 4 live lanes, in a tile of only 8 (4) sums that barely
+// covers the FMA latency: in the weight gradient Xᵀ·dZ (784×100, k =
+// batch) that vector is one FMA in seven (thirteen). Here column j of C's
+// rows i.. is one vector: Aᵀ's rows are A's columns, so A's row p holds
+// those rows' elements side by side, and B's element (p, j) is broadcast.
+// Every element is still the one chain of k FMAs from zero in the order
+// p = 0..k-1, so the bits are those of the other kernels. Tiles are 64
+// rows (then 16) on AVX-512 and 16 rows on AVX2, by the t columns; C's
+// blocks are transposed in registers and stored row by row, t lanes each:
+// on AVX-512 under a mask, on AVX2 with plain 16-, 8- and 4-byte moves,
+// never VMASKMOVPS, which AMD lets fault on masked-off lanes (and the last
+// row's may lie past C).
+func TNCols(wide bool) {
+	g := colsGen{wide: wide}
 	for t := 1; t <= 4; t++ {
-		tnCols(t)
+		g.emit(t)
 	}
 }
 
-func tnCols(t int) {
-	name := fmt.Sprintf("SgemmSmallTNCols%dAVX512", t)
-	TEXT(name, NOSPLIT, "func(m, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)")
-	Pragma("noescape")
-	Doc(
-		fmt.Sprintf("%s computes an m×%d product C = Aᵀ·B: C[i*ldc+j] = Σ_p a[p*lda+i]·b[p*ldb+j]", name, t),
-		fmt.Sprintf("for i < m, j < %d, each sum one chain of FMAs from zero in the order of p, as", t),
-		"the SgemmSmallTN kernels form it (Go reference: Sgemm on the generic level).",
-		"Assembly because it needs FMA, the in-register transposition and masked",
-		"stores. Preconditions: m ≥ 16 and a multiple of 16, k ≥ 1, all of A, B, C in",
-		fmt.Sprintf("bounds; nothing outside C's m×%d region is touched.", t),
-	)
-	aRow := Load(Param("a"), GP64())
-	cRow := Load(Param("c"), GP64())
-	mLeft := Load(Param("m"), GP64())
-	var kmask Register
-	if t < 4 {
-		kmask = K()
-		r := GP32()
-		MOVL(U32(1<<t-1), r)
-		KMOVW(r, kmask)
+type colsGen struct{ wide bool }
+
+func (g colsGen) isa() string {
+	if g.wide {
+		return "AVX512"
 	}
-	for _, nv := range []int{4, 1} {
-		loop, done := fmt.Sprintf("cols%d_rows%d", t, nv), fmt.Sprintf("cols%d_rows%d_done", t, nv)
-		Label(loop)
-		CMPQ(mLeft, U32(16*nv))
-		JL(LabelRef(done))
-		tnColsTile(t, nv, aRow, cRow, kmask)
-		ADDQ(U32(64*nv), aRow)
-		ldc := Load(Param("ldc"), GP64())
-		IMUL3Q(U32(64*nv), ldc, ldc)
-		ADDQ(ldc, cRow)
-		SUBQ(U32(16*nv), mLeft)
-		JMP(LabelRef(loop))
-		Label(done)
-	}
-	VZEROUPPER()
-	RET()
+	return "AVX2"
 }
 
-// tnColsTile computes rows aRow.. (16·nv of them) of the t columns and
-// stores them at cRow.
-func tnColsTile(t, nv int, aRow, cRow, kmask Register) {
-	Commentf("%d rows × %d columns", 16*nv, t)
-	acc := make([][]VecVirtual, t)
-	for j := range acc {
-		acc[j] = make([]VecVirtual, nv)
-		for v := range acc[j] {
-			acc[j][v] = ZMM()
-			VXORPS(acc[j][v], acc[j][v], acc[j][v])
-		}
+func (g colsGen) vec() VecVirtual {
+	if g.wide {
+		return ZMM()
 	}
-	ap := GP64()
-	MOVQ(aRow, ap)
-	lda := Load(Param("lda"), GP64())
-	SHLQ(U8(2), lda)
-	bp := Load(Param("b"), GP64())
-	ldb := Load(Param("ldb"), GP64())
-	SHLQ(U8(2), ldb)
-	kk := Load(Param("k"), GP64())
-	loop := fmt.Sprintf("cols%d_k%d", t, nv)
-	Label(loop)
-	bv := make([]VecVirtual, t)
-	for j := range bv {
-		bv[j] = ZMM()
-		VBROADCASTSS(Mem{Base: bp, Disp: 4 * j}, bv[j])
-	}
-	for v := range nv {
-		av := ZMM()
-		VMOVUPS(Mem{Base: ap, Disp: 64 * v}, av)
-		for j := range t {
-			VFMADD231PS(bv[j], av, acc[j][v])
-		}
-	}
-	ADDQ(lda, ap)
-	ADDQ(ldb, bp)
-	DECQ(kk)
-	JNZ(LabelRef(loop))
-
-	// Transpose each 16-row vector group: with u0..u3 the columns (zero
-	// past t), unpacking pairs of singles then pairs of doubles leaves in
-	// 128-bit lane g of r[q] the four columns of row 4g+q.
-	cp := GP64()
-	MOVQ(cRow, cp)
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-	var zero VecVirtual
-	if t < 4 {
-		zero = ZMM()
-		VXORPS(zero, zero, zero)
-	}
-	for v := range nv {
-		u := make([]VecVirtual, 4)
-		for j := range u {
-			if j < t {
-				u[j] = acc[j][v]
-			} else {
-				u[j] = zero
-			}
-		}
-		t0, t1, t2, t3 := ZMM(), ZMM(), ZMM(), ZMM()
-		VUNPCKLPS(u[1], u[0], t0) // u0[0] u1[0] u0[1] u1[1] per lane
-		VUNPCKHPS(u[1], u[0], t1) // u0[2] u1[2] u0[3] u1[3]
-		VUNPCKLPS(u[3], u[2], t2)
-		VUNPCKHPS(u[3], u[2], t3)
-		r := []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
-		VUNPCKLPD(t2, t0, r[0]) // rows 4g
-		VUNPCKHPD(t2, t0, r[1]) // rows 4g+1
-		VUNPCKLPD(t3, t1, r[2]) // rows 4g+2
-		VUNPCKHPD(t3, t1, r[3]) // rows 4g+3
-		for g := range 4 {
-			for q := range 4 {
-				m := Mem{Base: cp}
-				switch {
-				case g == 0 && t == 4:
-					VMOVUPS(r[q].AsX(), m)
-				case g == 0:
-					VMOVUPS(r[q].AsX(), kmask, m)
-				case t == 4:
-					VEXTRACTF32X4(U8(g), r[q], m)
-				default:
-					VEXTRACTF32X4(U8(g), r[q], kmask, m)
-				}
-				if v < nv-1 || g < 3 || q < 3 {
-					ADDQ(ldc, cp)
-				}
-			}
-		}
-	}
+	return YMM()
 }
 
-// TNColsAVX2 generates SgemmSmallTNCols<t>AVX2, t = 1..4: TNCols for the
-// AVX2 level, whose TN kernels end the tutorial's 100 columns in a vector
-// of 8 with 4 live lanes and a tile of 4 sums, too few to cover the FMA
-// latency. The tile is 16 rows (two vectors of 8) by the t columns: 4·2
-// sums, two vectors of A and t broadcasts of B fit the 16 YMM registers.
-// The rows of C are stored with plain moves (16, 8 or 4 bytes), never a
-// masked store: AMD lets VMASKMOVPS fault on masked-off lanes, and the
-// last row's may lie past C.
-func TNColsAVX2() {
-	for t := 1; t <= 4; t++ {
-		tnColsAVX2(t)
+// lanes is the number of float32 a vector holds.
+func (g colsGen) lanes() int {
+	if g.wide {
+		return 16
 	}
+	return 8
 }
 
-func tnColsAVX2(t int) {
-	name := fmt.Sprintf("SgemmSmallTNCols%dAVX2", t)
+// tiles are the vectors of rows per tile, widest first; every one covers
+// a multiple of 16 rows.
+func (g colsGen) tiles() []int {
+	if g.wide {
+		return []int{4, 1}
+	}
+	return []int{2}
+}
+
+func (g colsGen) emit(t int) {
+	name := fmt.Sprintf("SgemmSmallTNCols%d%s", t, g.isa())
 	TEXT(name, NOSPLIT, "func(m, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)")
 	Pragma("noescape")
 	Doc(
@@ -699,32 +592,42 @@ func tnColsAVX2(t int) {
 	aRow := Load(Param("a"), GP64())
 	cRow := Load(Param("c"), GP64())
 	mLeft := Load(Param("m"), GP64())
-	loop, done := fmt.Sprintf("cols%d_rows", t), fmt.Sprintf("cols%d_done", t)
-	Label(loop)
-	CMPQ(mLeft, U32(16))
-	JL(LabelRef(done))
-	tnColsTileAVX2(t, aRow, cRow)
-	ADDQ(U32(64), aRow)
-	ldc := Load(Param("ldc"), GP64())
-	IMUL3Q(U32(64), ldc, ldc)
-	ADDQ(ldc, cRow)
-	SUBQ(U32(16), mLeft)
-	JMP(LabelRef(loop))
-	Label(done)
+	var kmask Register
+	if g.wide && t < 4 {
+		kmask = K()
+		r := GP32()
+		MOVL(U32(1<<t-1), r)
+		KMOVW(r, kmask)
+	}
+	for _, nv := range g.tiles() {
+		rows := g.lanes() * nv
+		loop, done := fmt.Sprintf("cols%d_rows%d", t, rows), fmt.Sprintf("cols%d_rows%d_done", t, rows)
+		Label(loop)
+		CMPQ(mLeft, U32(rows))
+		JL(LabelRef(done))
+		g.tile(t, nv, aRow, cRow, kmask)
+		ADDQ(U32(4*rows), aRow)
+		ldc := Load(Param("ldc"), GP64())
+		IMUL3Q(U32(4*rows), ldc, ldc)
+		ADDQ(ldc, cRow)
+		SUBQ(U32(rows), mLeft)
+		JMP(LabelRef(loop))
+		Label(done)
+	}
 	VZEROUPPER()
 	RET()
 }
 
-// tnColsTileAVX2 computes 16 rows from aRow of the t columns and stores
-// them at cRow.
-func tnColsTileAVX2(t int, aRow, cRow Register) {
-	const nv = 2
-	Commentf("16 rows × %d columns", t)
+// tile computes the nv vectors of rows from aRow of the t columns and
+// stores them at cRow.
+func (g colsGen) tile(t, nv int, aRow, cRow, kmask Register) {
+	w := g.lanes()
+	Commentf("%d rows × %d columns", w*nv, t)
 	acc := make([][]VecVirtual, t)
 	for j := range acc {
 		acc[j] = make([]VecVirtual, nv)
 		for v := range acc[j] {
-			acc[j][v] = YMM()
+			acc[j][v] = g.vec()
 			VXORPS(acc[j][v], acc[j][v], acc[j][v])
 		}
 	}
@@ -736,15 +639,15 @@ func tnColsTileAVX2(t int, aRow, cRow Register) {
 	ldb := Load(Param("ldb"), GP64())
 	SHLQ(U8(2), ldb)
 	kk := Load(Param("k"), GP64())
-	loop := fmt.Sprintf("cols%d_k", t)
+	loop := fmt.Sprintf("cols%d_k%d", t, w*nv)
 	Label(loop)
 	av := make([]VecVirtual, nv)
 	for v := range av {
-		av[v] = YMM()
-		VMOVUPS(Mem{Base: ap, Disp: 32 * v}, av[v])
+		av[v] = g.vec()
+		VMOVUPS(Mem{Base: ap, Disp: 4 * w * v}, av[v])
 	}
 	for j := range t {
-		bv := YMM()
+		bv := g.vec()
 		VBROADCASTSS(Mem{Base: bp, Disp: 4 * j}, bv)
 		for v := range nv {
 			VFMADD231PS(bv, av[v], acc[j][v])
@@ -755,15 +658,16 @@ func tnColsTileAVX2(t int, aRow, cRow Register) {
 	DECQ(kk)
 	JNZ(LabelRef(loop))
 
-	// As in tnColsTile: 128-bit lane g of r[q] ends with the columns of
-	// row 4g+q.
+	// With u0..u3 the columns (zero past t), unpacking pairs of singles
+	// then pairs of doubles leaves in 128-bit lane l of r[q] the four
+	// columns of row 4l+q.
 	cp := GP64()
 	MOVQ(cRow, cp)
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
 	var zero VecVirtual
 	if t < 4 {
-		zero = YMM()
+		zero = g.vec()
 		VXORPS(zero, zero, zero)
 	}
 	for v := range nv {
@@ -775,39 +679,56 @@ func tnColsTileAVX2(t int, aRow, cRow Register) {
 				u[j] = zero
 			}
 		}
-		t0, t1, t2, t3 := YMM(), YMM(), YMM(), YMM()
-		VUNPCKLPS(u[1], u[0], t0)
-		VUNPCKHPS(u[1], u[0], t1)
+		t0, t1, t2, t3 := g.vec(), g.vec(), g.vec(), g.vec()
+		VUNPCKLPS(u[1], u[0], t0) // u0[0] u1[0] u0[1] u1[1] per lane
+		VUNPCKHPS(u[1], u[0], t1) // u0[2] u1[2] u0[3] u1[3]
 		VUNPCKLPS(u[3], u[2], t2)
 		VUNPCKHPS(u[3], u[2], t3)
-		r := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
-		VUNPCKLPD(t2, t0, r[0])
-		VUNPCKHPD(t2, t0, r[1])
-		VUNPCKLPD(t3, t1, r[2])
-		VUNPCKHPD(t3, t1, r[3])
-		for g := range 2 {
+		r := []VecVirtual{g.vec(), g.vec(), g.vec(), g.vec()}
+		VUNPCKLPD(t2, t0, r[0]) // rows 4l
+		VUNPCKHPD(t2, t0, r[1]) // rows 4l+1
+		VUNPCKLPD(t3, t1, r[2]) // rows 4l+2
+		VUNPCKHPD(t3, t1, r[3]) // rows 4l+3
+		for l := range w / 4 {
 			for q := range 4 {
-				x := r[q].AsX()
-				if g == 1 {
-					x = XMM()
-					VEXTRACTF128(U8(1), r[q], x)
-				}
-				m := Mem{Base: cp}
-				switch t {
-				case 4:
-					VMOVUPS(x, m)
-				case 3:
-					VMOVLPS(x, m)
-					VEXTRACTPS(U8(2), x, m.Offset(8))
-				case 2:
-					VMOVLPS(x, m)
-				case 1:
-					VMOVSS(x, m)
-				}
-				if v < nv-1 || g < 1 || q < 3 {
+				g.storeRow(t, l, r[q], kmask, Mem{Base: cp})
+				if v < nv-1 || l < w/4-1 || q < 3 {
 					ADDQ(ldc, cp)
 				}
 			}
 		}
+	}
+}
+
+// storeRow writes the first t floats of 128-bit lane l of x to m.
+func (g colsGen) storeRow(t, l int, x VecVirtual, kmask Register, m Mem) {
+	if g.wide {
+		switch {
+		case l == 0 && t == 4:
+			VMOVUPS(x.AsX(), m)
+		case l == 0:
+			VMOVUPS(x.AsX(), kmask, m)
+		case t == 4:
+			VEXTRACTF32X4(U8(l), x, m)
+		default:
+			VEXTRACTF32X4(U8(l), x, kmask, m)
+		}
+		return
+	}
+	lx := x.AsX()
+	if l > 0 {
+		lx = XMM()
+		VEXTRACTF128(U8(l), x, lx)
+	}
+	switch t {
+	case 4:
+		VMOVUPS(lx, m)
+	case 3:
+		VMOVLPS(lx, m)
+		VEXTRACTPS(U8(2), lx, m.Offset(8))
+	case 2:
+		VMOVLPS(lx, m)
+	case 1:
+		VMOVSS(lx, m)
 	}
 }
